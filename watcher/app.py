@@ -1,0 +1,169 @@
+"""Wiring and lifecycle: config → store → http → sources → scheduler → bot → delivery, and a clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import datetime, timedelta, timezone
+from typing import TextIO
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from watcher import pipeline
+from watcher.config import Config, Settings
+from watcher.delivery import DeliveryWorker
+from watcher.http import Http
+from watcher.matcher import Matcher
+from watcher.notifiers.console import CONSOLE_ADDRESS, ConsoleNotifier
+from watcher.store import Store
+
+log = logging.getLogger(__name__)
+
+BOT_RETRY_MAX = 300.0
+
+
+def labels_of(config: Config) -> dict[str, str]:
+    return {t.id: t.label for t in config.topics}
+
+
+def make_http(config: Config) -> Http:
+    return Http(**{k: v for k, v in config.http.items() if k in ("user_agent", "timeout", "max_bytes")})
+
+
+def console_mode_setup(store: Store, config: Config) -> None:
+    """Without a token every alert goes to standard output: a console subscriber gets every topic."""
+    store.subscribe("console", CONSOLE_ADDRESS, [t.id for t in config.topics])
+
+
+def schedule_offsets(count: int, spread: float = 5.0) -> list[float]:
+    """Stagger first polls a little so sources do not all start in the same second."""
+    return [min(spread, i * 0.5) for i in range(count)]
+
+
+class Service:
+    """The long-running process: scheduler, delivery worker and (with a token) the Telegram bot on one loop."""
+
+    def __init__(self, config: Config, settings: Settings, *, stdout: TextIO | None = None):
+        self.config = config
+        self.settings = settings
+        self.stdout = stdout
+        self.matcher = Matcher(config.topics)
+        self.store: Store | None = None
+        self.http: Http | None = None
+        self.delivery: DeliveryWorker | None = None
+        self.application = None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, self.request_stop)
+            except (NotImplementedError, RuntimeError):
+                log.debug("signal %s cannot be handled on this platform", sig)
+        self.store = Store(self.settings.db_path)
+        self.http = make_http(self.config)
+        notifiers = self._notifiers()
+        self.delivery = DeliveryWorker(self.store, notifiers)
+        scheduler = self._scheduler(loop)
+        self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
+        if self.settings.telegram_token:
+            self._tasks.append(asyncio.create_task(self._run_bot(), name="telegram"))
+        scheduler.start()
+        try:
+            await self._stop.wait()
+        finally:
+            log.info("shutting down")
+            scheduler.shutdown(wait=False)
+            await self._shutdown()
+
+    def _notifiers(self) -> dict:
+        labels = labels_of(self.config)
+        if not self.settings.telegram_token:
+            log.warning("No WATCHER_TELEGRAM_TOKEN is set: alerts go to the console (standard output), "
+                        "and the Telegram bot is off.")
+            console_mode_setup(self.store, self.config)
+            return {"console": ConsoleNotifier(labels, self.stdout)}
+        from telegram.ext import Application
+
+        from watcher.notifiers.telegram import TelegramNotifier
+
+        self.store.deactivate("console", CONSOLE_ADDRESS)
+        self.application = (Application.builder().token(self.settings.telegram_token)
+                            .base_url(self.settings.telegram_api_url).build())
+        log.info("Telegram bot on; Bot API at %s", self.settings.telegram_api_url)
+        return {"telegram": TelegramNotifier(self.application.bot, labels)}
+
+    def _scheduler(self, loop) -> AsyncIOScheduler:
+        scheduler = AsyncIOScheduler(event_loop=loop, timezone=timezone.utc)
+        enabled = [s for s in self.config.sources if s.enabled]
+        now = datetime.now(timezone.utc)
+        for src, offset in zip(enabled, schedule_offsets(len(enabled))):
+            scheduler.add_job(
+                self.poll_source, IntervalTrigger(seconds=src.every, jitter=min(src.every * 0.1, 60.0)),
+                args=[src], id=src.name, name=f"poll {src.name}", max_instances=1, coalesce=True,
+                misfire_grace_time=max(60, int(src.every)), next_run_time=now + timedelta(seconds=offset))
+        skipped = [s.name for s in self.config.sources if not s.enabled]
+        log.info("scheduled %d sources%s", len(enabled), f"; disabled: {', '.join(skipped)}" if skipped else "")
+        return scheduler
+
+    async def poll_source(self, source) -> pipeline.PollResult:
+        try:
+            result = await pipeline.poll(source, self.http, self.store, self.matcher)
+        except Exception:
+            log.exception("source %s: poll crashed", source.name)
+            raise
+        if result.alerts and self.delivery:
+            self.delivery.wake()
+        return result
+
+    async def _run_bot(self) -> None:
+        """Start the Telegram bot, retrying with backoff while the Bot API cannot be reached."""
+        from telegram import Update
+        from telegram.error import InvalidToken, NetworkError
+
+        from watcher import bot
+
+        bot.register(self.application, bot.BotDeps(self.store, {t.id: t for t in self.config.topics},
+                                                   self.settings.admin_chat_ids))
+        delay = 2.0
+        while not self._stop.is_set():
+            try:
+                await self.application.initialize()
+                await self.application.bot.set_my_commands(bot.COMMANDS)
+                break
+            except InvalidToken:
+                log.error("Telegram refused the token (WATCHER_TELEGRAM_TOKEN); the bot stays off")
+                return
+            except NetworkError as exc:
+                log.warning("Telegram not reachable (%s); retrying in %.0fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BOT_RETRY_MAX)
+        await self.application.start()
+        await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.5,
+                                                     timeout=10)
+        log.info("Telegram bot polling for updates")
+
+    async def _shutdown(self) -> None:
+        if self.delivery:
+            self.delivery.stop()
+        if self.application is not None and self.application.running:
+            try:
+                await self.application.updater.stop()
+                await self.application.stop()
+                await self.application.shutdown()
+            except Exception:
+                log.exception("Telegram bot did not stop cleanly")
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.http:
+            await self.http.aclose()
+        if self.store:
+            self.store.close()

@@ -1,0 +1,160 @@
+"""Configuration: maintainers' TOML files under ``config/`` and deployment settings from the environment.
+
+Every problem found becomes one line naming the file, the entry and the fix. All problems are collected before
+anything starts, so a maintainer sees every mistake at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from watcher.errors import ConfigError
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+MIN_EVERY_SECONDS = 1.0
+
+
+def parse_duration(text: str) -> float:
+    """Turn ``"15m"``, ``"1h30m"``, ``"30s"`` or ``"2d"`` into seconds. Raises ValueError with the accepted forms."""
+    if not isinstance(text, str):
+        raise ValueError(f"expected a string such as \"15m\", got {text!r}")
+    compact = text.strip().lower().replace(" ", "")
+    pos, total = 0, 0.0
+    for m in _DURATION.finditer(compact):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+        pos = m.end()
+    if not compact or pos != len(compact):
+        raise ValueError(f"{text!r} is not a duration; write a number and a unit, e.g. \"30s\", \"15m\", \"1h\", \"1d\"")
+    return total
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Deployment settings and secrets. They come only from the environment."""
+
+    telegram_token: str | None = None
+    telegram_api_url: str = DEFAULT_API_URL
+    data_dir: Path = Path("data")
+    admin_chat_ids: frozenset[int] = frozenset()
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    log_format: str = "plain"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "watcher.db"
+
+    def __repr__(self) -> str:  # never show the token
+        token = "set" if self.telegram_token else "unset"
+        return (f"Settings(telegram_token=<{token}>, telegram_api_url={self.telegram_api_url!r}, "
+                f"data_dir={str(self.data_dir)!r}, admin_chat_ids={sorted(self.admin_chat_ids)})")
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Read WATCHER_* variables. Raises ConfigError naming the variable and the fix."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    admins: set[int] = set()
+    for part in env.get("WATCHER_ADMIN_CHAT_IDS", "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            admins.add(int(part))
+        except ValueError:
+            problems.append(f"WATCHER_ADMIN_CHAT_IDS: {part!r} is not a chat id; give whole numbers separated by "
+                            "commas, e.g. 12345,-100987")
+    port_text = env.get("WATCHER_HTTP_PORT", "8080").strip()
+    port = 8080
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        problems.append(f"WATCHER_HTTP_PORT: {port_text!r} is not a port number; give a number from 0 to 65535")
+    else:
+        port = int(port_text)
+    log_format = env.get("WATCHER_LOG_FORMAT", "plain").strip().lower() or "plain"
+    if log_format not in ("plain", "json"):
+        problems.append(f"WATCHER_LOG_FORMAT: {log_format!r} is unknown; use \"plain\" or \"json\"")
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        telegram_token=env.get("WATCHER_TELEGRAM_TOKEN", "").strip() or None,
+        telegram_api_url=env.get("WATCHER_TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL,
+        data_dir=Path(env.get("WATCHER_DATA_DIR", "").strip() or "data"),
+        admin_chat_ids=frozenset(admins),
+        http_host=env.get("WATCHER_HTTP_HOST", "").strip() or "127.0.0.1",
+        http_port=port,
+        log_format=log_format,
+    )
+
+
+def config_dir_from(arg: str | None, env: Mapping[str, str] | None = None) -> Path:
+    """The configuration directory: ``--config``, else ``WATCHER_CONFIG``, else ``./config``."""
+    env = os.environ if env is None else env
+    return Path(arg or env.get("WATCHER_CONFIG") or "config")
+
+
+def read_toml(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
+    """Parse one TOML file; a missing file or a syntax error becomes a problem line."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh), []
+    except FileNotFoundError:
+        return None, [f"{path}: file not found; create it or point --config / WATCHER_CONFIG at the right directory"]
+    except tomllib.TOMLDecodeError as exc:
+        return None, [f"{path}: TOML syntax error: {exc}; fix the syntax at that line"]
+    except OSError as exc:
+        return None, [f"{path}: cannot read: {exc}"]
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the service needs, validated."""
+
+    directory: Path
+    sources: tuple  # tuple[Source, ...]
+    topics: tuple  # tuple[Topic, ...]
+    http: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def source(self, name: str):
+        for src in self.sources:
+            if src.name == name:
+                return src
+        raise KeyError(name)
+
+
+def load_config(directory: Path) -> Config:
+    """Read and validate ``sources.toml`` and ``topics.toml``. Raises ConfigError listing every problem."""
+    from watcher.matcher import topics_from_toml
+    from watcher.sources import sources_from_toml
+
+    directory = Path(directory)
+    problems: list[str] = []
+    warnings: list[str] = []
+    src_path, topic_path = directory / "sources.toml", directory / "topics.toml"
+    src_data, errs = read_toml(src_path)
+    problems += errs
+    topic_data, errs = read_toml(topic_path)
+    problems += errs
+    sources: list = []
+    http: dict[str, Any] = {}
+    if src_data is not None:
+        sources, http, errs = sources_from_toml(src_data, str(src_path))
+        problems += errs
+    topics: list = []
+    if topic_data is not None:
+        topics, errs, warns = topics_from_toml(topic_data, str(topic_path))
+        problems += errs
+        warnings += warns
+    if problems:
+        raise ConfigError(problems)
+    return Config(directory=directory, sources=tuple(sources), topics=tuple(topics), http=http,
+                  warnings=tuple(warnings))

@@ -1,0 +1,59 @@
+"""The shared vocabulary of the pipeline. Plain frozen dataclasses, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing a source published: a feed entry, a register row, a document.
+
+    ``id`` is stable across polls and unique within its source. ``extra`` holds
+    kind-specific metadata (for Council documents: ``doc_type``, ``subjects``,
+    ``public``, ``family`` ...). It must be JSON-serialisable.
+    """
+
+    source: str
+    id: str
+    title: str
+    url: str
+    published: datetime | None = None
+    summary: str = ""
+    body: str = ""
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.id)
+
+
+@dataclass(frozen=True)
+class Match:
+    """One topic that fired on one item, with the evidence for it."""
+
+    topic: str
+    terms: tuple[str, ...]
+    snippet: str = ""
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One outbox row: an item that matched, addressed to one subscriber."""
+
+    id: int
+    subscriber_id: int
+    channel: str
+    address: str
+    source: str
+    item_id: str
+    title: str
+    url: str
+    published: datetime | None
+    topics: tuple[str, ...]
+    terms: tuple[str, ...]
+    snippet: str = ""
+    event: str = "new"
+    attempts: int = 0

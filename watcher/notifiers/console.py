@@ -1,0 +1,24 @@
+"""Console notifier: prints alerts to standard output. Used when no Telegram token is set."""
+
+from __future__ import annotations
+
+import sys
+from typing import Mapping, TextIO
+
+from watcher.models import Alert
+from watcher.notifiers.format import alert_text
+
+CONSOLE_ADDRESS = "stdout"
+
+
+class ConsoleNotifier:
+    channel = "console"
+
+    def __init__(self, labels: Mapping[str, str], stream: TextIO | None = None):
+        self.labels = labels
+        self.stream = stream
+
+    async def send(self, alert: Alert, *, plain: bool = False) -> None:
+        out = self.stream or sys.stdout
+        out.write("=== ALERT ===\n" + alert_text(alert, self.labels) + "\n\n")
+        out.flush()

@@ -1,0 +1,62 @@
+"""Telegram notifier: sends alerts with python-telegram-bot and translates its errors into decisions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Mapping
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
+from watcher.models import Alert
+from watcher.notifiers.format import alert_html, alert_text
+
+GONE_PHRASES = ("chat not found", "user is deactivated", "bot was kicked", "not enough rights to send",
+                "have no rights to send", "need administrator rights")
+
+
+def seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def call_telegram(coro):
+    """Await a Bot API call and translate python-telegram-bot's errors into NotifyError subclasses."""
+    try:
+        return await coro
+    except RetryAfter as exc:
+        raise RetryLater(f"flood control: retry after {exc.retry_after}", delay=seconds(exc.retry_after),
+                         flood=True) from exc
+    except ChatMigrated as exc:
+        raise RecipientMoved("chat migrated to a supergroup", str(exc.new_chat_id)) from exc
+    except Forbidden as exc:
+        raise RecipientGone(exc.message) from exc
+    except BadRequest as exc:
+        text = exc.message.lower()
+        if "can't parse entities" in text or "can't find end" in text or "unsupported start tag" in text:
+            raise BadMarkup(exc.message) from exc
+        if any(p in text for p in GONE_PHRASES):
+            raise RecipientGone(exc.message) from exc
+        raise NotifyError(f"refused: {exc.message}") from exc
+    except NetworkError as exc:  # includes TimedOut and 5xx answers
+        raise RetryLater(f"network: {exc.message}", delay=5.0) from exc
+    except TelegramError as exc:
+        raise NotifyError(str(exc)) from exc
+
+
+class TelegramNotifier:
+    channel = "telegram"
+
+    def __init__(self, bot, labels: Mapping[str, str]):
+        self.bot = bot
+        self.labels = labels
+
+    async def send(self, alert: Alert, *, plain: bool = False) -> None:
+        if plain:
+            text, mode = alert_text(alert, self.labels), None
+        else:
+            text, mode = alert_html(alert, self.labels), ParseMode.HTML
+        await call_telegram(self.bot.send_message(
+            chat_id=int(alert.address), text=text, parse_mode=mode,
+            link_preview_options=LinkPreviewOptions(is_disabled=True)))

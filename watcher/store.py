@@ -1,0 +1,394 @@
+"""SQLite store: items seen per source, matches, subscribers and their topics, the outbox, and source state.
+
+One file in WAL mode. Writes are idempotent (``INSERT ... ON CONFLICT DO NOTHING``). An item, its matches and its
+outbox rows are written in one transaction, so a crash never leaves a match without its alerts.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from watcher.models import Alert, Item, Match
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS source_state (
+    source TEXT PRIMARY KEY,
+    first_success_at TEXT,
+    last_attempt_at TEXT,
+    last_success_at TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    last_failure TEXT,
+    last_failure_detail TEXT,
+    paused INTEGER NOT NULL DEFAULT 0,
+    cursor TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS items (
+    source TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT NOT NULL,
+    published TEXT,
+    summary TEXT NOT NULL DEFAULT '',
+    body TEXT NOT NULL DEFAULT '',
+    extra TEXT NOT NULL DEFAULT '{}',
+    first_seen_at TEXT NOT NULL,
+    PRIMARY KEY (source, item_id)
+);
+CREATE TABLE IF NOT EXISTS matches (
+    source TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    terms TEXT NOT NULL,
+    snippet TEXT NOT NULL DEFAULT '',
+    field TEXT NOT NULL DEFAULT '',
+    matched_at TEXT NOT NULL,
+    PRIMARY KEY (source, item_id, topic)
+);
+CREATE INDEX IF NOT EXISTS matches_by_time ON matches (matched_at);
+CREATE TABLE IF NOT EXISTS subscribers (
+    id INTEGER PRIMARY KEY,
+    channel TEXT NOT NULL,
+    address TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (channel, address)
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+    topic TEXT NOT NULL,
+    PRIMARY KEY (subscriber_id, topic)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    subscriber_id INTEGER NOT NULL REFERENCES subscribers(id),
+    source TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    event TEXT NOT NULL DEFAULT 'new',
+    topics TEXT NOT NULL,
+    terms TEXT NOT NULL,
+    snippet TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    delivered_at TEXT,
+    dropped_at TEXT,
+    UNIQUE (subscriber_id, source, item_id, event)
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (next_attempt_at) WHERE delivered_at IS NULL AND dropped_at IS NULL;
+"""
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(dt: datetime | None) -> str | None:
+    return dt.astimezone(timezone.utc).isoformat(timespec="seconds") if dt else None
+
+
+def from_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    new: list[Item]
+    flagged: list[tuple[Item, list[Match]]]
+    alerts: int
+    first_poll: bool
+
+
+class Store:
+    """All persistence. Pass ``clock`` to control time in tests."""
+
+    def __init__(self, path: str | Path, clock: Clock = utcnow):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.clock = clock
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        self.db.executescript(SCHEMA)  # idempotent: every statement is IF NOT EXISTS
+        with self.tx():
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None:
+                self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise RuntimeError(f"{self.path}: database schema {row[0]} is newer than this watcher "
+                                   f"({SCHEMA_VERSION}); upgrade watcher or restore a matching backup")
+
+    def tx(self):
+        return _Transaction(self.db)
+
+    def now(self) -> str:
+        return iso(self.clock())
+
+    # --- items ---------------------------------------------------------------------------------------------
+
+    def known_ids(self, source: str, ids: Sequence[str]) -> set[str]:
+        known: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i:i + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT item_id FROM items WHERE source=? AND item_id IN ({marks})",
+                                   [source, *chunk])
+            known.update(r[0] for r in rows)
+        return known
+
+    def has_succeeded(self, source: str) -> bool:
+        row = self.db.execute("SELECT first_success_at FROM source_state WHERE source=?", (source,)).fetchone()
+        return bool(row and row[0])
+
+    def record_poll(self, source: str, items: Iterable[Item], matches: dict[tuple[str, str], list[Match]],
+                    *, alert: bool = True) -> RecordResult:
+        """Record a successful poll. New items are stored with their matches and, unless this is the source's
+        first successful poll or ``alert`` is false, one outbox row per interested subscriber; all in one
+        transaction."""
+        now = self.now()
+        new: list[Item] = []
+        flagged: list[tuple[Item, list[Match]]] = []
+        alerts = 0
+        with self.tx():
+            first = not self.has_succeeded(source)
+            for item in items:
+                if not self._insert_item(item, now):
+                    continue
+                new.append(item)
+                found = matches.get(item.key, [])
+                if not found:
+                    continue
+                flagged.append((item, found))
+                self._insert_matches(item, found, now)
+                if alert and not first:
+                    alerts += self._enqueue(item, found, now)
+            self._mark_success(source, now)
+        return RecordResult(new=new, flagged=flagged, alerts=alerts, first_poll=first)
+
+    def _insert_item(self, item: Item, now: str) -> bool:
+        cur = self.db.execute(
+            "INSERT INTO items (source, item_id, title, url, published, summary, body, extra, first_seen_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            (item.source, item.id, item.title, item.url, iso(item.published), item.summary, item.body,
+             json.dumps(item.extra, default=str), now))
+        return cur.rowcount == 1
+
+    def _insert_matches(self, item: Item, found: list[Match], now: str) -> None:
+        self.db.executemany(
+            "INSERT INTO matches (source, item_id, topic, terms, snippet, field, matched_at) VALUES (?,?,?,?,?,?,?) "
+            "ON CONFLICT DO NOTHING",
+            [(item.source, item.id, m.topic, json.dumps(list(m.terms)), m.snippet, m.field, now) for m in found])
+
+    def _enqueue(self, item: Item, found: list[Match], now: str, event: str = "new") -> int:
+        by_topic = {m.topic: m for m in found}
+        marks = ",".join("?" * len(by_topic))
+        rows = self.db.execute(
+            f"SELECT s.id, group_concat(t.topic, ' ') FROM subscribers s JOIN subscriptions t ON t.subscriber_id=s.id "
+            f"WHERE s.active=1 AND t.topic IN ({marks}) GROUP BY s.id", list(by_topic)).fetchall()
+        count = 0
+        for sub_id, topic_list in rows:
+            topics = [t for t in by_topic if t in topic_list.split(" ")]
+            terms = list(dict.fromkeys(term for t in topics for term in by_topic[t].terms))
+            snippet = next((by_topic[t].snippet for t in topics if by_topic[t].snippet), "")
+            cur = self.db.execute(
+                "INSERT INTO outbox (subscriber_id, source, item_id, event, topics, terms, snippet, created_at, "
+                "next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                (sub_id, item.source, item.id, event, json.dumps(topics), json.dumps(terms), snippet, now, now))
+            count += cur.rowcount
+        return count
+
+    def recent_matches(self, topics: Sequence[str] | None = None, limit: int = 10) -> list[dict]:
+        where, args = "", []
+        if topics:
+            where = f"WHERE m.topic IN ({','.join('?' * len(topics))})"
+            args = list(topics)
+        rows = self.db.execute(
+            f"SELECT i.source, i.item_id, i.title, i.url, i.published, group_concat(m.topic, ' ') AS topics, "
+            f"max(m.matched_at) AS matched_at FROM matches m JOIN items i ON i.source=m.source AND "
+            f"i.item_id=m.item_id {where} GROUP BY i.source, i.item_id ORDER BY matched_at DESC, i.rowid DESC "
+            f"LIMIT ?", [*args, limit]).fetchall()
+        return [dict(r) | {"topics": r["topics"].split(" ")} for r in rows]
+
+    # --- source state ----------------------------------------------------------------------------------------
+
+    def _mark_success(self, source: str, now: str) -> None:
+        self.db.execute(
+            "INSERT INTO source_state (source, first_success_at, last_attempt_at, last_success_at) VALUES (?,?,?,?) "
+            "ON CONFLICT (source) DO UPDATE SET first_success_at=coalesce(first_success_at, excluded.first_success_at),"
+            " last_attempt_at=excluded.last_attempt_at, last_success_at=excluded.last_success_at, "
+            "consecutive_failures=0", (source, now, now, now))
+
+    def record_failure(self, source: str, failure: str, detail: str) -> int:
+        """Record a failed poll; returns the number of consecutive failures now."""
+        now = self.now()
+        with self.tx():
+            self.db.execute(
+                "INSERT INTO source_state (source, last_attempt_at, consecutive_failures, last_failure, "
+                "last_failure_detail) VALUES (?,?,1,?,?) ON CONFLICT (source) DO UPDATE SET "
+                "last_attempt_at=excluded.last_attempt_at, consecutive_failures=consecutive_failures+1, "
+                "last_failure=excluded.last_failure, last_failure_detail=excluded.last_failure_detail",
+                (source, now, failure, detail[:500]))
+            row = self.db.execute("SELECT consecutive_failures FROM source_state WHERE source=?", (source,)).fetchone()
+        return int(row[0])
+
+    def source_states(self) -> dict[str, dict]:
+        return {r["source"]: dict(r) for r in self.db.execute("SELECT * FROM source_state")}
+
+    def get_cursor(self, source: str) -> dict:
+        row = self.db.execute("SELECT cursor FROM source_state WHERE source=?", (source,)).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def set_cursor(self, source: str, cursor: dict) -> None:
+        self.db.execute("INSERT INTO source_state (source, cursor) VALUES (?,?) ON CONFLICT (source) DO UPDATE SET "
+                        "cursor=excluded.cursor", (source, json.dumps(cursor)))
+
+    def state_for(self, source: str) -> "BoundState":
+        return BoundState(self, source)
+
+    # --- subscribers -----------------------------------------------------------------------------------------
+
+    def subscribe(self, channel: str, address: str, topics: Iterable[str]) -> int:
+        """Activate a subscriber (creating it if needed) and add topics. Returns its id."""
+        now = self.now()
+        with self.tx():
+            self.db.execute(
+                "INSERT INTO subscribers (channel, address, active, created_at, updated_at) VALUES (?,?,1,?,?) "
+                "ON CONFLICT (channel, address) DO UPDATE SET active=1, updated_at=excluded.updated_at",
+                (channel, address, now, now))
+            sub_id = self.subscriber_id(channel, address)
+            self.db.executemany("INSERT INTO subscriptions VALUES (?,?) ON CONFLICT DO NOTHING",
+                                [(sub_id, t) for t in topics])
+        return sub_id
+
+    def subscriber_id(self, channel: str, address: str) -> int | None:
+        row = self.db.execute("SELECT id FROM subscribers WHERE channel=? AND address=?",
+                              (channel, address)).fetchone()
+        return row[0] if row else None
+
+    def unsubscribe(self, channel: str, address: str, topics: Iterable[str]) -> None:
+        sub_id = self.subscriber_id(channel, address)
+        if sub_id is None:
+            return
+        with self.tx():
+            self.db.executemany("DELETE FROM subscriptions WHERE subscriber_id=? AND topic=?",
+                                [(sub_id, t) for t in topics])
+
+    def deactivate(self, channel: str, address: str) -> None:
+        with self.tx():
+            self.db.execute("UPDATE subscribers SET active=0, updated_at=? WHERE channel=? AND address=?",
+                            (self.now(), channel, address))
+            self.db.execute(
+                "UPDATE outbox SET dropped_at=?, last_error='subscriber inactive' WHERE delivered_at IS NULL AND "
+                "dropped_at IS NULL AND subscriber_id=(SELECT id FROM subscribers WHERE channel=? AND address=?)",
+                (self.now(), channel, address))
+
+    def move_address(self, channel: str, old: str, new: str) -> None:
+        with self.tx():
+            self.db.execute("UPDATE subscribers SET address=?, updated_at=? WHERE channel=? AND address=?",
+                            (new, self.now(), channel, old))
+
+    def subscription(self, channel: str, address: str) -> tuple[bool, list[str]]:
+        """Whether the subscriber is active, and its topics."""
+        row = self.db.execute("SELECT id, active FROM subscribers WHERE channel=? AND address=?",
+                              (channel, address)).fetchone()
+        if row is None:
+            return False, []
+        topics = [r[0] for r in self.db.execute("SELECT topic FROM subscriptions WHERE subscriber_id=? ORDER BY topic",
+                                                (row[0],))]
+        return bool(row[1]), topics
+
+    # --- outbox ------------------------------------------------------------------------------------------------
+
+    def due_alerts(self, channels: Sequence[str], limit: int = 100) -> list[Alert]:
+        if not channels:
+            return []
+        marks = ",".join("?" * len(channels))
+        rows = self.db.execute(
+            "SELECT o.*, s.channel, s.address, i.title, i.url, i.published FROM outbox o "
+            "JOIN subscribers s ON s.id=o.subscriber_id JOIN items i ON i.source=o.source AND i.item_id=o.item_id "
+            f"WHERE o.delivered_at IS NULL AND o.dropped_at IS NULL AND o.next_attempt_at<=? AND s.channel IN ({marks}) "
+            "ORDER BY o.id LIMIT ?", [self.now(), *channels, limit]).fetchall()
+        return [_alert(r) for r in rows]
+
+    def mark_delivered(self, alert_id: int) -> None:
+        self.db.execute("UPDATE outbox SET delivered_at=?, attempts=attempts+1 WHERE id=?", (self.now(), alert_id))
+
+    def mark_retry(self, alert_id: int, delay: float, error: str) -> None:
+        when = iso(self.clock() + timedelta(seconds=delay))
+        self.db.execute("UPDATE outbox SET attempts=attempts+1, next_attempt_at=?, last_error=? WHERE id=?",
+                        (when, error[:500], alert_id))
+
+    def mark_dropped(self, alert_id: int, error: str) -> None:
+        self.db.execute("UPDATE outbox SET dropped_at=?, attempts=attempts+1, last_error=? WHERE id=?",
+                        (self.now(), error[:500], alert_id))
+
+    def outbox_depth(self) -> int:
+        return self.db.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL"
+                               ).fetchone()[0]
+
+    def next_due_at(self) -> datetime | None:
+        row = self.db.execute("SELECT min(next_attempt_at) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL"
+                              ).fetchone()
+        return from_iso(row[0])
+
+
+def _alert(r: sqlite3.Row) -> Alert:
+    return Alert(id=r["id"], subscriber_id=r["subscriber_id"], channel=r["channel"], address=r["address"],
+                 source=r["source"], item_id=r["item_id"], title=r["title"], url=r["url"],
+                 published=from_iso(r["published"]), topics=tuple(json.loads(r["topics"])),
+                 terms=tuple(json.loads(r["terms"])), snippet=r["snippet"], event=r["event"], attempts=r["attempts"])
+
+
+class BoundState:
+    """The store as seen by one source (``SourceState`` protocol)."""
+
+    def __init__(self, store: Store, source: str):
+        self.store, self.source = store, source
+
+    def known_ids(self, ids: list[str]) -> set[str]:
+        return self.store.known_ids(self.source, ids)
+
+    def get_cursor(self) -> dict:
+        return self.store.get_cursor(self.source)
+
+    def set_cursor(self, cursor: dict) -> None:
+        self.store.set_cursor(self.source, cursor)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error; nests as a no-op."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        self.outer = False
+
+    def __enter__(self):
+        if not self.db.in_transaction:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.outer = True
+        return self.db
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.outer:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False
