@@ -16,12 +16,40 @@ from watcher.config import Config, Settings
 from watcher.delivery import DeliveryWorker
 from watcher.http import Http
 from watcher.matcher import Matcher
+from watcher.metrics import Metrics
 from watcher.notifiers.console import CONSOLE_ADDRESS, ConsoleNotifier
 from watcher.store import Store
+from watcher.web import WebServer, readiness
 
 log = logging.getLogger(__name__)
 
 BOT_RETRY_MAX = 300.0
+SUMMARY_EVERY = 60.0
+
+
+class CycleSummary:
+    """Counts polls between two summary lines: polled, new, flagged, failed."""
+
+    def __init__(self) -> None:
+        self.polled = self.new = self.flagged = self.alerts = 0
+        self.failed: list[str] = []
+
+    def add(self, result) -> None:
+        self.polled += 1
+        self.new += len(result.new)
+        self.flagged += len(result.flagged)
+        self.alerts += result.alerts
+        if not result.ok:
+            self.failed.append(f"{result.source} ({result.failure})")
+
+    def take(self) -> str:
+        if not self.polled:
+            return ""
+        failed = f" [{', '.join(self.failed)}]" if self.failed else ""
+        line = (f"polled {self.polled}, new {self.new}, flagged {self.flagged}, alerts {self.alerts}, "
+                f"failed {len(self.failed)}{failed}")
+        self.__init__()
+        return line
 
 
 def labels_of(config: Config) -> dict[str, str]:
@@ -54,6 +82,9 @@ class Service:
         self.http: Http | None = None
         self.delivery: DeliveryWorker | None = None
         self.application = None
+        self.metrics: Metrics | None = None
+        self.web: WebServer | None = None
+        self.cycle = CycleSummary()
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
 
@@ -68,9 +99,11 @@ class Service:
             except (NotImplementedError, RuntimeError):
                 log.debug("signal %s cannot be handled on this platform", sig)
         self.store = Store(self.settings.db_path)
+        self.metrics = Metrics(self.store)
         self.http = make_http(self.config)
         notifiers = self._notifiers()
-        self.delivery = DeliveryWorker(self.store, notifiers)
+        self.delivery = DeliveryWorker(self.store, notifiers, metrics=self.metrics)
+        await self._start_web()
         scheduler = self._scheduler(loop)
         self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
         if self.settings.telegram_token:
@@ -109,19 +142,39 @@ class Service:
                 self.poll_source, IntervalTrigger(seconds=src.every, jitter=min(src.every * 0.1, 60.0)),
                 args=[src], id=src.name, name=f"poll {src.name}", max_instances=1, coalesce=True,
                 misfire_grace_time=max(60, int(src.every)), next_run_time=now + timedelta(seconds=offset))
+        scheduler.add_job(self.log_cycle, IntervalTrigger(seconds=SUMMARY_EVERY), id="cycle-summary",
+                          max_instances=1, coalesce=True)
         skipped = [s.name for s in self.config.sources if not s.enabled]
         log.info("scheduled %d sources%s", len(enabled), f"; disabled: {', '.join(skipped)}" if skipped else "")
         return scheduler
 
     async def poll_source(self, source) -> pipeline.PollResult:
         try:
-            result = await pipeline.poll(source, self.http, self.store, self.matcher)
+            result = await pipeline.poll(source, self.http, self.store, self.matcher, metrics=self.metrics)
         except Exception:
             log.exception("source %s: poll crashed", source.name)
             raise
+        self.metrics.observe_poll(result)
+        self.cycle.add(result)
         if result.alerts and self.delivery:
             self.delivery.wake()
         return result
+
+    async def _start_web(self) -> None:
+        enabled = [s for s in self.config.sources if s.enabled]
+        self.web = WebServer(self.settings.http_host, self.settings.http_port,
+                             ready=lambda: readiness(self.store, enabled), metrics=self.metrics.render)
+        try:
+            await self.web.start()
+        except OSError as exc:
+            log.error("health/metrics endpoint could not listen on %s:%d (%s); polling and alerts go on without it",
+                      self.settings.http_host, self.settings.http_port, exc)
+            self.web = None
+
+    def log_cycle(self) -> None:
+        line = self.cycle.take()
+        if line:
+            log.info("cycle summary: %s", line)
 
     async def _run_bot(self) -> None:
         """Start the Telegram bot, retrying with backoff while the Bot API cannot be reached."""
@@ -163,6 +216,8 @@ class Service:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.web:
+            await self.web.stop()
         if self.http:
             await self.http.aclose()
         if self.store:

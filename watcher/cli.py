@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check-config", help="validate the configuration",
                    description="Validate sources.toml and topics.toml. Exit 0 when valid; otherwise exit 1 with one "
                                "line per problem naming the file, the entry and the fix.")
+    sub.add_parser("healthcheck", help="exit 0 when the running service's /healthz answers",
+                   description="Ask the running service's health endpoint (WATCHER_HTTP_PORT on 127.0.0.1) whether "
+                               "it is alive; exit 0 if so, 1 otherwise. Used by the container's HEALTHCHECK.")
     match = sub.add_parser("match", help="show which topics and terms match a text",
                            description="Run the configured topics over a text (argument or standard input).")
     match.add_argument("text", nargs="*", help="the text (default: read standard input)")
@@ -59,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         return _config_failed(exc)
     setup_logging(logging.DEBUG if args.verbose else logging.INFO, fmt=settings.log_format,
                   secrets=[settings.telegram_token or ""])
+    if args.command in NO_CONFIG_COMMANDS:
+        return NO_CONFIG_COMMANDS[args.command](args, settings)
     try:
         config = load_config(config_dir_from(args.config))
     except ConfigError as exc:
@@ -129,7 +134,22 @@ def cmd_match(args, config: Config, settings) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "once": cmd_once, "check-config": cmd_check_config, "match": cmd_match}
+def cmd_healthcheck(args, settings) -> int:
+    import urllib.request
+
+    url = f"http://127.0.0.1:{settings.http_port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310 - fixed loopback URL
+            ok = resp.status == 200
+    except OSError as exc:
+        print(f"unhealthy: {url}: {exc}", file=sys.stderr)
+        return 1
+    print("healthy" if ok else f"unhealthy: {url}")
+    return 0 if ok else 1
+
+
+NO_CONFIG_COMMANDS = {"healthcheck": cmd_healthcheck}
+COMMANDS = {"run": cmd_run, "once": cmd_once, "check-config": cmd_check_config, "match": cmd_match, **NO_CONFIG_COMMANDS}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -45,8 +45,10 @@ class Pacer:
 
 
 class DeliveryWorker:
-    def __init__(self, store, notifiers: Mapping[str, object], pacer: Pacer | None = None, idle_wait: float = 2.0):
+    def __init__(self, store, notifiers: Mapping[str, object], pacer: Pacer | None = None, idle_wait: float = 2.0,
+                 metrics=None):
         self.store = store
+        self.metrics = metrics
         self.notifiers = dict(notifiers)
         self.pacer = pacer or Pacer()
         self.idle_wait = idle_wait
@@ -89,7 +91,17 @@ class DeliveryWorker:
             return 1
         return handled
 
-    async def deliver(self, alert: Alert) -> None:
+    def _count(self, channel: str, kind: str) -> None:
+        if self.metrics is not None:
+            self.metrics.deliveries.labels(channel, kind).inc()
+
+    async def deliver(self, alert: Alert) -> str:
+        """Send one alert and act on the answer; returns the kind of answer."""
+        kind = await self._deliver(alert)
+        self._count(alert.channel, kind)
+        return kind
+
+    async def _deliver(self, alert: Alert) -> str:
         notifier = self.notifiers[alert.channel]
         where = f"{alert.channel} {alert.address}"
         try:
@@ -97,29 +109,32 @@ class DeliveryWorker:
                 await notifier.send(alert)
             except BadMarkup as exc:
                 log.warning("delivery: %s refused the formatting (%s); resending as plain text", where, exc)
+                self._count(alert.channel, "bad_markup")
                 await notifier.send(alert, plain=True)
         except RetryLater as exc:
             self._retry(alert, exc)
             if exc.flood:
                 log.warning("delivery: flood control, the whole queue waits %.1fs", exc.delay)
                 await asyncio.sleep(exc.delay)
-            return
+                return "flood"
+            return "retry"
         except RecipientMoved as exc:
             log.warning("delivery: %s moved to %s; address updated", where, exc.new_address)
             self.store.move_address(alert.channel, alert.address, exc.new_address)
-            return  # the row stays due and goes to the new address on the next pass
+            return "moved"  # the row stays due and goes to the new address on the next pass
         except RecipientGone as exc:
             log.warning("delivery: %s is gone (%s); subscriber deactivated", where, exc)
             self.store.deactivate(alert.channel, alert.address)
-            return
+            return "gone"
         except NotifyError as exc:
             log.error("delivery: %s refused alert %d for good: %s", where, alert.id, exc)
             self.store.mark_dropped(alert.id, str(exc))
-            return
+            return "refused"
         self.store.mark_delivered(alert.id)
         self.pacer.sent(alert.address)
         self.sent += 1
         log.info("delivery: alert %d sent to %s (%s %s)", alert.id, where, alert.source, alert.item_id)
+        return "ok"
 
     def _retry(self, alert: Alert, exc: RetryLater) -> None:
         if alert.attempts + 1 >= MAX_ATTEMPTS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from watcher.errors import FetchError, ParseError
@@ -42,11 +43,19 @@ def match_items(items: list[Item], matcher) -> dict[tuple[str, str], list[Match]
     return {item.key: found for item in items if (found := matcher.match(item))}
 
 
-async def poll(source, http, store, matcher, *, dry_run: bool = False) -> PollResult:
+class _NoMetrics:
+    @contextmanager
+    def timed(self, stage: str):
+        yield
+
+
+async def poll(source, http, store, matcher, *, dry_run: bool = False, metrics=None) -> PollResult:
     """Poll one source once. A failed poll records nothing as seen. With ``dry_run`` nothing is written."""
+    metrics = metrics or _NoMetrics()
     result = PollResult(source=source.name)
     try:
-        result.items = await fetch_items(source, http, store.state_for(source.name))
+        with metrics.timed("fetch"):
+            result.items = await fetch_items(source, http, store.state_for(source.name))
     except FetchError as exc:
         result.failure, result.detail = exc.failure, exc.detail
         log.warning("source %s: poll failed: %s: %s", source.name, exc.failure, exc.detail)
@@ -55,12 +64,14 @@ async def poll(source, http, store, matcher, *, dry_run: bool = False) -> PollRe
         return result
     known = store.known_ids(source.name, [i.id for i in result.items])
     fresh = _dedupe([i for i in result.items if i.id not in known])
-    found = match_items(fresh, matcher)
+    with metrics.timed("match"):
+        found = match_items(fresh, matcher)
     if dry_run:
         result.new = fresh
         result.flagged = [(i, found[i.key]) for i in fresh if i.key in found]
         return result
-    rec = store.record_poll(source.name, fresh, found)
+    with metrics.timed("record"):
+        rec = store.record_poll(source.name, fresh, found)
     result.new, result.flagged, result.alerts, result.first_poll = rec.new, rec.flagged, rec.alerts, rec.first_poll
     log.info("source %s: %d items, %d new, %d flagged, %d alerts queued%s", source.name, len(result.items),
              len(rec.new), len(rec.flagged), rec.alerts, " (first poll: recorded without alerting)" if rec.first_poll

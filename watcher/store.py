@@ -346,6 +346,11 @@ class Store:
         return self.db.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL"
                                ).fetchone()[0]
 
+    def oldest_pending_at(self) -> datetime | None:
+        row = self.db.execute("SELECT min(created_at) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL"
+                              ).fetchone()
+        return from_iso(row[0])
+
     def next_due_at(self) -> datetime | None:
         row = self.db.execute("SELECT min(next_attempt_at) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL"
                               ).fetchone()

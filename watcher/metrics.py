@@ -1,0 +1,69 @@
+"""Prometheus metrics, on a registry of the service's own (so tests can run several services in one process)."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+STAGE_BUCKETS = (0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+class Metrics:
+    def __init__(self, store=None):
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.polls = Counter("watcher_polls", "Polls by source and result class (ok or a failure class)",
+                             ["source", "result"], registry=r)
+        self.items_seen = Counter("watcher_items_seen", "Items fetched, new or not", ["source"], registry=r)
+        self.items_new = Counter("watcher_items_new", "Items seen for the first time", ["source"], registry=r)
+        self.items_matched = Counter("watcher_items_matched", "New items that matched a topic", ["source"],
+                                     registry=r)
+        self.alerts_queued = Counter("watcher_alerts_queued", "Alerts written to the outbox", ["source"], registry=r)
+        self.deliveries = Counter("watcher_deliveries", "Notifier answers by channel and kind", ["channel", "kind"],
+                                  registry=r)
+        self.stage = Histogram("watcher_stage_seconds", "Time spent in each pipeline stage", ["stage"],
+                               buckets=STAGE_BUCKETS, registry=r)
+        if store is not None:
+            r.register(OutboxCollector(store))
+
+    @contextmanager
+    def timed(self, stage: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stage.labels(stage).observe(time.perf_counter() - start)
+
+    def observe_poll(self, result) -> None:
+        self.polls.labels(result.source, result.failure or "ok").inc()
+        if result.ok:
+            self.items_seen.labels(result.source).inc(len(result.items))
+            self.items_new.labels(result.source).inc(len(result.new))
+            self.items_matched.labels(result.source).inc(len(result.flagged))
+            self.alerts_queued.labels(result.source).inc(result.alerts)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class OutboxCollector:
+    """Outbox depth and the age of its oldest undelivered alert, read from the store at scrape time."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        depth = GaugeMetricFamily("watcher_outbox_depth", "Alerts waiting for delivery")
+        age = GaugeMetricFamily("watcher_outbox_oldest_age_seconds", "Age of the oldest undelivered alert")
+        depth.add_metric([], self.store.outbox_depth())
+        oldest = self.store.oldest_pending_at()
+        age.add_metric([], (datetime.now(timezone.utc) - oldest).total_seconds() if oldest else 0.0)
+        yield depth
+        yield age
