@@ -1,0 +1,1 @@
+"""Topic matching internals. Import the public names from ``watcher.matcher``."""

@@ -1,0 +1,293 @@
+"""Topics and their terms: the data model, term syntax and validation of topics.toml.
+
+Term syntax (no regular expressions):
+
+* ``frontex``: a whole word, compared after folding (case, accents, ligatures).
+* ``migrant smuggling``: a phrase; its words must follow each other in the text,
+  with any spaces or punctuation between them (``eu-LISA`` = ``eu LISA``).
+* ``smuggl*``: a prefix; matches any word starting with ``smuggl`` (at least
+  4 letters before the ``*``). A ``*`` may end any word of a phrase.
+* ``SIS``: a word written entirely in capitals with at most 5 characters only
+  matches when the text writes it in capitals too (``SIS`` but not ``sis``).
+  Write it in lower case to match any case.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from .folding import ORIG_WORD_RE, WORD_RE, fold, nfc
+
+FIELDS = ("title", "summary", "body")
+KEYS = ("id", "label", "terms", "exclude", "fields", "subjects", "doc_types")
+MIN_PREFIX = 4
+MAX_CAPS = 5
+_SLUG_RE = re.compile(r"[a-z0-9_-]+")
+_CODE_RE = re.compile(r"[A-Za-z]+")
+_REGEX_HINTS = ("|", "\\", "^", "$", "?", "+", "{", "}", "[", "]", ".*", "(", ")")
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One topic the maintainers watch, as written in topics.toml."""
+
+    id: str
+    label: str
+    terms: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    fields: tuple[str, ...] = FIELDS
+    subjects: tuple[str, ...] = ()
+    doc_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a compiled term: folded text, prefix flag, capitals-only flag."""
+
+    text: str
+    prefix: bool = False
+    caps: bool = False
+
+    def accepts(self, token: str) -> bool:
+        """True when folded ``token`` matches this word (ignoring the capitals rule)."""
+        return token.startswith(self.text) if self.prefix else token == self.text
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A compiled term: the text as written and its words."""
+
+    source: str
+    words: tuple[Word, ...]
+
+    @property
+    def key(self) -> tuple[Word, ...]:
+        return self.words
+
+
+def compile_term(raw: str) -> Pattern:
+    """Compile one term; raise ValueError with the fix when it is not valid."""
+    text = nfc(raw.strip())
+    if not text:
+        raise ValueError("is empty; remove it")
+    for hint in _REGEX_HINTS:
+        if hint in text:
+            raise ValueError(f"contains {hint!r}; terms are plain words, phrases or word* prefixes, "
+                             "not regular expressions: write one term per alternative")
+    words: list[Word] = []
+    pos = 0
+    for found in ORIG_WORD_RE.finditer(text):
+        _check_stars(text[pos:found.start()])
+        prefix = text[found.end():found.end() + 1] == "*"
+        pos = found.end() + (1 if prefix else 0)
+        words.extend(_compile_word(found.group(), prefix))
+    _check_stars(text[pos:])
+    if not words:
+        raise ValueError("has no letters or digits after folding; remove it")
+    return Pattern(source=raw, words=tuple(words))
+
+
+def _check_stars(gap: str) -> None:
+    if "*" in gap:
+        raise ValueError("has a '*' that does not end a word; write it straight after "
+                         "at least 4 letters, e.g. smuggl*")
+
+
+def _compile_word(raw: str, prefix: bool) -> list[Word]:
+    caps = raw.isupper() and len(raw) <= MAX_CAPS
+    pieces = WORD_RE.findall(fold(raw))
+    if prefix and (not pieces or len(pieces[-1]) < MIN_PREFIX):
+        raise ValueError(f"is a prefix shorter than {MIN_PREFIX} letters; "
+                         f"write at least {MIN_PREFIX} letters before *")
+    last = len(pieces) - 1
+    return [Word(piece, prefix and i == last, caps) for i, piece in enumerate(pieces)]
+
+
+def could_hit_inside(term: Pattern, exclusion: Pattern) -> bool:
+    """True when some text matching ``term`` could lie inside a match of ``exclusion``."""
+    size = len(term.words)
+    for offset in range(len(exclusion.words) - size + 1):
+        window = exclusion.words[offset:offset + size]
+        if all(_compatible(t, e) for t, e in zip(term.words, window)):
+            return True
+    return False
+
+
+def _compatible(term: Word, excl: Word) -> bool:
+    if term.prefix and excl.prefix:
+        return excl.text.startswith(term.text) or term.text.startswith(excl.text)
+    if term.prefix:
+        return excl.text.startswith(term.text)
+    if excl.prefix:
+        return term.text.startswith(excl.text)
+    return term.text == excl.text
+
+
+def topics_from_toml(data: dict, filename: str = "topics.toml") -> tuple[list[Topic], list[str], list[str]]:
+    """Build topics from parsed TOML; return (topics, errors, warnings), one line each."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    entries = _entries(data, filename, errors)
+    topics: list[Topic] = []
+    seen: set[str] = set()
+    for number, entry in enumerate(entries, start=1):
+        checker = _EntryChecker(filename, number, entry)
+        topic = checker.build(seen)
+        errors.extend(checker.errors)
+        warnings.extend(checker.warnings)
+        if topic is not None:
+            seen.add(topic.id)
+            if not checker.errors:
+                topics.append(topic)
+    return topics, errors, warnings
+
+
+def _entries(data: dict, filename: str, errors: list[str]) -> list:
+    for key in data:
+        if key != "topic":
+            errors.append(f"{filename}: unknown top-level key {key!r}; write each topic as a "
+                          "[[topic]] table (double brackets) and put its settings inside it")
+    entries = data.get("topic")
+    if entries is None:
+        errors.append(f"{filename}: no [[topic]] tables found; add at least one topic")
+        return []
+    if not isinstance(entries, list):
+        errors.append(f"{filename}: 'topic' must be written [[topic]] (double brackets), once per topic")
+        return []
+    return entries
+
+
+class _EntryChecker:
+    """Validates one [[topic]] table and collects its errors and warnings."""
+
+    def __init__(self, filename: str, number: int, entry: object):
+        self.filename = filename
+        self.entry = entry if isinstance(entry, dict) else {}
+        self.name = f"topic #{number}"
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+        if not isinstance(entry, dict):
+            self.error("is not a table; write it as [[topic]] followed by key = value lines")
+
+    def error(self, text: str) -> None:
+        self.errors.append(f"{self.filename}: {self.name}: {text}")
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(f"{self.filename}: {self.name}: {text}")
+
+    def build(self, seen: set[str]) -> Topic | None:
+        """Return the Topic when id, label and terms are usable, else None."""
+        if self.errors:
+            return None
+        topic_id = self._id(seen)
+        self._unknown_keys()
+        label = self._label()
+        terms = self._terms("terms", required=True)
+        exclude = self._terms("exclude", required=False)
+        fields = self._fields()
+        subjects = self._subjects()
+        doc_types = self._strings("doc_types", example='["NOTE", "I/A ITEM NOTE"]')
+        self._cross_check(terms, exclude)
+        if topic_id is None or label is None or terms is None:
+            return None
+        return Topic(id=topic_id, label=label, terms=tuple(p.source for p in terms),
+                     exclude=tuple(p.source for p in exclude or ()), fields=fields,
+                     subjects=subjects, doc_types=doc_types)
+
+    def _id(self, seen: set[str]) -> str | None:
+        value = self.entry.get("id")
+        if not isinstance(value, str) or not value.strip():
+            self.error('has no id; add id = "short-name" (lower-case letters, digits, - or _)')
+            return None
+        self.name = f"topic {value!r}"
+        if not _SLUG_RE.fullmatch(value):
+            self.error('id must use only lower-case letters, digits, - and _, e.g. id = "borders"')
+        if value in seen:
+            self.error("id is already used by an earlier topic; give each topic its own id")
+        return value
+
+    def _unknown_keys(self) -> None:
+        for key in self.entry:
+            if key not in KEYS:
+                close = difflib.get_close_matches(key, KEYS, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                self.error(f"unknown key {key!r}; {hint}allowed keys are {', '.join(KEYS)}")
+
+    def _label(self) -> str | None:
+        value = self.entry.get("label")
+        if not isinstance(value, str) or not value.strip():
+            self.error('has no label; add label = "Readable name" (shown in alerts)')
+            return None
+        return value.strip()
+
+    def _terms(self, key: str, required: bool) -> list[Pattern] | None:
+        value = self.entry.get(key)
+        if value is None and not required:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.error(f'{key!r} must be a list of strings, e.g. {key} = ["frontex", "border control"]')
+            return None
+        if required and not value:
+            self.error(f"{key!r} is empty; list at least one word or phrase")
+            return None
+        patterns = []
+        kind = "term" if key == "terms" else "exclusion"
+        for raw in value:
+            try:
+                patterns.append(compile_term(raw))
+            except ValueError as exc:
+                self.error(f"{kind} {raw!r} {exc}")
+        return patterns
+
+    def _fields(self) -> tuple[str, ...]:
+        value = self.entry.get("fields")
+        if value is None:
+            return FIELDS
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            self.error('\'fields\' must be a non-empty list, e.g. fields = ["title", "summary"]; '
+                       "remove it to search all fields")
+            return FIELDS
+        for name in value:
+            if name not in FIELDS:
+                self.error(f"unknown field {name!r} in 'fields'; use title, summary or body")
+        return tuple(dict.fromkeys(value))
+
+    def _subjects(self) -> tuple[str, ...]:
+        codes = self._strings("subjects", example='["MIGR", "FRONT"]')
+        for code in codes:
+            if not _CODE_RE.fullmatch(code):
+                self.error(f"subject code {code!r} must be letters only, e.g. \"MIGR\" (no running number)")
+        return tuple(code.upper() for code in codes)
+
+    def _strings(self, key: str, example: str) -> tuple[str, ...]:
+        value = self.entry.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            self.error(f"{key!r} must be a list of non-empty strings, e.g. {key} = {example}")
+            return ()
+        return tuple(v.strip() for v in value)
+
+    def _cross_check(self, terms: list[Pattern] | None, exclude: list[Pattern] | None) -> None:
+        terms, exclude = terms or [], exclude or []
+        self._duplicates(terms, "term")
+        self._duplicates(exclude, "exclusion")
+        excluded = {p.key: p.source for p in exclude}
+        for pattern in terms:
+            if pattern.key in excluded:
+                self.warn(f"term {pattern.source!r} is also listed in exclude as "
+                          f"{excluded[pattern.key]!r}, so it can never match; remove it from one list")
+        for pattern in exclude:
+            if pattern.key not in {t.key for t in terms} and not any(could_hit_inside(t, pattern) for t in terms):
+                self.warn(f"exclusion {pattern.source!r} contains none of the topic's terms, so it never "
+                          "removes a hit; add the term it should veto to it, or remove it")
+
+    def _duplicates(self, patterns: list[Pattern], kind: str) -> None:
+        first: dict[tuple[Word, ...], str] = {}
+        for pattern in patterns:
+            if pattern.key in first:
+                self.warn(f"{kind} {pattern.source!r} repeats {first[pattern.key]!r}; remove one")
+            else:
+                first[pattern.key] = pattern.source
