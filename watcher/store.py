@@ -86,6 +86,11 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (next_attempt_at) WHERE delivered_at IS NULL AND dropped_at IS NULL;
 """
 
+# Named schema changes after the base schema, applied once each, in order, and recorded in ``migrations``.
+# Append new ones at the end; never edit or reorder one that has shipped.
+MIGRATIONS: list[tuple[str, str]] = [
+]
+
 Clock = Callable[[], datetime]
 
 
@@ -130,6 +135,16 @@ class Store:
 
     def _migrate(self) -> None:
         self.db.executescript(SCHEMA)  # idempotent: every statement is IF NOT EXISTS
+        self.db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        done = {r[0] for r in self.db.execute("SELECT name FROM migrations")}
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            with self.tx():
+                for statement in (s.strip() for s in sql.split(";")):
+                    if statement:
+                        self.db.execute(statement)
+                self.db.execute("INSERT INTO migrations VALUES (?, ?)", (name, self.now()))
         with self.tx():
             row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None:
