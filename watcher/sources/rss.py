@@ -67,10 +67,10 @@ def parse_feed(data: bytes, source: str) -> list[Item]:
 
 
 def entry_to_item(entry, source: str) -> Item:
-    title = clean_text(entry.get("title", "")) or "(untitled)"
+    title = field_text(entry, "title") or "(untitled)"
     link = (entry.get("link") or "").strip()
     published = struct_to_dt(entry.get("published_parsed") or entry.get("updated_parsed"))
-    summary = clean_text(entry.get("summary", ""))
+    summary = field_text(entry, "summary")
     return Item(source=source, id=item_id(entry, link, title, published), title=title, url=link,
                 published=published, summary=summary)
 
@@ -96,6 +96,13 @@ def struct_to_dt(value) -> datetime | None:
     if not value:
         return None
     return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
+
+
+def field_text(entry, name: str) -> str:
+    """A field as plain text: markup is removed only where the feed declares the field as HTML."""
+    value = entry.get(name, "") or ""
+    kind = (entry.get(f"{name}_detail") or {}).get("type", "text/html")
+    return clean_text(value) if "html" in kind else " ".join(value.split())
 
 
 def clean_text(html: str) -> str:
