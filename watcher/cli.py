@@ -1,4 +1,4 @@
-"""Command line: ``watcher run | once | check-config | match``."""
+"""Command line: ``watcher run | once | check-config | match | replay | healthcheck``."""
 
 from __future__ import annotations
 
@@ -44,10 +44,31 @@ def build_parser() -> argparse.ArgumentParser:
                    description="Ask the running service's health endpoint (WATCHER_HTTP_PORT on 127.0.0.1) whether "
                                "it is alive; exit 0 if so, 1 otherwise. Used by the container's HEALTHCHECK.")
     match = sub.add_parser("match", help="show which topics and terms match a text",
-                           description="Run the configured topics over a text (argument or standard input).")
+                           description="Run the configured topics over a text: the arguments, a file, or standard "
+                                       "input.")
     match.add_argument("text", nargs="*", help="the text (default: read standard input)")
-    match.add_argument("--json", action="store_true", help="print the result as JSON")
+    match.add_argument("--file", metavar="PATH", help="read the text from a file")
+    match.add_argument("--json", action="store_true", help="print the result as JSON (topics, terms, matches)")
+    match.add_argument("--each-line", action="store_true",
+                       help="treat every line of standard input (or --file) as one text; print one JSON result per "
+                            "line")
+    replay = sub.add_parser("replay", help="show what the current topics change on stored items",
+                            description="Run the current topics over the items already stored (title, summary, body) "
+                                        "and list what would now be flagged that was not (+), and the reverse (-). "
+                                        "Writes nothing; use it to see what a topic edit changes before deploying.")
+    replay.add_argument("--since", metavar="DATE", type=_date_arg,
+                        help="only items first seen on or after this date (YYYY-MM-DD)")
+    replay.add_argument("--json", action="store_true", help="print one JSON object per changed item")
     return parser
+
+
+def _date_arg(text: str):
+    from datetime import datetime, timezone
+
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD, e.g. 2026-11-01") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,20 +138,45 @@ def cmd_check_config(args, config: Config, settings) -> int:
 
 
 def cmd_match(args, config: Config, settings) -> int:
+    from watcher.maintain import match_json, match_lines
     from watcher.matcher import Matcher
 
-    text = " ".join(args.text) if args.text else sys.stdin.read()
-    found = Matcher(config.topics).match_text(text)
+    matcher = Matcher(config.topics)
+    try:
+        text = Path(args.file).read_text(encoding="utf-8") if args.file else (
+            " ".join(args.text) if args.text and not args.each_line else sys.stdin.read())
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    if args.each_line:
+        for line in text.splitlines():
+            if line.strip():
+                print(json.dumps({"text": line, **match_json(matcher.match_text(line))}, ensure_ascii=False))
+        return 0
+    found = matcher.match_text(text)
+    print(json.dumps(match_json(found), ensure_ascii=False) if args.json else "\n".join(match_lines(found)))
+    return 0
+
+
+def cmd_replay(args, config: Config, settings) -> int:
+    from watcher.maintain import replay, replay_lines
+    from watcher.matcher import Matcher
+    from watcher.store import Store
+
+    if not settings.db_path.exists():
+        print(f"error: no database at {settings.db_path}; set WATCHER_DATA_DIR to the directory that holds "
+              "watcher.db", file=sys.stderr)
+        return 1
+    store = Store(settings.db_path)
+    try:
+        result = replay(store, Matcher(config.topics), args.since)
+    finally:
+        store.close()
     if args.json:
-        print(json.dumps({"topics": [m.topic for m in found],
-                          "terms": sorted({t for m in found for t in m.terms}),
-                          "matches": [{"topic": m.topic, "terms": list(m.terms), "snippet": m.snippet}
-                                      for m in found]}, ensure_ascii=False))
-    elif not found:
-        print("no topic matched")
+        for change in result.changes:
+            print(json.dumps(change.as_json(), ensure_ascii=False))
     else:
-        for m in found:
-            print(f"{m.topic}: {', '.join(m.terms)}" + (f"\n  {m.snippet}" if m.snippet else ""))
+        print("\n".join(replay_lines(result)))
     return 0
 
 
@@ -149,7 +195,8 @@ def cmd_healthcheck(args, settings) -> int:
 
 
 NO_CONFIG_COMMANDS = {"healthcheck": cmd_healthcheck}
-COMMANDS = {"run": cmd_run, "once": cmd_once, "check-config": cmd_check_config, "match": cmd_match, **NO_CONFIG_COMMANDS}
+COMMANDS = {"run": cmd_run, "once": cmd_once, "check-config": cmd_check_config, "match": cmd_match,
+            "replay": cmd_replay, **NO_CONFIG_COMMANDS}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from watcher.models import Alert, Item, Match
 
@@ -231,6 +231,18 @@ class Store:
                 (sub_id, item.source, item.id, event, json.dumps(topics), json.dumps(terms), snippet, now, now))
             count += cur.rowcount
         return count
+
+    def iter_items(self, since: datetime | None = None) -> Iterator[tuple[Item, set[str]]]:
+        """Every stored item first seen at or after ``since``, with the topics it was flagged for."""
+        rows = self.db.execute(
+            "SELECT i.*, (SELECT group_concat(topic, ' ') FROM matches m WHERE m.source=i.source AND "
+            "m.item_id=i.item_id) AS topics FROM items i WHERE i.first_seen_at >= ? ORDER BY i.first_seen_at, i.rowid",
+            (iso(since) if since else "",))
+        for r in rows:
+            item = Item(source=r["source"], id=r["item_id"], title=r["title"], url=r["url"],
+                        published=from_iso(r["published"]), summary=r["summary"], body=r["body"],
+                        extra=json.loads(r["extra"]))
+            yield item, set((r["topics"] or "").split())
 
     def recent_matches(self, topics: Sequence[str] | None = None, limit: int = 10) -> list[dict]:
         where, args = "", []
