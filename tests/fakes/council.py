@@ -66,3 +66,12 @@ MAKE_15210_PUBLIC = (
 )
 # ST 14860 2023 REV 1 becomes REV 2: a new version of a family the page already listed.
 REV_1_TO_REV_2 = [("ST 14860 2023 REV 1", "ST 14860 2023 REV 2"), ("ST-14860-2023-REV-1", "ST-14860-2023-REV-2")]
+
+
+def settled_counts(server, paths: list[str], expected: list[int]) -> list[int]:
+    """Request counts per path, read once the expected requests are counted (the fake counts a request just after
+    answering it, so a count read at once can lag behind the client)."""
+    for path, n in zip(paths, expected):
+        if n:
+            server.wait_for_hits(path, n, timeout=5)
+    return [server.count(path) for path in paths]
