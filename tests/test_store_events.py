@@ -89,3 +89,15 @@ def test_cursor_is_saved_with_the_poll_only(tmp_path):
     assert state.get_cursor() == {"highest": 5} and store.get_cursor("reg") == {}
     store.record_poll("reg", [], {}, cursor=state.pending)
     assert store.get_cursor("reg") == {"highest": 5}
+
+
+def test_later_versions_cite_only_versions_that_matched_themselves(tmp_path):
+    """REV 2 inherits the topic from INIT, which matched, and not from REV 1, which only inherited it."""
+    init = doc("ST 7 2026 INIT", title="Migrant smuggling")
+    store = store_with_first_poll(tmp_path, [init], {init.key: SMUGGLING})
+    store.record_poll("reg", [doc("ST 7 2026 REV 1", title="Revised")], {})
+    store.record_poll("reg", [doc("ST 7 2026 REV 2", title="Revised again")], {})
+    alerts = {a.item_id: a for a in store.due_alerts(["telegram"])}
+    assert alerts["ST 7 2026 REV 1"].snippet == "matched an earlier version: ST 7 2026 INIT"
+    assert alerts["ST 7 2026 REV 2"].snippet == "matched an earlier version: ST 7 2026 INIT"
+    assert alerts["ST 7 2026 REV 2"].event == "version" and alerts["ST 7 2026 REV 2"].topics == ("smuggling",)

@@ -42,7 +42,8 @@ def mark_public(db: sqlite3.Connection, item: Item, published: str | None) -> bo
 
 
 def earlier_matches(db: sqlite3.Connection, item: Item, event: str) -> list[Match]:
-    """What the item's earlier listing (``public``) or its family's other versions (``version``) matched."""
+    """What the item's earlier listing (``public``) or its family's other versions (``version``) matched; a
+    version cites only the versions that matched on their own, not ones that inherited a topic."""
     if event == "public":
         rows = db.execute("SELECT topic, terms, snippet, field FROM matches WHERE source=? AND item_id=?",
                           (item.source, item.id)).fetchall()
@@ -51,8 +52,8 @@ def earlier_matches(db: sqlite3.Connection, item: Item, event: str) -> list[Matc
         return []
     rows = db.execute(
         "SELECT m.topic, m.terms, m.item_id FROM matches m JOIN items i ON i.source=m.source AND i.item_id=m.item_id "
-        "WHERE i.source=? AND i.family=? AND i.item_id<>? ORDER BY i.rowid",
-        (item.source, item.extra.get("family"), item.id)).fetchall()
+        "WHERE i.source=? AND i.family=? AND i.item_id<>? AND m.field<>? ORDER BY i.rowid",
+        (item.source, item.extra.get("family"), item.id, FAMILY_FIELD)).fetchall()
     by_topic: dict[str, tuple[list[str], list[str]]] = {}
     for topic, terms, other in rows:
         seen_terms, refs = by_topic.setdefault(topic, ([], []))

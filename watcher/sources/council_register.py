@@ -187,7 +187,7 @@ class CouncilRegisterSource(Source):
             elif wanted:
                 skipped += 1
             out.append(item)
-        if skipped:
+        if skipped and self.max_pdfs:
             log.warning("source %s: %d documents recorded without their text (max_pdfs = %d per poll)",
                         self.name, skipped, self.max_pdfs)
         return out
