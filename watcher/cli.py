@@ -1,4 +1,4 @@
-"""Command line: ``watcher run | once | check-config | match | replay | healthcheck``."""
+"""Command line: ``watcher run | once | check-config | match | replay | parse | healthcheck``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from watcher import __version__
 from watcher.config import Config, config_dir_from, load_config, settings_from_env
 from watcher.errors import ConfigError
 from watcher.logs import setup_logging
+from watcher.parsefile import KINDS as PARSE_KINDS
 
 log = logging.getLogger("watcher")
 
@@ -59,6 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--since", metavar="DATE", type=_date_arg,
                         help="only items first seen on or after this date (YYYY-MM-DD)")
     replay.add_argument("--json", action="store_true", help="print one JSON object per changed item")
+    parse = sub.add_parser("parse", help="show the items a saved feed, register page or PDF yields",
+                           description="Parse a saved file as a source of KIND would, and print its items (with the "
+                                       "topics they match when the configuration's topics.toml can be read). "
+                                       "Nothing is fetched or written. Exits 1 when the file does not parse, "
+                                       "and says so when it is a bot-protection challenge page.")
+    parse.add_argument("--kind", required=True, choices=PARSE_KINDS, help="what the file is")
+    parse.add_argument("file", metavar="FILE", help="the saved file ('-' reads standard input)")
+    parse.add_argument("--json", action="store_true", help="print one JSON object per item")
+    parse.add_argument("--url", default="", help="the address the file came from (resolves relative links)")
     return parser
 
 
@@ -194,7 +204,51 @@ def cmd_healthcheck(args, settings) -> int:
     return 0 if ok else 1
 
 
-NO_CONFIG_COMMANDS = {"healthcheck": cmd_healthcheck}
+def cmd_parse(args, settings) -> int:
+    from watcher.errors import FetchError, ParseError
+    from watcher.parsefile import Blocked, parse_saved, print_items
+
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    try:
+        items = parse_saved(args.kind, data, name=args.file, url=args.url)
+    except Blocked as exc:
+        print(f"{args.file}: blocked by bot protection: {exc}; this is a challenge page, not the source's content",
+              file=sys.stderr)
+        return 1
+    except (FetchError, ParseError) as exc:
+        detail = exc.detail if isinstance(exc, FetchError) else str(exc)
+        print(f"{args.file}: does not parse as {args.kind}: {detail}", file=sys.stderr)
+        return 1
+    matcher = _topics_matcher(args.config)
+    matches = None
+    if matcher is not None:
+        from watcher.pipeline import match_items
+
+        matches = match_items(items, matcher)
+    print_items(items, matches, sys.stdout, as_json=args.json)
+    print(f"{len(items)} items from {args.file}", file=sys.stderr)
+    return 0
+
+
+def _topics_matcher(config_arg: str | None):
+    """The configured topics, when topics.toml is there and valid; otherwise None (with a warning if invalid)."""
+    from watcher.matcher import Matcher, load_topics
+
+    path = config_dir_from(config_arg) / "topics.toml"
+    if not path.exists():
+        return None
+    try:
+        return Matcher(load_topics(path))
+    except ConfigError as exc:
+        print(f"warning: topics not matched, {path} has problems: {'; '.join(exc.problems)}", file=sys.stderr)
+        return None
+
+
+NO_CONFIG_COMMANDS = {"healthcheck": cmd_healthcheck, "parse": cmd_parse}
 COMMANDS = {"run": cmd_run, "once": cmd_once, "check-config": cmd_check_config, "match": cmd_match,
             "replay": cmd_replay, **NO_CONFIG_COMMANDS}
 

@@ -13,14 +13,16 @@ from watcher.config import Config, Settings
 from watcher.delivery import DeliveryWorker, Pacer
 from watcher.matcher import Matcher
 from watcher.notifiers.console import ConsoleNotifier
+from watcher.notifiers.format import EVENT_HEADINGS
 from watcher.store import Store
 
 log = logging.getLogger(__name__)
 
 
-def item_json(source: str, item, matches) -> dict:
+def item_json(source: str, item, matches, event: str = "new") -> dict:
     return {
         "source": source,
+        "event": event,
         "id": item.id,
         "title": item.title,
         "url": item.url,
@@ -73,7 +75,9 @@ def report(results: list[pipeline.PollResult], *, as_json: bool, dry_run: bool) 
     for r in results:
         if as_json:
             for item, matches in r.flagged:
-                out.write(json.dumps(item_json(r.source, item, matches), ensure_ascii=False, default=str) + "\n")
+                event = r.events.get(item.id, "new")
+                out.write(json.dumps(item_json(r.source, item, matches, event), ensure_ascii=False, default=str)
+                          + "\n")
             if not r.ok:
                 out.write(json.dumps(failure_json(r), ensure_ascii=False) + "\n")
             continue
@@ -84,5 +88,7 @@ def report(results: list[pipeline.PollResult], *, as_json: bool, dry_run: bool) 
         out.write(f"{r.source}: {len(r.items)} items, {len(r.new)} new, {len(r.flagged)} flagged{note}\n")
         for item, matches in r.flagged:
             topics = ", ".join(m.topic for m in matches)
-            out.write(f"  [{topics}] {item.title}\n    {item.url}\n")
+            event = EVENT_HEADINGS.get(r.events.get(item.id, "new"), "")
+            label = f"({event}) " if event and event != "New" else ""
+            out.write(f"  [{topics}] {label}{item.title}\n    {item.url}\n")
     out.flush()

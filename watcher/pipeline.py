@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from watcher.errors import FetchError, ParseError
 from watcher.models import Item, Match
+from watcher.pages import with_pages
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ class PollResult:
     first_poll: bool = False
     failure: str | None = None
     detail: str = ""
+    events: dict[str, str] = field(default_factory=dict)  # item id -> "new", "version" or "public"
 
     @property
     def ok(self) -> bool:
@@ -40,7 +42,17 @@ async def fetch_items(source, http, state) -> list[Item]:
 
 
 def match_items(items: list[Item], matcher) -> dict[tuple[str, str], list[Match]]:
-    return {item.key: found for item in items if (found := matcher.match(item))}
+    """Matches per item; a match in the body of a paged document says on which page."""
+    return {item.key: with_pages(item, found) for item in items if (found := matcher.match(item))}
+
+
+async def enrich_items(source, http, items: list[Item], matcher) -> list[Item]:
+    """Let a source that can (``source.enrich``) add what a second download gives, such as a document's text, to
+    the items worth recording. The source decides which ones, and may ask whether the matcher flags an item."""
+    hook = getattr(source, "enrich", None)
+    if hook is None or not items:
+        return items
+    return await hook(http, items, lambda item: bool(matcher.match(item)))
 
 
 class _NoMetrics:
@@ -50,20 +62,26 @@ class _NoMetrics:
 
 
 async def poll(source, http, store, matcher, *, dry_run: bool = False, metrics=None) -> PollResult:
-    """Poll one source once. A failed poll records nothing as seen. With ``dry_run`` nothing is written."""
+    """Poll one source once. A failed poll records nothing as seen. With ``dry_run`` nothing is written.
+
+    Items that are new, or known but public now, are enriched by the source (except on its first successful poll,
+    which only records), matched, and recorded with the cursor the source set, in one transaction."""
     metrics = metrics or _NoMetrics()
     result = PollResult(source=source.name)
+    state = store.state_for(source.name)
     try:
         with metrics.timed("fetch"):
-            result.items = await fetch_items(source, http, store.state_for(source.name))
+            result.items = await fetch_items(source, http, state)
     except FetchError as exc:
         result.failure, result.detail = exc.failure, exc.detail
         log.warning("source %s: poll failed: %s: %s", source.name, exc.failure, exc.detail)
         if not dry_run:
             store.record_failure(source.name, exc.failure, exc.detail)
         return result
-    known = store.known_ids(source.name, [i.id for i in result.items])
-    fresh = _dedupe([i for i in result.items if i.id not in known])
+    fresh = store.changed_items(source.name, result.items)
+    if dry_run or store.has_succeeded(source.name):
+        with metrics.timed("enrich"):
+            fresh = await enrich_items(source, http, fresh, matcher)
     with metrics.timed("match"):
         found = match_items(fresh, matcher)
     if dry_run:
@@ -71,19 +89,11 @@ async def poll(source, http, store, matcher, *, dry_run: bool = False, metrics=N
         result.flagged = [(i, found[i.key]) for i in fresh if i.key in found]
         return result
     with metrics.timed("record"):
-        rec = store.record_poll(source.name, fresh, found)
+        rec = store.record_poll(source.name, fresh, found, cursor=state.pending)
     result.new, result.flagged, result.alerts, result.first_poll = rec.new, rec.flagged, rec.alerts, rec.first_poll
-    log.info("source %s: %d items, %d new, %d flagged, %d alerts queued%s", source.name, len(result.items),
-             len(rec.new), len(rec.flagged), rec.alerts, " (first poll: recorded without alerting)" if rec.first_poll
-             else "")
+    result.events = {item.id: event for item, event in rec.events}
+    changed = sum(1 for event in result.events.values() if event == "public")
+    log.info("source %s: %d items, %d new, %d now public, %d flagged, %d alerts queued%s", source.name,
+             len(result.items), len(rec.new), changed, len(rec.flagged), rec.alerts,
+             " (first poll: recorded without alerting)" if rec.first_poll else "")
     return result
-
-
-def _dedupe(items: list[Item]) -> list[Item]:
-    seen: set[str] = set()
-    out = []
-    for item in items:
-        if item.id not in seen:
-            seen.add(item.id)
-            out.append(item)
-    return out

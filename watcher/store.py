@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+from watcher import events as events_mod
 from watcher.models import Alert, Item, Match
 
 SCHEMA_VERSION = 1
@@ -89,6 +90,11 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (next_attempt_at) WHERE deli
 # Named schema changes after the base schema, applied once each, in order, and recorded in ``migrations``.
 # Append new ones at the end; never edit or reorder one that has shipped.
 MIGRATIONS: list[tuple[str, str]] = [
+    # Council documents: the family (reference without version) finds earlier versions, and the public flag lets
+    # a document listed as not public alert again when it becomes public. NULL for kinds without these notions.
+    ("items-family-and-public",
+     "ALTER TABLE items ADD COLUMN family TEXT; ALTER TABLE items ADD COLUMN public INTEGER; "
+     "CREATE INDEX IF NOT EXISTS items_by_family ON items (source, family) WHERE family IS NOT NULL"),
 ]
 
 Clock = Callable[[], datetime]
@@ -108,10 +114,14 @@ def from_iso(text: str | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class RecordResult:
+    """What a poll changed. ``events`` pairs every recorded change with its kind: ``new`` (an id never seen),
+    ``version`` (a new id in a known family) or ``public`` (a known id that is public now)."""
+
     new: list[Item]
     flagged: list[tuple[Item, list[Match]]]
     alerts: int
     first_poll: bool
+    events: list[tuple[Item, str]] = field(default_factory=list)
 
 
 class Store:
@@ -162,50 +172,86 @@ class Store:
     # --- items ---------------------------------------------------------------------------------------------
 
     def known_ids(self, source: str, ids: Sequence[str]) -> set[str]:
-        known: set[str] = set()
+        return set(self.public_states(source, ids))
+
+    def public_states(self, source: str, ids: Sequence[str]) -> dict[str, int | None]:
+        """The known ids among ``ids`` with their recorded public flag (1, 0, or None for kinds without one)."""
+        known: dict[str, int | None] = {}
         for i in range(0, len(ids), 500):
             chunk = list(ids[i:i + 500])
             marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"SELECT item_id FROM items WHERE source=? AND item_id IN ({marks})",
+            rows = self.db.execute(f"SELECT item_id, public FROM items WHERE source=? AND item_id IN ({marks})",
                                    [source, *chunk])
-            known.update(r[0] for r in rows)
+            known.update((r[0], r[1]) for r in rows)
         return known
+
+    def changed_items(self, source: str, items: Sequence[Item]) -> list[Item]:
+        """The items worth recording, once per id in the given order: ids this source never had, and known ids
+        recorded as not public that are public now. An item seen again unchanged is left out."""
+        unique: dict[str, Item] = {}
+        for item in items:
+            unique.setdefault(item.id, item)
+        states = self.public_states(source, list(unique))
+        return [item for item in unique.values()
+                if item.id not in states or (states[item.id] == 0 and item.extra.get("public") is True)]
 
     def has_succeeded(self, source: str) -> bool:
         row = self.db.execute("SELECT first_success_at FROM source_state WHERE source=?", (source,)).fetchone()
         return bool(row and row[0])
 
     def record_poll(self, source: str, items: Iterable[Item], matches: dict[tuple[str, str], list[Match]],
-                    *, alert: bool = True) -> RecordResult:
-        """Record a successful poll. New items are stored with their matches and, unless this is the source's
-        first successful poll or ``alert`` is false, one outbox row per interested subscriber; all in one
-        transaction."""
+                    *, alert: bool = True, cursor: dict | None = None) -> RecordResult:
+        """Record a successful poll, all in one transaction: new items, and known ones that became public, with
+        their matches and, unless this is the source's first successful poll or ``alert`` is false, one outbox row
+        per interested subscriber and event. ``cursor``, when given, replaces the source's cursor.
+
+        A new version, or a document now public, also alerts the topics its earlier versions (or its earlier
+        listing) matched. An item with ``extra["backlog"]`` is recorded without alerting."""
+        items = list(items)
         now = self.now()
         new: list[Item] = []
         flagged: list[tuple[Item, list[Match]]] = []
+        events: list[tuple[Item, str]] = []
         alerts = 0
         with self.tx():
             first = not self.has_succeeded(source)
+            families = events_mod.known_families(self.db, source, items)
             for item in items:
-                if not self._insert_item(item, now):
+                event = self._record_item(item, families, now)
+                if event is None:
                     continue
-                new.append(item)
-                found = matches.get(item.key, [])
+                events.append((item, event))
+                if event != "public":
+                    new.append(item)
+                found = events_mod.merge_matches(matches.get(item.key, []),
+                                                 events_mod.earlier_matches(self.db, item, event))
                 if not found:
                     continue
                 flagged.append((item, found))
                 self._insert_matches(item, found, now)
-                if alert and not first:
-                    alerts += self._enqueue(item, found, now)
+                if alert and not first and not item.extra.get("backlog"):
+                    alerts += self._enqueue(item, found, now, event)
             self._mark_success(source, now)
-        return RecordResult(new=new, flagged=flagged, alerts=alerts, first_poll=first)
+            if cursor is not None:
+                self.set_cursor(source, cursor)
+        return RecordResult(new=new, flagged=flagged, alerts=alerts, first_poll=first, events=events)
+
+    def _record_item(self, item: Item, families: set[str], now: str) -> str | None:
+        """Store the item; say which event that is, or None when nothing changed."""
+        if self._insert_item(item, now):
+            return "version" if item.extra.get("family") in families else "new"
+        if item.extra.get("public") is True and events_mod.mark_public(self.db, item, iso(item.published)):
+            return "public"
+        return None
 
     def _insert_item(self, item: Item, now: str) -> bool:
+        public = item.extra.get("public")
         cur = self.db.execute(
-            "INSERT INTO items (source, item_id, title, url, published, summary, body, extra, first_seen_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            "INSERT INTO items (source, item_id, title, url, published, summary, body, extra, first_seen_at, "
+            "family, public) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (item.source, item.id, item.title, item.url, iso(item.published), item.summary, item.body,
-             json.dumps(item.extra, default=str), now))
+             json.dumps(item.extra, default=str), now, item.extra.get("family"),
+             int(public) if isinstance(public, bool) else None))
         return cur.rowcount == 1
 
     def _insert_matches(self, item: Item, found: list[Match], now: str) -> None:
@@ -392,19 +438,27 @@ def _alert(r: sqlite3.Row) -> Alert:
 
 
 class BoundState:
-    """The store as seen by one source (``SourceState`` protocol)."""
+    """The store as seen by one source during one poll (``SourceState`` protocol).
+
+    A cursor the source sets is held here and saved by ``record_poll`` with the poll's items, in one transaction:
+    a failed poll keeps the old cursor, so nothing the source found is skipped next time."""
 
     def __init__(self, store: Store, source: str):
         self.store, self.source = store, source
+        self.pending: dict | None = None
 
     def known_ids(self, ids: list[str]) -> set[str]:
         return self.store.known_ids(self.source, ids)
 
     def get_cursor(self) -> dict:
-        return self.store.get_cursor(self.source)
+        return json.loads(json.dumps(self.pending)) if self.pending is not None else self.store.get_cursor(self.source)
 
     def set_cursor(self, cursor: dict) -> None:
-        self.store.set_cursor(self.source, cursor)
+        self.pending = json.loads(json.dumps(cursor))
+
+    def now(self) -> datetime:
+        """The store's clock (a fake one in tests)."""
+        return self.store.clock()
 
 
 class _Transaction:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from watcher.config import MIN_EVERY_SECONDS, parse_duration
@@ -22,7 +23,8 @@ class SourceState(Protocol):
 
     def known_ids(self, ids: list[str]) -> set[str]: ...
     def get_cursor(self) -> dict: ...
-    def set_cursor(self, cursor: dict) -> None: ...
+    def set_cursor(self, cursor: dict) -> None: ...  # saved with the poll's items; a failed poll keeps the old one
+    def now(self) -> datetime: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,9 +45,11 @@ class Source:
 
 
 def _kinds() -> dict[str, type[Source]]:
+    from watcher.sources.council_documents import CouncilDocumentsSource
+    from watcher.sources.council_register import CouncilRegisterSource
     from watcher.sources.rss import RssSource
 
-    return {"rss": RssSource}
+    return {"rss": RssSource, "council-register": CouncilRegisterSource, "council-documents": CouncilDocumentsSource}
 
 
 KINDS: dict[str, type[Source]] = {}

@@ -1,0 +1,72 @@
+"""Cost of reading one Council document: PDF text and header, topic matching, and locating the page of a body match.
+
+Baseline: matching the document's text alone (what every item costs anyway). Prints medians in milliseconds and
+ratios to the baseline; the last line is one JSON object.
+
+    .venv/bin/python bench/council_document.py
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests import council_pdfs  # noqa: E402
+from tests.fakes.council import test_matcher  # noqa: E402
+from watcher.council.document import item_from_pdf, read_pdf  # noqa: E402
+from watcher.council.refs import parse_ref  # noqa: E402
+from watcher.pages import with_pages  # noqa: E402
+
+PAGES = 59  # plus the header page: 60, the default page cap
+RUNS = 15
+FILLER = ("The Committee took note of the state of play on the files before the Council and agreed to return to "
+          "the matter at a later meeting, taking into account the comments made by delegations.")
+
+
+def document() -> bytes:
+    """A 60-page note; the only smuggling phrase is on the last page."""
+    pages = []
+    for n in range(1, PAGES + 1):
+        lines = [FILLER[i:i + 90] for i in range(0, len(FILLER), 90)] * 12
+        if n == PAGES:
+            lines.append("Delegations discussed a paper on fighting migrant smuggling along the main routes.")
+        pages.append("\n".join(lines))
+    return council_pdfs.make_pdf(council_pdfs.LIMITE_NOTE_PAGES[:1] + pages)
+
+
+def median_ms(fn) -> float:
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    data = document()
+    matcher = test_matcher()
+    ref = parse_ref("ST 14860 2018 REV 1")
+    item = item_from_pdf("bench", ref, "", read_pdf(data))
+    found = matcher.match(item)
+    located = with_pages(item, found)
+    assert any(m.snippet.startswith(f"p. {PAGES + 1}: ") for m in located), located
+    match = median_ms(lambda: matcher.match(item))
+    read = median_ms(lambda: read_pdf(data))
+    locate = median_ms(lambda: with_pages(item, found))
+    result = {"pages": PAGES + 1, "pdf_bytes": len(data), "body_chars": len(item.body),
+              "match_ms": round(match, 2), "read_pdf_ms": round(read, 2), "locate_page_ms": round(locate, 3),
+              "read_over_match": round(read / match, 1), "locate_over_match": round(locate / match, 3)}
+    print(f"{PAGES + 1}-page PDF, {len(data)} bytes, {len(item.body)} characters of text")
+    print(f"match text (baseline): {match:.2f} ms; read PDF: {read:.2f} ms ({read / match:.1f}x); "
+          f"locate page: {locate:.3f} ms ({locate / match:.3f}x)")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
