@@ -4,7 +4,9 @@
      ├── ConfigError            bad configuration; carries one line per problem
      ├── FetchError             a poll failed; ``failure`` names the class
      │    (classes: blocked, rate_limited, server_error, client_error, timeout,
-     │     too_large, network, unparseable, empty)
+     │     too_large, network, unparseable, empty, redirect_loop, disallowed)
+     ├── NotModified            the server answered 304 to a conditional GET:
+     │                          a successful poll with nothing new (not a failure)
      ├── ParseError             bytes that do not parse; a FetchError of class
      │                          ``unparseable`` once it reaches the pipeline
      └── NotifyError            a notifier could not deliver an alert
@@ -42,6 +44,8 @@ FAILURE_CLASSES = (
     "network",
     "unparseable",
     "empty",
+    "redirect_loop",
+    "disallowed",
 )
 
 
@@ -59,6 +63,15 @@ class FetchError(WatcherError):
         self.retry_after = retry_after
         where = f"{source}: " if source else ""
         super().__init__(f"{where}{failure}: {detail}")
+
+
+class NotModified(WatcherError):
+    """The server said 304 Not Modified: nothing changed since the validators were stored."""
+
+    def __init__(self, url: str, source: str = ""):
+        self.url = url
+        self.source = source
+        super().__init__(f"{source + ': ' if source else ''}not modified: {url}")
 
 
 class ParseError(WatcherError):

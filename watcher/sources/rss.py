@@ -30,7 +30,7 @@ class RssSource(Source):
     max_bytes: int = 5 * 1024 * 1024
 
     async def poll(self, http, state) -> list[Item]:
-        resp = await http.get(self.url, source=self.name, max_bytes=self.max_bytes)
+        resp = await http.get(self.url, source=self.name, max_bytes=self.max_bytes, conditional=True)
         return self.parse(resp.content, resp.url)
 
     def parse(self, data: bytes, url: str = "") -> list[Item]:
