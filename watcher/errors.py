@@ -8,7 +8,7 @@
      ├── NotModified            the server answered 304 to a conditional GET:
      │                          a successful poll with nothing new (not a failure)
      ├── ParseError             bytes that do not parse; a FetchError of class
-     │                          ``unparseable`` once it reaches the pipeline
+     │                          ``unparseable`` (or ``empty``) once it reaches the pipeline
      └── NotifyError            a notifier could not deliver an alert
           ├── RetryLater        transient: try again after ``delay`` seconds
           ├── RecipientGone     blocked, kicked or deleted: deactivate them
@@ -75,7 +75,12 @@ class NotModified(WatcherError):
 
 
 class ParseError(WatcherError):
-    """Bytes from a source could not be turned into items."""
+    """Bytes from a source could not be turned into items. ``failure`` is ``unparseable``, or ``empty`` when the
+    document was read but held no rows where rows were expected."""
+
+    def __init__(self, detail: str, failure: str = "unparseable"):
+        self.failure = failure
+        super().__init__(detail)
 
 
 class NotifyError(WatcherError):

@@ -25,6 +25,7 @@ class PollResult:
     failure: str | None = None
     detail: str = ""
     unchanged: bool = False  # the server answered 304 Not Modified: a success with nothing new
+    retry_after: float | None = None  # the server asked for this many seconds of quiet (Retry-After)
 
     @property
     def ok(self) -> bool:
@@ -39,7 +40,7 @@ async def fetch_items(source, http, state) -> list[Item]:
         exc.source = exc.source or source.name
         raise
     except ParseError as exc:
-        raise FetchError("unparseable", str(exc), source=source.name, url=source.url) from exc
+        raise FetchError(exc.failure, str(exc), source=source.name, url=source.url) from exc
 
 
 def check_expected(source, items: list[Item], store) -> None:
@@ -90,7 +91,7 @@ async def poll(source, http, store, matcher, *, dry_run: bool = False, metrics=N
         return result
     except FetchError as exc:
         _validators(http, source.name, keep=False)
-        result.failure, result.detail = exc.failure, exc.detail
+        result.failure, result.detail, result.retry_after = exc.failure, exc.detail, exc.retry_after
         log.warning("source %s: poll failed: %s: %s", source.name, exc.failure, exc.detail)
         if not dry_run:
             store.record_failure(source.name, exc.failure, exc.detail)

@@ -56,9 +56,10 @@ class Source:
 
 
 def _kinds() -> dict[str, type[Source]]:
+    from watcher.sources.html_list import HtmlListSource
     from watcher.sources.rss import RssSource
 
-    return {"rss": RssSource}
+    return {"rss": RssSource, "html-list": HtmlListSource}
 
 
 KINDS: dict[str, type[Source]] = {}
