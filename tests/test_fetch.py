@@ -256,3 +256,13 @@ async def test_too_many_redirects_is_a_redirect_failure(feed_server, tmp_path, c
         await http.aclose()
         store.close()
     assert result.failure == "redirect_loop" and "more than 2 redirects" in result.detail
+
+
+async def test_redirect_loop_is_caught_at_the_first_repeat(feed_server, env):
+    """A -> B -> A is named a loop as soon as a URL comes round again, each URL requested once."""
+    http, store = env
+    misbehave(feed_server, "/start.xml", "redirect-loop")
+    result = await pipeline.poll(rss_source(feed_server, "loop", "/start.xml"), http, store, NoMatch())
+    assert result.failure == "redirect_loop" and result.detail.startswith("redirect loop: ")
+    assert result.detail.endswith("/loop-b -> " + feed_server.url("/loop-a"))
+    assert feed_server.requested("/loop-a") == 1 and feed_server.requested("/loop-b") == 1
