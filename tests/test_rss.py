@@ -117,3 +117,14 @@ def test_entity_declarations_are_found_past_padding_and_in_utf16():
     <link>https://e.org/x</link><description><![CDATA[Never write <!ENTITY x SYSTEM "file:///">]]></description>
     </item></channel></rss>"""
     assert parse_feed(about_xml, "s")[0].title == "XML tips"
+
+
+def test_malformed_feed_with_entries_is_accepted_with_a_warning(caplog):
+    """A feed that feedparser flags as malformed (an unescaped "&") but that still yields entries is accepted, and
+    the warning names the source."""
+    broken = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+    <item><title>Borders & visas</title><link>https://e.org/1</link><guid>1</guid></item></channel></rss>"""
+    with caplog.at_level("WARNING"):
+        items = parse_feed(broken, "sloppy")
+    assert [i.id for i in items] == ["1"]
+    assert "source sloppy: feed is malformed but yielded 1 usable entries" in caplog.text

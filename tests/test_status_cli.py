@@ -36,14 +36,16 @@ def test_once_json_reports_each_failed_source_and_exits_1(tmp_path, feed_server)
 
 
 def test_status_table_and_json_after_polls(tmp_path, feed_server):
-    """After two runs in which one source failed twice, `watcher status` shows it failing with its class, the
-    other ok, the disabled one disabled; --json gives the same as objects; it exits 0."""
+    """After two runs in which one source failed twice, the second run tells the operator (the log, without a
+    token); `watcher status` shows it failing with its class, the other ok, the disabled one disabled; --json
+    gives the same as objects; it exits 0."""
     feed_server.set("/good.xml", rss([{"title": "A", "link": "https://e.org/a", "guid": "a"}]))
     feed_server.set("/bad.xml", "<html><title>Just a moment...</title></html>", status=403,
                     headers={"Content-Type": "text/html"})
     cfg = make_config(tmp_path / "cfg", sources(feed_server))
-    for _ in range(2):
-        run_cli(["--config", str(cfg), "once"], tmp_path)
+    runs = [run_cli(["--config", str(cfg), "once"], tmp_path) for _ in range(2)]
+    assert "operator message" not in runs[0].stderr  # threshold 2: the first failure says nothing
+    assert runs[1].stderr.count("operator message: ⚠️ watcher: source bad is failing: blocked") == 1
     table = run_cli(["--config", str(cfg), "status"], tmp_path)
     assert table.returncode == 0, table.stderr
     rows = {line.split()[0]: line for line in table.stdout.splitlines()[1:] if line and ":" not in line.split()[0]}
