@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import zlib
 from datetime import datetime, timezone
 
 import pytest
@@ -46,6 +47,15 @@ def test_decoder_never_inflates_past_the_cap():
     with pytest.raises(BodyTooLarge):
         decoder.feed(bomb)
     assert decoder.produced == 100_001
+
+
+@pytest.mark.parametrize("wbits", [zlib.MAX_WBITS, -zlib.MAX_WBITS])
+def test_deflate_is_read_wrapped_or_raw(wbits):
+    """Content-Encoding deflate is decoded whether the server wraps it in zlib's header (as meant) or not."""
+    packer = zlib.compressobj(wbits=wbits)
+    data = packer.compress(FEED.encode()) + packer.flush()
+    decoder = CappedDecoder("deflate", 1_000_000)
+    assert decoder.feed(data[:3]) + decoder.feed(data[3:]) + decoder.finish() == FEED.encode()
 
 
 async def test_per_host_concurrency_is_limited(feed_server):

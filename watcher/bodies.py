@@ -72,10 +72,10 @@ class CappedDecoder:
         return self._count(tail)
 
     def _pick_deflate_flavour(self, data: bytes) -> None:
-        """``deflate`` is meant to be zlib-wrapped, but some servers send raw deflate; accept both."""
-        try:
-            zlib.decompressobj().decompress(data[:64], 1)
-        except zlib.error:
+        """``deflate`` is meant to be zlib-wrapped, but some servers send raw deflate; accept both. A zlib header
+        is two bytes: method 8 in the low bits of the first, and the pair a multiple of 31."""
+        wrapped = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] * 256 + data[1]) % 31 == 0
+        if not wrapped:
             self._z = zlib.decompressobj(-zlib.MAX_WBITS)
 
     def _count(self, chunk: bytes) -> bytes:

@@ -194,7 +194,7 @@ def observe(store, source, result, rules: HealthRules) -> list[tuple[str, str]]:
             healthdb.enqueue_event(store, source.name, kind, result.failure, text)
             queued.append((kind, text))
     for kind, text in queued:
-        log.warning("source %s: health: %s", source.name, text)
+        log.info("source %s: health: queued %s message for the operators", source.name, kind)
     return queued
 
 

@@ -42,6 +42,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
+        log.debug("Retry-After %r is neither seconds nor an HTTP-date; ignored", text)
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)

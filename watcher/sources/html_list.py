@@ -117,6 +117,7 @@ class HtmlListSource(Source):
             when = _parse_date(text, self.date_format)
             if when is not None:
                 return when
+        log.debug("source %s: date %r does not match %r", self.name, _text(el), self.date_format)
         return None
 
 
@@ -129,10 +130,11 @@ def _parse_date(text: str, fmt: str) -> datetime | None:
     text = text.strip()
     if not text:
         return None
-    for parse in (lambda t: datetime.strptime(t, fmt), datetime.fromisoformat):
+    try:
+        when = datetime.strptime(text, fmt)
+    except ValueError:
         try:
-            when = parse(text)
+            when = datetime.fromisoformat(text)
         except ValueError:
-            continue
-        return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-    return None
+            return None  # the caller logs it with the source's name
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
