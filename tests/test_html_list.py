@@ -20,8 +20,9 @@ URL = "https://www.frontex.europa.eu/media-centre/news/news-release/"
 
 
 def frontex(**kw) -> HtmlListSource:
-    options = dict(row="article", title="h3 a", date="span.date", date_format="%Y-%m-%d") | kw
-    return HtmlListSource(name="frontex-news", url=URL, every=3600.0, **options)
+    options = dict(name="frontex-news", url=URL, row="article", title="h3 a", date="span.date",
+                   date_format="%Y-%m-%d") | kw
+    return HtmlListSource(every=3600.0, **options)
 
 
 class NoMatch:
@@ -71,8 +72,7 @@ def test_rows_without_titles_are_unparseable():
 async def test_changed_page_through_the_pipeline_records_nothing(feed_server, tmp_path):
     """Served over HTTP, the page gives items; after a redesign the poll fails as "empty" and records nothing."""
     feed_server.set("/news/", PAGE, headers={"Content-Type": "text/html; charset=utf-8"})
-    source = frontex()
-    source = HtmlListSource(**{**source.__dict__, "url": feed_server.url("/news/")})
+    source = frontex(url=feed_server.url("/news/"))
     store = Store(tmp_path / "w.db")
     http = Http(clock=FakeClock(), per_host_interval=0)
     try:
@@ -103,3 +103,21 @@ def test_bad_html_list_config_is_refused(tmp_path, extra, needle):
     with pytest.raises(ConfigError) as info:
         load_config(make_config(tmp_path / "cfg", text))
     assert any("fx" in p and needle in p for p in info.value.problems), info.value.problems
+
+
+async def test_page_with_an_injected_protection_script_is_not_a_challenge(feed_server, tmp_path):
+    """A normal 200 page that carries a bot-protection script (as sites behind such services do) is read; the same
+    marker on a 403 is a challenge."""
+    page = PAGE.replace(b"</body>", b"<script src='/cdn-cgi/challenge-platform/scripts/jsd/main.js'></script></body>")
+    feed_server.set("/news/", page, headers={"Content-Type": "text/html"})
+    feed_server.set("/denied/", page, status=403, headers={"Content-Type": "text/html"})
+    store = Store(tmp_path / "w.db")
+    http = Http(clock=FakeClock(), per_host_interval=0)
+    try:
+        ok = await pipeline.poll(frontex(url=feed_server.url("/news/")), http, store, NoMatch())
+        denied = await pipeline.poll(frontex(url=feed_server.url("/denied/"), name="d"), http, store, NoMatch())
+    finally:
+        await http.aclose()
+        store.close()
+    assert ok.ok and len(ok.new) == 4
+    assert denied.failure == "blocked"

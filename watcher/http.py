@@ -45,8 +45,10 @@ CHALLENGE_MARKERS = (
     b"Enable JavaScript and cookies to continue",
     b"cf-browser-verification",
     b"Attention Required! | Cloudflare",
-    b"challenge-platform",
 )
+# Also found in ordinary pages of sites behind bot protection (an injected script), so it marks a challenge only
+# on an error answer, never on a 200 page.
+ERROR_ONLY_MARKERS = (b"challenge-platform",)
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ def challenge_reason(status: int, headers: httpx.Headers | dict, body: bytes) ->
     if mitigated:
         return f"HTTP {status} with cf-mitigated: {mitigated}"
     head = body[:65536]
-    for marker in CHALLENGE_MARKERS:
+    markers = CHALLENGE_MARKERS + (ERROR_ONLY_MARKERS if status >= 400 else ())
+    for marker in markers:
         if marker in head:
             return f"HTTP {status} challenge page ({marker.decode()!r})"
     return None
