@@ -152,6 +152,7 @@ async def test_304_is_a_success_with_nothing_new(feed_server, tmp_path):
         assert second.ok and second.unchanged and second.items == [] and second.new == []
         state = store.source_states()["c"]
         assert state["consecutive_failures"] == 0 and state["last_success_at"] == store.now()
+        assert state["last_unchanged_at"] == store.now()
         sent = [r.get("if-none-match") for p, r in feed_server.requests]
         assert sent == [None] + ['"v1"'] * 4  # the first poll had no ETag yet; then 3 tries of the 500, and the 304
         outcomes = [r[0] for r in store.db.execute("SELECT outcome FROM poll_log ORDER BY id")]

@@ -188,6 +188,8 @@ def observe(store, source, result, rules: HealthRules) -> list[tuple[str, str]]:
         snap = snapshot(store, source.name)
         quiet = rules.quiet_for(source)
         kinds, updates = decide(snap, result.failure, now, rules.threshold_for(source), quiet)
+        if outcome == "unchanged":
+            updates["last_unchanged_at"] = now
         healthdb.set_health(store, source.name, updates)
         for kind in kinds:
             text = event_text(kind, source, snap, result.failure, result.detail, now, quiet)
@@ -213,6 +215,7 @@ class SourceHealth:
     last_failure_detail: str | None
     failing_since: str | None
     last_new_at: str | None
+    last_unchanged_at: str | None
     new_items: int
     window_days: float
     quiet_seconds: float
@@ -249,7 +252,7 @@ def source_health(store, sources: Iterable, rules: HealthRules, now: datetime | 
             last_success_at=row.get("last_success_at"), last_attempt_at=row.get("last_attempt_at"),
             consecutive_failures=snap.consecutive_failures, last_failure=row.get("last_failure"),
             last_failure_detail=row.get("last_failure_detail"), failing_since=iso(snap.failing_since),
-            last_new_at=iso(snap.last_new_at),
+            last_new_at=iso(snap.last_new_at), last_unchanged_at=row.get("last_unchanged_at"),
             new_items=healthdb.new_items_since(store, src.name, window_start) if row else 0,
             window_days=rules.items_window / DAY, quiet_seconds=quiet, threshold=threshold))
     return out
