@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import rss
 from watcher import pipeline
 from watcher.http import Http
@@ -33,7 +34,7 @@ def matcher():
 
 @pytest.fixture
 async def env(tmp_path):
-    http = Http(timeout=1.0)
+    http = Http(timeout=1.0, clock=FakeClock(), per_host_interval=0)
     store = Store(tmp_path / "w.db")
     store.subscribe("telegram", "42", ["smuggling", "borders"])
     store.subscribe("telegram", "43", ["borders"])

@@ -101,3 +101,30 @@ def test_entity_declarations_are_refused():
     for doc in (bomb, xxe):
         with pytest.raises(ParseError, match="entities"):
             parse_feed(doc, "s")
+
+
+def test_entity_declarations_are_found_past_padding_and_in_utf16():
+    """The entity check reads the whole document: a DOCTYPE after 100 kB of comments, or a UTF-16 document, is
+    refused too; an entity declaration inside CDATA (text about XML) is not a declaration."""
+    bomb = b'<!DOCTYPE rss [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><rss version="2.0"><channel>' \
+           b"<title>&b;</title></channel></rss>"
+    padded = b'<?xml version="1.0"?>' + b"<!-- " + b"x" * 100_000 + b" -->" + bomb
+    wide = '<?xml version="1.0" encoding="utf-16"?>'.encode("utf-16") + bomb.decode().encode("utf-16-le")
+    for doc in (padded, wide):
+        with pytest.raises(ParseError, match="entities"):
+            parse_feed(doc, "s")
+    about_xml = b"""<rss version="2.0"><channel><title>t</title><item><title>XML tips</title>
+    <link>https://e.org/x</link><description><![CDATA[Never write <!ENTITY x SYSTEM "file:///">]]></description>
+    </item></channel></rss>"""
+    assert parse_feed(about_xml, "s")[0].title == "XML tips"
+
+
+def test_malformed_feed_with_entries_is_accepted_with_a_warning(caplog):
+    """A feed that feedparser flags as malformed (an unescaped "&") but that still yields entries is accepted, and
+    the warning names the source."""
+    broken = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+    <item><title>Borders & visas</title><link>https://e.org/1</link><guid>1</guid></item></channel></rss>"""
+    with caplog.at_level("WARNING"):
+        items = parse_feed(broken, "sloppy")
+    assert [i.id for i in items] == ["1"]
+    assert "source sloppy: feed is malformed but yielded 1 usable entries" in caplog.text

@@ -45,11 +45,12 @@ async def test_readyz_metrics_and_healthz(tmp_path, feed_server):
         base = f"http://127.0.0.1:{service.web.port}"
         async with httpx.AsyncClient(base_url=base) as client:
             assert (await client.get("/healthz")).status_code == 200
-            await asyncio.to_thread(feed_server.wait_for_hits, "/feed.xml", 1)
+            async def failed_once() -> bool:  # the poll retries a 500 before it counts as failed
+                text = (await client.get("/metrics")).text
+                return 'watcher_polls_total{result="server_error",source="feed"}' in text
+            await wait_until(failed_once)
             not_ready = await client.get("/readyz")
             assert not_ready.status_code == 503 and not_ready.json()["ready"] is False
-            text = (await client.get("/metrics")).text
-            assert 'watcher_polls_total{result="server_error",source="feed"}' in text
 
             feed_server.set("/feed.xml", rss([{"title": "a", "link": "https://e.org/a", "guid": "a"}]))
 

@@ -12,9 +12,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher import pipeline
+from watcher.admin import AdminMessenger, messenger_for
 from watcher.config import Config, Settings
 from watcher.delivery import DeliveryWorker
+from watcher.health import HealthRules, next_delay
+from watcher.healthdb import StoredValidators
 from watcher.http import Http
+from watcher.polite import RetryPolicy
 from watcher.matcher import Matcher
 from watcher.metrics import Metrics
 from watcher.notifiers.console import CONSOLE_ADDRESS, ConsoleNotifier
@@ -56,8 +60,29 @@ def labels_of(config: Config) -> dict[str, str]:
     return {t.id: t.label for t in config.topics}
 
 
-def make_http(config: Config) -> Http:
-    return Http(**{k: v for k, v in config.http.items() if k in ("user_agent", "timeout", "max_bytes")})
+HTTP_PASSTHROUGH = ("user_agent", "timeout", "connect_timeout", "max_bytes", "max_redirects", "per_host_concurrency",
+                    "per_host_interval", "respect_robots")
+
+
+def make_http(config: Config, store: Store | None = None, **overrides) -> Http:
+    """The shared client from ``[http]``; with a store, conditional GET keeps its validators there."""
+    options = {k: v for k, v in config.http.items() if k in HTTP_PASSTHROUGH}
+    defaults = RetryPolicy()
+    options["retry"] = RetryPolicy(attempts=int(config.http.get("attempts", defaults.attempts)),
+                                   budget=float(config.http.get("retry_budget", defaults.budget)))
+    if store is not None:
+        options["validators"] = StoredValidators(store)
+    return Http(**(options | overrides))
+
+
+def poll_delay(store: Store, source, result, rules: HealthRules) -> float:
+    """Seconds until the source's next poll: its interval, spaced out while it keeps failing (see
+    ``health.next_delay``), and never sooner than a Retry-After the server gave."""
+    failures = int((store.source_states().get(source.name) or {}).get("consecutive_failures") or 0)
+    delay = next_delay(source.every, failures, rules.backoff_cap)
+    if result.retry_after:
+        delay = max(delay, result.retry_after)
+    return delay
 
 
 def console_mode_setup(store: Store, config: Config) -> None:
@@ -84,6 +109,9 @@ class Service:
         self.application = None
         self.metrics: Metrics | None = None
         self.web: WebServer | None = None
+        self.admin: AdminMessenger | None = None
+        self.scheduler: AsyncIOScheduler | None = None
+        self.rules = config.health_rules
         self.cycle = CycleSummary()
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
@@ -100,12 +128,14 @@ class Service:
                 log.debug("signal %s cannot be handled on this platform", sig)
         self.store = Store(self.settings.db_path)
         self.metrics = Metrics(self.store)
-        self.http = make_http(self.config)
+        self.http = make_http(self.config, self.store)
         notifiers = self._notifiers()
         self.delivery = DeliveryWorker(self.store, notifiers, metrics=self.metrics)
+        self.admin = messenger_for(self.store, self.settings, self.application.bot if self.application else None)
         await self._start_web()
-        scheduler = self._scheduler(loop)
+        scheduler = self.scheduler = self._scheduler(loop)
         self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
+        self._tasks.append(asyncio.create_task(self.admin.run(), name="operator-messages"))
         if self.settings.telegram_token:
             self._tasks.append(asyncio.create_task(self._run_bot(), name="telegram"))
         scheduler.start()
@@ -150,7 +180,8 @@ class Service:
 
     async def poll_source(self, source) -> pipeline.PollResult:
         try:
-            result = await pipeline.poll(source, self.http, self.store, self.matcher, metrics=self.metrics)
+            result = await pipeline.poll(source, self.http, self.store, self.matcher, metrics=self.metrics,
+                                         health=self.rules)
         except Exception:
             log.exception("source %s: poll crashed", source.name)
             raise
@@ -158,7 +189,23 @@ class Service:
         self.cycle.add(result)
         if result.alerts and self.delivery:
             self.delivery.wake()
+        if self.admin:
+            self.admin.wake()
+        self._space_out(source, result)
         return result
+
+    def _space_out(self, source, result) -> None:
+        """Push a failing source's next poll back (backoff, Retry-After); a healthy one keeps its interval."""
+        delay = poll_delay(self.store, source, result, self.rules)
+        if delay <= source.every or self.scheduler is None:
+            return
+        when = datetime.now(timezone.utc) + timedelta(seconds=delay)
+        try:
+            self.scheduler.modify_job(source.name, next_run_time=when)
+        except LookupError:
+            log.debug("source %s: not scheduled (polled by hand)", source.name)
+            return
+        log.info("source %s: next poll in %.0fs (failing; backing off)", source.name, delay)
 
     async def _start_web(self) -> None:
         enabled = [s for s in self.config.sources if s.enabled]
@@ -206,6 +253,8 @@ class Service:
     async def _shutdown(self) -> None:
         if self.delivery:
             self.delivery.stop()
+        if self.admin:
+            self.admin.stop()
         if self.application is not None and self.application.running:
             try:
                 await self.application.updater.stop()

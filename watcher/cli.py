@@ -1,4 +1,4 @@
-"""Command line: ``watcher run | once | check-config | match | replay | parse | healthcheck``."""
+"""Command line: ``watcher run | once | status | check-config | match | replay | parse | healthcheck``."""
 
 from __future__ import annotations
 
@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check-config", help="validate the configuration",
                    description="Validate sources.toml and topics.toml. Exit 0 when valid; otherwise exit 1 with one "
                                "line per problem naming the file, the entry and the fix.")
+    status = sub.add_parser(
+        "status", help="show the health of each source",
+        description="Show each configured source's health as recorded in the database (WATCHER_DATA_DIR): status "
+                    "(ok, degraded, failing, stale, never polled, disabled), last success, consecutive failures, "
+                    "last failure class, new items in the last days and the last new item.")
+    status.add_argument("--json", action="store_true", help="print a JSON array with one object per source")
     sub.add_parser("healthcheck", help="exit 0 when the running service's /healthz answers",
                    description="Ask the running service's health endpoint (WATCHER_HTTP_PORT on 127.0.0.1) whether "
                                "it is alive; exit 0 if so, 1 otherwise. Used by the container's HEALTHCHECK.")
@@ -190,6 +196,27 @@ def cmd_replay(args, config: Config, settings) -> int:
     return 0
 
 
+def cmd_status(args, config: Config, settings) -> int:
+    from watcher import health
+    from watcher.store import Store
+
+    db = settings.db_path
+    if not db.exists():
+        print(f"note: no database at {db} yet (nothing polled, or WATCHER_DATA_DIR points elsewhere)",
+              file=sys.stderr)
+    store = Store(db if db.exists() else ":memory:")
+    try:
+        now = store.clock()
+        rows = health.source_health(store, config.sources, config.health_rules, now)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(health.to_json(rows), ensure_ascii=False, indent=2))
+    else:
+        print(health.render_table(rows, now))
+    return 0
+
+
 def cmd_healthcheck(args, settings) -> int:
     import urllib.request
 
@@ -250,7 +277,7 @@ def _topics_matcher(config_arg: str | None):
 
 NO_CONFIG_COMMANDS = {"healthcheck": cmd_healthcheck, "parse": cmd_parse}
 COMMANDS = {"run": cmd_run, "once": cmd_once, "check-config": cmd_check_config, "match": cmd_match,
-            "replay": cmd_replay, **NO_CONFIG_COMMANDS}
+            "replay": cmd_replay, "status": cmd_status, **NO_CONFIG_COMMANDS}
 
 
 if __name__ == "__main__":  # pragma: no cover

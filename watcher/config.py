@@ -123,6 +123,13 @@ class Config:
     topics: tuple  # tuple[Topic, ...]
     http: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    health: Any = None  # watcher.health.HealthRules; None means the defaults
+
+    @property
+    def health_rules(self):
+        from watcher.health import HealthRules
+
+        return self.health or HealthRules()
 
     def source(self, name: str):
         for src in self.sources:
@@ -133,6 +140,7 @@ class Config:
 
 def load_config(directory: Path) -> Config:
     """Read and validate ``sources.toml`` and ``topics.toml``. Raises ConfigError listing every problem."""
+    from watcher.health import rules_from_toml
     from watcher.matcher import topics_from_toml
     from watcher.sources import sources_from_toml
 
@@ -146,8 +154,11 @@ def load_config(directory: Path) -> Config:
     problems += errs
     sources: list = []
     http: dict[str, Any] = {}
+    health = None
     if src_data is not None:
         sources, http, errs = sources_from_toml(src_data, str(src_path))
+        problems += errs
+        health, errs = rules_from_toml(src_data.get("health"), str(src_path))
         problems += errs
     topics: list = []
     if topic_data is not None:
@@ -157,4 +168,4 @@ def load_config(directory: Path) -> Config:
     if problems:
         raise ConfigError(problems)
     return Config(directory=directory, sources=tuple(sources), topics=tuple(topics), http=http,
-                  warnings=tuple(warnings))
+                  warnings=tuple(warnings), health=health)

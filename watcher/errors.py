@@ -4,9 +4,11 @@
      ├── ConfigError            bad configuration; carries one line per problem
      ├── FetchError             a poll failed; ``failure`` names the class
      │    (classes: blocked, rate_limited, server_error, client_error, timeout,
-     │     too_large, network, unparseable, empty)
+     │     too_large, network, unparseable, empty, redirect_loop, disallowed)
+     ├── NotModified            the server answered 304 to a conditional GET:
+     │                          a successful poll with nothing new (not a failure)
      ├── ParseError             bytes that do not parse; a FetchError of class
-     │                          ``unparseable`` once it reaches the pipeline
+     │                          ``unparseable`` (or ``empty``) once it reaches the pipeline
      └── NotifyError            a notifier could not deliver an alert
           ├── RetryLater        transient: try again after ``delay`` seconds
           ├── RecipientGone     blocked, kicked or deleted: deactivate them
@@ -42,6 +44,8 @@ FAILURE_CLASSES = (
     "network",
     "unparseable",
     "empty",
+    "redirect_loop",
+    "disallowed",
 )
 
 
@@ -49,7 +53,7 @@ class FetchError(WatcherError):
     """A fetch or poll failed. ``failure`` is one of FAILURE_CLASSES."""
 
     def __init__(self, failure: str, detail: str, *, source: str = "", url: str = "",
-                 retry_after: float | None = None):
+                 retry_after: float | None = None, status: int | None = None):
         if failure not in FAILURE_CLASSES:
             raise ValueError(f"unknown failure class {failure!r}")
         self.failure = failure
@@ -57,12 +61,27 @@ class FetchError(WatcherError):
         self.source = source
         self.url = url
         self.retry_after = retry_after
+        self.status = status  # the HTTP status, when the failure was an HTTP answer
         where = f"{source}: " if source else ""
         super().__init__(f"{where}{failure}: {detail}")
 
 
+class NotModified(WatcherError):
+    """The server said 304 Not Modified: nothing changed since the validators were stored."""
+
+    def __init__(self, url: str, source: str = ""):
+        self.url = url
+        self.source = source
+        super().__init__(f"{source + ': ' if source else ''}not modified: {url}")
+
+
 class ParseError(WatcherError):
-    """Bytes from a source could not be turned into items."""
+    """Bytes from a source could not be turned into items. ``failure`` is ``unparseable``, or ``empty`` when the
+    document was read but held no rows where rows were expected."""
+
+    def __init__(self, detail: str, failure: str = "unparseable"):
+        self.failure = failure
+        super().__init__(detail)
 
 
 class NotifyError(WatcherError):

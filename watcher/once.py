@@ -8,6 +8,7 @@ import logging
 import sys
 
 from watcher import pipeline
+from watcher.admin import messenger_for
 from watcher.app import console_mode_setup, labels_of, make_http
 from watcher.config import Config, Settings
 from watcher.delivery import DeliveryWorker, Pacer
@@ -41,9 +42,11 @@ def failure_json(result: pipeline.PollResult) -> dict:
 async def run_once(config: Config, settings: Settings, sources, *, dry_run: bool, as_json: bool) -> int:
     matcher = Matcher(config.topics)
     store = Store(":memory:" if dry_run else settings.db_path)
-    http = make_http(config)
+    http = make_http(config, store)
+    rules = config.health_rules
     try:
-        results = await asyncio.gather(*(pipeline.poll(s, http, store, matcher, dry_run=dry_run) for s in sources))
+        results = await asyncio.gather(*(pipeline.poll(s, http, store, matcher, dry_run=dry_run, health=rules)
+                                         for s in sources))
         if not dry_run:
             await deliver_pending(store, config, settings)
     finally:
@@ -59,6 +62,7 @@ async def deliver_pending(store: Store, config: Config, settings: Settings) -> N
     if not settings.telegram_token:
         console_mode_setup(store, config)
         await DeliveryWorker(store, {"console": ConsoleNotifier(labels, sys.stderr)}).drain_once()
+        await messenger_for(store, settings).drain_once()
         return
     from telegram import Bot
 
@@ -68,6 +72,7 @@ async def deliver_pending(store: Store, config: Config, settings: Settings) -> N
         worker = DeliveryWorker(store, {"telegram": TelegramNotifier(bot, labels)}, Pacer())
         while await worker.drain_once():
             pass
+        await messenger_for(store, settings, bot).drain_once()
 
 
 def report(results: list[pipeline.PollResult], *, as_json: bool, dry_run: bool) -> None:

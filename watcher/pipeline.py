@@ -6,7 +6,9 @@ import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from watcher.errors import FetchError, ParseError
+from watcher import health as health_rules
+from watcher import healthdb
+from watcher.errors import FetchError, NotModified, ParseError
 from watcher.models import Item, Match
 from watcher.pages import with_pages
 
@@ -24,6 +26,8 @@ class PollResult:
     failure: str | None = None
     detail: str = ""
     events: dict[str, str] = field(default_factory=dict)  # item id -> "new", "version" or "public"
+    unchanged: bool = False  # the server answered 304 Not Modified: a success with nothing new
+    retry_after: float | None = None  # the server asked for this many seconds of quiet (Retry-After)
 
     @property
     def ok(self) -> bool:
@@ -38,7 +42,25 @@ async def fetch_items(source, http, state) -> list[Item]:
         exc.source = exc.source or source.name
         raise
     except ParseError as exc:
-        raise FetchError("unparseable", str(exc), source=source.name, url=source.url) from exc
+        raise FetchError(exc.failure, str(exc), source=source.name, url=source.url) from exc
+
+
+def check_expected(source, items: list[Item], store) -> None:
+    """No items from a source that has had items is a failure ("empty"), never "everything was removed"."""
+    if items or not getattr(source, "expect_items", False):
+        return
+    if healthdb.has_items(store, source.name):
+        raise FetchError("empty", "the answer parsed to no items although this source has had items before; its "
+                         "markup may have changed (set expect_items = false if it can really be empty)",
+                         source=source.name, url=source.url)
+    log.info("source %s: no items yet (the first successful poll that finds items starts the count)", source.name)
+
+
+def _validators(http, source: str, keep: bool) -> None:
+    """Store the validators of a recorded poll, or forget those of a failed one."""
+    action = getattr(http, "commit_validators" if keep else "discard_validators", None)
+    if action is not None:
+        action(source)
 
 
 def match_items(items: list[Item], matcher) -> dict[tuple[str, str], list[Match]]:
@@ -61,22 +83,35 @@ class _NoMetrics:
         yield
 
 
-async def poll(source, http, store, matcher, *, dry_run: bool = False, metrics=None) -> PollResult:
+async def poll(source, http, store, matcher, *, dry_run: bool = False, metrics=None,
+               health: health_rules.HealthRules | None = None) -> PollResult:
     """Poll one source once. A failed poll records nothing as seen. With ``dry_run`` nothing is written.
 
     Items that are new, or known but public now, are enriched by the source (except on its first successful poll,
-    which only records), matched, and recorded with the cursor the source set, in one transaction."""
+    which only records), matched, and recorded with the cursor the source set, in one transaction. Unless dry, the
+    poll is then put to the health rules, which may queue a message for the operator."""
     metrics = metrics or _NoMetrics()
+    health = health or health_rules.HealthRules()
     result = PollResult(source=source.name)
     state = store.state_for(source.name)
     try:
         with metrics.timed("fetch"):
             result.items = await fetch_items(source, http, state)
+        check_expected(source, result.items, store)
+    except NotModified:
+        result.unchanged = True
+        log.info("source %s: not modified since the last poll", source.name)
+        if not dry_run:
+            store.record_poll(source.name, [], {})
+            health_rules.observe(store, source, result, health)
+        return result
     except FetchError as exc:
-        result.failure, result.detail = exc.failure, exc.detail
+        _validators(http, source.name, keep=False)
+        result.failure, result.detail, result.retry_after = exc.failure, exc.detail, exc.retry_after
         log.warning("source %s: poll failed: %s: %s", source.name, exc.failure, exc.detail)
         if not dry_run:
             store.record_failure(source.name, exc.failure, exc.detail)
+            health_rules.observe(store, source, result, health)
         return result
     fresh = store.changed_items(source.name, result.items)
     if dry_run or store.has_succeeded(source.name):
@@ -85,15 +120,18 @@ async def poll(source, http, store, matcher, *, dry_run: bool = False, metrics=N
     with metrics.timed("match"):
         found = match_items(fresh, matcher)
     if dry_run:
+        _validators(http, source.name, keep=False)
         result.new = fresh
         result.flagged = [(i, found[i.key]) for i in fresh if i.key in found]
         return result
     with metrics.timed("record"):
         rec = store.record_poll(source.name, fresh, found, cursor=state.pending)
+    _validators(http, source.name, keep=True)
     result.new, result.flagged, result.alerts, result.first_poll = rec.new, rec.flagged, rec.alerts, rec.first_poll
     result.events = {item.id: event for item, event in rec.events}
     changed = sum(1 for event in result.events.values() if event == "public")
     log.info("source %s: %d items, %d new, %d now public, %d flagged, %d alerts queued%s", source.name,
              len(result.items), len(rec.new), changed, len(rec.flagged), rec.alerts,
              " (first poll: recorded without alerting)" if rec.first_poll else "")
+    health_rules.observe(store, source, result, health)
     return result

@@ -95,6 +95,26 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("items-family-and-public",
      "ALTER TABLE items ADD COLUMN family TEXT; ALTER TABLE items ADD COLUMN public INTEGER; "
      "CREATE INDEX IF NOT EXISTS items_by_family ON items (source, family) WHERE family IS NOT NULL"),
+    ("http-validators", """
+        CREATE TABLE IF NOT EXISTS http_validators (
+            url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, updated_at TEXT NOT NULL)
+    """),
+    ("source-health", """
+        ALTER TABLE source_state ADD COLUMN failing_since TEXT;
+        ALTER TABLE source_state ADD COLUMN failure_notified_at TEXT;
+        ALTER TABLE source_state ADD COLUMN stale_notified_at TEXT;
+        ALTER TABLE source_state ADD COLUMN last_unchanged_at TEXT;
+        CREATE INDEX IF NOT EXISTS items_by_source_seen ON items (source, first_seen_at);
+        CREATE TABLE IF NOT EXISTS poll_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, at TEXT NOT NULL, outcome TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '', items INTEGER NOT NULL DEFAULT 0, new INTEGER NOT NULL DEFAULT 0);
+        CREATE INDEX IF NOT EXISTS poll_log_by_source ON poll_log (source, id);
+        CREATE TABLE IF NOT EXISTS health_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, kind TEXT NOT NULL, failure TEXT,
+            text TEXT NOT NULL, created_at TEXT NOT NULL, next_attempt_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, sent_to TEXT NOT NULL DEFAULT '[]', delivered_at TEXT,
+            last_error TEXT)
+    """),
 ]
 
 Clock = Callable[[], datetime]

@@ -1,4 +1,6 @@
-"""A local HTTP server on 127.0.0.1 that serves feeds and pages the tests set, and counts requests."""
+"""A local HTTP server on 127.0.0.1 that serves feeds and pages the tests set, counts requests, and misbehaves on
+demand: slow answers, a sequence of answers (500 then 200), streamed bodies of any size, ETag / 304, and a handler
+function for answers decided per request."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable, Iterable
 
 
 @dataclass
@@ -14,6 +17,20 @@ class Route:
     status: int = 200
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/rss+xml; charset=utf-8"})
     delay: float = 0.0
+    stream: Callable[[], Iterable[bytes]] | None = None  # chunks written as they come, without Content-Length
+    etag: str | None = None  # answer 304 when the request's If-None-Match is this
+
+
+def streamed(total: int, chunk: int = 64 * 1024, byte: bytes = b" ") -> Callable[[], Iterable[bytes]]:
+    """A body of ``total`` bytes made chunk by chunk, never held whole in the server's memory."""
+    def chunks() -> Iterable[bytes]:
+        block = byte * chunk
+        sent = 0
+        while sent < total:
+            piece = block[: min(chunk, total - sent)]
+            sent += len(piece)
+            yield piece
+    return chunks
 
 
 class FeedServer:
@@ -21,7 +38,13 @@ class FeedServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
+        self.sequences: dict[str, list[Route]] = {}
+        self.handlers: dict[str, Callable[[dict[str, str]], Route]] = {}
         self.hits: dict[str, int] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.bytes_sent: dict[str, int] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -41,6 +64,25 @@ class FeedServer:
         route = Route(data, status, headers if headers is not None else Route().headers, delay)
         with self._lock:
             self.routes[path] = route
+
+    def set_route(self, path: str, route: Route) -> None:
+        with self._lock:
+            self.routes[path] = route
+
+    def set_sequence(self, path: str, routes: list[Route]) -> None:
+        """Answer successive requests with these routes in turn; the last one then repeats."""
+        with self._lock:
+            self.sequences[path] = list(routes)
+
+    def set_handler(self, path: str, handler: Callable[[dict[str, str]], Route]) -> None:
+        """Decide each answer by calling ``handler(request_headers)``."""
+        with self._lock:
+            self.handlers[path] = handler
+
+    def requested(self, path: str) -> int:
+        """Requests received for ``path`` (answered or not)."""
+        with self._lock:
+            return sum(1 for p, _ in self.requests if p == path)
 
     def count(self, path: str) -> int:
         with self._lock:
@@ -73,23 +115,54 @@ class FeedServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server API
                 path = self.path
+                headers = {k.lower(): v for k, v in self.headers.items()}
                 with server._lock:
-                    route = server.routes.get(path) or server.routes.get(path.split("?")[0])
-                if route and route.delay:
+                    server.requests.append((path, headers))
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    self._answer(path, headers)
+                finally:
+                    with server._lock:  # counted once the answer is out, so a count means "served"
+                        server.in_flight -= 1
+                        server.hits[path] = server.hits.get(path, 0) + 1
+
+            def _route(self, path: str, headers: dict[str, str]) -> Route:
+                bare = path.split("?")[0]
+                with server._lock:
+                    handler = server.handlers.get(path) or server.handlers.get(bare)
+                    seq = server.sequences.get(path) or server.sequences.get(bare)
+                    route = (seq.pop(0) if len(seq) > 1 else seq[0]) if seq else None
+                    route = route or server.routes.get(path) or server.routes.get(bare)
+                if handler is not None:
+                    route = handler(headers)
+                return route or Route(b"not found", 404, {"Content-Type": "text/plain"})
+
+            def _answer(self, path: str, headers: dict[str, str]) -> None:
+                route = self._route(path, headers)
+                if route.delay:
                     time.sleep(route.delay)
-                if route is None:
-                    route = Route(b"not found", 404, {"Content-Type": "text/plain"})
+                if route.etag is not None and headers.get("if-none-match") == route.etag:
+                    self.send_response(304)
+                    self.send_header("ETag", route.etag)
+                    self.end_headers()
+                    return
                 self.send_response(route.status)
                 for k, v in route.headers.items():
                     self.send_header(k, v)
-                self.send_header("Content-Length", str(len(route.body)))
+                if route.etag is not None:
+                    self.send_header("ETag", route.etag)
+                if route.stream is None:
+                    self.send_header("Content-Length", str(len(route.body)))
                 self.end_headers()
+                chunks = route.stream() if route.stream is not None else [route.body]
                 try:
-                    self.wfile.write(route.body)
+                    for chunk in chunks:
+                        self.wfile.write(chunk)
+                        with server._lock:
+                            server.bytes_sent[path] = server.bytes_sent.get(path, 0) + len(chunk)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
-                with server._lock:  # counted once the answer is out, so a count means "served"
-                    server.hits[path] = server.hits.get(path, 0) + 1
 
             def log_message(self, *args) -> None:
                 pass

@@ -36,6 +36,19 @@ class Source:
     url: str
     every: float
     enabled: bool = True
+    # Health options every kind has (see watcher/health.py): a poll that parses to no items after the source has
+    # had items is an "empty" failure while expect_items is on; failure_threshold 0 and quiet -1 mean "the
+    # [health] default"; quiet 0 turns the staleness warning off for this source.
+    expect_items: bool = True
+    failure_threshold: int = 0
+    quiet: float = -1.0
+
+    def __post_init__(self) -> None:
+        threshold = self.failure_threshold
+        if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0:
+            raise ValueError(f"'failure_threshold' must be a whole number of at least 1, got {threshold!r}")
+        if self.quiet < 0 and self.quiet != -1.0:
+            raise ValueError("'quiet' must be a duration such as \"3d\" (or \"0s\" for no staleness warning)")
 
     async def poll(self, http, state: SourceState) -> list[Item]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -47,9 +60,11 @@ class Source:
 def _kinds() -> dict[str, type[Source]]:
     from watcher.sources.council_documents import CouncilDocumentsSource
     from watcher.sources.council_register import CouncilRegisterSource
+    from watcher.sources.html_list import HtmlListSource
     from watcher.sources.rss import RssSource
 
-    return {"rss": RssSource, "council-register": CouncilRegisterSource, "council-documents": CouncilDocumentsSource}
+    return {"rss": RssSource, "html-list": HtmlListSource, "council-register": CouncilRegisterSource,
+            "council-documents": CouncilDocumentsSource}
 
 
 KINDS: dict[str, type[Source]] = {}
@@ -145,15 +160,18 @@ def build_source(entry: Any, filename: str, index: int) -> tuple[Source | None, 
         return None, [f"{label}: {exc}"]
 
 
-HTTP_KEYS = {"user_agent": str, "timeout": float, "max_bytes": int}
+HTTP_KEYS = {"user_agent": str, "timeout": float, "connect_timeout": float, "max_bytes": int, "max_redirects": int,
+             "attempts": int, "retry_budget": float, "per_host_concurrency": int, "per_host_interval": float,
+             "respect_robots": bool}
 
 
 def sources_from_toml(data: dict, filename: str) -> tuple[list[Source], dict, list[str]]:
     """Build all sources (and the optional ``[http]`` table) from a parsed ``sources.toml``."""
     problems: list[str] = []
     for key in data:
-        if key not in ("source", "http"):
-            problems.append(f"{filename}: unknown top-level key {key!r}; use [[source]] entries and an optional [http]")
+        if key not in ("source", "http", "health"):
+            problems.append(f"{filename}: unknown top-level key {key!r}; use [[source]] entries and optional [http] "
+                            "and [health] tables")
     http = _http_options(data.get("http", {}), filename, problems)
     entries = data.get("source", [])
     if not isinstance(entries, list):
@@ -184,6 +202,11 @@ def _http_options(table: Any, filename: str, problems: list[str]) -> dict:
         want = HTTP_KEYS.get(key)
         if want is None:
             problems.append(f"{filename}: [http]: unknown key {key!r}; allowed: {', '.join(HTTP_KEYS)}")
+        elif want is bool:
+            if isinstance(value, bool):
+                out[key] = value
+            else:
+                problems.append(f"{filename}: [http]: {key!r} must be true or false, got {value!r}")
         elif want is float:
             try:
                 out[key] = parse_duration(value) if isinstance(value, str) else float(value)

@@ -48,8 +48,10 @@ class CouncilDocumentsSource(Source):
     language: str = "en"
     max_bytes: int = DEFAULT_PDF_MAX_BYTES
     max_pages: int = DEFAULT_MAX_PAGES
+    expect_items: bool = False  # a run that finds no new number is the normal case, not a failure
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.series not in SERIES:
             raise ValueError(f"'series' must be one of {', '.join(SERIES)}, got {self.series!r}")
         if self.year and not 1999 <= self.year <= 2099:

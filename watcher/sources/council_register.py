@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 BLOCKED = "blocked by bot protection"
 PDF_TEXT_CHOICES = ("flagged", "all", "none")
 MAX_SEARCH_PAGES = 50  # the register serves at most 50 pages per query (single report)
-_HTTP_403 = re.compile(r"\b403\b")
 _LANG = re.compile(r"^(?:[A-Za-z]{2}|X)?$")
 
 
@@ -86,6 +85,7 @@ class CouncilRegisterSource(Source):
     document_server: str = PDF_BASE
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not self.search and not self.listings:
             raise ValueError("nothing to poll: set search = true or list listing pages in listings = [...]")
         if not 1 <= self.max_pages <= MAX_SEARCH_PAGES:
@@ -159,7 +159,7 @@ class CouncilRegisterSource(Source):
         except FetchError as exc:
             if exc.failure == "blocked":
                 raise blocked_error(self.name, url, exc.detail) from exc
-            if exc.failure == "client_error" and _HTTP_403.search(exc.detail):
+            if exc.failure == "client_error" and exc.status == 403:
                 raise blocked_error(self.name, url, "HTTP 403, access refused") from exc
             raise
         reason = detect_challenge(resp.status, resp.headers, resp.content)

@@ -20,8 +20,10 @@ from watcher.sources import Source
 log = logging.getLogger(__name__)
 
 TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|dclid|mc_cid|mc_eid|_hsenc|_hsmi|ref|rss|at_.*)$", re.I)
-_DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^\[>]*\[(.*?)\]\s*>", re.S | re.I)
-_PROLOG_BYTES = 65536
+_ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
+_WIDE_BOMS = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\xfe\xff", "utf-16-be"),
+              (b"\xff\xfe", "utf-16-le"), (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+              (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,17 +32,51 @@ class RssSource(Source):
     max_bytes: int = 5 * 1024 * 1024
 
     async def poll(self, http, state) -> list[Item]:
-        resp = await http.get(self.url, source=self.name, max_bytes=self.max_bytes)
+        resp = await http.get(self.url, source=self.name, max_bytes=self.max_bytes, conditional=True)
         return self.parse(resp.content, resp.url)
 
     def parse(self, data: bytes, url: str = "") -> list[Item]:
         return parse_feed(data, self.name)
 
 
+def _as_ascii_compatible(data: bytes) -> bytes:
+    """UTF-16 and UTF-32 documents re-encoded as UTF-8, so markup can be searched for byte-wise."""
+    for bom, codec in _WIDE_BOMS:
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace").encode("utf-8")
+    return data
+
+
+def _without_comments_and_cdata(data: bytes) -> bytes:
+    """The document with comments and CDATA sections cut out, in one linear pass."""
+    out, pos = [], 0
+    while True:
+        start = data.find(b"<!", pos)
+        if start < 0:
+            out.append(data[pos:])
+            break
+        if data.startswith(b"<!--", start):
+            end = data.find(b"-->", start + 4)
+        elif data.startswith(b"<![CDATA[", start):
+            end = data.find(b"]]>", start + 9)
+        else:
+            out.append(data[pos:start + 2])
+            pos = start + 2
+            continue
+        out.append(data[pos:start])
+        if end < 0:  # unterminated: the rest is inside it
+            break
+        pos = end + 3
+    return b"".join(out)
+
+
 def refuse_entities(data: bytes) -> None:
-    """Refuse a document whose DOCTYPE declares entities: no external entities, no expansion bombs."""
-    m = _DOCTYPE_SUBSET.search(data[:_PROLOG_BYTES])
-    if m and b"<!ENTITY" in m.group(1).upper():
+    """Refuse a document that declares entities: no external entities, no expansion bombs.
+
+    An entity declaration can only be markup outside comments and CDATA sections (in text its ``<`` would have to
+    be escaped), so the whole document is searched once those are taken out, whatever its encoding and however
+    much padding comes before the DOCTYPE."""
+    if _ENTITY_DECL.search(_without_comments_and_cdata(_as_ascii_compatible(data))):
         raise ParseError("the document declares XML entities in its DOCTYPE; refused (possible entity bomb or XXE)")
 
 

@@ -1,0 +1,34 @@
+"""A controlled clock: ``sleep`` returns at once and moves simulated time forward; nothing really waits."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+START = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)
+
+
+class FakeClock:
+    """Wall clock, monotonic counter and sleep that all move together, only when told to (or slept on)."""
+
+    def __init__(self, start: datetime = START):
+        self.start = start
+        self.elapsed = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=self.elapsed)
+
+    def monotonic(self) -> float:
+        return 1000.0 + self.elapsed
+
+    def advance(self, seconds: float) -> None:
+        self.elapsed += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.advance(max(0.0, seconds))
+        await asyncio.sleep(0)
+
+    def __call__(self) -> datetime:  # so the store can take it as its clock
+        return self.now()

@@ -1,0 +1,299 @@
+"""Source health: the rules that decide when the operator is told something, and how health reads.
+
+The rules, per source:
+
+- after ``failure_threshold`` consecutive failed polls: ONE "failing" message naming the failure class;
+- at the first successful poll after that: ONE "recovered" message;
+- when polls succeed but no new item has been recorded for longer than the source's ``quiet`` period (and the
+  source has had items, so it normally yields some): ONE "stale" warning, then nothing until a new item arrives
+  and the source goes quiet again;
+- nothing else in between. Every poll is also written to the poll log.
+
+``decide`` is the pure core; ``observe`` applies it to the store after each poll, in one transaction with the
+message it queues, so no message is lost or doubled across a restart. ``source_health`` and the renderers feed
+``watcher status`` and the bot's ``/status``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from watcher import healthdb
+from watcher.config import parse_duration
+from watcher.store import from_iso, iso
+
+log = logging.getLogger(__name__)
+
+DAY = 86400.0
+FAILURE_LABELS = {
+    "blocked": "blocked by bot protection",
+    "rate_limited": "rate limited",
+    "server_error": "server error",
+    "client_error": "the request was refused (4xx)",
+    "timeout": "timed out",
+    "too_large": "answer too large",
+    "network": "network error",
+    "unparseable": "could not be parsed",
+    "empty": "no items where items were expected",
+    "redirect_loop": "redirect loop",
+    "disallowed": "disallowed by robots.txt",
+}
+
+
+@dataclass(frozen=True)
+class HealthRules:
+    """Defaults from ``[health]`` in sources.toml; a source may override threshold and quiet period."""
+
+    failure_threshold: int = 3
+    quiet: float = 7 * DAY
+    backoff_cap: float = 6 * 3600.0
+    items_window: float = 7 * DAY
+
+    def threshold_for(self, source) -> int:
+        return getattr(source, "failure_threshold", 0) or self.failure_threshold
+
+    def quiet_for(self, source) -> float:
+        own = getattr(source, "quiet", -1.0)
+        return own if own is not None and own >= 0 else self.quiet
+
+
+HEALTH_KEYS = ("failure_threshold", "quiet", "backoff_cap", "items_window")
+
+
+def rules_from_toml(table: Any, filename: str) -> tuple[HealthRules, list[str]]:
+    """Read the optional ``[health]`` table; every problem names the key and the fix."""
+    if table is None:
+        return HealthRules(), []
+    if not isinstance(table, dict):
+        return HealthRules(), [f"{filename}: [health] must be a table"]
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in HEALTH_KEYS:
+            problems.append(f"{filename}: [health]: unknown key {key!r}; allowed: {', '.join(HEALTH_KEYS)}")
+        elif key == "failure_threshold":
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+                values[key] = value
+            else:
+                problems.append(f"{filename}: [health]: 'failure_threshold' must be a whole number of at least 1, "
+                                f"got {value!r}")
+        else:
+            try:
+                values[key] = parse_duration(value)
+            except ValueError as exc:
+                problems.append(f"{filename}: [health]: {key!r}: {exc}")
+    return HealthRules(**values), problems
+
+
+def next_delay(every: float, consecutive_failures: int, cap: float) -> float:
+    """Seconds until a source's next poll: its interval while healthy or after one failure, then doubling with
+    each further consecutive failure, never more than ``cap`` (nor less than the interval)."""
+    if consecutive_failures <= 1:
+        return every
+    return min(max(cap, every), every * 2.0 ** min(consecutive_failures - 1, 40))
+
+
+# --- the rules ------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the rules look at, read after the poll was recorded."""
+
+    consecutive_failures: int = 0
+    failing_since: datetime | None = None
+    failure_notified_at: datetime | None = None
+    stale_notified_at: datetime | None = None
+    last_new_at: datetime | None = None
+
+
+def decide(snap: Snapshot, failure: str | None, now: datetime, threshold: int,
+           quiet: float) -> tuple[list[str], dict[str, datetime | None]]:
+    """The messages one poll calls for ("failing", "recovered", "stale") and the health columns to write."""
+    kinds: list[str] = []
+    updates: dict[str, datetime | None] = {}
+    if failure is not None:
+        if snap.failing_since is None:
+            updates["failing_since"] = now
+        if snap.failure_notified_at is None and snap.consecutive_failures >= threshold:
+            kinds.append("failing")
+            updates["failure_notified_at"] = now
+        return kinds, updates
+    if snap.failure_notified_at is not None:
+        kinds.append("recovered")
+    if snap.failing_since is not None or snap.failure_notified_at is not None:
+        updates.update(failing_since=None, failure_notified_at=None)
+    last = snap.last_new_at
+    if quiet > 0 and last is not None and (now - last).total_seconds() > quiet:
+        if snap.stale_notified_at is None or snap.stale_notified_at < last:
+            kinds.append("stale")
+            updates["stale_notified_at"] = now
+    return kinds, updates
+
+
+def human_duration(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    return f"{minutes}m" if minutes else f"{seconds}s"
+
+
+def stamp(dt: datetime | None) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else "never"
+
+
+def event_text(kind: str, source, snap: Snapshot, failure: str | None, detail: str, now: datetime,
+               quiet: float) -> str:
+    """The operator's message, as plain text (it is never sent with a parse mode)."""
+    name = source.name
+    if kind == "failing":
+        since = snap.failing_since or now
+        return (f"⚠️ watcher: source {name} is failing: {failure} ({FAILURE_LABELS.get(failure, failure)}). "
+                f"{snap.consecutive_failures} polls in a row have failed, since {stamp(since)}. "
+                f"Last error: {detail[:300]}. One more message will follow when it works again.")
+    if kind == "recovered":
+        since = snap.failing_since
+        down = f" since {stamp(since)} ({human_duration((now - since).total_seconds())})" if since else ""
+        return f"✅ watcher: source {name} works again (it had been failing{down})."
+    last = snap.last_new_at
+    return (f"💤 watcher: source {name} has recorded nothing new for {human_duration((now - last).total_seconds())} "
+            f"(last new item {stamp(last)}; its quiet period is {human_duration(quiet)}). Its polls succeed, so "
+            f"either it is simply quiet or its page changed so that new items are missed: {source.url}")
+
+
+def snapshot(store, source: str) -> Snapshot:
+    row = healthdb.state_row(store, source)
+    return Snapshot(consecutive_failures=int(row.get("consecutive_failures") or 0),
+                    failing_since=from_iso(row.get("failing_since")),
+                    failure_notified_at=from_iso(row.get("failure_notified_at")),
+                    stale_notified_at=from_iso(row.get("stale_notified_at")),
+                    last_new_at=healthdb.last_new_at(store, source))
+
+
+def observe(store, source, result, rules: HealthRules) -> list[tuple[str, str]]:
+    """After a recorded poll: log it, apply the rules, and queue the operator messages they call for (one
+    transaction). Returns (kind, text) for each message queued."""
+    now = store.clock()
+    outcome = result.failure or ("unchanged" if getattr(result, "unchanged", False) else "ok")
+    queued: list[tuple[str, str]] = []
+    with store.tx():
+        healthdb.log_poll(store, source.name, outcome, result.detail, len(result.items), len(result.new))
+        snap = snapshot(store, source.name)
+        quiet = rules.quiet_for(source)
+        kinds, updates = decide(snap, result.failure, now, rules.threshold_for(source), quiet)
+        if outcome == "unchanged":
+            updates["last_unchanged_at"] = now
+        healthdb.set_health(store, source.name, updates)
+        for kind in kinds:
+            text = event_text(kind, source, snap, result.failure, result.detail, now, quiet)
+            healthdb.enqueue_event(store, source.name, kind, result.failure, text)
+            queued.append((kind, text))
+    for kind, text in queued:
+        log.info("source %s: health: queued %s message for the operators", source.name, kind)
+    return queued
+
+
+# --- what operators read ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SourceHealth:
+    name: str
+    kind: str
+    enabled: bool
+    status: str
+    last_success_at: str | None
+    last_attempt_at: str | None
+    consecutive_failures: int
+    last_failure: str | None
+    last_failure_detail: str | None
+    failing_since: str | None
+    last_new_at: str | None
+    last_unchanged_at: str | None
+    new_items: int
+    window_days: float
+    quiet_seconds: float
+    threshold: int
+
+
+def status_of(enabled: bool, row: dict, snap: Snapshot, threshold: int, quiet: float, now: datetime) -> str:
+    if not enabled:
+        return "disabled"
+    if not row.get("last_attempt_at"):
+        return "never polled"
+    if snap.consecutive_failures >= threshold:
+        return "failing"
+    if snap.consecutive_failures:
+        return "degraded"
+    last = snap.last_new_at
+    if quiet > 0 and last is not None and (now - last).total_seconds() > quiet:
+        return "stale"
+    return "ok"
+
+
+def source_health(store, sources: Iterable, rules: HealthRules, now: datetime | None = None) -> list[SourceHealth]:
+    """Health of each configured source, read from the store."""
+    now = now or store.clock()
+    out = []
+    for src in sources:
+        row = healthdb.state_row(store, src.name)
+        snap = snapshot(store, src.name)
+        threshold, quiet = rules.threshold_for(src), rules.quiet_for(src)
+        window_start = now - timedelta(seconds=rules.items_window)
+        out.append(SourceHealth(
+            name=src.name, kind=getattr(src, "kind", ""), enabled=bool(src.enabled),
+            status=status_of(src.enabled, row, snap, threshold, quiet, now),
+            last_success_at=row.get("last_success_at"), last_attempt_at=row.get("last_attempt_at"),
+            consecutive_failures=snap.consecutive_failures, last_failure=row.get("last_failure"),
+            last_failure_detail=row.get("last_failure_detail"), failing_since=iso(snap.failing_since),
+            last_new_at=iso(snap.last_new_at), last_unchanged_at=row.get("last_unchanged_at"),
+            new_items=healthdb.new_items_since(store, src.name, window_start) if row else 0,
+            window_days=rules.items_window / DAY, quiet_seconds=quiet, threshold=threshold))
+    return out
+
+
+def to_json(rows: list[SourceHealth]) -> list[dict]:
+    return [asdict(r) for r in rows]
+
+
+def _ago(text: str | None, now: datetime) -> str:
+    when = from_iso(text)
+    return f"{human_duration((now - when).total_seconds())} ago" if when else "never"
+
+
+def render_table(rows: list[SourceHealth], now: datetime) -> str:
+    """A fixed-width table for the terminal."""
+    window = f"new/{rows[0].window_days:g}d" if rows else "new"
+    header = ("source", "status", "last success", "fails", "last failure", window, "last new item")
+    lines = [header]
+    for r in rows:
+        lines.append((r.name, r.status, _ago(r.last_success_at, now), str(r.consecutive_failures),
+                      r.last_failure or "-", str(r.new_items), _ago(r.last_new_at, now)))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines]
+    for r in rows:
+        if r.status in ("failing", "degraded") and r.last_failure_detail:
+            text.append(f"{r.name}: {r.last_failure}: {r.last_failure_detail}")
+    return "\n".join(text)
+
+
+STATUS_MARKS = {"ok": "✅", "failing": "⚠️", "degraded": "🟡", "stale": "💤", "never polled": "⏳", "disabled": "⏸"}
+
+
+def render_lines(rows: list[SourceHealth], now: datetime) -> str:
+    """Short plain-text lines, one per source, for a chat (``/status``); escape before sending as HTML."""
+    lines = []
+    for r in rows:
+        mark = STATUS_MARKS.get(r.status, "•")
+        bits = [f"{mark} {r.name}: {r.status}", f"last success {_ago(r.last_success_at, now)}"]
+        if r.consecutive_failures:
+            bits.append(f"{r.consecutive_failures} failed ({r.last_failure})")
+        bits.append(f"{r.new_items} new in {r.window_days:g}d")
+        lines.append(", ".join(bits))
+    return "\n".join(lines)
