@@ -2,12 +2,17 @@
 
 How it stays fast (linear in the text, independent of the number of terms):
 
-1. Each field is folded once and split into words.
-2. The distinct words are intersected with the rule vocabulary: the first word
-   of every term and exclusion, and prefixes indexed by their first 4 letters.
-   Most texts stop here.
-3. Only around those anchor words are phrases checked word by word; term hits
-   that lie inside a hit of one of the same topic's exclusions are dropped.
+1. Each field is encoded and flattened once (see ``scan``); its distinct raw
+   tokens come from one ``split`` in C.
+2. The distinct tokens are checked against the rule vocabulary (see ``index``):
+   every term and exclusion is filed under its rarest word, exact words in a
+   set and prefixes under their first 4 letters. Only non-ASCII tokens are
+   folded. Phrases whose other whole words are absent from the field are
+   dropped. Most texts stop here.
+3. Each anchor token is located with ``bytes.find``; the rest of a phrase is
+   checked word by word around it, and term hits lying inside a hit of one of
+   the same topic's exclusions are dropped. Only the first surviving hit of
+   each term is needed, so repeated words cost little.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from ..errors import ConfigError
 from ..models import Item, Match
-from .folding import WORD_RE, fold, fold_keep_case, nfc, word_spans
-from .rules import FIELDS, MIN_PREFIX, Pattern, Topic, compile_term
+from .folding import fold
+from .index import Rule, RuleIndex
+from .rules import FIELDS, Topic
+from .scan import Key, capitals, char_span, flatten, following, occurrences, preceding, token_at, words_of
 from .snippet import make_snippet
 
 TEXT_FIELD = "text"
@@ -28,20 +35,81 @@ SUBJECT_FIELD = "subjects"
 _CODE_RE = re.compile(r"[A-Za-z]+")
 
 
-@dataclass(frozen=True)
-class _Rule:
-    topic: int
-    exclusion: bool
-    pattern: Pattern
+class _Hit(NamedTuple):
+    """One place where a term matched: its topic, first and last word, and the term as written."""
 
-
-@dataclass(frozen=True)
-class _Hit:
     topic: int
-    exclusion: bool
+    first: Key
+    last: Key
     term: str
-    first: int
-    last: int
+
+
+class _Presence:
+    """Tells whether a field has every other word a rule needs besides its anchor.
+
+    A cheap necessary condition, checked before any phrase is verified in place.
+    """
+
+    def __init__(self, distinct: set[bytes], folded: set[str], flat: bytes):
+        self.distinct = distinct
+        self.folded = folded   # words of the non-ASCII tokens
+        self.flat = flat
+        self.starts: dict[str, bool] = {}
+
+    def __call__(self, rule: Rule) -> bool:
+        for text, data in rule.needs:
+            if data not in self.distinct and text not in self.folded:
+                return False
+        for text, data in rule.prefixes:
+            found = self.starts.get(text)
+            if found is None:
+                found = self.starts[text] = self._starts(text, data)
+            if not found:
+                return False
+        return True
+
+    def _starts(self, text: str, data: bytes) -> bool:
+        """True when some word of the field starts with ``text``."""
+        if self.flat.startswith(data) or b" " + data in self.flat:
+            return True
+        return any(word.startswith(text) for word in self.folded)
+
+
+class _Vetoes:
+    """The exclusions that can apply in one field, by anchor word and topic, filtered lazily."""
+
+    def __init__(self, by_word: dict[str, dict[int, tuple[Rule, ...]]], present: _Presence):
+        self.by_word = by_word
+        self.present = present
+        self.cache: dict[tuple[str, int], tuple[Rule, ...]] = {}
+        self.topics: dict[int, bool] = {}
+
+    def any_for(self, topic: int) -> bool:
+        """True when some exclusion of ``topic`` could match in this field."""
+        found = self.topics.get(topic)
+        if found is None:
+            found = self.topics[topic] = any(
+                self.rules(word, topic) for word, rules in self.by_word.items() if topic in rules)
+        return found
+
+    def rules(self, word: str, topic: int) -> tuple[Rule, ...]:
+        """Exclusions of ``topic`` filed under ``word`` whose other words the field has."""
+        found = self.cache.get((word, topic))
+        if found is None:
+            rules = self.by_word.get(word, {}).get(topic, ())
+            found = self.cache[(word, topic)] = tuple(r for r in rules if self.present(r))
+        return found
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One field of an item, with its UTF-8 and flat forms (see ``scan``)."""
+
+    order: int
+    name: str
+    text: str
+    raw: bytes
+    flat: bytes
 
 
 class Matcher:
@@ -55,41 +123,20 @@ class Matcher:
                 raise ConfigError([f"topic {topic.id!r}: id is used twice; give each topic its own id"])
             self.topics[topic.id] = topic
         self._list = list(self.topics.values())
-        self._exact: dict[str, list[_Rule]] = {}
-        self._prefix: dict[str, list[tuple[str, list[_Rule]]]] = {}
-        self._compile_all()
-        self._exact_keys = frozenset(self._exact)
+        self._all = frozenset(range(len(self._list)))
+        self._index = RuleIndex(self._list)
         self._by_field = {name: frozenset(i for i, t in enumerate(self._list) if name in t.fields)
                           for name in FIELDS}
         self._by_field[TEXT_FIELD] = self._by_field["title"] | self._by_field["summary"]
         self._doc_types = [frozenset(fold(d) for d in t.doc_types) for t in self._list]
         self.compile_ms = (time.perf_counter() - started) * 1000.0
 
-    # ----------------------------------------------------------------- compiling
+    @property
+    def rule_count(self) -> int:
+        """Number of compiled terms and exclusions."""
+        return len(self._index)
 
-    def _compile_all(self) -> None:
-        problems: list[str] = []
-        prefixes: dict[str, list[_Rule]] = {}
-        for index, topic in enumerate(self._list):
-            for exclusion, raws in ((False, topic.terms), (True, topic.exclude)):
-                for raw in raws:
-                    try:
-                        pattern = compile_term(raw)
-                    except ValueError as exc:
-                        problems.append(f"topic {topic.id!r}: term {raw!r} {exc}")
-                        continue
-                    self._index(_Rule(index, exclusion, pattern), prefixes)
-        if problems:
-            raise ConfigError(problems)
-        for prefix, rules in prefixes.items():
-            self._prefix.setdefault(prefix[:MIN_PREFIX], []).append((prefix, rules))
-
-    def _index(self, rule: _Rule, prefixes: dict[str, list[_Rule]]) -> None:
-        head = rule.pattern.words[0]
-        table = prefixes if head.prefix else self._exact
-        table.setdefault(head.text, []).append(rule)
-
-    # ----------------------------------------------------------------- matching
+    # ----------------------------------------------------------------- entry points
 
     def match(self, item: Item) -> list[Match]:
         """Topics raised by the item's title, summary, body and register metadata."""
@@ -100,78 +147,80 @@ class Matcher:
 
     def match_text(self, text: str) -> list[Match]:
         """Topics raised by a bare text, treated as title plus summary."""
-        allowed = self._allowed_topics(None)
-        return self._run([(TEXT_FIELD, text)], allowed, frozenset())
+        return self._run([(TEXT_FIELD, text)], self._allowed_topics(None), frozenset())
 
-    def _allowed_topics(self, doc_type: object) -> set[int]:
+    def _allowed_topics(self, doc_type: object) -> frozenset[int]:
         folded = fold(doc_type) if isinstance(doc_type, str) else None
-        return {i for i, kinds in enumerate(self._doc_types) if not kinds or folded in kinds}
+        return frozenset(i for i, kinds in enumerate(self._doc_types) if not kinds or folded in kinds)
 
-    def _run(self, fields: Iterable[tuple[str, str | None]], allowed: set[int],
+    def _run(self, fields: Iterable[tuple[str, str | None]], allowed: frozenset[int],
              codes: frozenset[str]) -> list[Match]:
-        found: dict[int, list[tuple[int, _Hit, str, str]]] = {}
+        found: dict[int, list[tuple[_Field, _Hit]]] = {}
         for order, (name, text) in enumerate(fields):
             scope = self._by_field[name] & allowed
             if not text or not scope:
                 continue
-            for hit in self._scan(text, scope):
-                found.setdefault(hit.topic, []).append((order, hit, name, text))
+            raw, flat = flatten(text)
+            field = _Field(order, name, text, raw, flat)
+            for hit in self._scan(field, scope):
+                found.setdefault(hit.topic, []).append((field, hit))
         subject_hits = self._subject_hits(codes, allowed)
-        matches = []
-        for index in range(len(self._list)):
-            if index in found or index in subject_hits:
-                matches.append(self._build(index, found.get(index, []), subject_hits.get(index, [])))
-        return matches
+        return [self._build(index, found.get(index, []), subject_hits.get(index, []))
+                for index in range(len(self._list)) if index in found or index in subject_hits]
 
-    def _scan(self, text: str, scope: frozenset[int]) -> list[_Hit]:
-        """Term hits of ``scope`` topics in one field, after exclusions."""
-        tokens = WORD_RE.findall(fold(text))
-        anchors = self._anchors(set(tokens), scope)
+    # ----------------------------------------------------------------- one field
+
+    def _scan(self, field: _Field, scope: frozenset[int]) -> list[_Hit]:
+        """First surviving hit of each term of the ``scope`` topics in one field."""
+        distinct = set(field.flat.split())
+        anchors, folded = self._index.anchors(distinct)
         if not anchors:
             return []
-        hits = self._verify(text, tokens, anchors)
-        return _apply_exclusions(hits)
+        present = _Presence(distinct, folded, field.flat)
+        vetoes = _Vetoes({word: entry.vetoes for _, _, word, entry in anchors if entry.vetoes}, present)
+        padded = b""
+        first: dict[Rule, _Hit] = {}
+        for token, index, _, entry in anchors:
+            pending = entry.free + tuple(rule for rule in entry.needy if present(rule))
+            if scope != self._all:
+                pending = tuple(rule for rule in pending if rule.topic in scope)
+            if not pending:
+                continue
+            padded = padded or b" " + field.flat + b" "
+            for start in occurrences(padded, token):
+                for hit, rule in self._hits_at(field, pending, start, index):
+                    if not self._vetoed(field, hit, len(rule.words), vetoes):
+                        if rule not in first or hit.first < first[rule].first:
+                            first[rule] = hit
+                        pending = tuple(r for r in pending if r is not rule)
+                if not pending:
+                    break
+        return list(first.values())
 
-    def _anchors(self, distinct: set[str], scope: frozenset[int]) -> dict[str, list[_Rule]]:
-        """Rules whose first word occurs among ``distinct``, keyed by that word."""
-        found: dict[str, list[_Rule]] = {}
-        for word in distinct & self._exact_keys:
-            found[word] = list(self._exact[word])
-        lookup = self._prefix.get
-        for word in distinct:
-            group = lookup(word[:MIN_PREFIX])
-            if group:
-                for prefix, rules in group:
-                    if word.startswith(prefix):
-                        found.setdefault(word, []).extend(rules)
-        live = {}
-        for word, rules in found.items():
-            rules = [r for r in rules if r.topic in scope]
-            if rules:
-                live[word] = rules
-        if not any(not r.exclusion for rules in live.values() for r in rules):
-            return {}
-        return live
+    def _hits_at(self, field: _Field, terms: tuple[Rule, ...], start: int, index: int
+                 ) -> list[tuple[_Hit, Rule]]:
+        return [(_Hit(rule.topic, first, last, rule.source), rule)
+                for rule, first, last in _fitting(terms, field, start, index)]
 
-    def _verify(self, text: str, tokens: list[str], anchors: dict[str, list[_Rule]]) -> list[_Hit]:
-        hits: list[_Hit] = []
-        cased: list[str] | None = None
-        size = len(tokens)
-        for start in [i for i, tok in enumerate(tokens) if tok in anchors]:
-            for rule in anchors[tokens[start]]:
-                words = rule.pattern.words
-                end = start + len(words)
-                if end > size or not all(w.accepts(t) for w, t in zip(words[1:], tokens[start + 1:end])):
-                    continue
-                if any(w.caps for w in words):
-                    if cased is None:
-                        cased = WORD_RE.findall(fold_keep_case(text))
-                    if not _capitals_ok(words, cased, start, size):
-                        continue
-                hits.append(_Hit(rule.topic, rule.exclusion, rule.pattern.source, start, end - 1))
-        return hits
+    def _vetoed(self, field: _Field, hit: _Hit, length: int, vetoes: "_Vetoes") -> bool:
+        """True when an exclusion of the hit's topic matches text covering the hit."""
+        longest = self._index.longest_exclusion[hit.topic]
+        if longest < length or not vetoes.any_for(hit.topic):
+            return False
+        start, index = hit.first
+        window = preceding(field.flat, start, index, longest - length)
+        window.append((words_of(token_at(field.flat, start))[index], hit.first))
+        window += following(field.flat, start, index, longest - 1)
+        for word, (begin, position) in window:
+            rules = vetoes.rules(word, hit.topic) if word in vetoes.by_word else ()
+            if rules and any(first <= hit.first and last >= hit.last
+                             for _, first, last in _fitting(rules, field, begin, position)):
+                return True
+        return False
 
-    def _subject_hits(self, codes: frozenset[str], allowed: set[int]) -> dict[int, list[str]]:
+    # ----------------------------------------------------------------- results
+
+    def _subject_hits(self, codes: frozenset[str], allowed: frozenset[int]) -> dict[int, list[str]]:
         if not codes:
             return {}
         hits: dict[int, list[str]] = {}
@@ -182,36 +231,51 @@ class Matcher:
                     hits[index] = fired
         return hits
 
-    def _build(self, index: int, hits: list[tuple[int, _Hit, str, str]], subjects: list[str]) -> Match:
+    def _build(self, index: int, hits: list[tuple[_Field, _Hit]], subjects: list[str]) -> Match:
         topic = self._list[index]
         if not hits:
             return Match(topic=topic.id, terms=tuple(subjects), snippet="", field=SUBJECT_FIELD)
-        hits.sort(key=lambda entry: (entry[0], entry[1].first))
-        terms = list(dict.fromkeys(entry[1].term for entry in hits))
-        _, first, name, text = hits[0]
-        composed = nfc(text)
-        start, end = word_spans(composed, first.first, first.last)
-        snippet = make_snippet(composed, start, end)
-        return Match(topic=topic.id, terms=tuple(terms + subjects), snippet=snippet, field=name)
+        hits.sort(key=lambda pair: (pair[0].order, pair[1].first))
+        terms = list(dict.fromkeys(hit.term for _, hit in hits))
+        field, first = hits[0]
+        start, end = char_span(field.text, field.raw, field.flat, first.first, first.last)
+        snippet = make_snippet(field.text, start, end)
+        return Match(topic=topic.id, terms=tuple(terms + subjects), snippet=snippet, field=field.name)
 
 
-def _capitals_ok(words: tuple, cased: list[str], start: int, size: int) -> bool:
-    if len(cased) != size:
-        return False
-    for offset, word in enumerate(words):
-        if word.caps and not cased[start + offset][:len(word.text)].isupper():
-            return False
-    return True
+def _fitting(rules: tuple[Rule, ...], field: _Field, start: int, index: int):
+    """Yield (rule, first key, last key) for each rule whose anchor word is word ``index``
+    of the token at ``start`` and whose other words fit around it."""
+    here = (start, index)
+    before = max(rule.before for rule in rules)
+    after = max(rule.after for rule in rules)
+    prev = preceding(field.flat, start, index, before) if before else []
+    nxt = following(field.flat, start, index, after) if after else []
+    for rule in rules:
+        if rule.simple:
+            yield rule, here, here
+            continue
+        if len(prev) < rule.before or len(nxt) < rule.after:
+            continue
+        if not (_words_fit(rule.words[rule.anchor + 1:], nxt)
+                and _words_fit(rule.words[rule.anchor - 1::-1] if rule.before else (), prev)):
+            continue
+        if rule.caps and not _capitals_fit(rule, field, here, prev, nxt):
+            continue
+        first = prev[rule.before - 1][1] if rule.before else here
+        last = nxt[rule.after - 1][1] if rule.after else here
+        yield rule, first, last
 
 
-def _apply_exclusions(hits: list[_Hit]) -> list[_Hit]:
-    """Drop term hits lying wholly inside an exclusion hit of the same topic."""
-    vetoes = [h for h in hits if h.exclusion]
-    terms = [h for h in hits if not h.exclusion]
-    if not vetoes:
-        return terms
-    return [h for h in terms
-            if not any(v.topic == h.topic and v.first <= h.first and h.last <= v.last for v in vetoes)]
+def _words_fit(words, found) -> bool:
+    return all(text.startswith(word.text) if word.prefix else text == word.text
+               for word, (text, _) in zip(words, found))
+
+
+def _capitals_fit(rule: Rule, field: _Field, here: Key, prev: list, nxt: list) -> bool:
+    keys = [key for _, key in prev[:rule.before]][::-1] + [here] + [key for _, key in nxt[:rule.after]]
+    return all(not letters or capitals(field.raw, field.flat, key, letters)
+               for letters, key in zip(rule.caps, keys))
 
 
 def _subject_codes(value: object) -> frozenset[str]:
@@ -223,3 +287,4 @@ def _subject_codes(value: object) -> frozenset[str]:
     else:
         return frozenset()
     return frozenset(code.upper() for part in parts for code in _CODE_RE.findall(part))
+

@@ -3,17 +3,17 @@
 Folding makes comparison case-, accent- and ligature-insensitive:
 ``fold("Schleuser-Netzwerk STRAßE œuvre ﬁn")`` is ``"schleuser-netzwerk strasse oeuvre fin"``.
 
-Folding works character by character, so the tokens of ``fold(text)`` are the
-folded tokens of ``text`` in the same order. The matcher relies on that to find
-a hit's place in the original text without folding the whole text twice.
+Folding works character by character: ASCII characters keep their place (only
+lower-cased, ``_`` becomes a space) and each run of other characters is folded
+on its own. That keeps it fast on mostly-ASCII European text, and it means the words
+of ``fold(text)`` are the folded words of the pieces of ``text`` between ASCII
+separators, which the matcher relies on (see ``scan``).
 """
 
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
-from functools import lru_cache
 
 # Letters that Unicode decomposition leaves alone but readers treat as plain ones.
 _SPECIAL = {
@@ -25,124 +25,77 @@ _SPECIAL = {
     "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-",
 }
 
-
-def _is_mark(char: str) -> bool:
-    return unicodedata.category(char) == "Mn"
-
-
-def _build_tables() -> tuple[dict[str, str], str]:
-    """Return the replacement table and the character class of removed marks."""
-    table = dict(_SPECIAL)
-    marks: list[str] = []
-    for code in range(0x80, 0x30000):
-        char = chr(code)
-        if _is_mark(char):
-            marks.append(char)
-        elif char not in table and not char.isalnum():
-            # Symbols such as the trade mark sign decompose into letters ("TM");
-            # they must stay separators, or "Frontex™" would stop being "frontex".
-            decomposed = unicodedata.normalize("NFKD", char)
-            if any(part.isalnum() for part in decomposed):
-                table[char] = " "
-    return table, _char_class(marks)
+#: One word of folded text: letters and digits.
+WORD_RE = re.compile(r"\w+")
+_RUN_RE = re.compile(r"[^\x00-\x7f]+")
+_CACHE_LIMIT = 50_000
+_char_cache: dict[str, str] = {}
+_run_cache: dict[str, str] = {}
+_run_cache_lower: dict[str, str] = {}
 
 
-def _char_class(chars: list[str]) -> str:
-    """Compress sorted characters into a regex character class body of ranges."""
-    ranges: list[str] = []
-    start = prev = None
-    for char in chars:
-        code = ord(char)
-        if prev is not None and code == prev + 1:
-            prev = code
-            continue
-        if start is not None:
-            ranges.append(_range(start, prev))
-        start = prev = code
-    if start is not None:
-        ranges.append(_range(start, prev))
-    return "".join(ranges)
+def _fold_char(char: str) -> str:
+    """Fold one non-ASCII character, keeping its case."""
+    done = _char_cache.get(char)
+    if done is not None:
+        return done
+    if char in _SPECIAL:
+        done = _SPECIAL[char]
+    elif unicodedata.category(char) == "Mn":
+        done = ""
+    else:
+        parts = unicodedata.normalize("NFKD", char)
+        done = "".join(p for p in parts if unicodedata.category(p) != "Mn")
+        if not char.isalnum() and any(p.isalnum() for p in done):
+            # Symbols such as "™" decompose into letters ("TM"); they stay separators.
+            done = " "
+        done = "".join(_SPECIAL.get(p, p) for p in done)
+    _char_cache[char] = done
+    return done
 
 
-def _range(start: int, end: int) -> str:
-    return f"\\U{start:08x}" if start == end else f"\\U{start:08x}-\\U{end:08x}"
+def _fold_run(run: str) -> str:
+    done = _run_cache.get(run)
+    if done is None:
+        if len(_run_cache) > _CACHE_LIMIT:
+            _run_cache.clear()
+        done = _run_cache[run] = "".join(map(_fold_char, run))
+    return done
 
 
-_TABLE, _MARK_CLASS = _build_tables()
-_SPECIAL_RE = re.compile("[" + _char_class(sorted(_TABLE)) + "]")
-_MARK_RE = re.compile("[" + _MARK_CLASS + "]+")
+def _fold_run_lower(run: str) -> str:
+    done = _run_cache_lower.get(run)
+    if done is None:
+        if len(_run_cache_lower) > _CACHE_LIMIT:
+            _run_cache_lower.clear()
+        # Lower-case each character alone: str.lower() would pick final sigma by context.
+        done = "".join(c.lower() for c in _fold_run(run)).replace("ς", "σ")
+        _run_cache_lower[run] = done
+    return done
 
-#: One word of folded text: letters and digits (no underscore).
-WORD_RE = re.compile(r"[^\W_]+")
-#: One word of original text: letters, digits and the combining marks folding removes.
-ORIG_WORD_RE = re.compile(r"(?:[^\W_]|[" + _MARK_CLASS + "])+")
 
-
-def _replace(match: re.Match[str]) -> str:
-    return _TABLE[match.group()]
+def _no_underscore(text: str) -> str:
+    return text.replace("_", " ") if "_" in text else text
 
 
 def fold_keep_case(text: str) -> str:
     """Fold accents, ligatures, quotes and dashes but keep letter case."""
-    if text.isascii():
-        return text
-    text = _SPECIAL_RE.sub(_replace, text)
-    text = unicodedata.normalize("NFKD", text)
-    return _MARK_RE.sub("", text)
+    if not text.isascii():
+        text = _RUN_RE.sub(lambda m: _fold_run(m.group()), text)
+    return _no_underscore(text)
 
 
 def fold(text: str) -> str:
     """Fold ``text`` for comparison: lower case, no accents, ligatures spelt out.
 
-    ß→ss, œ→oe, æ→ae, ł→l, ﬁ→fi; curly quotes become ' or ", dashes become -.
+    ß→ss, œ→oe, æ→ae, ł→l, ﬁ→fi; curly quotes become ' or ", dashes become -,
+    and ``_`` becomes a space.
     """
-    if text.isascii():
-        return text.lower()
-    # str.lower() picks final sigma by context; fold it back so folding stays per character.
-    return fold_keep_case(text).lower().replace("ς", "σ")
+    if not text.isascii():
+        text = _RUN_RE.sub(lambda m: _fold_run_lower(m.group()), text)
+    return _no_underscore(text.lower())
 
 
 def tokens(text: str) -> list[str]:
     """The folded words of ``text``, in order."""
     return WORD_RE.findall(fold(text))
-
-
-@lru_cache(maxsize=65536)
-def _pieces(word: str) -> int:
-    """How many folded words one original word becomes (nearly always 1)."""
-    return len(WORD_RE.findall(fold(word)))
-
-
-def word_spans(text: str, first: int, last: int) -> tuple[int, int]:
-    """Character span in ``text`` covering folded tokens ``first``..``last`` (inclusive).
-
-    ``text`` must be NFC-normalised (see :func:`nfc`). Token indices count the
-    words of ``fold(text)``.
-    """
-    index = 0
-    start = end = -1
-    for found in ORIG_WORD_RE.finditer(text):
-        word = found.group()
-        count = 1 if word.isascii() else _pieces(word)
-        if count == 0:
-            continue
-        if start < 0 and index + count > first:
-            start = found.start()
-        index += count
-        if index > last:
-            end = found.end()
-            break
-    if start < 0 or end < 0:
-        return (0, len(text))
-    return (start, end)
-
-
-def nfc(text: str) -> str:
-    """Return ``text`` in composed form (cheap when it already is)."""
-    if text.isascii() or unicodedata.is_normalized("NFC", text):
-        return text
-    return unicodedata.normalize("NFC", text)
-
-
-# A guard: the tables above cover the whole Unicode range Python knows.
-assert sys.maxunicode >= 0x2FFFF

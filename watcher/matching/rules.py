@@ -7,9 +7,10 @@ Term syntax (no regular expressions):
   with any spaces or punctuation between them (``eu-LISA`` = ``eu LISA``).
 * ``smuggl*``: a prefix; matches any word starting with ``smuggl`` (at least
   4 letters before the ``*``). A ``*`` may end any word of a phrase.
-* ``SIS``: a word written entirely in capitals with at most 5 characters only
-  matches when the text writes it in capitals too (``SIS`` but not ``sis``).
-  Write it in lower case to match any case.
+* ``SIS``: an acronym (a word written in capitals, at most 5 characters, with
+  an optional lower-case plural ``s`` as in ``JITs``) only matches when the text
+  writes those letters in capitals too (``SIS`` but not ``sis``). Write it in
+  lower case to match any case.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from .folding import ORIG_WORD_RE, WORD_RE, fold, nfc
+from .folding import WORD_RE, fold, fold_keep_case
 
 FIELDS = ("title", "summary", "body")
 KEYS = ("id", "label", "terms", "exclude", "fields", "subjects", "doc_types")
@@ -44,15 +45,15 @@ class Topic:
 
 @dataclass(frozen=True)
 class Word:
-    """One word of a compiled term: folded text, prefix flag, capitals-only flag."""
+    """One word of a compiled term.
+
+    ``text`` is folded; ``prefix`` makes it match words starting with it;
+    ``caps`` is how many leading letters must be capitals in the text (0: any case).
+    """
 
     text: str
     prefix: bool = False
-    caps: bool = False
-
-    def accepts(self, token: str) -> bool:
-        """True when folded ``token`` matches this word (ignoring the capitals rule)."""
-        return token.startswith(self.text) if self.prefix else token == self.text
+    caps: int = 0
 
 
 @dataclass(frozen=True)
@@ -69,40 +70,59 @@ class Pattern:
 
 def compile_term(raw: str) -> Pattern:
     """Compile one term; raise ValueError with the fix when it is not valid."""
-    text = nfc(raw.strip())
+    pattern, problem = parse_term(raw)
+    if pattern is None:
+        raise ValueError(problem)
+    return pattern
+
+
+def parse_term(raw: str) -> tuple[Pattern | None, str]:
+    """Compile one term: (pattern, "") or (None, what is wrong and how to fix it)."""
+    text = fold_keep_case(raw.strip())
     if not text:
-        raise ValueError("is empty; remove it")
+        return None, "is empty; remove it"
     for hint in _REGEX_HINTS:
         if hint in text:
-            raise ValueError(f"contains {hint!r}; terms are plain words, phrases or word* prefixes, "
-                             "not regular expressions: write one term per alternative")
+            return None, (f"contains {hint!r}; terms are plain words, phrases or word* prefixes, "
+                          "not regular expressions: write one term per alternative")
     words: list[Word] = []
     pos = 0
-    for found in ORIG_WORD_RE.finditer(text):
-        _check_stars(text[pos:found.start()])
+    for found in WORD_RE.finditer(text):
         prefix = text[found.end():found.end() + 1] == "*"
+        problem = _star_problem(text[pos:found.start()]) or _word_problem(found.group(), prefix)
         pos = found.end() + (1 if prefix else 0)
-        words.extend(_compile_word(found.group(), prefix))
-    _check_stars(text[pos:])
+        if prefix and text[pos:pos + 1].isalnum():
+            problem = "has a '*' inside a word; a star may only end a word, e.g. smuggl*"
+        if problem:
+            return None, problem
+        words.append(Word(fold(found.group()), prefix, acronym_length(found.group())))
+    problem = _star_problem(text[pos:])
+    if problem:
+        return None, problem
     if not words:
-        raise ValueError("has no letters or digits after folding; remove it")
-    return Pattern(source=raw, words=tuple(words))
+        return None, "has no letters or digits after folding; remove it"
+    return Pattern(source=raw, words=tuple(words)), ""
 
 
-def _check_stars(gap: str) -> None:
+def _star_problem(gap: str) -> str:
     if "*" in gap:
-        raise ValueError("has a '*' that does not end a word; write it straight after "
-                         "at least 4 letters, e.g. smuggl*")
+        return "has a '*' that does not end a word; write it straight after at least 4 letters, e.g. smuggl*"
+    return ""
 
 
-def _compile_word(raw: str, prefix: bool) -> list[Word]:
-    caps = raw.isupper() and len(raw) <= MAX_CAPS
-    pieces = WORD_RE.findall(fold(raw))
-    if prefix and (not pieces or len(pieces[-1]) < MIN_PREFIX):
-        raise ValueError(f"is a prefix shorter than {MIN_PREFIX} letters; "
-                         f"write at least {MIN_PREFIX} letters before *")
-    last = len(pieces) - 1
-    return [Word(piece, prefix and i == last, caps) for i, piece in enumerate(pieces)]
+def _word_problem(word: str, prefix: bool) -> str:
+    """``word`` is one word of the term, already folded except for its case."""
+    if prefix and len(word) < MIN_PREFIX:
+        return f"is a prefix shorter than {MIN_PREFIX} letters; write at least {MIN_PREFIX} letters before *"
+    return ""
+
+
+def acronym_length(word: str) -> int:
+    """Capital letters an acronym-style word requires (``SIS``: 3, ``JITs``: 3), else 0."""
+    stem = word[:-1] if len(word) > 1 and word.endswith("s") else word
+    if stem.isupper() and len(stem) <= MAX_CAPS:
+        return len(stem)
+    return 0
 
 
 def could_hit_inside(term: Pattern, exclusion: Pattern) -> bool:
@@ -235,10 +255,11 @@ class _EntryChecker:
         patterns = []
         kind = "term" if key == "terms" else "exclusion"
         for raw in value:
-            try:
-                patterns.append(compile_term(raw))
-            except ValueError as exc:
-                self.error(f"{kind} {raw!r} {exc}")
+            pattern, problem = parse_term(raw)
+            if pattern is None:
+                self.error(f"{kind} {raw!r} {problem}")
+            else:
+                patterns.append(pattern)
         return patterns
 
     def _fields(self) -> tuple[str, ...]:

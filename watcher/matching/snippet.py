@@ -17,8 +17,9 @@ def make_snippet(text: str, start: int, end: int, width: int = WIDTH) -> str:
     """
     hit = _squash(text[start:end])
     room = max(width - len(hit) - 2, 0)
-    before = _squash(text[:start])
-    after = _squash(text[end:])
+    # Only a window around the hit is looked at, so long bodies cost nothing.
+    before = _squash(text[max(0, start - 2 * width):start])
+    after = _squash(text[end:end + 2 * width])
     # Give unused room on one side to the other.
     left = min(len(before), max(room // 2, room - len(after)))
     right = min(len(after), room - left)
