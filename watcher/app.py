@@ -11,13 +11,14 @@ from typing import TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from watcher import pipeline
+from watcher import pipeline, subscribers
 from watcher.config import Config, Settings
-from watcher.delivery import DeliveryWorker
+from watcher.delivery import DeliveryWorker, Pacer
 from watcher.http import Http
 from watcher.matcher import Matcher
 from watcher.metrics import Metrics
 from watcher.notifiers.console import CONSOLE_ADDRESS, ConsoleNotifier
+from watcher.notifiers.setup import close_notifiers, configured_notifiers
 from watcher.store import Store
 from watcher.web import WebServer, readiness
 
@@ -85,6 +86,7 @@ class Service:
         self.metrics: Metrics | None = None
         self.web: WebServer | None = None
         self.cycle = CycleSummary()
+        self.notifiers: dict = {}
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
 
@@ -101,8 +103,10 @@ class Service:
         self.store = Store(self.settings.db_path)
         self.metrics = Metrics(self.store)
         self.http = make_http(self.config)
-        notifiers = self._notifiers()
-        self.delivery = DeliveryWorker(self.store, notifiers, metrics=self.metrics)
+        self.notifiers = self._notifiers()
+        self.notifiers.update(configured_notifiers(self.config.notifiers, self.store, labels_of(self.config)))
+        self.delivery = DeliveryWorker(self.store, self.notifiers, Pacer(rate=self.settings.send_rate),
+                                       metrics=self.metrics)
         await self._start_web()
         scheduler = self._scheduler(loop)
         self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
@@ -148,7 +152,11 @@ class Service:
         log.info("scheduled %d sources%s", len(enabled), f"; disabled: {', '.join(skipped)}" if skipped else "")
         return scheduler
 
-    async def poll_source(self, source) -> pipeline.PollResult:
+    async def poll_source(self, source) -> pipeline.PollResult | None:
+        if subscribers.is_paused(self.store, source.name):
+            log.info("source %s: paused by an operator; poll skipped (/resume %s to poll it again)", source.name,
+                     source.name)
+            return None
         try:
             result = await pipeline.poll(source, self.http, self.store, self.matcher, metrics=self.metrics)
         except Exception:
@@ -184,12 +192,12 @@ class Service:
         from watcher import bot
 
         bot.register(self.application, bot.BotDeps(self.store, {t.id: t for t in self.config.topics},
-                                                   self.settings.admin_chat_ids))
+                                                   self.settings.admin_chat_ids, tuple(self.config.sources)))
         delay = 2.0
         while not self._stop.is_set():
             try:
                 await self.application.initialize()
-                await self.application.bot.set_my_commands(bot.COMMANDS)
+                await bot.set_commands(self.application.bot, self.settings.admin_chat_ids)
                 break
             except InvalidToken:
                 log.error("Telegram refused the token (WATCHER_TELEGRAM_TOKEN); the bot stays off")
@@ -216,6 +224,7 @@ class Service:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await close_notifiers(self.notifiers)
         if self.web:
             await self.web.stop()
         if self.http:

@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     once.add_argument("--source", metavar="NAME", action="append",
                       help="poll only this source (repeatable; disabled sources may be named)")
     sub.add_parser("check-config", help="validate the configuration",
-                   description="Validate sources.toml and topics.toml. Exit 0 when valid; otherwise exit 1 with one "
+                   description="Validate sources.toml, topics.toml and the optional notifiers.toml. Exit 0 when valid; otherwise exit 1 with one "
                                "line per problem naming the file, the entry and the fix.")
     sub.add_parser("healthcheck", help="exit 0 when the running service's /healthz answers",
                    description="Ask the running service's health endpoint (WATCHER_HTTP_PORT on 127.0.0.1) whether "
@@ -111,8 +111,9 @@ def cmd_once(args, config: Config, settings) -> int:
 
 def cmd_check_config(args, config: Config, settings) -> int:
     enabled = sum(1 for s in config.sources if s.enabled)
-    print(f"configuration OK: {len(config.sources)} sources ({enabled} enabled), {len(config.topics)} topics "
-          f"in {config.directory}")
+    notifiers = f", {len(config.notifiers)} notifiers" if config.notifiers else ""
+    print(f"configuration OK: {len(config.sources)} sources ({enabled} enabled), {len(config.topics)} topics"
+          f"{notifiers} in {config.directory}")
     return 0
 
 

@@ -89,6 +89,14 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (next_attempt_at) WHERE deli
 # Named schema changes after the base schema, applied once each, in order, and recorded in ``migrations``.
 # Append new ones at the end; never edit or reorder one that has shipped.
 MIGRATIONS: list[tuple[str, str]] = [
+    ("subscriber-delivery-mode", """
+        ALTER TABLE subscribers ADD COLUMN mode TEXT NOT NULL DEFAULT 'instant';
+        ALTER TABLE subscribers ADD COLUMN digest_hour INTEGER;
+        ALTER TABLE subscribers ADD COLUMN digest_tz TEXT;
+        ALTER TABLE subscribers ADD COLUMN last_digest_at TEXT;
+        CREATE INDEX IF NOT EXISTS outbox_pending_by_subscriber ON outbox (subscriber_id)
+            WHERE delivered_at IS NULL AND dropped_at IS NULL
+    """),
 ]
 
 Clock = Callable[[], datetime]
