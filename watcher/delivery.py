@@ -101,8 +101,13 @@ class DeliveryWorker:
             if self.pacer.chat_wait(alert.address, group) > 0:
                 waiting += 1
                 continue
+            floods = self.pacer.floods
             await self._slots.acquire()
             await self.pacer.acquire()
+            if self.pacer.floods != floods:  # flood control struck meanwhile: start again at the head of the queue
+                self._slots.release()
+                self._cursor = 0
+                break
             self.pacer.begin(alert.address)
             self._inflight[alert.id] = asyncio.create_task(self._send(alert, group), name=f"send {alert.id}")
             started += 1
@@ -166,7 +171,7 @@ class DeliveryWorker:
         if isinstance(exc, RetryLater) and exc.flood:
             log.warning("delivery: flood control on %s; the whole queue waits %.1fs", where, exc.delay)
             self.pacer.pause(exc.delay)
-            subscribers.postpone(self.store, alert.id, exc.delay, str(exc))
+            subscribers.postpone(self.store, alert.id, 0.0, str(exc))  # first in line once the pause is over
             return "flood"
         if isinstance(exc, RetryLater):
             self._retry(alert, str(exc), exc.delay)

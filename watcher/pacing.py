@@ -35,7 +35,8 @@ class Pacer:
         self._busy: set[str] = set()
         self._group_sends: dict[str, deque[float]] = {}
         self._ended = 0
-        self.pauses: list[float] = []
+        self.floods = 0
+        self.pauses: deque[float] = deque(maxlen=100)  # the latest flood pauses, for logs and tests
 
     def chat_wait(self, address: str, group: bool = False) -> float:
         """Seconds before this chat may get another message (a chat with a send in flight waits a full second)."""
@@ -57,6 +58,7 @@ class Pacer:
     def pause(self, seconds: float) -> None:
         """Flood control: nothing is sent for ``seconds`` from now."""
         self._paused_until = max(self._paused_until, self.monotonic() + seconds)
+        self.floods += 1
         self.pauses.append(seconds)
 
     async def acquire(self) -> None:
@@ -67,8 +69,9 @@ class Pacer:
             if wait <= 0:
                 break
             await self.sleep(wait)
-        # Keep the schedule exact when a wake-up is late, but after an idle time do not allow a burst.
-        self._next_slot = max(self._next_slot, now - self.interval / 2) + self.interval
+        # Keep the schedule exact when a wake-up is a little late; after an idle time start a fresh one (no burst).
+        late = now - self._next_slot > self.interval / 2
+        self._next_slot = (now if late else self._next_slot) + self.interval
 
     def begin(self, address: str) -> None:
         self._busy.add(address)
