@@ -219,3 +219,12 @@ async def test_command_menus_for_everyone_and_for_operators(api, store):
     admin = [c["command"] for c in api.commands({"type": "chat", "chat_id": ADMIN_CHAT})]
     assert admin[:len(public)] == public and {"stats", "pause", "resume", "sources", "test"} <= set(admin)
     assert set(watcher_bot.HANDLERS) == set(admin)
+
+
+def test_every_bot_command_is_documented():
+    """Each command the bot answers appears in the README's command tables."""
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in watcher_bot.HANDLERS:
+        assert f"`/{name}" in readme, name

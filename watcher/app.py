@@ -106,7 +106,7 @@ class Service:
         self.notifiers = self._notifiers()
         self.notifiers.update(configured_notifiers(self.config.notifiers, self.store, labels_of(self.config)))
         self.delivery = DeliveryWorker(self.store, self.notifiers, Pacer(rate=self.settings.send_rate),
-                                       metrics=self.metrics)
+                                       metrics=self.metrics, concurrency=self.settings.send_concurrency)
         await self._start_web()
         scheduler = self._scheduler(loop)
         self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))

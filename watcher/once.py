@@ -67,7 +67,7 @@ async def deliver_pending(store: Store, config: Config, settings: Settings) -> N
 
         async with Bot(settings.telegram_token, base_url=settings.telegram_api_url) as bot:
             worker = DeliveryWorker(store, {"telegram": TelegramNotifier(bot, labels), **extra},
-                                    Pacer(rate=settings.send_rate))
+                                    Pacer(rate=settings.send_rate), concurrency=settings.send_concurrency)
             await worker.drain()
     finally:
         await close_notifiers(extra)

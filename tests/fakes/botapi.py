@@ -453,6 +453,11 @@ class FakeBotAPI:
         with self._cond:
             self._faults.append(_Fault(method.lower(), chat_id, count, None, delay=seconds))
 
+    def clear_faults(self) -> None:
+        """Forget every queued fault and delay that has not fired yet."""
+        with self._cond:
+            self._faults.clear()
+
     def block_chat(self, chat_id: int | str, description: str = BLOCKED) -> None:
         """Every send/edit to this chat answers 403 from now on."""
         with self._cond:
