@@ -180,3 +180,19 @@ async def test_stopped_subscriber_gets_nothing_more(store, bot, api):
     store.deactivate("telegram", "1")
     await worker(store, bot).drain()
     assert api.sent_messages() == []
+
+
+async def test_console_alerts_are_not_held_to_one_a_second(store):
+    """Per-chat limits are Telegram's: many alerts to the console come out without a second between them."""
+    import io
+
+    from watcher.notifiers.console import ConsoleNotifier
+
+    out = io.StringIO()
+    store.subscribe("console", "stdout", ["smuggling"])
+    for n in range(5):
+        queue_alert(store, "council-press", f"c{n}")
+    started = time.monotonic()
+    await DeliveryWorker(store, {"console": ConsoleNotifier(LABELS, out)}, Pacer(rate=25)).drain()
+    assert out.getvalue().count("=== ALERT ===") == 5
+    assert time.monotonic() - started < 2.0

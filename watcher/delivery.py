@@ -97,8 +97,8 @@ class DeliveryWorker:
                 break
             if alert.id in self._inflight:
                 continue
-            group = self._is_group(alert)
-            if self.pacer.chat_wait(alert.address, group) > 0:
+            key, group, paced = self._pacing(alert)
+            if self.pacer.chat_wait(key, group, paced) > 0:
                 waiting += 1
                 continue
             floods = self.pacer.floods
@@ -108,8 +108,8 @@ class DeliveryWorker:
                 self._slots.release()
                 self._cursor = 0
                 break
-            self.pacer.begin(alert.address)
-            self._inflight[alert.id] = asyncio.create_task(self._send(alert, group), name=f"send {alert.id}")
+            self.pacer.begin(key)
+            self._inflight[alert.id] = asyncio.create_task(self._send(alert), name=f"send {alert.id}")
             started += 1
         return started, waiting
 
@@ -123,16 +123,20 @@ class DeliveryWorker:
                 await asyncio.sleep(min(0.2, max(self.pacer.paused_for(), 0.05)))
             await self.settle()
 
-    def _is_group(self, alert: Alert) -> bool:
-        check = getattr(self.notifiers[alert.channel], "is_group", None)
-        return bool(check and check(alert.address))
+    def _pacing(self, alert: Alert) -> tuple[str, bool, bool]:
+        """The pacer's key for this recipient, whether it is a group, and whether per-chat limits apply."""
+        notifier = self.notifiers[alert.channel]
+        check = getattr(notifier, "is_group", None)
+        return (f"{alert.channel}:{alert.address}", bool(check and check(alert.address)),
+                bool(getattr(notifier, "chat_paced", False)))
 
-    async def _send(self, alert: Alert, group: bool) -> None:
+    async def _send(self, alert: Alert) -> None:
         kind = "error"
+        key, group, paced = self._pacing(alert)
         try:
             kind = await self.deliver(alert)
         finally:
-            self.pacer.end(alert.address, group, sent=kind in ("ok", "plain"))
+            self.pacer.end(key, group, sent=kind in ("ok", "plain"), paced=paced)
             self._inflight.pop(alert.id, None)
             self._slots.release()
 

@@ -89,10 +89,11 @@ class DigestSender:
         """Send one digest message; True when it was accepted (or refused for good and its alerts dropped)."""
         address, channel = sub["address"], sub["channel"]
         group = bool(getattr(notifier, "is_group", lambda a: False)(address))
-        while (wait := self.pacer.chat_wait(address, group)) > 0:
+        key, paced = f"{channel}:{address}", bool(getattr(notifier, "chat_paced", False))
+        while (wait := self.pacer.chat_wait(key, group, paced)) > 0:
             await self.pacer.sleep(wait)
         await self.pacer.acquire()
-        self.pacer.begin(address)
+        self.pacer.begin(key)
         sent = False
         try:
             try:
@@ -122,5 +123,5 @@ class DigestSender:
         except Exception:
             log.exception("digest: sending to %s %s failed unexpectedly; trying again later", channel, address)
         finally:
-            self.pacer.end(address, group, sent=sent)
+            self.pacer.end(key, group, sent=sent, paced=paced)
         return False

@@ -38,10 +38,13 @@ class Pacer:
         self.floods = 0
         self.pauses: deque[float] = deque(maxlen=100)  # the latest flood pauses, for logs and tests
 
-    def chat_wait(self, address: str, group: bool = False) -> float:
-        """Seconds before this chat may get another message (a chat with a send in flight waits a full second)."""
+    def chat_wait(self, address: str, group: bool = False, paced: bool = True) -> float:
+        """Seconds before this chat may get another message (a chat with a send in flight waits a full second).
+        Recipients that are not ``paced`` (webhooks, email, console) only never get two sends at once."""
         if address in self._busy:
             return self.per_chat
+        if not paced:
+            return 0.0
         now = self.monotonic()
         wait = self._free_at.get(address, 0.0) - now
         stamps = self._group_sends.get(address) if group else None
@@ -76,10 +79,12 @@ class Pacer:
     def begin(self, address: str) -> None:
         self._busy.add(address)
 
-    def end(self, address: str, group: bool = False, sent: bool = True) -> None:
+    def end(self, address: str, group: bool = False, sent: bool = True, paced: bool = True) -> None:
         """A send to this chat finished; the next one waits ``per_chat`` seconds from now."""
         now = self.monotonic()
         self._busy.discard(address)
+        if not paced:
+            return
         self._free_at[address] = now + self.per_chat
         if group and sent:
             self._group_sends.setdefault(address, deque()).append(now)

@@ -53,6 +53,7 @@ async def call_telegram(coro):
 
 class TelegramNotifier:
     channel = "telegram"
+    chat_paced = True  # Telegram's per-chat and per-group limits apply
 
     def __init__(self, bot, labels: Mapping[str, str]):
         self.bot = bot
