@@ -11,10 +11,10 @@ from typing import TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from watcher import pipeline
+from watcher import pipeline, subscribers
 from watcher.admin import AdminMessenger, messenger_for
 from watcher.config import Config, Settings
-from watcher.delivery import DeliveryWorker
+from watcher.delivery import DeliveryWorker, Pacer
 from watcher.health import HealthRules, next_delay
 from watcher.healthdb import StoredValidators
 from watcher.http import Http
@@ -22,6 +22,7 @@ from watcher.polite import RetryPolicy
 from watcher.matcher import Matcher
 from watcher.metrics import Metrics
 from watcher.notifiers.console import CONSOLE_ADDRESS, ConsoleNotifier
+from watcher.notifiers.setup import close_notifiers, configured_notifiers
 from watcher.store import Store
 from watcher.web import WebServer, readiness
 
@@ -113,6 +114,7 @@ class Service:
         self.scheduler: AsyncIOScheduler | None = None
         self.rules = config.health_rules
         self.cycle = CycleSummary()
+        self.notifiers: dict = {}
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
 
@@ -129,8 +131,10 @@ class Service:
         self.store = Store(self.settings.db_path)
         self.metrics = Metrics(self.store)
         self.http = make_http(self.config, self.store)
-        notifiers = self._notifiers()
-        self.delivery = DeliveryWorker(self.store, notifiers, metrics=self.metrics)
+        self.notifiers = self._notifiers()
+        self.notifiers.update(configured_notifiers(self.config.notifiers, self.store, labels_of(self.config)))
+        self.delivery = DeliveryWorker(self.store, self.notifiers, Pacer(rate=self.settings.send_rate),
+                                       metrics=self.metrics, concurrency=self.settings.send_concurrency)
         self.admin = messenger_for(self.store, self.settings, self.application.bot if self.application else None)
         await self._start_web()
         scheduler = self.scheduler = self._scheduler(loop)
@@ -178,7 +182,11 @@ class Service:
         log.info("scheduled %d sources%s", len(enabled), f"; disabled: {', '.join(skipped)}" if skipped else "")
         return scheduler
 
-    async def poll_source(self, source) -> pipeline.PollResult:
+    async def poll_source(self, source) -> pipeline.PollResult | None:
+        if subscribers.is_paused(self.store, source.name):
+            log.info("source %s: paused by an operator; poll skipped (/resume %s to poll it again)", source.name,
+                     source.name)
+            return None
         try:
             result = await pipeline.poll(source, self.http, self.store, self.matcher, metrics=self.metrics,
                                          health=self.rules)
@@ -231,12 +239,12 @@ class Service:
         from watcher import bot
 
         bot.register(self.application, bot.BotDeps(self.store, {t.id: t for t in self.config.topics},
-                                                   self.settings.admin_chat_ids))
+                                                   self.settings.admin_chat_ids, tuple(self.config.sources)))
         delay = 2.0
         while not self._stop.is_set():
             try:
                 await self.application.initialize()
-                await self.application.bot.set_my_commands(bot.COMMANDS)
+                await bot.set_commands(self.application.bot, self.settings.admin_chat_ids)
                 break
             except InvalidToken:
                 log.error("Telegram refused the token (WATCHER_TELEGRAM_TOKEN); the bot stays off")
@@ -265,6 +273,7 @@ class Service:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await close_notifiers(self.notifiers)
         if self.web:
             await self.web.stop()
         if self.http:

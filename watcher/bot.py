@@ -1,79 +1,109 @@
-"""Telegram command handlers. Flat ``async def`` functions, registered in ``register``."""
+"""Telegram command handlers. Flat ``async def`` functions, registered in ``register``; the command menu, the /help
+text and the handlers all come from the same tables, so they cannot drift apart.
+
+Topic buttons, delivery mode and the operators' commands live in :mod:`watcher.bot_settings` and
+:mod:`watcher.bot_admin`; shared helpers in :mod:`watcher.botkit`.
+"""
 
 from __future__ import annotations
 
-import html
 import logging
-from dataclasses import dataclass
 
-from telegram import BotCommand, LinkPreviewOptions, Update
-from telegram.constants import ParseMode
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram import BotCommand, BotCommandScopeChat, ChatMember, Update
+from telegram.error import TelegramError
+from telegram.ext import (Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, ContextTypes,
+                          MessageHandler, filters)
+
+from watcher import bot_admin, bot_settings, subscribers
+from watcher.botkit import (ADMIN_ONLY, CHANNEL, BotDeps, chat_address, deps, esc, may_change, reply, reply_lines,
+                            topic_args, topic_list)
+from watcher.status import status_lines
+
+__all__ = ["BotDeps", "COMMANDS", "HANDLERS", "register", "set_commands"]
 
 log = logging.getLogger(__name__)
-CHANNEL = "telegram"
 
 ABOUT = ("I watch the Council of the EU and sources around it (the public register, the document server, press "
          "releases, Justice and Home Affairs meetings, Statewatch, EUR-Lex, the European Parliament) and tell you "
          "within minutes when something is published about migrant smuggling, EU borders, migration or police "
          "cooperation. Every alert says what the document is, where it is, and which words matched.")
 
-HELP = (
-    "/start – subscribe this chat to every topic\n"
-    "/stop – stop all alerts to this chat\n"
-    "/topics – the topics, and which ones this chat gets\n"
-    "/subscribe &lt;topic&gt; – add a topic\n"
-    "/unsubscribe &lt;topic&gt; – remove a topic\n"
-    "/recent – the last flagged items\n"
-    "/help – this list"
-)
-
-COMMANDS = [
-    BotCommand("start", "Subscribe to every topic"),
-    BotCommand("topics", "Topics and your subscriptions"),
-    BotCommand("subscribe", "Add a topic"),
-    BotCommand("unsubscribe", "Remove a topic"),
-    BotCommand("recent", "The last flagged items"),
-    BotCommand("stop", "Stop all alerts"),
-    BotCommand("help", "What this bot does"),
+# (command, arguments, what it does): the menu, /help and the README follow this table.
+PUBLIC = [
+    ("start", "", "Subscribe this chat to every topic"),
+    ("topics", "", "Choose topics with buttons"),
+    ("subscribe", "<topic>", "Add a topic"),
+    ("unsubscribe", "<topic>", "Remove a topic"),
+    ("recent", "[topic]", "The last flagged items"),
+    ("digest", "<hour> <time zone>", "One message a day at that hour"),
+    ("instant", "", "Each alert as soon as it is found"),
+    ("status", "", "The sources and how they are doing"),
+    ("stop", "", "Stop all alerts to this chat"),
+    ("help", "", "What this bot does"),
 ]
+ADMIN = [
+    ("stats", "", "Subscribers, alerts sent, queue and failures"),
+    ("sources", "", "Every source and its state"),
+    ("pause", "<source>", "Stop polling a source"),
+    ("resume", "<source>", "Poll a paused source again"),
+    ("test", "", "Send a sample alert to this chat"),
+]
+COMMANDS = [BotCommand(name, text) for name, _args, text in PUBLIC]
+ADMIN_COMMANDS = COMMANDS + [BotCommand(name, text) for name, _args, text in ADMIN]
 
 
-@dataclass
-class BotDeps:
-    store: object
-    topics: dict  # id -> Topic
-    admin_chat_ids: frozenset[int] = frozenset()
-
-    def label(self, topic_id: str) -> str:
-        topic = self.topics.get(topic_id)
-        return topic.label if topic else topic_id
+def help_text(table: list[tuple[str, str, str]]) -> str:
+    return "\n".join(f"/{name}{' ' + esc(args) if args else ''} – {esc(text.lower()[:1] + text[1:])}"
+                     for name, args, text in table)
 
 
-def deps(context: ContextTypes.DEFAULT_TYPE) -> BotDeps:
-    return context.application.bot_data["deps"]
+HELP = help_text(PUBLIC)
 
 
-def chat_address(update: Update) -> str:
-    return str(update.effective_chat.id)
-
-
-async def reply(update: Update, text: str) -> None:
-    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML,
-                                              link_preview_options=LinkPreviewOptions(is_disabled=True))
+def parse_start_payload(payload: str, topic_ids) -> tuple[list[str], list[str]]:
+    """Topic ids in a /start deep-link parameter: ids joined by ``-`` (``smuggling-borders``); where an id has a
+    ``-`` of its own, the longest known id wins; ``all`` means every topic. Returns (topics, unknown parts)."""
+    parts = [p for p in payload.strip().lower().split("-") if p]
+    ids = list(topic_ids)
+    found: list[str] = []
+    unknown: list[str] = []
+    i = 0
+    while i < len(parts):
+        for j in range(len(parts), i, -1):
+            candidate = "-".join(parts[i:j])
+            if candidate in ids or candidate == "all":
+                found.append(candidate)
+                i = j
+                break
+        else:
+            unknown.append(parts[i])
+            i += 1
+    if "all" in found:
+        return ids, unknown
+    return list(dict.fromkeys(found)), unknown
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Subscribe the chat to every topic and say what the bot does."""
+    """Subscribe the chat (to every topic, or to those named in a deep link) and say what the bot does."""
     d = deps(context)
-    d.store.subscribe(CHANNEL, chat_address(update), list(d.topics))
-    log.info("chat %s: subscribed to all topics", chat_address(update))
-    names = ", ".join(html.escape(t.label) for t in d.topics.values())
-    await reply(update, f"{html.escape(ABOUT)}\n\nYou are now subscribed to: {names}.\n\n{HELP}")
+    if not await may_change(update, context):
+        await reply(update, f"{esc(ABOUT)}\n\n{ADMIN_ONLY}\n\n{HELP}")
+        return
+    wanted, unknown = parse_start_payload(" ".join(context.args or []), d.topics) if context.args else ([], [])
+    note = f"\n\nThe link named unknown topics ({esc(', '.join(unknown))}); I left them out." if unknown else ""
+    d.store.subscribe(CHANNEL, chat_address(update), wanted or list(d.topics))
+    _, mine = d.store.subscription(CHANNEL, chat_address(update))
+    log.info("chat %s: subscribed to %s", chat_address(update), ", ".join(mine))
+    names = ", ".join(esc(d.label(t)) for t in mine)
+    await reply(update, f"{esc(ABOUT)}\n\nThis chat is now subscribed to: {names}.{note}\n"
+                        f"Choose topics with /topics.\n\n{HELP}")
 
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stop every alert to this chat."""
+    if not await may_change(update, context):
+        await reply(update, ADMIN_ONLY)
+        return
     deps(context).store.deactivate(CHANNEL, chat_address(update))
     log.info("chat %s: stopped", chat_address(update))
     await reply(update, "Alerts stopped. Send /start to subscribe again.")
@@ -81,88 +111,122 @@ async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the commands."""
-    await reply(update, f"{html.escape(ABOUT)}\n\n{HELP}")
+    await reply(update, f"{esc(ABOUT)}\n\n{HELP}")
 
 
-async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show every topic and whether this chat gets it."""
+async def _change_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, verb: str) -> None:
     d = deps(context)
-    active, mine = d.store.subscription(CHANNEL, chat_address(update))
-    lines = [f"{'✅' if active and t in mine else '▫️'} <code>{html.escape(t)}</code> – {html.escape(d.label(t))}"
-             for t in d.topics]
-    note = "" if active else "\n\nThis chat gets no alerts now; send /start."
-    await reply(update, "Topics (✅ = you get it):\n" + "\n".join(lines) +
-                "\n\nChange with /subscribe &lt;topic&gt; or /unsubscribe &lt;topic&gt;." + note)
-
-
-def _topic_arg(update: Update, context: ContextTypes.DEFAULT_TYPE, verb: str) -> tuple[list[str], str | None]:
-    """The topic ids named in the command, or a helpful error."""
-    d = deps(context)
-    args = [a.strip().lower() for a in (context.args or []) if a.strip()]
-    known = ", ".join(f"<code>{html.escape(t)}</code>" for t in d.topics)
-    if not args:
-        return [], f"Which topic? Write /{verb} &lt;topic&gt;, with one of: {known}."
-    unknown = [a for a in args if a not in d.topics]
+    if not await may_change(update, context):
+        await reply(update, ADMIN_ONLY)
+        return
+    wanted, unknown = topic_args(context.args, d.topics)
     if unknown:
-        return [], f"Unknown topic {html.escape(', '.join(unknown))}. The topics are: {known}."
-    return args, None
+        await reply(update, f"Unknown topic {esc(', '.join(unknown))}. The topics are: {topic_list(d.topics)}.")
+        return
+    if not wanted:
+        await reply(update, f"Which topic? Write /{verb} &lt;topic&gt;, with one of: {topic_list(d.topics)}. "
+                            "Or tap them in /topics.")
+        return
+    if verb == "subscribe":
+        d.store.subscribe(CHANNEL, chat_address(update), wanted)
+    else:
+        d.store.unsubscribe(CHANNEL, chat_address(update), wanted)
+    log.info("chat %s: %s %s", chat_address(update), verb, ", ".join(wanted))
+    done = "Subscribed to" if verb == "subscribe" else "Unsubscribed from"
+    await reply(update, f"{done} " + ", ".join(esc(d.label(t)) for t in wanted) + ".")
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Add one or more topics to this chat."""
-    wanted, error = _topic_arg(update, context, "subscribe")
-    if error:
-        await reply(update, error)
-        return
-    d = deps(context)
-    d.store.subscribe(CHANNEL, chat_address(update), wanted)
-    await reply(update, "Subscribed to " + ", ".join(html.escape(d.label(t)) for t in wanted) + ".")
+    await _change_topics(update, context, "subscribe")
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Remove one or more topics from this chat."""
-    wanted, error = _topic_arg(update, context, "unsubscribe")
-    if error:
-        await reply(update, error)
-        return
-    d = deps(context)
-    d.store.unsubscribe(CHANNEL, chat_address(update), wanted)
-    await reply(update, "Unsubscribed from " + ", ".join(html.escape(d.label(t)) for t in wanted) + ".")
+    await _change_topics(update, context, "unsubscribe")
 
 
 async def recent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show the last flagged items."""
+    """Show the last flagged items, of every topic or of the one named."""
     d = deps(context)
-    rows = d.store.recent_matches(limit=10)
+    wanted, unknown = topic_args(context.args, d.topics)
+    if unknown:
+        await reply(update, f"Unknown topic {esc(', '.join(unknown))}. The topics are: {topic_list(d.topics)}.")
+        return
+    rows = d.store.recent_matches(wanted or None, limit=10)
     if not rows:
-        await reply(update, "Nothing has been flagged yet.")
+        await reply(update, "Nothing has been flagged yet" + (f" about {esc(d.label(wanted[0]))}." if wanted else "."))
         return
     lines = []
     for r in rows:
-        title = html.escape(r["title"])
-        link = f'<a href="{html.escape(r["url"], quote=True)}">{title}</a>' if r["url"].startswith("http") else title
-        labels = ", ".join(html.escape(d.label(t)) for t in r["topics"])
-        lines.append(f"• {link} ({html.escape(r['source'])}; {labels})")
-    await reply(update, "Last flagged items:\n" + "\n".join(lines))
+        title = esc(r["title"])
+        link = f'<a href="{esc(r["url"])}">{title}</a>' if r["url"].startswith(("https://", "http://")) else title
+        labels = ", ".join(esc(d.label(t)) for t in r["topics"])
+        lines.append(f"• {link} ({esc(r['source'])}; {labels})")
+    head = "Last flagged items" + (f" about {esc(', '.join(d.label(t) for t in wanted))}" if wanted else "") + ":"
+    await reply_lines(update, head, lines)
+
+
+async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The sources, their last successful poll, and any that are failing."""
+    d = deps(context)
+    summary, *lines = status_lines(d.store, d.sources, d.store.clock())
+    await reply_lines(update, f"<b>{esc(summary)}</b>", [esc(line) for line in lines])
+
+
+async def on_my_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot was blocked, kicked or removed: the chat gets no more alerts."""
+    change = update.my_chat_member
+    if change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT):
+        deps(context).store.deactivate(CHANNEL, str(change.chat.id))
+        log.info("chat %s: the bot was removed or blocked (%s); subscriber deactivated", change.chat.id,
+                 change.new_chat_member.status)
+
+
+async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup: its subscription follows it to the new chat id."""
+    message = update.effective_message
+    old, new = (message.chat.id, message.migrate_to_chat_id) if message.migrate_to_chat_id else \
+        (message.migrate_from_chat_id, message.chat.id)
+    subscribers.migrate_address(deps(context).store, CHANNEL, str(old), str(new))
+    log.info("chat %s: migrated to %s; subscription moved", old, new)
 
 
 HANDLERS = {
     "start": start,
     "stop": stop,
     "help": help_,
-    "topics": topics,
+    "topics": bot_settings.topics,
     "subscribe": subscribe,
     "unsubscribe": unsubscribe,
     "recent": recent,
+    "digest": bot_settings.digest,
+    "instant": bot_settings.instant,
+    "status": status,
+    **bot_admin.HANDLERS,
 }
 
 
 def register(app: Application, bot_deps: BotDeps) -> None:
-    """Wire every handler into the application."""
+    """Wire every handler into the application. Commands are read from messages and from channel posts."""
     app.bot_data["deps"] = bot_deps
+    where = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
     for name, handler in HANDLERS.items():
-        app.add_handler(CommandHandler(name, handler))
+        app.add_handler(CommandHandler(name, handler, filters=where))
+    app.add_handler(CallbackQueryHandler(bot_settings.on_button, pattern=bot_settings.BUTTON_PATTERN))
+    app.add_handler(ChatMemberHandler(on_my_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     app.add_error_handler(on_error)
+
+
+async def set_commands(bot, admin_chat_ids) -> None:
+    """The command menu: everyone sees the public commands; operators' chats also see theirs."""
+    await bot.set_my_commands(COMMANDS)
+    for chat_id in sorted(admin_chat_ids):
+        try:
+            await bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(chat_id))
+        except TelegramError as exc:
+            log.warning("chat %s: could not set the operators' command menu: %s", chat_id, exc)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     once.add_argument("--source", metavar="NAME", action="append",
                       help="poll only this source (repeatable; disabled sources may be named)")
     sub.add_parser("check-config", help="validate the configuration",
-                   description="Validate sources.toml and topics.toml. Exit 0 when valid; otherwise exit 1 with one "
+                   description="Validate sources.toml, topics.toml and the optional notifiers.toml. Exit 0 when valid; otherwise exit 1 with one "
                                "line per problem naming the file, the entry and the fix.")
     status = sub.add_parser(
         "status", help="show the health of each source",
@@ -148,8 +148,9 @@ def cmd_once(args, config: Config, settings) -> int:
 
 def cmd_check_config(args, config: Config, settings) -> int:
     enabled = sum(1 for s in config.sources if s.enabled)
-    print(f"configuration OK: {len(config.sources)} sources ({enabled} enabled), {len(config.topics)} topics "
-          f"in {config.directory}")
+    notifiers = f", {len(config.notifiers)} notifiers" if config.notifiers else ""
+    print(f"configuration OK: {len(config.sources)} sources ({enabled} enabled), {len(config.topics)} topics"
+          f"{notifiers} in {config.directory}")
     return 0
 
 

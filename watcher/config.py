@@ -48,6 +48,8 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     log_format: str = "plain"
+    send_rate: float = 25.0
+    send_concurrency: int = 8
 
     @property
     def db_path(self) -> Path:
@@ -82,6 +84,13 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
     log_format = env.get("WATCHER_LOG_FORMAT", "plain").strip().lower() or "plain"
     if log_format not in ("plain", "json"):
         problems.append(f"WATCHER_LOG_FORMAT: {log_format!r} is unknown; use \"plain\" or \"json\"")
+    send_rate = _send_rate(env.get("WATCHER_SEND_RATE", ""), problems)
+    concurrency_text = env.get("WATCHER_SEND_CONCURRENCY", "8").strip() or "8"
+    if not concurrency_text.isdigit() or not 1 <= int(concurrency_text) <= 64:
+        problems.append(f"WATCHER_SEND_CONCURRENCY: {concurrency_text!r} is not allowed; give the number of sends "
+                        "in flight at once, from 1 to 64 (default 8; 1 means at most one message can repeat after "
+                        "a crash)")
+        concurrency_text = "8"
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -92,7 +101,27 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         http_host=env.get("WATCHER_HTTP_HOST", "").strip() or "127.0.0.1",
         http_port=port,
         log_format=log_format,
+        send_rate=send_rate,
+        send_concurrency=int(concurrency_text),
     )
+
+
+def _send_rate(text: str, problems: list[str]) -> float:
+    """WATCHER_SEND_RATE: Telegram messages a second overall (default 25; Telegram allows about 30)."""
+    from watcher.pacing import MAX_RATE
+
+    text = text.strip()
+    if not text:
+        return 25.0
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = -1.0
+    if not 0 < rate <= MAX_RATE:
+        problems.append(f"WATCHER_SEND_RATE: {text!r} is not a rate; give messages a second above 0 and at most "
+                        f"{MAX_RATE:g} (Telegram allows about 30), e.g. 25")
+        return 25.0
+    return rate
 
 
 def config_dir_from(arg: str | None, env: Mapping[str, str] | None = None) -> Path:
@@ -130,6 +159,7 @@ class Config:
         from watcher.health import HealthRules
 
         return self.health or HealthRules()
+    notifiers: tuple = ()  # WebhookConfig / EmailConfig entries from the optional notifiers.toml
 
     def source(self, name: str):
         for src in self.sources:
@@ -165,7 +195,21 @@ def load_config(directory: Path) -> Config:
         topics, errs, warns = topics_from_toml(topic_data, str(topic_path))
         problems += errs
         warnings += warns
+    notifiers, errs = _notifiers(directory / "notifiers.toml", tuple(t.id for t in topics))
+    problems += errs
     if problems:
         raise ConfigError(problems)
     return Config(directory=directory, sources=tuple(sources), topics=tuple(topics), http=http,
-                  warnings=tuple(warnings), health=health)
+                  warnings=tuple(warnings), health=health, notifiers=tuple(notifiers))
+
+
+def _notifiers(path: Path, topic_ids: tuple[str, ...]) -> tuple[list, list[str]]:
+    """The optional notifiers.toml: webhooks and email, with secrets from the environment."""
+    from watcher.notifiers.settings import notifiers_from_toml
+
+    if not path.exists():
+        return [], []
+    data, errs = read_toml(path)
+    if data is None:
+        return [], errs
+    return notifiers_from_toml(data, str(path), topic_ids, os.environ)

@@ -1,57 +1,51 @@
 """The outbox worker: sends due alerts through their channel's notifier and marks each one done only after the
-notifier accepted it. What is not delivered stays in the outbox and is sent after a restart."""
+notifier accepted it. What is not delivered stays in the outbox and is sent after a restart; the only messages that
+can repeat after a crash are the few in flight at that moment (at most ``concurrency``).
+
+Sends to different chats run concurrently (a slow chat holds up only its own slot) under one overall pace; see
+:mod:`watcher.pacing`. Digest subscribers are served by :mod:`watcher.digest` from the same loop.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Mapping
 
+from watcher import subscribers
+from watcher.digest import DigestSender
 from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
 from watcher.models import Alert
+from watcher.pacing import Pacer
+
+__all__ = ["DeliveryWorker", "Pacer"]
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
 MAX_BACKOFF = 3600.0
+BATCH = 200
+DIGEST_CHECK_EVERY = 20.0
 
 
-class Pacer:
-    """At most ``rate`` sends a second overall and one a second to any one chat."""
-
-    def __init__(self, rate: float = 25.0, per_chat_interval: float = 1.0, monotonic=time.monotonic):
-        self.interval = 1.0 / rate
-        self.per_chat = per_chat_interval
-        self.monotonic = monotonic
-        self._next_global = 0.0
-        self._last_by_chat: dict[str, float] = {}
-
-    def chat_ready(self, address: str) -> bool:
-        last = self._last_by_chat.get(address)
-        return last is None or self.monotonic() - last >= self.per_chat
-
-    async def wait_turn(self) -> None:
-        delay = self._next_global - self.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        self._next_global = max(self.monotonic(), self._next_global) + self.interval
-
-    def sent(self, address: str) -> None:
-        now = self.monotonic()
-        self._last_by_chat[address] = now
-        if len(self._last_by_chat) > 10000:
-            self._last_by_chat = {k: v for k, v in self._last_by_chat.items() if now - v < self.per_chat}
+def backoff(attempts: int, floor: float = 0.0) -> float:
+    """Seconds before retry number ``attempts + 1``: 2, 4, 8, ... capped at an hour."""
+    return max(floor, min(MAX_BACKOFF, 2.0 ** (attempts + 1)))
 
 
 class DeliveryWorker:
     def __init__(self, store, notifiers: Mapping[str, object], pacer: Pacer | None = None, idle_wait: float = 2.0,
-                 metrics=None):
+                 metrics=None, concurrency: int = 8):
         self.store = store
         self.metrics = metrics
         self.notifiers = dict(notifiers)
         self.pacer = pacer or Pacer()
         self.idle_wait = idle_wait
+        self.concurrency = concurrency
+        self.digests = DigestSender(store, self.notifiers, self.pacer, self._count)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._inflight: dict[int, asyncio.Task] = {}
+        self._cursor = 0
         self._wake = asyncio.Event()
         self._stopping = False
         self.sent = 0
@@ -64,32 +58,87 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run(self) -> None:
-        log.info("delivery: worker started for channels %s", ", ".join(self.notifiers) or "(none)")
-        while not self._stopping:
-            worked = await self.drain_once()
-            if not worked:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_wait)
-                except asyncio.TimeoutError:
-                    pass
+        log.info("delivery: worker started for channels %s (%.0f messages/s overall, %d at once)",
+                 ", ".join(self.notifiers) or "(none)", self.pacer.rate, self.concurrency)
+        loop = asyncio.get_running_loop()
+        next_digest_check = 0.0
+        try:
+            while not self._stopping:
+                started, waiting = await self.drain_once()
+                if loop.time() >= next_digest_check:
+                    next_digest_check = loop.time() + DIGEST_CHECK_EVERY
+                    await self.digests.run_due()
+                if not started:
+                    await self._idle(0.2 if waiting else self.idle_wait)
+        finally:
+            await self.settle()
 
-    async def drain_once(self, limit: int = 200) -> int:
-        """Send what is due now. Returns how many alerts were handled."""
-        alerts = self.store.due_alerts(list(self.notifiers), limit=limit)
-        handled = 0
+    async def _idle(self, timeout: float) -> None:
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+        except asyncio.TimeoutError:
+            pass
+
+    async def settle(self, timeout: float = 30.0) -> None:
+        """Wait for the sends in flight to finish, so their answers are recorded."""
+        tasks = list(self._inflight.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+
+    async def drain_once(self, limit: int = BATCH) -> tuple[int, int]:
+        """Start sends for the alerts due now, in outbox order, round-robin over the queue. Returns how many sends
+        were started and how many due alerts wait for their chat's turn."""
+        alerts = subscribers.due_instant(self.store, list(self.notifiers), limit, after_id=self._cursor)
+        self._cursor = alerts[-1].id if len(alerts) == limit else 0
+        started = waiting = 0
         for alert in alerts:
             if self._stopping:
                 break
-            if not self.pacer.chat_ready(alert.address):
-                continue  # this chat had a message under a second ago; the others go on
-            await self.pacer.wait_turn()
-            await self.deliver(alert)
-            handled += 1
-        if alerts and not handled and not self._stopping:
-            await asyncio.sleep(0.2)  # only recently-served chats are due
-            return 1
-        return handled
+            if alert.id in self._inflight:
+                continue
+            key, group, paced = self._pacing(alert)
+            if self.pacer.chat_wait(key, group, paced) > 0:
+                waiting += 1
+                continue
+            floods = self.pacer.floods
+            await self._slots.acquire()
+            await self.pacer.acquire()
+            if self.pacer.floods != floods:  # flood control struck meanwhile: start again at the head of the queue
+                self._slots.release()
+                self._cursor = 0
+                break
+            self.pacer.begin(key)
+            self._inflight[alert.id] = asyncio.create_task(self._send(alert), name=f"send {alert.id}")
+            started += 1
+        return started, waiting
+
+    async def drain(self) -> None:
+        """Send everything that is due now and wait for the answers (``watcher once``, tests)."""
+        while True:
+            started, waiting = await self.drain_once()
+            if not started and not waiting and not self._inflight:
+                return
+            if not started:
+                await asyncio.sleep(min(0.2, max(self.pacer.paused_for(), 0.05)))
+            await self.settle()
+
+    def _pacing(self, alert: Alert) -> tuple[str, bool, bool]:
+        """The pacer's key for this recipient, whether it is a group, and whether per-chat limits apply."""
+        notifier = self.notifiers[alert.channel]
+        check = getattr(notifier, "is_group", None)
+        return (f"{alert.channel}:{alert.address}", bool(check and check(alert.address)),
+                bool(getattr(notifier, "chat_paced", False)))
+
+    async def _send(self, alert: Alert) -> None:
+        kind = "error"
+        key, group, paced = self._pacing(alert)
+        try:
+            kind = await self.deliver(alert)
+        finally:
+            self.pacer.end(key, group, sent=kind in ("ok", "plain"), paced=paced)
+            self._inflight.pop(alert.id, None)
+            self._slots.release()
 
     def _count(self, channel: str, kind: str) -> None:
         if self.metrics is not None:
@@ -97,52 +146,63 @@ class DeliveryWorker:
 
     async def deliver(self, alert: Alert) -> str:
         """Send one alert and act on the answer; returns the kind of answer."""
-        kind = await self._deliver(alert)
-        self._count(alert.channel, kind)
-        return kind
-
-    async def _deliver(self, alert: Alert) -> str:
+        if not subscribers.still_due(self.store, alert.id):
+            return "stale"
         notifier = self.notifiers[alert.channel]
-        where = f"{alert.channel} {alert.address}"
         try:
             try:
                 await notifier.send(alert)
+                kind = "ok"
             except BadMarkup as exc:
-                log.warning("delivery: %s refused the formatting (%s); resending as plain text", where, exc)
+                log.warning("delivery: %s %s refused the formatting (%s); resending as plain text", alert.channel,
+                            alert.address, exc)
                 self._count(alert.channel, "bad_markup")
                 await notifier.send(alert, plain=True)
-        except RetryLater as exc:
-            self._retry(alert, exc)
-            if exc.flood:
-                log.warning("delivery: flood control, the whole queue waits %.1fs", exc.delay)
-                await asyncio.sleep(exc.delay)
-                return "flood"
+                kind = "plain"
+        except Exception as exc:  # every failure is turned into a decision on this alert, see outcome()
+            kind = self.outcome(alert, exc)
+        else:
+            self.store.mark_delivered(alert.id)
+            self.sent += 1
+            log.info("delivery: alert %d sent to %s %s (%s %s)", alert.id, alert.channel, alert.address,
+                     alert.source, alert.item_id)
+        self._count(alert.channel, kind)
+        return kind
+
+    def outcome(self, alert: Alert, exc: Exception) -> str:
+        """Decide what a failed send means for the alert, the subscriber and the queue; returns its kind."""
+        where = f"{alert.channel} {alert.address}"
+        if isinstance(exc, RetryLater) and exc.flood:
+            log.warning("delivery: flood control on %s; the whole queue waits %.1fs", where, exc.delay)
+            self.pacer.pause(exc.delay)
+            subscribers.postpone(self.store, alert.id, 0.0, str(exc))  # first in line once the pause is over
+            return "flood"
+        if isinstance(exc, RetryLater):
+            self._retry(alert, str(exc), exc.delay)
             return "retry"
-        except RecipientMoved as exc:
+        if isinstance(exc, RecipientMoved):
             log.warning("delivery: %s moved to %s; address updated", where, exc.new_address)
-            self.store.move_address(alert.channel, alert.address, exc.new_address)
+            subscribers.migrate_address(self.store, alert.channel, alert.address, exc.new_address)
             return "moved"  # the row stays due and goes to the new address on the next pass
-        except RecipientGone as exc:
+        if isinstance(exc, RecipientGone):
             log.warning("delivery: %s is gone (%s); subscriber deactivated", where, exc)
             self.store.deactivate(alert.channel, alert.address)
             return "gone"
-        except NotifyError as exc:
+        if isinstance(exc, NotifyError):
             log.error("delivery: %s refused alert %d for good: %s", where, alert.id, exc)
             self.store.mark_dropped(alert.id, str(exc))
             return "refused"
-        self.store.mark_delivered(alert.id)
-        self.pacer.sent(alert.address)
-        self.sent += 1
-        log.info("delivery: alert %d sent to %s (%s %s)", alert.id, where, alert.source, alert.item_id)
-        return "ok"
+        log.exception("delivery: sending alert %d to %s failed unexpectedly", alert.id, where, exc_info=exc)
+        self._retry(alert, f"{type(exc).__name__}: {exc}", 0.0)
+        return "error"
 
-    def _retry(self, alert: Alert, exc: RetryLater) -> None:
+    def _retry(self, alert: Alert, error: str, floor: float) -> None:
         if alert.attempts + 1 >= MAX_ATTEMPTS:
             log.error("delivery: alert %d to %s %s dropped after %d attempts: %s", alert.id, alert.channel,
-                      alert.address, alert.attempts + 1, exc)
-            self.store.mark_dropped(alert.id, str(exc))
+                      alert.address, alert.attempts + 1, error)
+            self.store.mark_dropped(alert.id, error)
             return
-        delay = exc.delay if exc.flood else max(exc.delay, min(MAX_BACKOFF, 2.0 ** alert.attempts))
+        delay = backoff(alert.attempts, floor)
         log.warning("delivery: alert %d to %s %s will be retried in %.0fs: %s", alert.id, alert.channel,
-                    alert.address, delay, exc)
-        self.store.mark_retry(alert.id, delay, str(exc))
+                    alert.address, delay, error)
+        self.store.mark_retry(alert.id, delay, error)

@@ -15,6 +15,7 @@ from watcher.delivery import DeliveryWorker, Pacer
 from watcher.matcher import Matcher
 from watcher.notifiers.console import ConsoleNotifier
 from watcher.notifiers.format import EVENT_HEADINGS
+from watcher.notifiers.setup import close_notifiers, configured_notifiers
 from watcher.store import Store
 
 log = logging.getLogger(__name__)
@@ -59,20 +60,24 @@ async def run_once(config: Config, settings: Settings, sources, *, dry_run: bool
 async def deliver_pending(store: Store, config: Config, settings: Settings) -> None:
     """Send what this poll queued, through Telegram when a token is set, else to the console."""
     labels = labels_of(config)
-    if not settings.telegram_token:
-        console_mode_setup(store, config)
-        await DeliveryWorker(store, {"console": ConsoleNotifier(labels, sys.stderr)}).drain_once()
-        await messenger_for(store, settings).drain_once()
-        return
-    from telegram import Bot
+    extra = configured_notifiers(config.notifiers, store, labels)
+    try:
+        if not settings.telegram_token:
+            console_mode_setup(store, config)
+            await DeliveryWorker(store, {"console": ConsoleNotifier(labels, sys.stderr), **extra}).drain()
+            await messenger_for(store, settings).drain_once()
+            return
+        from telegram import Bot
 
-    from watcher.notifiers.telegram import TelegramNotifier
+        from watcher.notifiers.telegram import TelegramNotifier
 
-    async with Bot(settings.telegram_token, base_url=settings.telegram_api_url) as bot:
-        worker = DeliveryWorker(store, {"telegram": TelegramNotifier(bot, labels)}, Pacer())
-        while await worker.drain_once():
-            pass
-        await messenger_for(store, settings, bot).drain_once()
+        async with Bot(settings.telegram_token, base_url=settings.telegram_api_url) as bot:
+            worker = DeliveryWorker(store, {"telegram": TelegramNotifier(bot, labels), **extra},
+                                    Pacer(rate=settings.send_rate), concurrency=settings.send_concurrency)
+            await worker.drain()
+            await messenger_for(store, settings, bot).drain_once()
+    finally:
+        await close_notifiers(extra)
 
 
 def report(results: list[pipeline.PollResult], *, as_json: bool, dry_run: bool) -> None:

@@ -115,6 +115,14 @@ MIGRATIONS: list[tuple[str, str]] = [
             attempts INTEGER NOT NULL DEFAULT 0, sent_to TEXT NOT NULL DEFAULT '[]', delivered_at TEXT,
             last_error TEXT)
     """),
+    ("subscriber-delivery-mode", """
+        ALTER TABLE subscribers ADD COLUMN mode TEXT NOT NULL DEFAULT 'instant';
+        ALTER TABLE subscribers ADD COLUMN digest_hour INTEGER;
+        ALTER TABLE subscribers ADD COLUMN digest_tz TEXT;
+        ALTER TABLE subscribers ADD COLUMN last_digest_at TEXT;
+        CREATE INDEX IF NOT EXISTS outbox_pending_by_subscriber ON outbox (subscriber_id)
+            WHERE delivered_at IS NULL AND dropped_at IS NULL
+    """),
 ]
 
 Clock = Callable[[], datetime]

@@ -446,10 +446,17 @@ class FakeBotAPI:
             self._faults.append(_Fault(method.lower(), chat_id, count,
                                        ApiError(error_code, text, parameters), raw_body))
 
-    def delay_next(self, method: str, seconds: float, count: int = 1) -> None:
-        """Hold the next ``count`` calls of ``method`` for ``seconds`` before answering."""
+    def delay_next(self, method: str, seconds: float, count: int = 1,
+                   chat_id: int | str | None = None) -> None:
+        """Hold the next ``count`` calls of ``method`` (to ``chat_id`` if given) for ``seconds``
+        before answering."""
         with self._cond:
-            self._faults.append(_Fault(method.lower(), None, count, None, delay=seconds))
+            self._faults.append(_Fault(method.lower(), chat_id, count, None, delay=seconds))
+
+    def clear_faults(self) -> None:
+        """Forget every queued fault and delay that has not fired yet."""
+        with self._cond:
+            self._faults.clear()
 
     def block_chat(self, chat_id: int | str, description: str = BLOCKED) -> None:
         """Every send/edit to this chat answers 403 from now on."""
@@ -493,6 +500,18 @@ class FakeBotAPI:
                 message["entities"] = entities
             message.update(extra)
             return self._queue({"message": message})
+
+    def send_channel_post(self, chat_id: int, text: str, *, title: str | None = None,
+                          **extra: Any) -> dict[str, Any]:
+        """Queue a ``channel_post`` update: a post in a channel, sent as the channel itself."""
+        with self._cond:
+            chat = self._chat(chat_id, "channel", title)
+            post = {"message_id": self._new_message_id(chat_id), "sender_chat": dict(chat),
+                    "chat": dict(chat), "date": int(time.time()), "text": text}
+            if entities := _command_entities(text):
+                post["entities"] = entities
+            post.update(extra)
+            return self._queue({"channel_post": post})
 
     def press_button(self, chat_id: int, message_id: int, data: str, *,
                      user_id: int | None = None) -> str:

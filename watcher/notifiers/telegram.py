@@ -11,6 +11,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
 from watcher.models import Alert
+from watcher.notifiers.fit import cut_plain, shorten_html
 from watcher.notifiers.format import alert_html, alert_text
 
 GONE_PHRASES = ("chat not found", "user is deactivated", "bot was kicked", "not enough rights to send",
@@ -19,6 +20,11 @@ GONE_PHRASES = ("chat not found", "user is deactivated", "bot was kicked", "not 
 
 def seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def is_group(address: str) -> bool:
+    """Groups, supergroups and channels have negative ids; private chats positive ones."""
+    return address.startswith("-")
 
 
 async def call_telegram(coro):
@@ -47,16 +53,25 @@ async def call_telegram(coro):
 
 class TelegramNotifier:
     channel = "telegram"
+    chat_paced = True  # Telegram's per-chat and per-group limits apply
 
     def __init__(self, bot, labels: Mapping[str, str]):
         self.bot = bot
         self.labels = labels
 
+    def is_group(self, address: str) -> bool:
+        return is_group(address)
+
     async def send(self, alert: Alert, *, plain: bool = False) -> None:
+        await self.send_text(alert.address, alert_html(alert, self.labels), alert_text(alert, self.labels),
+                             plain=plain)
+
+    async def send_text(self, address: str, html_text: str, plain_text: str, *, plain: bool = False) -> None:
+        """Send one message: the HTML version, or the plain one; either is kept under Telegram's limit."""
         if plain:
-            text, mode = alert_text(alert, self.labels), None
+            text, mode = cut_plain(plain_text), None
         else:
-            text, mode = alert_html(alert, self.labels), ParseMode.HTML
+            text, mode = shorten_html(html_text), ParseMode.HTML
         await call_telegram(self.bot.send_message(
-            chat_id=int(alert.address), text=text, parse_mode=mode,
+            chat_id=int(address), text=text, parse_mode=mode,
             link_preview_options=LinkPreviewOptions(is_disabled=True)))

@@ -1,0 +1,119 @@
+"""Helpers for tests that run the real python-telegram-bot against the fake Bot API: a running bot with the
+watcher's handlers, a store with a controlled clock, and async waits that do not block the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from telegram.ext import Application
+
+from tests.fakes.botapi import FakeBotAPI
+from watcher import bot as watcher_bot
+from watcher.matcher import topics_from_toml
+from watcher.models import Item, Match
+from watcher.sources.rss import RssSource
+from watcher.store import Store
+
+TOPICS = {"topic": [
+    {"id": "smuggling", "label": "Migrant smuggling", "terms": ["migrant smuggling"], "exclude": []},
+    {"id": "borders", "label": "Borders & Schengen", "terms": ["frontex"], "exclude": []},
+    {"id": "migration", "label": "Migration and asylum", "terms": ["asylum"], "exclude": []},
+]}
+ADMIN_CHAT = 777
+SOURCES = (RssSource(name="council-press", url="https://e.org/press.xml", every=900.0),
+           RssSource(name="statewatch", url="https://e.org/sw.xml", every=1800.0))
+
+
+def topics() -> dict:
+    found, errors, _ = topics_from_toml(TOPICS)
+    assert not errors
+    return {t.id: t for t in found}
+
+
+class Clock:
+    """A wall clock that moves only when told to."""
+
+    def __init__(self, start: datetime = datetime(2026, 9, 15, 5, 0, tzinfo=timezone.utc)):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def make_store(path: Path, clock: Clock | None = None) -> Store:
+    return Store(path, clock=clock or Clock())
+
+
+def queue_alert(store: Store, source: str, item_id: str, title: str = "", topic: str = "smuggling",
+                url: str = "") -> int:
+    """Record a matching item for an already-polled source; returns how many outbox rows were written."""
+    if not store.has_succeeded(source):
+        store.record_poll(source, [], {})
+    item = Item(source=source, id=item_id, title=title or f"Item {item_id} on migrant smuggling",
+                url=url or f"https://e.org/{item_id}")
+    return store.record_poll(source, [item], {item.key: [Match(topic, ("migrant smuggling",), "a [migrant "
+                                                                  "smuggling] case")]}).alerts
+
+
+async def wait_sent(api: FakeBotAPI, n: int, chat_id: int | None = None, timeout: float = 10.0) -> list[dict]:
+    """Wait (without blocking the loop) until ``n`` messages went to the chat."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while len(sent := api.sent_messages(chat_id)) < n:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{len(sent)} of {n} messages sent to {chat_id}: {[m['text'] for m in sent]}")
+        await asyncio.sleep(0.02)
+    return sent
+
+
+async def wait_calls(api: FakeBotAPI, method: str, n: int, timeout: float = 10.0) -> list:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while len(calls := api.calls(method)) < n:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{method} called {len(calls)} of {n} times")
+        await asyncio.sleep(0.02)
+    return calls
+
+
+class RunningBot:
+    """The watcher's handlers on a real Application, polling the fake."""
+
+    def __init__(self, api: FakeBotAPI, store: Store, admins: frozenset[int] = frozenset({ADMIN_CHAT})):
+        self.api, self.store = api, store
+        self.app = Application.builder().token(api.token).base_url(api.base_url).build()
+        watcher_bot.register(self.app, watcher_bot.BotDeps(store, topics(), admins, SOURCES))
+
+    async def __aenter__(self) -> "RunningBot":
+        await self.app.initialize()
+        await self.app.start()
+        await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.app.updater.stop()
+        await self.app.stop()
+        await self.app.shutdown()
+
+    async def say(self, chat_id: int, text: str, **kw) -> dict:
+        """Send a message as a user and return the bot's (next) reply in that chat."""
+        before = len(self.api.sent_messages(chat_id))
+        self.api.send_user_message(chat_id, text, **kw)
+        return (await wait_sent(self.api, before + 1, chat_id))[before]
+
+    async def press(self, chat_id: int, message_id: int, data: str, *, edits: bool = True, **kw) -> dict:
+        """Press a button and return the bot's answer to the callback query (after its message was redrawn, when
+        ``edits``)."""
+        edited = len(self.api.calls("editMessageText"))
+        query_id = self.api.press_button(chat_id, message_id, data, **kw)
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:
+            answers = [c for c in self.api.calls("answerCallbackQuery")
+                       if str(c.params.get("callback_query_id")) == query_id]
+            if answers and (not edits or len(self.api.calls("editMessageText")) > edited):
+                return answers[0].params
+            assert asyncio.get_running_loop().time() < deadline, "the button was not answered"
+            await asyncio.sleep(0.02)

@@ -1,0 +1,100 @@
+"""What every Telegram handler shares: its dependencies, replies kept under Telegram's limit, and who may change a
+chat's subscription or use the operators' commands."""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass, field
+
+from telegram import ChatMember, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from watcher.notifiers.fit import TELEGRAM_LIMIT, pack, shorten_html, utf16_len
+
+log = logging.getLogger("watcher.bot")
+CHANNEL = "telegram"
+ADMIN_ONLY = "Only this chat's administrators can change its subscription."
+OPERATORS_ONLY = "This command is for the operators of this bot."
+
+
+@dataclass
+class BotDeps:
+    store: object
+    topics: dict  # id -> Topic
+    admin_chat_ids: frozenset[int] = frozenset()
+    sources: tuple = field(default=())
+
+    def label(self, topic_id: str) -> str:
+        topic = self.topics.get(topic_id)
+        return topic.label if topic else topic_id
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {t: self.label(t) for t in self.topics}
+
+
+def deps(context: ContextTypes.DEFAULT_TYPE) -> BotDeps:
+    return context.application.bot_data["deps"]
+
+
+def chat_address(update: Update) -> str:
+    return str(update.effective_chat.id)
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text))
+
+
+async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                                              link_preview_options=LinkPreviewOptions(is_disabled=True))
+
+
+async def reply_lines(update: Update, head: str, lines: list[str]) -> None:
+    """Reply with a heading and lines (already HTML), in as many messages as Telegram's limit needs; a message is
+    only split between lines."""
+    room = utf16_len(head) + 2
+    lines = [shorten_html(line, TELEGRAM_LIMIT - room) for line in lines]
+    for group in pack([utf16_len(line) for line in lines], TELEGRAM_LIMIT, sep=1, head=room) or [[]]:
+        await reply(update, "\n".join([head, *(lines[i] for i in group)]) if group else head)
+
+
+def is_operator(update: Update, d: BotDeps) -> bool:
+    """Operators' commands answer only in the chats listed in WATCHER_ADMIN_CHAT_IDS."""
+    return update.effective_chat is not None and update.effective_chat.id in d.admin_chat_ids
+
+
+async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether whoever sent this update may change the chat's subscription: anyone in a private chat; the channel
+    itself for a channel post; in groups (and for buttons in channels) only administrators."""
+    chat = update.effective_chat
+    if chat is None:
+        return False
+    if chat.type == ChatType.PRIVATE or update.channel_post is not None:
+        return True
+    message = update.message
+    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+        return True  # an anonymous administrator posting as the group
+    user = update.effective_user
+    if user is None:
+        return False
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError as exc:
+        log.warning("chat %s: could not check whether user %s is an administrator: %s", chat.id, user.id, exc)
+        return False
+    return member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+
+
+def topic_args(args: list[str] | None, topics: dict) -> tuple[list[str], list[str]]:
+    """Known topic ids among the arguments (commas or spaces between them), and the unknown ones."""
+    words = [w.strip().lower() for a in (args or []) for w in a.split(",") if w.strip()]
+    known = [w for w in dict.fromkeys(words) if w in topics]
+    return known, [w for w in words if w not in topics]
+
+
+def topic_list(topics: dict) -> str:
+    return ", ".join(f"<code>{esc(t)}</code>" for t in topics)

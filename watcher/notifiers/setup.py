@@ -1,0 +1,39 @@
+"""Turn the entries of ``notifiers.toml`` into notifiers, and into subscribers with their topics."""
+
+from __future__ import annotations
+
+import logging
+from typing import Mapping
+
+from watcher import subscribers
+
+log = logging.getLogger(__name__)
+
+
+def configured_notifiers(entries, store, labels: Mapping[str, str]) -> dict:
+    """Webhook and email notifiers by channel. Each entry is an active subscriber (channel ``webhook`` or
+    ``email``, address = its name) with exactly its configured topics; entries removed from the file stop."""
+    from watcher.notifiers.email import EmailNotifier
+    from watcher.notifiers.webhook import WebhookNotifier
+
+    out: dict = {}
+    for channel, cls in (("webhook", WebhookNotifier), ("email", EmailNotifier)):
+        mine = [e for e in entries if e.channel == channel]
+        for entry in mine:
+            subscribers.set_topics(store, channel, entry.name, entry.topics)
+        for name in subscribers.deactivate_others(store, channel, [e.name for e in mine]):
+            log.info("%s %s is no longer in notifiers.toml; it gets no more alerts", channel, name)
+        if mine:
+            out[channel] = cls(mine, labels)
+            log.info("%s notifiers: %s", channel, ", ".join(e.name for e in mine))
+    return out
+
+
+async def close_notifiers(notifiers: dict) -> None:
+    for notifier in notifiers.values():
+        closer = getattr(notifier, "aclose", None)
+        if closer is not None:
+            try:
+                await closer()
+            except Exception:
+                log.exception("%s notifier did not close cleanly", getattr(notifier, "channel", "?"))

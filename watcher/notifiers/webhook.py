@@ -1,0 +1,71 @@
+"""Webhook notifier: one JSON POST per alert to each configured URL (Slack, Mattermost, Matrix bridges, ...).
+
+The body is ``{"text": <the alert as plain text>, "alert": {...fields...}}``, or only ``{"text": ...}`` with
+``payload = "text"`` for services that refuse unknown keys. A 2xx answer is delivery; 429 and 5xx answers and network
+errors are retried later (honouring Retry-After); any other answer is a refusal, logged and not retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Iterable, Mapping
+
+import httpx
+
+from watcher import __version__
+from watcher.errors import NotifyError, RecipientGone, RetryLater
+from watcher.models import Alert
+from watcher.notifiers.format import alert_text
+from watcher.notifiers.settings import WebhookConfig
+
+log = logging.getLogger(__name__)
+MAX_RETRY_AFTER = 3600.0
+
+
+def alert_json(alert: Alert, labels: Mapping[str, str]) -> dict:
+    return {"source": alert.source, "id": alert.item_id, "event": alert.event, "title": alert.title,
+            "url": alert.url, "published": alert.published.isoformat() if alert.published else None,
+            "topics": list(alert.topics), "topic_labels": [labels.get(t, t) for t in alert.topics],
+            "terms": list(alert.terms), "snippet": alert.snippet}
+
+
+def retry_after(response: httpx.Response, default: float) -> float:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return min(MAX_RETRY_AFTER, max(default, float(value)))
+    except ValueError:
+        return default
+
+
+class WebhookNotifier:
+    channel = "webhook"
+
+    def __init__(self, hooks: Iterable[WebhookConfig], labels: Mapping[str, str],
+                 client: httpx.AsyncClient | None = None):
+        self.hooks = {h.name: h for h in hooks}
+        self.labels = labels
+        self.client = client or httpx.AsyncClient(follow_redirects=False,
+                                                  headers={"User-Agent": f"watcher/{__version__}"})
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def send(self, alert: Alert, *, plain: bool = False) -> None:
+        hook = self.hooks.get(alert.address)
+        if hook is None:
+            raise RecipientGone(f"webhook {alert.address!r} is no longer configured")
+        body: dict = {"text": alert_text(alert, self.labels)}
+        if hook.payload == "full":
+            body["alert"] = alert_json(alert, self.labels)
+        try:
+            response = await self.client.post(hook.url, json=body, headers=dict(hook.headers), timeout=hook.timeout)
+        except httpx.TimeoutException as exc:
+            raise RetryLater(f"webhook {hook.name}: timed out ({type(exc).__name__})", delay=10.0) from exc
+        except httpx.TransportError as exc:
+            raise RetryLater(f"webhook {hook.name}: network error ({type(exc).__name__})", delay=10.0) from exc
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        if status == 429 or status >= 500:
+            raise RetryLater(f"webhook {hook.name}: HTTP {status}", delay=retry_after(response, 10.0))
+        raise NotifyError(f"webhook {hook.name}: HTTP {status}: {response.text[:200]}")
