@@ -121,7 +121,8 @@ def main() -> int:
                                                  "with Telegram's limits; last line is JSON.")
     parser.add_argument("--subscribers", type=int, default=10_000, help="private chats to reach (default 10000)")
     parser.add_argument("--rate", type=float, default=25.0, help="configured messages a second (default 25)")
-    parser.add_argument("--concurrency", type=int, default=8, help="sends in flight at once (default 8)")
+    parser.add_argument("--concurrency", type=int, default=1,
+                        help="sends in flight at once (default 1, the service's default)")
     parser.add_argument("--compare", type=int, metavar="N", help="also measure N subscribers in a separate process, "
                                                                  "as the memory baseline")
     args = parser.parse_args()

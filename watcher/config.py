@@ -49,7 +49,7 @@ class Settings:
     http_port: int = 8080
     log_format: str = "plain"
     send_rate: float = 25.0
-    send_concurrency: int = 8
+    send_concurrency: int = 1
 
     @property
     def db_path(self) -> Path:
@@ -85,7 +85,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
     if log_format not in ("plain", "json"):
         problems.append(f"WATCHER_LOG_FORMAT: {log_format!r} is unknown; use \"plain\" or \"json\"")
     send_rate = _send_rate(env.get("WATCHER_SEND_RATE", ""), problems)
-    concurrency_text = env.get("WATCHER_SEND_CONCURRENCY", "8").strip() or "8"
+    concurrency_text = env.get("WATCHER_SEND_CONCURRENCY", "1").strip() or "1"
     if not concurrency_text.isdigit() or not 1 <= int(concurrency_text) <= 64:
         problems.append(f"WATCHER_SEND_CONCURRENCY: {concurrency_text!r} is not allowed; give the number of sends "
                         "in flight at once, from 1 to 64 (default 8; 1 means at most one message can repeat after "

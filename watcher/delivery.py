@@ -2,7 +2,8 @@
 notifier accepted it. What is not delivered stays in the outbox and is sent after a restart; the only messages that
 can repeat after a crash are the few in flight at that moment (at most ``concurrency``).
 
-Sends to different chats run concurrently (a slow chat holds up only its own slot) under one overall pace; see
+A chat that must wait for its per-chat limit is skipped while the others go on; with ``concurrency`` above 1, sends
+to different chats also run concurrently (a slow send then holds up only its own slot) under one overall pace; see
 :mod:`watcher.pacing`. Digest subscribers are served by :mod:`watcher.digest` from the same loop.
 """
 
@@ -35,7 +36,7 @@ def backoff(attempts: int, floor: float = 0.0) -> float:
 
 class DeliveryWorker:
     def __init__(self, store, notifiers: Mapping[str, object], pacer: Pacer | None = None, idle_wait: float = 2.0,
-                 metrics=None, concurrency: int = 8):
+                 metrics=None, concurrency: int = 1):
         self.store = store
         self.metrics = metrics
         self.notifiers = dict(notifiers)
