@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from watcher import store as store_mod
 from watcher.models import Item, Match
 from watcher.store import Store
@@ -59,3 +61,13 @@ def test_named_migrations_apply_once(tmp_path, monkeypatch):
     assert cols.count("note") == 1
     assert [r[0] for r in s.db.execute("SELECT name FROM migrations")] == ["test-extra-column"]
     assert isinstance(s.db, sqlite3.Connection)
+
+
+def test_database_from_a_newer_watcher_is_refused(tmp_path, monkeypatch):
+    """A database with a schema change this code does not know is refused, not written to."""
+    db = tmp_path / "w.db"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", [("from-the-future", "ALTER TABLE items ADD COLUMN x TEXT")])
+    Store(db).close()
+    monkeypatch.setattr(store_mod, "MIGRATIONS", [])
+    with pytest.raises(RuntimeError, match="from-the-future"):
+        Store(db)
