@@ -13,7 +13,6 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import Route, rss, streamed
 from watcher import pipeline
 from watcher.http import DEFAULT_USER_AGENT, Http
-from watcher.matcher import Matcher
 from watcher.polite import RetryPolicy
 from watcher.sources.rss import RssSource
 from watcher.store import Store

@@ -9,11 +9,11 @@ read as markup.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Awaitable, Callable, Sequence
 
 from watcher import healthdb
+from watcher.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -74,30 +74,24 @@ class AdminMessenger:
         self.send = send
         self.targets = [str(t) for t in targets]
         self.idle_wait = idle_wait
-        self._wake = asyncio.Event()
-        self._stopping = False
+        self._wakeup = Wakeup()
 
     def wake(self) -> None:
-        self._wake.set()
+        self._wakeup.wake()
 
     def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
+        self._wakeup.stop()
 
     async def run(self) -> None:
-        while not self._stopping:
+        while not self._wakeup.stopping:
             await self.drain_once()
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.idle_wait)
-            except asyncio.TimeoutError:
-                pass
+            await self._wakeup.sleep(self.idle_wait)
 
     async def drain_once(self) -> int:
         """Send every due event; returns how many were finished (sent everywhere, skipped or given up)."""
         finished = 0
         for event in healthdb.due_events(self.store):
-            if self._stopping:
+            if self._wakeup.stopping:
                 break
             finished += await self._send_event(event)
         return finished

@@ -18,6 +18,7 @@ from watcher.digest import DigestSender
 from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
 from watcher.models import Alert
 from watcher.pacing import Pacer
+from watcher.wakeup import Wakeup
 
 __all__ = ["DeliveryWorker", "Pacer"]
 
@@ -47,16 +48,14 @@ class DeliveryWorker:
         self._slots = asyncio.Semaphore(concurrency)
         self._inflight: dict[int, asyncio.Task] = {}
         self._cursor = 0
-        self._wake = asyncio.Event()
-        self._stopping = False
+        self._wakeup = Wakeup()
         self.sent = 0
 
     def wake(self) -> None:
-        self._wake.set()
+        self._wakeup.wake()
 
     def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
+        self._wakeup.stop()
 
     async def run(self) -> None:
         log.info("delivery: worker started for channels %s (%.0f messages/s overall, %d at once)",
@@ -64,7 +63,7 @@ class DeliveryWorker:
         loop = asyncio.get_running_loop()
         next_digest_check = 0.0
         try:
-            while not self._stopping:
+            while not self._wakeup.stopping:
                 started, waiting = await self.drain_once()
                 if loop.time() >= next_digest_check:
                     next_digest_check = loop.time() + DIGEST_CHECK_EVERY
@@ -75,11 +74,7 @@ class DeliveryWorker:
             await self.settle()
 
     async def _idle(self, timeout: float) -> None:
-        self._wake.clear()
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout=timeout)
-        except asyncio.TimeoutError:
-            pass
+        await self._wakeup.sleep(timeout)
 
     async def settle(self, timeout: float = 30.0) -> None:
         """Wait for the sends in flight to finish, so their answers are recorded."""
@@ -94,7 +89,7 @@ class DeliveryWorker:
         self._cursor = alerts[-1].id if len(alerts) == limit else 0
         started = waiting = 0
         for alert in alerts:
-            if self._stopping:
+            if self._wakeup.stopping:
                 break
             if alert.id in self._inflight:
                 continue
