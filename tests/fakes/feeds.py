@@ -4,6 +4,7 @@ function for answers decided per request."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -113,6 +114,11 @@ class FeedServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            def setup(self) -> None:
+                super().setup()
+                # answer without Nagle's delay (headers and body are separate writes)
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def do_GET(self) -> None:  # noqa: N802 - http.server API
                 path = self.path
                 headers = {k.lower(): v for k, v in self.headers.items()}
