@@ -162,6 +162,14 @@ def test_exclusion_with_prefix_and_rarest_word_in_the_middle():
     assert fired(text="smuggling of cigarettes and of migrants by smugglers", **rules) == ("smuggl*",)
 
 
+def test_exclusion_vetoes_whatever_mix_of_words_and_prefixes_it_and_the_term_use():
+    """A prefix in the exclusion covers a whole-word term and the other way round; other hits survive."""
+    rules = dict(terms=["border", "schleusung*"], exclude=["bord* region*", "schleusungen von schiff*"])
+    assert fired(text="Border regions", **rules) == ()
+    assert fired(text="Schleusungen von Schiffen", **rules) == ()
+    assert fired(text="border checks; Schleusungen von Migranten", **rules) == ("border", "schleusung*")
+
+
 def test_exclusion_of_one_topic_does_not_affect_another():
     """Exclusions only veto the terms of their own topic."""
     matcher = Matcher([topic(["border"], ["carbon border"], id="a"), topic(["border"], id="b")])
@@ -316,6 +324,107 @@ def test_matcher_agrees_with_reference_on_random_multilingual_text():
         got = {m.topic: (m.terms, re.findall(r"\w+", fold(m.snippet.split("[", 1)[1].rsplit("]", 1)[0])))
                for m in matcher.match_text(text)}
         assert got == _reference(topics, text), text
+
+
+# ----------------------------------------------------------------- terms that give way to another topic
+
+
+def _giving_way(**extra) -> Matcher:
+    """'smuggling' and a 'migration' topic whose 'migrant*' gives way to smuggling."""
+    return Matcher([topic(["smuggl*"], id="smuggling", **extra.pop("smuggling", {})),
+                    topic(["asylum"], ["migrant workers"], id="migration",
+                          yield_to=(("smuggling", ("migrant*",)),), **extra.pop("migration", {}))])
+
+
+def _raised(matcher: Matcher, **fields) -> dict[str, tuple[str, ...]]:
+    return {m.topic: m.terms for m in matcher.match(item(**fields))}
+
+
+def test_yielding_term_counts_when_the_other_topic_is_not_raised():
+    """A yield_to term raises its topic like any term while the topic it gives way to stays silent."""
+    assert _raised(_giving_way(), title="Migrants arrive in Lampedusa") == {"migration": ("migrant*",)}
+
+
+def test_yielding_term_is_dropped_when_the_other_topic_is_raised_anywhere_in_the_item():
+    """Once 'smuggling' fires, even in another field, 'migrant*' no longer raises migration."""
+    assert _raised(_giving_way(), title="Smugglers arrested", body="they moved migrants in a van") == {
+        "smuggling": ("smuggl*",)}
+
+
+def test_ordinary_terms_of_the_yielding_topic_still_count():
+    """Only the yield_to hits are dropped: an ordinary term keeps the topic, listed without them."""
+    found = _raised(_giving_way(), title="Smugglers moved migrants and asylum seekers")
+    assert found == {"smuggling": ("smuggl*",), "migration": ("asylum",)}
+
+
+def test_a_topic_raised_only_by_its_own_yielding_terms_silences_nothing():
+    """Giving way is decided on ordinary terms, so two yielding topics cannot cancel each other."""
+    matcher = Matcher([topic(["x"], id="a", yield_to=(("b", ("frontex",)),)),
+                       topic(["y"], id="b", yield_to=(("a", ("frontex",)),))])
+    assert [m.topic for m in matcher.match_text("Frontex")] == ["a", "b"]
+
+
+def test_subject_code_of_the_other_topic_also_silences():
+    """A register subject code that raises the other topic counts as that topic being raised."""
+    matcher = _giving_way(smuggling={"subjects": ("CRIMORG",)})
+    found = matcher.match(item(title="Migrants in Lampedusa", subjects=["CRIMORG 12"]))
+    assert [(m.topic, m.terms) for m in found] == [("smuggling", ("subject:CRIMORG",))]
+
+
+def test_other_topic_outside_its_document_types_does_not_silence():
+    """A topic that doc_types keeps off an item cannot make another topic give way on it."""
+    matcher = _giving_way(smuggling={"doc_types": ("NOTE",)})
+    found = _raised(matcher, title="Smugglers moved migrants", doc_type="PRESS RELEASE")
+    assert found == {"migration": ("migrant*",)}
+
+
+def test_exclusions_apply_to_yielding_terms():
+    """The topic's exclusions veto yield_to terms too."""
+    assert _raised(_giving_way(), title="Rights of migrant workers") == {}
+
+
+def test_yield_to_is_read_from_a_sub_table_of_the_topic():
+    """[topic.yield_to] after a topic's keys gives that topic its yielding terms, in file order."""
+    text = ('[[topic]]\nid = "s"\nlabel = "S"\nterms = ["smuggl*"]\n\n'
+            '[[topic]]\nid = "m"\nlabel = "M"\nterms = ["asylum"]\nexclude = ["migrant workers"]\n'
+            '[topic.yield_to]\ns = ["migrant*", "patera*"]\n')
+    topics, errors, warnings = parse(text)
+    assert errors == [] and warnings == []
+    assert topics[1].yield_to == (("s", ("migrant*", "patera*")),)
+
+
+@pytest.mark.parametrize("table, expected", [
+    ('yield_to = ["s"]', "'yield_to' must be a table of topic ids and term lists"),
+    ('[topic.yield_to]\nnobody = ["x"]', "yield_to names unknown topic 'nobody' (topics: m, s)"),
+    ('[topic.yield_to]\nm = ["x"]', "yield_to names the topic itself ('m')"),
+    ('[topic.yield_to]\ns = "migrant*"', "'yield_to.s' must be a list of strings"),
+    ('[topic.yield_to]\ns = ["mi*"]', "yield_to term 'mi*' is a prefix shorter than 4 letters"),
+    ('[topic.yield_to]\ns = ["x"]\nsubjects = ["MIGR"]', "yield_to names unknown topic 'subjects'"),
+])
+def test_yield_to_mistakes_are_one_line_errors(table, expected):
+    """A malformed yield_to, an unknown or own topic id, or keys written below it are reported with the fix."""
+    text = ('[[topic]]\nid = "s"\nlabel = "S"\nterms = ["a"]\n\n'
+            '[[topic]]\nid = "m"\nlabel = "M"\nterms = ["b"]\n' + table + "\n")
+    topics, errors, _ = parse(text)
+    assert [t.id for t in topics] == ["s"]
+    assert any(line.startswith("topics.toml: topic 'm': " + expected) for line in errors), errors
+
+
+def test_yield_to_warnings():
+    """A yielding term also listed in terms is warned about; an exclusion vetoing only it is not dead."""
+    text = ('[[topic]]\nid = "s"\nlabel = "S"\nterms = ["a"]\n\n'
+            '[[topic]]\nid = "m"\nlabel = "M"\nterms = ["asylum", "migrant*"]\n'
+            'exclude = ["patera museum"]\n[topic.yield_to]\ns = ["migrant*", "patera*"]\n')
+    _, errors, warnings = parse(text)
+    assert errors == []
+    assert warnings == ["topics.toml: topic 'm': yield_to term 'migrant*' is also listed in terms as "
+                        "'migrant*', so it always counts; remove it from one list"]
+
+
+def test_matcher_refuses_yield_to_an_unknown_topic_built_in_code():
+    """A Topic built in code that yields to a missing topic is a ConfigError."""
+    with pytest.raises(ConfigError, match="yield_to names 'ghost'"):
+        Matcher([topic(["a"], yield_to=(("ghost", ("b",)),))])
 
 
 # ----------------------------------------------------------------- validation

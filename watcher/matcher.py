@@ -14,6 +14,9 @@ Semantics, in short (the header of ``config/topics.toml`` explains them to maint
 * An exclusion removes the term hits that lie inside the text it matches, in the
   same field: "carbon border adjustment" silences "border" there, while another
   "border" elsewhere in the item still counts.
+* ``yield_to`` maps another topic's id to terms that count only when that topic
+  is not raised by its own ordinary terms or subject codes anywhere in the item
+  (a smuggling story that mentions migrants does not also raise migration).
 * ``subjects`` also raise the topic when the item's Council subject codes include
   one (recorded as ``subject:MIGR``); ``doc_types`` restricts the topic to those
   document types; ``fields`` restricts where terms are looked for.

@@ -5,14 +5,17 @@ How it stays fast (linear in the text, independent of the number of terms):
 1. Each field is encoded and flattened once (see ``scan``); its distinct raw
    tokens come from one ``split`` in C.
 2. The distinct tokens are checked against the rule vocabulary (see ``index``):
-   every term and exclusion is filed under its rarest word, exact words in a
-   set and prefixes under their first 4 letters. Only non-ASCII tokens are
-   folded. Phrases whose other whole words are absent from the field are
-   dropped. Most texts stop here.
+   every term is filed under its rarest word, exact words in a set and
+   prefixes under their first 4 letters. Only non-ASCII tokens are folded.
+   Phrases whose other whole words are absent from the field are dropped.
+   Most texts stop here.
 3. Each anchor token is located with ``bytes.find``; the rest of a phrase is
-   checked word by word around it, and term hits lying inside a hit of one of
-   the same topic's exclusions are dropped. Only the first surviving hit of
-   each term is needed, so repeated words cost little.
+   checked word by word around it. A hit is dropped when one of the
+   exclusions that could contain that term (listed per term at compile time)
+   matches around it. Only the first surviving hit of each term is needed, so
+   repeated words cost little.
+4. Hits of ``yield_to`` terms are dropped when the topic they give way to is
+   raised by its own ordinary terms or subject codes.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from ..errors import ConfigError
 from ..models import Item, Match
 from .folding import fold
 from .index import Rule, RuleIndex
-from .rules import FIELDS, Topic
+from .rules import FIELDS, MIN_PREFIX, Topic
 from .scan import Key, capitals, char_span, flatten, following, occurrences, preceding, token_at, words_of
 from .snippet import make_snippet
 
@@ -36,16 +39,18 @@ _CODE_RE = re.compile(r"[A-Za-z]+")
 
 
 class _Hit(NamedTuple):
-    """One place where a term matched: its topic, first and last word, and the term as written."""
+    """One place where a term matched: its topic, first and last word, the term as written,
+    and the topics it gives way to (see ``yield_to``)."""
 
     topic: int
     first: Key
     last: Key
     term: str
+    yields: frozenset[int] = frozenset()
 
 
 class _Presence:
-    """Tells whether a field has every other word a rule needs besides its anchor.
+    """Tells whether a field has every word a rule needs besides its anchor.
 
     A cheap necessary condition, checked before any phrase is verified in place.
     """
@@ -55,49 +60,49 @@ class _Presence:
         self.folded = folded   # words of the non-ASCII tokens
         self.flat = flat
         self.starts: dict[str, bool] = {}
+        self.heads: dict[str, list[str]] | None = None   # folded words by their first letters
 
     def __call__(self, rule: Rule) -> bool:
         for text, data in rule.needs:
             if data not in self.distinct and text not in self.folded:
                 return False
         for text, data in rule.prefixes:
-            found = self.starts.get(text)
-            if found is None:
-                found = self.starts[text] = self._starts(text, data)
-            if not found:
+            if not self.starting(text, data):
                 return False
         return True
 
+    def starting(self, text: str, data: bytes) -> bool:
+        """True when some word of the field starts with ``text`` (cached)."""
+        found = self.starts.get(text)
+        if found is None:
+            found = self.starts[text] = self._starts(text, data)
+        return found
+
     def _starts(self, text: str, data: bytes) -> bool:
-        """True when some word of the field starts with ``text``."""
         if self.flat.startswith(data) or b" " + data in self.flat:
             return True
-        return any(word.startswith(text) for word in self.folded)
+        if self.heads is None:
+            self.heads = {}
+            for word in self.folded:
+                self.heads.setdefault(word[:MIN_PREFIX], []).append(word)
+        return any(word.startswith(text) for word in self.heads.get(text[:MIN_PREFIX], ()))
 
 
 class _Vetoes:
-    """The exclusions that can apply in one field, by anchor word and topic, filtered lazily."""
+    """Which exclusions can match in one field: those whose other words it has (cached)."""
 
-    def __init__(self, by_word: dict[str, dict[int, tuple[Rule, ...]]], present: _Presence):
-        self.by_word = by_word
+    def __init__(self, present: _Presence):
         self.present = present
-        self.cache: dict[tuple[str, int], tuple[Rule, ...]] = {}
-        self.topics: dict[int, bool] = {}
+        self.cache: dict[Rule, bool] = {}
 
-    def any_for(self, topic: int) -> bool:
-        """True when some exclusion of ``topic`` could match in this field."""
-        found = self.topics.get(topic)
-        if found is None:
-            found = self.topics[topic] = any(
-                self.rules(word, topic) for word, rules in self.by_word.items() if topic in rules)
-        return found
+    def usable(self, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+        """The ``rules`` whose other words all occur in the field."""
+        return tuple(rule for rule in rules if self._usable(rule))
 
-    def rules(self, word: str, topic: int) -> tuple[Rule, ...]:
-        """Exclusions of ``topic`` filed under ``word`` whose other words the field has."""
-        found = self.cache.get((word, topic))
+    def _usable(self, rule: Rule) -> bool:
+        found = self.cache.get(rule)
         if found is None:
-            rules = self.by_word.get(word, {}).get(topic, ())
-            found = self.cache[(word, topic)] = tuple(r for r in rules if self.present(r))
+            found = self.cache[rule] = self.present(rule)
         return found
 
 
@@ -165,6 +170,7 @@ class Matcher:
             for hit in self._scan(field, scope):
                 found.setdefault(hit.topic, []).append((field, hit))
         subject_hits = self._subject_hits(codes, allowed)
+        _give_way(found, subject_hits)
         return [self._build(index, found.get(index, []), subject_hits.get(index, []))
                 for index in range(len(self._list)) if index in found or index in subject_hits]
 
@@ -177,7 +183,7 @@ class Matcher:
         if not anchors:
             return []
         present = _Presence(distinct, folded, field.flat)
-        vetoes = _Vetoes({word: entry.vetoes for _, _, word, entry in anchors if entry.vetoes}, present)
+        vetoes = _Vetoes(present)
         padded = b""
         first: dict[Rule, _Hit] = {}
         for token, index, _, entry in anchors:
@@ -189,7 +195,7 @@ class Matcher:
             padded = padded or b" " + field.flat + b" "
             for start in occurrences(padded, token):
                 for hit, rule in self._hits_at(field, pending, start, index):
-                    if not self._vetoed(field, hit, len(rule.words), vetoes):
+                    if not self._vetoed(field, hit, rule, vetoes):
                         if rule not in first or hit.first < first[rule].first:
                             first[rule] = hit
                         pending = tuple(r for r in pending if r is not rule)
@@ -199,22 +205,22 @@ class Matcher:
 
     def _hits_at(self, field: _Field, terms: tuple[Rule, ...], start: int, index: int
                  ) -> list[tuple[_Hit, Rule]]:
-        return [(_Hit(rule.topic, first, last, rule.source), rule)
+        return [(_Hit(rule.topic, first, last, rule.source, rule.yields), rule)
                 for rule, first, last in _fitting(terms, field, start, index)]
 
-    def _vetoed(self, field: _Field, hit: _Hit, length: int, vetoes: "_Vetoes") -> bool:
+    def _vetoed(self, field: _Field, hit: _Hit, rule: Rule, vetoes: _Vetoes) -> bool:
         """True when an exclusion of the hit's topic matches text covering the hit."""
-        longest = self._index.longest_exclusion[hit.topic]
-        if longest < length or not vetoes.any_for(hit.topic):
+        found = self._index.vetoers.get(rule)
+        if found is None:
             return False
         start, index = hit.first
-        window = preceding(field.flat, start, index, longest - length)
+        window = preceding(field.flat, start, index, found.longest - len(rule.words))
         window.append((words_of(token_at(field.flat, start))[index], hit.first))
-        window += following(field.flat, start, index, longest - 1)
+        window += following(field.flat, start, index, found.longest - 1)
         for word, (begin, position) in window:
-            rules = vetoes.rules(word, hit.topic) if word in vetoes.by_word else ()
-            if rules and any(first <= hit.first and last >= hit.last
-                             for _, first, last in _fitting(rules, field, begin, position)):
+            anchored = vetoes.usable(found.anchored_at(word))
+            if anchored and any(first <= hit.first and last >= hit.last
+                                for _, first, last in _fitting(anchored, field, begin, position)):
                 return True
         return False
 
@@ -241,6 +247,17 @@ class Matcher:
         start, end = char_span(field.text, field.raw, field.flat, first.first, first.last)
         snippet = make_snippet(field.text, start, end)
         return Match(topic=topic.id, terms=tuple(terms + subjects), snippet=snippet, field=field.name)
+
+
+def _give_way(found: dict[int, list[tuple[_Field, _Hit]]], subjects: dict[int, list[str]]) -> None:
+    """Drop the hits of yield_to terms whose other topic is raised by its own terms or subjects."""
+    raised = set(subjects) | {topic for topic, hits in found.items() if any(not hit.yields for _, hit in hits)}
+    for topic in list(found):
+        kept = [(field, hit) for field, hit in found[topic] if not hit.yields & raised]
+        if kept:
+            found[topic] = kept
+        else:
+            del found[topic]
 
 
 def _fitting(rules: tuple[Rule, ...], field: _Field, start: int, index: int):

@@ -1,12 +1,13 @@
-"""The rule vocabulary: every term and exclusion filed under its rarest word."""
+"""The rule vocabulary: every term filed under its rarest word, and for each term the
+exclusions that could contain it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 from ..errors import ConfigError
-from .rules import MIN_PREFIX, Pattern, Topic, Word, parse_term
+from .rules import MIN_PREFIX, Pattern, Topic, Word, parse_term, words_fit_inside
 from .scan import words_of
 
 _CACHE_LIMIT = 100_000
@@ -30,6 +31,7 @@ _FREQUENT = frozenset("""
     directiva direttiva diretiva reglement reglamento regolamento regulamento richtlinie verordnung
     europeenne europea europeo europaischen europaeische conseil consejo consiglio rat raad
     politique politica politik nationale nacional nazionale donnees datos dati daten
+    ukraine exploitation illegal entry purpose matiere materia
 """.split())
 
 
@@ -47,6 +49,12 @@ class Rule:
     caps: tuple[int, ...]    # capitals required per word; () when none
     needs: tuple[tuple[str, bytes], ...] = ()     # its other whole words (the text must have them)
     prefixes: tuple[tuple[str, bytes], ...] = ()  # its other prefixes (some word must start so)
+    yields: frozenset[int] = frozenset()          # topics whose own hits cancel this term's hits
+
+    @property
+    def head(self) -> Word:
+        """The word the rule is filed under."""
+        return self.words[self.anchor]
 
     @property
     def simple(self) -> bool:
@@ -64,14 +72,13 @@ class Rule:
 
 @dataclass(frozen=True, eq=False)
 class Entry:
-    """The rules filed under one word."""
+    """The terms filed under one word."""
 
     free: tuple[Rule, ...] = ()    # single-word terms
     needy: tuple[Rule, ...] = ()   # terms that need other words in the text
-    vetoes: dict[int, tuple[Rule, ...]] = field(default_factory=dict)   # exclusions by topic
 
     def __bool__(self) -> bool:
-        return bool(self.free or self.needy or self.vetoes)
+        return bool(self.free or self.needy)
 
 
 _EMPTY = Entry()
@@ -89,7 +96,7 @@ def _rarity(word: Word) -> float:
     return len(text) - (0.5 if word.prefix else 0.0)
 
 
-def make_rule(topic: int, pattern: Pattern) -> Rule:
+def make_rule(topic: int, pattern: Pattern, yields: frozenset[int] = frozenset()) -> Rule:
     """Compile a pattern into a rule filed under its rarest word."""
     caps = tuple(w.caps for w in pattern.words)
     words = pattern.words
@@ -97,39 +104,50 @@ def make_rule(topic: int, pattern: Pattern) -> Rule:
     needs = {w.text: w.text.encode() for i, w in enumerate(words) if i != anchor and not w.prefix}
     starts = {w.text: w.text.encode() for i, w in enumerate(words) if i != anchor and w.prefix}
     return Rule(topic, pattern.source, words, anchor, caps if any(caps) else (),
-                tuple(needs.items()), tuple(starts.items()))
+                tuple(needs.items()), tuple(starts.items()), yields)
+
+
+def _yielding_terms(topics: Sequence[Topic], index: int, problems: list[str]) -> dict[str, frozenset[int]]:
+    """The topic's yield_to terms, each with the indices of the topics it gives way to."""
+    ids = {topic.id: number for number, topic in enumerate(topics)}
+    topic = topics[index]
+    found: dict[str, set[int]] = {}
+    for other, raws in topic.yield_to:
+        if ids.get(other, index) == index:
+            problems.append(f"topic {topic.id!r}: yield_to names {other!r}, which is not another topic")
+            continue
+        for raw in raws:
+            found.setdefault(raw, set()).add(ids[other])
+    return {raw: frozenset(targets) for raw, targets in found.items()}
 
 
 class RuleIndex:
-    """Files every term and exclusion under its anchor word and finds them again from text.
+    """Files every term under its anchor word and finds them again from text; lists for
+    each term the exclusions of its topic that could contain it.
 
     Lookups are cached per word and per raw token; tokens known to carry no rule
     are remembered so most of a text's vocabulary is skipped with one set difference.
     """
 
     def __init__(self, topics: Sequence[Topic]):
-        exact: dict[str, tuple[list[Rule], list[Rule]]] = {}
-        prefixes: dict[str, tuple[list[Rule], list[Rule]]] = {}
-        self.longest_exclusion = [0] * len(topics)
+        exact: dict[str, list[Rule]] = {}
+        prefixes: dict[str, list[Rule]] = {}
+        self.vetoers: dict[Rule, Vetoers] = {}
+        self._count = 0
         problems: list[str] = []
         for index, topic in enumerate(topics):
-            for kind, raws in ((0, topic.terms), (1, topic.exclude)):
-                for raw in raws:
-                    pattern, problem = parse_term(raw)
-                    if pattern is None:
-                        problems.append(f"topic {topic.id!r}: term {raw!r} {problem}")
-                        continue
-                    rule = make_rule(index, pattern)
-                    head = pattern.words[rule.anchor]
-                    table = prefixes if head.prefix else exact
-                    table.setdefault(head.text, ([], []))[kind].append(rule)
-                    if kind:
-                        longest = max(self.longest_exclusion[index], len(pattern.words))
-                        self.longest_exclusion[index] = longest
+            yielding = _yielding_terms(topics, index, problems)
+            terms = [make_rule(index, p, yielding.get(raw, frozenset()))
+                     for raw, p in _patterns(topic, topic.terms + tuple(yielding), problems)]
+            exclusions = [make_rule(index, p) for _, p in _patterns(topic, topic.exclude, problems)]
+            self._count += len(terms) + len(exclusions)
+            for rule in terms:
+                (prefixes if rule.head.prefix else exact).setdefault(rule.head.text, []).append(rule)
+            self.vetoers.update(_vetoers(terms, exclusions))
         if problems:
             raise ConfigError(problems)
         self.exact = exact
-        self.prefixes: dict[str, list[tuple[str, tuple[list[Rule], list[Rule]]]]] = {}
+        self.prefixes: dict[str, list[tuple[str, list[Rule]]]] = {}
         for prefix, rules in prefixes.items():
             self.prefixes.setdefault(prefix[:MIN_PREFIX], []).append((prefix, rules))
         # Byte forms for the ASCII fast path.
@@ -180,8 +198,7 @@ class RuleIndex:
         return found
 
     def __len__(self) -> int:
-        groups = list(self.exact.values()) + [r for g in self.prefixes.values() for _, r in g]
-        return sum(len(terms) + len(excludes) for terms, excludes in groups)
+        return self._count
 
     def ascii_candidate(self, token: bytes) -> bool:
         """Quick test for an ASCII raw token: could a rule start with it?"""
@@ -200,17 +217,63 @@ class RuleIndex:
         return found
 
     def _lookup(self, word: str) -> Entry:
-        terms, excludes = self.exact.get(word, ([], []))
-        terms, excludes = list(terms), list(excludes)
-        for prefix, (more_terms, more_excludes) in self.prefixes.get(word[:MIN_PREFIX], ()):
+        terms = list(self.exact.get(word, ()))
+        for prefix, more in self.prefixes.get(word[:MIN_PREFIX], ()):
             if word.startswith(prefix):
-                terms += more_terms
-                excludes += more_excludes
-        if not terms and not excludes:
+                terms += more
+        if not terms:
             return _EMPTY
-        vetoes: dict[int, list[Rule]] = {}
-        for rule in excludes:
-            vetoes.setdefault(rule.topic, []).append(rule)
         return Entry(free=tuple(r for r in terms if not (r.needs or r.prefixes)),
-                     needy=tuple(r for r in terms if r.needs or r.prefixes),
-                     vetoes={topic: tuple(rules) for topic, rules in vetoes.items()})
+                     needy=tuple(r for r in terms if r.needs or r.prefixes))
+
+
+def _patterns(topic: Topic, raws: tuple[str, ...], problems: list[str]) -> list[tuple[str, Pattern]]:
+    """Compiled terms of one list, each with its source; problems are collected, not raised."""
+    found = []
+    for raw in raws:
+        pattern, problem = parse_term(raw)
+        if pattern is None:
+            problems.append(f"topic {topic.id!r}: term {raw!r} {problem}")
+        else:
+            found.append((raw, pattern))
+    return found
+
+
+@dataclass(frozen=True)
+class Vetoers:
+    """The exclusions that could contain hits of one term, by their anchor word."""
+
+    longest: int                          # words in the longest of them
+    exact: dict[str, tuple[Rule, ...]]    # filed under a whole word
+    prefixed: tuple[Rule, ...]            # filed under a prefix
+
+    def anchored_at(self, word: str) -> tuple[Rule, ...]:
+        """Those whose anchor word accepts ``word``."""
+        found = self.exact.get(word, ())
+        if self.prefixed:
+            found += tuple(rule for rule in self.prefixed if word.startswith(rule.head.text))
+        return found
+
+
+def _vetoers(terms: list[Rule], exclusions: list[Rule]) -> dict[Rule, Vetoers]:
+    """For each term, the exclusions that could contain a hit of it (see ``words_fit_inside``)."""
+    # Compatible words share their first letters (a prefix has at least MIN_PREFIX of them).
+    by_word: dict[str, list[tuple[frozenset[str], Rule]]] = {}
+    for rule in exclusions:
+        keys = frozenset(w.text[:MIN_PREFIX] for w in rule.words)
+        for key in keys:
+            by_word.setdefault(key, []).append((keys, rule))
+    found = {}
+    for term in terms:
+        needed = {w.text[:MIN_PREFIX] for w in term.words}
+        fitting = [rule for keys, rule in by_word.get(term.words[0].text[:MIN_PREFIX], ())
+                   if needed <= keys and words_fit_inside(term.words, rule.words)]
+        if fitting:
+            exact: dict[str, list[Rule]] = {}
+            for rule in fitting:
+                if not rule.head.prefix:
+                    exact.setdefault(rule.head.text, []).append(rule)
+            found[term] = Vetoers(max(len(rule.words) for rule in fitting),
+                                  {word: tuple(rules) for word, rules in exact.items()},
+                                  tuple(rule for rule in fitting if rule.head.prefix))
+    return found

@@ -11,6 +11,11 @@ Term syntax (no regular expressions):
   an optional lower-case plural ``s`` as in ``JITs``) only matches when the text
   writes those letters in capitals too (``SIS`` but not ``sis``). Write it in
   lower case to match any case.
+
+A topic's ``yield_to`` table lists, under another topic's id, terms that count
+only when that other topic is not raised by its own ordinary terms or subjects
+(``smuggling = ["migrant*"]`` in migration: a smuggling story that mentions
+migrants does not also raise migration).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 from .folding import WORD_RE, fold, fold_keep_case
 
 FIELDS = ("title", "summary", "body")
-KEYS = ("id", "label", "terms", "exclude", "fields", "subjects", "doc_types")
+KEYS = ("id", "label", "terms", "exclude", "fields", "subjects", "doc_types", "yield_to")
 MIN_PREFIX = 4
 MAX_CAPS = 5
 _SLUG_RE = re.compile(r"[a-z0-9_-]+")
@@ -41,6 +46,9 @@ class Topic:
     fields: tuple[str, ...] = FIELDS
     subjects: tuple[str, ...] = ()
     doc_types: tuple[str, ...] = ()
+    #: (other topic id, terms): these terms count only when that topic is not raised
+    #: by its own ordinary terms or subjects.
+    yield_to: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,10 +135,16 @@ def acronym_length(word: str) -> int:
 
 def could_hit_inside(term: Pattern, exclusion: Pattern) -> bool:
     """True when some text matching ``term`` could lie inside a match of ``exclusion``."""
-    size = len(term.words)
-    for offset in range(len(exclusion.words) - size + 1):
-        window = exclusion.words[offset:offset + size]
-        if all(_compatible(t, e) for t, e in zip(term.words, window)):
+    return words_fit_inside(term.words, exclusion.words)
+
+
+def words_fit_inside(term: tuple[Word, ...], exclusion: tuple[Word, ...]) -> bool:
+    """True when some words matching ``term`` could be a run of words matching ``exclusion``."""
+    size = len(term)
+    if size == 1:
+        return any(_compatible(term[0], word) for word in exclusion)
+    for offset in range(len(exclusion) - size + 1):
+        if all(_compatible(t, e) for t, e in zip(term, exclusion[offset:offset + size])):
             return True
     return False
 
@@ -150,7 +164,7 @@ def topics_from_toml(data: dict, filename: str = "topics.toml") -> tuple[list[To
     errors: list[str] = []
     warnings: list[str] = []
     entries = _entries(data, filename, errors)
-    topics: list[Topic] = []
+    built: list[tuple[_EntryChecker, Topic]] = []
     seen: set[str] = set()
     for number, entry in enumerate(entries, start=1):
         checker = _EntryChecker(filename, number, entry)
@@ -159,8 +173,13 @@ def topics_from_toml(data: dict, filename: str = "topics.toml") -> tuple[list[To
         warnings.extend(checker.warnings)
         if topic is not None:
             seen.add(topic.id)
-            if not checker.errors:
-                topics.append(topic)
+            built.append((checker, topic))
+    topics = []
+    for checker, topic in built:
+        unknown = checker.unknown_targets(seen)
+        errors.extend(unknown)
+        if not unknown and not checker.errors:
+            topics.append(topic)
     return topics, errors, warnings
 
 
@@ -194,6 +213,16 @@ class _EntryChecker:
     def error(self, text: str) -> None:
         self.errors.append(f"{self.filename}: {self.name}: {text}")
 
+    def unknown_targets(self, ids: set[str]) -> list[str]:
+        """Errors for yield_to entries naming a topic the file does not define."""
+        value = self.entry.get("yield_to")
+        if not isinstance(value, dict):
+            return []
+        known = ", ".join(sorted(ids)) or "none"
+        return [f"{self.filename}: {self.name}: yield_to names unknown topic {target!r} (topics: {known}); "
+                "write [topic.yield_to] after the topic's other keys, since keys below it belong to it"
+                for target in value if target not in ids]
+
     def warn(self, text: str) -> None:
         self.warnings.append(f"{self.filename}: {self.name}: {text}")
 
@@ -209,12 +238,14 @@ class _EntryChecker:
         fields = self._fields()
         subjects = self._subjects()
         doc_types = self._strings("doc_types", example='["NOTE", "I/A ITEM NOTE"]')
-        self._cross_check(terms, exclude)
+        yields = self._yield_to(topic_id)
+        self._cross_check(terms, exclude, [p for _, group in yields for p in group])
         if topic_id is None or label is None or terms is None:
             return None
         return Topic(id=topic_id, label=label, terms=tuple(p.source for p in terms),
                      exclude=tuple(p.source for p in exclude or ()), fields=fields,
-                     subjects=subjects, doc_types=doc_types)
+                     subjects=subjects, doc_types=doc_types,
+                     yield_to=tuple((other, tuple(p.source for p in group)) for other, group in yields))
 
     def _id(self, seen: set[str]) -> str | None:
         value = self.entry.get("id")
@@ -242,6 +273,24 @@ class _EntryChecker:
             return None
         return value.strip()
 
+    def _yield_to(self, topic_id: str | None) -> list[tuple[str, list[Pattern]]]:
+        value = self.entry.get("yield_to")
+        if value is None:
+            return []
+        if not isinstance(value, dict):
+            self.error("'yield_to' must be a table of topic ids and term lists, written as "
+                       '[topic.yield_to] followed by lines such as smuggling = ["migrant*"]')
+            return []
+        groups = []
+        for other, raws in value.items():
+            if other == topic_id:
+                self.error(f"yield_to names the topic itself ({other!r}); name another topic")
+                continue
+            patterns = self._term_list(raws, f"yield_to.{other}", "yield_to term")
+            if patterns:
+                groups.append((other, patterns))
+        return groups
+
     def _terms(self, key: str, required: bool) -> list[Pattern] | None:
         value = self.entry.get(key)
         if value is None and not required:
@@ -252,8 +301,13 @@ class _EntryChecker:
         if required and not value:
             self.error(f"{key!r} is empty; list at least one word or phrase")
             return None
+        return self._term_list(value, key, "term" if key == "terms" else "exclusion")
+
+    def _term_list(self, value: object, key: str, kind: str) -> list[Pattern] | None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.error(f'{key!r} must be a list of strings, e.g. {key.rsplit(".", 1)[-1]} = ["frontex"]')
+            return None
         patterns = []
-        kind = "term" if key == "terms" else "exclusion"
         for raw in value:
             pattern, problem = parse_term(raw)
             if pattern is None:
@@ -291,10 +345,17 @@ class _EntryChecker:
             return ()
         return tuple(v.strip() for v in value)
 
-    def _cross_check(self, terms: list[Pattern] | None, exclude: list[Pattern] | None) -> None:
+    def _cross_check(self, terms: list[Pattern] | None, exclude: list[Pattern] | None,
+                     yielding: list[Pattern]) -> None:
         terms, exclude = terms or [], exclude or []
         self._duplicates(terms, "term")
         self._duplicates(exclude, "exclusion")
+        ordinary = {p.key: p.source for p in terms}
+        for pattern in yielding:
+            if pattern.key in ordinary:
+                self.warn(f"yield_to term {pattern.source!r} is also listed in terms as "
+                          f"{ordinary[pattern.key]!r}, so it always counts; remove it from one list")
+        terms = terms + yielding
         excluded = {p.key: p.source for p in exclude}
         for pattern in terms:
             if pattern.key in excluded:
