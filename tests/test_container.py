@@ -44,3 +44,18 @@ def test_dockerfile_promises():
     assert any(line.startswith("HEALTHCHECK") and "healthcheck" in line for line in lines)
     assert "WATCHER_HTTP_HOST=0.0.0.0" in DOCKERFILE
     assert "TOKEN" not in DOCKERFILE
+
+
+def test_env_example_documents_every_variable_and_keeps_image_paths():
+    """.env.example names every variable of the README's table, and sets none of those the image sets (a compose
+    .env that set WATCHER_DATA_DIR would move the database off its volume)."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `(WATCHER_[A-Z_]+)` \|", readme, re.M))
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    named = set(re.findall(r"^#? ?(WATCHER_[A-Z_]+)=", example, re.M))
+    active = set(re.findall(r"^(WATCHER_[A-Z_]+)=", example, re.M))
+    assert documented and documented <= named
+    image_set = set(re.findall(r"(WATCHER_[A-Z_]+)=", DOCKERFILE))
+    assert image_set and not image_set & active
