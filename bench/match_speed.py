@@ -133,13 +133,18 @@ class RegexBaseline:
     """
 
     def __init__(self, topics: list[Topic]):
-        self.rules = [(t.id, [self._compile(compile_term(x)) for x in t.terms],
-                       [self._compile(compile_term(x)) for x in t.exclude]) for t in topics]
+        self.rules = [(t.id, [self._compile_all(compile_term(x)) for x in t.terms],
+                       [self._compile(compile_term(x).words) for x in t.exclude]) for t in topics]
+
+    @classmethod
+    def _compile_all(cls, pattern: Pattern) -> list[tuple[re.Pattern[str], tuple[int, ...]]]:
+        """One expression per part of a ``+`` term (all must hit), else one."""
+        return [cls._compile(words) for words in pattern.parts or (pattern.words,)]
 
     @staticmethod
-    def _compile(pattern: Pattern) -> tuple[re.Pattern[str], tuple[int, ...]]:
-        parts = [re.escape(w.text) + (r"[^\W_]*" if w.prefix else "") for w in pattern.words]
-        return re.compile(r"[\W_]+".join(parts) + r"(?![^\W_])"), tuple(w.caps for w in pattern.words)
+    def _compile(words) -> tuple[re.Pattern[str], tuple[int, ...]]:
+        parts = [re.escape(w.text) + (r"[^\W_]*" if w.prefix else "") for w in words]
+        return re.compile(r"[\W_]+".join(parts) + r"(?![^\W_])"), tuple(w.caps for w in words)
 
     @staticmethod
     def _spans(rule: tuple[re.Pattern[str], tuple[int, ...]], folded: str, cased: str):
@@ -162,17 +167,20 @@ class RegexBaseline:
             for topic_id, terms, excludes in self.rules:
                 if topic_id in found:
                     continue
-                spans = None
-                for rule in terms:
-                    for start, end in self._spans(rule, folded, cased):
-                        if spans is None:
-                            spans = [span for ex in excludes for span in self._spans(ex, folded, cased)]
-                        if not any(a <= start and end <= b for a, b in spans):
-                            found.add(topic_id)
-                            break
-                    if topic_id in found:
+                for parts in terms:
+                    if all(self._kept(rule, folded, cased, excludes, None) for rule in parts):
+                        found.add(topic_id)
                         break
         return found
+
+    def _kept(self, rule, folded: str, cased: str, excludes: list, spans: list | None) -> bool:
+        """True when the rule has a hit outside every exclusion span."""
+        for start, end in self._spans(rule, folded, cased):
+            if spans is None:
+                spans = [span for ex in excludes for span in self._spans(ex, folded, cased)]
+            if not any(a <= start and end <= b for a, b in spans):
+                return True
+        return False
 
 
 def interleaved_runs(jobs: dict, runs: int, slow: dict[str, int]) -> dict[str, list[float]]:

@@ -541,3 +541,34 @@ def test_shipped_topics_cover_the_required_acronyms():
                 "Europol": "policing", "Eurojust": "policing", "Eurodac": "migration", "AMMR": "migration"}
     for acronym, topic_id in expected.items():
         assert topic_id in {m.topic for m in matcher.match_text(f"Note on {acronym} - state of play")}, acronym
+
+
+# ----------------------------------------------------------------- words together ("a + b")
+
+def test_joined_term_needs_every_part_in_one_field():
+    """A '+' term fires only when all its parts occur in the same field, in any order."""
+    terms = ["per person + crossing*"]
+    assert fired(terms, "charged EUR 3 000 per person for crossings")
+    assert fired(terms, "crossings to Italy cost EUR 3 000 per person")
+    assert not fired(terms, "tickets cost EUR 30 per person")
+    m = Matcher([topic(terms)])
+    assert not m.match(item(title="EUR 3 000 per person", summary="night crossings"))
+
+
+def test_exclusion_cancels_one_part_of_joined_term():
+    """An exclusion containing one part's hit cancels that part, so the joined term stays silent."""
+    terms = ["per person + crossing*"]
+    assert not fired(terms, "the ferry crossing costs EUR 45 per person", exclude=["ferry crossing*"])
+    assert fired(terms, "a ferry crossing, then night crossings at EUR 900 per person",
+                 exclude=["ferry crossing*"])
+
+
+def test_joined_term_is_refused_in_exclusions_and_when_malformed():
+    """'+' in an exclusion, an empty part or a bad part is reported by check-config."""
+    data = {"topic": [{"id": "t", "label": "T", "terms": ["per person + crossing*"],
+                       "exclude": ["ferry + crossing*"]}]}
+    _, errors, _ = topics_from_toml(data)
+    assert any("only terms may do" in e for e in errors)
+    for bad in ["per person +", "+ crossing*", "per person + cr*", "a + b + c + d + e"]:
+        _, errors, _ = topics_from_toml({"topic": [{"id": "t", "label": "T", "terms": [bad]}]})
+        assert errors, bad

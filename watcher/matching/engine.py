@@ -28,7 +28,7 @@ from typing import Iterable, NamedTuple, Sequence
 from ..errors import ConfigError
 from ..models import Item, Match
 from .folding import fold
-from .index import Rule, RuleIndex
+from .index import Group, Rule, RuleIndex
 from .rules import FIELDS, MIN_PREFIX, Topic
 from .scan import Key, capitals, char_span, flatten, following, occurrences, preceding, token_at, words_of
 from .snippet import make_snippet
@@ -201,7 +201,7 @@ class Matcher:
                         pending = tuple(r for r in pending if r is not rule)
                 if not pending:
                     break
-        return list(first.values())
+        return _joined_hits(first)
 
     def _hits_at(self, field: _Field, terms: tuple[Rule, ...], start: int, index: int
                  ) -> list[tuple[_Hit, Rule]]:
@@ -247,6 +247,22 @@ class Matcher:
         start, end = char_span(field.text, field.raw, field.flat, first.first, first.last)
         snippet = make_snippet(field.text, start, end)
         return Match(topic=topic.id, terms=tuple(terms + subjects), snippet=snippet, field=field.name)
+
+
+def _joined_hits(first: dict[Rule, _Hit]) -> list[_Hit]:
+    """Plain hits as they are; a ``+`` term's hit (at its earliest part) once all its parts hit."""
+    hits: list[_Hit] = []
+    groups: dict[Group, list[_Hit]] = {}
+    for rule, hit in first.items():
+        if rule.group is None:
+            hits.append(hit)
+        else:
+            groups.setdefault(rule.group, []).append(hit)
+    for group, parts in groups.items():
+        if len(parts) == group.size:
+            lead = min(parts, key=lambda hit: hit.first)
+            hits.append(_Hit(group.topic, lead.first, lead.last, group.source, group.yields))
+    return hits
 
 
 def _give_way(found: dict[int, list[tuple[_Field, _Hit]]], subjects: dict[int, list[str]]) -> None:

@@ -3,7 +3,7 @@ exclusions that could contain it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 from ..errors import ConfigError
@@ -36,6 +36,16 @@ _FREQUENT = frozenset("""
 
 
 @dataclass(frozen=True, eq=False)
+class Group:
+    """A ``part + part`` term: it hits when each of its ``size`` part rules hits in one field."""
+
+    topic: int
+    source: str
+    size: int
+    yields: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, eq=False)
 class Rule:
     """One compiled term or exclusion of one topic, filed under its word ``anchor``.
 
@@ -50,6 +60,8 @@ class Rule:
     needs: tuple[tuple[str, bytes], ...] = ()     # its other whole words (the text must have them)
     prefixes: tuple[tuple[str, bytes], ...] = ()  # its other prefixes (some word must start so)
     yields: frozenset[int] = frozenset()          # topics whose own hits cancel this term's hits
+    group: Group | None = None                    # the ``+`` term this rule is part ``part`` of
+    part: int = 0
 
     @property
     def head(self) -> Word:
@@ -96,7 +108,24 @@ def _rarity(word: Word) -> float:
     return len(text) - (0.5 if word.prefix else 0.0)
 
 
-def make_rule(topic: int, pattern: Pattern, yields: frozenset[int] = frozenset()) -> Rule:
+def make_rules(topic: int, pattern: Pattern, yields: frozenset[int] = frozenset()) -> list[Rule]:
+    """One rule for a plain term; one rule per part, sharing a Group, for a ``+`` term."""
+    if not pattern.parts:
+        return [make_rule(topic, pattern, yields)]
+    group = Group(topic, pattern.source, len(pattern.parts), yields)
+    rules = []
+    for number, words in enumerate(pattern.parts):
+        rule = make_rule(topic, Pattern(pattern.source, words), group=group, part=number)
+        # A part is worth locating only when the field has every word of the other parts.
+        others = [w for other, ws in enumerate(pattern.parts) if other != number for w in ws]
+        needs = dict(rule.needs) | {w.text: w.text.encode() for w in others if not w.prefix}
+        starts = dict(rule.prefixes) | {w.text: w.text.encode() for w in others if w.prefix}
+        rules.append(replace(rule, needs=tuple(needs.items()), prefixes=tuple(starts.items())))
+    return rules
+
+
+def make_rule(topic: int, pattern: Pattern, yields: frozenset[int] = frozenset(),
+              group: Group | None = None, part: int = 0) -> Rule:
     """Compile a pattern into a rule filed under its rarest word."""
     caps = tuple(w.caps for w in pattern.words)
     words = pattern.words
@@ -104,7 +133,7 @@ def make_rule(topic: int, pattern: Pattern, yields: frozenset[int] = frozenset()
     needs = {w.text: w.text.encode() for i, w in enumerate(words) if i != anchor and not w.prefix}
     starts = {w.text: w.text.encode() for i, w in enumerate(words) if i != anchor and w.prefix}
     return Rule(topic, pattern.source, words, anchor, caps if any(caps) else (),
-                tuple(needs.items()), tuple(starts.items()), yields)
+                tuple(needs.items()), tuple(starts.items()), yields, group, part)
 
 
 def _yielding_terms(topics: Sequence[Topic], index: int, problems: list[str]) -> dict[str, frozenset[int]]:
@@ -137,9 +166,10 @@ class RuleIndex:
         problems: list[str] = []
         for index, topic in enumerate(topics):
             yielding = _yielding_terms(topics, index, problems)
-            terms = [make_rule(index, p, yielding.get(raw, frozenset()))
-                     for raw, p in _patterns(topic, topic.terms + tuple(yielding), problems)]
-            exclusions = [make_rule(index, p) for _, p in _patterns(topic, topic.exclude, problems)]
+            terms = [rule for raw, p in _patterns(topic, topic.terms + tuple(yielding), problems)
+                     for rule in make_rules(index, p, yielding.get(raw, frozenset()))]
+            exclusions = [make_rule(index, p) for _, p in _patterns(topic, topic.exclude, problems)
+                          if not _joined(topic, p, problems)]
             self._count += len(terms) + len(exclusions)
             for rule in terms:
                 (prefixes if rule.head.prefix else exact).setdefault(rule.head.text, []).append(rule)
@@ -237,6 +267,14 @@ def _patterns(topic: Topic, raws: tuple[str, ...], problems: list[str]) -> list[
         else:
             found.append((raw, pattern))
     return found
+
+
+def _joined(topic: Topic, pattern: Pattern, problems: list[str]) -> bool:
+    """True (and a problem noted) for an exclusion written with '+'."""
+    if pattern.parts:
+        problems.append(f"topic {topic.id!r}: exclusion {pattern.source!r} joins parts with '+', "
+                        "which only terms may do")
+    return bool(pattern.parts)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,9 @@ Term syntax (no regular expressions):
   an optional lower-case plural ``s`` as in ``JITs``) only matches when the text
   writes those letters in capitals too (``SIS`` but not ``sis``). Write it in
   lower case to match any case.
+* ``per person + crossing*``: words together in one field. Each part (a word,
+  phrase or prefix) must occur somewhere in the same field, in any order.
+  Allowed in terms only, not in exclusions.
 
 A topic's ``yield_to`` table lists, under another topic's id, terms that count
 only when that other topic is not raised by its own ordinary terms or subjects
@@ -30,6 +33,7 @@ FIELDS = ("title", "summary", "body")
 KEYS = ("id", "label", "terms", "exclude", "fields", "subjects", "doc_types", "yield_to")
 MIN_PREFIX = 4
 MAX_CAPS = 5
+MAX_PARTS = 4
 _SLUG_RE = re.compile(r"[a-z0-9_-]+")
 _CODE_RE = re.compile(r"[A-Za-z]+")
 _REGEX_HINTS = ("|", "\\", "^", "$", "?", "+", "{", "}", "[", "]", ".*", "(", ")")
@@ -70,10 +74,12 @@ class Pattern:
 
     source: str
     words: tuple[Word, ...]
+    #: for ``a + b`` terms, the words of each part (``words`` is then the first part)
+    parts: tuple[tuple[Word, ...], ...] = ()
 
     @property
-    def key(self) -> tuple[Word, ...]:
-        return self.words
+    def key(self) -> tuple:
+        return self.parts or self.words
 
 
 def compile_term(raw: str) -> Pattern:
@@ -86,6 +92,8 @@ def compile_term(raw: str) -> Pattern:
 
 def parse_term(raw: str) -> tuple[Pattern | None, str]:
     """Compile one term: (pattern, "") or (None, what is wrong and how to fix it)."""
+    if "+" in raw:
+        return _parse_together(raw)
     text = fold_keep_case(raw.strip())
     if not text:
         return None, "is empty; remove it"
@@ -112,6 +120,22 @@ def parse_term(raw: str) -> tuple[Pattern | None, str]:
     return Pattern(source=raw, words=tuple(words)), ""
 
 
+def _parse_together(raw: str) -> tuple[Pattern | None, str]:
+    """A ``part + part`` term: every part must occur in the same field."""
+    pieces = raw.split("+")
+    if len(pieces) > MAX_PARTS:
+        return None, f"has more than {MAX_PARTS} parts joined by '+'; split it into several terms"
+    parts = []
+    for piece in pieces:
+        if not piece.strip():
+            return None, "has an empty part around '+'; write e.g. \"per person + crossing*\""
+        pattern, problem = parse_term(piece)
+        if pattern is None:
+            return None, f"(part {piece.strip()!r}) {problem}"
+        parts.append(pattern.words)
+    return Pattern(source=raw, words=parts[0], parts=tuple(parts)), ""
+
+
 def _star_problem(gap: str) -> str:
     if "*" in gap:
         return "has a '*' that does not end a word; write it straight after at least 4 letters, e.g. smuggl*"
@@ -135,7 +159,7 @@ def acronym_length(word: str) -> int:
 
 def could_hit_inside(term: Pattern, exclusion: Pattern) -> bool:
     """True when some text matching ``term`` could lie inside a match of ``exclusion``."""
-    return words_fit_inside(term.words, exclusion.words)
+    return any(words_fit_inside(part, exclusion.words) for part in term.parts or (term.words,))
 
 
 def words_fit_inside(term: tuple[Word, ...], exclusion: tuple[Word, ...]) -> bool:
@@ -312,6 +336,9 @@ class _EntryChecker:
             pattern, problem = parse_term(raw)
             if pattern is None:
                 self.error(f"{kind} {raw!r} {problem}")
+            elif pattern.parts and kind == "exclusion":
+                self.error(f"{kind} {raw!r} joins parts with '+', which only terms may do; "
+                           "write the phrase to exclude without '+'")
             else:
                 patterns.append(pattern)
         return patterns
