@@ -41,3 +41,20 @@ def test_cycle_summary_line():
     summary.add(PollResult("b", failure="timeout"))
     assert summary.take() == "polled 2, new 2, flagged 1, alerts 3, failed 1 [b (timeout)]"
     assert summary.take() == ""
+
+
+async def test_a_crashed_background_task_stops_the_service_with_failure(tmp_path, monkeypatch):
+    """If the delivery worker dies, the service logs it and stops with failed set (so `watcher run` exits 1 and the
+    supervisor restarts it), instead of running on without delivering."""
+    from watcher.delivery import DeliveryWorker
+
+    async def broken(self):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(DeliveryWorker, "run", broken)
+    sources, _, _ = sources_from_toml(tomllib.loads(source_toml("a", "http://127.0.0.1:9/a", every="1h")),
+                                      "sources.toml")
+    service = Service(Config(tmp_path, tuple(sources), tuple(TOPICS)),
+                      Settings(data_dir=tmp_path / "data", http_port=0))
+    await asyncio.wait_for(service.run(), timeout=20)
+    assert service.failed is True

@@ -143,14 +143,16 @@ async def test_paging_stops_at_max_pages_then_at_known_references(feed_server, e
     assert settled_counts(feed_server, paths, [2, 1, 1, 0, 0]) == [2, 1, 1, 0, 0]
 
 
-async def test_a_failing_later_page_keeps_the_earlier_pages(feed_server, env):
-    """When page 2 fails, the poll still records page 1 (and says so in the log) instead of failing."""
+async def test_a_failing_later_page_fails_the_poll(feed_server, env):
+    """When page 2 fails before a known document was met, the poll fails and records nothing, so page 2's documents
+    are not skipped for good by the next poll stopping at page 1."""
     http, store = env
     src = register(feed_server, max_pages=3)
     _serve_pages(feed_server, src, {1: ["ST 1 2026 INIT", "ST 2 2026 INIT"]})
     feed_server.set(src.search_url(2)[len(feed_server.base_url):], b"oops", status=500)
     result = await pipeline.poll(src, http, store, test_matcher())
-    assert result.ok and [i.id for i in result.new] == ["ST 1 2026 INIT", "ST 2 2026 INIT"]
+    assert result.failure == "server_error" and result.new == []
+    assert store.known_ids(src.name, ["ST 1 2026 INIT", "ST 2 2026 INIT"]) == set()
 
 
 async def test_new_version_now_public_and_unchanged_rows(feed_server, env):
@@ -197,7 +199,8 @@ async def test_pdf_text_of_flagged_documents_only(feed_server, env):
     fills in the item."""
     http, store = env
     src = register(feed_server)
-    feed_server.set(SEARCH, page("register-empty.html"), headers=HTML_HEADERS)
+    # the first poll that finds anything only records
+    feed_server.set(SEARCH, _synthetic(["ST 1 2023 INIT"]), headers=HTML_HEADERS)
     await pipeline.poll(src, http, store, test_matcher())
     pdf = council_pdfs.limite_note_pdf()
     feed_server.set(f"{DOCS}/ST-14860-2023-REV-1/en/pdf", pdf, headers=PDF_HEADERS)
@@ -216,7 +219,8 @@ async def test_topic_only_in_the_pdf_body_is_flagged_with_page_and_snippet(feed_
     smuggling is flagged, and its alert says "p. 3" with the snippet."""
     http, store = env
     src = register(feed_server, pdf_text="all")
-    feed_server.set(SEARCH, page("register-empty.html"), headers=HTML_HEADERS)
+    # the first poll that finds anything only records
+    feed_server.set(SEARCH, _synthetic(["ST 1 2023 INIT"]), headers=HTML_HEADERS)
     await pipeline.poll(src, http, store, test_matcher())
     feed_server.set(f"{DOCS}/ST-14321-2023-EXT-1/en/pdf", council_pdfs.summary_record_pdf(), headers=PDF_HEADERS)
     feed_server.set(SEARCH, page("register-results.html"), headers=HTML_HEADERS)

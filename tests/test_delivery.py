@@ -162,8 +162,8 @@ async def test_one_slow_chat_does_not_hold_up_the_others(store, bot, api):
 async def test_long_alert_is_kept_under_the_limit(store, bot, api):
     """An alert whose text would pass 4096 characters is shortened, HTML still valid, and accepted."""
     subscribe(store, 1)
-    store.record_poll("s", [], {})
     from watcher.models import Item, Match
+    store.record_poll("s", [Item(source="s", id="seed", title="seed", url="https://e.org/seed")], {})
     item = Item(source="s", id="x", title="T & " * 2000, url="https://e.org/x")
     store.record_poll("s", [item], {item.key: [Match("smuggling", tuple(f"term{i} & <b>" * 20 for i in range(40)),
                                                      "s & " * 500)]})

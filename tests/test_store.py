@@ -42,7 +42,7 @@ def test_delivered_and_dropped_leave_the_queue(tmp_path):
     """An alert marked delivered or dropped is never due again; a retried one is due after its delay."""
     s = Store(tmp_path / "w.db")
     s.subscribe("telegram", "1", ["t"])
-    s.record_poll("s", [], {})
+    s.record_poll("s", [item("0")], {})
     s.record_poll("s", [item("1"), item("2"), item("3")], {("s", k): [Match("t", ("x",))] for k in "123"})
     a, b, c = s.due_alerts(["telegram"])
     s.mark_delivered(a.id)
@@ -71,3 +71,16 @@ def test_database_from_a_newer_watcher_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(store_mod, "MIGRATIONS", [])
     with pytest.raises(RuntimeError, match="from-the-future"):
         Store(db)
+
+
+def test_an_empty_first_poll_does_not_open_the_floodgates(tmp_path):
+    """A first successful poll that finds nothing does not count as the recording poll: the next poll, which finds
+    the whole back catalogue, records it without alerting."""
+    s = Store(tmp_path / "w.db")
+    s.subscribe("telegram", "1", ["t"])
+    assert s.record_poll("s", [], {}).first_poll
+    many = [item(str(n)) for n in range(50)]
+    second = s.record_poll("s", many, {i.key: [Match("t", ("x",))] for i in many})
+    assert second.first_poll and second.alerts == 0 and s.outbox_depth() == 0
+    third = s.record_poll("s", [item("new")], {("s", "new"): [Match("t", ("x",))]})
+    assert not third.first_poll and third.alerts == 1

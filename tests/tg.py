@@ -52,8 +52,8 @@ def make_store(path: Path, clock: Clock | None = None) -> Store:
 def queue_alert(store: Store, source: str, item_id: str, title: str = "", topic: str = "smuggling",
                 url: str = "") -> int:
     """Record a matching item for an already-polled source; returns how many outbox rows were written."""
-    if not store.has_succeeded(source):
-        store.record_poll(source, [], {})
+    if not store.has_items(source):  # a source's first poll that finds anything only records
+        store.record_poll(source, [Item(source=source, id="seed", title="seed", url="https://e.org/seed")], {})
     item = Item(source=source, id=item_id, title=title or f"Item {item_id} on migrant smuggling",
                 url=url or f"https://e.org/{item_id}")
     return store.record_poll(source, [item], {item.key: [Match(topic, ("migrant smuggling",), "a [migrant "

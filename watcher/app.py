@@ -116,9 +116,25 @@ class Service:
         self.cycle = CycleSummary()
         self.notifiers: dict = {}
         self._stop = asyncio.Event()
+        self.failed = False
         self._tasks: list[asyncio.Task] = []
 
     def request_stop(self) -> None:
+        self._stop.set()
+
+    def _start_task(self, coro, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(self._task_ended)
+        self._tasks.append(task)
+
+    def _task_ended(self, task: asyncio.Task) -> None:
+        """A background task that dies stops the service with a non-zero exit, so the supervisor restarts it;
+        the outbox keeps every undelivered alert across that restart."""
+        if task.cancelled() or task.exception() is None or self._stop.is_set():
+            return
+        log.critical("%s task crashed; stopping so that the supervisor restarts watcher", task.get_name(),
+                     exc_info=task.exception())
+        self.failed = True
         self._stop.set()
 
     async def run(self) -> None:
@@ -138,10 +154,10 @@ class Service:
         self.admin = messenger_for(self.store, self.settings, self.application.bot if self.application else None)
         await self._start_web()
         scheduler = self.scheduler = self._scheduler(loop)
-        self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
-        self._tasks.append(asyncio.create_task(self.admin.run(), name="operator-messages"))
+        self._start_task(self.delivery.run(), "delivery")
+        self._start_task(self.admin.run(), "operator-messages")
         if self.settings.telegram_token:
-            self._tasks.append(asyncio.create_task(self._run_bot(), name="telegram"))
+            self._start_task(self._run_bot(), "telegram")
         scheduler.start()
         try:
             await self._stop.wait()
@@ -263,6 +279,9 @@ class Service:
             self.delivery.stop()
         if self.admin:
             self.admin.stop()
+        workers = [t for t in self._tasks if t.get_name() in ("delivery", "operator-messages") and not t.done()]
+        if workers:  # let the sends in flight finish and be recorded while the bot's connection is still open
+            await asyncio.wait(workers, timeout=30)
         if self.application is not None and self.application.running:
             try:
                 await self.application.updater.stop()

@@ -126,8 +126,9 @@ def cmd_run(args, config: Config, settings) -> int:
 
     log.info("watcher %s starting with %d sources and %d topics; data in %s", __version__,
              len(config.sources), len(config.topics), settings.data_dir)
-    asyncio.run(Service(config, settings).run())
-    return 0
+    service = Service(config, settings)
+    asyncio.run(service.run())
+    return 1 if service.failed else 0
 
 
 def cmd_once(args, config: Config, settings) -> int:

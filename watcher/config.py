@@ -88,9 +88,9 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
     concurrency_text = env.get("WATCHER_SEND_CONCURRENCY", "1").strip() or "1"
     if not concurrency_text.isdigit() or not 1 <= int(concurrency_text) <= 64:
         problems.append(f"WATCHER_SEND_CONCURRENCY: {concurrency_text!r} is not allowed; give the number of sends "
-                        "in flight at once, from 1 to 64 (default 8; 1 means at most one message can repeat after "
+                        "in flight at once, from 1 to 64 (default 1: at most one message can repeat after "
                         "a crash)")
-        concurrency_text = "8"
+        concurrency_text = "1"
     if problems:
         raise ConfigError(problems)
     return Settings(

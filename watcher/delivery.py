@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from typing import Mapping
 
 from watcher import subscribers
@@ -64,10 +65,14 @@ class DeliveryWorker:
         next_digest_check = 0.0
         try:
             while not self._wakeup.stopping:
-                started, waiting = await self.drain_once()
-                if loop.time() >= next_digest_check:
-                    next_digest_check = loop.time() + DIGEST_CHECK_EVERY
-                    await self.digests.run_due()
+                try:
+                    started, waiting = await self.drain_once()
+                    if loop.time() >= next_digest_check:
+                        next_digest_check = loop.time() + DIGEST_CHECK_EVERY
+                        await self.digests.run_due()
+                except sqlite3.OperationalError as exc:  # e.g. the database is locked by a backup: try again soon
+                    log.warning("delivery: database busy (%s); trying again in %.0fs", exc, self.idle_wait)
+                    started, waiting = 0, 0
                 if not started:
                     await self._idle(0.2 if waiting else self.idle_wait)
         finally:

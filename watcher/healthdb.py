@@ -49,7 +49,7 @@ def last_new_at(store: Store, source: str) -> datetime | None:
 
 
 def has_items(store: Store, source: str) -> bool:
-    return store.db.execute("SELECT 1 FROM items WHERE source=? LIMIT 1", (source,)).fetchone() is not None
+    return store.has_items(source)
 
 
 def new_items_since(store: Store, source: str, since: datetime) -> int:

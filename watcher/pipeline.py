@@ -43,6 +43,14 @@ async def fetch_items(source, http, state) -> list[Item]:
         raise
     except ParseError as exc:
         raise FetchError(exc.failure, str(exc), source=source.name, url=source.url) from exc
+    except NotModified:
+        raise
+    except Exception as exc:
+        # A bug or an unforeseen library error while fetching or parsing: a failed poll that health and /status
+        # see, never a crash that leaves the source looking healthy.
+        log.exception("source %s: unexpected error while fetching or parsing", source.name)
+        raise FetchError("unparseable", f"unexpected {type(exc).__name__}: {exc}", source=source.name,
+                         url=source.url) from exc
 
 
 def check_expected(source, items: list[Item], store) -> None:
@@ -74,7 +82,12 @@ async def enrich_items(source, http, items: list[Item], matcher) -> list[Item]:
     hook = getattr(source, "enrich", None)
     if hook is None or not items:
         return items
-    return await hook(http, items, lambda item: bool(matcher.match(item)))
+    try:
+        return await hook(http, items, lambda item: bool(matcher.match(item)))
+    except Exception:
+        log.exception("source %s: reading the documents' text failed; the items are recorded without it",
+                      source.name)
+        return items
 
 
 class _NoMetrics:
@@ -114,7 +127,7 @@ async def poll(source, http, store, matcher, *, dry_run: bool = False, metrics=N
             health_rules.observe(store, source, result, health)
         return result
     fresh = store.changed_items(source.name, result.items)
-    if dry_run or store.has_succeeded(source.name):
+    if dry_run or store.has_items(source.name):
         with metrics.timed("enrich"):
             fresh = await enrich_items(source, http, fresh, matcher)
     with metrics.timed("match"):

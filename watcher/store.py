@@ -120,6 +120,11 @@ class Store:
         return [item for item in unique.values()
                 if item.id not in states or (states[item.id] == 0 and item.extra.get("public") is True)]
 
+    def has_items(self, source: str) -> bool:
+        """Whether anything was ever recorded for this source. Until then a poll only records, never alerts, so an
+        empty first answer cannot turn the next full one into a storm of alerts."""
+        return self.db.execute("SELECT 1 FROM items WHERE source=? LIMIT 1", (source,)).fetchone() is not None
+
     def has_succeeded(self, source: str) -> bool:
         row = self.db.execute("SELECT first_success_at FROM source_state WHERE source=?", (source,)).fetchone()
         return bool(row and row[0])
@@ -127,8 +132,8 @@ class Store:
     def record_poll(self, source: str, items: Iterable[Item], matches: dict[tuple[str, str], list[Match]],
                     *, alert: bool = True, cursor: dict | None = None) -> RecordResult:
         """Record a successful poll, all in one transaction: new items, and known ones that became public, with
-        their matches and, unless this is the source's first successful poll or ``alert`` is false, one outbox row
-        per interested subscriber and event. ``cursor``, when given, replaces the source's cursor.
+        their matches and, unless the source had no items recorded yet (its first poll that finds anything) or
+        ``alert`` is false, one outbox row per interested subscriber and event. ``cursor``, when given, replaces the source's cursor.
 
         A new version, or a document now public, also alerts the topics its earlier versions (or its earlier
         listing) matched. An item with ``extra["backlog"]`` is recorded without alerting."""
@@ -139,7 +144,7 @@ class Store:
         events: list[tuple[Item, str]] = []
         alerts = 0
         with self.tx():
-            first = not self.has_succeeded(source)
+            first = not self.has_items(source)
             families = events_mod.known_families(self.db, source, items)
             for item in items:
                 event = self._record_item(item, families, now)

@@ -76,7 +76,7 @@ def due_instant(store: Store, channels: Sequence[str], limit: int = 500, after_i
 
 def mark_many_delivered(store: Store, alert_ids: Iterable[int]) -> None:
     with store.tx():
-        store.db.executemany("UPDATE outbox SET delivered_at=?, attempts=attempts+1 WHERE id=?",
+        store.db.executemany("UPDATE outbox SET delivered_at=?, attempts=attempts+1 WHERE id=? AND dropped_at IS NULL",
                              [(store.now(), i) for i in alert_ids])
 
 

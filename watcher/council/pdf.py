@@ -115,8 +115,7 @@ def extract_text(data: bytes, max_pages: int = DEFAULT_MAX_PAGES) -> PdfText:
             reader.decrypt("")
         count = len(reader.pages)
         pages = [_page_text(reader, i) for i in range(min(count, max_pages))]
-    except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError,
-            NotImplementedError, RecursionError, OSError) as exc:
+    except Exception as exc:  # pypdf can fail in many ways on hostile files (zlib, struct, ...): all mean unreadable
         raise ParseError(f"unreadable PDF: {type(exc).__name__}: {exc}") from exc
     return PdfText(pages=pages, page_count=count, truncated=count > max_pages)
 

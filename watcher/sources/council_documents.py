@@ -14,6 +14,7 @@ that when one of them appears, the pipeline alerts "Now public". Documents found
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -123,7 +124,8 @@ class CouncilDocumentsSource(Source):
             log.debug("source %s: %s not available: %s", self.name, ref, why)
             return None
         try:
-            return item_from_pdf(self.name, ref, url, read_pdf(data, self.max_pages))
+            # pypdf is CPU-bound: read in a worker thread so the bot and delivery go on meanwhile
+            return item_from_pdf(self.name, ref, url, await asyncio.to_thread(read_pdf, data, self.max_pages))
         except ParseError as exc:
             log.warning("source %s: %s is served but its PDF could not be read: %s", self.name, ref, exc)
             return unread_item(self.name, ref, url, f"unreadable: {exc}")

@@ -9,6 +9,7 @@ server (``pdf_text``), so that topics are matched on the document's text too.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -139,11 +140,12 @@ class CouncilRegisterSource(Source):
             try:
                 page = await self._page_items(http, url)
             except FetchError as exc:
-                if number == 1:
-                    raise
-                log.warning("source %s: search page %d failed (%s: %s); keeping the %d documents of earlier pages",
-                            self.name, number, exc.failure, exc.detail, len(found))
-                break
+                # No known document was met on the earlier pages, so this page may hold new ones: recording the
+                # earlier pages alone would make the next poll stop at them and never read this one.
+                if number > 1:
+                    log.warning("source %s: search page %d failed before a known document was met; the whole poll "
+                                "fails so that it is read next time", self.name, number)
+                raise
             fresh = [item for item in page if item.id not in found]
             found.update((item.id, item) for item in fresh)
             if not fresh or state.known_ids([item.id for item in fresh]):
@@ -201,7 +203,8 @@ class CouncilRegisterSource(Source):
             if data is None:
                 log.info("source %s: PDF of %s not available: %s", self.name, item.id, why)
                 return item
-            return with_pdf(item, read_pdf(data, self.pdf_max_pages))
+            # pypdf is CPU-bound: read in a worker thread so the bot and delivery go on meanwhile
+            return with_pdf(item, await asyncio.to_thread(read_pdf, data, self.pdf_max_pages))
         except (FetchError, ParseError, RefError) as exc:
             log.warning("source %s: text of %s not read: %s", self.name, item.id, exc)
             return item
