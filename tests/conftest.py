@@ -53,3 +53,41 @@ def run_cli(args: list[str], tmp_path: Path, input: str | None = None, timeout: 
     """Run ``python -m watcher ARGS`` as a user would, and return the completed process."""
     return subprocess.run([sys.executable, "-m", "watcher", *args], cwd=tmp_path, env=cli_env(tmp_path, **env),
                           input=input, capture_output=True, text=True, timeout=timeout)
+
+
+# --- Telegram and store fixtures shared by the bot, delivery, digest and notifier tests --------------------------
+
+@pytest.fixture
+def api():
+    """A fake Telegram Bot API on 127.0.0.1, spoken to by the real python-telegram-bot."""
+    from tests.fakes.botapi import FakeBotAPI
+
+    with FakeBotAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def clock():
+    """A controlled clock for the store (override it in a module for another start time)."""
+    from tests.tg import Clock
+
+    return Clock()
+
+
+@pytest.fixture
+def store(tmp_path, clock):
+    """A real SQLite store in a temporary file, on the controlled clock."""
+    from tests.tg import make_store
+
+    s = make_store(tmp_path / "w.db", clock)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+async def running(api, store):
+    """The bot's handlers running against the fake Bot API and the store."""
+    from tests.tg import RunningBot
+
+    async with RunningBot(api, store) as rb:
+        yield rb

@@ -4,35 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 
-from tests.fakes.botapi import FakeBotAPI
-from tests.tg import ADMIN_CHAT, RunningBot, make_store, queue_alert, wait_sent
+from tests.tg import ADMIN_CHAT, RunningBot, queue_alert, wait_sent
 from watcher import bot as watcher_bot
 from watcher import subscribers
 
 USER = 1001
 GROUP = -2002
 CHANNEL_ID = -1003004
-
-
-@pytest.fixture
-def api():
-    with FakeBotAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = make_store(tmp_path / "w.db")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-async def running(api, store):
-    async with RunningBot(api, store) as rb:
-        yield rb
 
 
 def buttons(message: dict) -> dict[str, str]:

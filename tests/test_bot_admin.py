@@ -4,30 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.botapi import FakeBotAPI
-from tests.tg import ADMIN_CHAT, RunningBot, make_store, queue_alert
+from tests.tg import ADMIN_CHAT, queue_alert
 from watcher import subscribers
 
 STRANGER = 1234
-
-
-@pytest.fixture
-def api():
-    with FakeBotAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = make_store(tmp_path / "w.db")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-async def running(api, store):
-    async with RunningBot(api, store) as rb:
-        yield rb
 
 
 @pytest.mark.parametrize("command", ["/stats", "/sources", "/pause statewatch", "/resume statewatch", "/test"])

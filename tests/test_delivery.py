@@ -9,32 +9,13 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from tests.fakes.botapi import FakeBotAPI
-from tests.tg import Clock, make_store, queue_alert
+from tests.tg import queue_alert
 from watcher import subscribers
 from watcher.delivery import DeliveryWorker
 from watcher.notifiers.telegram import TelegramNotifier
 from watcher.pacing import Pacer
 
 LABELS = {"smuggling": "Migrant smuggling", "borders": "Borders"}
-
-
-@pytest.fixture
-def api():
-    with FakeBotAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def store(tmp_path, clock):
-    s = make_store(tmp_path / "w.db", clock)
-    yield s
-    s.close()
 
 
 @pytest.fixture

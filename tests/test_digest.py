@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram import Bot
 
-from tests.fakes.botapi import FakeBotAPI
-from tests.tg import Clock, make_store, queue_alert
+from tests.tg import Clock, queue_alert
 from watcher import subscribers
 from watcher.delivery import DeliveryWorker
 from watcher.digest import next_digest_after, zone
@@ -21,21 +20,8 @@ USER = 1001
 
 
 @pytest.fixture
-def api():
-    with FakeBotAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
 def clock():
     return Clock(datetime(2026, 9, 15, 5, 0, tzinfo=timezone.utc))  # 07:00 in Brussels (summer time)
-
-
-@pytest.fixture
-def store(tmp_path, clock):
-    s = make_store(tmp_path / "w.db", clock)
-    yield s
-    s.close()
 
 
 @pytest.fixture

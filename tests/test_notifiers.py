@@ -12,7 +12,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from tests.fakes.hooks import HookServer
-from tests.tg import Clock, make_store, queue_alert
+from tests.tg import queue_alert
 from watcher import subscribers
 from watcher.delivery import DeliveryWorker
 from watcher.notifiers.email import EmailNotifier
@@ -21,18 +21,6 @@ from watcher.notifiers.setup import configured_notifiers
 from watcher.notifiers.webhook import WebhookNotifier
 
 LABELS = {"smuggling": "Migrant smuggling", "borders": "Borders"}
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def store(tmp_path, clock):
-    s = make_store(tmp_path / "w.db", clock)
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -32,16 +32,23 @@ def _date(alert: Alert) -> str:
     return alert.published.strftime("%Y-%m-%d") if alert.published else "date not given"
 
 
-def alert_html(alert: Alert, labels: Mapping[str, str]) -> str:
-    """Telegram HTML: the title linked to the document, source, date, topics and the terms that matched."""
+def _html_parts(alert: Alert, labels: Mapping[str, str]) -> tuple[str, str, str, str]:
+    """Escaped pieces of an alert: the linked title, the topic labels, the matched terms, the event heading."""
     e = html.escape
     title = e(_cut(alert.title, MAX_TITLE))
     url = _safe_url(alert.url)
     heading = f'<a href="{e(url, quote=True)}">{title}</a>' if url else title
     topics = ", ".join(e(labels.get(t, t)) for t in alert.topics)
     terms = ", ".join(f"“{e(_cut(t, 80))}”" for t in alert.terms[:MAX_TERMS])
-    event = EVENT_HEADINGS.get(alert.event, alert.event)
-    lines = [f"🔔 <b>{e(event)}</b>: <b>{heading}</b>",
+    return heading, topics, terms, e(EVENT_HEADINGS.get(alert.event, alert.event))
+
+
+def alert_html(alert: Alert, labels: Mapping[str, str]) -> str:
+    """Telegram HTML: the title linked to the document, source, date, topics and the terms that matched."""
+    e = html.escape
+    heading, topics, terms, event = _html_parts(alert, labels)
+    url = _safe_url(alert.url)
+    lines = [f"🔔 <b>{event}</b>: <b>{heading}</b>",
              f"Source: {e(alert.source)} · {e(_date(alert))}",
              f"Topics: {topics}",
              f"Matched: {terms}"]
@@ -69,13 +76,8 @@ def alert_text(alert: Alert, labels: Mapping[str, str]) -> str:
 def digest_entry_html(alert: Alert, labels: Mapping[str, str]) -> str:
     """One alert as a digest line: linked title, then source, date, topics and matched terms."""
     e = html.escape
-    title = e(_cut(alert.title, MAX_TITLE))
-    url = _safe_url(alert.url)
-    heading = f'<a href="{e(url, quote=True)}">{title}</a>' if url else title
-    topics = ", ".join(e(labels.get(t, t)) for t in alert.topics)
-    terms = ", ".join(f"“{e(_cut(t, 80))}”" for t in alert.terms[:MAX_TERMS])
-    event = EVENT_HEADINGS.get(alert.event, alert.event)
-    prefix = "" if alert.event == "new" else f"{e(event)}: "
+    heading, topics, terms, event = _html_parts(alert, labels)
+    prefix = "" if alert.event == "new" else f"{event}: "
     return f"• {prefix}<b>{heading}</b>\n  {e(alert.source)} · {e(_date(alert))} · {topics} · {terms}"
 
 

@@ -143,8 +143,8 @@ class CouncilRegisterSource(Source):
                 # No known document was met on the earlier pages, so this page may hold new ones: recording the
                 # earlier pages alone would make the next poll stop at them and never read this one.
                 if number > 1:
-                    log.warning("source %s: search page %d failed before a known document was met; the whole poll "
-                                "fails so that it is read next time", self.name, number)
+                    log.warning("source %s: search page %d failed (%s) before a known document was met; the whole "
+                                "poll fails so that the page is read next time", self.name, number, exc.failure)
                 raise
             fresh = [item for item in page if item.id not in found]
             found.update((item.id, item) for item in fresh)
