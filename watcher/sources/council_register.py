@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import logging
 import re
+from collections.abc import Mapping
 from typing import Callable
 from urllib.parse import urlencode, urljoin
 
@@ -49,9 +50,10 @@ def check_page(page: RegisterPage, source: str, url: str) -> None:
                                     "markup may have changed", source=source, url=url)
 
 
-def page_items(body: bytes, source: str, url: str) -> list[Item]:
+def page_items(body: bytes, source: str, url: str, status: int = 200,
+               headers: Mapping[str, str] | None = None) -> list[Item]:
     """Items of one saved or fetched register page; raises FetchError for challenge and unrecognised pages."""
-    reason = detect_challenge(200, {}, body)
+    reason = detect_challenge(status, headers or {}, body)
     if reason:
         raise blocked_error(source, url, reason)
     page = parse_register_page(body, base_url=url) if url else parse_register_page(body)
@@ -164,10 +166,7 @@ class CouncilRegisterSource(Source):
             if exc.failure == "client_error" and exc.status == 403:
                 raise blocked_error(self.name, url, "HTTP 403, access refused") from exc
             raise
-        reason = detect_challenge(resp.status, resp.headers, resp.content)
-        if reason:
-            raise blocked_error(self.name, url, reason)
-        return page_items(resp.content, self.name, resp.url)
+        return page_items(resp.content, self.name, resp.url, resp.status, resp.headers)
 
     def parse(self, data: bytes, url: str = "") -> list[Item]:
         return page_items(data, self.name, url or self.url)
