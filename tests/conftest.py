@@ -23,6 +23,13 @@ def feed_server():
         yield server
 
 
+class NoMatch:
+    """A matcher that flags nothing, for tests about fetching and health."""
+
+    def match(self, item):
+        return []
+
+
 def source_toml(name: str, url: str, every: str = "2s", kind: str = "rss", enabled: bool = True, **extra) -> str:
     lines = ["[[source]]", f'name = "{name}"', f'kind = "{kind}"', f'url = "{url}"', f'every = "{every}"',
              f"enabled = {'true' if enabled else 'false'}"]

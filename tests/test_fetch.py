@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.conftest import NoMatch
 from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import Route, rss, streamed
 from watcher import pipeline
@@ -41,11 +42,6 @@ CHANGED_MARKUP = ('<?xml version="1.0"?><rss version="2.0"><channel><title>t</ti
                   "<item><headline>B</headline><url>https://e.org/b</url></item></channel></rss>")
 BOMB = gzip.compress(b"\0" * 10_000_000)
 MB50 = 50 * 1024 * 1024
-
-
-class NoMatch:
-    def match(self, item):
-        return []
 
 
 @pytest.fixture

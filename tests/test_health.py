@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.conftest import NoMatch
 from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import rss
 from watcher import healthdb, pipeline
@@ -19,11 +20,6 @@ from watcher.store import Store
 
 A = {"title": "A", "link": "https://e.org/a", "guid": "a"}
 B = {"title": "B", "link": "https://e.org/b", "guid": "b"}
-
-
-class NoMatch:
-    def match(self, item):
-        return []
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from tests.conftest import NoMatch
 from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import Route, rss
 from watcher import pipeline
@@ -24,11 +25,6 @@ from watcher.store import Store
 FEED = rss([{"title": "A", "link": "https://e.org/a", "guid": "a"}])
 FEED2 = rss([{"title": "A", "link": "https://e.org/a", "guid": "a"}, {"title": "B", "link": "https://e.org/b",
                                                                         "guid": "b"}])
-
-
-class NoMatch:
-    def match(self, item):
-        return []
 
 
 @pytest.mark.parametrize("value,seconds", [("120", 120.0), ("0", 0.0), ("Tue, 01 Sep 2026 08:02:00 GMT", 120.0),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
+
+from tests import tg
 
 from watcher.matcher import Matcher, topics_from_toml
 
@@ -30,17 +32,11 @@ def test_matcher() -> Matcher:
 test_matcher.__test__ = False  # a helper, not a test
 
 
-class Clock:
-    """A clock that moves only when told to."""
+class Clock(tg.Clock):
+    """The store's controlled clock, starting on a working morning in March."""
 
     def __init__(self, start: datetime = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+        super().__init__(start)
 
 
 def page(name: str) -> bytes:
