@@ -79,12 +79,6 @@ def log_poll(store: Store, source: str, outcome: str, detail: str, items: int, n
         "LIMIT 1 OFFSET ?)", (source, source, POLL_LOG_KEEP))
 
 
-def recent_polls(store: Store, source: str, limit: int = 10) -> list[dict]:
-    rows = store.db.execute("SELECT at, outcome, detail, items, new FROM poll_log WHERE source=? ORDER BY id DESC "
-                            "LIMIT ?", (source, limit)).fetchall()
-    return [dict(r) for r in rows]
-
-
 # --- operator messages ---------------------------------------------------------------------------------------------
 
 def enqueue_event(store: Store, source: str, kind: str, failure: str | None, text: str) -> int:
