@@ -13,6 +13,7 @@ import logging
 from typing import Awaitable, Callable, Sequence
 
 from watcher import healthdb
+from watcher.unrecorded import StoreErrors, Unrecorded
 from watcher.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class AdminMessenger:
         self.targets = [str(t) for t in targets]
         self.idle_wait = idle_wait
         self._wakeup = Wakeup()
+        self.unrecorded = Unrecorded("operator messages")
 
     def wake(self) -> None:
         self._wakeup.wake()
@@ -84,15 +86,22 @@ class AdminMessenger:
 
     async def run(self) -> None:
         while not self._wakeup.stopping:
-            await self.drain_once()
+            try:
+                await self.drain_once()
+            except StoreErrors as exc:  # locked by a backup, or the disk is full: the events wait in the store
+                log.warning("operator messages: database unavailable (%s); trying again in %.0fs", exc,
+                            self.idle_wait)
             await self._wakeup.sleep(self.idle_wait)
 
     async def drain_once(self) -> int:
         """Send every due event; returns how many were finished (sent everywhere, skipped or given up)."""
         finished = 0
+        self.unrecorded.flush()
         for event in healthdb.due_events(self.store):
             if self._wakeup.stopping:
                 break
+            if event["id"] in self.unrecorded:
+                continue
             finished += await self._send_event(event)
         return finished
 
@@ -119,10 +128,12 @@ class AdminMessenger:
             if retry is not None:
                 log.error("health message %d for %s given up after %d attempts: %s", event["id"], event["source"],
                           attempts, error)
-            healthdb.mark_event(self.store, event["id"], sent, done=True, error=error)
+            self.unrecorded.record([event["id"]], lambda: healthdb.mark_event(self.store, event["id"], sent, done=True,
+                                                                              error=error))
             return 1
         delay = max(retry, min(MAX_BACKOFF, 2.0 ** attempts))
-        healthdb.mark_event(self.store, event["id"], sent, done=False, retry_in=delay, error=error)
+        self.unrecorded.record([event["id"]], lambda: healthdb.mark_event(self.store, event["id"], sent, done=False,
+                                                                          retry_in=delay, error=error))
         return 0
 
 

@@ -60,18 +60,26 @@ def help_text(table: list[tuple[str, str, str]]) -> str:
 HELP = help_text(PUBLIC)
 
 
+MAX_PAYLOAD = 64  # Telegram's own limit for a deep-link parameter; anything longer did not come from a link
+
+
 def parse_start_payload(payload: str, topic_ids) -> tuple[list[str], list[str]]:
     """Topic ids in a /start deep-link parameter: ids joined by ``-`` (``smuggling-borders``); where an id has a
-    ``-`` of its own, the longest known id wins; ``all`` means every topic. Returns (topics, unknown parts)."""
+    ``-`` of its own, the longest known id wins; ``all`` means every topic. Returns (topics, unknown parts).
+
+    Linear in the payload: a candidate span is never longer than the longest known id, and payloads over Telegram's
+    64 characters are refused by the caller before they get here."""
     parts = [p for p in payload.strip().lower().split("-") if p]
     ids = list(topic_ids)
+    known = set(ids) | {"all"}
+    widest = max((k.count("-") + 1 for k in known), default=1)
     found: list[str] = []
     unknown: list[str] = []
     i = 0
     while i < len(parts):
-        for j in range(len(parts), i, -1):
+        for j in range(min(len(parts), i + widest), i, -1):
             candidate = "-".join(parts[i:j])
-            if candidate in ids or candidate == "all":
+            if candidate in known:
                 found.append(candidate)
                 i = j
                 break
@@ -85,11 +93,18 @@ def parse_start_payload(payload: str, topic_ids) -> tuple[list[str], list[str]]:
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Subscribe the chat (to every topic, or to those named in a deep link) and say what the bot does."""
+    payload = " ".join(context.args or [])
+    if len(payload) > MAX_PAYLOAD:
+        log.warning("chat %s: /start with a %d-character payload refused (over %d)", chat_address(update),
+                    len(payload), MAX_PAYLOAD)
+        await reply(update, f"That start link is too long (over {MAX_PAYLOAD} characters). Send /start on its own, "
+                            "then choose topics with /topics.")
+        return
     d = deps(context)
     if not await may_change(update, context):
         await reply(update, f"{esc(ABOUT)}\n\n{ADMIN_ONLY}\n\n{HELP}")
         return
-    wanted, unknown = parse_start_payload(" ".join(context.args or []), d.topics) if context.args else ([], [])
+    wanted, unknown = parse_start_payload(payload, d.topics) if payload else ([], [])
     note = f"\n\nThe link named unknown topics ({esc(', '.join(unknown))}); I left them out." if unknown else ""
     d.store.subscribe(CHANNEL, chat_address(update), wanted or list(d.topics))
     _, mine = d.store.subscription(CHANNEL, chat_address(update))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from typing import Mapping
 
 from watcher import subscribers
@@ -19,6 +18,7 @@ from watcher.digest import DigestSender
 from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
 from watcher.models import Alert
 from watcher.pacing import Pacer
+from watcher.unrecorded import StoreErrors, Unrecorded
 from watcher.wakeup import Wakeup
 
 __all__ = ["DeliveryWorker", "Pacer"]
@@ -50,6 +50,8 @@ class DeliveryWorker:
         self._inflight: dict[int, asyncio.Task] = {}
         self._cursor = 0
         self._wakeup = Wakeup()
+        self.unrecorded = Unrecorded("delivery")
+        self.digests.unrecorded = self.unrecorded
         self.sent = 0
 
     def wake(self) -> None:
@@ -70,8 +72,8 @@ class DeliveryWorker:
                     if loop.time() >= next_digest_check:
                         next_digest_check = loop.time() + DIGEST_CHECK_EVERY
                         await self.digests.run_due()
-                except sqlite3.OperationalError as exc:  # e.g. the database is locked by a backup: try again soon
-                    log.warning("delivery: database busy (%s); trying again in %.0fs", exc, self.idle_wait)
+                except StoreErrors as exc:  # e.g. locked by a backup, or the disk is full: try again soon
+                    log.warning("delivery: database unavailable (%s); trying again in %.0fs", exc, self.idle_wait)
                     started, waiting = 0, 0
                 if not started:
                     await self._idle(0.2 if waiting else self.idle_wait)
@@ -86,17 +88,21 @@ class DeliveryWorker:
         tasks = list(self._inflight.values())
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
+        if self.unrecorded.flush():
+            log.error("delivery: %d sent alerts could not be recorded as sent (the database refuses writes); they "
+                      "will be sent again if the service stops now", len(self.unrecorded))
 
     async def drain_once(self, limit: int = BATCH) -> tuple[int, int]:
         """Start sends for the alerts due now, in outbox order, round-robin over the queue. Returns how many sends
         were started and how many due alerts wait for their chat's turn."""
+        self.unrecorded.flush()
         alerts = subscribers.due_instant(self.store, list(self.notifiers), limit, after_id=self._cursor)
         self._cursor = alerts[-1].id if len(alerts) == limit else 0
         started = waiting = 0
         for alert in alerts:
             if self._wakeup.stopping:
                 break
-            if alert.id in self._inflight:
+            if alert.id in self._inflight or alert.id in self.unrecorded:
                 continue
             key, group, paced = self._pacing(alert)
             if self.pacer.chat_wait(key, group, paced) > 0:
@@ -136,6 +142,9 @@ class DeliveryWorker:
         key, group, paced = self._pacing(alert)
         try:
             kind = await self.deliver(alert)
+        except Exception:  # a store error before or after the send: the row stays as it was and is seen again
+            log.exception("delivery: alert %d to %s %s could not be handled; it stays in the outbox", alert.id,
+                          alert.channel, alert.address)
         finally:
             self.pacer.end(key, group, sent=kind in ("ok", "plain"), paced=paced)
             self._inflight.pop(alert.id, None)
@@ -147,7 +156,7 @@ class DeliveryWorker:
 
     async def deliver(self, alert: Alert) -> str:
         """Send one alert and act on the answer; returns the kind of answer."""
-        if not subscribers.still_due(self.store, alert.id):
+        if alert.id in self.unrecorded or not subscribers.still_due(self.store, alert.id):
             return "stale"
         notifier = self.notifiers[alert.channel]
         try:
@@ -163,7 +172,7 @@ class DeliveryWorker:
         except Exception as exc:  # every failure is turned into a decision on this alert, see outcome()
             kind = self.outcome(alert, exc)
         else:
-            self.store.mark_delivered(alert.id)
+            self.unrecorded.record([alert.id], lambda: self.store.mark_delivered(alert.id))
             self.sent += 1
             log.info("delivery: alert %d sent to %s %s (%s %s)", alert.id, alert.channel, alert.address,
                      alert.source, alert.item_id)

@@ -17,6 +17,7 @@ from watcher import subscribers
 from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
 from watcher.notifiers.format import digest_messages
 from watcher.store import from_iso
+from watcher.unrecorded import Unrecorded
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class DigestSender:
         self.notifiers = notifiers
         self.pacer = pacer
         self.count = count
+        self.unrecorded = Unrecorded("digest")  # the delivery worker hands in its own, so both skip the same rows
 
     def channels(self) -> list[str]:
         return [name for name, n in self.notifiers.items() if hasattr(n, "send_text")]
@@ -74,14 +76,15 @@ class DigestSender:
     async def send_digest(self, sub: Mapping, now: datetime) -> bool:
         notifier = self.notifiers[sub["channel"]]
         for _ in range(MAX_ROUNDS):
-            alerts = subscribers.pending_for(self.store, sub["id"])
+            alerts = [a for a in subscribers.pending_for(self.store, sub["id"]) if a.id not in self.unrecorded]
             if not alerts:
                 break
             for html_text, plain_text, ids in digest_messages(alerts, notifier.labels):
                 if not await self._send_part(notifier, sub, html_text, plain_text, ids):
                     return False
-                subscribers.mark_many_delivered(self.store, ids)
-        subscribers.mark_digest_sent(self.store, sub["id"], now)
+                self.unrecorded.record(ids, lambda ids=ids: subscribers.mark_many_delivered(self.store, ids))
+        self.unrecorded.record([("digest", sub["id"])],
+                               lambda: subscribers.mark_digest_sent(self.store, sub["id"], now))
         log.info("digest: %s %s served", sub["channel"], sub["address"])
         return True
 

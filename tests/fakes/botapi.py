@@ -514,14 +514,15 @@ class FakeBotAPI:
             return self._queue({"channel_post": post})
 
     def press_button(self, chat_id: int, message_id: int, data: str, *,
-                     user_id: int | None = None) -> str:
-        """Queue a ``callback_query`` for a button on a bot message; returns the query id."""
+                     user_id: int | None = None, forged: bool = False) -> str:
+        """Queue a ``callback_query`` for a button on a bot message; returns the query id. ``forged`` sends data
+        that no button carries, as a modified client can."""
         with self._cond:
             message = self._messages.get((chat_id, message_id))
             if message is None:
                 raise KeyError(f"the bot sent no message {message_id} to chat {chat_id}")
             rows = message.get("reply_markup", {}).get("inline_keyboard", [])
-            if data not in [b.get("callback_data") for row in rows for b in row]:
+            if not forged and data not in [b.get("callback_data") for row in rows for b in row]:
                 raise ValueError(f"message {message_id} has no button with data {data!r}")
             uid = user_id if user_id is not None else (
                 chat_id if chat_id > 0 else DEFAULT_USER_ID)

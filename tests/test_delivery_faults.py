@@ -1,0 +1,102 @@
+"""A send that Telegram accepted is never sent again, even when the database will not record it: the disk is full,
+or another process holds the write lock past the busy timeout. The worker keeps the send in memory as
+sent-but-unrecorded and writes the record once the store takes it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from tests.tg import Clock, make_store, queue_alert
+from watcher.delivery import DeliveryWorker
+from watcher.notifiers.telegram import TelegramNotifier
+from watcher.pacing import Pacer
+
+LABELS = {"smuggling": "Migrant smuggling"}
+
+
+@pytest.fixture
+async def bot(api):
+    async with Bot(api.token, base_url=api.base_url, request=HTTPXRequest(connection_pool_size=4)) as b:
+        yield b
+
+
+async def run_for(worker: DeliveryWorker, seconds: float) -> None:
+    task = asyncio.create_task(worker.run())
+    await asyncio.sleep(seconds)
+    worker.stop()
+    await asyncio.wait_for(task, 10)
+
+
+def worker_for(store, bot) -> DeliveryWorker:
+    return DeliveryWorker(store, {"telegram": TelegramNotifier(bot, LABELS)}, Pacer(), idle_wait=0.1)
+
+
+async def test_held_lock_after_the_send_gives_no_extra_send(tmp_path, bot, api):
+    """Another connection holds the write lock (a backup, a sqlite3 shell in a transaction): the alert is sent
+    once, not once a second, and is recorded as delivered when the lock goes."""
+    store = make_store(tmp_path / "w.db", Clock())
+    store.subscribe("telegram", "1", ["smuggling"])
+    queue_alert(store, "council-press", "a")
+    store.db.execute("PRAGMA busy_timeout=50")
+    holder = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock; reads still work in WAL mode
+    worker = worker_for(store, bot)
+    await run_for(worker, 3.5)
+    assert len(api.sent_messages(1)) == 1
+    assert store.outbox_depth() == 1 and len(worker.unrecorded) == 1
+    holder.execute("ROLLBACK")
+    holder.close()
+    await run_for(worker, 1.5)
+    assert len(api.sent_messages(1)) == 1
+    assert store.outbox_depth() == 0 and len(worker.unrecorded) == 0
+    store.close()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB tmpfs (needs root and mount rights); skipped where it cannot be mounted."""
+    where = tmp_path / "disk"
+    where.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(where)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    yield where
+    subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def fill(directory: Path) -> None:
+    """Write a filler file until the file system says it is full (tmpfs hands out whole pages)."""
+    with open(directory / "filler", "wb", buffering=0) as out:
+        for size in (65536, 4096, 512):
+            try:
+                while True:
+                    out.write(b"\0" * size)
+            except OSError:
+                pass
+
+
+async def test_full_disk_after_the_send_gives_no_extra_send(small_disk, bot, api):
+    """The disk fills after the alert was queued: the alert is sent once, and recorded when space comes back."""
+    store = make_store(small_disk / "w.db", Clock())
+    store.subscribe("telegram", "1", ["smuggling"])
+    queue_alert(store, "council-press", "a")
+    fill(small_disk)
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        store.db.execute("INSERT INTO migrations VALUES ('probe-of-a-full-disk', 'x')")
+    worker = worker_for(store, bot)
+    await run_for(worker, 3.5)
+    assert len(api.sent_messages(1)) == 1
+    assert len(worker.unrecorded) == 1
+    (small_disk / "filler").unlink()
+    await run_for(worker, 1.5)
+    assert len(api.sent_messages(1)) == 1
+    assert store.outbox_depth() == 0 and len(worker.unrecorded) == 0
+    store.close()
