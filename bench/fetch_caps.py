@@ -14,7 +14,7 @@ import time
 import tracemalloc
 import zlib
 
-from watcher.bodies import BodyTooLarge, CappedDecoder
+from watcher.http.bodies import BodyTooLarge, CappedDecoder
 
 CHUNK = 64 * 1024
 REPEAT = 15

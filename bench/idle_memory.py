@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fakes.botapi import FakeBotAPI  # noqa: E402
 from tests.fakes.feeds import FeedServer  # noqa: E402
-from watcher.store import Store  # noqa: E402
+from watcher.store.sqlite import Store  # noqa: E402
 
 FEED = (ROOT / "tests" / "data" / "ep-thinktank-rss-2026-09-15.xml").read_bytes()
 BASELINE_CODE = ("import watcher.app, watcher.bot, telegram.ext, apscheduler.schedulers.asyncio, feedparser, httpx, "

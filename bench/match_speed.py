@@ -36,8 +36,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from watcher.matcher import Matcher, Topic, load_topics  # noqa: E402
-from watcher.matching.folding import WORD_RE, fold, fold_keep_case  # noqa: E402
-from watcher.matching.rules import Pattern, compile_term  # noqa: E402
+from watcher.matcher.folding import WORD_RE, fold, fold_keep_case  # noqa: E402
+from watcher.matcher.rules import Pattern, compile_term  # noqa: E402
 from watcher.models import Item  # noqa: E402
 
 CASE_FILES = [ROOT / "tests/data/topic-cases.dev.toml", ROOT / "tests/data/topic-cases.extra.toml"]

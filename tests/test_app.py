@@ -10,7 +10,7 @@ from watcher.app import CycleSummary, Service
 from watcher.config import Config, Settings
 from watcher.matcher import topics_from_toml
 from watcher.pipeline import PollResult
-from watcher.sources import sources_from_toml
+from watcher.sources.kinds import sources_from_toml
 
 TOPICS, _, _ = topics_from_toml({"topic": [{"id": "t", "label": "T", "terms": ["x"], "exclude": []}]})
 
@@ -46,7 +46,7 @@ def test_cycle_summary_line():
 async def test_a_crashed_background_task_stops_the_service_with_failure(tmp_path, monkeypatch):
     """If the delivery worker dies, the service logs it and stops with failed set (so `watcher run` exits 1 and the
     supervisor restarts it), instead of running on without delivering."""
-    from watcher.delivery import DeliveryWorker
+    from watcher.delivery.worker import DeliveryWorker
 
     async def broken(self):
         raise RuntimeError("disk on fire")

@@ -6,8 +6,8 @@ import asyncio
 
 
 from tests.tg import ADMIN_CHAT, RunningBot, queue_alert, wait_sent
-from watcher import bot as watcher_bot
-from watcher import subscribers
+from watcher.bot import handlers as watcher_bot
+from watcher.store import subscribers
 
 USER = 1001
 GROUP = -2002

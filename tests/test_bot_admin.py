@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.tg import ADMIN_CHAT, queue_alert
-from watcher import subscribers
+from watcher.store import subscribers
 
 STRANGER = 1234
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import SHIPPED_CONFIG, make_config, run_cli, source_toml
-from watcher.config import load_config, parse_duration, settings_from_env
+from watcher.config import load_config, settings_from_env
+from watcher.durations import parse_duration
 from watcher.errors import ConfigError
 
 TOPICS = """

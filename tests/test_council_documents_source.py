@@ -10,11 +10,11 @@ import pytest
 from tests import council_pdfs
 from tests.fakes.council import PDF_HEADERS, Clock, settled_counts, test_matcher
 from watcher import pipeline
-from watcher.council.probing import ProbeState
-from watcher.http import Http
+from watcher.sources.council.probing import ProbeState
+from watcher.http.client import Http
 from watcher.notifiers.format import alert_text
 from watcher.sources.council_documents import CouncilDocumentsSource
-from watcher.store import Store
+from watcher.store.sqlite import Store
 
 DOCS = "/doc/document"
 LABELS = {"smuggling": "Migrant smuggling", "borders": "Borders and Schengen"}

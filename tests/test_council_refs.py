@@ -2,7 +2,7 @@
 
 import pytest
 
-from watcher.council.refs import DocRef, RefError, find_refs, leading_ref, parse_ref
+from watcher.sources.council.refs import DocRef, RefError, find_refs, leading_ref, parse_ref
 
 # (text, canonical, short, pdf_id)
 FORMS = [

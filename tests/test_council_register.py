@@ -5,12 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from watcher.council.register import (
-    RegisterPage,
-    detect_challenge,
-    parse_register_page,
-    row_to_item,
-)
+from watcher.sources.council.register import RegisterPage, detect_challenge, parse_register_page, row_to_item
 
 DATA = Path(__file__).parent / "data" / "council"
 PDF = "https://data.consilium.europa.eu/doc/document"

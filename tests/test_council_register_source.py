@@ -13,10 +13,10 @@ from tests.fakes.council import (HTML_HEADERS, MAKE_15210_PUBLIC, PDF_HEADERS, R
                                  results_with, settled_counts, test_matcher)
 from tests.test_council_register import EXPECTED
 from watcher import pipeline
-from watcher.http import Http
+from watcher.http.client import Http
 from watcher.notifiers.format import alert_text
 from watcher.sources.council_register import CouncilRegisterSource
-from watcher.store import Store
+from watcher.store.sqlite import Store
 
 SEARCH = "/en/documents-publications/public-register/public-register-search/"
 DOCS = "/doc/document"

@@ -14,7 +14,7 @@ from tests.conftest import make_config, source_toml
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.feeds import rss
 from tests.test_e2e import MATCHING, OLD, Proc
-from watcher.store import Store
+from watcher.store.sqlite import Store
 
 CHATS = [5001 + i for i in range(40)]
 

@@ -10,10 +10,10 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from tests.tg import queue_alert
-from watcher import subscribers
-from watcher.delivery import DeliveryWorker
+from watcher.store import subscribers
+from watcher.delivery.worker import DeliveryWorker
 from watcher.notifiers.telegram import TelegramNotifier
-from watcher.pacing import Pacer
+from watcher.delivery.pacing import Pacer
 
 LABELS = {"smuggling": "Migrant smuggling", "borders": "Borders"}
 

@@ -15,9 +15,9 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from tests.tg import Clock, make_store, queue_alert
-from watcher.delivery import DeliveryWorker
+from watcher.delivery.worker import DeliveryWorker
 from watcher.notifiers.telegram import TelegramNotifier
-from watcher.pacing import Pacer
+from watcher.delivery.pacing import Pacer
 
 LABELS = {"smuggling": "Migrant smuggling"}
 

@@ -9,11 +9,11 @@ import pytest
 from telegram import Bot
 
 from tests.tg import Clock, queue_alert
-from watcher import subscribers
-from watcher.delivery import DeliveryWorker
-from watcher.digest import next_digest_after, zone
+from watcher.store import subscribers
+from watcher.delivery.worker import DeliveryWorker
+from watcher.delivery.digest import next_digest_after, zone
 from watcher.notifiers.telegram import TelegramNotifier
-from watcher.pacing import Pacer
+from watcher.delivery.pacing import Pacer
 
 LABELS = {"smuggling": "Migrant smuggling"}
 USER = 1001

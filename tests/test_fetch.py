@@ -13,10 +13,10 @@ from tests.conftest import NoMatch
 from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import Route, rss, streamed
 from watcher import pipeline
-from watcher.http import DEFAULT_USER_AGENT, Http
-from watcher.polite import RetryPolicy
+from watcher.http.client import DEFAULT_USER_AGENT, Http
+from watcher.http.polite import RetryPolicy
 from watcher.sources.rss import RssSource
-from watcher.store import Store
+from watcher.store.sqlite import Store
 
 GOOD = rss([{"title": "Council press release", "link": "https://e.org/1", "guid": "1"}])
 HTML = {"Content-Type": "text/html; charset=utf-8"}

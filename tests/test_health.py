@@ -10,13 +10,14 @@ import pytest
 from tests.conftest import NoMatch
 from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import rss
-from watcher import healthdb, pipeline
+from watcher.store import health as healthdb
+from watcher import pipeline
 from watcher.app import Service, poll_delay
 from watcher.health import HealthRules, Snapshot, decide, next_delay, rules_from_toml
-from watcher.http import Http
-from watcher.polite import RetryPolicy
+from watcher.http.client import Http
+from watcher.http.polite import RetryPolicy
 from watcher.sources.rss import RssSource
-from watcher.store import Store
+from watcher.store.sqlite import Store
 
 A = {"title": "A", "link": "https://e.org/a", "guid": "a"}
 B = {"title": "B", "link": "https://e.org/b", "guid": "b"}

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from tests.tg import ADMIN_CHAT, wait_sent
-from watcher import bot as watcher_bot
-from watcher.bot import MAX_PAYLOAD, parse_start_payload
+from watcher.bot import handlers as watcher_bot
+from watcher.bot.handlers import MAX_PAYLOAD, parse_start_payload
 
 USER = 4242
 BOUND = 2.0  # seconds per message, far above a normal answer (a few ms) and far below the 25 s of the cubic parse

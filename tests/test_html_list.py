@@ -11,9 +11,9 @@ from tests.fakes.clock import FakeClock
 from watcher import pipeline
 from watcher.config import load_config
 from watcher.errors import ConfigError, ParseError
-from watcher.http import Http
+from watcher.http.client import Http
 from watcher.sources.html_list import HtmlListSource
-from watcher.store import Store
+from watcher.store.sqlite import Store
 
 PAGE = (DATA / "frontex-news-constructed.html").read_bytes()
 URL = "https://www.frontex.europa.eu/media-centre/news/news-release/"

@@ -6,7 +6,7 @@ import json
 
 from tests.conftest import make_config, run_cli, source_toml
 from watcher.models import Item, Match
-from watcher.store import Store
+from watcher.store.sqlite import Store
 
 TOPICS = """
 [[topic]]

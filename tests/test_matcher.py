@@ -291,7 +291,7 @@ def _reference(topics: list[Topic], text: str) -> dict[str, tuple[str, ...]]:
 
 
 def _keep_case(text: str) -> str:
-    from watcher.matching.folding import fold_keep_case
+    from watcher.matcher.folding import fold_keep_case
     return fold_keep_case(text)
 
 

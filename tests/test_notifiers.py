@@ -13,8 +13,8 @@ from aiosmtpd.smtp import AuthResult
 
 from tests.fakes.hooks import HookServer
 from tests.tg import queue_alert
-from watcher import subscribers
-from watcher.delivery import DeliveryWorker
+from watcher.store import subscribers
+from watcher.delivery.worker import DeliveryWorker
 from watcher.notifiers.email import EmailNotifier
 from watcher.notifiers.settings import EmailConfig, WebhookConfig
 from watcher.notifiers.setup import configured_notifiers

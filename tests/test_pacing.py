@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.pacing import Pacer
+from watcher.delivery.pacing import Pacer
 
 
 class FakeTime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.fakes.council import test_matcher
 from watcher.models import Item, Match
-from watcher.pages import join_pages, locate, page_at, with_pages
+from watcher.sources.council.pages import join_pages, locate, page_at, with_pages
 
 PAGES = [
     "Council of the European Union\nNOTE\nSubject: Annual report",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from tests.conftest import make_config, source_toml
 from tests.fakes.feeds import rss
 from tests.test_e2e import OLD, Proc
-from watcher import subscribers
-from watcher.store import Store
+from watcher.store import subscribers
+from watcher.store.sqlite import Store
 
 
 def test_paused_source_is_skipped_and_logged(tmp_path, feed_server):

@@ -9,10 +9,10 @@ import pytest
 from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import rss
 from watcher import pipeline
-from watcher.http import Http
+from watcher.http.client import Http
 from watcher.matcher import Matcher, topics_from_toml
 from watcher.sources.rss import RssSource
-from watcher.store import Store
+from watcher.store.sqlite import Store
 
 TOPICS_TOML = {
     "topic": [

@@ -14,13 +14,13 @@ from tests.conftest import NoMatch
 from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import Route, rss
 from watcher import pipeline
-from watcher.bodies import BodyTooLarge, CappedDecoder
+from watcher.http.bodies import BodyTooLarge, CappedDecoder
 from watcher.errors import FetchError, NotModified
-from watcher.healthdb import StoredValidators
-from watcher.http import Http
-from watcher.polite import parse_retry_after
+from watcher.store.health import StoredValidators
+from watcher.http.client import Http
+from watcher.http.polite import parse_retry_after
 from watcher.sources.rss import RssSource
-from watcher.store import Store
+from watcher.store.sqlite import Store
 
 FEED = rss([{"title": "A", "link": "https://e.org/a", "guid": "a"}])
 FEED2 = rss([{"title": "A", "link": "https://e.org/a", "guid": "a"}, {"title": "B", "link": "https://e.org/b",

@@ -11,15 +11,16 @@ import pytest
 
 from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import Route, rss
-from watcher import healthdb, pipeline
-from watcher.admin import AdminMessenger
+from watcher.store import health as healthdb
+from watcher import pipeline
+from watcher.delivery.operators import AdminMessenger
 from watcher.app import poll_delay
 from watcher.health import HealthRules
-from watcher.healthdb import StoredValidators
-from watcher.http import Http
-from watcher.polite import RetryPolicy
+from watcher.store.health import StoredValidators
+from watcher.http.client import Http
+from watcher.http.polite import RetryPolicy
 from watcher.sources.rss import RssSource
-from watcher.store import Store
+from watcher.store.sqlite import Store
 
 SEED = 6
 RUN = 600.0

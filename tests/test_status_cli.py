@@ -11,7 +11,7 @@ from tests.fakes.feeds import rss
 from watcher.health import HealthRules, render_lines, render_table, source_health
 from watcher.models import Item
 from watcher.sources.rss import RssSource
-from watcher.store import Store
+from watcher.store.sqlite import Store
 
 HTTP = '[http]\nattempts = 1\nper_host_interval = "0s"\n\n[health]\nfailure_threshold = 2\n\n'
 

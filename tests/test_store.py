@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from watcher import store as store_mod
+from watcher.store import sqlite as store_mod
 from watcher.models import Item, Match
-from watcher.store import Store
+from watcher.store.sqlite import Store
 
 
 def item(i: str) -> Item:

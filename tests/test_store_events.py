@@ -4,7 +4,7 @@ the poll."""
 from __future__ import annotations
 
 from watcher.models import Item, Match
-from watcher.store import Store
+from watcher.store.sqlite import Store
 
 SMUGGLING = [Match("smuggling", ("migrant smuggling",), "[migrant smuggling]", "title")]
 

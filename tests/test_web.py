@@ -11,7 +11,7 @@ from tests.fakes.feeds import rss
 from watcher.app import Service
 from watcher.config import Settings
 from watcher.matcher import topics_from_toml
-from watcher.sources import sources_from_toml
+from watcher.sources.kinds import sources_from_toml
 from watcher.config import Config
 import tomllib
 

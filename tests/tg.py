@@ -10,11 +10,11 @@ from pathlib import Path
 from telegram.ext import Application
 
 from tests.fakes.botapi import FakeBotAPI
-from watcher import bot as watcher_bot
+from watcher.bot import handlers as watcher_bot
 from watcher.matcher import topics_from_toml
 from watcher.models import Item, Match
 from watcher.sources.rss import RssSource
-from watcher.store import Store
+from watcher.store.sqlite import Store
 
 TOPICS = {"topic": [
     {"id": "smuggling", "label": "Migrant smuggling", "terms": ["migrant smuggling"], "exclude": []},

@@ -11,20 +11,21 @@ from typing import TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from watcher import pipeline, subscribers
-from watcher.admin import AdminMessenger, messenger_for
+from watcher import pipeline
+from watcher.store import subscribers
+from watcher.delivery.operators import AdminMessenger, messenger_for
 from watcher.config import Config, Settings
-from watcher.delivery import DeliveryWorker, Pacer
+from watcher.delivery.worker import DeliveryWorker, Pacer
 from watcher.health import HealthRules, next_delay
-from watcher.healthdb import StoredValidators
-from watcher.http import Http
-from watcher.polite import RetryPolicy
+from watcher.store.health import StoredValidators
+from watcher.http.client import Http
+from watcher.http.polite import RetryPolicy
 from watcher.matcher import Matcher
-from watcher.metrics import Metrics
+from watcher.web.metrics import Metrics
 from watcher.notifiers.console import CONSOLE_ADDRESS, ConsoleNotifier
 from watcher.notifiers.setup import close_notifiers, configured_notifiers
-from watcher.store import Store
-from watcher.web import WebServer, readiness
+from watcher.store.sqlite import Store
+from watcher.web.server import WebServer, readiness
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +253,7 @@ class Service:
         from telegram import Update
         from telegram.error import InvalidToken, NetworkError
 
-        from watcher import bot
+        from watcher.bot import handlers as bot
 
         bot.register(self.application, bot.BotDeps(self.store, {t.id: t for t in self.config.topics},
                                                    self.settings.admin_chat_ids, tuple(self.config.sources)))

@@ -13,7 +13,7 @@ from watcher import __version__
 from watcher.config import Config, config_dir_from, load_config, settings_from_env
 from watcher.errors import ConfigError
 from watcher.logs import setup_logging
-from watcher.parsefile import KINDS as PARSE_KINDS
+from watcher.commands.parse import KINDS as PARSE_KINDS
 
 log = logging.getLogger("watcher")
 
@@ -132,7 +132,7 @@ def cmd_run(args, config: Config, settings) -> int:
 
 
 def cmd_once(args, config: Config, settings) -> int:
-    from watcher.once import run_once
+    from watcher.commands.once import run_once
 
     selected = config.sources
     if args.source:
@@ -156,7 +156,7 @@ def cmd_check_config(args, config: Config, settings) -> int:
 
 
 def cmd_match(args, config: Config, settings) -> int:
-    from watcher.maintain import match_json, match_lines
+    from watcher.commands.maintain import match_json, match_lines
     from watcher.matcher import Matcher
 
     matcher = Matcher(config.topics)
@@ -177,9 +177,9 @@ def cmd_match(args, config: Config, settings) -> int:
 
 
 def cmd_replay(args, config: Config, settings) -> int:
-    from watcher.maintain import replay, replay_lines
+    from watcher.commands.maintain import replay, replay_lines
     from watcher.matcher import Matcher
-    from watcher.store import Store
+    from watcher.store.sqlite import Store
 
     if not settings.db_path.exists():
         print(f"error: no database at {settings.db_path}; set WATCHER_DATA_DIR to the directory that holds "
@@ -200,7 +200,7 @@ def cmd_replay(args, config: Config, settings) -> int:
 
 def cmd_status(args, config: Config, settings) -> int:
     from watcher import health
-    from watcher.store import Store
+    from watcher.store.sqlite import Store
 
     db = settings.db_path
     if not db.exists():
@@ -235,7 +235,7 @@ def cmd_healthcheck(args, settings) -> int:
 
 def cmd_parse(args, settings) -> int:
     from watcher.errors import FetchError, ParseError
-    from watcher.parsefile import Blocked, parse_saved, print_items
+    from watcher.commands.parse import Blocked, parse_saved, print_items
 
     try:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()

@@ -1,4 +1,5 @@
-"""Time, passed in: wall-clock ``now()``, a ``monotonic()`` counter and an awaitable ``sleep()``.
+"""Time, passed in: wall-clock ``now()``, a ``monotonic()`` counter and an awaitable ``sleep()``; and the one way
+times are written to and read from the store (UTC ISO 8601).
 
 The HTTP client and the health rules take a clock so tests can run backoff, Retry-After and hours of schedule in
 simulated time without really waiting.
@@ -32,3 +33,15 @@ class SystemClock:
 
 
 SYSTEM_CLOCK = SystemClock()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(dt: datetime | None) -> str | None:
+    return dt.astimezone(timezone.utc).isoformat(timespec="seconds") if dt else None
+
+
+def from_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None

@@ -13,30 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from watcher.durations import parse_duration
 from watcher.errors import ConfigError
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-MIN_EVERY_SECONDS = 1.0
-
-
-def parse_duration(text: str) -> float:
-    """Turn ``"15m"``, ``"1h30m"``, ``"30s"`` or ``"2d"`` into seconds. Raises ValueError with the accepted forms."""
-    if not isinstance(text, str):
-        raise ValueError(f"expected a string such as \"15m\", got {text!r}")
-    compact = text.strip().lower().replace(" ", "")
-    pos, total = 0, 0.0
-    for m in _DURATION.finditer(compact):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
-        pos = m.end()
-    if not compact or pos != len(compact):
-        raise ValueError(f"{text!r} is not a duration; write a number and a unit, e.g. \"30s\", \"15m\", \"1h\", \"1d\"")
-    return total
-
-
 @dataclass(frozen=True)
 class Settings:
     """Deployment settings and secrets. They come only from the environment."""
@@ -108,7 +88,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
 
 def _send_rate(text: str, problems: list[str]) -> float:
     """WATCHER_SEND_RATE: Telegram messages a second overall (default 25; Telegram allows about 30)."""
-    from watcher.pacing import MAX_RATE
+    from watcher.delivery.pacing import MAX_RATE
 
     text = text.strip()
     if not text:
@@ -172,7 +152,7 @@ def load_config(directory: Path) -> Config:
     """Read and validate ``sources.toml`` and ``topics.toml``. Raises ConfigError listing every problem."""
     from watcher.health import rules_from_toml
     from watcher.matcher import topics_from_toml
-    from watcher.sources import sources_from_toml
+    from watcher.sources.kinds import sources_from_toml
 
     directory = Path(directory)
     problems: list[str] = []

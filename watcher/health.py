@@ -21,9 +21,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from watcher import healthdb
-from watcher.config import parse_duration
-from watcher.store import from_iso, iso
+from watcher.store import health as healthdb
+from watcher.durations import parse_duration
+from watcher.store.sqlite import from_iso, iso
 
 log = logging.getLogger(__name__)
 

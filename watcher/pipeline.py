@@ -7,10 +7,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from watcher import health as health_rules
-from watcher import healthdb
+from watcher.store import health as healthdb
 from watcher.errors import FetchError, NotModified, ParseError
 from watcher.models import Item, Match
-from watcher.pages import with_pages
+from watcher.sources.council.pages import with_pages
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Mapping
 
-from watcher import subscribers
+from watcher.store import subscribers
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ the next numbers of a series (``ST-<number>-<year>-INIT``), a bounded window per
 gaps, since a document can become public after its number was passed.
 
 ``url`` is the document server's ``/doc/document/`` base. Every served PDF is read (text and header) once; numbers
-found are never asked for again. What the source knows lives in its cursor (see ``watcher.council.probing``) and is
+found are never asked for again. What the source knows lives in its cursor (see ``watcher.sources.council.probing``) and is
 saved with the poll's items, so a failed poll asks again next time. A number the server does not serve is "not
 available (yet)", never a failure; a time-out, network or server error, rate limit or bot challenge fails the poll.
 
@@ -20,13 +20,13 @@ import logging
 import re
 from datetime import datetime, timedelta
 
-from watcher.council.document import item_from_pdf, placeholder_item, read_pdf, unread_item
-from watcher.council.pdf import DEFAULT_MAX_PAGES
-from watcher.council.probing import ProbeState
-from watcher.council.refs import SERIES, DocRef
+from watcher.sources.council.document import item_from_pdf, placeholder_item, read_pdf, unread_item
+from watcher.sources.council.pdf import DEFAULT_MAX_PAGES
+from watcher.sources.council.probing import ProbeState
+from watcher.sources.council.refs import SERIES, DocRef
 from watcher.errors import FetchError, ParseError
 from watcher.models import Item
-from watcher.sources import Source
+from watcher.sources.base import Source
 from watcher.sources.council_pdf import DEFAULT_PDF_MAX_BYTES, fetch_pdf, pdf_url
 
 log = logging.getLogger(__name__)
@@ -132,6 +132,6 @@ class CouncilDocumentsSource(Source):
 
     def parse(self, data: bytes, url: str = "") -> list[Item]:
         """The item one saved PDF gives (its reference from the header)."""
-        from watcher.parsefile import pdf_items
+        from watcher.commands.parse import pdf_items
 
         return pdf_items(data, self.name, url)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from watcher.council.refs import PDF_BASE, DocRef
+from watcher.sources.council.refs import PDF_BASE, DocRef
 from watcher.errors import FetchError
 
 log = logging.getLogger(__name__)

@@ -17,14 +17,14 @@ from collections.abc import Mapping
 from typing import Callable
 from urllib.parse import urlencode, urljoin
 
-from watcher.council.challenge import detect_challenge
-from watcher.council.document import read_pdf, with_pdf
-from watcher.council.pdf import DEFAULT_MAX_PAGES
-from watcher.council.refs import PDF_BASE, RefError, parse_ref
-from watcher.council.register import RegisterPage, parse_register_page, row_to_item
+from watcher.http.challenge import detect_challenge
+from watcher.sources.council.document import read_pdf, with_pdf
+from watcher.sources.council.pdf import DEFAULT_MAX_PAGES
+from watcher.sources.council.refs import PDF_BASE, RefError, parse_ref
+from watcher.sources.council.register import RegisterPage, parse_register_page, row_to_item
 from watcher.errors import FetchError, ParseError
 from watcher.models import Item
-from watcher.sources import Source
+from watcher.sources.base import Source
 from watcher.sources.council_pdf import DEFAULT_PDF_MAX_BYTES, fetch_pdf, language_for, pdf_url
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup, Tag
 
 from watcher.errors import ParseError
 from watcher.models import Item
-from watcher.sources import Source
+from watcher.sources.base import Source
 from watcher.sources.rss import strip_tracking
 
 log = logging.getLogger(__name__)

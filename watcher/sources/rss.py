@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 
 from watcher.errors import ParseError
 from watcher.models import Item
-from watcher.sources import Source
+from watcher.sources.base import Source
 
 log = logging.getLogger(__name__)
 

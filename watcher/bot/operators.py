@@ -1,0 +1,124 @@
+"""Operators' commands. They answer only in the chats listed in WATCHER_ADMIN_CHAT_IDS; anywhere else they reply
+with one polite line that gives away nothing about the service."""
+
+from __future__ import annotations
+
+import logging
+from functools import wraps
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from watcher.store import subscribers
+from watcher.bot.replies import OPERATORS_ONLY, CHANNEL, deps, esc, is_operator, reply, reply_lines
+from watcher.errors import NotifyError
+from watcher.notifiers.format import sample_alert
+from watcher.bot.status import ago, source_line
+
+log = logging.getLogger("watcher.bot")
+
+
+def operators_only(handler):
+    """Run the handler only in an operators' chat; elsewhere reply with a refusal and log the attempt."""
+    @wraps(handler)
+    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not is_operator(update, deps(context)):
+            log.warning("chat %s: refused operators' command %s", update.effective_chat.id,
+                        (update.effective_message.text or "").split()[0][:40])
+            await reply(update, OPERATORS_ONLY)
+            return
+        await handler(update, context)
+    return guarded
+
+
+@operators_only
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Subscribers, alerts sent, the queue and its failures."""
+    d = deps(context)
+    now = d.store.clock()
+    s = subscribers.stats(d.store, now)
+    subs = "; ".join(f"{esc(channel)} {sum(modes.values())}" + (
+        f" ({', '.join(f'{n} {esc(m)}' for m, n in sorted(modes.items()))})" if len(modes) > 1 else "")
+        for channel, modes in sorted(s["subscribers"].items())) or "none"
+    paused = [name for name, st in d.store.source_states().items() if st.get("paused")]
+    lines = [
+        f"Subscribers: {subs}; inactive {s['inactive']}",
+        f"Alerts sent: {s['sent_total']} (last 24 h: {s['sent_24h']})",
+        f"Queue: {s['queue']} waiting, {s['retrying']} being retried; oldest {ago(s['oldest_pending'], now)}"
+        if s["queue"] else "Queue: empty",
+        f"Dropped: {s['dropped_total']} (last 24 h: {s['dropped_24h']})",
+    ]
+    if s["last_errors"]:
+        lines.append("Last errors: " + "; ".join(esc(e[:120]) for e in s["last_errors"]))
+    lines.append("Paused sources: " + (esc(", ".join(paused)) if paused else "none"))
+    await reply_lines(update, "<b>Statistics</b>", lines)
+
+
+@operators_only
+async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every configured source with its kind, interval, address and state."""
+    d = deps(context)
+    states = d.store.source_states()
+    now = d.store.clock()
+    lines = []
+    for src in d.sources:
+        line, _bad = source_line(src, states.get(src.name), now)
+        lines.append(f"{esc(line)}\n   {esc(src.kind)}, every {_every(src.every)}: <code>{esc(src.url)}</code>")
+    await reply_lines(update, f"<b>{len(lines)} sources</b> (/pause &lt;source&gt;, /resume &lt;source&gt;)",
+                      lines or ["none configured"])
+
+
+def _every(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+async def _set_paused(update: Update, context: ContextTypes.DEFAULT_TYPE, paused: bool) -> None:
+    d = deps(context)
+    names = [s.name for s in d.sources]
+    verb = "pause" if paused else "resume"
+    if not context.args or context.args[0] not in names:
+        given = f"Unknown source {esc(context.args[0])}. " if context.args else ""
+        await reply(update, f"{given}Write /{verb} &lt;source&gt; with one of: "
+                            + ", ".join(f"<code>{esc(n)}</code>" for n in names))
+        return
+    name = context.args[0]
+    subscribers.set_paused(d.store, name, paused)
+    log.info("chat %s: source %s %s by an operator", update.effective_chat.id, name,
+             "paused" if paused else "resumed")
+    if paused:
+        await reply(update, f"Paused <code>{esc(name)}</code>: it is not polled until /resume {esc(name)}.")
+    else:
+        await reply(update, f"Resumed <code>{esc(name)}</code>: it is polled again on its schedule.")
+
+
+@operators_only
+async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop polling a source until it is resumed."""
+    await _set_paused(update, context, True)
+
+
+@operators_only
+async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Poll a paused source again."""
+    await _set_paused(update, context, False)
+
+
+@operators_only
+async def test(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send a sample alert to this chat through the same formatting and sending path as real alerts."""
+    from watcher.notifiers.telegram import TelegramNotifier
+
+    d = deps(context)
+    topic = next(iter(d.topics), "test")
+    alert = sample_alert(CHANNEL, str(update.effective_chat.id), topic)
+    try:
+        await TelegramNotifier(context.bot, d.labels).send(alert)
+    except NotifyError as exc:
+        log.error("chat %s: the test alert was refused: %s", update.effective_chat.id, exc)
+        await reply(update, f"The test alert was refused: {esc(exc)}")
+
+
+HANDLERS = {"stats": stats, "sources": sources, "pause": pause, "resume": resume, "test": test}

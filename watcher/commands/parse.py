@@ -1,0 +1,111 @@
+"""``watcher parse``: the items a saved feed, register page or PDF yields, so a maintainer can see why a source found
+or missed something. Nothing is fetched and nothing is written."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import TextIO
+
+from watcher.http.challenge import detect_challenge
+from watcher.sources.council.document import item_from_pdf, read_pdf
+from watcher.sources.council.refs import RefError, find_refs, parse_ref
+from watcher.errors import ParseError
+from watcher.models import Item, Match
+
+KINDS = ("rss", "council-register", "council-pdf", "council-documents")
+PDF_KINDS = ("council-pdf", "council-documents")
+_FILE_REF = re.compile(r"(?:ST|WK|CM|PE|SN)[-_ ][0-9A-Za-z_ -]+", re.IGNORECASE)
+
+
+class Blocked(Exception):
+    """The saved file is a bot-protection challenge page."""
+
+
+def parse_saved(kind: str, data: bytes, *, name: str = "", url: str = "") -> list[Item]:
+    """Items of a saved file. Raises Blocked for a challenge page and ParseError or FetchError when the file is not
+    what ``kind`` expects."""
+    if not data.lstrip()[:5] == b"%PDF-":
+        reason = detect_challenge(200, {}, data)
+        if reason:
+            raise Blocked(reason)
+    source = f"parse:{kind}"
+    if kind == "rss":
+        from watcher.sources.rss import parse_feed
+
+        return parse_feed(data, source)
+    if kind == "council-register":
+        from watcher.sources.council_register import page_items
+
+        return page_items(data, source, url)
+    if kind in PDF_KINDS:
+        return pdf_items(data, source, url, name)
+    raise ValueError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
+
+
+def pdf_items(data: bytes, source: str, url: str = "", name: str = "") -> list[Item]:
+    """The one item a Council PDF gives. Its reference comes from the page-1 header, else from the file name
+    (e.g. ``ST-13217-2023-INIT.pdf``)."""
+    doc = read_pdf(data)
+    ref = doc.header.ref or _ref_from_name(name) or _ref_from_name(url)
+    if ref is None:
+        raise ParseError("no document reference in the PDF's header; name the file after it, "
+                         "e.g. ST-13217-2023-INIT.pdf")
+    return [item_from_pdf(source, ref, url or ref.pdf_url("en"), doc)]
+
+
+def _ref_from_name(name: str):
+    stem = Path(name).name.removesuffix(".pdf") if name else ""
+    for m in _FILE_REF.finditer(stem):
+        try:
+            return parse_ref(m.group(0).strip())
+        except RefError:
+            continue
+    found = find_refs(stem.replace("_", " "))
+    return found[0] if found else None
+
+
+def item_record(item: Item, matches: list[Match] | None) -> dict:
+    """One JSON object for an item: id, title, url, published, and the Council metadata when there is some."""
+    record = {"id": item.id, "title": item.title, "url": item.url,
+              "published": item.published.isoformat() if item.published else None}
+    extra = item.extra or {}
+    if "public" in extra:
+        record.update({"doc_type": extra.get("doc_type", ""), "subjects": list(extra.get("subjects") or []),
+                       "public": extra.get("public")})
+        for key in ("family", "version", "marking", "languages", "originator", "addressee",
+                    "interinstitutional_file", "page_count"):
+            if extra.get(key):
+                record[key] = extra[key]
+    if item.summary:
+        record["summary"] = item.summary
+    if item.body:
+        record["body_chars"] = len(item.body)
+    if matches is not None:
+        record["topics"] = [m.topic for m in matches]
+        record["terms"] = list(dict.fromkeys(t for m in matches for t in m.terms))
+        record["snippets"] = [m.snippet for m in matches if m.snippet]
+    return record
+
+
+def print_items(items: list[Item], matches: dict | None, out: TextIO, *, as_json: bool) -> None:
+    """Print one line (or JSON object) per item; ``matches`` is None when no topics were loaded."""
+    for item in items:
+        found = matches.get(item.key, []) if matches is not None else None
+        if as_json:
+            out.write(json.dumps(item_record(item, found), ensure_ascii=False) + "\n")
+            continue
+        record = item_record(item, found)
+        facts = [record["published"][:10] if record["published"] else "no date"]
+        if "public" in record:
+            facts += [record["doc_type"] or "type not given", "public" if record["public"] else "not public"]
+            if record["subjects"]:
+                facts.append("subjects " + " ".join(record["subjects"]))
+        out.write(f"{item.id}  ({'; '.join(facts)})\n  {item.title}\n  {item.url or '(no link)'}\n")
+        if found:
+            out.write(f"  topics: {', '.join(record['topics'])}; matched: {', '.join(record['terms'])}\n")
+            for snippet in record["snippets"]:
+                out.write(f"    {snippet}\n")
+    out.flush()
+

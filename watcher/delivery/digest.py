@@ -1,0 +1,130 @@
+"""Daily digests: subscribers in digest mode get, once a day at the hour they chose in their time zone, one message
+(or a few, split between alerts under Telegram's limit) listing the alerts queued since their last digest.
+
+Time comes from the store's clock, so tests move it by hand. Each message's alerts are marked delivered as soon as
+that message is accepted; if a digest is cut short (a crash, flood control, a network error), the rest goes out at
+the next check, a few seconds later.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta, timezone
+from typing import Callable, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from watcher.store import subscribers
+from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
+from watcher.notifiers.format import digest_messages
+from watcher.store.sqlite import from_iso
+from watcher.delivery.unrecorded import Unrecorded
+
+log = logging.getLogger(__name__)
+
+MAX_ROUNDS = 20  # 20 × 500 alerts in one digest at most; the rest comes the next day
+
+
+def zone(name: str) -> ZoneInfo | None:
+    """The time zone of that IANA name (e.g. ``Europe/Brussels``), or None if unknown."""
+    if not name or name.startswith(("/", ".")) or ".." in name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def next_digest_after(last: datetime, hour: int, tz: ZoneInfo) -> datetime:
+    """The first moment after ``last`` at which the clock in ``tz`` reads ``hour``:00 (as UTC)."""
+    local = last.astimezone(tz)
+    for days in (0, 1, 2):
+        day = local.date() + timedelta(days=days)
+        candidate = datetime.combine(day, time(hour), tzinfo=tz).astimezone(timezone.utc)
+        if candidate > last:
+            return candidate
+    raise AssertionError("unreachable: a day always has the hour")
+
+
+def is_due(sub: Mapping, now: datetime) -> bool:
+    tz = zone(sub.get("digest_tz") or "")
+    last = from_iso(sub.get("last_digest_at")) or from_iso(sub.get("updated_at"))
+    if tz is None or sub.get("digest_hour") is None or last is None:
+        return False
+    return now >= next_digest_after(last, int(sub["digest_hour"]), tz)
+
+
+class DigestSender:
+    def __init__(self, store, notifiers: Mapping[str, object], pacer, count: Callable[[str, str], None]):
+        self.store = store
+        self.notifiers = notifiers
+        self.pacer = pacer
+        self.count = count
+        self.unrecorded = Unrecorded("digest")  # the delivery worker hands in its own, so both skip the same rows
+
+    def channels(self) -> list[str]:
+        return [name for name, n in self.notifiers.items() if hasattr(n, "send_text")]
+
+    async def run_due(self) -> int:
+        """Send every digest whose hour has come; returns how many were completed."""
+        now = self.store.clock()
+        done = 0
+        for sub in subscribers.digest_subscribers(self.store, self.channels()):
+            if is_due(sub, now):
+                done += await self.send_digest(sub, now)
+        return done
+
+    async def send_digest(self, sub: Mapping, now: datetime) -> bool:
+        notifier = self.notifiers[sub["channel"]]
+        for _ in range(MAX_ROUNDS):
+            alerts = [a for a in subscribers.pending_for(self.store, sub["id"]) if a.id not in self.unrecorded]
+            if not alerts:
+                break
+            for html_text, plain_text, ids in digest_messages(alerts, notifier.labels):
+                if not await self._send_part(notifier, sub, html_text, plain_text, ids):
+                    return False
+                self.unrecorded.record(ids, lambda ids=ids: subscribers.mark_many_delivered(self.store, ids))
+        self.unrecorded.record([("digest", sub["id"])],
+                               lambda: subscribers.mark_digest_sent(self.store, sub["id"], now))
+        log.info("digest: %s %s served", sub["channel"], sub["address"])
+        return True
+
+    async def _send_part(self, notifier, sub: Mapping, html_text: str, plain_text: str, ids: list[int]) -> bool:
+        """Send one digest message; True when it was accepted (or refused for good and its alerts dropped)."""
+        address, channel = sub["address"], sub["channel"]
+        group = bool(getattr(notifier, "is_group", lambda a: False)(address))
+        key, paced = f"{channel}:{address}", bool(getattr(notifier, "chat_paced", False))
+        while (wait := self.pacer.chat_wait(key, group, paced)) > 0:
+            await self.pacer.sleep(wait)
+        await self.pacer.acquire()
+        self.pacer.begin(key)
+        sent = False
+        try:
+            try:
+                await notifier.send_text(address, html_text, plain_text)
+            except BadMarkup as exc:
+                log.warning("digest: %s %s refused the formatting (%s); resending as plain text", channel, address,
+                            exc)
+                await notifier.send_text(address, html_text, plain_text, plain=True)
+            sent = True
+            self.count(channel, "digest")
+            return True
+        except RetryLater as exc:
+            if exc.flood:
+                self.pacer.pause(exc.delay)
+            log.warning("digest: %s %s postponed: %s", channel, address, exc)
+        except RecipientMoved as exc:
+            log.warning("digest: %s %s moved to %s; address updated", channel, address, exc.new_address)
+            subscribers.migrate_address(self.store, channel, address, exc.new_address)
+        except RecipientGone as exc:
+            log.warning("digest: %s %s is gone (%s); subscriber deactivated", channel, address, exc)
+            self.store.deactivate(channel, address)
+        except NotifyError as exc:
+            log.error("digest: %s %s refused a digest message for good: %s", channel, address, exc)
+            for alert_id in ids:
+                self.store.mark_dropped(alert_id, str(exc))
+            return True
+        except Exception:
+            log.exception("digest: sending to %s %s failed unexpectedly; trying again later", channel, address)
+        finally:
+            self.pacer.end(key, group, sent=sent, paced=paced)
+        return False

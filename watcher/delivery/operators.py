@@ -1,0 +1,146 @@
+"""Operator messages: the health events queued by ``watcher.health`` are sent to the admin chats
+(``WATCHER_ADMIN_CHAT_IDS``) through Telegram, or to the log when there is no token or no admin chat.
+
+The events are rows in the store (``health_events``), written in the same transaction as the health state that
+caused them, and marked sent per chat only after Telegram accepted them. A restart sends what was not sent; a chat
+that already got an event does not get it again. Messages are plain text (no parse mode), so nothing in them can be
+read as markup.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Awaitable, Callable, Sequence
+
+from watcher.store import health as healthdb
+from watcher.delivery.unrecorded import StoreErrors, Unrecorded
+from watcher.delivery.wakeup import Wakeup
+
+log = logging.getLogger(__name__)
+
+LOG_TARGET = "log"
+MAX_ATTEMPTS = 20
+MAX_BACKOFF = 3600.0
+MAX_TEXT = 4000
+
+
+class SendLater(Exception):
+    """Transient: try this chat again after ``delay`` seconds."""
+
+    def __init__(self, detail: str, delay: float = 10.0):
+        self.delay = delay
+        super().__init__(detail)
+
+
+class ChatUnreachable(Exception):
+    """This chat cannot get messages (blocked the bot, unknown chat): it is skipped for this event."""
+
+
+Send = Callable[[str, str], Awaitable[None]]
+
+
+async def send_to_log(address: str, text: str) -> None:
+    """Console mode: the operator reads the log."""
+    log.warning("operator message: %s", text)
+
+
+def telegram_sender(bot) -> Send:
+    """A sender that uses python-telegram-bot's ``Bot`` and sorts its errors into retry or skip."""
+    from telegram import LinkPreviewOptions
+    from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+    async def send(address: str, text: str) -> None:
+        try:
+            await bot.send_message(chat_id=int(address), text=text[:MAX_TEXT],
+                                   link_preview_options=LinkPreviewOptions(is_disabled=True))
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+            raise SendLater(f"flood control: retry after {seconds:.0f}s", seconds) from exc
+        except (Forbidden, BadRequest) as exc:
+            raise ChatUnreachable(exc.message) from exc
+        except NetworkError as exc:  # time-outs and 5xx answers
+            raise SendLater(f"network: {exc.message}") from exc
+        except TelegramError as exc:
+            raise ChatUnreachable(str(exc)) from exc
+
+    return send
+
+
+class AdminMessenger:
+    """Sends due health events to every target address, once each."""
+
+    def __init__(self, store, send: Send, targets: Sequence[str], idle_wait: float = 5.0):
+        self.store = store
+        self.send = send
+        self.targets = [str(t) for t in targets]
+        self.idle_wait = idle_wait
+        self._wakeup = Wakeup()
+        self.unrecorded = Unrecorded("operator messages")
+
+    def wake(self) -> None:
+        self._wakeup.wake()
+
+    def stop(self) -> None:
+        self._wakeup.stop()
+
+    async def run(self) -> None:
+        while not self._wakeup.stopping:
+            try:
+                await self.drain_once()
+            except StoreErrors as exc:  # locked by a backup, or the disk is full: the events wait in the store
+                log.warning("operator messages: database unavailable (%s); trying again in %.0fs", exc,
+                            self.idle_wait)
+            await self._wakeup.sleep(self.idle_wait)
+
+    async def drain_once(self) -> int:
+        """Send every due event; returns how many were finished (sent everywhere, skipped or given up)."""
+        finished = 0
+        self.unrecorded.flush()
+        for event in healthdb.due_events(self.store):
+            if self._wakeup.stopping:
+                break
+            if event["id"] in self.unrecorded:
+                continue
+            finished += await self._send_event(event)
+        return finished
+
+    async def _send_event(self, event: dict) -> int:
+        sent = list(event["sent_to"])
+        retry: float | None = None
+        error = None
+        for address in self.targets:
+            if address in sent:
+                continue
+            try:
+                await self.send(address, event["text"])
+                sent.append(address)
+            except SendLater as exc:
+                retry, error = max(retry or 0.0, exc.delay), str(exc)
+                log.warning("operator chat %s: health message %d for %s will be retried: %s", address,
+                            event["id"], event["source"], exc)
+            except ChatUnreachable as exc:
+                sent.append(address)
+                log.error("operator chat %s cannot receive health messages (%s); check WATCHER_ADMIN_CHAT_IDS and "
+                          "that the chat has started the bot", address, exc)
+        attempts = event["attempts"] + 1
+        if retry is None or attempts >= MAX_ATTEMPTS:
+            if retry is not None:
+                log.error("health message %d for %s given up after %d attempts: %s", event["id"], event["source"],
+                          attempts, error)
+            self.unrecorded.record([event["id"]], lambda: healthdb.mark_event(self.store, event["id"], sent, done=True,
+                                                                              error=error))
+            return 1
+        delay = max(retry, min(MAX_BACKOFF, 2.0 ** attempts))
+        self.unrecorded.record([event["id"]], lambda: healthdb.mark_event(self.store, event["id"], sent, done=False,
+                                                                          retry_in=delay, error=error))
+        return 0
+
+
+def messenger_for(store, settings, bot=None) -> AdminMessenger:
+    """Telegram to the admin chats when there is a bot and admin chats; otherwise the log."""
+    if bot is not None and settings.admin_chat_ids:
+        return AdminMessenger(store, telegram_sender(bot), sorted(str(c) for c in settings.admin_chat_ids))
+    if bot is not None:
+        log.warning("WATCHER_ADMIN_CHAT_IDS is empty: source health messages go to the log only")
+    return AdminMessenger(store, send_to_log, [LOG_TARGET])

@@ -1,0 +1,218 @@
+"""The outbox worker: sends due alerts through their channel's notifier and marks each one done only after the
+notifier accepted it. What is not delivered stays in the outbox and is sent after a restart; the only messages that
+can repeat after a crash are the few in flight at that moment (at most ``concurrency``).
+
+A chat that must wait for its per-chat limit is skipped while the others go on; with ``concurrency`` above 1, sends
+to different chats also run concurrently (a slow send then holds up only its own slot) under one overall pace; see
+:mod:`watcher.delivery.pacing`. Digest subscribers are served by :mod:`watcher.delivery.digest` from the same loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Mapping
+
+from watcher.store import subscribers
+from watcher.delivery.digest import DigestSender
+from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
+from watcher.models import Alert
+from watcher.delivery.pacing import Pacer
+from watcher.delivery.unrecorded import StoreErrors, Unrecorded
+from watcher.delivery.wakeup import Wakeup
+
+__all__ = ["DeliveryWorker", "Pacer"]
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+MAX_BACKOFF = 3600.0
+BATCH = 200
+DIGEST_CHECK_EVERY = 20.0
+
+
+def backoff(attempts: int, floor: float = 0.0) -> float:
+    """Seconds before retry number ``attempts + 1``: 2, 4, 8, ... capped at an hour."""
+    return max(floor, min(MAX_BACKOFF, 2.0 ** (attempts + 1)))
+
+
+class DeliveryWorker:
+    def __init__(self, store, notifiers: Mapping[str, object], pacer: Pacer | None = None, idle_wait: float = 2.0,
+                 metrics=None, concurrency: int = 1):
+        self.store = store
+        self.metrics = metrics
+        self.notifiers = dict(notifiers)
+        self.pacer = pacer or Pacer()
+        self.idle_wait = idle_wait
+        self.concurrency = concurrency
+        self.digests = DigestSender(store, self.notifiers, self.pacer, self._count)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._inflight: dict[int, asyncio.Task] = {}
+        self._cursor = 0
+        self._wakeup = Wakeup()
+        self.unrecorded = Unrecorded("delivery")
+        self.digests.unrecorded = self.unrecorded
+        self.sent = 0
+
+    def wake(self) -> None:
+        self._wakeup.wake()
+
+    def stop(self) -> None:
+        self._wakeup.stop()
+
+    async def run(self) -> None:
+        log.info("delivery: worker started for channels %s (%.0f messages/s overall, %d at once)",
+                 ", ".join(self.notifiers) or "(none)", self.pacer.rate, self.concurrency)
+        loop = asyncio.get_running_loop()
+        next_digest_check = 0.0
+        try:
+            while not self._wakeup.stopping:
+                try:
+                    started, waiting = await self.drain_once()
+                    if loop.time() >= next_digest_check:
+                        next_digest_check = loop.time() + DIGEST_CHECK_EVERY
+                        await self.digests.run_due()
+                except StoreErrors as exc:  # e.g. locked by a backup, or the disk is full: try again soon
+                    log.warning("delivery: database unavailable (%s); trying again in %.0fs", exc, self.idle_wait)
+                    started, waiting = 0, 0
+                if not started:
+                    await self._idle(0.2 if waiting else self.idle_wait)
+        finally:
+            await self.settle()
+
+    async def _idle(self, timeout: float) -> None:
+        await self._wakeup.sleep(timeout)
+
+    async def settle(self, timeout: float = 30.0) -> None:
+        """Wait for the sends in flight to finish, so their answers are recorded."""
+        tasks = list(self._inflight.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+        if self.unrecorded.flush():
+            log.error("delivery: %d sent alerts could not be recorded as sent (the database refuses writes); they "
+                      "will be sent again if the service stops now", len(self.unrecorded))
+
+    async def drain_once(self, limit: int = BATCH) -> tuple[int, int]:
+        """Start sends for the alerts due now, in outbox order, round-robin over the queue. Returns how many sends
+        were started and how many due alerts wait for their chat's turn."""
+        self.unrecorded.flush()
+        alerts = subscribers.due_instant(self.store, list(self.notifiers), limit, after_id=self._cursor)
+        self._cursor = alerts[-1].id if len(alerts) == limit else 0
+        started = waiting = 0
+        for alert in alerts:
+            if self._wakeup.stopping:
+                break
+            if alert.id in self._inflight or alert.id in self.unrecorded:
+                continue
+            key, group, paced = self._pacing(alert)
+            if self.pacer.chat_wait(key, group, paced) > 0:
+                waiting += 1
+                continue
+            floods = self.pacer.floods
+            await self._slots.acquire()
+            await self.pacer.acquire()
+            if self.pacer.floods != floods:  # flood control struck meanwhile: start again at the head of the queue
+                self._slots.release()
+                self._cursor = 0
+                break
+            self.pacer.begin(key)
+            self._inflight[alert.id] = asyncio.create_task(self._send(alert), name=f"send {alert.id}")
+            started += 1
+        return started, waiting
+
+    async def drain(self) -> None:
+        """Send everything that is due now and wait for the answers (``watcher once``, tests)."""
+        while True:
+            started, waiting = await self.drain_once()
+            if not started and not waiting and not self._inflight:
+                return
+            if not started:
+                await asyncio.sleep(min(0.2, max(self.pacer.paused_for(), 0.05)))
+            await self.settle()
+
+    def _pacing(self, alert: Alert) -> tuple[str, bool, bool]:
+        """The pacer's key for this recipient, whether it is a group, and whether per-chat limits apply."""
+        notifier = self.notifiers[alert.channel]
+        check = getattr(notifier, "is_group", None)
+        return (f"{alert.channel}:{alert.address}", bool(check and check(alert.address)),
+                bool(getattr(notifier, "chat_paced", False)))
+
+    async def _send(self, alert: Alert) -> None:
+        kind = "error"
+        key, group, paced = self._pacing(alert)
+        try:
+            kind = await self.deliver(alert)
+        except Exception:  # a store error before or after the send: the row stays as it was and is seen again
+            log.exception("delivery: alert %d to %s %s could not be handled; it stays in the outbox", alert.id,
+                          alert.channel, alert.address)
+        finally:
+            self.pacer.end(key, group, sent=kind in ("ok", "plain"), paced=paced)
+            self._inflight.pop(alert.id, None)
+            self._slots.release()
+
+    def _count(self, channel: str, kind: str) -> None:
+        if self.metrics is not None:
+            self.metrics.deliveries.labels(channel, kind).inc()
+
+    async def deliver(self, alert: Alert) -> str:
+        """Send one alert and act on the answer; returns the kind of answer."""
+        if alert.id in self.unrecorded or not subscribers.still_due(self.store, alert.id):
+            return "stale"
+        notifier = self.notifiers[alert.channel]
+        try:
+            try:
+                await notifier.send(alert)
+                kind = "ok"
+            except BadMarkup as exc:
+                log.warning("delivery: %s %s refused the formatting (%s); resending as plain text", alert.channel,
+                            alert.address, exc)
+                self._count(alert.channel, "bad_markup")
+                await notifier.send(alert, plain=True)
+                kind = "plain"
+        except Exception as exc:  # every failure is turned into a decision on this alert, see outcome()
+            kind = self.outcome(alert, exc)
+        else:
+            self.unrecorded.record([alert.id], lambda: self.store.mark_delivered(alert.id))
+            self.sent += 1
+            log.info("delivery: alert %d sent to %s %s (%s %s)", alert.id, alert.channel, alert.address,
+                     alert.source, alert.item_id)
+        self._count(alert.channel, kind)
+        return kind
+
+    def outcome(self, alert: Alert, exc: Exception) -> str:
+        """Decide what a failed send means for the alert, the subscriber and the queue; returns its kind."""
+        where = f"{alert.channel} {alert.address}"
+        if isinstance(exc, RetryLater) and exc.flood:
+            log.warning("delivery: flood control on %s; the whole queue waits %.1fs", where, exc.delay)
+            self.pacer.pause(exc.delay)
+            subscribers.postpone(self.store, alert.id, 0.0, str(exc))  # first in line once the pause is over
+            return "flood"
+        if isinstance(exc, RetryLater):
+            self._retry(alert, str(exc), exc.delay)
+            return "retry"
+        if isinstance(exc, RecipientMoved):
+            log.warning("delivery: %s moved to %s; address updated", where, exc.new_address)
+            subscribers.migrate_address(self.store, alert.channel, alert.address, exc.new_address)
+            return "moved"  # the row stays due and goes to the new address on the next pass
+        if isinstance(exc, RecipientGone):
+            log.warning("delivery: %s is gone (%s); subscriber deactivated", where, exc)
+            self.store.deactivate(alert.channel, alert.address)
+            return "gone"
+        if isinstance(exc, NotifyError):
+            log.error("delivery: %s refused alert %d for good: %s", where, alert.id, exc)
+            self.store.mark_dropped(alert.id, str(exc))
+            return "refused"
+        log.exception("delivery: sending alert %d to %s failed unexpectedly", alert.id, where, exc_info=exc)
+        self._retry(alert, f"{type(exc).__name__}: {exc}", 0.0)
+        return "error"
+
+    def _retry(self, alert: Alert, error: str, floor: float) -> None:
+        if alert.attempts + 1 >= MAX_ATTEMPTS:
+            log.error("delivery: alert %d to %s %s dropped after %d attempts: %s", alert.id, alert.channel,
+                      alert.address, alert.attempts + 1, error)
+            self.store.mark_dropped(alert.id, error)
+            return
+        delay = backoff(alert.attempts, floor)
+        log.warning("delivery: alert %d to %s %s will be retried in %.0fs: %s", alert.id, alert.channel,
+                    alert.address, delay, error)
+        self.store.mark_retry(alert.id, delay, error)

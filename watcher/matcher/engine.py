@@ -1,0 +1,323 @@
+"""The compiled matcher: finds which topics an item raises, with evidence.
+
+How it stays fast (linear in the text, independent of the number of terms):
+
+1. Each field is encoded and flattened once (see ``scan``); its distinct raw
+   tokens come from one ``split`` in C.
+2. The distinct tokens are checked against the rule vocabulary (see ``index``):
+   every term is filed under its rarest word, exact words in a set and
+   prefixes under their first 4 letters. Only non-ASCII tokens are folded.
+   Phrases whose other whole words are absent from the field are dropped.
+   Most texts stop here.
+3. Each anchor token is located with ``bytes.find``; the rest of a phrase is
+   checked word by word around it. A hit is dropped when one of the
+   exclusions that could contain that term (listed per term at compile time)
+   matches around it. Only the first surviving hit of each term is needed, so
+   repeated words cost little.
+4. Hits of ``yield_to`` terms are dropped when the topic they give way to is
+   raised by its own ordinary terms or subject codes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Iterable, NamedTuple, Sequence
+
+from watcher.errors import ConfigError
+from watcher.models import Item, Match
+from watcher.matcher.folding import fold
+from watcher.matcher.index import Group, Rule, RuleIndex
+from watcher.matcher.rules import FIELDS, MIN_PREFIX, Topic
+from watcher.matcher.scan import Key, capitals, char_span, flatten, following, occurrences, preceding, token_at, words_of
+from watcher.matcher.snippet import make_snippet
+
+TEXT_FIELD = "text"
+SUBJECT_FIELD = "subjects"
+_CODE_RE = re.compile(r"[A-Za-z]+")
+
+
+class _Hit(NamedTuple):
+    """One place where a term matched: its topic, first and last word, the term as written,
+    and the topics it gives way to (see ``yield_to``)."""
+
+    topic: int
+    first: Key
+    last: Key
+    term: str
+    yields: frozenset[int] = frozenset()
+
+
+class _Presence:
+    """Tells whether a field has every word a rule needs besides its anchor.
+
+    A cheap necessary condition, checked before any phrase is verified in place.
+    """
+
+    def __init__(self, distinct: set[bytes], folded: set[str], flat: bytes):
+        self.distinct = distinct
+        self.folded = folded   # words of the non-ASCII tokens
+        self.flat = flat
+        self.starts: dict[str, bool] = {}
+        self.heads: dict[str, list[str]] | None = None   # folded words by their first letters
+
+    def __call__(self, rule: Rule) -> bool:
+        for text, data in rule.needs:
+            if data not in self.distinct and text not in self.folded:
+                return False
+        for text, data in rule.prefixes:
+            if not self.starting(text, data):
+                return False
+        return True
+
+    def starting(self, text: str, data: bytes) -> bool:
+        """True when some word of the field starts with ``text`` (cached)."""
+        found = self.starts.get(text)
+        if found is None:
+            found = self.starts[text] = self._starts(text, data)
+        return found
+
+    def _starts(self, text: str, data: bytes) -> bool:
+        if self.flat.startswith(data) or b" " + data in self.flat:
+            return True
+        if self.heads is None:
+            self.heads = {}
+            for word in self.folded:
+                self.heads.setdefault(word[:MIN_PREFIX], []).append(word)
+        return any(word.startswith(text) for word in self.heads.get(text[:MIN_PREFIX], ()))
+
+
+class _Vetoes:
+    """Which exclusions can match in one field: those whose other words it has (cached)."""
+
+    def __init__(self, present: _Presence):
+        self.present = present
+        self.cache: dict[Rule, bool] = {}
+
+    def usable(self, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+        """The ``rules`` whose other words all occur in the field."""
+        return tuple(rule for rule in rules if self._usable(rule))
+
+    def _usable(self, rule: Rule) -> bool:
+        found = self.cache.get(rule)
+        if found is None:
+            found = self.cache[rule] = self.present(rule)
+        return found
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One field of an item, with its UTF-8 and flat forms (see ``scan``)."""
+
+    order: int
+    name: str
+    text: str
+    raw: bytes
+    flat: bytes
+
+
+class Matcher:
+    """Compiled topics. ``match(item)`` returns one Match per topic that fired."""
+
+    def __init__(self, topics: Sequence[Topic]):
+        started = time.perf_counter()
+        self.topics: dict[str, Topic] = {}
+        for topic in topics:
+            if topic.id in self.topics:
+                raise ConfigError([f"topic {topic.id!r}: id is used twice; give each topic its own id"])
+            self.topics[topic.id] = topic
+        self._list = list(self.topics.values())
+        self._all = frozenset(range(len(self._list)))
+        self._index = RuleIndex(self._list)
+        self._by_field = {name: frozenset(i for i, t in enumerate(self._list) if name in t.fields)
+                          for name in FIELDS}
+        self._by_field[TEXT_FIELD] = self._by_field["title"] | self._by_field["summary"]
+        self._doc_types = [frozenset(fold(d) for d in t.doc_types) for t in self._list]
+        self.compile_ms = (time.perf_counter() - started) * 1000.0
+
+    @property
+    def rule_count(self) -> int:
+        """Number of compiled terms and exclusions."""
+        return len(self._index)
+
+    # ----------------------------------------------------------------- entry points
+
+    def match(self, item: Item) -> list[Match]:
+        """Topics raised by the item's title, summary, body and register metadata."""
+        extra = item.extra or {}
+        allowed = self._allowed_topics(extra.get("doc_type"))
+        fields = [("title", item.title), ("summary", item.summary), ("body", item.body)]
+        return self._run(fields, allowed, _subject_codes(extra.get("subjects")))
+
+    def match_text(self, text: str) -> list[Match]:
+        """Topics raised by a bare text, treated as title plus summary."""
+        return self._run([(TEXT_FIELD, text)], self._allowed_topics(None), frozenset())
+
+    def _allowed_topics(self, doc_type: object) -> frozenset[int]:
+        folded = fold(doc_type) if isinstance(doc_type, str) else None
+        return frozenset(i for i, kinds in enumerate(self._doc_types) if not kinds or folded in kinds)
+
+    def _run(self, fields: Iterable[tuple[str, str | None]], allowed: frozenset[int],
+             codes: frozenset[str]) -> list[Match]:
+        found: dict[int, list[tuple[_Field, _Hit]]] = {}
+        for order, (name, text) in enumerate(fields):
+            scope = self._by_field[name] & allowed
+            if not text or not scope:
+                continue
+            raw, flat = flatten(text)
+            field = _Field(order, name, text, raw, flat)
+            for hit in self._scan(field, scope):
+                found.setdefault(hit.topic, []).append((field, hit))
+        subject_hits = self._subject_hits(codes, allowed)
+        _give_way(found, subject_hits)
+        return [self._build(index, found.get(index, []), subject_hits.get(index, []))
+                for index in range(len(self._list)) if index in found or index in subject_hits]
+
+    # ----------------------------------------------------------------- one field
+
+    def _scan(self, field: _Field, scope: frozenset[int]) -> list[_Hit]:
+        """First surviving hit of each term of the ``scope`` topics in one field."""
+        distinct = set(field.flat.split())
+        anchors, folded = self._index.anchors(distinct)
+        if not anchors:
+            return []
+        present = _Presence(distinct, folded, field.flat)
+        vetoes = _Vetoes(present)
+        padded = b""
+        first: dict[Rule, _Hit] = {}
+        for token, index, _, entry in anchors:
+            pending = entry.free + tuple(rule for rule in entry.needy if present(rule))
+            if scope != self._all:
+                pending = tuple(rule for rule in pending if rule.topic in scope)
+            if not pending:
+                continue
+            padded = padded or b" " + field.flat + b" "
+            for start in occurrences(padded, token):
+                for hit, rule in self._hits_at(field, pending, start, index):
+                    if not self._vetoed(field, hit, rule, vetoes):
+                        if rule not in first or hit.first < first[rule].first:
+                            first[rule] = hit
+                        pending = tuple(r for r in pending if r is not rule)
+                if not pending:
+                    break
+        return _joined_hits(first)
+
+    def _hits_at(self, field: _Field, terms: tuple[Rule, ...], start: int, index: int
+                 ) -> list[tuple[_Hit, Rule]]:
+        return [(_Hit(rule.topic, first, last, rule.source, rule.yields), rule)
+                for rule, first, last in _fitting(terms, field, start, index)]
+
+    def _vetoed(self, field: _Field, hit: _Hit, rule: Rule, vetoes: _Vetoes) -> bool:
+        """True when an exclusion of the hit's topic matches text covering the hit."""
+        found = self._index.vetoers.get(rule)
+        if found is None:
+            return False
+        start, index = hit.first
+        window = preceding(field.flat, start, index, found.longest - len(rule.words))
+        window.append((words_of(token_at(field.flat, start))[index], hit.first))
+        window += following(field.flat, start, index, found.longest - 1)
+        for word, (begin, position) in window:
+            anchored = vetoes.usable(found.anchored_at(word))
+            if anchored and any(first <= hit.first and last >= hit.last
+                                for _, first, last in _fitting(anchored, field, begin, position)):
+                return True
+        return False
+
+    # ----------------------------------------------------------------- results
+
+    def _subject_hits(self, codes: frozenset[str], allowed: frozenset[int]) -> dict[int, list[str]]:
+        if not codes:
+            return {}
+        hits: dict[int, list[str]] = {}
+        for index, topic in enumerate(self._list):
+            if index in allowed:
+                fired = [f"subject:{code}" for code in topic.subjects if code in codes]
+                if fired:
+                    hits[index] = fired
+        return hits
+
+    def _build(self, index: int, hits: list[tuple[_Field, _Hit]], subjects: list[str]) -> Match:
+        topic = self._list[index]
+        if not hits:
+            return Match(topic=topic.id, terms=tuple(subjects), snippet="", field=SUBJECT_FIELD)
+        hits.sort(key=lambda pair: (pair[0].order, pair[1].first))
+        terms = list(dict.fromkeys(hit.term for _, hit in hits))
+        field, first = hits[0]
+        start, end = char_span(field.text, field.raw, field.flat, first.first, first.last)
+        snippet = make_snippet(field.text, start, end)
+        return Match(topic=topic.id, terms=tuple(terms + subjects), snippet=snippet, field=field.name)
+
+
+def _joined_hits(first: dict[Rule, _Hit]) -> list[_Hit]:
+    """Plain hits as they are; a ``+`` term's hit (at its earliest part) once all its parts hit."""
+    hits: list[_Hit] = []
+    groups: dict[Group, list[_Hit]] = {}
+    for rule, hit in first.items():
+        if rule.group is None:
+            hits.append(hit)
+        else:
+            groups.setdefault(rule.group, []).append(hit)
+    for group, parts in groups.items():
+        if len(parts) == group.size:
+            lead = min(parts, key=lambda hit: hit.first)
+            hits.append(_Hit(group.topic, lead.first, lead.last, group.source, group.yields))
+    return hits
+
+
+def _give_way(found: dict[int, list[tuple[_Field, _Hit]]], subjects: dict[int, list[str]]) -> None:
+    """Drop the hits of yield_to terms whose other topic is raised by its own terms or subjects."""
+    raised = set(subjects) | {topic for topic, hits in found.items() if any(not hit.yields for _, hit in hits)}
+    for topic in list(found):
+        kept = [(field, hit) for field, hit in found[topic] if not hit.yields & raised]
+        if kept:
+            found[topic] = kept
+        else:
+            del found[topic]
+
+
+def _fitting(rules: tuple[Rule, ...], field: _Field, start: int, index: int):
+    """Yield (rule, first key, last key) for each rule whose anchor word is word ``index``
+    of the token at ``start`` and whose other words fit around it."""
+    here = (start, index)
+    before = max(rule.before for rule in rules)
+    after = max(rule.after for rule in rules)
+    prev = preceding(field.flat, start, index, before) if before else []
+    nxt = following(field.flat, start, index, after) if after else []
+    for rule in rules:
+        if rule.simple:
+            yield rule, here, here
+            continue
+        if len(prev) < rule.before or len(nxt) < rule.after:
+            continue
+        if not (_words_fit(rule.words[rule.anchor + 1:], nxt)
+                and _words_fit(rule.words[rule.anchor - 1::-1] if rule.before else (), prev)):
+            continue
+        if rule.caps and not _capitals_fit(rule, field, here, prev, nxt):
+            continue
+        first = prev[rule.before - 1][1] if rule.before else here
+        last = nxt[rule.after - 1][1] if rule.after else here
+        yield rule, first, last
+
+
+def _words_fit(words, found) -> bool:
+    return all(text.startswith(word.text) if word.prefix else text == word.text
+               for word, (text, _) in zip(words, found))
+
+
+def _capitals_fit(rule: Rule, field: _Field, here: Key, prev: list, nxt: list) -> bool:
+    keys = [key for _, key in prev[:rule.before]][::-1] + [here] + [key for _, key in nxt[:rule.after]]
+    return all(not letters or capitals(field.raw, field.flat, key, letters)
+               for letters, key in zip(rule.caps, keys))
+
+
+def _subject_codes(value: object) -> frozenset[str]:
+    """Codes from item.extra["subjects"]: a list like ["MIGR 43", "FRONT"] or a string."""
+    if isinstance(value, str):
+        parts: list = [value]
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        parts = [v for v in value if isinstance(v, str)]
+    else:
+        return frozenset()
+    return frozenset(code.upper() for part in parts for code in _CODE_RE.findall(part))
+

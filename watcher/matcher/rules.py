@@ -1,0 +1,402 @@
+"""Topics and their terms: the data model, term syntax and validation of topics.toml.
+
+Term syntax (no regular expressions):
+
+* ``frontex``: a whole word, compared after folding (case, accents, ligatures).
+* ``migrant smuggling``: a phrase; its words must follow each other in the text,
+  with any spaces or punctuation between them (``eu-LISA`` = ``eu LISA``).
+* ``smuggl*``: a prefix; matches any word starting with ``smuggl`` (at least
+  4 letters before the ``*``). A ``*`` may end any word of a phrase.
+* ``SIS``: an acronym (a word written in capitals, at most 5 characters, with
+  an optional lower-case plural ``s`` as in ``JITs``) only matches when the text
+  writes those letters in capitals too (``SIS`` but not ``sis``). Write it in
+  lower case to match any case.
+* ``per person + crossing*``: words together in one field. Each part (a word,
+  phrase or prefix) must occur somewhere in the same field, in any order.
+  Allowed in terms only, not in exclusions.
+
+A topic's ``yield_to`` table lists, under another topic's id, terms that count
+only when that other topic is not raised by its own ordinary terms or subjects
+(``smuggling = ["migrant*"]`` in migration: a smuggling story that mentions
+migrants does not also raise migration).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from watcher.matcher.folding import WORD_RE, fold, fold_keep_case
+
+FIELDS = ("title", "summary", "body")
+KEYS = ("id", "label", "terms", "exclude", "fields", "subjects", "doc_types", "yield_to")
+MIN_PREFIX = 4
+MAX_CAPS = 5
+MAX_PARTS = 4
+_SLUG_RE = re.compile(r"[a-z0-9_-]+")
+_CODE_RE = re.compile(r"[A-Za-z]+")
+_REGEX_HINTS = ("|", "\\", "^", "$", "?", "+", "{", "}", "[", "]", ".*", "(", ")")
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One topic the maintainers watch, as written in topics.toml."""
+
+    id: str
+    label: str
+    terms: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    fields: tuple[str, ...] = FIELDS
+    subjects: tuple[str, ...] = ()
+    doc_types: tuple[str, ...] = ()
+    #: (other topic id, terms): these terms count only when that topic is not raised
+    #: by its own ordinary terms or subjects.
+    yield_to: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a compiled term.
+
+    ``text`` is folded; ``prefix`` makes it match words starting with it;
+    ``caps`` is how many leading letters must be capitals in the text (0: any case).
+    """
+
+    text: str
+    prefix: bool = False
+    caps: int = 0
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A compiled term: the text as written and its words."""
+
+    source: str
+    words: tuple[Word, ...]
+    #: for ``a + b`` terms, the words of each part (``words`` is then the first part)
+    parts: tuple[tuple[Word, ...], ...] = ()
+
+    @property
+    def key(self) -> tuple:
+        return self.parts or self.words
+
+
+def compile_term(raw: str) -> Pattern:
+    """Compile one term; raise ValueError with the fix when it is not valid."""
+    pattern, problem = parse_term(raw)
+    if pattern is None:
+        raise ValueError(problem)
+    return pattern
+
+
+def parse_term(raw: str) -> tuple[Pattern | None, str]:
+    """Compile one term: (pattern, "") or (None, what is wrong and how to fix it)."""
+    if "+" in raw:
+        return _parse_together(raw)
+    text = fold_keep_case(raw.strip())
+    if not text:
+        return None, "is empty; remove it"
+    for hint in _REGEX_HINTS:
+        if hint in text:
+            return None, (f"contains {hint!r}; terms are plain words, phrases or word* prefixes, "
+                          "not regular expressions: write one term per alternative")
+    words: list[Word] = []
+    pos = 0
+    for found in WORD_RE.finditer(text):
+        prefix = text[found.end():found.end() + 1] == "*"
+        problem = _star_problem(text[pos:found.start()]) or _word_problem(found.group(), prefix)
+        pos = found.end() + (1 if prefix else 0)
+        if prefix and text[pos:pos + 1].isalnum():
+            problem = "has a '*' inside a word; a star may only end a word, e.g. smuggl*"
+        if problem:
+            return None, problem
+        words.append(Word(fold(found.group()), prefix, acronym_length(found.group())))
+    problem = _star_problem(text[pos:])
+    if problem:
+        return None, problem
+    if not words:
+        return None, "has no letters or digits after folding; remove it"
+    return Pattern(source=raw, words=tuple(words)), ""
+
+
+def _parse_together(raw: str) -> tuple[Pattern | None, str]:
+    """A ``part + part`` term: every part must occur in the same field."""
+    pieces = raw.split("+")
+    if len(pieces) > MAX_PARTS:
+        return None, f"has more than {MAX_PARTS} parts joined by '+'; split it into several terms"
+    parts = []
+    for piece in pieces:
+        if not piece.strip():
+            return None, "has an empty part around '+'; write e.g. \"per person + crossing*\""
+        pattern, problem = parse_term(piece)
+        if pattern is None:
+            return None, f"(part {piece.strip()!r}) {problem}"
+        parts.append(pattern.words)
+    return Pattern(source=raw, words=parts[0], parts=tuple(parts)), ""
+
+
+def _star_problem(gap: str) -> str:
+    if "*" in gap:
+        return "has a '*' that does not end a word; write it straight after at least 4 letters, e.g. smuggl*"
+    return ""
+
+
+def _word_problem(word: str, prefix: bool) -> str:
+    """``word`` is one word of the term, already folded except for its case."""
+    if prefix and len(word) < MIN_PREFIX:
+        return f"is a prefix shorter than {MIN_PREFIX} letters; write at least {MIN_PREFIX} letters before *"
+    return ""
+
+
+def acronym_length(word: str) -> int:
+    """Capital letters an acronym-style word requires (``SIS``: 3, ``JITs``: 3), else 0."""
+    stem = word[:-1] if len(word) > 1 and word.endswith("s") else word
+    if stem.isupper() and len(stem) <= MAX_CAPS:
+        return len(stem)
+    return 0
+
+
+def could_hit_inside(term: Pattern, exclusion: Pattern) -> bool:
+    """True when some text matching ``term`` could lie inside a match of ``exclusion``."""
+    return any(words_fit_inside(part, exclusion.words) for part in term.parts or (term.words,))
+
+
+def words_fit_inside(term: tuple[Word, ...], exclusion: tuple[Word, ...]) -> bool:
+    """True when some words matching ``term`` could be a run of words matching ``exclusion``."""
+    size = len(term)
+    if size == 1:
+        return any(_compatible(term[0], word) for word in exclusion)
+    for offset in range(len(exclusion) - size + 1):
+        if all(_compatible(t, e) for t, e in zip(term, exclusion[offset:offset + size])):
+            return True
+    return False
+
+
+def _compatible(term: Word, excl: Word) -> bool:
+    if term.prefix and excl.prefix:
+        return excl.text.startswith(term.text) or term.text.startswith(excl.text)
+    if term.prefix:
+        return excl.text.startswith(term.text)
+    if excl.prefix:
+        return term.text.startswith(excl.text)
+    return term.text == excl.text
+
+
+def topics_from_toml(data: dict, filename: str = "topics.toml") -> tuple[list[Topic], list[str], list[str]]:
+    """Build topics from parsed TOML; return (topics, errors, warnings), one line each."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    entries = _entries(data, filename, errors)
+    built: list[tuple[_EntryChecker, Topic]] = []
+    seen: set[str] = set()
+    for number, entry in enumerate(entries, start=1):
+        checker = _EntryChecker(filename, number, entry)
+        topic = checker.build(seen)
+        errors.extend(checker.errors)
+        warnings.extend(checker.warnings)
+        if topic is not None:
+            seen.add(topic.id)
+            built.append((checker, topic))
+    topics = []
+    for checker, topic in built:
+        unknown = checker.unknown_targets(seen)
+        errors.extend(unknown)
+        if not unknown and not checker.errors:
+            topics.append(topic)
+    return topics, errors, warnings
+
+
+def _entries(data: dict, filename: str, errors: list[str]) -> list:
+    for key in data:
+        if key != "topic":
+            errors.append(f"{filename}: unknown top-level key {key!r}; write each topic as a "
+                          "[[topic]] table (double brackets) and put its settings inside it")
+    entries = data.get("topic")
+    if entries is None:
+        errors.append(f"{filename}: no [[topic]] tables found; add at least one topic")
+        return []
+    if not isinstance(entries, list):
+        errors.append(f"{filename}: 'topic' must be written [[topic]] (double brackets), once per topic")
+        return []
+    return entries
+
+
+class _EntryChecker:
+    """Validates one [[topic]] table and collects its errors and warnings."""
+
+    def __init__(self, filename: str, number: int, entry: object):
+        self.filename = filename
+        self.entry = entry if isinstance(entry, dict) else {}
+        self.name = f"topic #{number}"
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+        if not isinstance(entry, dict):
+            self.error("is not a table; write it as [[topic]] followed by key = value lines")
+
+    def error(self, text: str) -> None:
+        self.errors.append(f"{self.filename}: {self.name}: {text}")
+
+    def unknown_targets(self, ids: set[str]) -> list[str]:
+        """Errors for yield_to entries naming a topic the file does not define."""
+        value = self.entry.get("yield_to")
+        if not isinstance(value, dict):
+            return []
+        known = ", ".join(sorted(ids)) or "none"
+        return [f"{self.filename}: {self.name}: yield_to names unknown topic {target!r} (topics: {known}); "
+                "write [topic.yield_to] after the topic's other keys, since keys below it belong to it"
+                for target in value if target not in ids]
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(f"{self.filename}: {self.name}: {text}")
+
+    def build(self, seen: set[str]) -> Topic | None:
+        """Return the Topic when id, label and terms are usable, else None."""
+        if self.errors:
+            return None
+        topic_id = self._id(seen)
+        self._unknown_keys()
+        label = self._label()
+        terms = self._terms("terms", required=True)
+        exclude = self._terms("exclude", required=False)
+        fields = self._fields()
+        subjects = self._subjects()
+        doc_types = self._strings("doc_types", example='["NOTE", "I/A ITEM NOTE"]')
+        yields = self._yield_to(topic_id)
+        self._cross_check(terms, exclude, [p for _, group in yields for p in group])
+        if topic_id is None or label is None or terms is None:
+            return None
+        return Topic(id=topic_id, label=label, terms=tuple(p.source for p in terms),
+                     exclude=tuple(p.source for p in exclude or ()), fields=fields,
+                     subjects=subjects, doc_types=doc_types,
+                     yield_to=tuple((other, tuple(p.source for p in group)) for other, group in yields))
+
+    def _id(self, seen: set[str]) -> str | None:
+        value = self.entry.get("id")
+        if not isinstance(value, str) or not value.strip():
+            self.error('has no id; add id = "short-name" (lower-case letters, digits, - or _)')
+            return None
+        self.name = f"topic {value!r}"
+        if not _SLUG_RE.fullmatch(value):
+            self.error('id must use only lower-case letters, digits, - and _, e.g. id = "borders"')
+        if value in seen:
+            self.error("id is already used by an earlier topic; give each topic its own id")
+        return value
+
+    def _unknown_keys(self) -> None:
+        for key in self.entry:
+            if key not in KEYS:
+                close = difflib.get_close_matches(key, KEYS, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                self.error(f"unknown key {key!r}; {hint}allowed keys are {', '.join(KEYS)}")
+
+    def _label(self) -> str | None:
+        value = self.entry.get("label")
+        if not isinstance(value, str) or not value.strip():
+            self.error('has no label; add label = "Readable name" (shown in alerts)')
+            return None
+        return value.strip()
+
+    def _yield_to(self, topic_id: str | None) -> list[tuple[str, list[Pattern]]]:
+        value = self.entry.get("yield_to")
+        if value is None:
+            return []
+        if not isinstance(value, dict):
+            self.error("'yield_to' must be a table of topic ids and term lists, written as "
+                       '[topic.yield_to] followed by lines such as smuggling = ["migrant*"]')
+            return []
+        groups = []
+        for other, raws in value.items():
+            if other == topic_id:
+                self.error(f"yield_to names the topic itself ({other!r}); name another topic")
+                continue
+            patterns = self._term_list(raws, f"yield_to.{other}", "yield_to term")
+            if patterns:
+                groups.append((other, patterns))
+        return groups
+
+    def _terms(self, key: str, required: bool) -> list[Pattern] | None:
+        value = self.entry.get(key)
+        if value is None and not required:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.error(f'{key!r} must be a list of strings, e.g. {key} = ["frontex", "border control"]')
+            return None
+        if required and not value:
+            self.error(f"{key!r} is empty; list at least one word or phrase")
+            return None
+        return self._term_list(value, key, "term" if key == "terms" else "exclusion")
+
+    def _term_list(self, value: object, key: str, kind: str) -> list[Pattern] | None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.error(f'{key!r} must be a list of strings, e.g. {key.rsplit(".", 1)[-1]} = ["frontex"]')
+            return None
+        patterns = []
+        for raw in value:
+            pattern, problem = parse_term(raw)
+            if pattern is None:
+                self.error(f"{kind} {raw!r} {problem}")
+            elif pattern.parts and kind == "exclusion":
+                self.error(f"{kind} {raw!r} joins parts with '+', which only terms may do; "
+                           "write the phrase to exclude without '+'")
+            else:
+                patterns.append(pattern)
+        return patterns
+
+    def _fields(self) -> tuple[str, ...]:
+        value = self.entry.get("fields")
+        if value is None:
+            return FIELDS
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            self.error('\'fields\' must be a non-empty list, e.g. fields = ["title", "summary"]; '
+                       "remove it to search all fields")
+            return FIELDS
+        for name in value:
+            if name not in FIELDS:
+                self.error(f"unknown field {name!r} in 'fields'; use title, summary or body")
+        return tuple(dict.fromkeys(value))
+
+    def _subjects(self) -> tuple[str, ...]:
+        codes = self._strings("subjects", example='["MIGR", "FRONT"]')
+        for code in codes:
+            if not _CODE_RE.fullmatch(code):
+                self.error(f"subject code {code!r} must be letters only, e.g. \"MIGR\" (no running number)")
+        return tuple(code.upper() for code in codes)
+
+    def _strings(self, key: str, example: str) -> tuple[str, ...]:
+        value = self.entry.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            self.error(f"{key!r} must be a list of non-empty strings, e.g. {key} = {example}")
+            return ()
+        return tuple(v.strip() for v in value)
+
+    def _cross_check(self, terms: list[Pattern] | None, exclude: list[Pattern] | None,
+                     yielding: list[Pattern]) -> None:
+        terms, exclude = terms or [], exclude or []
+        self._duplicates(terms, "term")
+        self._duplicates(exclude, "exclusion")
+        ordinary = {p.key: p.source for p in terms}
+        for pattern in yielding:
+            if pattern.key in ordinary:
+                self.warn(f"yield_to term {pattern.source!r} is also listed in terms as "
+                          f"{ordinary[pattern.key]!r}, so it always counts; remove it from one list")
+        terms = terms + yielding
+        excluded = {p.key: p.source for p in exclude}
+        for pattern in terms:
+            if pattern.key in excluded:
+                self.warn(f"term {pattern.source!r} is also listed in exclude as "
+                          f"{excluded[pattern.key]!r}, so it can never match; remove it from one list")
+        for pattern in exclude:
+            if pattern.key not in {t.key for t in terms} and not any(could_hit_inside(t, pattern) for t in terms):
+                self.warn(f"exclusion {pattern.source!r} contains none of the topic's terms, so it never "
+                          "removes a hit; add the term it should veto to it, or remove it")
+
+    def _duplicates(self, patterns: list[Pattern], kind: str) -> None:
+        first: dict[tuple[Word, ...], str] = {}
+        for pattern in patterns:
+            if pattern.key in first:
+                self.warn(f"{kind} {pattern.source!r} repeats {first[pattern.key]!r}; remove one")
+            else:
+                first[pattern.key] = pattern.source

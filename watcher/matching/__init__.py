@@ -1,1 +1,0 @@
-"""Topic matching internals. Import the public names from ``watcher.matcher``."""

@@ -1,0 +1,141 @@
+"""The kinds table (``kind = "…"`` in ``sources.toml`` → class) and building sources from their TOML entries.
+
+Adding a kind means one module under ``watcher/sources/`` and one line in ``KINDS``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from watcher.durations import MIN_EVERY_SECONDS, parse_duration
+from watcher.sources.base import _NAME, COMMON_KEYS, Source, _coerce
+from watcher.sources.council_documents import CouncilDocumentsSource
+from watcher.sources.council_register import CouncilRegisterSource
+from watcher.sources.html_list import HtmlListSource
+from watcher.sources.rss import RssSource
+
+KINDS: dict[str, type[Source]] = {
+    "rss": RssSource,
+    "html-list": HtmlListSource,
+    "council-register": CouncilRegisterSource,
+    "council-documents": CouncilDocumentsSource,
+}
+
+
+def kinds() -> dict[str, type[Source]]:
+    return KINDS
+
+
+def build_source(entry: Any, filename: str, index: int) -> tuple[Source | None, list[str]]:
+    """Build one source from its TOML table, or return the problems that stop it."""
+    label = f"{filename}: source #{index + 1}"
+    if not isinstance(entry, dict):
+        return None, [f"{label}: expected a [[source]] table"]
+    name = entry.get("name")
+    if isinstance(name, str) and name:
+        label = f"{filename}: source {name!r}"
+    problems: list[str] = []
+    if not isinstance(name, str) or not _NAME.match(name):
+        problems.append(f"{label}: 'name' must be a short unique name of letters, digits, '-', '_' or '.', "
+                        f"got {name!r}")
+    kind = entry.get("kind")
+    cls = kinds().get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        known = ", ".join(sorted(kinds()))
+        problems.append(f"{label}: unknown kind {kind!r}; use one of: {known}")
+        return None, problems
+    url = entry.get("url")
+    if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url):
+        problems.append(f"{label}: 'url' is missing or not an http(s) URL; add url = \"https://...\"")
+    every = MIN_EVERY_SECONDS
+    try:
+        every = parse_duration(entry.get("every", ""))
+        if every < MIN_EVERY_SECONDS:
+            problems.append(f"{label}: 'every' must be at least 1s, got {entry['every']!r}")
+    except ValueError as exc:
+        problems.append(f"{label}: 'every': {exc}" if "every" in entry
+                        else f"{label}: 'every' is missing; add e.g. every = \"15m\"")
+    enabled = entry.get("enabled", True)
+    if not isinstance(enabled, bool):
+        problems.append(f"{label}: 'enabled' must be true or false, got {enabled!r}")
+    options: dict[str, Any] = {}
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in COMMON_KEYS}
+    for key, value in entry.items():
+        if key in COMMON_KEYS:
+            continue
+        if key not in fields:
+            allowed = ", ".join(list(COMMON_KEYS) + sorted(fields)) 
+            problems.append(f"{label}: unknown key {key!r} for kind {kind!r}; allowed keys: {allowed}")
+            continue
+        value, err = _coerce(value, fields[key].default, f"{label}: {key!r}")
+        if err:
+            problems.append(err)
+        else:
+            options[key] = value
+    if problems:
+        return None, problems
+    try:
+        return cls(name=name, url=url, every=every, enabled=enabled, **options), []
+    except (TypeError, ValueError) as exc:
+        return None, [f"{label}: {exc}"]
+
+
+HTTP_KEYS = {"user_agent": str, "timeout": float, "connect_timeout": float, "max_bytes": int, "max_redirects": int,
+             "attempts": int, "retry_budget": float, "per_host_concurrency": int, "per_host_interval": float,
+             "respect_robots": bool}
+
+
+def sources_from_toml(data: dict, filename: str) -> tuple[list[Source], dict, list[str]]:
+    """Build all sources (and the optional ``[http]`` table) from a parsed ``sources.toml``."""
+    problems: list[str] = []
+    for key in data:
+        if key not in ("source", "http", "health"):
+            problems.append(f"{filename}: unknown top-level key {key!r}; use [[source]] entries and optional [http] "
+                            "and [health] tables")
+    http = _http_options(data.get("http", {}), filename, problems)
+    entries = data.get("source", [])
+    if not isinstance(entries, list):
+        problems.append(f"{filename}: 'source' must be written as [[source]] tables")
+        entries = []
+    if not entries:
+        problems.append(f"{filename}: no sources; add at least one [[source]] entry")
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        src, errs = build_source(entry, filename, i)
+        problems += errs
+        if src is None:
+            continue
+        if src.name in seen:
+            problems.append(f"{filename}: source {src.name!r}: duplicate name; every source needs its own name")
+        seen.add(src.name)
+        sources.append(src)
+    return sources, http, problems
+
+
+def _http_options(table: Any, filename: str, problems: list[str]) -> dict:
+    if not isinstance(table, dict):
+        problems.append(f"{filename}: [http] must be a table")
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        want = HTTP_KEYS.get(key)
+        if want is None:
+            problems.append(f"{filename}: [http]: unknown key {key!r}; allowed: {', '.join(HTTP_KEYS)}")
+        elif want is bool:
+            if isinstance(value, bool):
+                out[key] = value
+            else:
+                problems.append(f"{filename}: [http]: {key!r} must be true or false, got {value!r}")
+        elif want is float:
+            try:
+                out[key] = parse_duration(value) if isinstance(value, str) else float(value)
+            except (TypeError, ValueError) as exc:
+                problems.append(f"{filename}: [http]: {key!r}: {exc}")
+        elif not isinstance(value, want) or isinstance(value, bool):
+            problems.append(f"{filename}: [http]: {key!r} must be {want.__name__}, got {value!r}")
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,390 @@
+"""SQLite store: items seen per source, matches, subscribers and their topics, the outbox, and source state.
+
+One file in WAL mode. Writes are idempotent (``INSERT ... ON CONFLICT DO NOTHING``). An item, its matches and its
+outbox rows are written in one transaction, so a crash never leaves a match without its alerts.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+from watcher.clock import from_iso, iso, utcnow
+from watcher.models import Alert, Item, Match
+from watcher.store import events as events_mod
+from watcher.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What a poll changed. ``events`` pairs every recorded change with its kind: ``new`` (an id never seen),
+    ``version`` (a new id in a known family) or ``public`` (a known id that is public now)."""
+
+    new: list[Item]
+    flagged: list[tuple[Item, list[Match]]]
+    alerts: int
+    first_poll: bool
+    events: list[tuple[Item, str]] = field(default_factory=list)
+
+
+class Store:
+    """All persistence. Pass ``clock`` to control time in tests."""
+
+    def __init__(self, path: str | Path, clock: Clock = utcnow):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.clock = clock
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        self.db.executescript(SCHEMA)  # idempotent: every statement is IF NOT EXISTS
+        self.db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        done = {r[0] for r in self.db.execute("SELECT name FROM migrations")}
+        unknown = done - {name for name, _ in MIGRATIONS}
+        if unknown:
+            raise RuntimeError(f"{self.path}: the database has schema changes this watcher does not know "
+                               f"({', '.join(sorted(unknown))}); a newer watcher wrote it: upgrade watcher or restore "
+                               "a matching backup")
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            with self.tx():
+                for statement in (s.strip() for s in sql.split(";")):
+                    if statement:
+                        self.db.execute(statement)
+                self.db.execute("INSERT INTO migrations VALUES (?, ?)", (name, self.now()))
+        with self.tx():
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None:
+                self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise RuntimeError(f"{self.path}: database schema {row[0]} is newer than this watcher "
+                                   f"({SCHEMA_VERSION}); upgrade watcher or restore a matching backup")
+
+    def tx(self):
+        return _Transaction(self.db)
+
+    def now(self) -> str:
+        return iso(self.clock())
+
+    # --- items ---------------------------------------------------------------------------------------------
+
+    def known_ids(self, source: str, ids: Sequence[str]) -> set[str]:
+        return set(self.public_states(source, ids))
+
+    def public_states(self, source: str, ids: Sequence[str]) -> dict[str, int | None]:
+        """The known ids among ``ids`` with their recorded public flag (1, 0, or None for kinds without one)."""
+        known: dict[str, int | None] = {}
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i:i + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT item_id, public FROM items WHERE source=? AND item_id IN ({marks})",
+                                   [source, *chunk])
+            known.update((r[0], r[1]) for r in rows)
+        return known
+
+    def changed_items(self, source: str, items: Sequence[Item]) -> list[Item]:
+        """The items worth recording, once per id in the given order: ids this source never had, and known ids
+        recorded as not public that are public now. An item seen again unchanged is left out."""
+        unique: dict[str, Item] = {}
+        for item in items:
+            unique.setdefault(item.id, item)
+        states = self.public_states(source, list(unique))
+        return [item for item in unique.values()
+                if item.id not in states or (states[item.id] == 0 and item.extra.get("public") is True)]
+
+    def has_items(self, source: str) -> bool:
+        """Whether anything was ever recorded for this source. Until then a poll only records, never alerts, so an
+        empty first answer cannot turn the next full one into a storm of alerts."""
+        return self.db.execute("SELECT 1 FROM items WHERE source=? LIMIT 1", (source,)).fetchone() is not None
+
+    def has_succeeded(self, source: str) -> bool:
+        row = self.db.execute("SELECT first_success_at FROM source_state WHERE source=?", (source,)).fetchone()
+        return bool(row and row[0])
+
+    def record_poll(self, source: str, items: Iterable[Item], matches: dict[tuple[str, str], list[Match]],
+                    *, alert: bool = True, cursor: dict | None = None) -> RecordResult:
+        """Record a successful poll, all in one transaction: new items, and known ones that became public, with
+        their matches and, unless the source had no items recorded yet (its first poll that finds anything) or
+        ``alert`` is false, one outbox row per interested subscriber and event. ``cursor``, when given, replaces the source's cursor.
+
+        A new version, or a document now public, also alerts the topics its earlier versions (or its earlier
+        listing) matched. An item with ``extra["backlog"]`` is recorded without alerting."""
+        items = list(items)
+        now = self.now()
+        new: list[Item] = []
+        flagged: list[tuple[Item, list[Match]]] = []
+        events: list[tuple[Item, str]] = []
+        alerts = 0
+        with self.tx():
+            first = not self.has_items(source)
+            families = events_mod.known_families(self.db, source, items)
+            for item in items:
+                event = self._record_item(item, families, now)
+                if event is None:
+                    continue
+                events.append((item, event))
+                if event != "public":
+                    new.append(item)
+                found = events_mod.merge_matches(matches.get(item.key, []),
+                                                 events_mod.earlier_matches(self.db, item, event))
+                if not found:
+                    continue
+                flagged.append((item, found))
+                self._insert_matches(item, found, now)
+                if alert and not first and not item.extra.get("backlog"):
+                    alerts += self._enqueue(item, found, now, event)
+            self._mark_success(source, now)
+            if cursor is not None:
+                self.set_cursor(source, cursor)
+        return RecordResult(new=new, flagged=flagged, alerts=alerts, first_poll=first, events=events)
+
+    def _record_item(self, item: Item, families: set[str], now: str) -> str | None:
+        """Store the item; say which event that is, or None when nothing changed."""
+        if self._insert_item(item, now):
+            return "version" if item.extra.get("family") in families else "new"
+        if item.extra.get("public") is True and events_mod.mark_public(self.db, item, iso(item.published)):
+            return "public"
+        return None
+
+    def _insert_item(self, item: Item, now: str) -> bool:
+        public = item.extra.get("public")
+        cur = self.db.execute(
+            "INSERT INTO items (source, item_id, title, url, published, summary, body, extra, first_seen_at, "
+            "family, public) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            (item.source, item.id, item.title, item.url, iso(item.published), item.summary, item.body,
+             json.dumps(item.extra, default=str), now, item.extra.get("family"),
+             int(public) if isinstance(public, bool) else None))
+        return cur.rowcount == 1
+
+    def _insert_matches(self, item: Item, found: list[Match], now: str) -> None:
+        self.db.executemany(
+            "INSERT INTO matches (source, item_id, topic, terms, snippet, field, matched_at) VALUES (?,?,?,?,?,?,?) "
+            "ON CONFLICT DO NOTHING",
+            [(item.source, item.id, m.topic, json.dumps(list(m.terms)), m.snippet, m.field, now) for m in found])
+
+    def _enqueue(self, item: Item, found: list[Match], now: str, event: str = "new") -> int:
+        by_topic = {m.topic: m for m in found}
+        marks = ",".join("?" * len(by_topic))
+        rows = self.db.execute(
+            f"SELECT s.id, group_concat(t.topic, ' ') FROM subscribers s JOIN subscriptions t ON t.subscriber_id=s.id "
+            f"WHERE s.active=1 AND t.topic IN ({marks}) GROUP BY s.id", list(by_topic)).fetchall()
+        count = 0
+        for sub_id, topic_list in rows:
+            topics = [t for t in by_topic if t in topic_list.split(" ")]
+            terms = list(dict.fromkeys(term for t in topics for term in by_topic[t].terms))
+            snippet = next((by_topic[t].snippet for t in topics if by_topic[t].snippet), "")
+            cur = self.db.execute(
+                "INSERT INTO outbox (subscriber_id, source, item_id, event, topics, terms, snippet, created_at, "
+                "next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                (sub_id, item.source, item.id, event, json.dumps(topics), json.dumps(terms), snippet, now, now))
+            count += cur.rowcount
+        return count
+
+    def iter_items(self, since: datetime | None = None) -> Iterator[tuple[Item, set[str]]]:
+        """Every stored item first seen at or after ``since``, with the topics it was flagged for."""
+        rows = self.db.execute(
+            "SELECT i.*, (SELECT group_concat(topic, ' ') FROM matches m WHERE m.source=i.source AND "
+            "m.item_id=i.item_id) AS topics FROM items i WHERE i.first_seen_at >= ? ORDER BY i.first_seen_at, i.rowid",
+            (iso(since) if since else "",))
+        for r in rows:
+            item = Item(source=r["source"], id=r["item_id"], title=r["title"], url=r["url"],
+                        published=from_iso(r["published"]), summary=r["summary"], body=r["body"],
+                        extra=json.loads(r["extra"]))
+            yield item, set((r["topics"] or "").split())
+
+    def recent_matches(self, topics: Sequence[str] | None = None, limit: int = 10) -> list[dict]:
+        where, args = "", []
+        if topics:
+            where = f"WHERE m.topic IN ({','.join('?' * len(topics))})"
+            args = list(topics)
+        rows = self.db.execute(
+            f"SELECT i.source, i.item_id, i.title, i.url, i.published, group_concat(m.topic, ' ') AS topics, "
+            f"max(m.matched_at) AS matched_at FROM matches m JOIN items i ON i.source=m.source AND "
+            f"i.item_id=m.item_id {where} GROUP BY i.source, i.item_id ORDER BY matched_at DESC, i.rowid DESC "
+            f"LIMIT ?", [*args, limit]).fetchall()
+        return [dict(r) | {"topics": r["topics"].split(" ")} for r in rows]
+
+    # --- source state ----------------------------------------------------------------------------------------
+
+    def _mark_success(self, source: str, now: str) -> None:
+        self.db.execute(
+            "INSERT INTO source_state (source, first_success_at, last_attempt_at, last_success_at) VALUES (?,?,?,?) "
+            "ON CONFLICT (source) DO UPDATE SET first_success_at=coalesce(first_success_at, excluded.first_success_at),"
+            " last_attempt_at=excluded.last_attempt_at, last_success_at=excluded.last_success_at, "
+            "consecutive_failures=0", (source, now, now, now))
+
+    def record_failure(self, source: str, failure: str, detail: str) -> int:
+        """Record a failed poll; returns the number of consecutive failures now."""
+        now = self.now()
+        with self.tx():
+            self.db.execute(
+                "INSERT INTO source_state (source, last_attempt_at, consecutive_failures, last_failure, "
+                "last_failure_detail) VALUES (?,?,1,?,?) ON CONFLICT (source) DO UPDATE SET "
+                "last_attempt_at=excluded.last_attempt_at, consecutive_failures=consecutive_failures+1, "
+                "last_failure=excluded.last_failure, last_failure_detail=excluded.last_failure_detail",
+                (source, now, failure, detail[:500]))
+            row = self.db.execute("SELECT consecutive_failures FROM source_state WHERE source=?", (source,)).fetchone()
+        return int(row[0])
+
+    def source_states(self) -> dict[str, dict]:
+        return {r["source"]: dict(r) for r in self.db.execute("SELECT * FROM source_state")}
+
+    def get_cursor(self, source: str) -> dict:
+        row = self.db.execute("SELECT cursor FROM source_state WHERE source=?", (source,)).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def set_cursor(self, source: str, cursor: dict) -> None:
+        self.db.execute("INSERT INTO source_state (source, cursor) VALUES (?,?) ON CONFLICT (source) DO UPDATE SET "
+                        "cursor=excluded.cursor", (source, json.dumps(cursor)))
+
+    def state_for(self, source: str) -> "BoundState":
+        return BoundState(self, source)
+
+    # --- subscribers -----------------------------------------------------------------------------------------
+
+    def subscribe(self, channel: str, address: str, topics: Iterable[str]) -> int:
+        """Activate a subscriber (creating it if needed) and add topics. Returns its id."""
+        now = self.now()
+        with self.tx():
+            self.db.execute(
+                "INSERT INTO subscribers (channel, address, active, created_at, updated_at) VALUES (?,?,1,?,?) "
+                "ON CONFLICT (channel, address) DO UPDATE SET active=1, updated_at=excluded.updated_at",
+                (channel, address, now, now))
+            sub_id = self.subscriber_id(channel, address)
+            self.db.executemany("INSERT INTO subscriptions VALUES (?,?) ON CONFLICT DO NOTHING",
+                                [(sub_id, t) for t in topics])
+        return sub_id
+
+    def subscriber_id(self, channel: str, address: str) -> int | None:
+        row = self.db.execute("SELECT id FROM subscribers WHERE channel=? AND address=?",
+                              (channel, address)).fetchone()
+        return row[0] if row else None
+
+    def unsubscribe(self, channel: str, address: str, topics: Iterable[str]) -> None:
+        sub_id = self.subscriber_id(channel, address)
+        if sub_id is None:
+            return
+        with self.tx():
+            self.db.executemany("DELETE FROM subscriptions WHERE subscriber_id=? AND topic=?",
+                                [(sub_id, t) for t in topics])
+
+    def deactivate(self, channel: str, address: str) -> None:
+        with self.tx():
+            self.db.execute("UPDATE subscribers SET active=0, updated_at=? WHERE channel=? AND address=?",
+                            (self.now(), channel, address))
+            self.db.execute(
+                "UPDATE outbox SET dropped_at=?, last_error='subscriber inactive' WHERE delivered_at IS NULL AND "
+                "dropped_at IS NULL AND subscriber_id=(SELECT id FROM subscribers WHERE channel=? AND address=?)",
+                (self.now(), channel, address))
+
+    def subscription(self, channel: str, address: str) -> tuple[bool, list[str]]:
+        """Whether the subscriber is active, and its topics."""
+        row = self.db.execute("SELECT id, active FROM subscribers WHERE channel=? AND address=?",
+                              (channel, address)).fetchone()
+        if row is None:
+            return False, []
+        topics = [r[0] for r in self.db.execute("SELECT topic FROM subscriptions WHERE subscriber_id=? ORDER BY topic",
+                                                (row[0],))]
+        return bool(row[1]), topics
+
+    # --- outbox ------------------------------------------------------------------------------------------------
+
+    def due_alerts(self, channels: Sequence[str], limit: int = 100) -> list[Alert]:
+        if not channels:
+            return []
+        marks = ",".join("?" * len(channels))
+        rows = self.db.execute(
+            "SELECT o.*, s.channel, s.address, i.title, i.url, i.published FROM outbox o "
+            "JOIN subscribers s ON s.id=o.subscriber_id JOIN items i ON i.source=o.source AND i.item_id=o.item_id "
+            f"WHERE o.delivered_at IS NULL AND o.dropped_at IS NULL AND o.next_attempt_at<=? AND s.channel IN ({marks}) "
+            "ORDER BY o.id LIMIT ?", [self.now(), *channels, limit]).fetchall()
+        return [_alert(r) for r in rows]
+
+    def mark_delivered(self, alert_id: int) -> None:
+        self.db.execute("UPDATE outbox SET delivered_at=?, attempts=attempts+1 WHERE id=?", (self.now(), alert_id))
+
+    def mark_retry(self, alert_id: int, delay: float, error: str) -> None:
+        when = iso(self.clock() + timedelta(seconds=delay))
+        self.db.execute("UPDATE outbox SET attempts=attempts+1, next_attempt_at=?, last_error=? WHERE id=?",
+                        (when, error[:500], alert_id))
+
+    def mark_dropped(self, alert_id: int, error: str) -> None:
+        self.db.execute("UPDATE outbox SET dropped_at=?, attempts=attempts+1, last_error=? WHERE id=?",
+                        (self.now(), error[:500], alert_id))
+
+    def outbox_depth(self) -> int:
+        return self.db.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL"
+                               ).fetchone()[0]
+
+    def oldest_pending_at(self) -> datetime | None:
+        row = self.db.execute("SELECT min(created_at) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL"
+                              ).fetchone()
+        return from_iso(row[0])
+
+
+
+def _alert(r: sqlite3.Row) -> Alert:
+    return Alert(id=r["id"], subscriber_id=r["subscriber_id"], channel=r["channel"], address=r["address"],
+                 source=r["source"], item_id=r["item_id"], title=r["title"], url=r["url"],
+                 published=from_iso(r["published"]), topics=tuple(json.loads(r["topics"])),
+                 terms=tuple(json.loads(r["terms"])), snippet=r["snippet"], event=r["event"], attempts=r["attempts"])
+
+
+class BoundState:
+    """The store as seen by one source during one poll (``SourceState`` protocol).
+
+    A cursor the source sets is held here and saved by ``record_poll`` with the poll's items, in one transaction:
+    a failed poll keeps the old cursor, so nothing the source found is skipped next time."""
+
+    def __init__(self, store: Store, source: str):
+        self.store, self.source = store, source
+        self.pending: dict | None = None
+
+    def known_ids(self, ids: list[str]) -> set[str]:
+        return self.store.known_ids(self.source, ids)
+
+    def get_cursor(self) -> dict:
+        return json.loads(json.dumps(self.pending)) if self.pending is not None else self.store.get_cursor(self.source)
+
+    def set_cursor(self, cursor: dict) -> None:
+        self.pending = json.loads(json.dumps(cursor))
+
+    def now(self) -> datetime:
+        """The store's clock (a fake one in tests)."""
+        return self.store.clock()
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error; nests as a no-op."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        self.outer = False
+
+    def __enter__(self):
+        if not self.db.in_transaction:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.outer = True
+        return self.db
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.outer:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False

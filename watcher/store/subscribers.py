@@ -1,0 +1,181 @@
+"""Subscriber settings and delivery bookkeeping in the store: delivery mode and digests, exact topic sets for
+configured notifiers, chat migration, paused sources, and the figures behind ``/stats``.
+
+Plain functions over a :class:`watcher.store.Store`, so the store module keeps to items, matches and the outbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Iterable, Sequence
+
+from watcher.models import Alert
+from watcher.store.sqlite import Store, _alert, from_iso, iso
+
+PENDING = "o.delivered_at IS NULL AND o.dropped_at IS NULL"
+UNSENT = "delivered_at IS NULL AND dropped_at IS NULL"
+_ALERT_COLUMNS = ("SELECT o.*, s.channel, s.address, i.title, i.url, i.published FROM outbox o "
+                  "JOIN subscribers s ON s.id=o.subscriber_id "
+                  "JOIN items i ON i.source=o.source AND i.item_id=o.item_id ")
+
+
+# --- delivery mode ----------------------------------------------------------------------------------------------
+
+def settings(store: Store, channel: str, address: str) -> dict | None:
+    """The subscriber's row (``active``, ``mode``, ``digest_hour``, ``digest_tz``, ...), or None."""
+    row = store.db.execute("SELECT * FROM subscribers WHERE channel=? AND address=?", (channel, address)).fetchone()
+    return dict(row) if row else None
+
+
+def set_instant(store: Store, channel: str, address: str) -> None:
+    """Send each alert as soon as it is ready."""
+    with store.tx():
+        store.db.execute("UPDATE subscribers SET mode='instant', updated_at=? WHERE channel=? AND address=?",
+                         (store.now(), channel, address))
+
+
+def set_digest(store: Store, channel: str, address: str, hour: int, tz: str) -> None:
+    """Collect alerts and send them once a day at ``hour`` in time zone ``tz``; the first digest is the next one."""
+    now = store.now()
+    with store.tx():
+        store.db.execute("UPDATE subscribers SET mode='digest', digest_hour=?, digest_tz=?, last_digest_at=?, "
+                         "updated_at=? WHERE channel=? AND address=?", (hour, tz, now, now, channel, address))
+
+
+def digest_subscribers(store: Store, channels: Sequence[str]) -> list[dict]:
+    """Active digest subscribers on these channels."""
+    if not channels:
+        return []
+    marks = ",".join("?" * len(channels))
+    rows = store.db.execute(f"SELECT * FROM subscribers WHERE active=1 AND mode='digest' AND channel IN ({marks})",
+                            list(channels))
+    return [dict(r) for r in rows]
+
+
+def mark_digest_sent(store: Store, subscriber_id: int, when: datetime) -> None:
+    store.db.execute("UPDATE subscribers SET last_digest_at=? WHERE id=?", (iso(when), subscriber_id))
+
+
+def pending_for(store: Store, subscriber_id: int, limit: int = 500) -> list[Alert]:
+    """Undelivered alerts of one subscriber, oldest first, whatever their next attempt time."""
+    rows = store.db.execute(_ALERT_COLUMNS + f"WHERE {PENDING} AND o.subscriber_id=? ORDER BY o.id LIMIT ?",
+                            (subscriber_id, limit)).fetchall()
+    return [_alert(r) for r in rows]
+
+
+def due_instant(store: Store, channels: Sequence[str], limit: int = 500, after_id: int = 0) -> list[Alert]:
+    """Due alerts of active instant-mode subscribers, by outbox id, starting after ``after_id``."""
+    if not channels:
+        return []
+    marks = ",".join("?" * len(channels))
+    rows = store.db.execute(
+        _ALERT_COLUMNS + f"WHERE {PENDING} AND o.next_attempt_at<=? AND o.id>? AND s.active=1 AND s.mode='instant' "
+        f"AND s.channel IN ({marks}) ORDER BY o.id LIMIT ?", [store.now(), after_id, *channels, limit]).fetchall()
+    return [_alert(r) for r in rows]
+
+
+def mark_many_delivered(store: Store, alert_ids: Iterable[int]) -> None:
+    with store.tx():
+        store.db.executemany("UPDATE outbox SET delivered_at=?, attempts=attempts+1 WHERE id=? AND dropped_at IS NULL",
+                             [(store.now(), i) for i in alert_ids])
+
+
+def postpone(store: Store, alert_id: int, delay: float, error: str) -> None:
+    """Due again after ``delay`` seconds without counting an attempt (flood control is nobody's fault)."""
+    when = iso(store.clock() + timedelta(seconds=delay))
+    store.db.execute("UPDATE outbox SET next_attempt_at=?, last_error=? WHERE id=?", (when, error[:500], alert_id))
+
+
+# --- configured notifiers ---------------------------------------------------------------------------------------
+
+def set_topics(store: Store, channel: str, address: str, topics: Iterable[str]) -> int:
+    """Make an active subscriber with exactly these topics (for notifiers defined in configuration)."""
+    topics = list(topics)
+    with store.tx():
+        sub_id = store.subscribe(channel, address, topics)
+        marks = ",".join("?" * len(topics))
+        store.db.execute(f"DELETE FROM subscriptions WHERE subscriber_id=? AND topic NOT IN ({marks})",
+                         [sub_id, *topics])
+    return sub_id
+
+
+def deactivate_others(store: Store, channel: str, keep: Iterable[str]) -> list[str]:
+    """Deactivate the channel's subscribers whose address is not in ``keep``; returns their addresses."""
+    keep = set(keep)
+    rows = store.db.execute("SELECT address FROM subscribers WHERE channel=? AND active=1", (channel,)).fetchall()
+    gone = [r[0] for r in rows if r[0] not in keep]
+    for address in gone:
+        store.deactivate(channel, address)
+    return gone
+
+
+# --- chat migration -------------------------------------------------------------------------------------------
+
+def migrate_address(store: Store, channel: str, old: str, new: str) -> None:
+    """A chat now lives at ``new`` (a group became a supergroup). If ``new`` is already a subscriber (someone sent
+    /start there), the old one's topics and pending alerts join it and the old row is retired; else the row moves."""
+    with store.tx():
+        old_id = store.subscriber_id(channel, old)
+        new_id = store.subscriber_id(channel, new)
+        if old_id is None:
+            return
+        if new_id is None:
+            store.db.execute("UPDATE subscribers SET address=?, updated_at=? WHERE id=?", (new, store.now(), old_id))
+            return
+        store.db.execute("INSERT OR IGNORE INTO subscriptions SELECT ?, topic FROM subscriptions WHERE subscriber_id=?",
+                         (new_id, old_id))
+        store.db.execute("UPDATE subscribers SET active=1, updated_at=? WHERE id=? AND "
+                         "EXISTS (SELECT 1 FROM subscribers WHERE id=? AND active=1)", (store.now(), new_id, old_id))
+        store.db.execute(f"UPDATE OR IGNORE outbox SET subscriber_id=? WHERE subscriber_id=? AND {UNSENT}",
+                         (new_id, old_id))
+        store.db.execute(f"UPDATE outbox SET dropped_at=?, last_error='duplicate after chat migration' "
+                         f"WHERE subscriber_id=? AND {UNSENT}", (store.now(), old_id))
+        store.db.execute("UPDATE subscribers SET active=0, address=?, updated_at=? WHERE id=?",
+                         (f"{old} (migrated to {new})", store.now(), old_id))
+
+
+# --- paused sources ---------------------------------------------------------------------------------------------
+
+def set_paused(store: Store, source: str, paused: bool) -> None:
+    store.db.execute("INSERT INTO source_state (source, paused) VALUES (?,?) ON CONFLICT (source) DO UPDATE SET "
+                     "paused=excluded.paused", (source, int(paused)))
+
+
+def is_paused(store: Store, source: str) -> bool:
+    row = store.db.execute("SELECT paused FROM source_state WHERE source=?", (source,)).fetchone()
+    return bool(row and row[0])
+
+
+# --- figures ----------------------------------------------------------------------------------------------------
+
+def stats(store: Store, now: datetime | None = None) -> dict:
+    """Subscribers by channel and mode, alerts sent (all time and last 24 h), queue depth, retries and drops."""
+    db = store.db
+    now = now or store.clock()
+    subs = db.execute("SELECT channel, mode, count(*) FROM subscribers WHERE active=1 GROUP BY channel, mode")
+    by_channel: dict[str, dict[str, int]] = {}
+    for channel, mode, count in subs:
+        by_channel.setdefault(channel, {})[mode] = count
+    day_ago = iso(now - timedelta(days=1))
+    one = lambda sql, *args: db.execute(sql, args).fetchone()[0]  # noqa: E731
+    return {
+        "subscribers": by_channel,
+        "inactive": one("SELECT count(*) FROM subscribers WHERE active=0"),
+        "sent_total": one("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL"),
+        "sent_24h": one("SELECT count(*) FROM outbox WHERE delivered_at>=?", day_ago),
+        "queue": one("SELECT count(*) FROM outbox o WHERE " + PENDING),
+        "retrying": one("SELECT count(*) FROM outbox o WHERE attempts>0 AND " + PENDING),
+        "dropped_total": one("SELECT count(*) FROM outbox WHERE dropped_at IS NOT NULL"),
+        "dropped_24h": one("SELECT count(*) FROM outbox WHERE dropped_at>=?", day_ago),
+        "oldest_pending": from_iso(one("SELECT min(created_at) FROM outbox o WHERE " + PENDING)),
+        "last_errors": list(dict.fromkeys(r[0] for r in db.execute(
+            "SELECT last_error FROM outbox WHERE last_error IS NOT NULL ORDER BY id DESC LIMIT 20")))[:3],
+    }
+
+
+
+def still_due(store: Store, alert_id: int) -> bool:
+    """Whether the alert is still waiting and its subscriber still active (checked just before a send)."""
+    row = store.db.execute(f"SELECT 1 FROM outbox o JOIN subscribers s ON s.id=o.subscriber_id WHERE o.id=? AND "
+                           f"{PENDING} AND s.active=1", (alert_id,)).fetchone()
+    return row is not None
