@@ -72,7 +72,9 @@ def prepare(store: Store, subscribers: int) -> int:
         store.db.executemany("INSERT INTO subscribers (channel, address, active, created_at, updated_at) "
                              "VALUES ('telegram', ?, 1, ?, ?)", [(str(1000 + i), now, now) for i in range(subscribers)])
         store.db.execute("INSERT INTO subscriptions SELECT id, 'smuggling' FROM subscribers")
-    store.record_poll("council-press", [], {})
+    seed = Item(source="council-press", id="fanout-0", title="Council adopts conclusions on fisheries",
+                url="https://www.consilium.europa.eu/en/press/seed")
+    store.record_poll("council-press", [seed], {})  # a source's first poll that finds anything only records
     item = Item(source="council-press", id="fanout-1", title="Council adopts conclusions on migrant smuggling",
                 url="https://www.consilium.europa.eu/en/press/fanout")
     result = store.record_poll("council-press", [item], {item.key: [Match("smuggling", ("migrant smuggling",),
@@ -125,7 +127,10 @@ def main() -> int:
                         help="sends in flight at once (default 1, the service's default)")
     parser.add_argument("--compare", type=int, metavar="N", help="also measure N subscribers in a separate process, "
                                                                  "as the memory baseline")
+    parser.add_argument("--smoke", action="store_true", help="a few seconds: 40 subscribers, no baseline")
     args = parser.parse_args()
+    if args.smoke:
+        args.subscribers, args.compare = 40, None
     baseline = None
     if args.compare:
         out = subprocess.run([sys.executable, __file__, "--subscribers", str(args.compare), "--rate", str(args.rate),
@@ -145,6 +150,9 @@ def main() -> int:
         print(f"peak RSS ratio {result['subscribers']} vs {baseline['subscribers']} subscribers: "
               f"{result['peak_rss_ratio']}")
     print(json.dumps(result))
+    if not result["queued"] or not result["sent"]:
+        print("measured nothing: no alert was queued or sent", file=sys.stderr)
+        return 1
     return 0
 
 
