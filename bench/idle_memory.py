@@ -6,7 +6,7 @@ filled with N subscribers first. The figure is the child's VmHWM (peak resident 
 several times. As a baseline in the same run, the script measures a Python process that only imports the same
 libraries. Medians over several runs; the last line is one JSON object.
 
-    python bench/idle_memory.py [--runs 3] [--sources 20] [--subscribers 10000] [--seconds 20]
+    python bench/idle_memory.py [--runs 3] [--sources 20] [--subscribers 10000] [--seconds 20] [--smoke]
 """
 
 from __future__ import annotations
@@ -88,13 +88,18 @@ def one_run(sources: int, subscribers: int, seconds: float) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sources", type=int, default=20)
     parser.add_argument("--subscribers", type=int, default=10000)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--smoke", action="store_true", help="one run of 6 s with 2 sources and 50 subscribers")
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    if args.smoke:
+        args.runs, args.sources, args.subscribers, args.seconds = 1, 2, 50, 6.0
     runs, bases = [], []
     for i in range(args.runs):
         bases.append(baseline_mb())
@@ -106,8 +111,12 @@ def main() -> None:
     base = statistics.median(bases)
     print(json.dumps({"peak_rss_mb": peak, "baseline_rss_mb": round(base, 1), "ratio_vs_baseline": round(peak / base, 2),
                       "sources": args.sources, "subscribers": args.subscribers, "runs": args.runs,
-                      "target_mb": 150}))
+                      "target_mb": 150, "polls": [r["polls"] for r in runs]}))
+    if not runs or not all(r["polls"] for r in runs):
+        print("measured nothing: a run polled no source", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -98,9 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", nargs="+", type=Path, help="case files (default: dev + extra)")
     parser.add_argument("--topics", type=Path, default=ROOT / "config/topics.toml")
     parser.add_argument("--errors", action="store_true", help="list false positives and negatives")
+    parser.add_argument("--smoke", action="store_true", help="only the first default case file")
     args = parser.parse_args(argv)
     matcher = Matcher(load_topics(args.topics))
     paths = args.cases or [p for p in DEFAULT_CASES if p.exists()]
+    if args.smoke:
+        paths = paths[:1]
     total: dict[str, Score] = {}
     count = 0
     for path in paths:
@@ -117,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     figures = {topic_id: {"precision": round(s.precision, 4), "recall": round(s.recall, 4),
                           "tp": s.tp, "fp": s.fp, "fn": s.fn} for topic_id, s in total.items()}
     print(json.dumps({"cases": count, "topics": figures}, sort_keys=True))
+    if not count:
+        print("measured nothing: no case was evaluated", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    python bench/match_speed.py [--quick] [--mb 12] [--runs 5] [--topics config/topics.toml]
+    python bench/match_speed.py [--quick | --smoke] [--mb 12] [--runs 5] [--topics config/topics.toml]
 
 The corpus is generated deterministically (seeded) from the labelled case texts
 and filler words in eight languages (function words, common EU words and the
@@ -199,6 +199,7 @@ def interleaved_runs(jobs: dict, runs: int, slow: dict[str, int]) -> dict[str, l
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 MB corpus, 3 runs")
+    parser.add_argument("--smoke", action="store_true", help="0.3 MB corpus, 1 run: seconds")
     parser.add_argument("--dense", action="store_true",
                         help="stress test: filler drawn from the near misses, so nearly every document has hits")
     parser.add_argument("--mb", type=float, default=12.0, help="corpus size in MB (default 12)")
@@ -208,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.mb, args.runs, args.baseline_mb = 2.0, 3, 0.3
+    if args.smoke:
+        args.mb, args.runs, args.baseline_mb = 0.3, 1, 0.05
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
     topics = load_topics(args.topics)
     compile_times = [Matcher(topics).compile_ms for _ in range(5)]
     matcher = Matcher(topics)
@@ -220,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
 
     fired = sum(1 for item in items if matcher.match(item))
     print(f"documents with at least one topic: {fired} of {len(items)}")
+    if not fired or not sample:
+        print("measured nothing: no document of the corpus matched a topic, or the sample is empty", file=sys.stderr)
+        return 1
     baseline = RegexBaseline(topics)
     times = interleaved_runs(
         {"matcher": lambda: [matcher.match(i) for i in items],
