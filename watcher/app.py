@@ -174,6 +174,7 @@ class Service:
                         "and the Telegram bot is off.")
             console_mode_setup(self.store, self.config)
             return {"console": ConsoleNotifier(labels, self.stdout)}
+        # loaded late: python-telegram-bot costs ~0.2 s to import and is not needed without a token
         from telegram.ext import Application
 
         from watcher.notifiers.telegram import TelegramNotifier
@@ -250,6 +251,7 @@ class Service:
 
     async def _run_bot(self) -> None:
         """Start the Telegram bot, retrying with backoff while the Bot API cannot be reached."""
+        # loaded late: python-telegram-bot costs ~0.2 s to import and is not needed without a token
         from telegram import Update
         from telegram.error import InvalidToken, NetworkError
 

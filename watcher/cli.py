@@ -9,11 +9,19 @@ import logging
 import sys
 from pathlib import Path
 
-from watcher import __version__
-from watcher.config import Config, config_dir_from, load_config, settings_from_env
-from watcher.errors import ConfigError
-from watcher.logs import setup_logging
+import urllib.request
+from datetime import datetime, timezone
+
+from watcher import __version__, health
+from watcher.commands.maintain import match_json, match_lines, replay, replay_lines
 from watcher.commands.parse import KINDS as PARSE_KINDS
+from watcher.commands.parse import Blocked, parse_saved, print_items
+from watcher.config import Config, config_dir_from, load_config, settings_from_env
+from watcher.errors import ConfigError, FetchError, ParseError
+from watcher.logs import setup_logging
+from watcher.matcher import Matcher, load_topics
+from watcher.pipeline import match_items
+from watcher.store.sqlite import Store
 
 log = logging.getLogger("watcher")
 
@@ -79,8 +87,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _date_arg(text: str):
-    from datetime import datetime, timezone
-
     try:
         return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
     except ValueError:
@@ -122,7 +128,7 @@ def _config_failed(exc: ConfigError) -> int:
 
 
 def cmd_run(args, config: Config, settings) -> int:
-    from watcher.app import Service
+    from watcher.app import Service  # loaded late: the service pulls in Telegram and the scheduler
 
     log.info("watcher %s starting with %d sources and %d topics; data in %s", __version__,
              len(config.sources), len(config.topics), settings.data_dir)
@@ -132,7 +138,7 @@ def cmd_run(args, config: Config, settings) -> int:
 
 
 def cmd_once(args, config: Config, settings) -> int:
-    from watcher.commands.once import run_once
+    from watcher.commands.once import run_once  # loaded late: it pulls in the service's Telegram set-up
 
     selected = config.sources
     if args.source:
@@ -156,9 +162,6 @@ def cmd_check_config(args, config: Config, settings) -> int:
 
 
 def cmd_match(args, config: Config, settings) -> int:
-    from watcher.commands.maintain import match_json, match_lines
-    from watcher.matcher import Matcher
-
     matcher = Matcher(config.topics)
     try:
         text = Path(args.file).read_text(encoding="utf-8") if args.file else (
@@ -177,10 +180,6 @@ def cmd_match(args, config: Config, settings) -> int:
 
 
 def cmd_replay(args, config: Config, settings) -> int:
-    from watcher.commands.maintain import replay, replay_lines
-    from watcher.matcher import Matcher
-    from watcher.store.sqlite import Store
-
     if not settings.db_path.exists():
         print(f"error: no database at {settings.db_path}; set WATCHER_DATA_DIR to the directory that holds "
               "watcher.db", file=sys.stderr)
@@ -199,9 +198,6 @@ def cmd_replay(args, config: Config, settings) -> int:
 
 
 def cmd_status(args, config: Config, settings) -> int:
-    from watcher import health
-    from watcher.store.sqlite import Store
-
     db = settings.db_path
     if not db.exists():
         print(f"note: no database at {db} yet (nothing polled, or WATCHER_DATA_DIR points elsewhere)",
@@ -220,8 +216,6 @@ def cmd_status(args, config: Config, settings) -> int:
 
 
 def cmd_healthcheck(args, settings) -> int:
-    import urllib.request
-
     url = f"http://127.0.0.1:{settings.http_port}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310 - fixed loopback URL
@@ -234,9 +228,6 @@ def cmd_healthcheck(args, settings) -> int:
 
 
 def cmd_parse(args, settings) -> int:
-    from watcher.errors import FetchError, ParseError
-    from watcher.commands.parse import Blocked, parse_saved, print_items
-
     try:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as exc:
@@ -255,8 +246,6 @@ def cmd_parse(args, settings) -> int:
     matcher = _topics_matcher(args.config)
     matches = None
     if matcher is not None:
-        from watcher.pipeline import match_items
-
         matches = match_items(items, matcher)
     print_items(items, matches, sys.stdout, as_json=args.json)
     print(f"{len(items)} items from {args.file}", file=sys.stderr)
@@ -265,8 +254,6 @@ def cmd_parse(args, settings) -> int:
 
 def _topics_matcher(config_arg: str | None):
     """The configured topics, when topics.toml is there and valid; otherwise None (with a warning if invalid)."""
-    from watcher.matcher import Matcher, load_topics
-
     path = config_dir_from(config_arg) / "topics.toml"
     if not path.exists():
         return None

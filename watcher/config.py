@@ -13,8 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from watcher.delivery.pacing import MAX_RATE
 from watcher.durations import parse_duration
 from watcher.errors import ConfigError
+from watcher.health import HealthRules, rules_from_toml
+from watcher.matcher import Topic, topics_from_toml
+from watcher.notifiers.settings import EmailConfig, WebhookConfig, notifiers_from_toml
+from watcher.sources.base import Source
+from watcher.sources.kinds import sources_from_toml
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 @dataclass(frozen=True)
@@ -88,8 +94,6 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
 
 def _send_rate(text: str, problems: list[str]) -> float:
     """WATCHER_SEND_RATE: Telegram messages a second overall (default 25; Telegram allows about 30)."""
-    from watcher.delivery.pacing import MAX_RATE
-
     text = text.strip()
     if not text:
         return 25.0
@@ -128,20 +132,18 @@ class Config:
     """Everything the service needs, validated."""
 
     directory: Path
-    sources: tuple  # tuple[Source, ...]
-    topics: tuple  # tuple[Topic, ...]
+    sources: tuple[Source, ...]
+    topics: tuple[Topic, ...]
     http: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
-    health: Any = None  # watcher.health.HealthRules; None means the defaults
+    health: HealthRules | None = None  # None means the defaults
 
     @property
-    def health_rules(self):
-        from watcher.health import HealthRules
-
+    def health_rules(self) -> HealthRules:
         return self.health or HealthRules()
-    notifiers: tuple = ()  # WebhookConfig / EmailConfig entries from the optional notifiers.toml
+    notifiers: tuple[WebhookConfig | EmailConfig, ...] = ()  # from the optional notifiers.toml
 
-    def source(self, name: str):
+    def source(self, name: str) -> Source:
         for src in self.sources:
             if src.name == name:
                 return src
@@ -150,10 +152,6 @@ class Config:
 
 def load_config(directory: Path) -> Config:
     """Read and validate ``sources.toml`` and ``topics.toml``. Raises ConfigError listing every problem."""
-    from watcher.health import rules_from_toml
-    from watcher.matcher import topics_from_toml
-    from watcher.sources.kinds import sources_from_toml
-
     directory = Path(directory)
     problems: list[str] = []
     warnings: list[str] = []
@@ -185,8 +183,6 @@ def load_config(directory: Path) -> Config:
 
 def _notifiers(path: Path, topic_ids: tuple[str, ...]) -> tuple[list, list[str]]:
     """The optional notifiers.toml: webhooks and email, with secrets from the environment."""
-    from watcher.notifiers.settings import notifiers_from_toml
-
     if not path.exists():
         return [], []
     data, errs = read_toml(path)

@@ -13,6 +13,7 @@ from watcher.store import subscribers
 from watcher.bot.replies import OPERATORS_ONLY, CHANNEL, deps, esc, is_operator, reply, reply_lines
 from watcher.errors import NotifyError
 from watcher.notifiers.format import sample_alert
+from watcher.notifiers.telegram import TelegramNotifier
 from watcher.bot.status import ago, source_line
 
 log = logging.getLogger("watcher.bot")
@@ -109,8 +110,6 @@ async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 @operators_only
 async def test(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send a sample alert to this chat through the same formatting and sending path as real alerts."""
-    from watcher.notifiers.telegram import TelegramNotifier
-
     d = deps(context)
     topic = next(iter(d.topics), "test")
     alert = sample_alert(CHANNEL, str(update.effective_chat.id), topic)

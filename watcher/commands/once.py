@@ -67,6 +67,7 @@ async def deliver_pending(store: Store, config: Config, settings: Settings) -> N
             await DeliveryWorker(store, {"console": ConsoleNotifier(labels, sys.stderr), **extra}).drain()
             await messenger_for(store, settings).drain_once()
             return
+        # loaded late: python-telegram-bot costs ~0.2 s to import and is not needed without a token
         from telegram import Bot
 
         from watcher.notifiers.telegram import TelegramNotifier

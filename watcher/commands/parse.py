@@ -4,19 +4,16 @@ or missed something. Nothing is fetched and nothing is written."""
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 from typing import TextIO
 
 from watcher.http.challenge import detect_challenge
-from watcher.sources.council.document import item_from_pdf, read_pdf
-from watcher.sources.council.refs import RefError, find_refs, parse_ref
-from watcher.errors import ParseError
 from watcher.models import Item, Match
+from watcher.sources.council_pdf import pdf_items
+from watcher.sources.kinds import KINDS as SOURCE_KINDS
 
-KINDS = ("rss", "council-register", "council-pdf", "council-documents")
 PDF_KINDS = ("council-pdf", "council-documents")
-_FILE_REF = re.compile(r"(?:ST|WK|CM|PE|SN)[-_ ][0-9A-Za-z_ -]+", re.IGNORECASE)
+KINDS = tuple(sorted({*SOURCE_KINDS, *PDF_KINDS}))
+PLACEHOLDER_URL = "https://parse.invalid/"  # a saved file has no address of its own unless --url gives one
 
 
 class Blocked(Exception):
@@ -31,39 +28,12 @@ def parse_saved(kind: str, data: bytes, *, name: str = "", url: str = "") -> lis
         if reason:
             raise Blocked(reason)
     source = f"parse:{kind}"
-    if kind == "rss":
-        from watcher.sources.rss import parse_feed
-
-        return parse_feed(data, source)
-    if kind == "council-register":
-        from watcher.sources.council_register import page_items
-
-        return page_items(data, source, url)
     if kind in PDF_KINDS:
         return pdf_items(data, source, url, name)
-    raise ValueError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
-
-
-def pdf_items(data: bytes, source: str, url: str = "", name: str = "") -> list[Item]:
-    """The one item a Council PDF gives. Its reference comes from the page-1 header, else from the file name
-    (e.g. ``ST-13217-2023-INIT.pdf``)."""
-    doc = read_pdf(data)
-    ref = doc.header.ref or _ref_from_name(name) or _ref_from_name(url)
-    if ref is None:
-        raise ParseError("no document reference in the PDF's header; name the file after it, "
-                         "e.g. ST-13217-2023-INIT.pdf")
-    return [item_from_pdf(source, ref, url or ref.pdf_url("en"), doc)]
-
-
-def _ref_from_name(name: str):
-    stem = Path(name).name.removesuffix(".pdf") if name else ""
-    for m in _FILE_REF.finditer(stem):
-        try:
-            return parse_ref(m.group(0).strip())
-        except RefError:
-            continue
-    found = find_refs(stem.replace("_", " "))
-    return found[0] if found else None
+    cls = SOURCE_KINDS.get(kind)
+    if cls is None:
+        raise ValueError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
+    return cls(name=source, url=url or PLACEHOLDER_URL, every=3600.0).parse(data, url)
 
 
 def item_record(item: Item, matches: list[Match] | None) -> dict:

@@ -46,6 +46,7 @@ async def send_to_log(address: str, text: str) -> None:
 
 def telegram_sender(bot) -> Send:
     """A sender that uses python-telegram-bot's ``Bot`` and sorts its errors into retry or skip."""
+    # loaded late: python-telegram-bot costs ~0.2 s to import and is not needed without a token
     from telegram import LinkPreviewOptions
     from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Mapping
 
+from watcher.notifiers.email import EmailNotifier
+from watcher.notifiers.webhook import WebhookNotifier
 from watcher.store import subscribers
 
 log = logging.getLogger(__name__)
@@ -13,9 +15,6 @@ log = logging.getLogger(__name__)
 def configured_notifiers(entries, store, labels: Mapping[str, str]) -> dict:
     """Webhook and email notifiers by channel. Each entry is an active subscriber (channel ``webhook`` or
     ``email``, address = its name) with exactly its configured topics; entries removed from the file stop."""
-    from watcher.notifiers.email import EmailNotifier
-    from watcher.notifiers.webhook import WebhookNotifier
-
     out: dict = {}
     for channel, cls in (("webhook", WebhookNotifier), ("email", EmailNotifier)):
         mine = [e for e in entries if e.channel == channel]

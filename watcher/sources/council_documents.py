@@ -27,7 +27,7 @@ from watcher.sources.council.refs import SERIES, DocRef
 from watcher.errors import FetchError, ParseError
 from watcher.models import Item
 from watcher.sources.base import Source
-from watcher.sources.council_pdf import DEFAULT_PDF_MAX_BYTES, fetch_pdf, pdf_url
+from watcher.sources.council_pdf import DEFAULT_PDF_MAX_BYTES, fetch_pdf, pdf_items, pdf_url
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,4 @@ class CouncilDocumentsSource(Source):
 
     def parse(self, data: bytes, url: str = "") -> list[Item]:
         """The item one saved PDF gives (its reference from the header)."""
-        from watcher.commands.parse import pdf_items
-
         return pdf_items(data, self.name, url)

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import logging
 
-from watcher.sources.council.refs import PDF_BASE, DocRef
-from watcher.errors import FetchError
+import re
+from pathlib import Path
+
+from watcher.errors import FetchError, ParseError
+from watcher.models import Item
+from watcher.sources.council.document import item_from_pdf, read_pdf
+from watcher.sources.council.refs import PDF_BASE, DocRef, RefError, find_refs, parse_ref
 
 log = logging.getLogger(__name__)
 
 PDF_MAGIC = b"%PDF-"
 DEFAULT_PDF_MAX_BYTES = 20 * 1024 * 1024
+_FILE_REF = re.compile(r"(?:ST|WK|CM|PE|SN)[-_ ][0-9A-Za-z_ -]+", re.IGNORECASE)
 
 
 def pdf_url(server: str, ref: DocRef, lang: str) -> str:
@@ -46,3 +52,25 @@ def language_for(item_languages: list[str] | tuple[str, ...], wanted: str) -> st
     wanted = wanted.lower()
     langs = [lang.lower() for lang in item_languages or ()]
     return wanted if not langs or wanted in langs else langs[0]
+
+
+def pdf_items(data: bytes, source: str, url: str = "", name: str = "") -> list[Item]:
+    """The one item a Council PDF gives. Its reference comes from the page-1 header, else from the file name
+    (e.g. ``ST-13217-2023-INIT.pdf``)."""
+    doc = read_pdf(data)
+    ref = doc.header.ref or _ref_from_name(name) or _ref_from_name(url)
+    if ref is None:
+        raise ParseError("no document reference in the PDF's header; name the file after it, "
+                         "e.g. ST-13217-2023-INIT.pdf")
+    return [item_from_pdf(source, ref, url or ref.pdf_url("en"), doc)]
+
+
+def _ref_from_name(name: str) -> DocRef | None:
+    stem = Path(name).name.removesuffix(".pdf") if name else ""
+    for m in _FILE_REF.finditer(stem):
+        try:
+            return parse_ref(m.group(0).strip())
+        except RefError:
+            continue
+    found = find_refs(stem.replace("_", " "))
+    return found[0] if found else None
