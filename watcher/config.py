@@ -7,14 +7,12 @@ anything starts, so a maintainer sees every mistake at once.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from watcher.delivery.pacing import MAX_RATE
-from watcher.durations import parse_duration
 from watcher.errors import ConfigError
 from watcher.health import HealthRules, rules_from_toml
 from watcher.matcher import Topic, topics_from_toml

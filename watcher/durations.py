@@ -23,3 +23,8 @@ def parse_duration(text: str) -> float:
     if not compact or pos != len(compact):
         raise ValueError(f"{text!r} is not a duration; write a number and a unit, e.g. \"30s\", \"15m\", \"1h\", \"1d\"")
     return total
+
+
+def doubling(step: int, base: float, cap: float) -> float:
+    """The one backoff formula: ``base`` × 2^``step``, never above ``cap`` (step 0 gives ``base``)."""
+    return min(cap, base * 2.0 ** min(max(step, 0), 60))

@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from watcher.store import health as healthdb
-from watcher.durations import parse_duration
-from watcher.store.sqlite import from_iso, iso
+from watcher.durations import doubling, parse_duration
+from watcher.clock import from_iso, iso
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def next_delay(every: float, consecutive_failures: int, cap: float) -> float:
     each further consecutive failure, never more than ``cap`` (nor less than the interval)."""
     if consecutive_failures <= 1:
         return every
-    return min(max(cap, every), every * 2.0 ** min(consecutive_failures - 1, 40))
+    return doubling(consecutive_failures - 1, every, max(cap, every))
 
 
 # --- the rules ------------------------------------------------------------------------------------------------------

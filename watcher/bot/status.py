@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable, Mapping
 
-from watcher.store.sqlite import from_iso
+from watcher.clock import from_iso
 
 
 def ago(then: datetime | None, now: datetime) -> str:

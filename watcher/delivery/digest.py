@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from watcher.store import subscribers
 from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
 from watcher.notifiers.format import digest_messages
-from watcher.store.sqlite import from_iso
+from watcher.clock import from_iso
 from watcher.delivery.unrecorded import Unrecorded
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Awaitable, Callable, Sequence
 
+from watcher.delivery.retry import MAX_ATTEMPTS, backoff
+from watcher.errors import NotifyError, RetryLater
 from watcher.store import health as healthdb
 from watcher.delivery.unrecorded import StoreErrors, Unrecorded
 from watcher.delivery.wakeup import Wakeup
@@ -19,21 +21,6 @@ from watcher.delivery.wakeup import Wakeup
 log = logging.getLogger(__name__)
 
 LOG_TARGET = "log"
-MAX_ATTEMPTS = 20
-MAX_BACKOFF = 3600.0
-MAX_TEXT = 4000
-
-
-class SendLater(Exception):
-    """Transient: try this chat again after ``delay`` seconds."""
-
-    def __init__(self, detail: str, delay: float = 10.0):
-        self.delay = delay
-        super().__init__(detail)
-
-
-class ChatUnreachable(Exception):
-    """This chat cannot get messages (blocked the bot, unknown chat): it is skipped for this event."""
 
 
 Send = Callable[[str, str], Awaitable[None]]
@@ -45,25 +32,14 @@ async def send_to_log(address: str, text: str) -> None:
 
 
 def telegram_sender(bot) -> Send:
-    """A sender that uses python-telegram-bot's ``Bot`` and sorts its errors into retry or skip."""
+    """A sender through the Telegram notifier, so operator messages meet Telegram's errors exactly as alerts do."""
     # loaded late: python-telegram-bot costs ~0.2 s to import and is not needed without a token
-    from telegram import LinkPreviewOptions
-    from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+    from watcher.notifiers.telegram import TelegramNotifier
+
+    notifier = TelegramNotifier(bot, {})
 
     async def send(address: str, text: str) -> None:
-        try:
-            await bot.send_message(chat_id=int(address), text=text[:MAX_TEXT],
-                                   link_preview_options=LinkPreviewOptions(is_disabled=True))
-        except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
-            raise SendLater(f"flood control: retry after {seconds:.0f}s", seconds) from exc
-        except (Forbidden, BadRequest) as exc:
-            raise ChatUnreachable(exc.message) from exc
-        except NetworkError as exc:  # time-outs and 5xx answers
-            raise SendLater(f"network: {exc.message}") from exc
-        except TelegramError as exc:
-            raise ChatUnreachable(str(exc)) from exc
+        await notifier.send_text(address, text, text, plain=True)
 
     return send
 
@@ -116,11 +92,11 @@ class AdminMessenger:
             try:
                 await self.send(address, event["text"])
                 sent.append(address)
-            except SendLater as exc:
+            except RetryLater as exc:
                 retry, error = max(retry or 0.0, exc.delay), str(exc)
                 log.warning("operator chat %s: health message %d for %s will be retried: %s", address,
                             event["id"], event["source"], exc)
-            except ChatUnreachable as exc:
+            except NotifyError as exc:  # blocked, unknown, moved or refusing: skip this chat for this message
                 sent.append(address)
                 log.error("operator chat %s cannot receive health messages (%s); check WATCHER_ADMIN_CHAT_IDS and "
                           "that the chat has started the bot", address, exc)
@@ -132,7 +108,7 @@ class AdminMessenger:
             self.unrecorded.record([event["id"]], lambda: healthdb.mark_event(self.store, event["id"], sent, done=True,
                                                                               error=error))
             return 1
-        delay = max(retry, min(MAX_BACKOFF, 2.0 ** attempts))
+        delay = backoff(event["attempts"], retry)
         self.unrecorded.record([event["id"]], lambda: healthdb.mark_event(self.store, event["id"], sent, done=False,
                                                                           retry_in=delay, error=error))
         return 0

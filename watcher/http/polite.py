@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 from watcher.clock import Clock
+from watcher.durations import doubling
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class RetryPolicy:
             if wait > self.max_retry_after:
                 return None
         else:
-            wait = self.backoff * 2 ** (attempt - 1) * (1.0 + 0.5 * rng.random())
+            wait = doubling(attempt - 1, self.backoff, float("inf")) * (1.0 + 0.5 * rng.random())
         return wait if wait <= left else None
 
 

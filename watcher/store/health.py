@@ -10,7 +10,8 @@ import json
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from watcher.store.sqlite import Store, from_iso, iso
+from watcher.clock import from_iso, iso
+from watcher.store.sqlite import Store
 
 POLL_LOG_KEEP = 200
 HEALTH_COLUMNS = ("failing_since", "failure_notified_at", "stale_notified_at", "last_unchanged_at")
