@@ -166,14 +166,17 @@ def test_challenge_page_detected_from_body():
 
 
 @pytest.mark.parametrize("status,headers,body", [
-    (403, {}, b""),
+    (403, {"cf-mitigated": "challenge"}, b""),
     (200, {"CF-Mitigated": "challenge"}, b"<html></html>"),
+    (403, {}, b"<html><script src='/cdn-cgi/challenge-platform/scripts/jsd/main.js'></script></html>"),
+    (403, {}, b"<html><body>Access Denied. Reference #18.2 https://errors.edgesuite.net/18.2</body></html>"),
     (200, {}, b"<html><head><title>Attention Required! | Cloudflare</title></head></html>"),
     (200, {}, b"<html><body><div id='cf-browser-verification'></div></body></html>"),
     (200, {}, b"<html><body>Enable JavaScript and cookies to continue</body></html>"),
 ])
 def test_challenge_signals(status, headers, body):
-    """A 403, the cf-mitigated header, or any of the known challenge texts is a challenge."""
+    """The cf-mitigated header, a challenge trace on an error answer, or any of the known challenge texts is a
+    challenge."""
     reason = detect_challenge(status, headers, body)
     assert isinstance(reason, str) and reason
 
@@ -182,6 +185,19 @@ def test_challenge_signals(status, headers, body):
 def test_real_shaped_pages_are_not_challenges(name):
     """Ordinary register pages with status 200 are not flagged as challenges."""
     assert detect_challenge(200, {"server": "cloudflare"}, load(name)) is None
+
+
+@pytest.mark.parametrize("status,headers,body", [
+    (403, {}, b""),
+    (403, {"content-type": "text/html"}, b"<html><body>Forbidden</body></html>"),
+    (200, {}, b"<html><script src='/cdn-cgi/challenge-platform/scripts/jsd/main.js'></script>Register</html>"),
+    (404, {}, b"<html><head><title>Just a moment...</title></head></html>"),
+    (200, {}, b"<?xml version='1.0'?><rss><channel><item><title>Just a moment...</title></item></channel></rss>"),
+])
+def test_not_challenges(status, headers, body):
+    """A bare 403, the injected challenge-platform script on a 200 page, an error status bot protection never
+    uses, and a feed quoting challenge wording are not challenges."""
+    assert detect_challenge(status, headers, body) is None
 
 
 def test_big_page_mentioning_a_marker_in_text_is_not_a_challenge():

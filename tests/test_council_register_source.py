@@ -84,14 +84,24 @@ async def test_challenge_page_is_a_blocked_failure_and_records_nothing(feed_serv
     assert state["last_failure"] == "blocked" and state["last_success_at"] is None
 
 
-@pytest.mark.parametrize("status,headers", [(403, {"cf-mitigated": "challenge", **HTML_HEADERS}),
-                                            (403, {"Content-Type": "text/plain"})])
-async def test_403_answers_are_blocked(feed_server, env, status, headers):
-    """A 403 from the register, with or without cf-mitigated, is a "blocked" failure, not a client error."""
+@pytest.mark.parametrize("headers,body", [({"cf-mitigated": "challenge", **HTML_HEADERS}, b"Forbidden"),
+                                          (HTML_HEADERS, b"<html><script src='/cdn-cgi/challenge-platform/h/b'>"
+                                                         b"</script></html>")])
+async def test_403_with_challenge_signs_is_blocked(feed_server, env, headers, body):
+    """A 403 from the register with cf-mitigated or a challenge marker is a "blocked" failure, not a client error."""
     http, store = env
-    feed_server.set(SEARCH, b"Forbidden", status=status, headers=headers)
+    feed_server.set(SEARCH, body, status=403, headers=headers)
     result = await pipeline.poll(register(feed_server), http, store, test_matcher())
     assert result.failure == "blocked" and "bot protection" in result.detail
+
+
+async def test_bare_403_is_a_forbidden_client_error(feed_server, env):
+    """A 403 without any sign of bot protection is a plain "forbidden" client error, and records nothing."""
+    http, store = env
+    feed_server.set(SEARCH, b"Forbidden", status=403, headers={"Content-Type": "text/plain"})
+    result = await pipeline.poll(register(feed_server), http, store, test_matcher())
+    assert result.failure == "client_error" and "403 Forbidden" in result.detail
+    assert "bot protection" in result.detail and store.db.execute("SELECT count(*) FROM items").fetchone()[0] == 0
 
 
 async def test_empty_results_are_fine_but_unknown_pages_fail(feed_server, env):

@@ -29,6 +29,7 @@ import httpx
 
 from watcher import __version__
 from watcher.http.bodies import ACCEPT_ENCODING, BodyTooLarge, UnsupportedEncoding, read_capped
+from watcher.http.challenge import detect_challenge
 from watcher.clock import SYSTEM_CLOCK, Clock
 from watcher.errors import FetchError, NotModified
 from watcher.http.polite import ROBOTS_MAX_BYTES, HostPacer, RetryPolicy, RobotsCache, host_of, parse_retry_after
@@ -39,16 +40,6 @@ DEFAULT_USER_AGENT = f"watcher/{__version__} (+https://github.com/watcher-eu/wat
 ROBOTS_AGENT = "watcher"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 REDIRECTS = (301, 302, 303, 307, 308)
-CHALLENGE_MARKERS = (
-    b"Just a moment...",
-    b"Checking your browser",
-    b"Enable JavaScript and cookies to continue",
-    b"cf-browser-verification",
-    b"Attention Required! | Cloudflare",
-)
-# Also found in ordinary pages of sites behind bot protection (an injected script), so it marks a challenge only
-# on an error answer, never on a 200 page.
-ERROR_ONLY_MARKERS = (b"challenge-platform",)
 
 
 @dataclass(frozen=True)
@@ -64,19 +55,6 @@ class Validators(Protocol):
 
     def get_validators(self, url: str) -> tuple[str | None, str | None]: ...
     def put_validators(self, url: str, etag: str | None, last_modified: str | None) -> None: ...
-
-
-def challenge_reason(status: int, headers: httpx.Headers | dict, body: bytes) -> str | None:
-    """Say why an answer is a bot-protection challenge, or None when it is not one."""
-    mitigated = (headers.get("cf-mitigated") or "").lower()
-    if mitigated:
-        return f"HTTP {status} with cf-mitigated: {mitigated}"
-    head = body[:65536]
-    markers = CHALLENGE_MARKERS + (ERROR_ONLY_MARKERS if status >= 400 else ())
-    for marker in markers:
-        if marker in head:
-            return f"HTTP {status} challenge page ({marker.decode()!r})"
-    return None
 
 
 class Http:
@@ -218,9 +196,7 @@ class Http:
         return Response(url, resp.status_code, got, body)
 
     def _check(self, resp: Response, source: str) -> Response:
-        html = "html" in resp.headers.get("content-type", "").lower()
-        suspect = resp.status in (403, 429, 503) or (resp.status == 200 and html)
-        reason = challenge_reason(resp.status, resp.headers, resp.content) if suspect else None
+        reason = detect_challenge(resp.status, resp.headers, resp.content)
         if reason:
             raise FetchError("blocked", reason, source=source, url=resp.url)
         wait = None
@@ -232,6 +208,9 @@ class Http:
         if resp.status >= 500:
             raise FetchError("server_error", f"HTTP {resp.status}{after}", source=source, url=resp.url,
                              retry_after=wait)
+        if resp.status == 403:
+            raise FetchError("client_error", "HTTP 403 Forbidden: access refused, with no sign of bot protection",
+                             source=source, url=resp.url, status=403)
         if resp.status >= 400 or resp.status < 200 or resp.status in REDIRECTS:
             raise FetchError("client_error", f"HTTP {resp.status}", source=source, url=resp.url, status=resp.status)
         return resp

@@ -2,8 +2,9 @@
 listing pages, one item per document reference however many languages a row lists.
 
 The search is asked for the newest documents first and paged back until a page holds a reference already known,
-at most ``max_pages`` pages. A bot challenge (a challenge page, ``cf-mitigated``, or a 403 from the site) is a
-failure of class ``blocked``, never an empty result. For new public documents, the PDF can be read from the document
+at most ``max_pages`` pages. A bot challenge (a challenge page or a ``cf-mitigated`` header, as
+``watcher.http.challenge`` defines it) is a failure of class ``blocked``, never an empty result; a bare 403 is a
+``client_error``. For new public documents, the PDF can be read from the document
 server (``pdf_text``), so that topics are matched on the document's text too.
 """
 
@@ -163,8 +164,6 @@ class CouncilRegisterSource(Source):
         except FetchError as exc:
             if exc.failure == "blocked":
                 raise blocked_error(self.name, url, exc.detail) from exc
-            if exc.failure == "client_error" and exc.status == 403:
-                raise blocked_error(self.name, url, "HTTP 403, access refused") from exc
             raise
         return page_items(resp.content, self.name, resp.url, resp.status, resp.headers)
 
