@@ -107,14 +107,20 @@ async def test_recent_with_and_without_topic(running, store):
 
 
 async def test_status_lists_sources_and_failures(running, store):
-    """/status gives the number of sources, the failing ones first with their reason, and each last success."""
+    """/status gives the number of sources, the failing ones first with their reason, and each last success; a
+    source is "failing" from the failure threshold on (as in the operator's messages), "degraded" below it."""
     store.record_poll("council-press", [], {})
     store.record_failure("statewatch", "timeout", "no answer in 20s")
     answer = await running.say(USER, "/status")
     lines = answer["plain_text"].splitlines()
+    assert lines[0] == "2 sources polled, 0 failing, 1 degraded"
+    assert lines[1].startswith("🟡 statewatch: degraded (timeout, 1 poll)")
+    for _ in range(2):
+        store.record_failure("statewatch", "timeout", "no answer in 20s")
+    lines = (await running.say(USER, "/status"))["plain_text"].splitlines()
     assert lines[0] == "2 sources polled, 1 failing"
-    assert lines[1].startswith("⚠️ statewatch: failing (timeout")
-    assert "council-press: last successful poll just now" in answer["plain_text"]
+    assert lines[1].startswith("⚠️ statewatch: failing (timeout, 3 polls in a row)")
+    assert "council-press: ok; last success just now" in "\n".join(lines)
 
 
 async def test_digest_and_instant_commands(running, store):

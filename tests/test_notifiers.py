@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 from datetime import timedelta
 from email import message_from_bytes, policy
+from email.utils import format_datetime
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -81,6 +82,18 @@ async def test_webhook_errors_retry_or_drop(store, hooks, clock):
     hooks.answer(404)
     await DeliveryWorker(store, notifiers).drain()
     assert store.outbox_depth() == 0 and subscribers.stats(store)["dropped_total"] == 1
+    await notifiers["webhook"].aclose()
+
+
+async def test_webhook_retry_after_as_an_http_date_is_honoured(store, hooks, clock):
+    """A 429 whose Retry-After is an HTTP-date five minutes ahead keeps the alert for exactly those five minutes."""
+    notifiers = {"webhook": WebhookNotifier([hook(hooks.url())], LABELS, now=clock)}
+    subscribers.set_topics(store, "webhook", "newsroom", ["smuggling"])
+    queue_alert(store, "council-press", "a")
+    hooks.answer(429, {"Retry-After": format_datetime(clock() + timedelta(minutes=5), usegmt=True)})
+    await DeliveryWorker(store, notifiers).drain()
+    [(attempts, due)] = store.db.execute("SELECT attempts, next_attempt_at FROM outbox").fetchall()
+    assert attempts == 1 and due == subscribers.iso(clock() + timedelta(minutes=5))
     await notifiers["webhook"].aclose()
 
 

@@ -80,5 +80,5 @@ def test_health_counts_new_items_in_the_window_without_the_back_catalogue():
     clock.advance(8 * 86400)
     [row] = source_health(store, [src], HealthRules(), clock.now())
     assert row.status == "stale" and row.new_items == 0
-    assert render_lines([row], clock.now()).startswith("💤 s: stale, last success 8d ago")
+    assert render_lines([row], clock.now())[1].startswith("💤 s: stale; last success 8d")
     assert "stale" in render_table([row], clock.now())

@@ -15,6 +15,7 @@ from watcher import pipeline
 from watcher.store import subscribers
 from watcher.delivery.operators import AdminMessenger, messenger_for
 from watcher.config import Config, Settings
+from watcher.durations import doubling
 from watcher.delivery.worker import DeliveryWorker, Pacer
 from watcher.health import HealthRules, next_delay
 from watcher.store.health import StoredValidators
@@ -258,8 +259,9 @@ class Service:
         from watcher.bot import handlers as bot
 
         bot.register(self.application, bot.BotDeps(self.store, {t.id: t for t in self.config.topics},
-                                                   self.settings.admin_chat_ids, tuple(self.config.sources)))
-        delay = 2.0
+                                                   self.settings.admin_chat_ids, tuple(self.config.sources),
+                                                   self.config.health_rules))
+        tries = 0
         while not self._stop.is_set():
             try:
                 await self.application.initialize()
@@ -269,9 +271,10 @@ class Service:
                 log.error("Telegram refused the token (WATCHER_TELEGRAM_TOKEN); the bot stays off")
                 return
             except NetworkError as exc:
+                delay = doubling(tries, 2.0, BOT_RETRY_MAX)
+                tries += 1
                 log.warning("Telegram not reachable (%s); retrying in %.0fs", exc, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, BOT_RETRY_MAX)
         await self.application.start()
         await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.5,
                                                      timeout=10)

@@ -223,8 +223,12 @@ class SourceHealth:
 
 
 def status_of(enabled: bool, row: dict, snap: Snapshot, threshold: int, quiet: float, now: datetime) -> str:
+    """The one word for a source's state. "failing" means at least ``threshold`` failed polls in a row (when the
+    operator is told); fewer is "degraded"."""
     if not enabled:
         return "disabled"
+    if row.get("paused"):
+        return "paused"
     if not row.get("last_attempt_at"):
         return "never polled"
     if snap.consecutive_failures >= threshold:
@@ -262,9 +266,14 @@ def to_json(rows: list[SourceHealth]) -> list[dict]:
     return [asdict(r) for r in rows]
 
 
-def _ago(text: str | None, now: datetime) -> str:
-    when = from_iso(text)
-    return f"{human_duration((now - when).total_seconds())} ago" if when else "never"
+def ago(when: datetime | str | None, now: datetime) -> str:
+    """'never', 'just now', or how long ago: '12m ago', '3h 5m ago', '2d 4h ago'."""
+    if isinstance(when, str):
+        when = from_iso(when)
+    if when is None:
+        return "never"
+    seconds = (now - when).total_seconds()
+    return "just now" if seconds < 60 else f"{human_duration(seconds)} ago"
 
 
 def render_table(rows: list[SourceHealth], now: datetime) -> str:
@@ -273,8 +282,8 @@ def render_table(rows: list[SourceHealth], now: datetime) -> str:
     header = ("source", "status", "last success", "fails", "last failure", window, "last new item")
     lines = [header]
     for r in rows:
-        lines.append((r.name, r.status, _ago(r.last_success_at, now), str(r.consecutive_failures),
-                      r.last_failure or "-", str(r.new_items), _ago(r.last_new_at, now)))
+        lines.append((r.name, r.status, ago(r.last_success_at, now), str(r.consecutive_failures),
+                      r.last_failure or "-", str(r.new_items), ago(r.last_new_at, now)))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines]
     for r in rows:
@@ -283,17 +292,34 @@ def render_table(rows: list[SourceHealth], now: datetime) -> str:
     return "\n".join(text)
 
 
-STATUS_MARKS = {"ok": "✅", "failing": "⚠️", "degraded": "🟡", "stale": "💤", "never polled": "⏳", "disabled": "⏸"}
+STATUS_MARKS = {"ok": "✅", "failing": "⚠️", "degraded": "🟡", "stale": "💤", "never polled": "⏳", "disabled": "⏹",
+                "paused": "⏸"}
+TROUBLE = ("failing", "degraded")
 
 
-def render_lines(rows: list[SourceHealth], now: datetime) -> str:
-    """Short plain-text lines, one per source, for a chat (``/status``); escape before sending as HTML."""
-    lines = []
-    for r in rows:
-        mark = STATUS_MARKS.get(r.status, "•")
-        bits = [f"{mark} {r.name}: {r.status}", f"last success {_ago(r.last_success_at, now)}"]
-        if r.consecutive_failures:
-            bits.append(f"{r.consecutive_failures} failed ({r.last_failure})")
-        bits.append(f"{r.new_items} new in {r.window_days:g}d")
-        lines.append(", ".join(bits))
-    return "\n".join(lines)
+def line_of(r: SourceHealth, now: datetime) -> str:
+    """One source as a short plain-text line, for a chat; escape before sending as HTML."""
+    text = f"{STATUS_MARKS.get(r.status, '•')} {r.name}: {r.status}"
+    if r.status == "disabled":
+        return text + " in sources.toml"
+    if r.consecutive_failures:
+        polls = "1 poll" if r.consecutive_failures == 1 else f"{r.consecutive_failures} polls in a row"
+        text += f" ({r.last_failure or 'error'}, {polls})"
+    text += f"; last success {ago(r.last_success_at, now)}"
+    if r.status not in ("never polled", "paused"):
+        text += f"; {r.new_items} new in {r.window_days:g}d"
+    return text
+
+
+def summary_of(rows: list[SourceHealth]) -> str:
+    """'5 sources polled, 1 failing, 1 degraded' (paused and disabled sources are not counted as polled)."""
+    polled = sum(1 for r in rows if r.status not in ("disabled", "paused"))
+    counts = {s: sum(1 for r in rows if r.status == s) for s in TROUBLE}
+    extra = "".join(f", {n} {s}" for s, n in counts.items() if n and s != "failing")
+    return f"{polled} source{'s' if polled != 1 else ''} polled, {counts['failing']} failing{extra}"
+
+
+def render_lines(rows: list[SourceHealth], now: datetime) -> list[str]:
+    """The chat view (``/status``, ``/sources``): a summary, then one line per source, trouble first."""
+    ordered = sorted(rows, key=lambda r: (TROUBLE.index(r.status) if r.status in TROUBLE else len(TROUBLE)))
+    return [summary_of(rows), *(line_of(r, now) for r in ordered)]

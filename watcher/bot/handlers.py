@@ -14,7 +14,8 @@ from telegram.error import TelegramError
 from telegram.ext import (Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, ContextTypes,
                           MessageHandler, filters)
 
-from watcher.bot import operators as bot_admin, preferences as bot_settings
+from watcher import health
+from watcher.bot import operators, preferences
 from watcher.store import subscribers
 from watcher.bot.replies import (
     ADMIN_ONLY,
@@ -29,7 +30,6 @@ from watcher.bot.replies import (
     topic_args,
     topic_list,
 )
-from watcher.bot.status import status_lines
 
 __all__ = ["BotDeps", "COMMANDS", "HANDLERS", "register", "set_commands"]
 
@@ -197,7 +197,8 @@ async def recent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The sources, their last successful poll, and any that are failing."""
     d = deps(context)
-    summary, *lines = status_lines(d.store, d.sources, d.store.clock())
+    now = d.store.clock()
+    summary, *lines = health.render_lines(health.source_health(d.store, d.sources, d.rules, now), now)
     await reply_lines(update, f"<b>{esc(summary)}</b>", [esc(line) for line in lines])
 
 
@@ -223,14 +224,14 @@ HANDLERS = {
     "start": start,
     "stop": stop,
     "help": help_,
-    "topics": bot_settings.topics,
+    "topics": preferences.topics,
     "subscribe": subscribe,
     "unsubscribe": unsubscribe,
     "recent": recent,
-    "digest": bot_settings.digest,
-    "instant": bot_settings.instant,
+    "digest": preferences.digest,
+    "instant": preferences.instant,
     "status": status,
-    **bot_admin.HANDLERS,
+    **operators.HANDLERS,
 }
 
 
@@ -240,7 +241,7 @@ def register(app: Application, bot_deps: BotDeps) -> None:
     where = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
     for name, handler in HANDLERS.items():
         app.add_handler(CommandHandler(name, handler, filters=where))
-    app.add_handler(CallbackQueryHandler(bot_settings.on_button, pattern=bot_settings.BUTTON_PATTERN))
+    app.add_handler(CallbackQueryHandler(preferences.on_button, pattern=preferences.BUTTON_PATTERN))
     app.add_handler(ChatMemberHandler(on_my_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     app.add_error_handler(on_error)

@@ -14,7 +14,7 @@ from watcher.bot.replies import OPERATORS_ONLY, CHANNEL, deps, esc, is_operator,
 from watcher.errors import NotifyError
 from watcher.notifiers.format import sample_alert
 from watcher.notifiers.telegram import TelegramNotifier
-from watcher.bot.status import ago, source_line
+from watcher.health import ago, line_of, source_health
 
 log = logging.getLogger("watcher.bot")
 
@@ -59,12 +59,11 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every configured source with its kind, interval, address and state."""
     d = deps(context)
-    states = d.store.source_states()
     now = d.store.clock()
     lines = []
-    for src in d.sources:
-        line, _bad = source_line(src, states.get(src.name), now)
-        lines.append(f"{esc(line)}\n   {esc(src.kind)}, every {_every(src.every)}: <code>{esc(src.url)}</code>")
+    for src, row in zip(d.sources, source_health(d.store, d.sources, d.rules, now)):
+        lines.append(f"{esc(line_of(row, now))}\n   {esc(src.kind)}, every {_every(src.every)}: "
+                     f"<code>{esc(src.url)}</code>")
     await reply_lines(update, f"<b>{len(lines)} sources</b> (/pause &lt;source&gt;, /resume &lt;source&gt;)",
                       lines or ["none configured"])
 

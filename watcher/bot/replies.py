@@ -12,6 +12,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from watcher.health import HealthRules
 from watcher.notifiers.fit import TELEGRAM_LIMIT, pack, shorten_html, utf16_len
 
 log = logging.getLogger("watcher.bot")
@@ -26,6 +27,7 @@ class BotDeps:
     topics: dict  # id -> Topic
     admin_chat_ids: frozenset[int] = frozenset()
     sources: tuple = field(default=())
+    rules: HealthRules = field(default_factory=HealthRules)  # thresholds for what "failing" means
 
     def label(self, topic_id: str) -> str:
         topic = self.topics.get(topic_id)

@@ -18,6 +18,7 @@ from watcher.delivery.digest import DigestSender
 from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
 from watcher.models import Alert
 from watcher.delivery.pacing import Pacer
+from watcher.delivery.retry import MAX_ATTEMPTS, backoff
 from watcher.delivery.unrecorded import StoreErrors, Unrecorded
 from watcher.delivery.wakeup import Wakeup
 
@@ -25,15 +26,8 @@ __all__ = ["DeliveryWorker", "Pacer"]
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 12
-MAX_BACKOFF = 3600.0
 BATCH = 200
 DIGEST_CHECK_EVERY = 20.0
-
-
-def backoff(attempts: int, floor: float = 0.0) -> float:
-    """Seconds before retry number ``attempts + 1``: 2, 4, 8, ... capped at an hour."""
-    return max(floor, min(MAX_BACKOFF, 2.0 ** (attempts + 1)))
 
 
 class DeliveryWorker:

@@ -8,12 +8,15 @@ errors are retried later (honouring Retry-After); any other answer is a refusal,
 from __future__ import annotations
 
 import logging
-from typing import Iterable, Mapping
+from datetime import datetime
+from typing import Callable, Iterable, Mapping
 
 import httpx
 
 from watcher import __version__
+from watcher.clock import utcnow
 from watcher.errors import NotifyError, RecipientGone, RetryLater
+from watcher.http.polite import parse_retry_after
 from watcher.models import Alert
 from watcher.notifiers.format import alert_text
 from watcher.notifiers.settings import WebhookConfig
@@ -29,21 +32,23 @@ def alert_json(alert: Alert, labels: Mapping[str, str]) -> dict:
             "terms": list(alert.terms), "snippet": alert.snippet}
 
 
-def retry_after(response: httpx.Response, default: float) -> float:
-    value = response.headers.get("Retry-After", "")
-    try:
-        return min(MAX_RETRY_AFTER, max(default, float(value)))
-    except ValueError:
+def retry_after(response: httpx.Response, default: float, now: datetime) -> float:
+    """Seconds to wait from the answer's Retry-After (seconds or an HTTP-date), at least ``default``, at most an
+    hour; ``default`` when there is none or it cannot be read."""
+    wait = parse_retry_after(response.headers.get("Retry-After"), now)
+    if wait is None:
         return default
+    return min(MAX_RETRY_AFTER, max(default, wait))
 
 
 class WebhookNotifier:
     channel = "webhook"
 
     def __init__(self, hooks: Iterable[WebhookConfig], labels: Mapping[str, str],
-                 client: httpx.AsyncClient | None = None):
+                 client: httpx.AsyncClient | None = None, now: Callable[[], datetime] = utcnow):
         self.hooks = {h.name: h for h in hooks}
         self.labels = labels
+        self.now = now
         self.client = client or httpx.AsyncClient(follow_redirects=False,
                                                   headers={"User-Agent": f"watcher/{__version__}"})
 
@@ -67,5 +72,5 @@ class WebhookNotifier:
         if 200 <= status < 300:
             return
         if status == 429 or status >= 500:
-            raise RetryLater(f"webhook {hook.name}: HTTP {status}", delay=retry_after(response, 10.0))
+            raise RetryLater(f"webhook {hook.name}: HTTP {status}", delay=retry_after(response, 10.0, self.now()))
         raise NotifyError(f"webhook {hook.name}: HTTP {status}: {response.text[:200]}")
