@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from watcher.errors import ConfigError
-from watcher.matcher.rules import MIN_PREFIX, Pattern, Topic, Word, parse_term, words_fit_inside
+from watcher.matcher.rules import MIN_PREFIX, Topic, parse_term
+from watcher.matcher.terms import Pattern, Word, words_fit_inside
 from watcher.matcher.scan import words_of
 
 _CACHE_LIMIT = 100_000

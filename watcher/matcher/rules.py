@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 
 from watcher.matcher.folding import WORD_RE, fold, fold_keep_case
+from watcher.matcher.terms import Pattern, TermParts, Word
 
 FIELDS = ("title", "summary", "body")
 KEYS = ("id", "label", "terms", "exclude", "fields", "subjects", "doc_types", "yield_to")
@@ -53,33 +54,6 @@ class Topic:
     #: (other topic id, terms): these terms count only when that topic is not raised
     #: by its own ordinary terms or subjects.
     yield_to: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-
-@dataclass(frozen=True)
-class Word:
-    """One word of a compiled term.
-
-    ``text`` is folded; ``prefix`` makes it match words starting with it;
-    ``caps`` is how many leading letters must be capitals in the text (0: any case).
-    """
-
-    text: str
-    prefix: bool = False
-    caps: int = 0
-
-
-@dataclass(frozen=True)
-class Pattern:
-    """A compiled term: the text as written and its words."""
-
-    source: str
-    words: tuple[Word, ...]
-    #: for ``a + b`` terms, the words of each part (``words`` is then the first part)
-    parts: tuple[tuple[Word, ...], ...] = ()
-
-    @property
-    def key(self) -> tuple:
-        return self.parts or self.words
 
 
 def compile_term(raw: str) -> Pattern:
@@ -155,32 +129,6 @@ def acronym_length(word: str) -> int:
     if stem.isupper() and len(stem) <= MAX_CAPS:
         return len(stem)
     return 0
-
-
-def could_hit_inside(term: Pattern, exclusion: Pattern) -> bool:
-    """True when some text matching ``term`` could lie inside a match of ``exclusion``."""
-    return any(words_fit_inside(part, exclusion.words) for part in term.parts or (term.words,))
-
-
-def words_fit_inside(term: tuple[Word, ...], exclusion: tuple[Word, ...]) -> bool:
-    """True when some words matching ``term`` could be a run of words matching ``exclusion``."""
-    size = len(term)
-    if size == 1:
-        return any(_compatible(term[0], word) for word in exclusion)
-    for offset in range(len(exclusion) - size + 1):
-        if all(_compatible(t, e) for t, e in zip(term, exclusion[offset:offset + size])):
-            return True
-    return False
-
-
-def _compatible(term: Word, excl: Word) -> bool:
-    if term.prefix and excl.prefix:
-        return excl.text.startswith(term.text) or term.text.startswith(excl.text)
-    if term.prefix:
-        return excl.text.startswith(term.text)
-    if excl.prefix:
-        return term.text.startswith(excl.text)
-    return term.text == excl.text
 
 
 def topics_from_toml(data: dict, filename: str = "topics.toml") -> tuple[list[Topic], list[str], list[str]]:
@@ -388,8 +336,10 @@ class _EntryChecker:
             if pattern.key in excluded:
                 self.warn(f"term {pattern.source!r} is also listed in exclude as "
                           f"{excluded[pattern.key]!r}, so it can never match; remove it from one list")
+        keys = {t.key for t in terms}
+        parts = TermParts(terms)
         for pattern in exclude:
-            if pattern.key not in {t.key for t in terms} and not any(could_hit_inside(t, pattern) for t in terms):
+            if pattern.key not in keys and not parts.any_inside(pattern):
                 self.warn(f"exclusion {pattern.source!r} contains none of the topic's terms, so it never "
                           "removes a hit; add the term it should veto to it, or remove it")
 
