@@ -1,0 +1,292 @@
+"""Kill -9 soak: `watcher run` is killed with SIGKILL at random moments and restarted, while a local feed gains a
+matching item every second; afterwards every alert must have arrived, and repeats are allowed only for the messages
+that were in flight at a kill (at most one per kill with one send in flight).
+
+The service runs as a real subprocess against a feed server on 127.0.0.1 and the fake Telegram Bot API, with N
+subscribers to the smuggling topic. The kill moments are drawn from a seeded random generator. After the last kill
+the feed stops growing and the service drains the outbox; then the script counts alerts expected (items × subscribers),
+received, lost and duplicated, and prints one JSON line last. It exits 1 when an alert was lost, when there were more
+duplicates than kills, when the service died on its own or did not stop cleanly, or when nothing was received.
+
+    python scripts/kill_soak.py --kills 50 [--subscribers 20] [--seed 1] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.botapi import FakeBotAPI  # noqa: E402
+from tests.fakes.feeds import FeedServer, Route, rss  # noqa: E402
+from watcher.store.sqlite import Store  # noqa: E402
+
+TITLE = "Soak item {n}: Council agrees new rules against migrant smuggling networks"
+ITEM_RE = re.compile(r"Soak item (\d+):")
+SEED = {"title": "Council adopts conclusions on fisheries", "link": "https://e.org/soak/seed", "guid": "soak-seed"}
+FIRST_CHAT = 7001
+
+
+class Publisher:
+    """The feed: a non-matching seed item, then one matching item every ``every`` seconds while started."""
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self.items: list[dict] = [SEED]
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def published(self) -> int:
+        """Matching items in the feed so far."""
+        with self._lock:
+            return len(self.items) - 1
+
+    def route(self, _headers: dict[str, str]) -> Route:
+        with self._lock:
+            body = rss(list(reversed(self.items)), title="Soak feed")
+        return Route(body.encode())
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            with self._lock:
+                n = len(self.items)
+                self.items.append({"title": TITLE.format(n=n), "link": f"https://e.org/soak/{n}", "guid": f"soak-{n}"})
+
+
+class Service:
+    """`watcher run` as a child process, started again after each kill; its output goes to one log file."""
+
+    def __init__(self, work: Path, env: dict[str, str]) -> None:
+        self.work, self.env = work, env
+        self.log = (work / "service.log").open("ab")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "watcher", "--config", str(self.work / "config"), "run"],
+                                     cwd=self.work, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the running child and reap it."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self) -> int:
+        """SIGTERM, and the exit code (killed after 30 s if it does not stop)."""
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self.log.close()
+        return code
+
+    def tail(self, lines: int = 20) -> str:
+        return "\n".join((self.work / "service.log").read_text(errors="replace").splitlines()[-lines:])
+
+
+def read_db(path: Path, sql: str) -> tuple:
+    """One row, read from the database file as another process sees it (zeros while it has no tables yet)."""
+    db = sqlite3.connect(path, timeout=10)
+    try:
+        return db.execute(sql).fetchone()
+    except sqlite3.OperationalError:
+        return (0, 0)
+    finally:
+        db.close()
+
+
+def outbox(path: Path) -> tuple[int, int]:
+    """(rows queued, rows delivered)."""
+    return read_db(path, "SELECT count(*), count(delivered_at) FROM outbox")
+
+
+def received(api: FakeBotAPI) -> Counter:
+    """Alerts accepted by the fake, counted per (chat, item number); a message listing several alerts counts each."""
+    counts: Counter = Counter()
+    for message in api.sent_messages():
+        for found in ITEM_RE.finditer(message.get("plain_text") or message["text"]):
+            counts[(int(message["chat_id"]), int(found.group(1)))] += 1
+    return counts
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, service: Service | None = None) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline or (service is not None and not service.alive()):
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def prepare(work: Path, feed_url: str, chats: list[int], api: FakeBotAPI) -> dict[str, str]:
+    """Config, subscribers in the database, and the service's environment."""
+    config = work / "config"
+    config.mkdir(parents=True)
+    (config / "sources.toml").write_text(f'[[source]]\nname = "soak"\nkind = "rss"\nurl = "{feed_url}"\n'
+                                         f'every = "1s"\n', encoding="utf-8")
+    shutil.copy(ROOT / "config" / "topics.toml", config / "topics.toml")
+    store = Store(work / "data" / "watcher.db")
+    for chat in chats:
+        store.subscribe("telegram", str(chat), ["smuggling"])
+    store.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    env.update({"WATCHER_TELEGRAM_TOKEN": api.token, "WATCHER_TELEGRAM_API_URL": api.base_url,
+                "WATCHER_DATA_DIR": str(work / "data"), "WATCHER_HTTP_PORT": "0", "PYTHONUNBUFFERED": "1",
+                "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])})
+    return env
+
+
+def ready(service: Service, api: FakeBotAPI, before: int) -> bool:
+    """Wait until this life of the service has set its bot commands (it then polls and delivers)."""
+    return wait_until(lambda: len(api.calls("setMyCommands")) > before, 60, service)
+
+
+def kill_loop(service: Service, api: FakeBotAPI, db: Path, rng: random.Random, args: argparse.Namespace) -> dict:
+    """Kill and restart ``args.kills`` times, each at a random moment of a life that is up; say how many kills found
+    undelivered rows, or that the service died."""
+    busy = 0
+    for number in range(1, args.kills + 1):
+        time.sleep(rng.uniform(args.min_up, args.max_up))
+        if not service.alive():
+            return {"kills": number - 1, "kills_with_backlog": busy, "died": True}
+        queued, delivered = outbox(db)
+        busy += queued > delivered
+        before = len(api.calls("setMyCommands"))
+        service.kill()
+        service.start()
+        ready(service, api, before)
+    return {"kills": args.kills, "kills_with_backlog": busy, "died": False}
+
+
+def tally(counts: Counter, chats: list[int], items: int) -> dict:
+    expected = {(chat, n) for chat in chats for n in range(1, items + 1)}
+    return {"items": items, "subscribers": len(chats), "expected": len(expected),
+            "received": sum(counts[pair] for pair in expected),
+            "lost": sum(1 for pair in expected if not counts[pair]),
+            "duplicates": sum(counts[pair] - 1 for pair in expected if counts[pair] > 1),
+            "unexpected": sum(n for pair, n in counts.items() if pair not in expected)}
+
+
+def soak(args: argparse.Namespace, work: Path) -> dict:
+    rng = random.Random(args.seed)
+    chats = [FIRST_CHAT + i for i in range(args.subscribers)]
+    publisher = Publisher(args.every)
+    db = work / "data" / "watcher.db"
+    started = time.monotonic()
+    with FeedServer() as feeds, FakeBotAPI() as api:
+        if args.limits:
+            api.enforce_limits()
+        feeds.set_handler("/feed.xml", publisher.route)
+        service = Service(work, prepare(work, feeds.url("/feed.xml"), chats, api))
+        service.start()
+        if not wait_until(lambda: read_db(db, "SELECT count(*) FROM items")[0] > 0, 60, service):
+            service.stop()
+            raise SystemExit(f"the service did not record the feed's first poll:\n{service.tail()}")
+        publisher.start()
+        result = kill_loop(service, api, db, rng, args)
+        time.sleep(rng.uniform(args.min_up, args.max_up))
+        publisher.stop()
+        items = publisher.published
+        goal = items * len(chats)
+        drained = wait_until(lambda: outbox(db) == (goal, goal), args.drain_timeout, service)
+        wait_until(lambda: len(received(api)) >= goal, 5.0, service)
+        time.sleep(2.0)  # a late answer to a send cut short would show up by now
+        died = result.pop("died") or not service.alive()
+        code = service.stop()
+        result.update(tally(received(api), chats, items))
+        result.update({"drained": drained, "service_died": died, "exit_code": code, "http_429": api.count_429,
+                       "outbox": list(outbox(db)), "seed": args.seed, "seconds": round(time.monotonic() - started, 1)})
+        if died or code != 0:
+            result["log_tail"] = service.tail()
+    return result
+
+
+def failures(result: dict) -> list[str]:
+    problems = []
+    if not result["received"]:
+        problems.append("nothing was received")
+    if result["lost"]:
+        problems.append(f"{result['lost']} alerts lost")
+    if result["duplicates"] > result["kills"]:
+        problems.append(f"{result['duplicates']} duplicates for {result['kills']} kills")
+    if result["unexpected"]:
+        problems.append(f"{result['unexpected']} messages for items that should not alert")
+    if result["service_died"]:
+        problems.append("the service exited on its own")
+    if result["exit_code"] != 0:
+        problems.append(f"the service stopped with exit code {result['exit_code']}")
+    return problems
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kills", type=int, default=50, help="SIGKILLs to send (default 50)")
+    parser.add_argument("--subscribers", type=int, default=20, help="subscribed private chats (default 20)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the kill moments (default 1)")
+    parser.add_argument("--every", type=float, default=1.0, help="seconds between new feed items (default 1)")
+    parser.add_argument("--min-up", type=float, default=0.1,
+                        help="shortest time from ready (bot commands set) to the kill, seconds (default 0.1)")
+    parser.add_argument("--max-up", type=float, default=4.0, help="longest such time, seconds (default 4)")
+    parser.add_argument("--drain-timeout", type=float, default=300.0, help="seconds to wait for the outbox to drain")
+    parser.add_argument("--limits", action="store_true", help="the fake enforces Telegram's rate limits (429s)")
+    parser.add_argument("--smoke", action="store_true", help="3 kills, 5 subscribers: under a minute")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.kills, args.subscribers, args.max_up, args.drain_timeout = 3, 5, 3.0, 60.0
+    if args.kills < 1 or args.subscribers < 1 or not 0 < args.min_up <= args.max_up:
+        parser.error("give at least one kill and one subscriber, and 0 < --min-up <= --max-up")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="watcher-soak-"))
+    try:
+        result = soak(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    problems = failures(result)
+    print(f"{result['kills']} kills ({result['kills_with_backlog']} with alerts waiting); {result['items']} items × "
+          f"{result['subscribers']} subscribers = {result['expected']} alerts expected; received {result['received']}, "
+          f"lost {result['lost']}, duplicates {result['duplicates']}; {result['seconds']} s")
+    for problem in problems:
+        print("FAILED: " + problem, file=sys.stderr)
+    result["ok"] = not problems
+    print(json.dumps(result))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
