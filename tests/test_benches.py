@@ -1,0 +1,27 @@
+"""The benchmark scripts stay runnable: each one answers --help and offers --smoke (CI runs the smoke pass; the
+tests only read the help, they never run a benchmark)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = sorted(ROOT.glob("bench/*.py")) + [ROOT / "scripts" / "kill_soak.py"]
+
+
+def test_there_are_benches():
+    """The bench folder holds the scripts the smoke pass loops over."""
+    assert len(list(ROOT.glob("bench/*.py"))) >= 5
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_script_offers_smoke(script: Path):
+    """The script's --help exits 0 and lists a --smoke option."""
+    out = subprocess.run([sys.executable, str(script), "--help"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "--smoke" in out.stdout
