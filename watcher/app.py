@@ -20,7 +20,6 @@ from watcher.delivery.worker import DeliveryWorker, Pacer
 from watcher.health import HealthRules, next_delay
 from watcher.store.health import StoredValidators
 from watcher.http.client import Http
-from watcher.http.polite import RetryPolicy
 from watcher.matcher import Matcher
 from watcher.web.metrics import Metrics
 from watcher.notifiers.console import CONSOLE_ADDRESS, ConsoleNotifier
@@ -63,16 +62,9 @@ def labels_of(config: Config) -> dict[str, str]:
     return {t.id: t.label for t in config.topics}
 
 
-HTTP_PASSTHROUGH = ("user_agent", "timeout", "connect_timeout", "max_bytes", "max_redirects", "per_host_concurrency",
-                    "per_host_interval", "respect_robots")
-
-
 def make_http(config: Config, store: Store | None = None, **overrides) -> Http:
     """The shared client from ``[http]``; with a store, conditional GET keeps its validators there."""
-    options = {k: v for k, v in config.http.items() if k in HTTP_PASSTHROUGH}
-    defaults = RetryPolicy()
-    options["retry"] = RetryPolicy(attempts=int(config.http.get("attempts", defaults.attempts)),
-                                   budget=float(config.http.get("retry_budget", defaults.budget)))
+    options = config.http.client_kwargs()
     if store is not None:
         options["validators"] = StoredValidators(store)
     return Http(**(options | overrides))

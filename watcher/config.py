@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from watcher.delivery.pacing import MAX_RATE
 from watcher.errors import ConfigError
 from watcher.health import HealthRules, rules_from_toml
+from watcher.http.options import HttpOptions
 from watcher.matcher import Topic, topics_from_toml
 from watcher.notifiers.settings import EmailConfig, WebhookConfig, notifiers_from_toml
 from watcher.sources.base import Source
@@ -132,7 +133,7 @@ class Config:
     directory: Path
     sources: tuple[Source, ...]
     topics: tuple[Topic, ...]
-    http: Mapping[str, Any] = field(default_factory=dict)
+    http: HttpOptions = field(default_factory=HttpOptions)
     warnings: tuple[str, ...] = ()
     health: HealthRules | None = None  # None means the defaults
 
@@ -159,7 +160,7 @@ def load_config(directory: Path) -> Config:
     topic_data, errs = read_toml(topic_path)
     problems += errs
     sources: list = []
-    http: dict[str, Any] = {}
+    http = HttpOptions()
     health = None
     if src_data is not None:
         sources, http, errs = sources_from_toml(src_data, str(src_path))

@@ -27,16 +27,15 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from watcher import __version__
 from watcher.http.bodies import ACCEPT_ENCODING, BodyTooLarge, UnsupportedEncoding, read_capped
 from watcher.http.challenge import detect_challenge
 from watcher.clock import SYSTEM_CLOCK, Clock
 from watcher.errors import FetchError, NotModified
+from watcher.http.options import DEFAULT_USER_AGENT
 from watcher.http.polite import ROBOTS_MAX_BYTES, HostPacer, RetryPolicy, RobotsCache, host_of, parse_retry_after
 
 log = logging.getLogger(__name__)
 
-DEFAULT_USER_AGENT = f"watcher/{__version__} (+https://github.com/watcher-eu/watcher; EU policy monitoring bot)"
 ROBOTS_AGENT = "watcher"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 REDIRECTS = (301, 302, 303, 307, 308)

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from watcher.durations import MIN_EVERY_SECONDS, parse_duration
+from watcher.http.options import HttpOptions, http_options_from_toml
 from watcher.sources.base import _NAME, COMMON_KEYS, Source, _coerce
 from watcher.sources.council_documents import CouncilDocumentsSource
 from watcher.sources.council_register import CouncilRegisterSource
@@ -24,12 +25,18 @@ KINDS: dict[str, type[Source]] = {
 }
 
 
+# Download caps of the kinds: each has its kind's default unless the entry sets it or [http] max_bytes is set.
+CAP_KEYS = ("max_bytes", "pdf_max_bytes")
+
+
 def kinds() -> dict[str, type[Source]]:
     return KINDS
 
 
-def build_source(entry: Any, filename: str, index: int) -> tuple[Source | None, list[str]]:
-    """Build one source from its TOML table, or return the problems that stop it."""
+def build_source(entry: Any, filename: str, index: int,
+                 max_bytes: int | None = None) -> tuple[Source | None, list[str]]:
+    """Build one source from its TOML table, or return the problems that stop it; ``max_bytes`` (from
+    ``[http]``) replaces the kind's default caps that the entry does not set."""
     label = f"{filename}: source #{index + 1}"
     if not isinstance(entry, dict):
         return None, [f"{label}: expected a [[source]] table"]
@@ -76,25 +83,23 @@ def build_source(entry: Any, filename: str, index: int) -> tuple[Source | None, 
             options[key] = value
     if problems:
         return None, problems
+    if max_bytes is not None:
+        options.update({key: max_bytes for key in CAP_KEYS if key in fields and key not in entry})
     try:
         return cls(name=name, url=url, every=every, enabled=enabled, **options), []
     except (TypeError, ValueError) as exc:
         return None, [f"{label}: {exc}"]
 
 
-HTTP_KEYS = {"user_agent": str, "timeout": float, "connect_timeout": float, "max_bytes": int, "max_redirects": int,
-             "attempts": int, "retry_budget": float, "per_host_concurrency": int, "per_host_interval": float,
-             "respect_robots": bool}
-
-
-def sources_from_toml(data: dict, filename: str) -> tuple[list[Source], dict, list[str]]:
+def sources_from_toml(data: dict, filename: str) -> tuple[list[Source], HttpOptions, list[str]]:
     """Build all sources (and the optional ``[http]`` table) from a parsed ``sources.toml``."""
     problems: list[str] = []
     for key in data:
         if key not in ("source", "http", "health"):
             problems.append(f"{filename}: unknown top-level key {key!r}; use [[source]] entries and optional [http] "
                             "and [health] tables")
-    http = _http_options(data.get("http", {}), filename, problems)
+    http, errs = http_options_from_toml(data.get("http"), filename)
+    problems += errs
     entries = data.get("source", [])
     if not isinstance(entries, list):
         problems.append(f"{filename}: 'source' must be written as [[source]] tables")
@@ -104,7 +109,7 @@ def sources_from_toml(data: dict, filename: str) -> tuple[list[Source], dict, li
     sources: list[Source] = []
     seen: set[str] = set()
     for i, entry in enumerate(entries):
-        src, errs = build_source(entry, filename, i)
+        src, errs = build_source(entry, filename, i, http.max_bytes)
         problems += errs
         if src is None:
             continue
@@ -113,29 +118,3 @@ def sources_from_toml(data: dict, filename: str) -> tuple[list[Source], dict, li
         seen.add(src.name)
         sources.append(src)
     return sources, http, problems
-
-
-def _http_options(table: Any, filename: str, problems: list[str]) -> dict:
-    if not isinstance(table, dict):
-        problems.append(f"{filename}: [http] must be a table")
-        return {}
-    out: dict[str, Any] = {}
-    for key, value in table.items():
-        want = HTTP_KEYS.get(key)
-        if want is None:
-            problems.append(f"{filename}: [http]: unknown key {key!r}; allowed: {', '.join(HTTP_KEYS)}")
-        elif want is bool:
-            if isinstance(value, bool):
-                out[key] = value
-            else:
-                problems.append(f"{filename}: [http]: {key!r} must be true or false, got {value!r}")
-        elif want is float:
-            try:
-                out[key] = parse_duration(value) if isinstance(value, str) else float(value)
-            except (TypeError, ValueError) as exc:
-                problems.append(f"{filename}: [http]: {key!r}: {exc}")
-        elif not isinstance(value, want) or isinstance(value, bool):
-            problems.append(f"{filename}: [http]: {key!r} must be {want.__name__}, got {value!r}")
-        else:
-            out[key] = value
-    return out
