@@ -27,6 +27,7 @@ from typing import Iterable, NamedTuple, Sequence
 
 from watcher.errors import ConfigError
 from watcher.models import Item, Match
+from watcher.matcher.context import MAX_SEEN, Places, decide
 from watcher.matcher.folding import fold
 from watcher.matcher.index import Group, Rule, RuleIndex
 from watcher.matcher.rules import FIELDS, MIN_PREFIX, Topic
@@ -130,6 +131,9 @@ class Matcher:
         self._list = list(self.topics.values())
         self._all = frozenset(range(len(self._list)))
         self._index = RuleIndex(self._list)
+        # The near and unless terms of context rule g are pseudo-topics 2g and 2g + 1 of their own index.
+        self._markers = RuleIndex([Topic(id=f"context-{g}-{kind}", label="", terms=getattr(rule, kind))
+                                   for g, rule in enumerate(self._index.contexts) for kind in ("near", "unless")])
         self._by_field = {name: frozenset(i for i, t in enumerate(self._list) if name in t.fields)
                           for name in FIELDS}
         self._by_field[TEXT_FIELD] = self._by_field["title"] | self._by_field["summary"]
@@ -201,7 +205,46 @@ class Matcher:
                         pending = tuple(r for r in pending if r is not rule)
                 if not pending:
                     break
+        for rule in [r for r in first if r.ctx >= 0]:
+            hit = self._in_context(field, rule, vetoes)
+            if hit is None:
+                del first[rule]
+            else:
+                first[rule] = hit
         return _joined_hits(first)
+
+    def _in_context(self, field: _Field, rule: Rule, vetoes: _Vetoes) -> _Hit | None:
+        """The first place of a context term that has its context, its evidence naming the near term."""
+        seen = self._places(self._index, field, lambda r: r is rule).get(rule, [])
+        term_at = [hit.first for hit in seen if not self._vetoed(field, hit, rule, vetoes)]
+        g = rule.ctx
+        marks = self._places(self._markers, field, lambda r: r.topic in (2 * g, 2 * g + 1))
+        near = [(hit.first, r.source) for r, hits in marks.items() if r.topic == 2 * g for hit in hits]
+        unless = [(hit.first, r.source) for r, hits in marks.items() if r.topic == 2 * g + 1 for hit in hits]
+        found = decide(self._index.contexts[g], term_at, near, unless, Places(field.flat))
+        if found is None:
+            return None
+        key, source = found
+        hit = next(h for h in seen if h.first == key)
+        return hit._replace(term=f"{rule.source} (near {source})" if source else rule.source)
+
+    def _places(self, index: RuleIndex, field: _Field, keep) -> dict[Rule, list[_Hit]]:
+        """Every place (up to MAX_SEEN each) where the kept rules of ``index`` match in the field."""
+        distinct = set(field.flat.split())
+        anchors, folded = index.anchors(distinct)
+        present = _Presence(distinct, folded, field.flat)
+        padded = b" " + field.flat + b" "
+        found: dict[Rule, list[_Hit]] = {}
+        for token, position, _, entry in anchors:
+            rules = tuple(r for r in entry.free if keep(r)) + tuple(r for r in entry.needy if keep(r) and present(r))
+            if not rules:
+                continue
+            for start in occurrences(padded, token):
+                for hit, rule in self._hits_at(field, rules, start, position):
+                    places = found.setdefault(rule, [])
+                    if len(places) < MAX_SEEN:
+                        places.append(hit)
+        return found
 
     def _hits_at(self, field: _Field, terms: tuple[Rule, ...], start: int, index: int
                  ) -> list[tuple[_Hit, Rule]]:

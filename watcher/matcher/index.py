@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from watcher.errors import ConfigError
+from watcher.matcher.context import ContextRule
 from watcher.matcher.rules import MIN_PREFIX, Topic, parse_term
 from watcher.matcher.terms import Pattern, Word, words_fit_inside
 from watcher.matcher.scan import words_of
@@ -63,6 +64,7 @@ class Rule:
     yields: frozenset[int] = frozenset()          # topics whose own hits cancel this term's hits
     group: Group | None = None                    # the ``+`` term this rule is part ``part`` of
     part: int = 0
+    ctx: int = -1                                 # the context rule it needs (index in RuleIndex.contexts)
 
     @property
     def head(self) -> Word:
@@ -163,12 +165,17 @@ class RuleIndex:
         exact: dict[str, list[Rule]] = {}
         prefixes: dict[str, list[Rule]] = {}
         self.vetoers: dict[Rule, Vetoers] = {}
+        self.contexts: list[ContextRule] = []
         self._count = 0
         problems: list[str] = []
         for index, topic in enumerate(topics):
             yielding = _yielding_terms(topics, index, problems)
             terms = [rule for raw, p in _patterns(topic, topic.terms + tuple(yielding), problems)
                      for rule in make_rules(index, p, yielding.get(raw, frozenset()))]
+            for rule in topic.context:
+                self.contexts.append(rule)
+                terms += [replace(make_rule(index, p), ctx=len(self.contexts) - 1)
+                          for _, p in _patterns(topic, rule.terms, problems)]
             exclusions = [make_rule(index, p) for _, p in _patterns(topic, topic.exclude, problems)
                           if not _joined(topic, p, problems)]
             self._count += len(terms) + len(exclusions)

@@ -28,10 +28,11 @@ import re
 from dataclasses import dataclass
 
 from watcher.matcher.folding import WORD_RE, fold, fold_keep_case
+from watcher.matcher.context import ContextRule, contexts_from_toml
 from watcher.matcher.terms import Pattern, TermParts, Word
 
 FIELDS = ("title", "summary", "body")
-KEYS = ("id", "label", "terms", "exclude", "fields", "subjects", "doc_types", "yield_to")
+KEYS = ("id", "label", "terms", "exclude", "fields", "subjects", "doc_types", "yield_to", "context")
 MIN_PREFIX = 4
 MAX_CAPS = 5
 MAX_PARTS = 4
@@ -54,6 +55,8 @@ class Topic:
     #: (other topic id, terms): these terms count only when that topic is not raised
     #: by its own ordinary terms or subjects.
     yield_to: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: terms that count only with their context (see ``watcher.matcher.context``)
+    context: tuple[ContextRule, ...] = ()
 
 
 def compile_term(raw: str) -> Pattern:
@@ -212,12 +215,26 @@ class _EntryChecker:
         doc_types = self._strings("doc_types", example='["NOTE", "I/A ITEM NOTE"]')
         yields = self._yield_to(topic_id)
         self._cross_check(terms, exclude, [p for _, group in yields for p in group])
+        contexts = self._contexts(terms or [])
         if topic_id is None or label is None or terms is None:
             return None
         return Topic(id=topic_id, label=label, terms=tuple(p.source for p in terms),
                      exclude=tuple(p.source for p in exclude or ()), fields=fields,
                      subjects=subjects, doc_types=doc_types,
-                     yield_to=tuple((other, tuple(p.source for p in group)) for other, group in yields))
+                     yield_to=tuple((other, tuple(p.source for p in group)) for other, group in yields),
+                     context=tuple(contexts))
+
+    def _contexts(self, terms: list[Pattern]) -> list[ContextRule]:
+        rules, errors = contexts_from_toml(self.entry.get("context"), parse_term, f"{self.filename}: {self.name}")
+        self.errors.extend(errors)
+        plain = {p.key: p.source for p in terms}
+        for rule in rules:
+            for raw in rule.terms:
+                pattern = compile_term(raw)
+                if pattern.key in plain:
+                    self.warn(f"context term {raw!r} is also listed in terms as {plain[pattern.key]!r}, so it "
+                              "counts without its context; remove it from terms")
+        return rules
 
     def _id(self, seen: set[str]) -> str | None:
         value = self.entry.get("id")
