@@ -40,7 +40,7 @@ def test_match_text_json_file_and_each_line(tmp_path):
     none = run_cli(["--config", str(cfg), "match", "fisheries quotas"], tmp_path)
     assert "no topic matched" in none.stdout
     missing = run_cli(["--config", str(cfg), "match", "--file", str(tmp_path / "nope.txt")], tmp_path)
-    assert missing.returncode == 1 and "cannot read" in missing.stderr
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
 
 
 def test_replay_shows_the_difference_after_a_topic_edit(tmp_path):

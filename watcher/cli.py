@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                                "it is alive; exit 0 if so, 1 otherwise. Used by the container's HEALTHCHECK.")
     match = sub.add_parser("match", help="show which topics and terms match a text",
                            description="Run the configured topics over a text: the arguments, a file, or standard "
-                                       "input.")
+                                       "input. Lists the hits that an exclusion or a missing context removed. "
+                                       "Exits 0 when a topic matched and 1 when none did, so scripts can test it.")
     match.add_argument("text", nargs="*", help="the text (default: read standard input)")
     match.add_argument("--file", metavar="PATH", help="read the text from a file")
     match.add_argument("--json", action="store_true", help="print the result as JSON (topics, terms, matches)")
@@ -168,15 +169,21 @@ def cmd_match(args, config: Config, settings) -> int:
             " ".join(args.text) if args.text and not args.each_line else sys.stdin.read())
     except OSError as exc:
         print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return 1
+        return 2
     if args.each_line:
+        matched = 0
         for line in text.splitlines():
             if line.strip():
-                print(json.dumps({"text": line, **match_json(matcher.match_text(line))}, ensure_ascii=False))
-        return 0
-    found = matcher.match_text(text)
-    print(json.dumps(match_json(found), ensure_ascii=False) if args.json else "\n".join(match_lines(found)))
-    return 0
+                found = matcher.match_text(line)
+                matched += bool(found)
+                print(json.dumps({"text": line, **match_json(found)}, ensure_ascii=False))
+        return 0 if matched else 1
+    found, notes = matcher.explain_text(text)
+    if args.json:
+        print(json.dumps({**match_json(found), "removed": notes}, ensure_ascii=False))
+    else:
+        print("\n".join(match_lines(found) + [f"removed: {note}" for note in notes]))
+    return 0 if found else 1
 
 
 def cmd_replay(args, config: Config, settings) -> int:

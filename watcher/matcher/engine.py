@@ -158,12 +158,17 @@ class Matcher:
         """Topics raised by a bare text, treated as title plus summary."""
         return self._run([(TEXT_FIELD, text)], self._allowed_topics(None), frozenset())
 
+    def explain_text(self, text: str) -> tuple[list[Match], list[str]]:
+        """As ``match_text``, plus one line for each hit that an exclusion or a missing context removed."""
+        notes: list[str] = []
+        return self._run([(TEXT_FIELD, text)], self._allowed_topics(None), frozenset(), notes), notes
+
     def _allowed_topics(self, doc_type: object) -> frozenset[int]:
         folded = fold(doc_type) if isinstance(doc_type, str) else None
         return frozenset(i for i, kinds in enumerate(self._doc_types) if not kinds or folded in kinds)
 
     def _run(self, fields: Iterable[tuple[str, str | None]], allowed: frozenset[int],
-             codes: frozenset[str]) -> list[Match]:
+             codes: frozenset[str], notes: list[str] | None = None) -> list[Match]:
         found: dict[int, list[tuple[_Field, _Hit]]] = {}
         for order, (name, text) in enumerate(fields):
             scope = self._by_field[name] & allowed
@@ -171,7 +176,7 @@ class Matcher:
                 continue
             raw, flat = flatten(text)
             field = _Field(order, name, text, raw, flat)
-            for hit in self._scan(field, scope):
+            for hit in self._scan(field, scope, notes):
                 found.setdefault(hit.topic, []).append((field, hit))
         subject_hits = self._subject_hits(codes, allowed)
         _give_way(found, subject_hits)
@@ -180,7 +185,7 @@ class Matcher:
 
     # ----------------------------------------------------------------- one field
 
-    def _scan(self, field: _Field, scope: frozenset[int]) -> list[_Hit]:
+    def _scan(self, field: _Field, scope: frozenset[int], notes: list[str] | None = None) -> list[_Hit]:
         """First surviving hit of each term of the ``scope`` topics in one field."""
         distinct = set(field.flat.split())
         anchors, folded = self._index.anchors(distinct)
@@ -199,16 +204,22 @@ class Matcher:
             padded = padded or b" " + field.flat + b" "
             for start in occurrences(padded, token):
                 for hit, rule in self._hits_at(field, pending, start, index):
-                    if not self._vetoed(field, hit, rule, vetoes):
+                    veto = self._veto(field, hit, rule, vetoes)
+                    if veto is None:
                         if rule not in first or hit.first < first[rule].first:
                             first[rule] = hit
                         pending = tuple(r for r in pending if r is not rule)
+                    elif notes is not None:
+                        notes.append(f"{self._list[rule.topic].id}: {rule.source!r} removed by the exclusion "
+                                     f"{veto.source!r}")
                 if not pending:
                     break
         for rule in [r for r in first if r.ctx >= 0]:
             hit = self._in_context(field, rule, vetoes)
             if hit is None:
                 del first[rule]
+                if notes is not None:
+                    notes.append(self._missing_context(rule))
             else:
                 first[rule] = hit
         return _joined_hits(first)
@@ -227,6 +238,13 @@ class Matcher:
         key, source = found
         hit = next(h for h in seen if h.first == key)
         return hit._replace(term=f"{rule.source} (near {source})" if source else rule.source)
+
+    def _missing_context(self, rule: Rule) -> str:
+        context = self._index.contexts[rule.ctx]
+        where = f"within {context.within} words" if context.within else "in the same field"
+        wanted = [f"one of {', '.join(context.near)} {where}"] if context.near else []
+        wanted += [f"none of {', '.join(context.unless)} {where}"] if context.unless else []
+        return f"{self._list[rule.topic].id}: {rule.source!r} found but not counted: it needs {' and '.join(wanted)}"
 
     def _places(self, index: RuleIndex, field: _Field, keep) -> dict[Rule, list[_Hit]]:
         """Every place (up to MAX_SEEN each) where the kept rules of ``index`` match in the field."""
@@ -253,19 +271,24 @@ class Matcher:
 
     def _vetoed(self, field: _Field, hit: _Hit, rule: Rule, vetoes: _Vetoes) -> bool:
         """True when an exclusion of the hit's topic matches text covering the hit."""
+        return self._veto(field, hit, rule, vetoes) is not None
+
+    def _veto(self, field: _Field, hit: _Hit, rule: Rule, vetoes: _Vetoes) -> Rule | None:
+        """The exclusion of the hit's topic that matches text covering the hit, if any."""
         found = self._index.vetoers.get(rule)
         if found is None:
-            return False
+            return None
         start, index = hit.first
         window = preceding(field.flat, start, index, found.longest - len(rule.words))
         window.append((words_of(token_at(field.flat, start))[index], hit.first))
         window += following(field.flat, start, index, found.longest - 1)
         for word, (begin, position) in window:
             anchored = vetoes.usable(found.anchored_at(word))
-            if anchored and any(first <= hit.first and last >= hit.last
-                                for _, first, last in _fitting(anchored, field, begin, position)):
-                return True
-        return False
+            if anchored:
+                for veto, first, last in _fitting(anchored, field, begin, position):
+                    if first <= hit.first and last >= hit.last:
+                        return veto
+        return None
 
     # ----------------------------------------------------------------- results
 
