@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 
+from watcher.errors import StoreError
 from watcher.store import sqlite as store_mod
 from watcher.models import Item, Match
 from watcher.store.sqlite import Store
@@ -69,7 +70,7 @@ def test_database_from_a_newer_watcher_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(store_mod, "MIGRATIONS", [("from-the-future", "ALTER TABLE items ADD COLUMN x TEXT")])
     Store(db).close()
     monkeypatch.setattr(store_mod, "MIGRATIONS", [])
-    with pytest.raises(RuntimeError, match="from-the-future"):
+    with pytest.raises(StoreError, match="from-the-future"):
         Store(db)
 
 

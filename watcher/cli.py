@@ -17,13 +17,14 @@ from watcher.commands.maintain import match_json, match_lines, replay, replay_li
 from watcher.commands.parse import KINDS as PARSE_KINDS
 from watcher.commands.parse import Blocked, parse_saved, print_items
 from watcher.config import Config, config_dir_from, load_config, settings_from_env
-from watcher.errors import ConfigError, FetchError, ParseError
+from watcher.errors import ConfigError, FetchError, ParseError, StoreError
 from watcher.logs import setup_logging
 from watcher.matcher import Matcher, load_topics
 from watcher.pipeline import match_items
 from watcher.store.sqlite import Store
 
 log = logging.getLogger("watcher")
+STORE_FAILED = 3  # exit code when the database cannot be opened or used
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args, config, settings)
     except KeyboardInterrupt:
         return 130
+    except StoreError as exc:  # the database cannot be used: one line, and nothing was started
+        print(f"error: {exc}", file=sys.stderr)
+        return STORE_FAILED
 
 
 def _config_failed(exc: ConfigError) -> int:

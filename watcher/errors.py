@@ -9,6 +9,8 @@
      │                          a successful poll with nothing new (not a failure)
      ├── ParseError             bytes that do not parse; a FetchError of class
      │                          ``unparseable`` (or ``empty``) once it reaches the pipeline
+     ├── StoreError             the database cannot be opened or used safely: damaged,
+     │                          locked, written by a newer watcher, or out of reach
      └── NotifyError            a notifier could not deliver an alert
           ├── RetryLater        transient: try again after ``delay`` seconds
           ├── RecipientGone     blocked, kicked or deleted: deactivate them
@@ -82,6 +84,14 @@ class ParseError(WatcherError):
     def __init__(self, detail: str, failure: str = "unparseable"):
         self.failure = failure
         super().__init__(detail)
+
+
+class StoreError(WatcherError):
+    """The database cannot be opened or used safely; ``path``, ``problem`` and ``hint`` make one line."""
+
+    def __init__(self, path: str, problem: str, hint: str):
+        self.path, self.problem, self.hint = path, problem, hint
+        super().__init__(f"{path}: {problem}; {hint}")
 
 
 class NotifyError(WatcherError):

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from watcher.clock import from_iso, iso, utcnow
+from watcher.errors import StoreError
 from watcher.models import Alert, Item, Match
 from watcher.store import events as events_mod
+from watcher.store import opening
 from watcher.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 Clock = Callable[[], datetime]
@@ -37,17 +39,20 @@ class Store:
     """All persistence. Pass ``clock`` to control time in tests."""
 
     def __init__(self, path: str | Path, clock: Clock = utcnow):
+        """Open (or create) the database; raises ``StoreError`` with one readable line when it cannot be used."""
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.clock = clock
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=5000")
-        self._migrate()
+        if self.path != ":memory:":
+            opening.check(Path(self.path), {name for name, _ in MIGRATIONS}, SCHEMA_VERSION)
+        self.db = opening.connect(self.path)
+        try:
+            self._migrate()
+        except sqlite3.Error as exc:
+            self.db.close()
+            raise opening.explain(Path(self.path), exc) from exc
+        except StoreError:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -58,9 +63,7 @@ class Store:
         done = {r[0] for r in self.db.execute("SELECT name FROM migrations")}
         unknown = done - {name for name, _ in MIGRATIONS}
         if unknown:
-            raise RuntimeError(f"{self.path}: the database has schema changes this watcher does not know "
-                               f"({', '.join(sorted(unknown))}); a newer watcher wrote it: upgrade watcher or restore "
-                               "a matching backup")
+            raise opening.newer_schema(self.path, f"schema changes {', '.join(sorted(unknown))}")
         for name, sql in MIGRATIONS:
             if name in done:
                 continue
@@ -74,8 +77,7 @@ class Store:
             if row is None:
                 self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             elif int(row[0]) > SCHEMA_VERSION:
-                raise RuntimeError(f"{self.path}: database schema {row[0]} is newer than this watcher "
-                                   f"({SCHEMA_VERSION}); upgrade watcher or restore a matching backup")
+                raise opening.newer_schema(self.path, f"schema version {row[0]}, this one knows {SCHEMA_VERSION}")
 
     def tx(self):
         return _Transaction(self.db)
