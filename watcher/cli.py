@@ -18,7 +18,7 @@ from watcher.commands.parse import KINDS as PARSE_KINDS
 from watcher.commands.parse import Blocked, parse_saved, print_items
 from watcher.config import Config, config_dir_from, load_config, settings_from_env
 from watcher.errors import ConfigError, FetchError, ParseError, StoreError
-from watcher.logs import setup_logging
+from watcher.logs import redact, set_secret, setup_logging
 from watcher.matcher import Matcher, load_topics
 from watcher.pipeline import match_items
 from watcher.store.sqlite import Store
@@ -105,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings_from_env()
     except ConfigError as exc:
         return _config_failed(exc)
-    setup_logging(logging.DEBUG if args.verbose else logging.INFO, fmt=settings.log_format,
-                  secrets=[settings.telegram_token or ""])
+    set_secret(settings.telegram_token)  # the one place the token is handed to redaction
+    setup_logging(logging.DEBUG if args.verbose else logging.INFO, fmt=settings.log_format)
     if args.command in NO_CONFIG_COMMANDS:
         return NO_CONFIG_COMMANDS[args.command](args, settings)
     try:
@@ -220,9 +220,10 @@ def cmd_status(args, config: Config, settings) -> int:
     finally:
         store.close()
     if args.json:
-        print(json.dumps(health.to_json(rows), ensure_ascii=False, indent=2))
+        shown = [{k: redact(v) if isinstance(v, str) else v for k, v in row.items()} for row in health.to_json(rows)]
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
     else:
-        print(health.render_table(rows, now))
+        print(redact(health.render_table(rows, now)))
     return 0
 
 

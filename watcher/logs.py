@@ -1,33 +1,64 @@
-"""Logging set-up: plain lines by default, JSON lines on request, and the bot token never printed."""
+"""Logging set-up: plain lines by default, JSON lines on request, and the bot token never printed.
+
+The token is known in one place: ``set_secret(token)``, called once at start-up (the command line does it with
+WATCHER_TELEGRAM_TOKEN). ``redact(text)`` then hides it wherever text leaves the process or reaches the database:
+log lines, error texts stored in the outbox and the health tables, ``/stats`` and ``watcher status``. It finds the
+token in any case (the Telegram library lower-cases error descriptions), URL-encoded (``%3A`` for the colon), and
+the secret part after the colon on its own. ``set_secret(None)`` forgets it; tests that set one call that after.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+
+PLACEHOLDER = "<redacted>"
+MIN_SECRET_PART = 8  # a shorter part after the colon would hide ordinary words; the whole token is still hidden
+
+
+class _Secret:
+    """The one secret to hide, as a case-insensitive pattern (None until ``set_secret``)."""
+
+    pattern: re.Pattern[str] | None = None
+
+
+def set_secret(token: str | None) -> None:
+    """Hide ``token`` from now on in every text passed through ``redact``; None or empty forgets it."""
+    _Secret.pattern = _pattern(token.strip()) if token and token.strip() else None
+
+
+def _pattern(token: str) -> re.Pattern[str]:
+    bot_id, colon, part = token.partition(":")
+    forms = [re.escape(token)]
+    if colon:
+        forms.append(re.escape(bot_id) + "%3a" + re.escape(part))
+        if len(part) >= MIN_SECRET_PART:
+            forms.append(re.escape(part))
+    return re.compile("|".join(forms), re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` with the secret, in any of its forms and any case, replaced by ``<redacted>``."""
+    pattern = _Secret.pattern
+    return pattern.sub(PLACEHOLDER, text) if pattern is not None and text else text
 
 
 class RedactFilter(logging.Filter):
-    """Replace every secret in a record's final message with a placeholder."""
-
-    def __init__(self, secrets: list[str]):
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
+    """Pass a record's final message and traceback through ``redact`` before any handler writes it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
+        if _Secret.pattern is None:
             return True
         message = record.getMessage()
-        redacted = message
-        for secret in self.secrets:
-            redacted = redacted.replace(secret, "<redacted>")
+        redacted = redact(message)
         if redacted != message or record.exc_info:
             record.msg, record.args = redacted, None
         if record.exc_info:
-            text = logging.Formatter().formatException(record.exc_info)
-            for secret in self.secrets:
-                text = text.replace(secret, "<redacted>")
-            record.exc_text, record.exc_info = text, None
+            record.exc_text, record.exc_info = redact(logging.Formatter().formatException(record.exc_info)), None
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True
 
 
@@ -40,9 +71,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False)
 
 
-def setup_logging(level: int = logging.INFO, *, fmt: str = "plain", secrets: list[str] | None = None) -> None:
+def setup_logging(level: int = logging.INFO, *, fmt: str = "plain") -> None:
+    """One handler on standard error, redacting through ``redact`` (set the token with ``set_secret``)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactFilter(list(secrets or [])))
+    handler.addFilter(RedactFilter())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

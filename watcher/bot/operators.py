@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 from watcher.store import subscribers
 from watcher.bot.replies import OPERATORS_ONLY, CHANNEL, deps, esc, is_operator, reply, reply_lines
 from watcher.errors import NotifyError
+from watcher.logs import redact
 from watcher.notifiers.format import sample_alert
 from watcher.notifiers.telegram import TelegramNotifier
 from watcher.health import ago, line_of, source_health
@@ -50,7 +51,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         f"Dropped: {s['dropped_total']} (last 24 h: {s['dropped_24h']})",
     ]
     if s["last_errors"]:
-        lines.append("Last errors: " + "; ".join(esc(e[:120]) for e in s["last_errors"]))
+        lines.append("Last errors: " + "; ".join(esc(redact(e)[:120]) for e in s["last_errors"]))
     lines.append("Paused sources: " + (esc(", ".join(paused)) if paused else "none"))
     await reply_lines(update, "<b>Statistics</b>", lines)
 

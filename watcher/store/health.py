@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, Sequence
 
 from watcher.clock import from_iso, iso
+from watcher.logs import redact
 from watcher.store.sqlite import Store
 
 POLL_LOG_KEEP = 200
@@ -74,7 +75,7 @@ def set_health(store: Store, source: str, values: dict[str, datetime | None]) ->
 def log_poll(store: Store, source: str, outcome: str, detail: str, items: int, new: int) -> None:
     """One row per poll, the last POLL_LOG_KEEP per source kept."""
     store.db.execute("INSERT INTO poll_log (source, at, outcome, detail, items, new) VALUES (?,?,?,?,?,?)",
-                     (source, store.now(), outcome, detail[:500], items, new))
+                     (source, store.now(), outcome, redact(detail)[:500], items, new))
     store.db.execute(
         "DELETE FROM poll_log WHERE source=? AND id <= (SELECT id FROM poll_log WHERE source=? ORDER BY id DESC "
         "LIMIT 1 OFFSET ?)", (source, source, POLL_LOG_KEEP))
@@ -85,7 +86,7 @@ def log_poll(store: Store, source: str, outcome: str, detail: str, items: int, n
 def enqueue_event(store: Store, source: str, kind: str, failure: str | None, text: str) -> int:
     now = store.now()
     cur = store.db.execute("INSERT INTO health_events (source, kind, failure, text, created_at, next_attempt_at) "
-                           "VALUES (?,?,?,?,?,?)", (source, kind, failure, text, now, now))
+                           "VALUES (?,?,?,?,?,?)", (source, kind, failure, redact(text), now, now))
     return int(cur.lastrowid)
 
 
@@ -108,7 +109,7 @@ def mark_event(store: Store, event_id: int, sent_to: Sequence[str], *, done: boo
     store.db.execute(
         "UPDATE health_events SET sent_to=?, attempts=attempts+1, delivered_at=?, next_attempt_at=?, last_error=? "
         "WHERE id=?", (json.dumps(list(sent_to)), store.now() if done else None, when,
-                       error[:500] if error else None, event_id))
+                       redact(error)[:500] if error else None, event_id))
 
 
 def pending_events(store: Store) -> int:

@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from watcher.clock import from_iso, iso, utcnow
 from watcher.errors import StoreError
+from watcher.logs import redact
 from watcher.models import Alert, Item, Match
 from watcher.store import events as events_mod
 from watcher.store import opening
@@ -241,7 +242,7 @@ class Store:
                 "last_failure_detail) VALUES (?,?,1,?,?) ON CONFLICT (source) DO UPDATE SET "
                 "last_attempt_at=excluded.last_attempt_at, consecutive_failures=consecutive_failures+1, "
                 "last_failure=excluded.last_failure, last_failure_detail=excluded.last_failure_detail",
-                (source, now, failure, detail[:500]))
+                (source, now, failure, redact(detail)[:500]))
             row = self.db.execute("SELECT consecutive_failures FROM source_state WHERE source=?", (source,)).fetchone()
         return int(row[0])
 
@@ -325,11 +326,11 @@ class Store:
     def mark_retry(self, alert_id: int, delay: float, error: str) -> None:
         when = iso(self.clock() + timedelta(seconds=delay))
         self.db.execute("UPDATE outbox SET attempts=attempts+1, next_attempt_at=?, last_error=? WHERE id=?",
-                        (when, error[:500], alert_id))
+                        (when, redact(error)[:500], alert_id))
 
     def mark_dropped(self, alert_id: int, error: str) -> None:
         self.db.execute("UPDATE outbox SET dropped_at=?, attempts=attempts+1, last_error=? WHERE id=?",
-                        (self.now(), error[:500], alert_id))
+                        (self.now(), redact(error)[:500], alert_id))
 
     def outbox_depth(self) -> int:
         return self.db.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL"

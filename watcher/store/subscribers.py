@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
+from watcher.logs import redact
 from watcher.models import Alert
 from watcher.store.sqlite import Store, _alert, from_iso, iso
 
@@ -83,7 +84,8 @@ def mark_many_delivered(store: Store, alert_ids: Iterable[int]) -> None:
 def postpone(store: Store, alert_id: int, delay: float, error: str) -> None:
     """Due again after ``delay`` seconds without counting an attempt (flood control is nobody's fault)."""
     when = iso(store.clock() + timedelta(seconds=delay))
-    store.db.execute("UPDATE outbox SET next_attempt_at=?, last_error=? WHERE id=?", (when, error[:500], alert_id))
+    store.db.execute("UPDATE outbox SET next_attempt_at=?, last_error=? WHERE id=?",
+                     (when, redact(error)[:500], alert_id))
 
 
 # --- configured notifiers ---------------------------------------------------------------------------------------
