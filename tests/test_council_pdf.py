@@ -48,9 +48,11 @@ def test_layout_1_summary_record_header():
     header = parse_header(extract_text(council_pdfs.summary_record_pdf()).pages[0])
     assert header == DocHeader(
         date=date(2023, 10, 11), language="en", ref=header.ref, marking=None, codes=("CRS CRP",),
-        doc_type="SUMMARY RECORD",
+        doc_type="SUMMARY RECORD", type_original="SUMMARY RECORD", other_refs=header.other_refs,
+        title="Summary record, Permanent Representatives Committee (Part 2), 4 October 2023",
     )
     assert header.ref.canonical == "ST 13217 2023 INIT"
+    assert [r.canonical for r in header.other_refs] == ["ST 13000 2023 INIT"]
 
 
 def test_layout_2_restricted_note_header():
@@ -105,4 +107,4 @@ def test_french_date_and_item_note_type():
 
 def test_empty_header_gives_empty_fields():
     """Text without a header gives a DocHeader with nothing set."""
-    assert parse_header("Just some body text about a note.") == DocHeader()
+    assert parse_header("Just some body text about a note.") == DocHeader(unread=("date", "ref", "type", "title"))

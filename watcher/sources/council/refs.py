@@ -15,6 +15,7 @@ A version is a sequence of components: ``INIT`` (empty), ``REV n``, ``ADD n``,
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from dataclasses import dataclass
@@ -281,3 +282,56 @@ def find_refs(text: str) -> list[DocRef]:
             seen.add(ref)
             result.append(ref)
     return result
+
+
+RefSpan = tuple[int, int, DocRef]
+# A version printed alone on the next line, as two-column headers print it ("15830/23" / "ADD 1").
+_NEXT_LINE_VERSION = re.compile(r"[ \t]*\n[ \t]*((?:(?:REV|ADD|COR|EXT)[ \t]*\d{1,3}[ \t]*)+)(?=\n|$)")
+# "+ ADD 1", "+ COR 1": another part of the reference printed before it, in a list of documents.
+_PLUS_PART = re.compile(r"\+[ \t]*(?P<kind>ADD|COR|REV|EXT)[ \t]*(?P<n>\d{1,3})(?![\w/])")
+_PLUS_REACH = 120
+
+
+def ref_spans(text: str) -> list[RefSpan]:
+    """Every reference in running text with where it is printed (start, end), in printed order, repeats kept.
+
+    Like ``find_refs``, and also: a version alone on the next line belongs to the reference above it, and
+    ``+ ADD 1`` after a reference (its codes may come between) names that reference's addendum."""
+    plain = text.replace("\u00a0", " ")
+    found: list[RefSpan] = [(m.start(), m.end(), _from_long(m)) for m in _LONG.finditer(plain)]
+    for m in _SHORT_IN_TEXT.finditer(plain):
+        if _NOT_IN_TEXT_BEFORE.search(plain[max(0, m.start() - 6):m.start()]) or _is_year_span(m):
+            continue
+        span = _short_span(plain, m)
+        if span is not None:
+            found.append(span)
+    found.sort(key=lambda span: span[0])
+    return _with_plus_parts(plain, found)
+
+
+def _short_span(text: str, m: re.Match[str]) -> RefSpan | None:
+    printed, end = m.group(0), m.end()
+    follow = _NEXT_LINE_VERSION.match(text, end)
+    if follow and not m.group("version"):
+        printed, end = f"{printed} {follow.group(1).strip()}", follow.end(1)
+    try:
+        return m.start(), end, parse_ref(" ".join(printed.split()))
+    except RefError as exc:
+        log.debug("skipping %r in text: %s", printed, exc)
+        try:
+            return m.start(), m.end(), _from_short(m, m.group(0))
+        except RefError:
+            return None
+
+
+def _with_plus_parts(text: str, spans: list[RefSpan]) -> list[RefSpan]:
+    result = list(spans)
+    ends = [end for _, end, _ in spans]
+    for m in _PLUS_PART.finditer(text):
+        i = bisect.bisect_right(ends, m.start()) - 1  # spans do not overlap, so their ends are in order too
+        if i < 0 or m.start() - ends[i] > _PLUS_REACH:
+            continue
+        base = spans[i][2]
+        part = DocRef(base.series, base.number, base.year, base.part + ((m.group("kind"), int(m.group("n"))),))
+        result.append((m.start(), m.end(), part))
+    return sorted(result, key=lambda span: span[0])
