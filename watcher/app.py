@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from datetime import datetime, timedelta, timezone
 from typing import TextIO
@@ -63,8 +64,9 @@ def labels_of(config: Config) -> dict[str, str]:
 
 
 def make_http(config: Config, store: Store | None = None, **overrides) -> Http:
-    """The shared client from ``[http]``; with a store, conditional GET keeps its validators there."""
-    options = config.http.client_kwargs()
+    """The shared client from ``[http]`` (and ``WATCHER_ALLOW_PRIVATE_NETWORKS``); with a store, conditional GET
+    keeps its validators there."""
+    options = config.http.client_kwargs(os.environ)
     if store is not None:
         options["validators"] = StoredValidators(store)
     return Http(**(options | overrides))

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from watcher.commands.maintain import match_json, match_lines, replay, replay_li
 from watcher.commands.parse import KINDS as PARSE_KINDS
 from watcher.commands.parse import Blocked, parse_saved, print_items
 from watcher.config import Config, config_dir_from, load_config, settings_from_env
+from watcher.http.guard import destination_warnings, private_allowed
 from watcher.errors import ConfigError, FetchError, ParseError, StoreError
 from watcher.logs import redact, set_secret, setup_logging
 from watcher.matcher import Matcher, load_topics
@@ -159,11 +161,21 @@ def cmd_once(args, config: Config, settings) -> int:
 
 
 def cmd_check_config(args, config: Config, settings) -> int:
+    for line in private_destinations(config):
+        print(f"warning: {line}", file=sys.stderr)
     enabled = sum(1 for s in config.sources if s.enabled)
     notifiers = f", {len(config.notifiers)} notifiers" if config.notifiers else ""
     print(f"configuration OK: {len(config.sources)} sources ({enabled} enabled), {len(config.topics)} topics"
           f"{notifiers} in {config.directory}")
     return 0
+
+
+def private_destinations(config: Config) -> list[str]:
+    """Warnings about source and webhook URLs that name a private, loopback or link-local address."""
+    sources = [(f"{config.directory / 'sources.toml'}: source {s.name!r}", s.url) for s in config.sources]
+    hooks = [(f"{config.directory / 'notifiers.toml'}: webhook {n.name!r}", n.url) for n in config.notifiers
+             if getattr(n, "channel", "") == "webhook"]
+    return destination_warnings(sources, hooks, private_allowed(config.http.allow_private, os.environ))
 
 
 def cmd_match(args, config: Config, settings) -> int:

@@ -4,6 +4,8 @@ What it does for every GET:
 
 - a descriptive User-Agent with a contact URL, connect and read time-outs, and a bound on the whole answer's time;
 - redirects followed by hand, at most ``max_redirects``; a URL seen twice is a ``redirect_loop`` failure;
+- before every connection, the destination checked by ``watcher.http.guard``: a private, loopback or link-local
+  address is a ``disallowed`` failure unless the configured URL itself names it or private networks are allowed;
 - a size cap on the body as it comes over the wire and again as it is decompressed (see ``watcher.http.bodies``);
 - per-host pacing (``watcher.http.polite.HostPacer``) and, when asked, robots.txt (a disallowed URL is a
   ``disallowed`` failure, so the operator hears of it instead of the source going quiet);
@@ -31,6 +33,7 @@ from watcher.http.bodies import ACCEPT_ENCODING, BodyTooLarge, UnsupportedEncodi
 from watcher.http.challenge import detect_challenge
 from watcher.clock import SYSTEM_CLOCK, Clock
 from watcher.errors import FetchError, NotModified
+from watcher.http.guard import Guard, Resolve
 from watcher.http.options import DEFAULT_USER_AGENT
 from watcher.http.polite import ROBOTS_MAX_BYTES, HostPacer, RetryPolicy, RobotsCache, host_of, parse_retry_after
 
@@ -64,7 +67,8 @@ class Http:
                  transport: httpx.AsyncBaseTransport | None = None, retry: RetryPolicy | None = None,
                  per_host_concurrency: int = 2, per_host_interval: float = 1.0, respect_robots: bool = False,
                  validators: Validators | None = None, clock: Clock = SYSTEM_CLOCK,
-                 rng: random.Random | None = None, max_time: float | None = None):
+                 rng: random.Random | None = None, max_time: float | None = None, allow_private: bool = False,
+                 resolve: Resolve | None = None):
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.retry = retry or RetryPolicy()
@@ -72,6 +76,7 @@ class Http:
         self.rng = rng or random.Random()
         self.max_time = max_time if max_time is not None else max(60.0, 3 * timeout)
         self.validators = validators
+        self.guard = Guard(allow_private, resolve, timeout=min(timeout, connect_timeout))
         self.pacer = HostPacer(per_host_concurrency, per_host_interval, clock)
         self.robots = RobotsCache(self._fetch_robots, ROBOTS_AGENT, clock) if respect_robots else None
         self._pending: dict[str, list[tuple[str, str | None, str | None]]] = {}
@@ -145,6 +150,7 @@ class Http:
         chain = [url]
         current = url
         for _ in range(self.max_redirects + 1):
+            await self.guard.check(current, url, source)
             await self._check_robots(current, source)
             resp = await self._one(current, cap, source, headers)
             location = resp.headers.get("location")
@@ -231,7 +237,9 @@ class Http:
 
     async def _fetch_robots(self, url: str) -> tuple[int, bytes]:
         """One robots.txt, following a few redirects; a 5xx or a network failure raises FetchError."""
+        first = url
         for _ in range(self.max_redirects + 1):
+            await self.guard.check(url, first)
             resp = await self._one(url, ROBOTS_MAX_BYTES, "", {})
             location = resp.headers.get("location")
             if resp.status in REDIRECTS and location:

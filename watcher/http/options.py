@@ -4,17 +4,18 @@ shared client."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Mapping
 
 from watcher import __version__
 from watcher.durations import parse_duration
+from watcher.http.guard import private_allowed
 from watcher.http.polite import RetryPolicy
 
 DEFAULT_USER_AGENT = f"watcher/{__version__} (+https://github.com/watcher-eu/watcher; EU policy monitoring bot)"
 _POSITIVE = ("timeout", "connect_timeout", "max_bytes", "attempts", "per_host_concurrency")
 _TYPES = {"user_agent": str, "timeout": float, "connect_timeout": float, "max_bytes": int, "max_redirects": int,
           "attempts": int, "retry_budget": float, "per_host_concurrency": int, "per_host_interval": float,
-          "respect_robots": bool}
+          "respect_robots": bool, "allow_private": bool}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,14 +32,17 @@ class HttpOptions:
     per_host_concurrency: int = 2
     per_host_interval: float = 1.0
     respect_robots: bool = False
+    allow_private: bool = False
 
-    def client_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of ``watcher.http.client.Http`` for these settings."""
+    def client_kwargs(self, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Keyword arguments of ``watcher.http.client.Http`` for these settings; ``env`` may allow private
+        destinations too (``WATCHER_ALLOW_PRIVATE_NETWORKS``)."""
         out: dict[str, Any] = {
             "user_agent": self.user_agent, "timeout": self.timeout, "connect_timeout": self.connect_timeout,
             "max_redirects": self.max_redirects, "per_host_concurrency": self.per_host_concurrency,
             "per_host_interval": self.per_host_interval, "respect_robots": self.respect_robots,
             "retry": RetryPolicy(attempts=self.attempts, budget=self.retry_budget),
+            "allow_private": private_allowed(self.allow_private, env or {}),
         }
         if self.max_bytes is not None:
             out["max_bytes"] = self.max_bytes
