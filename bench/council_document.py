@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests import council_pdfs  # noqa: E402
+from tests.fakes import council_pdfs  # noqa: E402
 from tests.fakes.council import test_matcher  # noqa: E402
 from watcher.sources.council.document import item_from_pdf, read_pdf  # noqa: E402
 from watcher.sources.council.refs import parse_ref  # noqa: E402

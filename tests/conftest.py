@@ -76,7 +76,7 @@ def api():
 @pytest.fixture
 def clock():
     """A controlled clock for the store (override it in a module for another start time)."""
-    from tests.tg import Clock
+    from tests.fakes.telegram import Clock
 
     return Clock()
 
@@ -84,7 +84,7 @@ def clock():
 @pytest.fixture
 def store(tmp_path, clock):
     """A real SQLite store in a temporary file, on the controlled clock."""
-    from tests.tg import make_store
+    from tests.fakes.telegram import make_store
 
     s = make_store(tmp_path / "w.db", clock)
     yield s
@@ -94,7 +94,7 @@ def store(tmp_path, clock):
 @pytest.fixture
 async def running(api, store):
     """The bot's handlers running against the fake Bot API and the store."""
-    from tests.tg import RunningBot
+    from tests.fakes.telegram import RunningBot
 
     async with RunningBot(api, store) as rb:
         yield rb

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 
-from tests.tg import ADMIN_CHAT, RunningBot, queue_alert, wait_sent
+from tests.fakes.telegram import ADMIN_CHAT, RunningBot, queue_alert, wait_sent
 from watcher.bot import handlers as watcher_bot
 from watcher.store import subscribers
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tg import ADMIN_CHAT, queue_alert
+from tests.fakes.telegram import ADMIN_CHAT, queue_alert
 from watcher.store import subscribers
 
 STRANGER = 1234

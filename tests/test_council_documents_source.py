@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests import council_pdfs
+from tests.fakes import council_pdfs
 from tests.fakes.council import PDF_HEADERS, Clock, settled_counts, test_matcher
 from watcher import pipeline
 from watcher.sources.council.probing import ProbeState

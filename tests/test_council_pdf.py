@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from tests import council_pdfs
+from tests.fakes import council_pdfs
 from watcher.sources.council.pdf import DocHeader, extract_text, parse_header
 from watcher.errors import ParseError
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests import council_pdfs
+from tests.fakes import council_pdfs
 from tests.fakes.council import (HTML_HEADERS, MAKE_15210_PUBLIC, PDF_HEADERS, REV_1_TO_REV_2, Clock, page,
                                  results_with, settled_counts, test_matcher)
 from tests.test_council_register import EXPECTED

@@ -9,7 +9,7 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from tests.tg import queue_alert
+from tests.fakes.telegram import queue_alert
 from watcher.store import subscribers
 from watcher.delivery.worker import DeliveryWorker
 from watcher.notifiers.telegram import TelegramNotifier

@@ -14,7 +14,7 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from tests.tg import Clock, make_store, queue_alert
+from tests.fakes.telegram import Clock, make_store, queue_alert
 from watcher.delivery.worker import DeliveryWorker
 from watcher.notifiers.telegram import TelegramNotifier
 from watcher.delivery.pacing import Pacer

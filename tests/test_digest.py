@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram import Bot
 
-from tests.tg import Clock, queue_alert
+from tests.fakes.telegram import Clock, queue_alert
 from watcher.store import subscribers
 from watcher.delivery.worker import DeliveryWorker
 from watcher.delivery.digest import next_digest_after, zone

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.tg import ADMIN_CHAT, wait_sent
+from tests.fakes.telegram import ADMIN_CHAT, wait_sent
 from watcher.bot import handlers as watcher_bot
 from watcher.bot.handlers import MAX_PAYLOAD, parse_start_payload
 

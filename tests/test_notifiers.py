@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from tests.fakes.hooks import HookServer
-from tests.tg import queue_alert
+from tests.fakes.telegram import queue_alert
 from watcher.store import subscribers
 from watcher.delivery.worker import DeliveryWorker
 from watcher.notifiers.email import EmailNotifier

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests import council_pdfs
+from tests.fakes import council_pdfs
 from tests.conftest import DATA, make_config, run_cli
 from tests.fakes.council import TOPICS_TOML
 from tests.test_council_register import EXPECTED

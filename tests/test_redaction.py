@@ -12,7 +12,7 @@ from telegram import Bot
 
 from tests.conftest import make_config, run_cli, source_toml
 from tests.fakes.botapi import FakeBotAPI
-from tests.tg import ADMIN_CHAT, queue_alert
+from tests.fakes.telegram import ADMIN_CHAT, queue_alert
 from watcher.delivery.pacing import Pacer
 from watcher.delivery.worker import DeliveryWorker
 from watcher.logs import set_secret

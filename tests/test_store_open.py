@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_config, run_cli, source_toml
-from tests.tg import make_store, queue_alert
+from tests.fakes.telegram import make_store, queue_alert
 from watcher.cli import main
 from watcher.errors import StoreError
 from watcher.store.sqlite import Store

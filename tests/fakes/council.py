@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests import tg
+from tests.fakes import telegram as tg
 
 from watcher.matcher import Matcher, topics_from_toml
 

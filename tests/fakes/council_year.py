@@ -23,7 +23,7 @@ PDF URL form is seen; the status for a missing or non-public document is not kno
 the shares of withheld, late, revised and French-only documents and the holidays below are invented, plausible
 values. Documents are served in all their languages from the moment they are public (no translation delay).
 
-PDFs are made on demand with ``tests.council_pdfs.make_pdf`` and cached (1-3 KB each, the last ``pdf_cache`` of
+PDFs are made on demand with ``tests.fakes.council_pdfs.make_pdf`` and cached (1-3 KB each, the last ``pdf_cache`` of
 them); building the model of a whole year takes about a tenth of a second. Nothing here imports ``watcher``.
 """
 
@@ -44,7 +44,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from random import Random
 from typing import Iterable, Iterator
 
-from tests.council_pdfs import make_pdf
+from tests.fakes.council_pdfs import make_pdf
 
 DAY = 86400.0
 YEAR_START = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()  # 1767225600.0
