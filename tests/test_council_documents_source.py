@@ -155,7 +155,8 @@ async def test_topic_only_in_the_body_shows_page_and_snippet(feed_server, env, c
     feed_server.set(pdf_path(2, 2023), council_pdfs.summary_record_pdf(), headers=PDF_HEADERS)
     result = await pipeline.poll(src, http, store, test_matcher())
     [(item, [match])] = result.flagged
-    assert item.id == "ST 2 2023 INIT" and item.title == "SUMMARY RECORD 2/23" and match.field == "body"
+    assert item.id == "ST 2 2023 INIT" and item.title == (
+        "Summary record, Permanent Representatives Committee (Part 2), 4 October 2023") and match.field == "body"
     [alert] = store.due_alerts(["telegram"])
     assert alert.snippet.startswith("p. 3: …") and "[migrant smuggling]" in alert.snippet
 

@@ -45,7 +45,8 @@ def item_record(item: Item, matches: list[Match] | None) -> dict:
         record.update({"doc_type": extra.get("doc_type", ""), "subjects": list(extra.get("subjects") or []),
                        "public": extra.get("public")})
         for key in ("family", "version", "marking", "languages", "originator", "addressee",
-                    "interinstitutional_file", "page_count"):
+                    "interinstitutional_file", "procedures", "type_original", "commission_doc", "other_refs",
+                    "header_ref", "unread", "page_count"):
             if extra.get(key):
                 record[key] = extra[key]
     if item.summary:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from watcher.errors import FetchError, ParseError
 from watcher.models import Item
-from watcher.sources.council.document import item_from_pdf, read_pdf
+from watcher.sources.council.document import identity, item_from_pdf, read_pdf
 from watcher.sources.council.refs import PDF_BASE, DocRef, RefError, find_refs, parse_ref
 
 log = logging.getLogger(__name__)
@@ -55,14 +55,22 @@ def language_for(item_languages: list[str] | tuple[str, ...], wanted: str) -> st
 
 
 def pdf_items(data: bytes, source: str, url: str = "", name: str = "") -> list[Item]:
-    """The one item a Council PDF gives. Its reference comes from the page-1 header, else from the file name
-    (e.g. ``ST-13217-2023-INIT.pdf``)."""
+    """The one item a Council PDF gives. Its reference is the one its URL or file name gives (e.g.
+    ``ST-13217-2023-INIT.pdf``), else the page-1 header's own."""
     doc = read_pdf(data)
-    ref = doc.header.ref or _ref_from_name(name) or _ref_from_name(url)
+    ref = identity(_ref_from_url(url) or _ref_from_name(name), doc.header, source)
     if ref is None:
         raise ParseError("no document reference in the PDF's header; name the file after it, "
                          "e.g. ST-13217-2023-INIT.pdf")
     return [item_from_pdf(source, ref, url or ref.pdf_url("en"), doc)]
+
+
+def _ref_from_url(url: str) -> DocRef | None:
+    """The reference in a document server URL (``.../ST-13589-2023-INIT/en/pdf``) or in its last part."""
+    try:
+        return parse_ref(url) if url else None
+    except RefError:
+        return _ref_from_name(url)
 
 
 def _ref_from_name(name: str) -> DocRef | None:
