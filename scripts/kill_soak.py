@@ -133,11 +133,12 @@ def outbox(path: Path) -> tuple[int, int]:
 
 
 def received(api: FakeBotAPI) -> Counter:
-    """Alerts accepted by the fake, counted per (chat, item number); a message listing several alerts counts each."""
+    """Alerts accepted by the fake, counted per (chat, item number); a message listing several items counts each of
+    them once (an alert names its item in the title and again in the snippet)."""
     counts: Counter = Counter()
     for message in api.sent_messages():
-        for found in ITEM_RE.finditer(message.get("plain_text") or message["text"]):
-            counts[(int(message["chat_id"]), int(found.group(1)))] += 1
+        items = {int(n) for n in ITEM_RE.findall(message.get("plain_text") or message["text"])}
+        counts.update((int(message["chat_id"]), n) for n in items)
     return counts
 
 
@@ -264,7 +265,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="3 kills, 5 subscribers: under a minute")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.kills, args.subscribers, args.max_up, args.drain_timeout = 3, 5, 3.0, 60.0
+        args.kills, args.subscribers, args.max_up, args.drain_timeout = 3, 5, 2.0, 60.0
     if args.kills < 1 or args.subscribers < 1 or not 0 < args.min_up <= args.max_up:
         parser.error("give at least one kill and one subscriber, and 0 < --min-up <= --max-up")
     return args
