@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.fakes import council_pdfs  # noqa: E402
 from tests.fakes.council import test_matcher  # noqa: E402
 from watcher.sources.council.document import item_from_pdf, read_pdf  # noqa: E402
-from watcher.sources.council.refs import parse_ref  # noqa: E402
 from watcher.sources.council.pages import with_pages  # noqa: E402
+from watcher.sources.council.refs import parse_ref  # noqa: E402
 
 PAGES = 59  # plus the header page: 60, the default page cap
 FILLER = ("The Committee took note of the state of play on the files before the Council and agreed to return to "

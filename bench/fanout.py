@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 from telegram import Bot  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
+from watcher.delivery.pacing import Pacer  # noqa: E402
 from watcher.delivery.worker import DeliveryWorker  # noqa: E402
 from watcher.models import Item, Match  # noqa: E402
 from watcher.notifiers.telegram import TelegramNotifier  # noqa: E402
-from watcher.delivery.pacing import Pacer  # noqa: E402
 from watcher.store.sqlite import Store  # noqa: E402
 
 
