@@ -7,17 +7,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies in their own layer: it is rebuilt only when pyproject.toml changes.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
-    && pip install --no-cache-dir -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+# Dependencies in their own layer, at the versions pinned in requirements.lock (scripts/lock.sh refreshes it): the
+# layer is rebuilt only when the lock changes.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir -r requirements.lock
 
-COPY README.md ./
+COPY pyproject.toml README.md ./
 COPY watcher ./watcher
-RUN pip install --no-cache-dir --no-deps . \
-    && rm -rf build watcher.egg-info \
+RUN pip install --no-cache-dir --no-deps -c requirements.lock . \
+    && rm -rf build ./*.egg-info \
     && mkdir -p /data \
     && chown 10001:10001 /data
 
