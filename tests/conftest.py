@@ -76,9 +76,10 @@ def api():
 @pytest.fixture
 def clock():
     """A controlled clock for the store (override it in a module for another start time)."""
-    from tests.fakes.telegram import Clock
+    from tests.fakes.clock import FakeClock
+    from tests.fakes.telegram import START
 
-    return Clock()
+    return FakeClock(START)
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.fakes import council_pdfs
-from tests.fakes.council import PDF_HEADERS, Clock, settled_counts, test_matcher
+from tests.fakes.clock import FakeClock
+from tests.fakes.council import MORNING, PDF_HEADERS, settled_counts, test_matcher
 from watcher import pipeline
 from watcher.sources.council.probing import ProbeState
 from watcher.http.client import Http
@@ -33,7 +34,7 @@ def note(subject: str, number: int, day: str = "2 March 2026") -> bytes:
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return FakeClock(MORNING)
 
 
 @pytest.fixture
@@ -148,7 +149,7 @@ async def test_anything_but_a_pdf_is_not_available(feed_server, env):
 async def test_topic_only_in_the_body_shows_page_and_snippet(feed_server, env, clock):
     """A summary record whose only mention of migrant smuggling is on page 3 is flagged; the alert says p. 3."""
     http, store = env
-    clock.now = datetime(2023, 10, 12, 9, 0, tzinfo=timezone.utc)
+    clock.set(datetime(2023, 10, 12, 9, 0, tzinfo=timezone.utc))
     feed_server.set(pdf_path(1, 2023), note("A", 1), headers=PDF_HEADERS)
     src = documents(feed_server, window=1)
     await pipeline.poll(src, http, store, test_matcher())
@@ -181,7 +182,7 @@ async def test_year_comes_from_the_clock_and_a_new_year_starts_at_one(feed_serve
     src = documents(feed_server, start=40)
     await pipeline.poll(src, http, store, test_matcher())
     assert store.get_cursor("docs")["highest"] == 40
-    clock.now = datetime(2027, 1, 2, 9, 0, tzinfo=timezone.utc)
+    clock.set(datetime(2027, 1, 2, 9, 0, tzinfo=timezone.utc))
     feed_server.set(pdf_path(1, 2027), note("New year", 1), headers=PDF_HEADERS)
     result = await pipeline.poll(src, http, store, test_matcher())
     assert [i.id for i in result.new] == ["ST 1 2027 INIT"]

@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.fakes import council_pdfs
-from tests.fakes.council import (HTML_HEADERS, MAKE_15210_PUBLIC, PDF_HEADERS, REV_1_TO_REV_2, Clock, page,
+from tests.fakes.clock import FakeClock
+from tests.fakes.council import (HTML_HEADERS, MAKE_15210_PUBLIC, PDF_HEADERS, REV_1_TO_REV_2, MORNING, page,
                                  results_with, settled_counts, test_matcher)
 from tests.test_council_register import EXPECTED
 from watcher import pipeline
@@ -26,7 +27,7 @@ LABELS = {"smuggling": "Migrant smuggling", "borders": "Borders and Schengen"}
 @pytest.fixture
 async def env(tmp_path):
     http = Http(timeout=2.0)
-    store = Store(tmp_path / "w.db", clock=Clock())
+    store = Store(tmp_path / "w.db", clock=FakeClock(MORNING))
     store.subscribe("telegram", "42", ["smuggling", "borders"])
     yield http, store
     await http.aclose()

@@ -238,7 +238,7 @@ async def test_the_council_documents_source_probes_the_simulated_server(tmp_path
     clock = SimClock(epoch(2026, 1, 6, 19))
     with CouncilYearServer(year, clock, error_rate=0, slow_rate=0) as server:
         http = Http(timeout=5.0, clock=clock.http_clock(), retry=RetryPolicy(attempts=1))
-        store = Store(tmp_path / "w.db", clock=clock)
+        store = Store(tmp_path / "w.db", clock=clock.http_clock())
         src = CouncilDocumentsSource(name="docs", url=server.docs_url, every=600.0, window=20, lookahead=40,
                                      gap_reprobe=0)
         try:

@@ -14,7 +14,7 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from tests.fakes.telegram import Clock, make_store, queue_alert
+from tests.fakes.telegram import make_store, queue_alert
 from watcher.delivery.worker import DeliveryWorker
 from watcher.notifiers.telegram import TelegramNotifier
 from watcher.delivery.pacing import Pacer
@@ -42,7 +42,7 @@ def worker_for(store, bot) -> DeliveryWorker:
 async def test_held_lock_after_the_send_gives_no_extra_send(tmp_path, bot, api):
     """Another connection holds the write lock (a backup, a sqlite3 shell in a transaction): the alert is sent
     once, not once a second, and is recorded as delivered when the lock goes."""
-    store = make_store(tmp_path / "w.db", Clock())
+    store = make_store(tmp_path / "w.db")
     store.subscribe("telegram", "1", ["smuggling"])
     queue_alert(store, "council-press", "a")
     store.db.execute("PRAGMA busy_timeout=50")
@@ -85,7 +85,7 @@ def fill(directory: Path) -> None:
 
 async def test_full_disk_after_the_send_gives_no_extra_send(small_disk, bot, api):
     """The disk fills after the alert was queued: the alert is sent once, and recorded when space comes back."""
-    store = make_store(small_disk / "w.db", Clock())
+    store = make_store(small_disk / "w.db")
     store.subscribe("telegram", "1", ["smuggling"])
     queue_alert(store, "council-press", "a")
     fill(small_disk)

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram import Bot
 
-from tests.fakes.telegram import Clock, queue_alert
+from tests.fakes.clock import FakeClock
+from tests.fakes.telegram import queue_alert
 from watcher.store import subscribers
 from watcher.delivery.worker import DeliveryWorker
 from watcher.delivery.digest import next_digest_after, zone
@@ -21,7 +22,7 @@ USER = 1001
 
 @pytest.fixture
 def clock():
-    return Clock(datetime(2026, 9, 15, 5, 0, tzinfo=timezone.utc))  # 07:00 in Brussels (summer time)
+    return FakeClock(datetime(2026, 9, 15, 5, 0, tzinfo=timezone.utc))  # 07:00 in Brussels (summer time)
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ async def test_webhook_errors_retry_or_drop(store, hooks, clock):
     hooks.answer(429, {"Retry-After": "120"})
     await DeliveryWorker(store, notifiers).drain()
     [(attempts, due)] = store.db.execute("SELECT attempts, next_attempt_at FROM outbox").fetchall()
-    assert attempts == 1 and due >= subscribers.iso(clock() + timedelta(seconds=120))
+    assert attempts == 1 and due >= subscribers.iso(clock.now() + timedelta(seconds=120))
     clock.advance(seconds=121)
     hooks.answer(503)
     await DeliveryWorker(store, notifiers).drain()
@@ -87,13 +87,13 @@ async def test_webhook_errors_retry_or_drop(store, hooks, clock):
 
 async def test_webhook_retry_after_as_an_http_date_is_honoured(store, hooks, clock):
     """A 429 whose Retry-After is an HTTP-date five minutes ahead keeps the alert for exactly those five minutes."""
-    notifiers = {"webhook": WebhookNotifier([hook(hooks.url())], LABELS, now=clock)}
+    notifiers = {"webhook": WebhookNotifier([hook(hooks.url())], LABELS, clock=clock)}
     subscribers.set_topics(store, "webhook", "newsroom", ["smuggling"])
     queue_alert(store, "council-press", "a")
-    hooks.answer(429, {"Retry-After": format_datetime(clock() + timedelta(minutes=5), usegmt=True)})
+    hooks.answer(429, {"Retry-After": format_datetime(clock.now() + timedelta(minutes=5), usegmt=True)})
     await DeliveryWorker(store, notifiers).drain()
     [(attempts, due)] = store.db.execute("SELECT attempts, next_attempt_at FROM outbox").fetchall()
-    assert attempts == 1 and due == subscribers.iso(clock() + timedelta(minutes=5))
+    assert attempts == 1 and due == subscribers.iso(clock.now() + timedelta(minutes=5))
     await notifiers["webhook"].aclose()
 
 

@@ -35,10 +35,6 @@ class SystemClock:
 SYSTEM_CLOCK = SystemClock()
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def iso(dt: datetime | None) -> str | None:
     return dt.astimezone(timezone.utc).isoformat(timespec="seconds") if dt else None
 

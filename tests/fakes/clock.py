@@ -1,4 +1,5 @@
-"""A controlled clock: ``sleep`` returns at once and moves simulated time forward; nothing really waits."""
+"""The one controlled clock of the tests: ``sleep`` returns at once and moves simulated time forward; nothing
+really waits. It is a ``watcher.clock.Clock``, so the HTTP client, the health rules and the store all take it."""
 
 from __future__ import annotations
 
@@ -22,13 +23,15 @@ class FakeClock:
     def monotonic(self) -> float:
         return 1000.0 + self.elapsed
 
-    def advance(self, seconds: float) -> None:
-        self.elapsed += seconds
+    def advance(self, seconds: float = 0.0, **delta: float) -> None:
+        """Move time forward by ``seconds`` plus any ``timedelta`` keywords (``minutes=5``, ``hours=1``)."""
+        self.elapsed += seconds + timedelta(**delta).total_seconds()
+
+    def set(self, when: datetime) -> None:
+        """Move the wall clock (and the counter with it) to ``when``."""
+        self.elapsed = (when - self.start).total_seconds()
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
-
-    def __call__(self) -> datetime:  # so the store can take it as its clock
-        return self.now()

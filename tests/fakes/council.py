@@ -1,11 +1,10 @@
-"""Helpers for Council source tests: a controlled clock, test topics, and edits of the constructed register page."""
+"""Helpers for Council source tests: where their clock starts, test topics, and edits of the constructed register
+page."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-
-from tests.fakes import telegram as tg
 
 from watcher.matcher import Matcher, topics_from_toml
 
@@ -32,11 +31,7 @@ def test_matcher() -> Matcher:
 test_matcher.__test__ = False  # a helper, not a test
 
 
-class Clock(tg.Clock):
-    """The store's controlled clock, starting on a working morning in March."""
-
-    def __init__(self, start: datetime = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)):
-        super().__init__(start)
+MORNING = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)  # where the Council tests' clock starts: a working day
 
 
 def page(name: str) -> bytes:

@@ -99,9 +99,9 @@ def council_holidays(year: int) -> frozenset[date]:
 class SimClock:
     """Simulated time for the server and the test: ``now`` is epoch seconds, set or advanced by the test.
 
-    Calling the clock gives ``now`` as an aware datetime, so it can also be the store's clock
-    (``Store(path, clock=clock)``); ``http_clock()`` gives a view with watcher's Clock protocol (``now()``,
-    ``monotonic()``, ``sleep()``), whose sleep advances this clock."""
+    Calling the clock gives ``now`` as an aware datetime; ``http_clock()`` gives a view with watcher's Clock protocol
+    (``now()``, ``monotonic()``, ``sleep()``) for the HTTP client and the store (``Store(path,
+    clock=clock.http_clock())``), whose sleep advances this clock."""
 
     def __init__(self, now: float = YEAR_START):
         self.now = float(now)

@@ -1,15 +1,16 @@
 """Helpers for tests that run the real python-telegram-bot against the fake Bot API: a running bot with the
-watcher's handlers, a store with a controlled clock, and async waits that do not block the event loop."""
+watcher's handlers, a store on the controlled clock, and async waits that do not block the event loop."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 from telegram.ext import Application
 
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 from watcher.bot import handlers as watcher_bot
 from watcher.matcher import topics_from_toml
 from watcher.models import Item, Match
@@ -22,6 +23,7 @@ TOPICS = {"topic": [
     {"id": "migration", "label": "Migration and asylum", "terms": ["asylum"], "exclude": []},
 ]}
 ADMIN_CHAT = 777
+START = datetime(2026, 9, 15, 5, 0, tzinfo=timezone.utc)  # a Tuesday, 07:00 in Brussels
 SOURCES = (RssSource(name="council-press", url="https://e.org/press.xml", every=900.0),
            RssSource(name="statewatch", url="https://e.org/sw.xml", every=1800.0))
 
@@ -32,21 +34,8 @@ def topics() -> dict:
     return {t.id: t for t in found}
 
 
-class Clock:
-    """A wall clock that moves only when told to."""
-
-    def __init__(self, start: datetime = datetime(2026, 9, 15, 5, 0, tzinfo=timezone.utc)):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-def make_store(path: Path, clock: Clock | None = None) -> Store:
-    return Store(path, clock=clock or Clock())
+def make_store(path: Path, clock: FakeClock | None = None) -> Store:
+    return Store(path, clock=clock or FakeClock(START))
 
 
 def queue_alert(store: Store, source: str, item_id: str, title: str = "", topic: str = "smuggling",

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Callable, Iterable, Mapping
+from typing import Iterable, Mapping
 
 import httpx
 
 from watcher import __version__
-from watcher.clock import utcnow
+from watcher.clock import SYSTEM_CLOCK, Clock
 from watcher.errors import NotifyError, RecipientGone, RetryLater
 from watcher.http.polite import parse_retry_after
 from watcher.models import Alert
@@ -45,10 +45,10 @@ class WebhookNotifier:
     channel = "webhook"
 
     def __init__(self, hooks: Iterable[WebhookConfig], labels: Mapping[str, str],
-                 client: httpx.AsyncClient | None = None, now: Callable[[], datetime] = utcnow):
+                 client: httpx.AsyncClient | None = None, clock: Clock = SYSTEM_CLOCK):
         self.hooks = {h.name: h for h in hooks}
         self.labels = labels
-        self.now = now
+        self.clock = clock
         self.client = client or httpx.AsyncClient(follow_redirects=False,
                                                   headers={"User-Agent": f"watcher/{__version__}"})
 
@@ -72,5 +72,5 @@ class WebhookNotifier:
         if 200 <= status < 300:
             return
         if status == 429 or status >= 500:
-            raise RetryLater(f"webhook {hook.name}: HTTP {status}", delay=retry_after(response, 10.0, self.now()))
+            raise RetryLater(f"webhook {hook.name}: HTTP {status}", delay=retry_after(response, 10.0, self.clock.now()))
         raise NotifyError(f"webhook {hook.name}: HTTP {status}: {response.text[:200]}")

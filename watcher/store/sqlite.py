@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from watcher.clock import from_iso, iso, utcnow
+from watcher.clock import SYSTEM_CLOCK, Clock, from_iso, iso
 from watcher.errors import StoreError
 from watcher.logs import redact
 from watcher.models import Alert, Item, Match
@@ -21,7 +21,6 @@ from watcher.store import events as events_mod
 from watcher.store import opening
 from watcher.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -39,10 +38,10 @@ class RecordResult:
 class Store:
     """All persistence. Pass ``clock`` to control time in tests."""
 
-    def __init__(self, path: str | Path, clock: Clock = utcnow):
+    def __init__(self, path: str | Path, clock: Clock = SYSTEM_CLOCK):
         """Open (or create) the database; raises ``StoreError`` with one readable line when it cannot be used."""
         self.path = str(path)
-        self.clock = clock
+        self.clock: Callable[[], datetime] = clock.now  # read as store.clock() wherever the time is needed
         if self.path != ":memory:":
             opening.check(Path(self.path), {name for name, _ in MIGRATIONS}, SCHEMA_VERSION)
         self.db = opening.connect(self.path)
