@@ -181,9 +181,10 @@ async def test_new_version_now_public_and_unchanged_rows(feed_server, env):
     alerts = {a.item_id: a for a in store.due_alerts(["telegram"])}
     assert {k: a.event for k, a in alerts.items()} == {"ST 14860 2023 REV 2": "version",
                                                         "ST 15210 2023 INIT": "public"}
-    assert alert_text(alerts["ST 14860 2023 REV 2"], LABELS).startswith("New version: Proposal for a Regulation")
+    version = alert_text(alerts["ST 14860 2023 REV 2"], LABELS).splitlines()[0]
+    assert version.startswith("New version REV 2 of ST 14860/23 (first seen ") and ": Proposal for a Regulation" in version
     public = alert_text(alerts["ST 15210 2023 INIT"], LABELS)
-    assert public.startswith("Now public: Schengen Barometer+")
+    assert public.startswith("Now public: Schengen Barometer+") and "(listed as not public since " in public
     assert "ST-15210-2023-INIT/en/pdf" in public
     assert stored(store)["ST 15210 2023 INIT"]["public"] == 1
     again = await pipeline.poll(src, http, store, test_matcher())

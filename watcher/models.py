@@ -41,7 +41,12 @@ class Match:
 
 @dataclass(frozen=True)
 class Alert:
-    """One outbox row: an item that matched, addressed to one subscriber."""
+    """One outbox row: an item that matched, addressed to one subscriber.
+
+    ``extra`` is the item's ``extra`` (for Council documents what the header says: type, parties, codes,
+    procedures ...). ``since`` is when the store first saw the document before this event: the family's first
+    version for ``version``, the listing as not public for ``public``; None for ``new``.
+    """
 
     id: int
     subscriber_id: int
@@ -57,3 +62,5 @@ class Alert:
     snippet: str = ""
     event: str = "new"
     attempts: int = 0
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+    since: datetime | None = None

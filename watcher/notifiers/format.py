@@ -1,12 +1,25 @@
-"""How an alert reads. Everything scraped is escaped before it goes into Telegram HTML."""
+"""How an alert reads. Everything scraped is escaped before it goes into Telegram HTML.
+
+A Council document's alert also says what the document is, from what its header said (the item's ``extra``)::
+
+    New version REV 2 of ST 13589/23 (first seen 12 Oct 2026): <title>
+    ST 13589/23 REV 2 · NOTE · 11 Oct 2023
+    Presidency → Permanent Representatives Committee · LIMITE
+    FRONT, COMIX
+    2023/0439(COD)   (linked to the Legislative Observatory and to EUR-Lex)
+"""
 
 from __future__ import annotations
 
 import html
+import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Mapping
 
 from watcher.models import Alert
 from watcher.notifiers.fit import TELEGRAM_LIMIT, cut_plain, pack, shorten_html, utf16_len
+from watcher.sources.council.refs import DocRef, RefError, parse_ref
 
 EVENT_HEADINGS = {
     "new": "New",
@@ -18,6 +31,12 @@ EVENT_HEADINGS = {
 MAX_TITLE = 600
 MAX_SNIPPET = 400
 MAX_TERMS = 12
+MAX_CODES = 12
+MAX_PROCEDURES = 4
+MAX_PARTY = 200
+PROCEDURE = re.compile(r"((?:19|20)\d\d)/(\d{4})\(([A-Z]{3})\)")
+OEIL_URL = "https://oeil.secure.europarl.europa.eu/oeil/popups/ficheprocedure.do?reference={}"
+EURLEX_URL = "https://eur-lex.europa.eu/procedure/EN/{}_{}"
 
 
 def _cut(text: str, limit: int) -> str:
@@ -32,6 +51,79 @@ def _date(alert: Alert) -> str:
     return alert.published.strftime("%Y-%m-%d") if alert.published else "date not given"
 
 
+def _day(when: datetime) -> str:
+    return f"{when.day} {when:%b %Y}"
+
+
+@dataclass(frozen=True)
+class CouncilFacts:
+    """What an alert shows of a Council document, as plain text (escaped where it goes into HTML)."""
+
+    ref: DocRef
+    kind: str = ""
+    parties: tuple[str, ...] = ()  # "Presidency → Permanent Representatives Committee", "LIMITE", "not public"
+    codes: tuple[str, ...] = ()
+    procedures: tuple[str, ...] = ()
+
+    @property
+    def family_label(self) -> str:
+        """``ST 13589/23``: the series, then the number and year as a header prints them."""
+        return f"{self.ref.series} {self.ref.number}/{self.ref.year % 100:02d}"
+
+    @property
+    def label(self) -> str:
+        """``ST 13589/23 REV 2``: the family, then the version."""
+        return f"{self.family_label} {self.ref.version_str}" if self.ref.version else self.family_label
+
+
+def council_facts(alert: Alert) -> CouncilFacts | None:
+    """The Council facts of an alert whose item is a Council document; None for any other alert."""
+    extra = alert.extra or {}
+    if "family" not in extra:
+        return None
+    try:
+        ref = parse_ref(alert.item_id)
+    except RefError:
+        return None
+    sender, recipient = (_cut(str(extra.get(k) or ""), MAX_PARTY) for k in ("originator", "addressee"))
+    parties = [" → ".join(p for p in (sender, recipient) if p) if sender and recipient else
+               f"From: {sender}" if sender else f"To: {recipient}" if recipient else ""]
+    parties += [str(extra.get("marking") or ""), "not public" if extra.get("public") is False else ""]
+    procedures = [p for p in extra.get("procedures") or [extra.get("interinstitutional_file") or ""]
+                  if isinstance(p, str) and PROCEDURE.fullmatch(p)]
+    return CouncilFacts(ref=ref, kind=str(extra.get("doc_type") or ""), parties=tuple(p for p in parties if p),
+                        codes=tuple(str(c) for c in (extra.get("subjects") or [])[:MAX_CODES]),
+                        procedures=tuple(procedures[:MAX_PROCEDURES]))
+
+
+def procedure_links(procedure: str) -> tuple[str, str]:
+    """The Legislative Observatory's and EUR-Lex's pages of a procedure such as ``2023/0439(COD)``."""
+    m = PROCEDURE.fullmatch(procedure)
+    if not m:
+        raise ValueError(f"{procedure!r} is not a procedure number such as 2023/0439(COD)")
+    return OEIL_URL.format(procedure), EURLEX_URL.format(m.group(1), int(m.group(2)))
+
+
+def _council_lines(alert: Alert, facts: CouncilFacts) -> list[str]:
+    """Plain lines: reference, type and date; parties and marking; codes."""
+    first = [facts.label, facts.kind, _day(alert.published) if alert.published else ""]
+    lines = [" · ".join(p for p in first if p), " · ".join(facts.parties), ", ".join(facts.codes)]
+    return [line for line in lines if line]
+
+
+def _event_words(alert: Alert, facts: CouncilFacts | None) -> tuple[str, str, str]:
+    """The event's heading, and what follows the heading and the title (first seen, listed since)."""
+    heading = EVENT_HEADINGS.get(alert.event, alert.event)
+    if facts is None or alert.since is None:
+        return heading, "", ""
+    if alert.event == "version":
+        return (f"{heading} {facts.ref.version_str} of {facts.family_label}", f" (first seen {_day(alert.since)})",
+                "")
+    if alert.event == "public":
+        return heading, "", f" (listed as not public since {_day(alert.since)})"
+    return heading, "", ""
+
+
 def _html_parts(alert: Alert, labels: Mapping[str, str]) -> tuple[str, str, str, str]:
     """Escaped pieces of an alert: the linked title, the topic labels, the matched terms, the event heading."""
     e = html.escape
@@ -44,14 +136,19 @@ def _html_parts(alert: Alert, labels: Mapping[str, str]) -> tuple[str, str, str,
 
 
 def alert_html(alert: Alert, labels: Mapping[str, str]) -> str:
-    """Telegram HTML: the title linked to the document, source, date, topics and the terms that matched."""
+    """Telegram HTML: the title linked to the document, source, date, topics and the terms that matched; for a
+    Council document also its reference, type, parties, marking, codes and procedures."""
     e = html.escape
-    heading, topics, terms, event = _html_parts(alert, labels)
+    heading, topics, terms, _ = _html_parts(alert, labels)
     url = _safe_url(alert.url)
-    lines = [f"🔔 <b>{event}</b>: <b>{heading}</b>",
-             f"Source: {e(alert.source)} · {e(_date(alert))}",
-             f"Topics: {topics}",
-             f"Matched: {terms}"]
+    facts = council_facts(alert)
+    event, after_event, after_title = (e(part) for part in _event_words(alert, facts))
+    lines = [f"🔔 <b>{event}</b>{after_event}: <b>{heading}</b>{after_title}"]
+    if facts:
+        lines += [e(line) for line in _council_lines(alert, facts)] + [_procedures_html(p) for p in facts.procedures]
+    lines += [f"Source: {e(alert.source)}" if facts else f"Source: {e(alert.source)} · {e(_date(alert))}",
+              f"Topics: {topics}",
+              f"Matched: {terms}"]
     if alert.snippet:
         lines.append(f"<i>{e(_cut(alert.snippet, MAX_SNIPPET))}</i>")
     if not url and alert.url:
@@ -59,15 +156,25 @@ def alert_html(alert: Alert, labels: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
+def _procedures_html(procedure: str) -> str:
+    e = html.escape
+    oeil, eurlex = procedure_links(procedure)
+    return f'<a href="{e(oeil, quote=True)}">{e(procedure)}</a> (<a href="{e(eurlex, quote=True)}">EUR-Lex</a>)'
+
+
 def alert_text(alert: Alert, labels: Mapping[str, str]) -> str:
     """The same alert as plain text (console, email, and the fallback when Telegram refuses the HTML)."""
     topics = ", ".join(labels.get(t, t) for t in alert.topics)
-    event = EVENT_HEADINGS.get(alert.event, alert.event)
-    lines = [f"{event}: {alert.title}",
-             f"Link: {alert.url or '(none)'}",
-             f"Source: {alert.source} · {_date(alert)}",
-             f"Topics: {topics}",
-             f"Matched: {', '.join(alert.terms)}"]
+    facts = council_facts(alert)
+    event, after_event, after_title = _event_words(alert, facts)
+    lines = [f"{event}{after_event}: {alert.title}{after_title}"]
+    if facts:
+        lines += _council_lines(alert, facts)
+        lines += [f"{p}: {' · '.join(procedure_links(p))}" for p in facts.procedures]
+    lines += [f"Link: {alert.url or '(none)'}",
+              f"Source: {alert.source}" if facts else f"Source: {alert.source} · {_date(alert)}",
+              f"Topics: {topics}",
+              f"Matched: {', '.join(alert.terms)}"]
     if alert.snippet:
         lines.append(f"Context: {alert.snippet}")
     return "\n".join(lines)

@@ -313,7 +313,7 @@ class Store:
             return []
         marks = ",".join("?" * len(channels))
         rows = self.db.execute(
-            "SELECT o.*, s.channel, s.address, i.title, i.url, i.published FROM outbox o "
+            f"SELECT o.*, s.channel, s.address, i.title, i.url, i.published, {ALERT_ITEM_COLUMNS} FROM outbox o "
             "JOIN subscribers s ON s.id=o.subscriber_id JOIN items i ON i.source=o.source AND i.item_id=o.item_id "
             f"WHERE o.delivered_at IS NULL AND o.dropped_at IS NULL AND o.next_attempt_at<=? AND s.channel IN ({marks}) "
             "ORDER BY o.id LIMIT ?", [self.now(), *channels, limit]).fetchall()
@@ -342,11 +342,26 @@ class Store:
 
 
 
+# What an alert shows of its item: its extra, and when the document (or its family) was first seen.
+ALERT_ITEM_COLUMNS = ("i.extra AS item_extra, i.first_seen_at AS item_first_seen, (SELECT min(f.first_seen_at) "
+                      "FROM items f WHERE f.source=i.source AND f.family=i.family) AS family_first_seen")
+
+
 def _alert(r: sqlite3.Row) -> Alert:
     return Alert(id=r["id"], subscriber_id=r["subscriber_id"], channel=r["channel"], address=r["address"],
                  source=r["source"], item_id=r["item_id"], title=r["title"], url=r["url"],
                  published=from_iso(r["published"]), topics=tuple(json.loads(r["topics"])),
-                 terms=tuple(json.loads(r["terms"])), snippet=r["snippet"], event=r["event"], attempts=r["attempts"])
+                 terms=tuple(json.loads(r["terms"])), snippet=r["snippet"], event=r["event"], attempts=r["attempts"],
+                 **_alert_item(r))
+
+
+def _alert_item(r: sqlite3.Row) -> dict:
+    """The item's extra and the event's first-seen time, when the query selected them."""
+    columns = r.keys()  # a Row's "in" looks at its values, not its column names
+    if "item_extra" not in columns:
+        return {}
+    since = {"version": r["family_first_seen"], "public": r["item_first_seen"]}.get(r["event"])
+    return {"extra": json.loads(r["item_extra"] or "{}"), "since": from_iso(since)}
 
 
 class BoundState:

@@ -11,11 +11,12 @@ from typing import Iterable, Sequence
 
 from watcher.logs import redact
 from watcher.models import Alert
-from watcher.store.sqlite import Store, _alert, from_iso, iso
+from watcher.store.sqlite import ALERT_ITEM_COLUMNS, Store, _alert, from_iso, iso
 
 PENDING = "o.delivered_at IS NULL AND o.dropped_at IS NULL"
 UNSENT = "delivered_at IS NULL AND dropped_at IS NULL"
-_ALERT_COLUMNS = ("SELECT o.*, s.channel, s.address, i.title, i.url, i.published FROM outbox o "
+_ALERT_COLUMNS = (f"SELECT o.*, s.channel, s.address, i.title, i.url, i.published, {ALERT_ITEM_COLUMNS} "
+                  "FROM outbox o "
                   "JOIN subscribers s ON s.id=o.subscriber_id "
                   "JOIN items i ON i.source=o.source AND i.item_id=o.item_id ")
 
