@@ -182,3 +182,13 @@ def test_a_hostile_page_is_read_in_bounded_work():
     for page in ("From: To: Subject: " * 5000, "12345/23 + ADD 1 " * 5000, "NOTE " + "MIGR 12 " * 5000,
                  "Brussels, " * 5000, "NOTE From: To: No. prev. doc.: Subject: " + "1234/23 ASILE 26 " * 5000):
         assert isinstance(read_header(page), DocHeader)
+
+
+def test_a_header_naming_another_version_of_the_same_document_is_noted_quietly(caplog):
+    """A header printing another version of the probed document is logged at info level, not as a warning."""
+    header = read_header(header_text(BY_FILE["constructed/en-10-report-cor1.txt"]))
+    with caplog.at_level(logging.INFO):
+        ref = identity(DocRef("ST", 9511, 2023, (("COR", 1), ("EXT", 1))), header)
+    assert ref.canonical == "ST 9511 2023 COR 1 EXT 1"
+    [record] = [r for r in caplog.records if "names ST 9511 2023 COR 1" in r.getMessage()]
+    assert record.levelno == logging.INFO

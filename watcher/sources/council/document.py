@@ -49,8 +49,10 @@ def identity(given: DocRef | None, header: DocHeader, where: str = "") -> DocRef
     if given is None:
         return header.ref
     if header.ref is not None and header.ref != given:
-        log.warning("%sthe PDF of %s names %s in its header; keeping %s", f"{where}: " if where else "", given,
-                    header.ref, given)
+        # another version of the same document (an EXT printing its INIT number) is common; another document is not
+        level = logging.INFO if header.ref.family == given.family else logging.WARNING
+        log.log(level, "%sthe PDF of %s names %s in its header; keeping %s", f"{where}: " if where else "", given,
+                header.ref, given)
     return given
 
 
