@@ -1,4 +1,6 @@
-"""Command line: ``watcher run | once | status | check-config | match | replay | parse | healthcheck``."""
+# PYTHON_ARGCOMPLETE_OK: lets argcomplete complete `watcher` (README, "Shell completion")
+"""Command line: ``watcher run | once | status | check-config | match | replay | parse | healthcheck | init |
+demo``."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import urllib.request
 from datetime import datetime, timezone
 
 from watcher import __version__, health
+from watcher.commands.init import init_config, next_steps, refusal_lines
 from watcher.commands.maintain import match_json, match_lines, replay, replay_lines
 from watcher.commands.parse import KINDS as PARSE_KINDS
 from watcher.commands.parse import Blocked, parse_saved, print_items
@@ -35,9 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Watch EU Council publications and related feeds; alert on Telegram about migrant smuggling, "
                     "borders, migration and police cooperation.")
     parser.add_argument("--version", action="version", version=f"watcher {__version__}")
-    parser.add_argument("--config", metavar="DIR",
-                        help="configuration directory (default: $WATCHER_CONFIG or ./config)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    _common_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sub.add_parser("run", help="run the service: poll on schedule, alert subscribers",
@@ -87,7 +88,31 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("file", metavar="FILE", help="the saved file ('-' reads standard input)")
     parse.add_argument("--json", action="store_true", help="print one JSON object per item")
     parse.add_argument("--url", default="", help="the address the file came from (resolves relative links)")
+    init = sub.add_parser("init", help="write a starter configuration to edit",
+                          description="Write the starter sources.toml, topics.toml and notifiers.toml.example into "
+                                      "DIR (default: --config, $WATCHER_CONFIG or ./config) and say what to edit "
+                                      "next. Refuses to replace existing files without --force.")
+    init.add_argument("directory", metavar="DIR", nargs="?", help="where to write the files")
+    init.add_argument("--force", action="store_true", help="replace existing files with the starter ones")
+    sub.add_parser("demo", help="see the whole chain work on a sample feed",
+                   description="Serve a bundled sample feed on 127.0.0.1, poll it twice in a temporary data "
+                               "directory with the shipped topics, and print the alert the second poll finds. "
+                               "Touches no configuration and nothing outside the temporary directory.")
+    _options_after_command(sub)
     return parser
+
+
+def _common_options(parser: argparse.ArgumentParser, default=None) -> None:
+    """--config and -v; given after the command they land in the same place as before it."""
+    parser.add_argument("--config", metavar="DIR", default=default,
+                        help="configuration directory (default: $WATCHER_CONFIG or ./config)")
+    parser.add_argument("-v", "--verbose", action="store_true", default=default or False, help="log debug details")
+
+
+def _options_after_command(sub) -> None:
+    """Every command also takes --config and -v after its name (``watcher check-config --config DIR``)."""
+    for command in sub.choices.values():
+        _common_options(command, default=argparse.SUPPRESS)
 
 
 def _date_arg(text: str):
@@ -99,6 +124,7 @@ def _date_arg(text: str):
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    _complete(parser)
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
@@ -125,6 +151,15 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as exc:  # the database cannot be used: one line, and nothing was started
         print(f"error: {exc}", file=sys.stderr)
         return STORE_FAILED
+
+
+def _complete(parser: argparse.ArgumentParser) -> None:
+    """Shell completion when argcomplete is installed (the ``completion`` extra) and the shell asks for it."""
+    try:
+        import argcomplete  # loaded late: optional, and only the shell's completion request needs it
+    except ImportError:
+        return
+    argcomplete.autocomplete(parser)
 
 
 def _config_failed(exc: ConfigError) -> int:
@@ -288,7 +323,22 @@ def _topics_matcher(config_arg: str | None):
         return None
 
 
-NO_CONFIG_COMMANDS = {"healthcheck": cmd_healthcheck, "parse": cmd_parse}
+def cmd_init(args, settings) -> int:
+    result = init_config(Path(args.directory) if args.directory else config_dir_from(args.config), force=args.force)
+    if result.existing and not result.written:
+        print("\n".join(refusal_lines(result)), file=sys.stderr)
+        return 1
+    print("\n".join(next_steps(result)))
+    return 0
+
+
+def cmd_demo(args, settings) -> int:
+    from watcher.commands.demo import run_demo  # loaded late: it pulls in the service's delivery set-up
+
+    return run_demo()
+
+
+NO_CONFIG_COMMANDS = {"healthcheck": cmd_healthcheck, "parse": cmd_parse, "init": cmd_init, "demo": cmd_demo}
 COMMANDS = {"run": cmd_run, "once": cmd_once, "check-config": cmd_check_config, "match": cmd_match,
             "replay": cmd_replay, "status": cmd_status, **NO_CONFIG_COMMANDS}
 

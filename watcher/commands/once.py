@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 import sys
+from pathlib import Path
+from urllib.parse import quote
 
 from watcher import pipeline
 from watcher.delivery.operators import messenger_for
@@ -42,46 +45,73 @@ def failure_json(result: pipeline.PollResult) -> dict:
 
 async def run_once(config: Config, settings: Settings, sources, *, dry_run: bool, as_json: bool) -> int:
     matcher = Matcher(config.topics)
+    recorded = recorded_sources(settings.db_path) if dry_run else None
     store = Store(":memory:" if dry_run else settings.db_path)
     http = make_http(config, store)
     rules = config.health_rules
+    extra: dict = {}
     try:
+        if not dry_run:
+            extra = subscribe_notifiers(store, config, settings)
         results = await asyncio.gather(*(pipeline.poll(s, http, store, matcher, dry_run=dry_run, health=rules)
                                          for s in sources))
         if not dry_run:
-            await deliver_pending(store, config, settings)
+            await deliver_pending(store, config, settings, extra)
     finally:
+        await close_notifiers(extra)
         await http.aclose()
         store.close()
-    report(results, as_json=as_json, dry_run=dry_run)
+    report(results, as_json=as_json, dry_run=dry_run, recorded=recorded)
     return 1 if any(not r.ok for r in results) else 0
 
 
-async def deliver_pending(store: Store, config: Config, settings: Settings) -> None:
+def subscribe_notifiers(store: Store, config: Config, settings: Settings) -> dict:
+    """The webhook and email notifiers, subscribed (with the console, when no token is set) before the poll, so
+    what this poll queues reaches an entry that was just added to notifiers.toml."""
+    extra = configured_notifiers(config.notifiers, store, labels_of(config))
+    if not settings.telegram_token:
+        console_mode_setup(store, config)
+    return extra
+
+
+def recorded_sources(db_path: Path) -> set[str]:
+    """Sources that have items in the database (read only; empty when there is none): their next real poll is
+    not a first poll."""
+    if not db_path.exists():
+        return set()
+    try:
+        with sqlite3.connect(f"file:{quote(str(db_path.resolve()))}?mode=ro", uri=True) as db:
+            return {row[0] for row in db.execute("SELECT DISTINCT source FROM items")}
+    except sqlite3.Error as exc:
+        log.debug("dry run: cannot read %s (%s); every source counts as never polled", db_path, exc)
+        return set()
+
+
+async def deliver_pending(store: Store, config: Config, settings: Settings, extra: dict) -> None:
     """Send what this poll queued, through Telegram when a token is set, else to the console."""
     labels = labels_of(config)
-    extra = configured_notifiers(config.notifiers, store, labels)
-    try:
-        if not settings.telegram_token:
-            console_mode_setup(store, config)
-            await DeliveryWorker(store, {"console": ConsoleNotifier(labels, sys.stderr), **extra}).drain()
-            await messenger_for(store, settings).drain_once()
-            return
-        # loaded late: python-telegram-bot costs ~0.2 s to import and is not needed without a token
-        from telegram import Bot
+    if not settings.telegram_token:
+        await DeliveryWorker(store, {"console": ConsoleNotifier(labels, sys.stderr), **extra}).drain()
+        await messenger_for(store, settings).drain_once()
+        return
+    # loaded late: python-telegram-bot costs ~0.2 s to import and is not needed without a token
+    from telegram import Bot
 
-        from watcher.notifiers.telegram import TelegramNotifier
+    from watcher.notifiers.telegram import TelegramNotifier
 
-        async with Bot(settings.telegram_token, base_url=settings.telegram_api_url) as bot:
-            worker = DeliveryWorker(store, {"telegram": TelegramNotifier(bot, labels), **extra},
-                                    Pacer(rate=settings.send_rate), concurrency=settings.send_concurrency)
-            await worker.drain()
-            await messenger_for(store, settings, bot).drain_once()
-    finally:
-        await close_notifiers(extra)
+    async with Bot(settings.telegram_token, base_url=settings.telegram_api_url) as bot:
+        worker = DeliveryWorker(store, {"telegram": TelegramNotifier(bot, labels), **extra},
+                                Pacer(rate=settings.send_rate), concurrency=settings.send_concurrency)
+        await worker.drain()
+        await messenger_for(store, settings, bot).drain_once()
 
 
-def report(results: list[pipeline.PollResult], *, as_json: bool, dry_run: bool) -> None:
+DRY_FIRST_NOTE = " (never polled here: a real first poll records these and alerts nobody)"
+
+
+def report(results: list[pipeline.PollResult], *, as_json: bool, dry_run: bool,
+           recorded: set[str] | None = None) -> None:
+    """The text or JSON lines of a run; ``recorded`` (dry runs) names the sources the database already knows."""
     out = sys.stdout
     for r in results:
         if as_json:
@@ -96,6 +126,8 @@ def report(results: list[pipeline.PollResult], *, as_json: bool, dry_run: bool) 
             out.write(f"{r.source}: FAILED ({r.failure}): {r.detail}\n")
             continue
         note = " (first poll: recorded without alerting)" if r.first_poll and not dry_run else ""
+        if dry_run and r.source not in (recorded or set()):
+            note = DRY_FIRST_NOTE
         out.write(f"{r.source}: {len(r.items)} items, {len(r.new)} new, {len(r.flagged)} flagged{note}\n")
         for item, matches in r.flagged:
             topics = ", ".join(m.topic for m in matches)

@@ -1,0 +1,38 @@
+"""`watcher once` tells a dry run's reader that a first poll alerts nobody, and subscribes the notifiers of
+notifiers.toml before it polls, so an entry just added gets the alerts of that very run."""
+
+from __future__ import annotations
+
+from tests.conftest import make_config, run_cli, source_toml
+from tests.fakes.feeds import rss
+from tests.fakes.hooks import HookServer
+
+ITEMS = [{"title": "Council adopts fisheries conclusions", "link": "https://e.org/1", "guid": "1"},
+         {"title": "Frontex and Europol step up the fight against migrant smuggling", "link": "https://e.org/2",
+          "guid": "2", "pubDate": "Tue, 15 Sep 2026 08:00:00 GMT"}]
+
+
+def test_dry_run_says_a_first_poll_alerts_nobody(tmp_path, feed_server):
+    """A dry run of a never-polled source says a real first poll records without alerting; once polled, it does not."""
+    feed_server.set("/feed.xml", rss(ITEMS))
+    cfg = make_config(tmp_path / "cfg", source_toml("feed", feed_server.url("/feed.xml")))
+    dry = run_cli(["--config", str(cfg), "once", "--dry-run"], tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    assert "feed: 2 items, 2 new, 1 flagged (never polled here: a real first poll records these and alerts nobody)" \
+        in dry.stdout
+    assert run_cli(["--config", str(cfg), "once"], tmp_path).returncode == 0
+    again = run_cli(["--config", str(cfg), "once", "--dry-run"], tmp_path)
+    assert "never polled here" not in again.stdout
+
+
+def test_a_webhook_added_between_runs_gets_the_next_alert(tmp_path, feed_server):
+    """A webhook entry added to notifiers.toml gets the alert of the first `once` run that knows it."""
+    feed_server.set("/feed.xml", rss(ITEMS[:1]))
+    cfg = make_config(tmp_path / "cfg", source_toml("feed", feed_server.url("/feed.xml")))
+    assert run_cli(["--config", str(cfg), "once"], tmp_path).returncode == 0
+    with HookServer() as hooks:
+        (cfg / "notifiers.toml").write_text(f'[[webhook]]\nname = "team"\nurl = "{hooks.url()}"\n', encoding="utf-8")
+        feed_server.set("/feed.xml", rss(ITEMS))
+        second = run_cli(["--config", str(cfg), "once"], tmp_path)
+        assert second.returncode == 0, second.stderr
+        assert [p["json"]["alert"]["title"] for p in hooks.posts] == [ITEMS[1]["title"]]
