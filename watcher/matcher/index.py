@@ -172,10 +172,10 @@ class RuleIndex:
             yielding = _yielding_terms(topics, index, problems)
             terms = [rule for raw, p in _patterns(topic, topic.terms + tuple(yielding), problems)
                      for rule in make_rules(index, p, yielding.get(raw, frozenset()))]
-            for rule in topic.context:
-                self.contexts.append(rule)
+            for context in topic.context:
+                self.contexts.append(context)
                 terms += [replace(make_rule(index, p), ctx=len(self.contexts) - 1)
-                          for _, p in _patterns(topic, rule.terms, problems)]
+                          for _, p in _patterns(topic, context.terms, problems)]
             exclusions = [make_rule(index, p) for _, p in _patterns(topic, topic.exclude, problems)
                           if not _joined(topic, p, problems)]
             self._count += len(terms) + len(exclusions)
@@ -242,8 +242,7 @@ class RuleIndex:
         """Quick test for an ASCII raw token: could a rule start with it?"""
         if token in self.exact_bytes:
             return True
-        group = self.prefix_bytes.get(token[:MIN_PREFIX])
-        return bool(group) and any(token.startswith(p) for p in group)
+        return any(token.startswith(p) for p in self.prefix_bytes.get(token[:MIN_PREFIX], ()))
 
     def rules_for(self, word: str) -> Entry:
         """The rules whose anchor word accepts ``word``: equal to it, or a prefix of it."""

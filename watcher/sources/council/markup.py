@@ -41,11 +41,22 @@ _CODE = re.compile(r"^([A-Z]{2,}(?: [A-Z]{2,})*)(?:\s+\d+)?$")
 _LANG_CODE = re.compile(r"^[A-Za-z]{2}$")
 
 
+def href_of(a: Tag) -> str:
+    """A link's href as one string ("" when it has none)."""
+    value = a.get("href")
+    return value if isinstance(value, str) else ""
+
+
+def _skipped(node: PageElement) -> bool:
+    """Comments and the text of scripts, styles and the like are not visible text."""
+    return isinstance(node, Comment) or (node.parent is not None and node.parent.name in _SKIP_TEXT_IN)
+
+
 def text_lines(box: Tag) -> list[str]:
     """Visible text of an element, one stripped line per text node."""
     lines = []
     for node in box.find_all(string=True):
-        if isinstance(node, Comment) or node.parent.name in _SKIP_TEXT_IN:
+        if _skipped(node):
             continue
         line = " ".join(str(node).split())
         if line:
@@ -57,7 +68,7 @@ def title_anchors(root: Tag) -> list[NavigableString]:
     """Text nodes that open with a document reference."""
     anchors = []
     for node in root.find_all(string=True):
-        if isinstance(node, Comment) or node.parent.name in _SKIP_TEXT_IN:
+        if _skipped(node):
             continue
         if leading_ref(str(node)) is not None:
             anchors.append(node)
@@ -74,7 +85,7 @@ def generic_containers(root: Tag, base_url: str = "") -> list[Tag]:
     keyed: list[tuple[PageElement, object]] = [(node, id(node)) for node in title_anchors(root)]
     if not keyed:
         for a in root.find_all("a", href=True):
-            parsed = pdf_link(urljoin(base_url, a["href"]))
+            parsed = pdf_link(urljoin(base_url, href_of(a)))
             if parsed:
                 keyed.append((a, parsed[0]))
     keys: dict[int, set] = {}
@@ -84,8 +95,10 @@ def generic_containers(root: Tag, base_url: str = "") -> list[Tag]:
     containers: list[Tag] = []
     for node, _ in keyed:
         box = node if isinstance(node, Tag) else node.parent
-        while box.parent is not None and box.parent.name not in _STOP and len(keys[id(box.parent)]) == 1:
-            box = box.parent
+        if box is None:
+            continue
+        while (up := box.parent) is not None and up.name not in _STOP and len(keys[id(up)]) == 1:
+            box = up
         if box.name not in _STOP and all(box is not c for c in containers):
             containers.append(box)
     return containers
@@ -107,7 +120,7 @@ def pdf_links_of(box: Tag, base_url: str) -> list[tuple[DocRef, str, str]]:
     """Every PDF link in an element as (reference, language, absolute URL)."""
     found = []
     for a in box.find_all("a", href=True):
-        url = urljoin(base_url, a["href"])
+        url = urljoin(base_url, href_of(a))
         parsed = pdf_link(url)
         if parsed:
             found.append((parsed[0], parsed[1], url))
@@ -119,7 +132,7 @@ def option_languages(box: Tag) -> list[str]:
     codes = []
     for a in box.select("a.option-language-item"):
         text = a.get_text(strip=True)
-        if pdf_link(a.get("href", "")) is None and _LANG_CODE.match(text):
+        if pdf_link(href_of(a)) is None and _LANG_CODE.match(text):
             codes.append(text.lower())
     return codes
 

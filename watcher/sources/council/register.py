@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+import datetime as dt
+from datetime import datetime, timezone
 from urllib.parse import quote, urljoin
 
 from bs4 import BeautifulSoup, Tag
@@ -21,6 +22,7 @@ from watcher.sources.council.markup import (
     LANG_FIRST,
     fields_of,
     generic_containers,
+    href_of,
     option_languages,
     pdf_link,
     pdf_links_of,
@@ -59,7 +61,7 @@ class RegisterRow:
 
     ref: DocRef
     doc_type: str = ""
-    date: date | None = None
+    date: dt.date | None = None
     title: str = ""
     subject: str = ""
     subjects: tuple[str, ...] = ()
@@ -69,7 +71,7 @@ class RegisterRow:
     pdf_links: tuple[tuple[str, str], ...] = ()
     public: bool = False
     url: str = ""
-    meeting_date: date | None = None
+    meeting_date: dt.date | None = None
     access_note: str = ""
 
     @property
@@ -190,7 +192,7 @@ def normalise_type(text: str) -> str:
     return _QUOTED.sub(r'"\1"', plain)
 
 
-def _row_date(box: Tag, fields: dict[str, str], lines_after: list[str]) -> date | None:
+def _row_date(box: Tag, fields: dict[str, str], lines_after: list[str]) -> dt.date | None:
     hint = box.select_one("header span.pull-right")
     for text in (hint.get_text() if hint else "", fields.get("document date", ""), fields.get("date", "")):
         found = _parse_date(text)
@@ -206,13 +208,13 @@ def _row_date(box: Tag, fields: dict[str, str], lines_after: list[str]) -> date 
     return None
 
 
-def _parse_date(text: str) -> date | None:
+def _parse_date(text: str) -> dt.date | None:
     m = _DATE.search(text or "")
     if not m:
         return None
     day, month, year = (int(g) for g in m.groups())
     try:
-        return date(year, month, day)
+        return dt.date(year, month, day)
     except ValueError as exc:
         log.debug("ignoring impossible register date %r: %s", m.group(0), exc)
         return None
@@ -223,10 +225,10 @@ def _title_and_link(box: Tag, base_url: str) -> tuple[str, str]:
     its text is the title; its address counts as the register link unless it is a PDF."""
     for a in box.find_all("a", href=True):
         text = " ".join(a.get_text(" ").split())
-        classes = a.get("class") or []
-        if len(text) <= 3 or text.lower().startswith("download") or {"option-language-item", "link-pdf"} & set(classes):
+        classes = set(a.get_attribute_list("class"))
+        if len(text) <= 3 or text.lower().startswith("download") or {"option-language-item", "link-pdf"} & classes:
             continue
-        href = urljoin(base_url, a["href"])
+        href = urljoin(base_url, href_of(a))
         return text, ("" if pdf_link(href) else href)
     return "", ""
 
