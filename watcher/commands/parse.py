@@ -4,7 +4,7 @@ or missed something. Nothing is fetched and nothing is written."""
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from typing import Any, TextIO
 
 from watcher.http.challenge import detect_challenge
 from watcher.models import Item, Match
@@ -38,8 +38,8 @@ def parse_saved(kind: str, data: bytes, *, name: str = "", url: str = "") -> lis
 
 def item_record(item: Item, matches: list[Match] | None) -> dict:
     """One JSON object for an item: id, title, url, published, and the Council metadata when there is some."""
-    record = {"id": item.id, "title": item.title, "url": item.url,
-              "published": item.published.isoformat() if item.published else None}
+    record: dict[str, Any] = {"id": item.id, "title": item.title, "url": item.url,
+                              "published": item.published.isoformat() if item.published else None}
     extra = item.extra or {}
     if "public" in extra:
         record.update({"doc_type": extra.get("doc_type", ""), "subjects": list(extra.get("subjects") or []),

@@ -87,7 +87,7 @@ def enqueue_event(store: Store, source: str, kind: str, failure: str | None, tex
     now = store.now()
     cur = store.db.execute("INSERT INTO health_events (source, kind, failure, text, created_at, next_attempt_at) "
                            "VALUES (?,?,?,?,?,?)", (source, kind, failure, redact(text), now, now))
-    return int(cur.lastrowid)
+    return int(cur.lastrowid or 0)
 
 
 def due_events(store: Store, limit: int = 50) -> list[dict]:
