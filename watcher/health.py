@@ -155,14 +155,15 @@ def event_text(kind: str, source, snap: Snapshot, failure: str | None, detail: s
     name = source.name
     if kind == "failing":
         since = snap.failing_since or now
-        return (f"⚠️ watcher: source {name} is failing: {failure} ({FAILURE_LABELS.get(failure, failure)}). "
+        label = FAILURE_LABELS.get(failure or "", failure or "error")
+        return (f"⚠️ watcher: source {name} is failing: {failure} ({label}). "
                 f"{snap.consecutive_failures} polls in a row have failed, since {stamp(since)}. "
                 f"Last error: {detail[:300]}. One more message will follow when it works again.")
     if kind == "recovered":
-        since = snap.failing_since
-        down = f" since {stamp(since)} ({human_duration((now - since).total_seconds())})" if since else ""
+        began = snap.failing_since
+        down = f" since {stamp(began)} ({human_duration((now - began).total_seconds())})" if began else ""
         return f"✅ watcher: source {name} works again (it had been failing{down})."
-    last = snap.last_new_at
+    last = snap.last_new_at or now
     return (f"💤 watcher: source {name} has recorded nothing new for {human_duration((now - last).total_seconds())} "
             f"(last new item {stamp(last)}; its quiet period is {human_duration(quiet)}). Its polls succeed, so "
             f"either it is simply quiet or its page changed so that new items are missed: {source.url}")

@@ -215,13 +215,13 @@ class Matcher:
                 if not pending:
                     break
         for rule in [r for r in first if r.ctx >= 0]:
-            hit = self._in_context(field, rule, vetoes)
-            if hit is None:
+            counted = self._in_context(field, rule, vetoes)
+            if counted is None:
                 del first[rule]
                 if notes is not None:
                     notes.append(self._missing_context(rule))
             else:
-                first[rule] = hit
+                first[rule] = counted
         return _joined_hits(first)
 
     def _in_context(self, field: _Field, rule: Rule, vetoes: _Vetoes) -> _Hit | None:

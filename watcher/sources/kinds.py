@@ -6,6 +6,7 @@ Adding a kind means one module under ``watcher/sources/`` and one line in ``KIND
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from typing import Any
 
@@ -51,7 +52,8 @@ def build_source(entry: Any, filename: str, index: int,
     cls = kinds().get(kind) if isinstance(kind, str) else None
     if cls is None:
         known = ", ".join(sorted(kinds()))
-        problems.append(f"{label}: unknown kind {kind!r}; use one of: {known}")
+        hint = did_you_mean(kind, sorted(kinds())) if isinstance(kind, str) else ""
+        problems.append(f"{label}: unknown kind {kind!r}; {hint}use one of: {known}")
         return None, problems
     url = entry.get("url")
     if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url):
@@ -73,8 +75,9 @@ def build_source(entry: Any, filename: str, index: int,
         if key in COMMON_KEYS:
             continue
         if key not in fields:
-            allowed = ", ".join(list(COMMON_KEYS) + sorted(fields)) 
-            problems.append(f"{label}: unknown key {key!r} for kind {kind!r}; allowed keys: {allowed}")
+            allowed = list(COMMON_KEYS) + sorted(fields)
+            problems.append(f"{label}: unknown key {key!r} for kind {kind!r}; {did_you_mean(key, allowed)}"
+                            f"allowed keys: {', '.join(allowed)}")
             continue
         value, err = _coerce(value, fields[key].default, f"{label}: {key!r}")
         if err:
@@ -86,9 +89,15 @@ def build_source(entry: Any, filename: str, index: int,
     if max_bytes is not None:
         options.update({key: max_bytes for key in CAP_KEYS if key in fields and key not in entry})
     try:
-        return cls(name=name, url=url, every=every, enabled=enabled, **options), []
+        return cls(name=str(name), url=str(url), every=every, enabled=enabled, **options), []
     except (TypeError, ValueError) as exc:
         return None, [f"{label}: {exc}"]
+
+
+def did_you_mean(key: str, allowed: list[str]) -> str:
+    """``"did you mean 'every'? "`` for the allowed key closest to a misspelt one, or ""."""
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def sources_from_toml(data: dict, filename: str) -> tuple[list[Source], HttpOptions, list[str]]:
@@ -96,8 +105,9 @@ def sources_from_toml(data: dict, filename: str) -> tuple[list[Source], HttpOpti
     problems: list[str] = []
     for key in data:
         if key not in ("source", "http", "health"):
-            problems.append(f"{filename}: unknown top-level key {key!r}; use [[source]] entries and optional [http] "
-                            "and [health] tables")
+            problems.append(f"{filename}: unknown top-level key {key!r}; "
+                            f"{did_you_mean(key, ['source', 'http', 'health'])}use [[source]] entries and optional "
+                            "[http] and [health] tables")
     http, errs = http_options_from_toml(data.get("http"), filename)
     problems += errs
     entries = data.get("source", [])
