@@ -1,16 +1,22 @@
-"""Shared test fixtures: a local feed server, a configuration directory, and a way to run the CLI."""
+"""Shared test fixtures: a local feed server, a configuration directory, and a way to run the CLI in this process."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 
 from tests.fakes.feeds import FeedServer
+
+NOISY = ("httpx", "httpcore", "telegram", "apscheduler")  # the loggers whose levels setup_logging sets
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -39,9 +45,12 @@ def source_toml(name: str, url: str, every: str = "2s", kind: str = "rss", enabl
 
 
 def make_config(directory: Path, sources: str, topics: str | None = None) -> Path:
-    """A config directory with the given sources.toml text and the shipped (or given) topics.toml."""
+    """A config directory with the given sources.toml text and the shipped (or given) topics.toml.
+
+    Every test source is on 127.0.0.1, so requests to it are not spaced apart unless the text sets
+    ``per_host_interval`` itself."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "sources.toml").write_text(sources, encoding="utf-8")
+    (directory / "sources.toml").write_text(unpaced(sources), encoding="utf-8")
     if topics is None:
         shutil.copy(SHIPPED_CONFIG / "topics.toml", directory / "topics.toml")
     else:
@@ -56,10 +65,43 @@ def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(args: list[str], tmp_path: Path, input: str | None = None, timeout: float = 60, **env: str):
-    """Run ``python -m watcher ARGS`` as a user would, and return the completed process."""
-    return subprocess.run([sys.executable, "-m", "watcher", *args], cwd=tmp_path, env=cli_env(tmp_path, **env),
-                          input=input, capture_output=True, text=True, timeout=timeout)
+UNPACED = 'per_host_interval = "0s"\n'
+
+
+def unpaced(sources: str) -> str:
+    """The sources.toml text with ``[http] per_host_interval = "0s"`` unless it sets an interval of its own."""
+    if "per_host_interval" in sources:
+        return sources
+    if "[http]\n" in sources:
+        return sources.replace("[http]\n", "[http]\n" + UNPACED, 1)
+    return "[http]\n" + UNPACED + "\n" + sources
+
+
+def run_cli(args: list[str], tmp_path: Path, input: str | None = None, **env: str) -> subprocess.CompletedProcess:
+    """Run ``watcher ARGS`` in this process as a user would run it in ``tmp_path`` (environment from ``cli_env``,
+    standard input from ``input``) and return what a finished process would: exit code, stdout and stderr."""
+    from watcher import cli, logs  # loaded late: collecting the tests need not import the whole CLI
+
+    out, err = io.StringIO(), io.StringIO()
+    stdin = io.TextIOWrapper(io.BytesIO((input or "").encode("utf-8")), encoding="utf-8")
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, {n: logging.getLogger(n).level for n in NOISY}, logs._Secret.pattern)
+    cwd = os.getcwd()
+    try:
+        os.chdir(tmp_path)
+        with patch.dict(os.environ, cli_env(tmp_path, **env), clear=True), patch.object(sys, "stdin", stdin), \
+                contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main(args)
+            except SystemExit as exc:  # argparse's own errors and --help
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        os.chdir(cwd)
+        root.handlers[:], level, levels, logs._Secret.pattern = saved
+        root.setLevel(level)
+        for name, value in levels.items():
+            logging.getLogger(name).setLevel(value)
+    return subprocess.CompletedProcess(["watcher", *args], code, out.getvalue(), err.getvalue())
 
 
 # --- Telegram and store fixtures shared by the bot, delivery, digest and notifier tests --------------------------

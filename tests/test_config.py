@@ -127,6 +127,6 @@ def test_config_dir_from_environment(tmp_path):
 def test_run_refuses_bad_config_before_starting(tmp_path):
     """`watcher run` with a broken configuration exits 1 at once and starts nothing."""
     broken = make_config(tmp_path / "bad", GOOD.replace('every = "2s"', 'every = "x"'), TOPICS)
-    proc = run_cli(["--config", str(broken), "run"], tmp_path, timeout=30)
+    proc = run_cli(["--config", str(broken), "run"], tmp_path)
     assert proc.returncode == 1 and "nothing was started" in proc.stderr
     assert not (tmp_path / "data" / "watcher.db").exists()

@@ -1,4 +1,4 @@
-"""`watcher once` with the Council kinds, as a user runs it: a subprocess, a local server, a real database."""
+"""`watcher once` with the Council kinds, as a user runs it: the CLI, a local server, a real database."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ LABELS = {"smuggling": "Migrant smuggling", "borders": "Borders and Schengen"}
 
 @pytest.fixture
 async def env(tmp_path):
-    http = Http(timeout=2.0)
+    http = Http(timeout=2.0, clock=FakeClock())  # pauses between requests and before retries take no real time
     store = Store(tmp_path / "w.db", clock=FakeClock(MORNING))
     store.subscribe("telegram", "42", ["smuggling", "borders"])
     yield http, store

@@ -31,7 +31,8 @@ def test_failed_source_json_and_exit_code(tmp_path, feed_server):
     report."""
     feed_server.set("/feed.xml", rss(ITEMS))
     feed_server.set("/down.xml", "error", status=503)
-    sources = source_toml("feed", feed_server.url("/feed.xml")) + source_toml("down", feed_server.url("/down.xml"))
+    sources = ("[http]\nattempts = 1\n\n" + source_toml("feed", feed_server.url("/feed.xml"))
+               + source_toml("down", feed_server.url("/down.xml")))
     proc = run_cli(["--config", str(make_config(tmp_path / "cfg", sources)), "once", "--dry-run", "--json"], tmp_path)
     assert proc.returncode == 1
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -56,7 +57,7 @@ def test_once_records_then_alerts_on_console(tmp_path, feed_server):
 def test_source_selection(tmp_path, feed_server):
     """--source polls only the named source, also a disabled one; an unknown name is an error listing the known."""
     feed_server.set("/feed.xml", rss(ITEMS))
-    sources = (source_toml("a", feed_server.url("/feed.xml"))
+    sources = ("[http]\nattempts = 1\n\n" + source_toml("a", feed_server.url("/feed.xml"))
                + source_toml("b", "http://127.0.0.1:9/x", enabled=False))
     cfg = make_config(tmp_path / "cfg", sources)
     only_a = run_cli(["--config", str(cfg), "once", "--dry-run", "--source", "a"], tmp_path)

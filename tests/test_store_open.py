@@ -16,6 +16,7 @@ from tests.conftest import make_config, run_cli, source_toml
 from tests.fakes.telegram import make_store, queue_alert
 from watcher.cli import main
 from watcher.errors import StoreError
+from watcher.store import opening
 from watcher.store.sqlite import Store
 
 # Another process: an exclusive transaction on the database given as argument, held until its input closes.
@@ -49,7 +50,7 @@ def fingerprint(path: Path) -> tuple[str, list[str]]:
 
 
 def one_error_line(proc: subprocess.CompletedProcess) -> str:
-    """The process failed with code 3 and exactly one `error:` line, no traceback; returns that line."""
+    """The command failed with code 3 and exactly one `error:` line, no traceback; returns that line."""
     assert proc.returncode == 3, proc.stderr
     assert "Traceback" not in proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
@@ -99,9 +100,10 @@ def test_damaged_pages_inside_the_file_are_found_by_the_check_at_open(tmp_path, 
     assert fingerprint(db) == before
 
 
-def test_locked_database_names_the_process_holding_it(tmp_path, cfg):
+def test_locked_database_names_the_process_holding_it(tmp_path, cfg, monkeypatch):
     """While another process holds an exclusive transaction, `watcher run` says who holds the lock and what to
     stop, and exits before its health endpoint starts."""
+    monkeypatch.setattr(opening, "BUSY_TIMEOUT_MS", 100)  # give up on the lock at once instead of after 5 s
     db = tmp_path / "data" / "watcher.db"
     real_database(db, alerts=1)
     holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(db)], stdin=subprocess.PIPE,
