@@ -12,7 +12,7 @@ from watcher.matcher import topics_from_toml
 from watcher.pipeline import PollResult
 from watcher.sources.kinds import sources_from_toml
 
-TOPICS, _, _ = topics_from_toml({"topic": [{"id": "t", "label": "T", "terms": ["x"], "exclude": []}]})
+TOPICS, _, _ = topics_from_toml({"topic": [{"id": "t", "label": "T", "terms": ["xeno"], "exclude": []}]})
 
 
 async def test_one_job_per_enabled_source(tmp_path):

@@ -395,16 +395,16 @@ def test_yield_to_is_read_from_a_sub_table_of_the_topic():
 
 @pytest.mark.parametrize("table, expected", [
     ('yield_to = ["s"]', "'yield_to' must be a table of topic ids and term lists"),
-    ('[topic.yield_to]\nnobody = ["x"]', "yield_to names unknown topic 'nobody' (topics: m, s)"),
-    ('[topic.yield_to]\nm = ["x"]', "yield_to names the topic itself ('m')"),
+    ('[topic.yield_to]\nnobody = ["xeno"]', "yield_to names unknown topic 'nobody' (topics: m, s)"),
+    ('[topic.yield_to]\nm = ["xeno"]', "yield_to names the topic itself ('m')"),
     ('[topic.yield_to]\ns = "migrant*"', "'yield_to.s' must be a list of strings"),
     ('[topic.yield_to]\ns = ["mi*"]', "yield_to term 'mi*' is a prefix shorter than 4 letters"),
-    ('[topic.yield_to]\ns = ["x"]\nsubjects = ["MIGR"]', "yield_to names unknown topic 'subjects'"),
+    ('[topic.yield_to]\ns = ["xeno"]\nsubjects = ["MIGR"]', "yield_to names unknown topic 'subjects'"),
 ])
 def test_yield_to_mistakes_are_one_line_errors(table, expected):
     """A malformed yield_to, an unknown or own topic id, or keys written below it are reported with the fix."""
-    text = ('[[topic]]\nid = "s"\nlabel = "S"\nterms = ["a"]\n\n'
-            '[[topic]]\nid = "m"\nlabel = "M"\nterms = ["b"]\n' + table + "\n")
+    text = ('[[topic]]\nid = "s"\nlabel = "S"\nterms = ["alpha"]\n\n'
+            '[[topic]]\nid = "m"\nlabel = "M"\nterms = ["beta"]\n' + table + "\n")
     topics, errors, _ = parse(text)
     assert [t.id for t in topics] == ["s"]
     assert any(line.startswith("topics.toml: topic 'm': " + expected) for line in errors), errors
@@ -412,7 +412,7 @@ def test_yield_to_mistakes_are_one_line_errors(table, expected):
 
 def test_yield_to_warnings():
     """A yielding term also listed in terms is warned about; an exclusion vetoing only it is not dead."""
-    text = ('[[topic]]\nid = "s"\nlabel = "S"\nterms = ["a"]\n\n'
+    text = ('[[topic]]\nid = "s"\nlabel = "S"\nterms = ["alpha"]\n\n'
             '[[topic]]\nid = "m"\nlabel = "M"\nterms = ["asylum", "migrant*"]\n'
             'exclude = ["patera museum"]\n[topic.yield_to]\ns = ["migrant*", "patera*"]\n')
     _, errors, warnings = parse(text)
@@ -438,11 +438,11 @@ def test_valid_topic_builds_with_defaults():
 
 
 @pytest.mark.parametrize("entry, expected", [
-    ('label = "X"\nterms = ["a"]', "topic #1: has no id"),
-    ('id = ""\nlabel = "X"\nterms = ["a"]', "topic #1: has no id"),
-    ('id = "Bad Id"\nlabel = "X"\nterms = ["a"]', "topic 'Bad Id': id must use only lower-case"),
-    ('id = "x"\nterms = ["a"]', "topic 'x': has no label"),
-    ('id = "x"\nlabel = 3\nterms = ["a"]', "topic 'x': has no label"),
+    ('label = "X"\nterms = ["alpha"]', "topic #1: has no id"),
+    ('id = ""\nlabel = "X"\nterms = ["alpha"]', "topic #1: has no id"),
+    ('id = "Bad Id"\nlabel = "X"\nterms = ["alpha"]', "topic 'Bad Id': id must use only lower-case"),
+    ('id = "x"\nterms = ["alpha"]', "topic 'x': has no label"),
+    ('id = "x"\nlabel = 3\nterms = ["alpha"]', "topic 'x': has no label"),
     ('id = "x"\nlabel = "X"', "topic 'x': 'terms' must be a list of strings"),
     ('id = "x"\nlabel = "X"\nterms = []', "topic 'x': 'terms' is empty"),
     ('id = "x"\nlabel = "X"\nterms = "frontex"', "topic 'x': 'terms' must be a list of strings"),
@@ -455,14 +455,14 @@ def test_valid_topic_builds_with_defaults():
     ('id = "x"\nlabel = "X"\nterms = ["* border"]', "topic 'x': term '* border' has a '*' that does not end"),
     ('id = "x"\nlabel = "X"\nterms = ["border|frontier"]', "topic 'x': term 'border|frontier' contains '|'"),
     ('id = "x"\nlabel = "X"\nterms = ["smuggl.*"]', "topic 'x': term 'smuggl.*' contains '.*'"),
-    ('id = "x"\nlabel = "X"\nterms = ["a"]\nexclude = ["ca*"]', "topic 'x': exclusion 'ca*' is a prefix shorter"),
-    ('id = "x"\nlabel = "X"\nterms = ["a"]\nexclude = "b"', "topic 'x': 'exclude' must be a list of strings"),
-    ('id = "x"\nlabel = "X"\nterms = ["a"]\nfields = ["titel"]', "topic 'x': unknown field 'titel' in 'fields'"),
-    ('id = "x"\nlabel = "X"\nterms = ["a"]\nfields = []', "topic 'x': 'fields' must be a non-empty list"),
-    ('id = "x"\nlabel = "X"\nterms = ["a"]\nsubjects = ["MIGR 43"]', "topic 'x': subject code 'MIGR 43'"),
-    ('id = "x"\nlabel = "X"\nterms = ["a"]\nsubjects = "MIGR"', "topic 'x': 'subjects' must be a list"),
-    ('id = "x"\nlabel = "X"\nterms = ["a"]\ndoc_types = [""]', "topic 'x': 'doc_types' must be a list"),
-    ('id = "x"\nlabel = "X"\nterms = ["a"]\nexlude = ["b"]',
+    ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nexclude = ["ca*"]', "topic 'x': exclusion 'ca*' is a prefix shorter"),
+    ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nexclude = "b"', "topic 'x': 'exclude' must be a list of strings"),
+    ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nfields = ["titel"]', "topic 'x': unknown field 'titel' in 'fields'"),
+    ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nfields = []', "topic 'x': 'fields' must be a non-empty list"),
+    ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nsubjects = ["MIGR 43"]', "topic 'x': subject code 'MIGR 43'"),
+    ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nsubjects = "MIGR"', "topic 'x': 'subjects' must be a list"),
+    ('id = "x"\nlabel = "X"\nterms = ["alpha"]\ndoc_types = [""]', "topic 'x': 'doc_types' must be a list"),
+    ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nexlude = ["b"]',
      "topic 'x': unknown key 'exlude'; did you mean 'exclude'?"),
 ])
 def test_each_mistake_gives_one_line_naming_file_topic_and_fix(entry, expected):
@@ -475,15 +475,15 @@ def test_each_mistake_gives_one_line_naming_file_topic_and_fix(entry, expected):
 
 def test_duplicate_ids_are_an_error():
     """Two topics with the same id are refused; the first one is kept."""
-    entry = '[[topic]]\nid = "x"\nlabel = "X"\nterms = ["a"]\n'
+    entry = '[[topic]]\nid = "x"\nlabel = "X"\nterms = ["alpha"]\n'
     topics, errors, _ = parse(entry + entry)
     assert [t.id for t in topics] == ["x"]
     assert errors == ["topics.toml: topic 'x': id is already used by an earlier topic; give each topic its own id"]
 
 
 @pytest.mark.parametrize("text, expected", [
-    ('[[topics]]\nid = "x"\nlabel = "X"\nterms = ["a"]\n', "unknown top-level key 'topics'"),
-    ('[topic]\nid = "x"\nlabel = "X"\nterms = ["a"]\n', "'topic' must be written [[topic]]"),
+    ('[[topics]]\nid = "x"\nlabel = "X"\nterms = ["alpha"]\n', "unknown top-level key 'topics'"),
+    ('[topic]\nid = "x"\nlabel = "X"\nterms = ["alpha"]\n', "'topic' must be written [[topic]]"),
     ('', "no [[topic]] tables found"),
 ])
 def test_file_level_mistakes(text, expected):

@@ -16,6 +16,7 @@ import urllib.request
 from datetime import datetime, timezone
 
 from watcher import __version__, health
+from watcher.commands.checks import vanished_topics
 from watcher.commands.init import init_config, next_steps, refusal_lines
 from watcher.commands.maintain import match_json, match_lines, replay, replay_lines
 from watcher.commands.parse import KINDS as PARSE_KINDS
@@ -196,7 +197,8 @@ def cmd_once(args, config: Config, settings) -> int:
 
 
 def cmd_check_config(args, config: Config, settings) -> int:
-    for line in private_destinations(config):
+    vanished = vanished_topics(settings.db_path, (t.id for t in config.topics), config.directory / "topics.toml")
+    for line in private_destinations(config) + vanished:
         print(f"warning: {line}", file=sys.stderr)
     enabled = sum(1 for s in config.sources if s.enabled)
     notifiers = f", {len(config.notifiers)} notifiers" if config.notifiers else ""

@@ -7,6 +7,7 @@ anything starts, so a maintainer sees every mistake at once.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,9 +122,27 @@ def read_toml(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
     except FileNotFoundError:
         return None, [f"{path}: file not found; create it or point --config / WATCHER_CONFIG at the right directory"]
     except tomllib.TOMLDecodeError as exc:
-        return None, [f"{path}: TOML syntax error: {exc}; fix the syntax at that line"]
+        return None, [f"{path}: TOML syntax error: {exc}; {single_bracket_hint(path) or 'fix the syntax at that line'}"]
     except OSError as exc:
         return None, [f"{path}: cannot read: {exc}"]
+
+
+LIST_TABLES = ("source", "topic", "webhook", "email", "apprise")
+_SINGLE_TABLE = re.compile(r"^\s*\[\s*(" + "|".join(LIST_TABLES) + r")\s*\]\s*(?:#.*)?$", re.M)
+
+
+def single_bracket_hint(path: Path) -> str:
+    """The fix when the file writes ``[source]`` (one table) where each entry must be ``[[source]]``, else ""."""
+    try:
+        found = _SINGLE_TABLE.search(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return ""
+    if found is None:
+        return ""
+    name = found.group(1)
+    line = path.read_text(encoding="utf-8", errors="replace").count("\n", 0, found.start()) + 1
+    return (f"line {line} writes [{name}]: write [[{name}]] (double brackets) at the top of every {name} entry, "
+            "since each one is an item of a list")
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,17 @@
-"""Durations as maintainers write them in the config files: ``"30s"``, ``"15m"``, ``"1h30m"``, ``"2d"``."""
+"""Durations as maintainers write them in the config files: ``"30s"``, ``"15m"``, ``"1h30m"``, ``"2d"``,
+``"1w"``."""
 
 from __future__ import annotations
 
 import re
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 MIN_EVERY_SECONDS = 1.0
 
 
 def parse_duration(text: str) -> float:
-    """Turn ``"15m"``, ``"1h30m"``, ``"30s"`` or ``"2d"`` into seconds. Raises ValueError with the accepted forms."""
+    """Turn ``"15m"``, ``"1h30m"``, ``"30s"``, ``"2d"`` or ``"1w"`` into seconds; ValueError names the forms."""
     if not isinstance(text, str):
         raise ValueError(f"expected a string such as \"15m\", got {text!r}")
     compact = text.strip().lower().replace(" ", "")
@@ -21,7 +22,8 @@ def parse_duration(text: str) -> float:
         total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
         pos = m.end()
     if not compact or pos != len(compact):
-        raise ValueError(f"{text!r} is not a duration; write a number and a unit, e.g. \"30s\", \"15m\", \"1h\", \"1d\"")
+        raise ValueError(f"{text!r} is not a duration; write a number and a unit, e.g. \"30s\", \"15m\", \"1h\", "
+                         "\"1d\", \"1w\"")
     return total
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from watcher.matcher.folding import WORD_RE, fold, fold_keep_case
 from watcher.matcher.context import ContextRule, contexts_from_toml
+from watcher.matcher.stopwords import too_common
 from watcher.matcher.terms import Pattern, TermParts, Word
 
 FIELDS = ("title", "summary", "body")
@@ -299,7 +300,8 @@ class _EntryChecker:
         patterns = []
         for raw in value:
             pattern, problem = parse_term(raw)
-            if pattern is None:
+            problem = problem or too_common(pattern) if pattern is not None else problem
+            if pattern is None or problem:
                 self.error(f"{kind} {raw!r} {problem}")
             elif pattern.parts and kind == "exclusion":
                 self.error(f"{kind} {raw!r} joins parts with '+', which only terms may do; "

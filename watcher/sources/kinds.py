@@ -112,13 +112,15 @@ def sources_from_toml(data: dict, filename: str) -> tuple[list[Source], HttpOpti
     problems += errs
     entries = data.get("source", [])
     if not isinstance(entries, list):
-        problems.append(f"{filename}: 'source' must be written as [[source]] tables")
-        entries = []
-    if not entries:
+        hint = ("[source] is one table: write [[source]] (double brackets) at the top of every source entry"
+                if isinstance(entries, dict) else "'source' must be written as [[source]] tables")
+        problems.append(f"{filename}: {hint}")
+        entries = None
+    if entries == []:
         problems.append(f"{filename}: no sources; add at least one [[source]] entry")
     sources: list[Source] = []
     seen: set[str] = set()
-    for i, entry in enumerate(entries):
+    for i, entry in enumerate(entries or []):
         src, errs = build_source(entry, filename, i, http.max_bytes)
         problems += errs
         if src is None:

@@ -1,0 +1,35 @@
+"""What ``watcher check-config`` looks at beyond the files themselves: the database's subscriptions, read only."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import quote
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBED_TOPICS = ("SELECT s.topic, COUNT(*) FROM subscriptions s JOIN subscribers u ON u.id = s.subscriber_id "
+                     "WHERE u.active = 1 AND u.channel = 'telegram' GROUP BY s.topic ORDER BY s.topic")
+
+
+def subscribed_topics(db_path: Path) -> dict[str, int]:
+    """Topic id → active Telegram chats subscribed to it, read without writing; empty without a database."""
+    if not db_path.exists():
+        return {}
+    try:
+        with sqlite3.connect(f"file:{quote(str(db_path.resolve()))}?mode=ro", uri=True, timeout=2) as db:
+            return {topic: int(count) for topic, count in db.execute(SUBSCRIBED_TOPICS)}
+    except sqlite3.Error as exc:
+        log.debug("check-config: subscriptions in %s not read: %s", db_path, exc)
+        return {}
+
+
+def vanished_topics(db_path: Path, topic_ids: Iterable[str], topics_file: Path) -> list[str]:
+    """One warning per topic id that chats are subscribed to but ``topics_file`` no longer defines."""
+    known = set(topic_ids)
+    return [f"{topics_file}: topic {topic!r} is gone, but {count} chat{'s are' if count > 1 else ' is'} subscribed "
+            f"to it in {db_path} and get{'' if count > 1 else 's'} nothing for it now; put the topic back under that "
+            "id (rename it back), or tell the chats to pick new topics with /topics"
+            for topic, count in subscribed_topics(db_path).items() if topic not in known]
