@@ -20,7 +20,7 @@ from watcher.commands.checks import vanished_topics
 from watcher.commands.init import init_config, next_steps, refusal_lines
 from watcher.commands.maintain import match_json, match_lines, replay, replay_lines
 from watcher.commands.parse import KINDS as PARSE_KINDS
-from watcher.commands.parse import Blocked, parse_saved, print_items
+from watcher.commands.parse import Blocked, parse_saved, print_items, select_options
 from watcher.config import Config, config_dir_from, load_config, settings_from_env
 from watcher.http.guard import destination_warnings, private_allowed
 from watcher.errors import ConfigError, FetchError, ParseError, StoreError
@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("file", metavar="FILE", help="the saved file ('-' reads standard input)")
     parse.add_argument("--json", action="store_true", help="print one JSON object per item")
     parse.add_argument("--url", default="", help="the address the file came from (resolves relative links)")
+    parse.add_argument("--select", metavar="KEY=SELECTOR", action="append", default=[],
+                       help="an html-list option, to try selectors on a saved page before writing them in "
+                            "sources.toml: --select 'row=article' --select 'title=h3 a' (also link, date, "
+                            "date_format, summary)")
     init = sub.add_parser("init", help="write a starter configuration to edit",
                           description="Write the starter sources.toml, topics.toml and notifiers.toml.example into "
                                       "DIR (default: --config, $WATCHER_CONFIG or ./config) and say what to edit "
@@ -295,7 +299,12 @@ def cmd_parse(args, settings) -> int:
         print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 1
     try:
-        items = parse_saved(args.kind, data, name=args.file, url=args.url)
+        items = parse_saved(args.kind, data, name=args.file, url=args.url,
+                            options=select_options(args.kind, args.select))
+    except ValueError as exc:  # --select that the kind refuses, or a selector that is not CSS
+        hint = "; on the command line: --select 'row=...' --select 'title=...'" if args.kind == "html-list" else ""
+        print(f"error: {exc}{hint if 'needs' in str(exc) else ''}", file=sys.stderr)
+        return 2
     except Blocked as exc:
         print(f"{args.file}: blocked by bot protection: {exc}; this is a challenge page, not the source's content",
               file=sys.stderr)

@@ -3,11 +3,13 @@ or missed something. Nothing is fetched and nothing is written."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any, TextIO
 
 from watcher.http.challenge import detect_challenge
 from watcher.models import Item, Match
+from watcher.sources.base import COMMON_KEYS
 from watcher.sources.council_pdf import pdf_items
 from watcher.sources.kinds import KINDS as SOURCE_KINDS
 
@@ -20,9 +22,11 @@ class Blocked(Exception):
     """The saved file is a bot-protection challenge page."""
 
 
-def parse_saved(kind: str, data: bytes, *, name: str = "", url: str = "") -> list[Item]:
-    """Items of a saved file. Raises Blocked for a challenge page and ParseError or FetchError when the file is not
-    what ``kind`` expects."""
+def parse_saved(kind: str, data: bytes, *, name: str = "", url: str = "",
+                options: dict[str, str] | None = None) -> list[Item]:
+    """Items of a saved file, read with the kind's ``options`` (html-list's selectors). Raises Blocked for a challenge
+    page, ValueError for options the kind refuses, and ParseError or FetchError when the file is not what ``kind``
+    expects."""
     if not data.lstrip()[:5] == b"%PDF-":
         reason = detect_challenge(200, {}, data)
         if reason:
@@ -33,7 +37,25 @@ def parse_saved(kind: str, data: bytes, *, name: str = "", url: str = "") -> lis
     cls = SOURCE_KINDS.get(kind)
     if cls is None:
         raise ValueError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
-    return cls(name=source, url=url or PLACEHOLDER_URL, every=3600.0).parse(data, url)
+    return cls(name=source, url=url or PLACEHOLDER_URL, every=3600.0, **(options or {})).parse(data, url)
+
+
+def select_options(kind: str, pairs: list[str]) -> dict[str, str]:
+    """``--select KEY=VALUE`` pairs as the kind's text options; ValueError names a wrong pair and the keys."""
+    cls = SOURCE_KINDS.get(kind)
+    fields = dataclasses.fields(cls) if cls is not None else ()
+    keys = sorted(f.name for f in fields if f.type in ("str", str) and f.name not in COMMON_KEYS)
+    if pairs and not keys:
+        raise ValueError(f"kind {kind!r} takes no --select; it is for html-list selectors (row=..., title=...)")
+    options: dict[str, str] = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        key = key.strip()
+        if not equals or key not in keys:
+            raise ValueError(f"--select {pair!r}: write KEY=VALUE with KEY one of {', '.join(keys)}, "
+                             "e.g. --select 'row=article' --select 'title=h3 a'")
+        options[key] = value.strip()
+    return options
 
 
 def item_record(item: Item, matches: list[Match] | None) -> dict:
