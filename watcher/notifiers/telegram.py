@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Mapping
 
@@ -14,11 +15,16 @@ from watcher.models import Alert
 from watcher.notifiers.fit import cut_plain, shorten_html
 from watcher.notifiers.format import alert_html, alert_text
 
+# python-telegram-bot 22 warns of a deprecation each time a RetryAfter is built or read, unless time periods are
+# taken as timedelta (its next major version's behaviour). Opt in; ``seconds`` reads either form.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 GONE_PHRASES = ("chat not found", "user is deactivated", "bot was kicked", "not enough rights to send",
                 "have no rights to send", "need administrator rights")
 
 
 def seconds(value: int | float | timedelta) -> float:
+    """A time period from python-telegram-bot, a number of seconds or a timedelta, in seconds."""
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -32,8 +38,8 @@ async def call_telegram(coro):
     try:
         return await coro
     except RetryAfter as exc:
-        raise RetryLater(f"flood control: retry after {exc.retry_after}", delay=seconds(exc.retry_after),
-                         flood=True) from exc
+        wait = seconds(exc.retry_after)
+        raise RetryLater(f"flood control: retry after {wait:g}s", delay=wait, flood=True) from exc
     except ChatMigrated as exc:
         raise RecipientMoved("chat migrated to a supergroup", str(exc.new_chat_id)) from exc
     except Forbidden as exc:
