@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import AsyncIterator, Awaitable, Callable
 from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
+
+from protego import Protego
 
 from watcher.clock import Clock
 from watcher.durations import doubling
@@ -104,13 +105,17 @@ Fetch = Callable[[str], Awaitable[tuple[int, bytes]]]
 class RobotsCache:
     """robots.txt per host, fetched once a day. ``allowed`` answers for one URL.
 
+    Rules are read by protego, which knows the wildcards of RFC 9309 and of the big crawlers (``*`` anywhere in a
+    path, ``$`` at its end) and the longest-match precedence between Allow and Disallow; the standard library's
+    parser takes ``Disallow: /*?page=`` literally and so allows every ``?page=`` URL.
+
     A missing robots.txt (any 4xx) allows everything. A robots.txt that cannot be fetched (5xx, time-out, network)
     is not cached; the caller sees that failure, because the site is failing anyway.
     """
 
     def __init__(self, fetch: Fetch, agent: str, clock: Clock, ttl: float = ROBOTS_TTL):
         self.fetch, self.agent, self.clock, self.ttl = fetch, agent, clock, ttl
-        self._cache: dict[str, tuple[float, RobotFileParser | None]] = {}
+        self._cache: dict[str, tuple[float, Protego | None]] = {}
 
     async def allowed(self, url: str) -> bool:
         host = host_of(url)
@@ -119,13 +124,11 @@ class RobotsCache:
             cached = (self.clock.monotonic(), await self._load(host))
             self._cache[host] = cached
         parser = cached[1]
-        return parser is None or parser.can_fetch(self.agent, url)
+        return parser is None or bool(parser.can_fetch(url, self.agent))
 
-    async def _load(self, host: str) -> RobotFileParser | None:
+    async def _load(self, host: str) -> Protego | None:
         status, body = await self.fetch(f"{host}/robots.txt")
         if 400 <= status < 500:
             log.debug("robots.txt of %s: HTTP %d, everything allowed", host, status)
             return None
-        parser = RobotFileParser()
-        parser.parse(body.decode("utf-8", errors="replace").splitlines())
-        return parser
+        return Protego.parse(body.decode("utf-8", errors="replace"))
