@@ -585,6 +585,11 @@ class FakeBotAPI:
     def _count_sent(self, chat_id: int | str | None) -> int:
         return sum(1 for m in self._sent if chat_id is None or m["chat_id"] == chat_id)
 
+    def wait_until(self, condition: Callable[[], bool], timeout: float = 10) -> bool:
+        """Block until ``condition()`` holds, checked after every request; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(condition, timeout)
+
     def wait_for_calls(self, method: str, n: int = 1, timeout: float = 10) -> list[Call]:
         """Block until ``method`` was called ``n`` times; AssertionError on timeout."""
         with self._cond:

@@ -50,22 +50,9 @@ def queue_alert(store: Store, source: str, item_id: str, title: str = "", topic:
 
 
 async def wait_sent(api: FakeBotAPI, n: int, chat_id: int | None = None, timeout: float = 10.0) -> list[dict]:
-    """Wait (without blocking the loop) until ``n`` messages went to the chat."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while len(sent := api.sent_messages(chat_id)) < n:
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{len(sent)} of {n} messages sent to {chat_id}: {[m['text'] for m in sent]}")
-        await asyncio.sleep(0.02)
-    return sent
-
-
-async def wait_calls(api: FakeBotAPI, method: str, n: int, timeout: float = 10.0) -> list:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while len(calls := api.calls(method)) < n:
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{method} called {len(calls)} of {n} times")
-        await asyncio.sleep(0.02)
-    return calls
+    """Wait until ``n`` messages went to the chat, in a thread so the loop runs on; returns when the fake records
+    the n-th."""
+    return await asyncio.to_thread(api.wait_for_messages, n, chat_id, timeout)
 
 
 class RunningBot:
@@ -98,11 +85,12 @@ class RunningBot:
         ``edits``)."""
         edited = len(self.api.calls("editMessageText"))
         query_id = self.api.press_button(chat_id, message_id, data, **kw)
-        deadline = asyncio.get_running_loop().time() + 10
-        while True:
-            answers = [c for c in self.api.calls("answerCallbackQuery")
-                       if str(c.params.get("callback_query_id")) == query_id]
-            if answers and (not edits or len(self.api.calls("editMessageText")) > edited):
-                return answers[0].params
-            assert asyncio.get_running_loop().time() < deadline, "the button was not answered"
-            await asyncio.sleep(0.02)
+
+        def answers() -> list:
+            return [c for c in self.api.calls("answerCallbackQuery") if str(c.params.get("callback_query_id")) == query_id]
+
+        def done() -> bool:
+            return bool(answers()) and (not edits or len(self.api.calls("editMessageText")) > edited)
+
+        assert await asyncio.to_thread(self.api.wait_until, done, 10.0), "the button was not answered"
+        return answers()[0].params
