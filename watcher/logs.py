@@ -1,5 +1,10 @@
 """Logging set-up: plain lines by default, JSON lines on request, and the bot token never printed.
 
+Every line has the time in UTC (ISO 8601, ``2026-11-02T09:00:00.123Z``), the level, the logger and the message,
+and the fields ``source``, ``chat`` and ``event`` when the call gives them:
+``log.info("...", extra={"source": name, "event": "poll"})``. Plain lines append them as ``key=value`` for people;
+``WATCHER_LOG_FORMAT=json`` writes one JSON object per line with them as keys, for log collectors.
+
 The token is known in one place: ``set_secret(token)``, called once at start-up (the command line does it with
 WATCHER_TELEGRAM_TOKEN). ``redact(text)`` then hides it wherever text leaves the process or reaches the database:
 log lines, error texts stored in the outbox and the health tables, ``/stats`` and ``watcher status``. It finds the
@@ -13,6 +18,7 @@ import json
 import logging
 import re
 import sys
+from datetime import datetime, timezone
 
 PLACEHOLDER = "<redacted>"
 MIN_SECRET_PART = 8  # a shorter part after the colon would hide ordinary words; the whole token is still hidden
@@ -62,12 +68,44 @@ class RedactFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
+FIELDS = ("source", "chat", "event")  # the structured fields a call may give with extra={...}
+
+
+def utc_time(record: logging.LogRecord) -> str:
+    """The record's time in UTC, ISO 8601 with milliseconds and a Z."""
+    return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def fields_of(record: logging.LogRecord) -> dict[str, str]:
+    """The structured fields the call gave, redacted like the message."""
+    return {key: redact(str(getattr(record, key))) for key in FIELDS if getattr(record, key, None) is not None}
+
+
+def _exception(formatter: logging.Formatter, record: logging.LogRecord) -> str:
+    if record.exc_text:
+        return record.exc_text
+    return formatter.formatException(record.exc_info) if record.exc_info else ""
+
+
+class PlainFormatter(logging.Formatter):
+    """``TIME LEVEL LOGGER: message key=value ...``, and the traceback below it."""
+
     def format(self, record: logging.LogRecord) -> str:
-        out = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
-               "logger": record.name, "message": record.getMessage()}
-        if record.exc_text or record.exc_info:
-            out["exception"] = record.exc_text or self.formatException(record.exc_info)
+        tail = "".join(f" {key}={value}" for key, value in fields_of(record).items())
+        line = f"{utc_time(record)} {record.levelname} {record.name}: {record.getMessage()}{tail}"
+        exception = _exception(self, record)
+        return f"{line}\n{exception}" if exception else line
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the fields given, and the traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = {"time": utc_time(record), "level": record.levelname, "logger": record.name,
+               "message": record.getMessage(), **fields_of(record)}
+        exception = _exception(self, record)
+        if exception:
+            out["exception"] = exception
         return json.dumps(out, ensure_ascii=False)
 
 
@@ -75,10 +113,7 @@ def setup_logging(level: int = logging.INFO, *, fmt: str = "plain") -> None:
     """One handler on standard error, redacting through ``redact`` (set the token with ``set_secret``)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactFilter())
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else PlainFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
