@@ -18,7 +18,7 @@ from watcher.errors import ConfigError
 from watcher.health import HealthRules, rules_from_toml
 from watcher.http.options import HttpOptions
 from watcher.matcher import Topic, topics_from_toml
-from watcher.notifiers.settings import EmailConfig, WebhookConfig, notifiers_from_toml
+from watcher.notifiers.settings import AppriseConfig, EmailConfig, WebhookConfig, notifiers_from_toml
 from watcher.sources.base import Source
 from watcher.sources.kinds import sources_from_toml
 
@@ -159,7 +159,7 @@ class Config:
     @property
     def health_rules(self) -> HealthRules:
         return self.health or HealthRules()
-    notifiers: tuple[WebhookConfig | EmailConfig, ...] = ()  # from the optional notifiers.toml
+    notifiers: tuple[WebhookConfig | EmailConfig | AppriseConfig, ...] = ()  # from the optional notifiers.toml
 
     def source(self, name: str) -> Source:
         for src in self.sources:

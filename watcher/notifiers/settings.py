@@ -1,4 +1,5 @@
-"""``config/notifiers.toml`` (optional): webhooks and email addresses that get alerts besides Telegram.
+"""``config/notifiers.toml`` (optional): webhooks, email addresses and apprise destinations that get alerts besides
+Telegram.
 
 Secrets never sit in the file: a header value, a webhook URL or an SMTP password is given as the NAME of an
 environment variable (``headers_from_env``, ``url_env``, ``password_env``). Every problem becomes one line naming the
@@ -21,6 +22,7 @@ _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 WEBHOOK_KEYS = ("name", "url", "url_env", "topics", "payload", "headers", "headers_from_env", "timeout")
 EMAIL_KEYS = ("name", "to", "from", "host", "port", "security", "username", "password_env", "topics",
               "subject_prefix", "timeout")
+APPRISE_KEYS = ("name", "url", "url_env", "topics", "timeout")
 PAYLOADS = ("full", "text")
 SECURITY = ("starttls", "tls", "none")
 
@@ -50,6 +52,17 @@ class EmailConfig:
     subject_prefix: str = "[watcher]"
     timeout: float = 20.0
     channel = "email"
+
+
+@dataclass(frozen=True)
+class AppriseConfig:
+    """One apprise destination (``json://``, ``ntfy://``, ``matrix://``, ...): its URL usually holds a secret."""
+
+    name: str
+    url: str = field(repr=False)
+    topics: tuple[str, ...]
+    timeout: float = 20.0
+    channel = "apprise"
 
 
 class _Entry:
@@ -207,16 +220,46 @@ def email_from(entry: _Entry, seen: set[str], known: tuple[str, ...]) -> EmailCo
                        subject_prefix=prefix, timeout=entry.duration("timeout", 20.0))
 
 
+def apprise_from(entry: _Entry, seen: set[str], known: tuple[str, ...]) -> AppriseConfig:
+    name = entry.name(seen)
+    if ("url" in entry.data) == ("url_env" in entry.data):
+        entry.error("give exactly one of 'url_env' (the name of an environment variable holding the apprise URL, "
+                    "which usually embeds a token) or 'url'")
+        url = ""
+    else:
+        url = entry.string("url", example="json://...") if "url" in entry.data else entry.secret("url_env")
+    problem = apprise_problem(url) if url else ""
+    if problem:
+        entry.error(problem)
+    return AppriseConfig(name=name, url=url, topics=entry.topics(known), timeout=entry.duration("timeout", 20.0))
+
+
+def apprise_problem(url: str) -> str:
+    """Why apprise cannot send to ``url`` (the extra is missing, or no plugin takes the URL), or ""."""
+    try:
+        import apprise  # loaded late: the optional extra, needed only when notifiers.toml has [[apprise]] entries
+    except ImportError:
+        return ("apprise is not installed; install the extra (pip install 'eu-council-watcher[apprise]') or remove "
+                "the [[apprise]] entry")
+    if apprise.Apprise.instantiate(url) is None:
+        scheme = url.split("://", 1)[0] if "://" in url else url[:12]
+        return (f"apprise does not take this URL (scheme {scheme!r}); see the apprise documentation for the URL of "
+                "each service, e.g. json://host/path or ntfy://topic")
+    return ""
+
+
 def notifiers_from_toml(data: dict, filename: str, topic_ids: tuple[str, ...],
                         env: Mapping[str, str]) -> tuple[list, list[str]]:
-    """Build every [[webhook]] and [[email]] entry; returns them and the problems found."""
+    """Build every [[webhook]], [[email]] and [[apprise]] entry; returns them and the problems found."""
     problems: list[str] = []
     for key in data:
-        if key not in ("webhook", "email"):
-            problems.append(f"{filename}: unknown top-level key {key!r}; use [[webhook]] and [[email]] entries")
+        if key not in ("webhook", "email", "apprise"):
+            problems.append(f"{filename}: unknown top-level key {key!r}; use [[webhook]], [[email]] and [[apprise]] "
+                            "entries")
     out: list = []
     seen: set[str] = set()
-    for kind, keys, build in (("webhook", WEBHOOK_KEYS, webhook_from), ("email", EMAIL_KEYS, email_from)):
+    for kind, keys, build in (("webhook", WEBHOOK_KEYS, webhook_from), ("email", EMAIL_KEYS, email_from),
+                              ("apprise", APPRISE_KEYS, apprise_from)):
         entries = data.get(kind, [])
         if not isinstance(entries, list):
             problems.append(f"{filename}: '{kind}' must be written as [[{kind}]] tables")

@@ -12,11 +12,19 @@ from watcher.store import subscribers
 log = logging.getLogger(__name__)
 
 
+def _apprise_notifier(entries, labels: Mapping[str, str]):
+    # loaded late: apprise is an optional extra, imported only when notifiers.toml has [[apprise]] entries
+    from watcher.notifiers.apprise import AppriseNotifier
+
+    return AppriseNotifier(entries, labels)
+
+
 def configured_notifiers(entries, store, labels: Mapping[str, str]) -> dict:
-    """Webhook and email notifiers by channel. Each entry is an active subscriber (channel ``webhook`` or
-    ``email``, address = its name) with exactly its configured topics; entries removed from the file stop."""
+    """Webhook, email and apprise notifiers by channel. Each entry is an active subscriber (channel ``webhook``,
+    ``email`` or ``apprise``, address = its name) with exactly its configured topics; entries removed from the file
+    stop."""
     out: dict = {}
-    for channel, cls in (("webhook", WebhookNotifier), ("email", EmailNotifier)):
+    for channel, cls in (("webhook", WebhookNotifier), ("email", EmailNotifier), ("apprise", _apprise_notifier)):
         mine = [e for e in entries if e.channel == channel]
         for entry in mine:
             subscribers.set_topics(store, channel, entry.name, entry.topics)
