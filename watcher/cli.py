@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from watcher import __version__, health
 from watcher.commands.checks import vanished_topics
 from watcher.commands.init import init_config, next_steps, refusal_lines
+from watcher.commands.notify import TargetError, parse_target, send_sample
 from watcher.commands.maintain import match_json, match_lines, replay, replay_lines
 from watcher.commands.parse import KINDS as PARSE_KINDS
 from watcher.commands.parse import Blocked, parse_saved, print_items, select_options
@@ -103,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
                    description="Serve a bundled sample feed on 127.0.0.1, poll it twice in a temporary data "
                                "directory with the shipped topics, and print the alert the second poll finds. "
                                "Touches no configuration and nothing outside the temporary directory.")
+    notify = sub.add_parser("test-notify", help="send a sample alert through one channel's real notifier",
+                            description="Send one sample alert to TARGET through the same notifier and formatting as "
+                                        "real alerts: telegram:CHAT_ID (needs WATCHER_TELEGRAM_TOKEN), or "
+                                        "webhook:NAME, email:NAME, apprise:NAME for an entry of notifiers.toml. "
+                                        "Writes nothing; exits 0 when the other side accepted it, 1 otherwise.")
+    notify.add_argument("target", metavar="TARGET", help="telegram:CHAT_ID, webhook:NAME, email:NAME or apprise:NAME")
     _options_after_command(sub)
     return parser
 
@@ -334,6 +341,20 @@ def _topics_matcher(config_arg: str | None):
         return None
 
 
+def cmd_test_notify(args, config: Config, settings) -> int:
+    try:
+        channel, address = parse_target(args.target, config)
+    except TargetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    problem = asyncio.run(send_sample(channel, address, config, settings))
+    if problem:
+        print(redact(f"{args.target}: {problem}"), file=sys.stderr)
+        return 1
+    print(f"{args.target}: sample alert accepted")
+    return 0
+
+
 def cmd_init(args, settings) -> int:
     result = init_config(Path(args.directory) if args.directory else config_dir_from(args.config), force=args.force)
     if result.existing and not result.written:
@@ -351,7 +372,7 @@ def cmd_demo(args, settings) -> int:
 
 NO_CONFIG_COMMANDS = {"healthcheck": cmd_healthcheck, "parse": cmd_parse, "init": cmd_init, "demo": cmd_demo}
 COMMANDS = {"run": cmd_run, "once": cmd_once, "check-config": cmd_check_config, "match": cmd_match,
-            "replay": cmd_replay, "status": cmd_status, **NO_CONFIG_COMMANDS}
+            "replay": cmd_replay, "status": cmd_status, "test-notify": cmd_test_notify, **NO_CONFIG_COMMANDS}
 
 
 if __name__ == "__main__":  # pragma: no cover
