@@ -53,6 +53,7 @@ class WebServer:
             await self._server.wait_closed()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        method = ""
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
             if len(head) > MAX_REQUEST_BYTES:
@@ -63,14 +64,15 @@ class WebServer:
             log.debug("web: bad request: %s", exc)
             status, ctype, body = 400, "text/plain", b"bad request\n"
         writer.write(f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\nContent-Type: {ctype}\r\n"
-                     f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+                     f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                     + (b"" if method == "HEAD" else body))  # HEAD: the same status and headers, no body
         try:
             await writer.drain()
         finally:
             writer.close()
 
     def _route(self, method: str, path: str) -> tuple[int, str, bytes]:
-        if method != "GET":
+        if method not in ("GET", "HEAD"):  # HEAD: probes and load balancers that only look at the status
             return 405, "text/plain", b"method not allowed\n"
         if path == "/healthz":
             return 200, "text/plain", b"ok\n"
