@@ -36,3 +36,21 @@ def test_a_webhook_added_between_runs_gets_the_next_alert(tmp_path, feed_server)
         second = run_cli(["--config", str(cfg), "once"], tmp_path)
         assert second.returncode == 0, second.stderr
         assert [p["json"]["alert"]["title"] for p in hooks.posts] == [ITEMS[1]["title"]]
+
+
+def test_every_source_failing_the_same_way_gets_one_hint(tmp_path, feed_server):
+    """When each polled source fails with the same class, once and status add one hint to check the network; a mix
+    of outcomes gets none."""
+    fast = "[http]\nattempts = 1\n"
+    down = source_toml("a", "http://127.0.0.1:9/a") + source_toml("b", "http://127.0.0.1:9/b") + fast
+    cfg = make_config(tmp_path / "cfg", down)
+    once = run_cli(["--config", str(cfg), "once"], tmp_path)
+    assert once.returncode == 1
+    assert once.stderr.count("hint: every source failed the same way (network)") == 1
+    assert "check the network" in once.stderr and "`watcher status`" in once.stderr
+    status = run_cli(["--config", str(cfg), "status"], tmp_path)
+    assert status.stderr.count("hint: every source failed the same way (network)") == 1
+    feed_server.set("/feed.xml", rss(ITEMS))
+    mixed = make_config(tmp_path / "mixed", source_toml("a", "http://127.0.0.1:9/a") + source_toml(
+        "ok", feed_server.url("/feed.xml")) + fast)
+    assert "hint:" not in run_cli(["--config", str(mixed), "once"], tmp_path).stderr

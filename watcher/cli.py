@@ -16,7 +16,7 @@ import urllib.request
 from datetime import datetime, timezone
 
 from watcher import __version__, health
-from watcher.commands.checks import vanished_topics
+from watcher.commands.checks import shared_failure, shared_failure_hint, vanished_topics
 from watcher.commands.init import init_config, next_steps, refusal_lines
 from watcher.commands.notify import TargetError, parse_target, send_sample
 from watcher.commands.maintain import match_json, match_lines, replay, replay_lines
@@ -284,6 +284,11 @@ def cmd_status(args, config: Config, settings) -> int:
         print(json.dumps(shown, ensure_ascii=False, indent=2))
     else:
         print(redact(health.render_table(rows, now)))
+    polled = [r for r in rows if r.enabled and r.last_attempt_at]
+    failure = shared_failure([r.last_failure if r.consecutive_failures else None for r in polled])
+    if failure:
+        print(shared_failure_hint(failure).replace(", then `watcher status` for each source's last success", ""),
+              file=sys.stderr)
     return 0
 
 

@@ -33,3 +33,17 @@ def vanished_topics(db_path: Path, topic_ids: Iterable[str], topics_file: Path) 
             f"to it in {db_path} and get{'' if count > 1 else 's'} nothing for it now; put the topic back under that "
             "id (rename it back), or tell the chats to pick new topics with /topics"
             for topic, count in subscribed_topics(db_path).items() if topic not in known]
+
+
+def shared_failure(failures: list[str | None]) -> str | None:
+    """The failure class when two or more sources were polled and every one failed with it, else None."""
+    if len(failures) < 2 or failures[0] is None or any(f != failures[0] for f in failures):
+        return None
+    return failures[0]
+
+
+def shared_failure_hint(failure: str) -> str:
+    """What to check when every source fails the same way: the trouble is likely on this side."""
+    return (f"hint: every source failed the same way ({failure}); the trouble is likely here rather than at the "
+            "sources: check the network (DNS, proxy, firewall) and the clock, then `watcher status` for each "
+            "source's last success")

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from watcher import pipeline
+from watcher.commands.checks import shared_failure, shared_failure_hint
 from watcher.delivery.operators import messenger_for
 from watcher.app import console_mode_setup, labels_of, make_http
 from watcher.config import Config, Settings
@@ -62,6 +63,9 @@ async def run_once(config: Config, settings: Settings, sources, *, dry_run: bool
         await http.aclose()
         store.close()
     report(results, as_json=as_json, dry_run=dry_run, recorded=recorded)
+    failure = shared_failure([r.failure for r in results])
+    if failure:
+        print(shared_failure_hint(failure), file=sys.stderr)
     return 1 if any(not r.ok for r in results) else 0
 
 
