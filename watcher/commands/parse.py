@@ -37,7 +37,8 @@ def parse_saved(kind: str, data: bytes, *, name: str = "", url: str = "",
     cls = SOURCE_KINDS.get(kind)
     if cls is None:
         raise ValueError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
-    return cls(name=source, url=url or PLACEHOLDER_URL, every=3600.0, **(options or {})).parse(data, url)
+    chosen: dict[str, Any] = dict(options or {})  # text options only: select_options checked their names
+    return cls(name=source, url=url or PLACEHOLDER_URL, every=3600.0, **chosen).parse(data, url)
 
 
 def select_options(kind: str, pairs: list[str]) -> dict[str, str]:
