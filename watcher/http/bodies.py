@@ -41,10 +41,6 @@ class CappedDecoder:
         else:
             raise UnsupportedEncoding(f"content-encoding {encoding!r} was not asked for")
 
-    @property
-    def compressed(self) -> bool:
-        return self._z is not None
-
     def feed(self, data: bytes) -> bytes:
         if self._z is None:
             return self._count(data)

@@ -140,11 +140,6 @@ class Matcher:
         self._doc_types = [frozenset(fold(d) for d in t.doc_types) for t in self._list]
         self.compile_ms = (time.perf_counter() - started) * 1000.0
 
-    @property
-    def rule_count(self) -> int:
-        """Number of compiled terms and exclusions."""
-        return len(self._index)
-
     # ----------------------------------------------------------------- entry points
 
     def match(self, item: Item) -> list[Match]:

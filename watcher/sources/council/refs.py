@@ -144,27 +144,6 @@ class DocRef:
         """The trailing REV number, 0 when the document is not revised."""
         return _tail_number(self, "REV")
 
-    @property
-    def extension(self) -> int:
-        """The trailing EXT number (a partial release), 0 when none."""
-        return _tail_number(self, "EXT")
-
-    @property
-    def sort_key(self) -> tuple:
-        """Orders references by family, then part, then revision and release."""
-        return (self.series, self.year, self.number, self.part, self.revision, self.extension)
-
-    def same_document(self, other: DocRef) -> bool:
-        """True when both are versions of one document (same family and part)."""
-        return self.family == other.family and self.part == other.part
-
-    def is_newer_than(self, other: DocRef) -> bool:
-        """True when this is a later revision or release of the same document."""
-        return self.same_document(other) and (self.revision, self.extension) > (
-            other.revision,
-            other.extension,
-        )
-
     def __str__(self) -> str:
         return self.canonical
 
