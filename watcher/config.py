@@ -21,6 +21,7 @@ from watcher.matcher import Topic, topics_from_toml
 from watcher.notifiers.settings import AppriseConfig, EmailConfig, WebhookConfig, notifiers_from_toml
 from watcher.sources.base import Source
 from watcher.sources.kinds import sources_from_toml
+from watcher.store.provenance import ArchiveOptions, archive_options_from_toml
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Settings:
     log_format: str = "plain"
     send_rate: float = 25.0
     send_concurrency: int = 1
+    web_token: str | None = None  # WATCHER_WEB_TOKEN: needed by the archive's pages on a non-loopback address
 
     @property
     def db_path(self) -> Path:
@@ -89,6 +91,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         log_format=log_format,
         send_rate=send_rate,
         send_concurrency=int(concurrency_text),
+        web_token=env.get("WATCHER_WEB_TOKEN", "").strip() or None,
     )
 
 
@@ -160,6 +163,7 @@ class Config:
     def health_rules(self) -> HealthRules:
         return self.health or HealthRules()
     notifiers: tuple[WebhookConfig | EmailConfig | AppriseConfig, ...] = ()  # from the optional notifiers.toml
+    archive: ArchiveOptions = field(default_factory=ArchiveOptions)  # [archive]: whether PDFs are kept
 
     def source(self, name: str) -> Source:
         for src in self.sources:
@@ -181,10 +185,13 @@ def load_config(directory: Path) -> Config:
     sources: list = []
     http = HttpOptions()
     health = None
+    archive = ArchiveOptions()
     if src_data is not None:
         sources, http, errs = sources_from_toml(src_data, str(src_path))
         problems += errs
         health, errs = rules_from_toml(src_data.get("health"), str(src_path))
+        problems += errs
+        archive, errs = archive_options_from_toml(src_data.get("archive"), str(src_path))
         problems += errs
     topics: list = []
     if topic_data is not None:
@@ -196,7 +203,7 @@ def load_config(directory: Path) -> Config:
     if problems:
         raise ConfigError(problems)
     return Config(directory=directory, sources=tuple(sources), topics=tuple(topics), http=http,
-                  warnings=tuple(warnings), health=health, notifiers=tuple(notifiers))
+                  warnings=tuple(warnings), health=health, notifiers=tuple(notifiers), archive=archive)
 
 
 def _notifiers(path: Path, topic_ids: tuple[str, ...]) -> tuple[list, list[str]]:

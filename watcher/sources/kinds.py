@@ -104,10 +104,10 @@ def sources_from_toml(data: dict, filename: str) -> tuple[list[Source], HttpOpti
     """Build all sources (and the optional ``[http]`` table) from a parsed ``sources.toml``."""
     problems: list[str] = []
     for key in data:
-        if key not in ("source", "http", "health"):
+        if key not in ("source", "http", "health", "archive"):
             problems.append(f"{filename}: unknown top-level key {key!r}; "
-                            f"{did_you_mean(key, ['source', 'http', 'health'])}use [[source]] entries and optional "
-                            "[http] and [health] tables")
+                            f"{did_you_mean(key, ['source', 'http', 'health', 'archive'])}use [[source]] entries "
+                            "and optional [http], [health] and [archive] tables")
     http, errs = http_options_from_toml(data.get("http"), filename)
     problems += errs
     entries = data.get("source", [])

@@ -73,6 +73,99 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (next_attempt_at) WHERE delivered_at IS NULL AND dropped_at IS NULL;
 """
 
+# Derived columns of an item for the archive, from its ``new`` or ``old`` row (see the triggers below).
+_EXTRA = "CASE WHEN json_valid({r}.extra) THEN {r}.extra ELSE '{{}}' END"
+_FACTS = ("substr(coalesce({r}.published, {r}.first_seen_at), 1, 10), "
+          "CASE WHEN {r}.family IS NOT NULL AND instr({r}.item_id, ' ') > 1 "
+          "THEN substr({r}.item_id, 1, instr({r}.item_id, ' ') - 1) ELSE '' END, "
+          "coalesce(json_extract(" + _EXTRA + ", '$.doc_type'), ''), "
+          "coalesce(json_extract(" + _EXTRA + ", '$.marking'), '')")
+_DOC = "(SELECT id FROM archive_docs WHERE source={r}.source AND item_id={r}.item_id)"
+_CODES = ("INSERT INTO archive_codes (doc_id, code) SELECT " + _DOC + ", j.value FROM json_each(" + _EXTRA +
+          ", '$.subjects') j WHERE j.type = 'text' ON CONFLICT DO NOTHING;")
+_INDEX = ("INSERT INTO archive_fts (rowid, ref, title, summary, snippets, body) SELECT d.id, i.item_id, i.title, "
+          "i.summary, d.snippets, i.body FROM archive_docs d JOIN items i ON i.source = d.source AND "
+          "i.item_id = d.item_id WHERE d.source = {r}.source AND d.item_id = {r}.item_id;")
+_UNINDEX = ("INSERT INTO archive_fts (archive_fts, rowid, ref, title, summary, snippets, body) SELECT 'delete', "
+            "d.id, {r}.item_id, {r}.title, {r}.summary, d.snippets, {r}.body FROM archive_docs d "
+            "WHERE d.source = {r}.source AND d.item_id = {r}.item_id;")
+_UNINDEX_STORED = _UNINDEX.replace("{r}.title", "i.title").replace("{r}.summary", "i.summary").replace(
+    "{r}.body", "i.body").replace("FROM archive_docs d", "FROM archive_docs d JOIN items i ON i.source = d.source "
+                                  "AND i.item_id = d.item_id")
+
+ARCHIVE_SEARCH = f"""
+    CREATE TABLE IF NOT EXISTS archive_docs (
+        id INTEGER PRIMARY KEY, source TEXT NOT NULL, item_id TEXT NOT NULL, day TEXT NOT NULL DEFAULT '',
+        series TEXT NOT NULL DEFAULT '', doc_type TEXT NOT NULL DEFAULT '', marking TEXT NOT NULL DEFAULT '',
+        snippets TEXT NOT NULL DEFAULT '', UNIQUE (source, item_id));
+    CREATE INDEX IF NOT EXISTS archive_docs_by_source ON archive_docs (source, id);
+    CREATE TABLE IF NOT EXISTS archive_codes (
+        code TEXT NOT NULL, doc_id INTEGER NOT NULL, PRIMARY KEY (code, doc_id)) WITHOUT ROWID;
+    CREATE VIEW IF NOT EXISTS archive_text AS SELECT d.id AS id, i.item_id AS ref, i.title AS title,
+        i.summary AS summary, d.snippets AS snippets, i.body AS body
+        FROM archive_docs d JOIN items i ON i.source = d.source AND i.item_id = d.item_id;
+    CREATE VIRTUAL TABLE IF NOT EXISTS archive_fts USING fts5(ref, title, summary, snippets, body,
+        content='archive_text', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
+    INSERT INTO archive_docs (source, item_id, day, series, doc_type, marking, snippets)
+        SELECT i.source, i.item_id, {_FACTS.format(r="i")},
+        coalesce((SELECT group_concat(m.snippet, char(10)) FROM matches m WHERE m.source = i.source AND
+                  m.item_id = i.item_id AND m.snippet <> ''), '')
+        FROM items i ORDER BY i.first_seen_at, i.rowid;
+    INSERT INTO archive_codes (doc_id, code) SELECT d.id, j.value FROM archive_docs d
+        JOIN items i ON i.source = d.source AND i.item_id = d.item_id, json_each({_EXTRA.format(r="i")},
+        '$.subjects') j WHERE j.type = 'text' ON CONFLICT DO NOTHING;
+    INSERT INTO archive_fts (archive_fts) VALUES ('rebuild');
+    CREATE TRIGGER IF NOT EXISTS archive_item_added AFTER INSERT ON items BEGIN
+        INSERT INTO archive_docs (source, item_id, day, series, doc_type, marking)
+            VALUES (new.source, new.item_id, {_FACTS.format(r="new")}) ON CONFLICT DO NOTHING;
+        {_CODES.format(r="new")}
+        {_INDEX.format(r="new")}
+    END;
+    CREATE TRIGGER IF NOT EXISTS archive_text_changing BEFORE UPDATE OF title, summary, body ON items BEGIN
+        {_UNINDEX.format(r="old")}
+    END;
+    CREATE TRIGGER IF NOT EXISTS archive_text_changed AFTER UPDATE OF title, summary, body ON items BEGIN
+        {_INDEX.format(r="new")}
+    END;
+    CREATE TRIGGER IF NOT EXISTS archive_facts_changed AFTER UPDATE OF published, extra ON items BEGIN
+        UPDATE archive_docs SET (day, series, doc_type, marking) = (SELECT {_FACTS.format(r="new")})
+            WHERE source = new.source AND item_id = new.item_id;
+        DELETE FROM archive_codes WHERE doc_id = {_DOC.format(r="new")};
+        {_CODES.format(r="new")}
+    END;
+    CREATE TRIGGER IF NOT EXISTS archive_item_removed AFTER DELETE ON items BEGIN
+        {_UNINDEX.format(r="old")}
+        DELETE FROM archive_codes WHERE doc_id = {_DOC.format(r="old")};
+        DELETE FROM archive_docs WHERE source = old.source AND item_id = old.item_id;
+    END;
+    CREATE TRIGGER IF NOT EXISTS archive_snippet_added AFTER INSERT ON matches WHEN new.snippet <> '' BEGIN
+        {_UNINDEX_STORED.format(r="new")}
+        UPDATE archive_docs SET snippets = CASE WHEN snippets = '' THEN new.snippet
+            ELSE snippets || char(10) || new.snippet END WHERE source = new.source AND item_id = new.item_id;
+        {_INDEX.format(r="new")}
+    END
+"""
+
+EVENTS_AND_PROVENANCE = """
+    CREATE TABLE IF NOT EXISTS item_events (
+        id INTEGER PRIMARY KEY, source TEXT NOT NULL, item_id TEXT NOT NULL, event TEXT NOT NULL, at TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS item_events_by_item ON item_events (source, item_id, event);
+    INSERT INTO item_events (source, item_id, event, at)
+        SELECT i.source, i.item_id, CASE WHEN i.family IS NOT NULL AND EXISTS (SELECT 1 FROM items f
+            WHERE f.source = i.source AND f.family = i.family AND f.first_seen_at < i.first_seen_at)
+            THEN 'version' ELSE 'new' END, i.first_seen_at FROM items i ORDER BY i.first_seen_at, i.rowid;
+    INSERT INTO item_events (source, item_id, event, at)
+        SELECT source, item_id, 'public', min(created_at) FROM outbox WHERE event = 'public' GROUP BY source, item_id;
+    CREATE TABLE IF NOT EXISTS fetches (
+        id INTEGER PRIMARY KEY, url TEXT NOT NULL, final_url TEXT NOT NULL, status INTEGER NOT NULL,
+        sha256 TEXT NOT NULL, size INTEGER NOT NULL, content_type TEXT NOT NULL DEFAULT '', etag TEXT,
+        last_modified TEXT, retrieved_at TEXT NOT NULL, kept INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX IF NOT EXISTS fetches_by_hash ON fetches (sha256);
+    CREATE TABLE IF NOT EXISTS item_fetches (
+        source TEXT NOT NULL, item_id TEXT NOT NULL, fetch_id INTEGER NOT NULL REFERENCES fetches(id),
+        role TEXT NOT NULL, event TEXT NOT NULL, PRIMARY KEY (source, item_id, fetch_id))
+"""
+
 # Named schema changes after the base schema, applied once each, in order, and recorded in ``migrations``.
 # Append new ones at the end; never edit or reorder one that has shipped.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -109,4 +202,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX IF NOT EXISTS outbox_pending_by_subscriber ON outbox (subscriber_id)
             WHERE delivered_at IS NULL AND dropped_at IS NULL
     """),
+    # The archive's search: one row per item with a stable number (the full-text index's rowid, which VACUUM
+    # cannot renumber), the Council facts the filters read, and the matcher's snippets; the FTS5 index reads its
+    # text from items through a view, and triggers keep it in step with every insert and change. Built here for
+    # the items already stored.
+    ("archive-search", ARCHIVE_SEARCH),
+    # What happened to each item and when (new, version, public), and what was fetched to learn it: the URL,
+    # SHA-256, size, status and validators of every PDF read and of the feed or page answers that gave a new item.
+    ("item-events-and-provenance", EVENTS_AND_PROVENANCE),
 ]

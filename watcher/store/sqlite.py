@@ -19,6 +19,7 @@ from watcher.logs import redact
 from watcher.models import Alert, Item, Match
 from watcher.store import events as events_mod
 from watcher.store import opening
+from watcher.store import provenance
 from watcher.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 
@@ -68,9 +69,8 @@ class Store:
             if name in done:
                 continue
             with self.tx():
-                for statement in (s.strip() for s in sql.split(";")):
-                    if statement:
-                        self.db.execute(statement)
+                for statement in statements(sql):
+                    self.db.execute(statement)
                 self.db.execute("INSERT INTO migrations VALUES (?, ?)", (name, self.now()))
         with self.tx():
             row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
@@ -121,10 +121,12 @@ class Store:
         return bool(row and row[0])
 
     def record_poll(self, source: str, items: Iterable[Item], matches: dict[tuple[str, str], list[Match]],
-                    *, alert: bool = True, cursor: dict | None = None) -> RecordResult:
+                    *, alert: bool = True, cursor: dict | None = None,
+                    fetched: Sequence[provenance.Fetched] = ()) -> RecordResult:
         """Record a successful poll, all in one transaction: new items, and known ones that became public, with
         their matches and, unless the source had no items recorded yet (its first poll that finds anything) or
         ``alert`` is false, one outbox row per interested subscriber and event. ``cursor``, when given, replaces the source's cursor.
+        Each event is written with its provenance among ``fetched``, the answers the poll got (see ``provenance``).
 
         A new version, or a document now public, also alerts the topics its earlier versions (or its earlier
         listing) matched. An item with ``extra["backlog"]`` is recorded without alerting."""
@@ -152,6 +154,7 @@ class Store:
                 self._insert_matches(item, found, now)
                 if alert and not first and not item.extra.get("backlog"):
                     alerts += self._enqueue(item, found, now, event)
+            provenance.record(self.db, events, fetched, now)
             self._mark_success(source, now)
             if cursor is not None:
                 self.set_cursor(source, cursor)
@@ -340,6 +343,21 @@ class Store:
                               ).fetchone()
         return from_iso(row[0])
 
+
+
+def statements(sql: str) -> list[str]:
+    """The statements of a migration, split at the semicolons that end one (not those inside a trigger's body)."""
+    out: list[str] = []
+    pending = ""
+    for piece in sql.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                out.append(pending.strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        out.append(pending.strip())
+    return out
 
 
 # What an alert shows of its item: its extra, and when the document (or its family) was first seen.

@@ -1,0 +1,379 @@
+"""The archive's reading side: full-text search over what was found, one item with everything known about it,
+and the values the search filters offer.
+
+The index is the FTS5 table ``archive_fts`` (reference, title, summary, the matcher's snippets and the PDF text),
+kept in step with ``items`` and ``matches`` by triggers (migration ``archive-search``). Its rowid is
+``archive_docs.id``, given in the order items were recorded, so "newest first" walks the index backwards and stops
+at the page size. The user's words are always quoted into FTS5 syntax, never passed through, and a search stops
+after ``SEARCH_SECONDS``.
+
+Reads use their own read-only connection (``Reader``) on one thread of their own: in WAL mode a reader never
+waits for the service's writes, and a search never holds up a poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import re
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Concatenate, ParamSpec, TypeVar
+from urllib.parse import quote
+
+from watcher.clock import SYSTEM_CLOCK, Clock
+
+P = ParamSpec("P")
+T = TypeVar("T")
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 12
+MAX_CODES = 5
+PAGE_SIZE = 20
+COUNT_CAP = 1000
+SEARCH_SECONDS = 2.0
+PROGRESS_STEP = 1000  # SQLite instructions between two looks at the clock
+EVENTS = ("new", "version", "public")
+MARK_ON, MARK_OFF = "\x02", "\x03"  # around a matched word in snippets; rendered as <mark> after escaping
+_WORD = re.compile(r"\w", re.UNICODE)
+_TERM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class QueryError(ValueError):
+    """A search that cannot run as written; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """One search: words (``q``) and filters; empty strings mean "any"."""
+
+    q: str = ""
+    topic: str = ""
+    source: str = ""
+    since: str = ""
+    until: str = ""
+    event: str = ""
+    series: str = ""
+    doc_type: str = ""
+    codes: tuple[str, ...] = ()
+    marking: str = ""
+
+    def check(self) -> None:
+        """Raise QueryError for input past the bounds or in the wrong form."""
+        if len(self.q) > MAX_QUERY_CHARS:
+            raise QueryError(f"The search is too long: at most {MAX_QUERY_CHARS} characters.")
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value and not _DAY.match(value):
+                raise QueryError(f"Write dates as YYYY-MM-DD, e.g. 2024-03-01 (got {value[:20]!r}).")
+        if self.event and self.event not in EVENTS:
+            raise QueryError(f"Unknown event {self.event[:20]!r}; choose new, version or public.")
+        if len(self.codes) > MAX_CODES:
+            raise QueryError(f"At most {MAX_CODES} subject codes at once.")
+        for value in (self.topic, self.source, self.series, self.doc_type, self.marking, *self.codes):
+            if len(value) > 100:
+                raise QueryError("A filter value is too long.")
+
+
+def fts_query(text: str) -> str:
+    """The user's words as an FTS5 query: each word or "quoted phrase" is a quoted string (a trailing ``*`` asks
+    for a prefix), all must match, and ``-word`` leaves out what has it. Raises QueryError when nothing is left."""
+    wanted: list[str] = []
+    unwanted: list[str] = []
+    for m in _TERM.finditer(text):
+        negative = bool(m.group(1)) or (m.group(3) or "").startswith("-")
+        raw = m.group(2) if m.group(2) is not None else (m.group(3) or "").lstrip("-")
+        prefix = raw.endswith("*")
+        raw = raw.rstrip("*")
+        if not _WORD.search(raw):
+            continue
+        term = '"' + raw.replace('"', '""') + '"' + ("*" if prefix else "")
+        (unwanted if negative else wanted).append(term)
+    if len(wanted) + len(unwanted) > MAX_TERMS:
+        raise QueryError(f"Too many words: at most {MAX_TERMS}.")
+    if not wanted:
+        raise QueryError("Give at least one word to look for (a search of only -words finds nothing)."
+                         if unwanted else "Give at least one word or number to look for.")
+    return " ".join(wanted) + "".join(f" NOT {t}" for t in unwanted)
+
+
+@dataclass
+class Hit:
+    """One search result."""
+
+    id: int
+    source: str
+    item_id: str
+    title: str
+    url: str
+    published: str | None
+    first_seen_at: str
+    day: str
+    doc_type: str = ""
+    updated: str = ""  # the time of its latest event
+    topics: list[str] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)
+    snippet: str = ""
+    title_marked: str = ""
+    matched: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    """One page of results, newest first; ``total`` stops counting at COUNT_CAP (``more`` says it did)."""
+
+    hits: list[Hit]
+    total: int
+    capped: bool
+    older: int | None  # pass as ``before`` for the next page
+    newer: int | None  # pass as ``after`` for the previous page
+
+
+def _where(f: Filters) -> tuple[list[str], list[Any]]:
+    """SQL conditions on ``archive_docs d`` for the filters."""
+    sql: list[str] = []
+    args: list[Any] = []
+    if f.topic:
+        sql.append("EXISTS (SELECT 1 FROM matches m WHERE m.source=d.source AND m.item_id=d.item_id AND m.topic=?)")
+        args.append(f.topic)
+    for column, value in (("d.source", f.source), ("d.series", f.series)):
+        if value:
+            sql.append(f"{column} = ?")
+            args.append(value)
+    for column, value in (("d.doc_type", f.doc_type), ("d.marking", f.marking)):
+        if value:
+            sql.append(f"{column} = ? COLLATE NOCASE")
+            args.append(value)
+    if f.since:
+        sql.append("d.day >= ?")
+        args.append(f.since)
+    if f.until:
+        sql.append("d.day <= ?")
+        args.append(f.until)
+    if f.event:
+        sql.append("EXISTS (SELECT 1 FROM item_events e WHERE e.source=d.source AND e.item_id=d.item_id AND "
+                   "e.event=?)")
+        args.append(f.event)
+    for code in f.codes:
+        sql.append("EXISTS (SELECT 1 FROM archive_codes c WHERE c.code=? COLLATE NOCASE AND c.doc_id=d.id)")
+        args.append(code.upper())
+    return sql, args
+
+
+def _ids(db: sqlite3.Connection, f: Filters, match: str | None, before: int | None, after: int | None,
+         limit: int) -> list[int]:
+    where, args = _where(f)
+    if match is not None:
+        head = "SELECT d.id FROM archive_fts JOIN archive_docs d ON d.id = archive_fts.rowid"
+        where.insert(0, "archive_fts MATCH ?")
+        args.insert(0, match)
+        key = "archive_fts.rowid"
+    else:
+        head, key = "SELECT d.id FROM archive_docs d", "d.id"
+    if before is not None:
+        where.append(f"{key} < ?")
+        args.append(before)
+    if after is not None:
+        where.append(f"{key} > ?")
+        args.append(after)
+    order = "ASC" if after is not None and before is None else "DESC"
+    sql = f"{head} {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {key} {order} LIMIT ?"
+    ids = [r[0] for r in db.execute(sql, [*args, limit])]
+    return sorted(ids, reverse=True)
+
+
+def _count(db: sqlite3.Connection, f: Filters, match: str | None) -> int:
+    where, args = _where(f)
+    if match is not None:
+        head = "SELECT 1 FROM archive_fts JOIN archive_docs d ON d.id = archive_fts.rowid"
+        where.insert(0, "archive_fts MATCH ?")
+        args.insert(0, match)
+    else:
+        head = "SELECT 1 FROM archive_docs d"
+    sql = f"SELECT count(*) FROM ({head} {'WHERE ' + ' AND '.join(where) if where else ''} LIMIT ?)"
+    return int(db.execute(sql, [*args, COUNT_CAP + 1]).fetchone()[0])
+
+
+def search(db: sqlite3.Connection, f: Filters, *, before: int | None = None, after: int | None = None,
+           limit: int = PAGE_SIZE) -> Page:
+    """One page of results for the filters, newest first. Raises QueryError for input it will not run."""
+    f.check()
+    match = fts_query(f.q) if f.q.strip() else None
+    with _deadline(db, SEARCH_SECONDS):
+        ids = _ids(db, f, match, before, after, limit + 1)
+        total = _count(db, f, match)
+    going_back = after is not None and before is None
+    more = len(ids) > limit
+    ids = (ids[1:] if going_back else ids[:limit]) if more else ids
+    hits = _hits(db, ids, match)
+    older = hits[-1].id if hits and (more or going_back) else None
+    newer = hits[0].id if hits and (before is not None or (going_back and more)) else None
+    return Page(hits=hits, total=min(total, COUNT_CAP), capped=total > COUNT_CAP, older=older, newer=newer)
+
+
+def _hits(db: sqlite3.Connection, ids: list[int], match: str | None) -> list[Hit]:
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(
+        "SELECT d.id, d.source, d.item_id, d.day, d.doc_type, i.title, i.url, i.published, i.first_seen_at, "
+        "coalesce((SELECT max(e.at) FROM item_events e WHERE e.source=d.source AND e.item_id=d.item_id), "
+        "i.first_seen_at) AS updated FROM archive_docs d JOIN items i ON i.source=d.source AND "
+        f"i.item_id=d.item_id WHERE d.id IN ({marks})",
+        ids).fetchall()
+    by_id = {r["id"]: Hit(id=r["id"], source=r["source"], item_id=r["item_id"], title=r["title"], url=r["url"],
+                          published=r["published"], first_seen_at=r["first_seen_at"], day=r["day"],
+                          doc_type=r["doc_type"], updated=r["updated"]) for r in rows}
+    for hit in by_id.values():
+        for m in db.execute("SELECT topic, terms, snippet FROM matches WHERE source=? AND item_id=? ORDER BY topic",
+                            (hit.source, hit.item_id)):
+            hit.topics.append(m["topic"])
+            hit.terms += [t for t in json.loads(m["terms"]) if t not in hit.terms]
+            hit.snippet = hit.snippet or m["snippet"]
+    if match is not None:
+        _mark(db, by_id, match, marks, ids)
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _mark(db: sqlite3.Connection, by_id: dict[int, Hit], match: str, marks: str, ids: list[int]) -> None:
+    """The best passage of each hit with the searched words marked, and those words."""
+    rows = db.execute(
+        f"SELECT rowid, snippet(archive_fts, -1, char(2), char(3), '…', 20), highlight(archive_fts, 1, char(2), "
+        f"char(3)) FROM archive_fts WHERE archive_fts MATCH ? AND rowid IN ({marks})", [match, *ids])
+    for rowid, passage, title in rows:
+        hit = by_id.get(rowid)
+        if hit is None:
+            continue
+        hit.snippet, hit.title_marked = passage or hit.snippet, title or ""
+        words = re.findall(f"{MARK_ON}(.*?){MARK_OFF}", f"{title or ''} {passage or ''}", re.S)
+        hit.matched = list(dict.fromkeys(w.strip().casefold() for w in words if w.strip()))
+
+
+class _deadline:
+    """Interrupt the connection's statements once ``seconds`` have passed (QueryError: the search was too costly)."""
+
+    def __init__(self, db: sqlite3.Connection, seconds: float):
+        self.db, self.seconds = db, seconds
+
+    def __enter__(self) -> None:
+        end = time.monotonic() + self.seconds
+        self.db.set_progress_handler(lambda: int(time.monotonic() > end), PROGRESS_STEP)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.db.set_progress_handler(None, 0)
+        if isinstance(exc, sqlite3.OperationalError):
+            text = str(exc)
+            if "interrupted" in text:
+                raise QueryError("This search takes too long; add words or filters to narrow it.") from exc
+            if "fts5" in text or "syntax error" in text:
+                raise QueryError("The search could not be read; use words, \"quoted phrases\", -word and word*."
+                                 ) from exc
+
+
+def facets(db: sqlite3.Connection) -> dict[str, list[str]]:
+    """The values the filters offer: sources, series, document types, markings and subject codes."""
+    def values(sql: str) -> list[str]:
+        return [r[0] for r in db.execute(sql) if r[0]]
+    return {
+        "sources": values("SELECT DISTINCT source FROM archive_docs ORDER BY source"),
+        "series": values("SELECT DISTINCT series FROM archive_docs ORDER BY series"),
+        "types": values("SELECT doc_type FROM archive_docs WHERE doc_type <> '' GROUP BY doc_type COLLATE NOCASE "
+                        "ORDER BY count(*) DESC LIMIT 60"),
+        "markings": values("SELECT marking FROM archive_docs WHERE marking <> '' GROUP BY marking COLLATE NOCASE "
+                           "ORDER BY count(*) DESC LIMIT 30"),
+        "codes": values("SELECT code FROM archive_codes GROUP BY code ORDER BY count(*) DESC LIMIT 200"),
+    }
+
+
+def item_detail(db: sqlite3.Connection, source: str, item_id: str) -> dict[str, Any] | None:
+    """Everything stored about one item: its row, matches, events timeline and family."""
+    row = db.execute("SELECT i.*, d.id AS doc_id, d.series, d.marking FROM items i LEFT JOIN archive_docs d ON "
+                     "d.source=i.source AND d.item_id=i.item_id WHERE i.source=? AND i.item_id=?",
+                     (source, item_id)).fetchone()
+    if row is None:
+        return None
+    item = dict(row)
+    item["extra"] = _json(item.get("extra"), {})
+    item["matches"] = [dict(m) | {"terms": _json(m["terms"], [])} for m in db.execute(
+        "SELECT topic, terms, snippet, field, matched_at FROM matches WHERE source=? AND item_id=? ORDER BY topic",
+        (source, item_id))]
+    item["family_members"] = [dict(r) for r in db.execute(
+        "SELECT item_id, title, first_seen_at FROM items WHERE source=? AND family=? AND item_id<>? ORDER BY "
+        "first_seen_at, rowid", (source, row["family"], item_id))] if row["family"] else []
+    item["timeline"] = timeline(db, item)
+    return item
+
+
+def timeline(db: sqlite3.Connection, item: dict[str, Any]) -> list[dict[str, str]]:
+    """What happened to the item, oldest first: first seen, its versions, now public, alerts sent."""
+    source, item_id = item["source"], item["item_id"]
+    out = [{"at": item["first_seen_at"], "what": "first seen", "detail": ""}]
+    labels = {"version": "recorded as a new version", "public": "now public"}
+    for r in db.execute("SELECT event, at FROM item_events WHERE source=? AND item_id=? ORDER BY at, id",
+                        (source, item_id)):
+        if r["event"] in labels:
+            out.append({"at": r["at"], "what": labels[r["event"]], "detail": ""})
+    for member in item.get("family_members", []):
+        out.append({"at": member["first_seen_at"], "what": "other version seen", "detail": member["item_id"]})
+    for r in db.execute("SELECT event, count(*) AS n, min(delivered_at) AS first FROM outbox WHERE source=? AND "
+                        "item_id=? AND delivered_at IS NOT NULL GROUP BY event", (source, item_id)):
+        what = {"new": "alert sent", "version": "new-version alert sent", "public": "now-public alert sent"}
+        out.append({"at": r["first"], "what": what.get(r["event"], "alert sent"),
+                    "detail": f"{r['n']} subscriber{'s' if r['n'] != 1 else ''}"})
+    return sorted(out, key=lambda e: e["at"] or "")
+
+
+def _json(text: str | None, default: Any) -> Any:
+    try:
+        return json.loads(text) if text else default
+    except ValueError:
+        return default
+
+
+def item_path(source: str, item_id: str) -> str:
+    """The archive's address of an item (both parts percent-encoded)."""
+    return f"/item/{quote(source, safe='')}/{quote(item_id, safe='')}"
+
+
+class Reader:
+    """A read-only connection to the database, used on one thread of its own (``await reader.run(fn, ...)``).
+
+    ``db`` and ``clock`` make it stand in for the store in read-only query functions (source health)."""
+
+    def __init__(self, path: str | Path, clock: Clock = SYSTEM_CLOCK):
+        self.path = Path(path)
+        self.clock: Callable[[], datetime] = clock.now
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-reader")
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA busy_timeout=2000")
+        return self._db
+
+    async def run(self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args,
+                  **kwargs: P.kwargs) -> T:
+        """``fn(connection, *args, **kwargs)`` on the reader's thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, lambda: fn(self.db, *args, **kwargs))
+
+    async def call(self, fn: Callable[Concatenate[Any, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn(reader, *args, **kwargs)`` on the reader's thread, for functions that take a store."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, lambda: fn(self, *args, **kwargs))
+
+    def close(self) -> None:
+        def shut() -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+        self._pool.submit(shut).result(timeout=10)
+        self._pool.shutdown(wait=True)
