@@ -7,7 +7,7 @@ import html
 
 import pytest
 
-from tests.fakes.botapi import html_to_text
+from tests.fakes.telegram_html import html_to_text
 from watcher.notifiers.fit import cut_plain, pack, shorten_html, utf16_len, visible_len
 
 

@@ -23,17 +23,19 @@ import email.parser
 import email.policy
 import json
 import logging
-import math
 import re
 import socket
 import threading
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.telegram_html import HtmlError, html_to_text, utf16_len
+from tests.fakes.telegram_limits import RateLimits
 
 log = logging.getLogger(__name__)
 
@@ -60,79 +62,6 @@ _PATH_RE = re.compile(r"/bot([^/]*)/(\w*)")
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _INT_RE = re.compile(r"\s*-?\d+\s*")
 _FLOAT_RE = re.compile(r"\s*-?\d*\.\d+\s*")
-
-
-# ----------------------------------------------------------------- HTML check
-
-class HtmlError(ValueError):
-    """Text that Telegram's HTML parse mode would refuse."""
-
-
-_ALLOWED_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a",
-                           "code", "pre", "span", "tg-spoiler", "blockquote"})
-_TAG_RE = re.compile(r"<(/?)([a-zA-Z][\w-]*)((?:\s+[\w-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'"
-                     r"|[^\s\"'>]+))?)*)\s*>")
-_ENTITY_RE = re.compile(r"&(?:(lt|gt|amp|quot)|#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6}));")
-_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-
-
-def html_to_text(source: str) -> str:
-    """Return the visible text of Telegram HTML, or raise HtmlError like Telegram."""
-    out: list[str] = []
-    stack: list[str] = []
-    pos = 0
-    while (nxt := _next_special(source, pos)) >= 0:
-        out.append(source[pos:nxt])
-        offset = len(source[:nxt].encode("utf-8"))
-        if source[nxt] == "&":
-            match = _ENTITY_RE.match(source, nxt)
-            if not match:
-                raise HtmlError(f"Can't find end of the entity starting at byte offset {offset}")
-            out.append(_decode_entity(match))
-        else:
-            match = _TAG_RE.match(source, nxt)
-            if not match:
-                raise HtmlError(f"Unclosed start tag at byte offset {offset}")
-            _apply_tag(match, stack, offset)
-        pos = match.end()
-    if stack:
-        raise HtmlError(f'Can\'t find end tag corresponding to start tag "{stack[-1]}"')
-    out.append(source[pos:])
-    return "".join(out)
-
-
-def _next_special(source: str, pos: int) -> int:
-    found = [i for i in (source.find("<", pos), source.find("&", pos)) if i >= 0]
-    return min(found) if found else -1
-
-
-def _decode_entity(match: re.Match[str]) -> str:
-    name, dec, hexa = match.groups()
-    if name:
-        return _NAMED[name]
-    return chr(int(dec) if dec else int(hexa, 16))
-
-
-def _apply_tag(match: re.Match[str], stack: list[str], offset: int) -> None:
-    closing, name, attrs = match.group(1), match.group(2).lower(), match.group(3)
-    kind = "end" if closing else "start"
-    if name not in _ALLOWED_TAGS:
-        raise HtmlError(f'Unsupported {kind} tag "{name}" at byte offset {offset}')
-    if closing:
-        if not stack or stack[-1] != name:
-            expected = f'"</{stack[-1]}>"' if stack else "no end tag"
-            raise HtmlError(f'Unmatched end tag at byte offset {offset}, expected {expected}, '
-                            f'found "</{name}>"')
-        stack.pop()
-        return
-    if name == "span" and "tg-spoiler" not in attrs:
-        raise HtmlError('Tag "span" must have class "tg-spoiler"')
-    stack.append(name)
-
-
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 # ------------------------------------------------------------- request bodies
@@ -218,39 +147,6 @@ class _Fault:
     error: ApiError | None
     raw_body: bytes | None = None
     delay: float = 0.0
-
-
-class RateLimits:
-    """Telegram's flood limits as sliding windows over accepted messages."""
-
-    def __init__(self, global_per_sec: int | None, per_chat_per_sec: int | None,
-                 per_group_per_min: int | None):
-        self._limits = (global_per_sec, per_chat_per_sec, per_group_per_min)
-        self._global: deque[float] = deque()
-        self._chats: defaultdict[Any, deque[float]] = defaultdict(deque)
-        self._groups: defaultdict[Any, deque[float]] = defaultdict(deque)
-
-    def _windows(self, chat_id: Any) -> list[tuple[deque[float], int | None, float]]:
-        windows = [(self._global, self._limits[0], 1.0),
-                   (self._chats[chat_id], self._limits[1], 1.0)]
-        if not isinstance(chat_id, int) or chat_id < 0:
-            windows.append((self._groups[chat_id], self._limits[2], 60.0))
-        return windows
-
-    def retry_after(self, chat_id: Any, now: float) -> int | None:
-        """Seconds to wait if one more message now breaks a limit, else None."""
-        wait = 0.0
-        for stamps, limit, span in self._windows(chat_id):
-            while stamps and stamps[0] <= now - span:
-                stamps.popleft()
-            if limit and len(stamps) >= limit:
-                wait = max(wait, stamps[0] + span - now)
-        return max(1, math.ceil(wait)) if wait > 0 else None
-
-    def record(self, chat_id: Any, now: float) -> None:
-        """Count one accepted message."""
-        for stamps, _limit, _span in self._windows(chat_id):
-            stamps.append(now)
 
 
 def _chat_for(chat_id: int, chat_type: str | None = None,
@@ -358,19 +254,12 @@ class FakeBotAPI:
         self._migrated: dict[Any, int] = {}
         self._limits: RateLimits | None = None
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        self._webhook = ""
         self.count_429 = 0
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getme": lambda p: self.bot_user, "getupdates": self._get_updates,
-            "deletewebhook": self._delete_webhook, "setwebhook": self._set_webhook,
-            "getwebhookinfo": self._webhook_info, "setmycommands": self._set_commands,
-            "getmycommands": self._get_commands, "deletemycommands": self._delete_commands,
+            "deletewebhook": self._delete_webhook, "setmycommands": self._set_commands,
             "sendmessage": self._send_message, "editmessagetext": self._edit_text,
-            "editmessagereplymarkup": self._edit_markup, "deletemessage": self._delete_message,
-            "answercallbackquery": self._answer_query, "sendchataction": self._chat_action,
-            "getchat": self._get_chat, "getchatmember": self._get_member,
-            "getchatadministrators": self._get_admins,
-            "close": lambda p: True, "logout": lambda p: True}
+            "answercallbackquery": self._answer_query, "getchatmember": self._get_member}
 
     # -- lifecycle
 
@@ -428,7 +317,7 @@ class FakeBotAPI:
             return chat
 
     def set_admins(self, chat_id: int, user_ids: list[int], creator: int | None = None) -> None:
-        """Make getChatAdministrators/getChatMember report these administrators."""
+        """Make getChatMember report these users as the chat's creator and administrators."""
         with self._cond:
             admins = [_member(self._user(creator), "creator")] if creator is not None else []
             admins += [_member(self._user(uid), "administrator") for uid in user_ids]
@@ -462,11 +351,6 @@ class FakeBotAPI:
         """Every send/edit to this chat answers 403 from now on."""
         with self._cond:
             self._blocked[chat_id] = description
-
-    def unblock_chat(self, chat_id: int | str) -> None:
-        """Undo block_chat."""
-        with self._cond:
-            self._blocked.pop(chat_id, None)
 
     def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """Calls to ``old_chat_id`` answer 400 with ``migrate_to_chat_id``."""
@@ -717,9 +601,6 @@ class FakeBotAPI:
     # -- Bot API methods (called with the lock held)
 
     def _get_updates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
-        if self._webhook:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
         if p.get("allowed_updates") is not None:
             self._allowed = frozenset(p["allowed_updates"]) or _DEFAULT_UPDATES
         self._confirm(int(p.get("offset") or 0))
@@ -747,18 +628,9 @@ class FakeBotAPI:
             self._updates = self._updates[offset:]
 
     def _delete_webhook(self, p: dict[str, Any]) -> bool:
-        self._webhook = ""
         if p.get("drop_pending_updates") is True:
             self._updates.clear()
         return True
-
-    def _set_webhook(self, p: dict[str, Any]) -> bool:
-        self._webhook = str(p.get("url") or "")
-        return True
-
-    def _webhook_info(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {"url": self._webhook, "has_custom_certificate": False,
-                "pending_update_count": len(self._updates)}
 
     def _set_commands(self, p: dict[str, Any]) -> bool:
         commands = p.get("commands")
@@ -770,13 +642,6 @@ class FakeBotAPI:
             if not 1 <= len(str(item.get("description", "")).strip()) <= 256:
                 raise ApiError(400, "Bad Request: command description must be non-empty")
         self._commands[self._scope_key(p.get("scope"), p.get("language_code"))] = commands
-        return True
-
-    def _get_commands(self, p: dict[str, Any]) -> list[dict[str, Any]]:
-        return list(self._commands.get(self._scope_key(p.get("scope"), p.get("language_code")), []))
-
-    def _delete_commands(self, p: dict[str, Any]) -> bool:
-        self._commands.pop(self._scope_key(p.get("scope"), p.get("language_code")), None)
         return True
 
     def _send_message(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -819,26 +684,12 @@ class FakeBotAPI:
         self._set_markup(message, markup)
         return copy.deepcopy(message)
 
-    def _edit_markup(self, p: dict[str, Any]) -> dict[str, Any]:
-        _key, message = self._bot_message(p, "edit")
-        markup = _inline_markup(p)
-        if markup == message.get("reply_markup"):
-            raise ApiError(400, NOT_MODIFIED)
-        self._set_markup(message, markup)
-        message["edit_date"] = int(time.time())
-        return copy.deepcopy(message)
-
     @staticmethod
     def _set_markup(message: dict[str, Any], markup: dict[str, Any] | None) -> None:
         if markup is None:
             message.pop("reply_markup", None)
         else:
             message["reply_markup"] = markup
-
-    def _delete_message(self, p: dict[str, Any]) -> bool:
-        key, _message = self._bot_message(p, "delete")
-        del self._messages[key]
-        return True
 
     def _answer_query(self, p: dict[str, Any]) -> bool:
         query_id = str(p.get("callback_query_id", ""))
@@ -847,17 +698,6 @@ class FakeBotAPI:
                                 "query ID is invalid")
         self._queries[query_id] = dict(p)
         return True
-
-    def _chat_action(self, p: dict[str, Any]) -> bool:
-        self._target(p, True)
-        return True
-
-    def _get_chat(self, p: dict[str, Any]) -> dict[str, Any]:
-        chat = dict(self._target(p, False))
-        chat.update(accent_color_id=0, max_reaction_count=11, accepted_gift_types=dict.fromkeys(
-            ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription",
-             "gifts_from_channels"), False))
-        return chat
 
     def _get_member(self, p: dict[str, Any]) -> dict[str, Any]:
         chat = self._target(p, False)
@@ -869,12 +709,6 @@ class FakeBotAPI:
                 return admin
         user = self.bot_user if user_id == self.bot_user["id"] else self._user(user_id)
         return _member(user, "member")
-
-    def _get_admins(self, p: dict[str, Any]) -> list[dict[str, Any]]:
-        chat = self._target(p, False)
-        if chat["type"] == "private":
-            raise ApiError(400, "Bad Request: there are no administrators in the private chat")
-        return list(self._admins.get(chat["id"], []))
 
 
 def _answer(payload: dict[str, Any], status: int) -> tuple[int, bytes]:

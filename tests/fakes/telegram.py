@@ -87,7 +87,8 @@ class RunningBot:
         query_id = self.api.press_button(chat_id, message_id, data, **kw)
 
         def answers() -> list:
-            return [c for c in self.api.calls("answerCallbackQuery") if str(c.params.get("callback_query_id")) == query_id]
+            calls = self.api.calls("answerCallbackQuery")
+            return [c for c in calls if str(c.params.get("callback_query_id")) == query_id]
 
         def done() -> bool:
             return bool(answers()) and (not edits or len(self.api.calls("editMessageText")) > edited)
