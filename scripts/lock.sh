@@ -4,11 +4,17 @@
 # Run it after changing the dependencies in pyproject.toml, or to take newer releases (--upgrade, or
 # --upgrade-package NAME for one), then run the tests and commit both files.
 #   scripts/lock.sh [--upgrade | --upgrade-package NAME ...]
+#
+# pip-compile pins what the Python running it can install, and some releases need a later 3.11 patch release
+# (soupsieve 3.0.2 and later ask for 3.11.5). Resolve under the oldest Python 3.11 the image may have, Debian 12's
+# 3.11.2, so the pins install everywhere: run it in the image's base,
+#   docker run --rm --network=host -v "$PWD":/src -w /src python:3.11-slim scripts/lock.sh
+# or set PYTHON to such an interpreter.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools=$(mktemp -d)
 trap 'rm -rf "$tools"' EXIT
-python3.11 -m venv "$tools" && "$tools/bin/pip" install -q 'pip-tools>=7.4,<8'
+"${PYTHON:-python3.11}" -m venv "$tools" && "$tools/bin/pip" install -q 'pip-tools>=7.4,<8'
 header="# Pinned by scripts/lock.sh (pip-compile from pyproject.toml); refresh with scripts/lock.sh --upgrade."
 compile() {  # compile OUT [pip-compile options]
   local out=$1; shift
