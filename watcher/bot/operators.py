@@ -9,6 +9,7 @@ from functools import wraps
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from watcher.delivery import backpressure
 from watcher.store import subscribers
 from watcher.bot.replies import OPERATORS_ONLY, CHANNEL, deps, esc, is_operator, reply, reply_lines
 from watcher.errors import NotifyError
@@ -43,11 +44,14 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         f" ({', '.join(f'{n} {esc(m)}' for m, n in sorted(modes.items()))})" if len(modes) > 1 else "")
         for channel, modes in sorted(s["subscribers"].items())) or "none"
     paused = [name for name, st in d.store.source_states().items() if st.get("paused")]
+    outbox = backpressure.figures(d.store, now)
     lines = [
         f"Subscribers: {subs}; inactive {s['inactive']}",
         f"Alerts sent: {s['sent_total']} (last 24 h: {s['sent_24h']})",
         f"Queue: {s['queue']} waiting, {s['retrying']} being retried; oldest {ago(s['oldest_pending'], now)}"
         if s["queue"] else "Queue: empty",
+        f"Drain: {esc(outbox.summary())}" + (f"; operators told alerts are late {ago(outbox.notified_at, now)}"
+                                             if outbox.notified_at else ""),
         f"Dropped: {s['dropped_total']} (last 24 h: {s['dropped_24h']})",
     ]
     if s["last_errors"]:

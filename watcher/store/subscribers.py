@@ -182,3 +182,59 @@ def still_due(store: Store, alert_id: int) -> bool:
     row = store.db.execute(f"SELECT 1 FROM outbox o JOIN subscribers s ON s.id=o.subscriber_id WHERE o.id=? AND "
                            f"{PENDING} AND s.active=1", (alert_id,)).fetchone()
     return row is not None
+
+
+# --- backpressure -----------------------------------------------------------------------------------------------
+
+DRAIN_WINDOW_MINUTES = 15
+BACKLOG_KEY = "outbox_backlog_notified_at"
+
+
+def delivered_per_minute(store: Store, now: datetime, minutes: int = DRAIN_WINDOW_MINUTES) -> float:
+    """Alerts marked delivered per minute over the last ``minutes`` (folded and digest alerts included)."""
+    since = iso(now - timedelta(minutes=minutes))
+    count = store.db.execute("SELECT count(*) FROM outbox WHERE delivered_at>=?", (since,)).fetchone()[0]
+    return count / minutes
+
+
+def queued_per_minute(store: Store, now: datetime, minutes: int = DRAIN_WINDOW_MINUTES) -> float:
+    """Alerts written to the outbox per minute over the last ``minutes``."""
+    since = iso(now - timedelta(minutes=minutes))
+    count = store.db.execute("SELECT count(*) FROM outbox WHERE created_at>=?", (since,)).fetchone()[0]
+    return count / minutes
+
+
+def oldest_instant_pending_at(store: Store) -> datetime | None:
+    """When the oldest alert still owed to an active instant-mode subscriber was queued (alerts held for a daily
+    digest are left out: they wait by design)."""
+    row = store.db.execute(f"SELECT min(o.created_at) FROM outbox o JOIN subscribers s ON s.id=o.subscriber_id "
+                           f"WHERE {PENDING} AND s.active=1 AND s.mode='instant'").fetchone()
+    return from_iso(row[0])
+
+
+def overflowing(store: Store, channels: Sequence[str], cap: int, limit: int = 200) -> list[dict]:
+    """Active instant subscribers on these channels with more than ``cap`` undelivered alerts, the longest queue
+    first; each row is the subscriber's with ``waiting`` added."""
+    if not channels:
+        return []
+    marks = ",".join("?" * len(channels))
+    rows = store.db.execute(
+        f"SELECT s.*, count(*) AS waiting FROM outbox o JOIN subscribers s ON s.id=o.subscriber_id WHERE {PENDING} "
+        f"AND s.active=1 AND s.mode='instant' AND s.channel IN ({marks}) GROUP BY s.id HAVING count(*)>? "
+        f"ORDER BY waiting DESC, s.id LIMIT ?", [*channels, cap, limit]).fetchall()
+    return [dict(r) for r in rows]
+
+
+def backlog_notified_at(store: Store) -> datetime | None:
+    """When the operators were told the outbox is falling behind, or None while it is not."""
+    row = store.db.execute("SELECT value FROM meta WHERE key=?", (BACKLOG_KEY,)).fetchone()
+    return from_iso(row[0]) if row else None
+
+
+def set_backlog_notified(store: Store, when: datetime | None) -> None:
+    """Remember (or, with None, forget) that the operators were told the outbox is falling behind."""
+    if when is None:
+        store.db.execute("DELETE FROM meta WHERE key=?", (BACKLOG_KEY,))
+        return
+    store.db.execute("INSERT INTO meta (key, value) VALUES (?,?) ON CONFLICT (key) DO UPDATE SET value=excluded.value",
+                     (BACKLOG_KEY, iso(when)))

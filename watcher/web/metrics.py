@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+
+from watcher.store import subscribers
 
 STAGE_BUCKETS = (0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -51,7 +53,9 @@ class Metrics:
 
 
 class OutboxCollector:
-    """Outbox depth and the age of its oldest undelivered alert, read from the store at scrape time."""
+    """The outbox read from the store at scrape time: its depth, the age of its oldest undelivered alert (all of
+    them, and those owed to instant-mode chats), the drain and fill rates, and whether the operators were told that
+    alerts are late."""
 
     def __init__(self, store):
         self.store = store
@@ -60,10 +64,27 @@ class OutboxCollector:
         return []
 
     def collect(self):
-        depth = GaugeMetricFamily("watcher_outbox_depth", "Alerts waiting for delivery")
-        age = GaugeMetricFamily("watcher_outbox_oldest_age_seconds", "Age of the oldest undelivered alert")
-        depth.add_metric([], self.store.outbox_depth())
-        oldest = self.store.oldest_pending_at()
-        age.add_metric([], (datetime.now(timezone.utc) - oldest).total_seconds() if oldest else 0.0)
-        yield depth
-        yield age
+        now = self.store.clock()
+        minutes = subscribers.DRAIN_WINDOW_MINUTES
+        yield _gauge("watcher_outbox_depth", "Alerts waiting for delivery", self.store.outbox_depth())
+        yield _gauge("watcher_outbox_oldest_age_seconds", "Age of the oldest undelivered alert (digests included)",
+                     _age(self.store.oldest_pending_at(), now))
+        yield _gauge("watcher_outbox_oldest_instant_age_seconds", "Age of the oldest undelivered alert owed to an "
+                     "instant-mode chat (what the late-queue warning watches)",
+                     _age(subscribers.oldest_instant_pending_at(self.store), now))
+        yield _gauge("watcher_outbox_delivered_per_minute", f"Alerts marked delivered per minute over the last "
+                     f"{minutes} minutes", subscribers.delivered_per_minute(self.store, now, minutes))
+        yield _gauge("watcher_outbox_queued_per_minute", f"Alerts queued per minute over the last {minutes} minutes",
+                     subscribers.queued_per_minute(self.store, now, minutes))
+        yield _gauge("watcher_outbox_late", "1 while the operators have been told that alerts are late, else 0",
+                     1.0 if subscribers.backlog_notified_at(self.store) else 0.0)
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily(name, documentation)
+    gauge.add_metric([], value)
+    return gauge
+
+
+def _age(then: datetime | None, now: datetime) -> float:
+    return max(0.0, (now - then).total_seconds()) if then else 0.0
