@@ -1,27 +1,41 @@
 """Backpressure on the outbox: the late-queue warning (once, and once when caught up, across restarts), the drain
-figures on /metrics and /stats."""
+figures on /metrics and /stats, and the per-chat cap that folds a chat's overflow into catch-up messages."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 
 import httpx
 import pytest
+from telegram import Bot
+from telegram.request import HTTPXRequest
 
 from tests.fakes.telegram import ADMIN_CHAT, make_store, queue_alert
 from watcher.delivery.backpressure import (
     BacklogWatch,
     BackpressureRules,
+    OverflowFolder,
     rules_from_env,
 )
 from watcher.delivery.operators import AdminMessenger
+from watcher.delivery.pacing import Pacer
+from watcher.delivery.worker import DeliveryWorker
 from watcher.errors import ConfigError
+from watcher.notifiers.telegram import TelegramNotifier
 from watcher.store import health as healthdb
 from watcher.store import subscribers
 from watcher.web.metrics import Metrics
 from watcher.web.server import WebServer
 
+LABELS = {"smuggling": "Migrant smuggling"}
 HOUR = BackpressureRules(alert_age=3600.0)
+
+
+@pytest.fixture
+async def bot(api):
+    async with Bot(api.token, base_url=api.base_url, request=HTTPXRequest(connection_pool_size=8)) as b:
+        yield b
 
 
 def outbox_events(store) -> list[str]:
@@ -177,11 +191,12 @@ async def test_metrics_expose_the_oldest_age_and_the_drain_rate(store, clock):
 
 
 async def test_the_running_service_serves_the_figures_and_schedules_the_check(tmp_path, feed_server, monkeypatch):
-    """`watcher run` serves the new gauges on /metrics and checks the backlog on its schedule; a bad
-    WATCHER_OUTBOX_ALERT_AGE stops it before it opens anything."""
+    """`watcher run` reads the settings, serves the new gauges on /metrics and checks the backlog on its schedule;
+    a bad setting stops it before it opens anything."""
     from tests.test_web import service_for, wait_until
 
     feed_server.set("/feed.xml", "down", status=500)
+    monkeypatch.setenv("WATCHER_OUTBOX_CHAT_CAP", "7")
     service = service_for(tmp_path, feed_server.url("/feed.xml"))
     task = asyncio.create_task(service.run())
     try:
@@ -192,6 +207,7 @@ async def test_the_running_service_serves_the_figures_and_schedules_the_check(tm
             text = (await client.get("/metrics")).text
         assert "watcher_outbox_delivered_per_minute 0.0" in text and "watcher_outbox_late 0.0" in text
         assert service.scheduler.get_job("outbox-backlog") is not None
+        assert service.delivery.overflow.cap == 7
     finally:
         service.request_stop()
         await asyncio.wait_for(task, 10)
@@ -212,3 +228,64 @@ async def test_stats_shows_the_drain_rate_and_the_oldest_age(running, store, clo
     assert "operators told alerts are late" not in text
     assert "operators told alerts are late 3" in (await running.say(ADMIN_CHAT, "/stats"))["plain_text"]
 
+
+# --- the per-chat cap ----------------------------------------------------------------------------------------------
+
+def fast_worker(store, bot, cap: int) -> DeliveryWorker:
+    return DeliveryWorker(store, {"telegram": TelegramNotifier(bot, LABELS)}, Pacer(rate=29, per_chat_interval=0.0),
+                          chat_cap=cap)
+
+
+def titles_in(messages: list[dict]) -> list[str]:
+    return [t for m in messages for t in re.findall(r"Item (\w+) on migrant smuggling", m["plain_text"])]
+
+
+async def test_a_chat_over_the_cap_gets_its_overflow_folded_and_loses_nothing(store, bot, api):
+    """A chat with 120 due alerts and a cap of 50 gets its 70 oldest in catch-up messages and 50 one by one: every
+    alert arrives exactly once and is marked delivered; a chat under the cap gets each of its alerts alone."""
+    store.subscribe("telegram", "1", ["smuggling"])
+    for n in range(117):
+        queue_alert(store, "council-press", f"n{n}")
+    store.subscribe("telegram", "2", ["smuggling"])
+    for n in range(117, 120):
+        queue_alert(store, "council-press", f"n{n}")
+    await fast_worker(store, bot, cap=50).drain()
+    mine = api.sent_messages(1)
+    folded = [m for m in mine if "Catching up: 70 earlier alerts" in m["plain_text"]]
+    single = [m for m in mine if m not in folded]
+    assert 2 <= len(folded) < 10 and len(single) == 50
+    assert sorted(titles_in(mine)) == sorted(f"n{n}" for n in range(120))
+    assert titles_in(folded) == [f"n{n}" for n in range(70)]  # the oldest, in order
+    assert all(len(m["plain_text"]) <= 4096 for m in folded)
+    others = api.sent_messages(2)
+    assert titles_in(others) == ["n117", "n118", "n119"] and len(others) == 3
+    assert not any("Catching up" in m["plain_text"] for m in others)
+    assert store.outbox_depth() == 0
+    assert store.db.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL").fetchone()[0] == 123
+
+
+async def test_an_alert_in_flight_is_never_folded(store, bot, api):
+    """The alert being sent alone at the moment of folding stays out of the catch-up message."""
+    store.subscribe("telegram", "1", ["smuggling"])
+    for n in range(8):
+        queue_alert(store, "council-press", f"n{n}")
+    first = subscribers.pending_for(store, store.subscriber_id("telegram", "1"))[0]
+    notifiers = {"telegram": TelegramNotifier(bot, LABELS)}
+    folder = OverflowFolder(store, notifiers, Pacer(rate=29, per_chat_interval=0.0), lambda c, k: None, cap=3,
+                            inflight={first.id})
+    assert await folder.run_due() == 4
+    [message] = api.sent_messages(1)
+    assert titles_in([message]) == ["n1", "n2", "n3", "n4"]
+    assert subscribers.still_due(store, first.id)
+
+
+async def test_a_refused_catch_up_message_loses_nothing(store, bot, api):
+    """When Telegram refuses a catch-up message with a server error, its alerts stay queued and are all delivered
+    later, once each."""
+    store.subscribe("telegram", "1", ["smuggling"])
+    for n in range(10):
+        queue_alert(store, "council-press", f"n{n}")
+    api.fail_next("sendMessage", 502)
+    await fast_worker(store, bot, cap=4).drain()
+    assert store.outbox_depth() == 0
+    assert sorted(titles_in(api.sent_messages(1))) == sorted(f"n{n}" for n in range(10))

@@ -1,24 +1,33 @@
-"""Backpressure on the outbox: what tells the operators that the queue is falling behind.
+"""Backpressure on the outbox: what tells the operators that the queue is falling behind, and what bounds it.
 
 - **The late-queue warning.** Once a minute the age of the oldest alert owed to an instant-mode subscriber is
   compared with ``WATCHER_OUTBOX_ALERT_AGE`` (default 1 h). Past it, the operators get ONE message (through the
   operator-message queue, see :mod:`watcher.delivery.operators`) with the depth and the rates in and out; when the
   age is back under three quarters of the limit, ONE "caught up" message. The state is a row in the store, written
   in the same transaction as the message, so a restart neither repeats nor loses either message.
+- **The per-chat cap.** A chat with more than ``WATCHER_OUTBOX_CHAT_CAP`` (default 50) undelivered instant alerts
+  gets its oldest alerts beyond that number folded into digest-style messages (as many alerts per message as fit
+  under Telegram's limit), instead of one message each. Nothing is dropped: the folded alerts are marked delivered
+  when the message carrying them is accepted, exactly as a daily digest's. Alerts in flight are never folded, so
+  none is sent twice. Only notifiers that can send a free text (Telegram) are folded.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from watcher.delivery.digest import DigestSender
 from watcher.delivery.unrecorded import StoreErrors
 from watcher.durations import parse_duration
 from watcher.errors import ConfigError
 from watcher.health import human_duration, stamp
+from watcher.models import Alert
+from watcher.notifiers.fit import cut_plain, shorten_html
+from watcher.notifiers.format import digest_messages
 from watcher.store import health as healthdb
 from watcher.store import subscribers
 from watcher.store.subscribers import DRAIN_WINDOW_MINUTES
@@ -29,6 +38,9 @@ DEFAULT_ALERT_AGE = 3600.0
 DEFAULT_CHAT_CAP = 50
 RECOVER_RATIO = 0.75  # "caught up" below this share of the limit, so a queue hovering at it does not flap
 CHECK_EVERY = 60.0
+ROUND_SECONDS = 15.0  # longest fold round: of each 20 s between rounds, single sends keep at least a quarter
+MAX_FOLD = 200  # alerts folded per chat per round (about a dozen messages)
+MAX_CHATS = 1000  # chats folded per round, the longest queues first
 EVENT_SOURCE = "outbox"
 
 
@@ -170,3 +182,93 @@ class BacklogWatch:
             log.warning("outbox: the backlog check could not read the database (%s); trying again in %.0fs", exc,
                         CHECK_EVERY)
 
+
+# --- the per-chat cap -------------------------------------------------------------------------------------------
+
+CATCH_UP_HTML = "🗞 <b>Catching up</b>: {count}{part}"
+CATCH_UP_TEXT = "Catching up: {count}{part}"
+
+
+def folded_messages(alerts: list[Alert], labels: Mapping[str, str]) -> list[tuple[str, str, list[int]]]:
+    """The alerts as digest messages (split between alerts under Telegram's limit), headed as a catch-up."""
+    parts = digest_messages(alerts, labels)
+    count = f"{len(alerts)} earlier alert{'s' if len(alerts) != 1 else ''}"
+    out = []
+    for number, (html_text, plain_text, ids) in enumerate(parts, 1):
+        part = f" (part {number} of {len(parts)})" if len(parts) > 1 else ""
+        head_html = CATCH_UP_HTML.format(count=count, part=part)
+        head_text = CATCH_UP_TEXT.format(count=count, part=part)
+        out.append((shorten_html(f"{head_html}\n\n{_body(html_text)}"),
+                    cut_plain(f"{head_text}\n\n{_body(plain_text)}"), ids))
+    return out
+
+
+def _body(message_text: str) -> str:
+    """A digest message without its heading line."""
+    return message_text.split("\n\n", 1)[1] if "\n\n" in message_text else message_text
+
+
+class OverflowFolder(DigestSender):
+    """Folds each over-cap chat's oldest alerts beyond the cap into catch-up messages and sends them.
+
+    It runs inside the delivery worker's loop, so no new single send starts meanwhile, and it leaves out the alerts
+    in ``inflight``: an alert goes either alone or folded, never both."""
+
+    def __init__(self, store, notifiers: Mapping[str, object], pacer, count: Callable[[str, str], None], *,
+                 cap: int, inflight: Container[int]):
+        super().__init__(store, notifiers, pacer, lambda channel, kind: count(channel, "folded"))
+        self.cap = cap
+        self.inflight = inflight
+        self.folded = 0
+
+    async def run_due(self) -> int:
+        """Send folded messages for the chats over the cap, one part per chat in turn, for at most ROUND_SECONDS;
+        returns how many alerts were handed over."""
+        if self.cap <= 0:
+            return 0
+        chats = subscribers.overflowing(self.store, self.channels(), self.cap, MAX_CHATS)
+        plans: list[tuple[Mapping, list | None]] = [(sub, None) for sub in chats]  # parts built at a chat's turn
+        deadline = self.pacer.monotonic() + ROUND_SECONDS
+        handed = sent = 0
+        while any(parts is None or parts for _, parts in plans) and self.pacer.monotonic() < deadline:
+            for n, (sub, parts) in enumerate(plans):
+                if parts == [] or self.pacer.monotonic() >= deadline:
+                    continue
+                if parts is None:
+                    plans[n] = (sub, parts := await self._parts(sub))
+                if not parts or not self._chat_free(sub):  # a group at its minute limit waits for the next round
+                    parts.clear()
+                    continue
+                folded = await self._send_folded(sub, parts)
+                handed, sent = handed + folded, sent + bool(folded)
+        if handed:
+            log.info("delivery: %d alerts of %d chats over the cap of %d went out folded in %d messages", handed,
+                     len(chats), self.cap, sent)
+        self.folded += handed
+        return handed
+
+    async def _parts(self, sub: Mapping) -> list[tuple[str, str, list[int]]]:
+        over = min(int(sub["waiting"]) - self.cap, MAX_FOLD)
+        alerts = [a for a in subscribers.pending_for(self.store, sub["id"], over)
+                  if a.id not in self.inflight and a.id not in self.unrecorded]
+        if alerts:
+            log.debug("delivery: %s %s has %d alerts waiting (cap %d); folding %d", sub["channel"], sub["address"],
+                      sub["waiting"], self.cap, len(alerts))
+        return folded_messages(alerts, getattr(self.notifiers[sub["channel"]], "labels", {})) if alerts else []
+
+    def _chat_free(self, sub: Mapping) -> bool:
+        """Whether the chat may get a message within its ordinary per-message interval."""
+        notifier = self.notifiers[sub["channel"]]
+        group = bool(getattr(notifier, "is_group", lambda a: False)(sub["address"]))
+        wait = self.pacer.chat_wait(f"{sub['channel']}:{sub['address']}", group,
+                                    bool(getattr(notifier, "chat_paced", False)))
+        return wait <= self.pacer.per_chat
+
+    async def _send_folded(self, sub: Mapping, parts: list) -> int:
+        """Send the next part; its alerts are marked delivered once it is accepted. A refusal stops this chat."""
+        html_text, plain_text, ids = parts.pop(0)
+        if not await self._send_part(self.notifiers[sub["channel"]], sub, html_text, plain_text, ids):
+            parts.clear()
+            return 0
+        self.unrecorded.record(ids, lambda: subscribers.mark_many_delivered(self.store, ids))
+        return len(ids)

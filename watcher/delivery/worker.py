@@ -14,6 +14,7 @@ import logging
 from typing import Mapping
 
 from watcher.store import subscribers
+from watcher.delivery.backpressure import OverflowFolder
 from watcher.delivery.digest import DigestSender
 from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
 from watcher.models import Alert
@@ -32,7 +33,7 @@ DIGEST_CHECK_EVERY = 20.0
 
 class DeliveryWorker:
     def __init__(self, store, notifiers: Mapping[str, object], pacer: Pacer | None = None, idle_wait: float = 2.0,
-                 metrics=None, concurrency: int = 1):
+                 metrics=None, concurrency: int = 1, chat_cap: int = 0):
         self.store = store
         self.metrics = metrics
         self.notifiers = dict(notifiers)
@@ -46,6 +47,9 @@ class DeliveryWorker:
         self._wakeup = Wakeup()
         self.unrecorded = Unrecorded("delivery")
         self.digests.unrecorded = self.unrecorded
+        self.overflow = OverflowFolder(store, self.notifiers, self.pacer, self._count, cap=chat_cap,
+                                       inflight=self._inflight)  # chats over ``chat_cap`` get the rest folded
+        self.overflow.unrecorded = self.unrecorded
         self.sent = 0
 
     def wake(self) -> None:
@@ -66,6 +70,7 @@ class DeliveryWorker:
                     if loop.time() >= next_digest_check:
                         next_digest_check = loop.time() + DIGEST_CHECK_EVERY
                         await self.digests.run_due()
+                        await self.overflow.run_due()
                 except StoreErrors as exc:  # e.g. locked by a backup, or the disk is full: try again soon
                     log.warning("delivery: database unavailable (%s); trying again in %.0fs", exc, self.idle_wait)
                     started, waiting = 0, 0
@@ -116,6 +121,7 @@ class DeliveryWorker:
 
     async def drain(self) -> None:
         """Send everything that is due now and wait for the answers (``watcher once``, tests)."""
+        await self.overflow.run_due()
         while True:
             started, waiting = await self.drain_once()
             if not started and not waiting and not self._inflight:
