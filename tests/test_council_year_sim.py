@@ -39,7 +39,7 @@ def get(url: str) -> tuple[int, bytes, str]:
 def test_a_year_builds_quickly_and_the_same_from_the_same_seed():
     started = time.perf_counter()
     model = CouncilYear(seed=7)
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 3.0  # about 0.2 s; generous for a machine busy with other tests
     again, other = CouncilYear(seed=7), CouncilYear(seed=8)
     assert [(n.appear, n.public_from, n.languages) for n in again.numbers] == \
         [(n.appear, n.public_from, n.languages) for n in model.numbers]
