@@ -1,6 +1,6 @@
 # PYTHON_ARGCOMPLETE_OK: lets argcomplete complete `watcher` (README, "Shell completion")
 """Command line: ``watcher run | once | status | check-config | match | replay | parse | healthcheck | init |
-demo``."""
+demo | archive verify``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import urllib.request
 from datetime import datetime, timezone
 
 from watcher import __version__, health
+from watcher.commands.archive import verify_kept, verify_lines
 from watcher.commands.checks import shared_failure, shared_failure_hint, vanished_topics
 from watcher.commands.init import init_config, next_steps, refusal_lines
 from watcher.commands.notify import TargetError, parse_target, send_sample
@@ -100,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
                                       "next. Refuses to replace existing files without --force.")
     init.add_argument("directory", metavar="DIR", nargs="?", help="where to write the files")
     init.add_argument("--force", action="store_true", help="replace existing files with the starter ones")
+    archive = sub.add_parser("archive", help="check the archive's kept documents",
+                             description="Commands about the archive of what was found.")
+    archive_sub = archive.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
+    archive_sub.add_parser("verify", help="hash every kept document again; exit 1 when one does not match",
+                           description="Hash every document kept under WATCHER_DATA_DIR/documents ([archive] "
+                                       "keep_documents = true) again and compare it with the SHA-256 it is named "
+                                       "by and recorded under; print each copy that changed or is missing and "
+                                       "exit 1 if there is one.")
     sub.add_parser("demo", help="see the whole chain work on a sample feed",
                    description="Serve a bundled sample feed on 127.0.0.1, poll it twice in a temporary data "
                                "directory with the shipped topics, and print the alert the second poll finds. "
@@ -375,7 +384,15 @@ def cmd_demo(args, settings) -> int:
     return run_demo()
 
 
-NO_CONFIG_COMMANDS = {"healthcheck": cmd_healthcheck, "parse": cmd_parse, "init": cmd_init, "demo": cmd_demo}
+def cmd_archive(args, settings) -> int:
+    checked, bad = verify_kept(settings.data_dir)
+    for line in verify_lines(settings.data_dir / "documents", checked, bad):
+        print(line, file=sys.stderr if line.startswith("MISMATCH") else sys.stdout)
+    return 1 if bad else 0
+
+
+NO_CONFIG_COMMANDS = {"healthcheck": cmd_healthcheck, "parse": cmd_parse, "init": cmd_init, "demo": cmd_demo,
+                      "archive": cmd_archive}
 COMMANDS = {"run": cmd_run, "once": cmd_once, "check-config": cmd_check_config, "match": cmd_match,
             "replay": cmd_replay, "status": cmd_status, "test-notify": cmd_test_notify, **NO_CONFIG_COMMANDS}
 

@@ -159,7 +159,7 @@ def _where(f: Filters) -> tuple[list[str], list[Any]]:
                    "e.event=?)")
         args.append(f.event)
     for code in f.codes:
-        sql.append("EXISTS (SELECT 1 FROM archive_codes c WHERE c.code=? COLLATE NOCASE AND c.doc_id=d.id)")
+        sql.append("EXISTS (SELECT 1 FROM archive_codes c WHERE c.code=? AND c.doc_id=d.id)")  # stored upper-case
         args.append(code.upper())
     return sql, args
 

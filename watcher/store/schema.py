@@ -81,7 +81,7 @@ _FACTS = ("substr(coalesce({r}.published, {r}.first_seen_at), 1, 10), "
           "coalesce(json_extract(" + _EXTRA + ", '$.doc_type'), ''), "
           "coalesce(json_extract(" + _EXTRA + ", '$.marking'), '')")
 _DOC = "(SELECT id FROM archive_docs WHERE source={r}.source AND item_id={r}.item_id)"
-_CODES = ("INSERT INTO archive_codes (doc_id, code) SELECT " + _DOC + ", j.value FROM json_each(" + _EXTRA +
+_CODES = ("INSERT INTO archive_codes (doc_id, code) SELECT " + _DOC + ", upper(j.value) FROM json_each(" + _EXTRA +
           ", '$.subjects') j WHERE j.type = 'text' ON CONFLICT DO NOTHING;")
 _INDEX = ("INSERT INTO archive_fts (rowid, ref, title, summary, snippets, body) SELECT d.id, i.item_id, i.title, "
           "i.summary, d.snippets, i.body FROM archive_docs d JOIN items i ON i.source = d.source AND "
@@ -111,7 +111,7 @@ ARCHIVE_SEARCH = f"""
         coalesce((SELECT group_concat(m.snippet, char(10)) FROM matches m WHERE m.source = i.source AND
                   m.item_id = i.item_id AND m.snippet <> ''), '')
         FROM items i ORDER BY i.first_seen_at, i.rowid;
-    INSERT INTO archive_codes (doc_id, code) SELECT d.id, j.value FROM archive_docs d
+    INSERT INTO archive_codes (doc_id, code) SELECT d.id, upper(j.value) FROM archive_docs d
         JOIN items i ON i.source = d.source AND i.item_id = d.item_id, json_each({_EXTRA.format(r="i")},
         '$.subjects') j WHERE j.type = 'text' ON CONFLICT DO NOTHING;
     INSERT INTO archive_fts (archive_fts) VALUES ('rebuild');
