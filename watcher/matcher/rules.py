@@ -26,6 +26,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from watcher.matcher.folding import WORD_RE, fold, fold_keep_case
 from watcher.matcher.context import ContextRule, contexts_from_toml
@@ -68,8 +69,10 @@ def compile_term(raw: str) -> Pattern:
     return pattern
 
 
+@lru_cache(maxsize=16384)  # a term is parsed when topics.toml is checked and again when it is compiled
 def parse_term(raw: str) -> tuple[Pattern | None, str]:
-    """Compile one term: (pattern, "") or (None, what is wrong and how to fix it)."""
+    """Compile one term: (pattern, "") or (None, what is wrong and how to fix it). Patterns are immutable, so the
+    result is cached."""
     if "+" in raw:
         return _parse_together(raw)
     text = fold_keep_case(raw.strip())
