@@ -15,7 +15,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 from watcher import pipeline
 from watcher.store import subscribers
 from watcher.delivery import backpressure
-from watcher.delivery import backpressure
 from watcher.delivery.operators import AdminMessenger, messenger_for
 from watcher.config import Config, Settings
 from watcher.durations import doubling
@@ -110,7 +109,6 @@ class Service:
         self.web: WebServer | None = None
         self.admin: AdminMessenger | None = None
         self.backlog: backpressure.BacklogWatch | None = None
-        self.backlog: backpressure.BacklogWatch | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.rules = config.health_rules
         self.cycle = CycleSummary()
@@ -145,7 +143,6 @@ class Service:
             except (NotImplementedError, RuntimeError):
                 log.debug("signal %s cannot be handled on this platform", sig)
         rules = backpressure.rules_from_env()  # a bad WATCHER_OUTBOX_* value stops the start with its fix
-        rules = backpressure.rules_from_env()  # a bad WATCHER_OUTBOX_* value stops the start with its fix
         self.store = Store(self.settings.db_path)
         self.metrics = Metrics(self.store)
         self.http = make_http(self.config, self.store)
@@ -155,7 +152,6 @@ class Service:
                                        metrics=self.metrics, concurrency=self.settings.send_concurrency,
                                        chat_cap=rules.chat_cap)
         self.admin = messenger_for(self.store, self.settings, self.application.bot if self.application else None)
-        self.backlog = backpressure.BacklogWatch(self.store, rules, wake=self.admin.wake)
         self.backlog = backpressure.BacklogWatch(self.store, rules, wake=self.admin.wake)
         await self._start_web()
         scheduler = self.scheduler = self._scheduler(loop)
@@ -200,9 +196,6 @@ class Service:
                 misfire_grace_time=max(60, int(src.every)), next_run_time=now + timedelta(seconds=offset))
         scheduler.add_job(self.log_cycle, IntervalTrigger(seconds=SUMMARY_EVERY), id="cycle-summary",
                           max_instances=1, coalesce=True)
-        if self.backlog is not None:
-            scheduler.add_job(self.backlog.run_check, IntervalTrigger(seconds=backpressure.CHECK_EVERY),
-                              id="outbox-backlog", max_instances=1, coalesce=True)
         if self.backlog is not None:
             scheduler.add_job(self.backlog.run_check, IntervalTrigger(seconds=backpressure.CHECK_EVERY),
                               id="outbox-backlog", max_instances=1, coalesce=True)
