@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -31,13 +31,13 @@ def test_json_line_has_utc_time_and_the_given_fields(capsys):
     """A JSON line carries time (UTC, ISO, Z), level, logger, message and source/chat/event when given."""
     set_secret(TOKEN)
     setup_logging(fmt="json")
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     logging.getLogger("watcher.delivery").warning("delivery: chat %s: refused", "-1001",
                                                   extra={"source": "council-press", "chat": -1001, "event": "drop"})
     record = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert re.fullmatch(UTC_ISO, record["time"])
-    when = datetime.strptime(record["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-    assert before <= when.replace(microsecond=0) <= datetime.now(timezone.utc)
+    when = datetime.strptime(record["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    assert before <= when.replace(microsecond=0) <= datetime.now(UTC)
     assert {k: record[k] for k in ("level", "logger", "message", "source", "chat", "event")} == {
         "level": "WARNING", "logger": "watcher.delivery", "message": "delivery: chat -1001: refused",
         "source": "council-press", "chat": "-1001", "event": "drop"}
@@ -58,7 +58,7 @@ def test_plain_line_is_for_people_with_fields_at_the_end(capsys, monkeypatch):
         setup_logging()
         logging.getLogger("watcher.pipeline").info("source %s: 3 new", "statewatch",
                                                    extra={"source": "statewatch", "event": "poll"})
-        utc_hour = datetime.now(timezone.utc).hour
+        utc_hour = datetime.now(UTC).hour
     finally:
         monkeypatch.undo()
         time.tzset()

@@ -18,7 +18,7 @@ import json
 import logging
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 PLACEHOLDER = "<redacted>"
 MIN_SECRET_PART = 8  # a shorter part after the colon would hide ordinary words; the whole token is still hidden
@@ -73,7 +73,7 @@ FIELDS = ("source", "chat", "event")  # the structured fields a call may give wi
 
 def utc_time(record: logging.LogRecord) -> str:
     """The record's time in UTC, ISO 8601 with milliseconds and a Z."""
-    return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
+    return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def fields_of(record: logging.LogRecord) -> dict[str, str]:

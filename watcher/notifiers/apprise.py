@@ -67,7 +67,7 @@ class AppriseNotifier:
                 sent = await asyncio.wait_for(asyncio.to_thread(
                     service.notify, title=heading, body=rest.strip() or heading,
                     body_format=apprise.NotifyFormat.TEXT), entry.timeout)
-            except asyncio.TimeoutError as exc:
+            except TimeoutError as exc:
                 raise RetryLater(f"apprise {entry.name}: no answer within {entry.timeout:g}s",
                                  delay=RETRY_DELAY) from exc
         if sent:
