@@ -11,6 +11,7 @@ from watcher.store import health as healthdb
 from watcher.errors import FetchError, NotModified, ParseError
 from watcher.models import Item, Match
 from watcher.sources.council.pages import with_pages
+from watcher.store.provenance import KeptDocuments, Recorder
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +98,14 @@ class _NoMetrics:
 
 
 async def poll(source, http, store, matcher, *, dry_run: bool = False, metrics=None,
-               health: health_rules.HealthRules | None = None) -> PollResult:
+               health: health_rules.HealthRules | None = None, keep: KeptDocuments | None = None) -> PollResult:
     """Poll one source once. A failed poll records nothing as seen. With ``dry_run`` nothing is written.
 
     Items that are new, or known but public now, are enriched by the source (except on its first successful poll,
     which only records), matched, and recorded with the cursor the source set, in one transaction. Unless dry, the
-    poll is then put to the health rules, which may queue a message for the operator."""
+    poll is then put to the health rules, which may queue a message for the operator. Every answer the poll got is
+    recorded as the provenance of what it found, and with ``keep`` the PDFs' bytes are kept."""
+    http = Recorder(http, None if dry_run else keep)
     metrics = metrics or _NoMetrics()
     health = health or health_rules.HealthRules()
     result = PollResult(source=source.name)
@@ -138,7 +141,7 @@ async def poll(source, http, store, matcher, *, dry_run: bool = False, metrics=N
         result.flagged = [(i, found[i.key]) for i in fresh if i.key in found]
         return result
     with metrics.timed("record"):
-        rec = store.record_poll(source.name, fresh, found, cursor=state.pending)
+        rec = store.record_poll(source.name, fresh, found, cursor=state.pending, fetched=http.fetched)
     _validators(http, source.name, keep=True)
     result.new, result.flagged, result.alerts, result.first_poll = rec.new, rec.flagged, rec.alerts, rec.first_poll
     result.events = {item.id: event for item, event in rec.events}

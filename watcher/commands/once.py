@@ -11,15 +11,16 @@ from pathlib import Path
 from urllib.parse import quote
 
 from watcher import pipeline
-from watcher.commands.checks import shared_failure, shared_failure_hint
-from watcher.delivery.operators import messenger_for
 from watcher.app import console_mode_setup, labels_of, make_http
+from watcher.commands.checks import shared_failure, shared_failure_hint
 from watcher.config import Config, Settings
+from watcher.delivery.operators import messenger_for
 from watcher.delivery.worker import DeliveryWorker, Pacer
 from watcher.matcher import Matcher
 from watcher.notifiers.console import ConsoleNotifier
 from watcher.notifiers.format import EVENT_HEADINGS
 from watcher.notifiers.setup import close_notifiers, configured_notifiers
+from watcher.store.provenance import kept_documents
 from watcher.store.sqlite import Store
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,9 @@ async def run_once(config: Config, settings: Settings, sources, *, dry_run: bool
     try:
         if not dry_run:
             extra = subscribe_notifiers(store, config, settings)
-        results = await asyncio.gather(*(pipeline.poll(s, http, store, matcher, dry_run=dry_run, health=rules)
+        keep = kept_documents(settings.data_dir, config.archive)
+        results = await asyncio.gather(*(pipeline.poll(s, http, store, matcher, dry_run=dry_run, health=rules,
+                                                       keep=keep)
                                          for s in sources))
         if not dry_run:
             await deliver_pending(store, config, settings, extra)
