@@ -26,6 +26,7 @@ from watcher.matcher import Matcher
 from watcher.web.metrics import Metrics
 from watcher.notifiers.console import CONSOLE_ADDRESS, ConsoleNotifier
 from watcher.notifiers.setup import close_notifiers, configured_notifiers
+from watcher.store.provenance import kept_documents
 from watcher.store.sqlite import Store
 from watcher.web.server import WebServer, readiness
 
@@ -111,6 +112,7 @@ class Service:
         self.backlog: backpressure.BacklogWatch | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.rules = config.health_rules
+        self.kept = kept_documents(settings.data_dir, config.archive)  # None unless [archive] keep_documents
         self.cycle = CycleSummary()
         self.notifiers: dict = {}
         self._stop = asyncio.Event()
@@ -210,7 +212,7 @@ class Service:
             return None
         try:
             result = await pipeline.poll(source, self.http, self.store, self.matcher, metrics=self.metrics,
-                                         health=self.rules)
+                                         health=self.rules, keep=self.kept)
         except Exception:
             log.exception("source %s: poll crashed", source.name)
             raise
