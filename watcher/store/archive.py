@@ -35,6 +35,7 @@ MAX_CODES = 5
 PAGE_SIZE = 20
 COUNT_CAP = 1000
 SEARCH_SECONDS = 2.0
+COUNT_SECONDS = 0.02  # past this the page says "many results" instead of a number
 PROGRESS_STEP = 1000  # SQLite instructions between two looks at the clock
 EVENTS = ("new", "version", "public")
 MARK_ON, MARK_OFF = "\x02", "\x03"  # around a matched word in snippets; rendered as <mark> after escaping
@@ -124,10 +125,11 @@ class Hit:
 
 @dataclass
 class Page:
-    """One page of results, newest first; ``total`` stops counting at COUNT_CAP (``more`` says it did)."""
+    """One page of results, newest first; ``total`` stops counting at COUNT_CAP, or is None when counting took
+    too long (``capped`` says either happened)."""
 
     hits: list[Hit]
-    total: int
+    total: int | None
     capped: bool
     older: int | None  # pass as ``before`` for the next page
     newer: int | None  # pass as ``after`` for the previous page
@@ -164,16 +166,37 @@ def _where(f: Filters) -> tuple[list[str], list[Any]]:
     return sql, args
 
 
+def _window(db: sqlite3.Connection, f: Filters) -> tuple[list[str], list[int]] | None:
+    """Bounds on the id for a date range: the lowest and highest id of the documents dated in it, so the index is
+    entered there instead of walked from the newest (None: nothing is dated in the range)."""
+    if not f.since and not f.until:
+        return [], []
+    lo, hi = db.execute("SELECT min(id), max(id) FROM archive_docs WHERE day >= ? AND day <= ?",
+                        (f.since or "0000", f.until or "9999")).fetchone()
+    if lo is None:
+        return None
+    return ["BETWEEN ? AND ?"], [lo, hi]
+
+
 def _ids(db: sqlite3.Connection, f: Filters, match: str | None, before: int | None, after: int | None,
-         limit: int) -> list[int]:
+         limit: int) -> list[tuple[int, str, str]]:
+    """(id, marked passage, marked title) of up to ``limit`` results, newest first. The passages are made in the
+    same pass, which FTS5 walks lazily in rowid order: asking for them again by id would walk each term's whole
+    list once per result."""
     where, args = _where(f)
     if match is not None:
-        head = "SELECT d.id FROM archive_fts JOIN archive_docs d ON d.id = archive_fts.rowid"
+        head = ("SELECT d.id, snippet(archive_fts, -1, char(2), char(3), '…', 20), highlight(archive_fts, 1, "
+                "char(2), char(3)) FROM archive_fts JOIN archive_docs d ON d.id = archive_fts.rowid")
         where.insert(0, "archive_fts MATCH ?")
         args.insert(0, match)
         key = "archive_fts.rowid"
     else:
-        head, key = "SELECT d.id FROM archive_docs d", "d.id"
+        head, key = "SELECT d.id, '', '' FROM archive_docs d", "d.id"
+    window = _window(db, f)
+    if window is None:
+        return []
+    where += [f"{key} {w}" for w in window[0]]
+    args += window[1]
     if before is not None:
         where.append(f"{key} < ?")
         args.append(before)
@@ -182,11 +205,12 @@ def _ids(db: sqlite3.Connection, f: Filters, match: str | None, before: int | No
         args.append(after)
     order = "ASC" if after is not None and before is None else "DESC"
     sql = f"{head} {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {key} {order} LIMIT ?"
-    ids = [r[0] for r in db.execute(sql, [*args, limit])]
-    return sorted(ids, reverse=True)
+    rows = [(r[0], r[1] or "", r[2] or "") for r in db.execute(sql, [*args, limit])]
+    return sorted(rows, reverse=True)
 
 
-def _count(db: sqlite3.Connection, f: Filters, match: str | None) -> int:
+def _count(db: sqlite3.Connection, f: Filters, match: str | None) -> int | None:
+    """How many results, counting at most COUNT_CAP + 1 for at most COUNT_SECONDS (None: too many to count)."""
     where, args = _where(f)
     if match is not None:
         head = "SELECT 1 FROM archive_fts JOIN archive_docs d ON d.id = archive_fts.rowid"
@@ -194,8 +218,18 @@ def _count(db: sqlite3.Connection, f: Filters, match: str | None) -> int:
         args.insert(0, match)
     else:
         head = "SELECT 1 FROM archive_docs d"
+    window = _window(db, f)
+    if window is None:
+        return 0
+    key = "archive_fts.rowid" if match is not None else "d.id"
+    where += [f"{key} {w}" for w in window[0]]
+    args += window[1]
     sql = f"SELECT count(*) FROM ({head} {'WHERE ' + ' AND '.join(where) if where else ''} LIMIT ?)"
-    return int(db.execute(sql, [*args, COUNT_CAP + 1]).fetchone()[0])
+    try:
+        with _deadline(db, COUNT_SECONDS):
+            return int(db.execute(sql, [*args, COUNT_CAP + 1]).fetchone()[0])
+    except QueryError:
+        return None
 
 
 def search(db: sqlite3.Connection, f: Filters, *, before: int | None = None, after: int | None = None,
@@ -204,53 +238,51 @@ def search(db: sqlite3.Connection, f: Filters, *, before: int | None = None, aft
     f.check()
     match = fts_query(f.q) if f.q.strip() else None
     with _deadline(db, SEARCH_SECONDS):
-        ids = _ids(db, f, match, before, after, limit + 1)
-        total = _count(db, f, match)
+        rows = _ids(db, f, match, before, after, limit + 1)
+    total = _count(db, f, match)
     going_back = after is not None and before is None
-    more = len(ids) > limit
-    ids = (ids[1:] if going_back else ids[:limit]) if more else ids
-    hits = _hits(db, ids, match)
+    more = len(rows) > limit
+    rows = (rows[1:] if going_back else rows[:limit]) if more else rows
+    hits = _hits(db, rows)
     older = hits[-1].id if hits and (more or going_back) else None
     newer = hits[0].id if hits and (before is not None or (going_back and more)) else None
-    return Page(hits=hits, total=min(total, COUNT_CAP), capped=total > COUNT_CAP, older=older, newer=newer)
+    capped = total is None or total > COUNT_CAP
+    return Page(hits=hits, total=None if total is None else min(total, COUNT_CAP), capped=capped, older=older,
+                newer=newer)
 
 
-def _hits(db: sqlite3.Connection, ids: list[int], match: str | None) -> list[Hit]:
-    if not ids:
+def _hits(db: sqlite3.Connection, rows: list[tuple[int, str, str]]) -> list[Hit]:
+    if not rows:
         return []
+    ids = [r[0] for r in rows]
     marks = ",".join("?" * len(ids))
-    rows = db.execute(
+    found = db.execute(
         "SELECT d.id, d.source, d.item_id, d.day, d.doc_type, i.title, i.url, i.published, i.first_seen_at, "
         "coalesce((SELECT max(e.at) FROM item_events e WHERE e.source=d.source AND e.item_id=d.item_id), "
         "i.first_seen_at) AS updated FROM archive_docs d JOIN items i ON i.source=d.source AND "
-        f"i.item_id=d.item_id WHERE d.id IN ({marks})",
-        ids).fetchall()
+        f"i.item_id=d.item_id WHERE d.id IN ({marks})", ids).fetchall()
     by_id = {r["id"]: Hit(id=r["id"], source=r["source"], item_id=r["item_id"], title=r["title"], url=r["url"],
                           published=r["published"], first_seen_at=r["first_seen_at"], day=r["day"],
-                          doc_type=r["doc_type"], updated=r["updated"]) for r in rows}
+                          doc_type=r["doc_type"], updated=r["updated"]) for r in found}
     for hit in by_id.values():
         for m in db.execute("SELECT topic, terms, snippet FROM matches WHERE source=? AND item_id=? ORDER BY topic",
                             (hit.source, hit.item_id)):
             hit.topics.append(m["topic"])
             hit.terms += [t for t in json.loads(m["terms"]) if t not in hit.terms]
             hit.snippet = hit.snippet or m["snippet"]
-    if match is not None:
-        _mark(db, by_id, match, marks, ids)
+    for doc_id, passage, title in rows:
+        if doc_id in by_id:
+            _mark(by_id[doc_id], passage, title)
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _mark(db: sqlite3.Connection, by_id: dict[int, Hit], match: str, marks: str, ids: list[int]) -> None:
-    """The best passage of each hit with the searched words marked, and those words."""
-    rows = db.execute(
-        f"SELECT rowid, snippet(archive_fts, -1, char(2), char(3), '…', 20), highlight(archive_fts, 1, char(2), "
-        f"char(3)) FROM archive_fts WHERE archive_fts MATCH ? AND rowid IN ({marks})", [match, *ids])
-    for rowid, passage, title in rows:
-        hit = by_id.get(rowid)
-        if hit is None:
-            continue
-        hit.snippet, hit.title_marked = passage or hit.snippet, title or ""
-        words = re.findall(f"{MARK_ON}(.*?){MARK_OFF}", f"{title or ''} {passage or ''}", re.S)
-        hit.matched = list(dict.fromkeys(w.strip().casefold() for w in words if w.strip()))
+def _mark(hit: Hit, passage: str, title: str) -> None:
+    """The best passage with the searched words marked, the marked title, and those words."""
+    if not passage and not title:
+        return
+    hit.snippet, hit.title_marked = passage or hit.snippet, title
+    words = re.findall(f"{MARK_ON}(.*?){MARK_OFF}", f"{title} {passage}", re.S)
+    hit.matched = list(dict.fromkeys(w.strip().casefold() for w in words if w.strip()))
 
 
 class _deadline:

@@ -99,6 +99,7 @@ ARCHIVE_SEARCH = f"""
         series TEXT NOT NULL DEFAULT '', doc_type TEXT NOT NULL DEFAULT '', marking TEXT NOT NULL DEFAULT '',
         snippets TEXT NOT NULL DEFAULT '', UNIQUE (source, item_id));
     CREATE INDEX IF NOT EXISTS archive_docs_by_source ON archive_docs (source, id);
+    CREATE INDEX IF NOT EXISTS archive_docs_by_day ON archive_docs (day, id);
     CREATE TABLE IF NOT EXISTS archive_codes (
         code TEXT NOT NULL, doc_id INTEGER NOT NULL, PRIMARY KEY (code, doc_id)) WITHOUT ROWID;
     CREATE VIEW IF NOT EXISTS archive_text AS SELECT d.id AS id, i.item_id AS ref, i.title AS title,

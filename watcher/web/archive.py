@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import time
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 FILTER_KEYS = ("q", "topic", "source", "since", "until", "event", "series", "type", "code", "marking")
 FEED_SIZE = 50
+FACETS_FOR = 300.0  # seconds the filters' choices are reused before they are read again
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 
@@ -47,6 +49,15 @@ class ArchiveSite:
 
     def __post_init__(self) -> None:
         self.templates = Jinja2Templates(env=environment())
+        self._facets: tuple[float, dict[str, list[str]]] | None = None
+
+    async def facets(self) -> dict[str, list[str]]:
+        """The filters' choices (sources, series, types, markings, codes), read at most every FACETS_FOR seconds:
+        they change slowly and reading them scans the archive."""
+        now = time.monotonic()
+        if self._facets is None or now - self._facets[0] > FACETS_FOR:
+            self._facets = (now, await self.reader.run(db.facets))
+        return self._facets[1]
 
     def page(self, request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
         base = {"topics": self.topics, "nav": name.removesuffix(".html")}
@@ -84,7 +95,7 @@ async def search_page(request: Request) -> Response:
     except sqlite3.Error as exc:
         log.warning("archive: search failed: %s", exc)
         return site.problem(request, "The database cannot be read just now; try again in a moment.", 503)
-    facets = await site.reader.run(db.facets)
+    facets = await site.facets()
     return site.page(request, "search.html", {
         "params": params, "page": page, "error": error, "facets": facets, "events": db.EVENTS,
         "qs": lambda **changes: query_string(params, **changes), "searched": any(params.values()),
