@@ -25,7 +25,8 @@ def test_shipped_council_entries():
     assert isinstance(latest, CouncilRegisterSource) and not latest.search and latest.listing_urls() == [
         "https://www.consilium.europa.eu/en/documents/public-register/latest/",
         "https://www.consilium.europa.eu/en/documents/public-register/oj-council/"]
-    assert isinstance(docs, CouncilDocumentsSource) and docs.series == "ST" and docs.gap_max_age == 30 * 86400
+    assert isinstance(docs, CouncilDocumentsSource) and docs.series == "ST" and docs.gap_max_age == 90 * 86400
+    assert docs.langs == ("en", "fr", "de")
 
 
 def test_options_are_read_from_toml(tmp_path):

@@ -10,8 +10,8 @@ import pytest
 from tests.fakes import council_pdfs
 from tests.fakes.clock import FakeClock
 from tests.fakes.council import MORNING, PDF_HEADERS, settled_counts, test_matcher
+from tests.fakes.council_year import CouncilYear, CouncilYearServer, SimClock
 from watcher import pipeline
-from watcher.sources.council.probing import ProbeState
 from watcher.http.client import Http
 from watcher.notifiers.format import alert_text
 from watcher.sources.council_documents import CouncilDocumentsSource
@@ -39,7 +39,7 @@ def clock():
 
 @pytest.fixture
 async def env(tmp_path, clock):
-    http = Http(timeout=2.0)
+    http = Http(timeout=2.0, per_host_interval=0.0)
     store = Store(tmp_path / "w.db", clock=clock)
     store.subscribe("telegram", "42", ["smuggling", "borders"])
     yield http, store
@@ -50,6 +50,9 @@ async def env(tmp_path, clock):
 def documents(server, **options) -> CouncilDocumentsSource:
     options.setdefault("window", 3)
     options.setdefault("lookahead", 6)
+    options.setdefault("sweep", 1)
+    options.setdefault("version_probes", 0)
+    options.setdefault("languages", ("en",))
     return CouncilDocumentsSource(name="docs", url=server.url(DOCS), every=600.0, **options)
 
 
@@ -59,18 +62,21 @@ def serve(server, numbers: dict[int, bytes]) -> None:
 
 
 async def test_probing_finds_new_numbers_and_stops_at_its_bound(feed_server, env):
-    """Each run asks for at most `window` numbers beyond the highest found, and never asks again for one it has."""
+    """Each run asks for at most `window` + `sweep` numbers beyond the highest found, and never asks again for one
+    it has."""
     http, store = env
-    serve(feed_server, {n: note(f"Note {n}", n) for n in (1, 2, 3, 4, 5)})
-    src = documents(feed_server)
+    serve(feed_server, {n: note(f"Note {n}", n) for n in (1, 2, 3, 4, 5, 6)})
+    src = documents(feed_server, window=2)
     first = await pipeline.poll(src, http, store, test_matcher())
     assert [i.id for i in first.items] == ["ST 1 2026 INIT", "ST 2 2026 INIT", "ST 3 2026 INIT"]
-    paths = [pdf_path(n) for n in range(1, 7)]
-    assert settled_counts(feed_server, paths, [1, 1, 1, 0, 0, 0]) == [1, 1, 1, 0, 0, 0]
+    paths = [pdf_path(n) for n in range(1, 9)]
+    assert settled_counts(feed_server, paths, [1, 1, 1, 0, 0, 0, 0, 0]) == [1, 1, 1, 0, 0, 0, 0, 0]
     second = await pipeline.poll(src, http, store, test_matcher())
-    assert [i.id for i in second.new] == ["ST 4 2026 INIT", "ST 5 2026 INIT"]
-    assert settled_counts(feed_server, paths, [1] * 6) == [1] * 6
-    assert store.get_cursor("docs") == {"series": "ST", "year": 2026, "highest": 5, "next": 7, "gaps": {}}
+    assert [i.id for i in second.new] == ["ST 4 2026 INIT", "ST 5 2026 INIT", "ST 6 2026 INIT"]
+    third = await pipeline.poll(src, http, store, test_matcher())
+    assert third.items == [] and settled_counts(feed_server, paths, [1] * 8) == [1] * 8
+    cursor = store.get_cursor("docs")
+    assert (cursor["highest"], cursor["gaps"], sorted(cursor["families"])) == (6, {}, ["1", "2", "3", "4", "5", "6"])
 
 
 async def test_a_gap_that_turns_into_a_document_alerts_now_public(feed_server, env, clock):
@@ -81,7 +87,8 @@ async def test_a_gap_that_turns_into_a_document_alerts_now_public(feed_server, e
     first = await pipeline.poll(src, http, store, test_matcher())
     assert [(i.id, i.extra["public"]) for i in first.items] == [
         ("ST 1 2026 INIT", True), ("ST 2 2026 INIT", False), ("ST 3 2026 INIT", True)]
-    assert store.get_cursor("docs")["gaps"] == {"2": ["2026-03-02T09:00:00+00:00", "2026-03-02T09:00:00+00:00"]}
+    start = int(clock.now().timestamp())
+    assert store.get_cursor("docs")["gaps"] == {"2": [start, start, 1]}  # first missed, last asked, rounds
     clock.advance(hours=1)
     quiet = await pipeline.poll(src, http, store, test_matcher())
     assert quiet.events == {} and settled_counts(feed_server, [pdf_path(2)], [2]) == [2]
@@ -165,14 +172,14 @@ async def test_topic_only_in_the_body_shows_page_and_snippet(feed_server, env, c
 async def test_backlog_documents_are_recorded_without_alerting(feed_server, env):
     """Documents found ahead but dated long ago (catching up from a low start) are recorded quietly."""
     http, store = env
-    serve(feed_server, {1: note("A", 1), 2: note("Migrant smuggling in 2025", 2, day="5 May 2025"),
-                        3: note("Migrant smuggling today", 3)})
+    serve(feed_server, {1: note("A", 1), 2: note("B", 2), 3: note("Migrant smuggling in 2025", 3, day="5 May 2025"),
+                        4: note("Migrant smuggling today", 4)})
     src = documents(feed_server, window=1)
     await pipeline.poll(src, http, store, test_matcher())
-    old = await pipeline.poll(src, http, store, test_matcher())
-    assert len(old.flagged) == 1 and old.alerts == 0
-    new = await pipeline.poll(src, http, store, test_matcher())
-    assert len(new.flagged) == 1 and new.alerts == 1
+    both = await pipeline.poll(src, http, store, test_matcher())
+    assert [i.id for i, _ in both.flagged] == ["ST 3 2026 INIT", "ST 4 2026 INIT"] and both.alerts == 1
+    [alert] = store.due_alerts(["telegram"])
+    assert alert.item_id == "ST 4 2026 INIT"
 
 
 async def test_year_comes_from_the_clock_and_a_new_year_starts_at_one(feed_server, env, clock):
@@ -189,27 +196,81 @@ async def test_year_comes_from_the_clock_and_a_new_year_starts_at_one(feed_serve
     assert store.get_cursor("docs")["year"] == 2027
 
 
-def test_probe_state_round_trips_and_wraps():
-    """The cursor survives JSON; beyond highest, probing wraps after lookahead and stops when all were asked."""
-    now = datetime(2026, 3, 2, tzinfo=timezone.utc)
-    state = ProbeState.from_cursor({}, "ST", 2026, start=10)
-    assert (state.highest, state.next) == (9, 10)
-    assert state.found(12, now) == [10, 11]
-    assert ProbeState.from_cursor(state.to_cursor(), "ST", 2026, start=1).to_cursor() == state.to_cursor()
-    state.probed.clear()
-    seen = []
-    while (number := state.next_number(lookahead=3)) is not None:
-        seen.append(number)
-        state.missed(number)
-    assert seen == [13, 14, 15]
-    assert ProbeState.from_cursor(state.to_cursor(), "WK", 2026, start=5).highest == 4
-
-
 @pytest.mark.parametrize("options,problem", [
     ({"series": "XX"}, "'series'"), ({"window": 0}, "'window'"), ({"window": 20, "lookahead": 10}, "'lookahead'"),
-    ({"year": 1800}, "'year'"), ({"language": "EN"}, "'language'"),
+    ({"year": 1800}, "'year'"), ({"language": "EN"}, "'language'"), ({"languages": ("en", "EN")}, "'languages'"),
+    ({"languages": ()}, "'languages'"), ({"sweep": 0}, "'sweep'"), ({"version_probes": 500}, "'version_probes'"),
 ])
 def test_bad_options_are_refused(options, problem):
     """Options out of range stop the configuration with a message naming the option."""
     with pytest.raises(ValueError, match=problem):
         CouncilDocumentsSource(name="d", url="https://data.consilium.europa.eu/doc/document/", every=60.0, **options)
+
+
+def rev_note(subject: str, number: int, rev: int) -> bytes:
+    """Revision ``rev`` of a one-page note."""
+    return council_pdfs.make_pdf(["\n".join([
+        "Council of the European Union", "Brussels, 9 March 2026 (OR. en)", f"{number}/{rev}/26 REV {rev}",
+        "MIGR 12   NOTE", "From: Presidency", "To: Delegations", f"Subject: {subject}", "",
+        "Delegations will find attached a revised note."])])
+
+
+async def test_a_new_revision_of_a_known_family_is_found_and_alerts_its_followers(feed_server, env, clock):
+    """Once ST 1 2026 is known, REV 1 of it is asked for on a later run; when it appears, it is recorded as a new
+    version and alerts the topic its INIT matched, though its own subject does not."""
+    http, store = env
+    serve(feed_server, {1: note("Fight against migrant smuggling", 1), 2: note("Fisheries", 2)})
+    src = documents(feed_server, version_probes=8)
+    await pipeline.poll(src, http, store, test_matcher())
+    rev = f"{DOCS}/ST-1-2026-REV-1/en/pdf"
+    clock.advance(hours=1)
+    quiet = await pipeline.poll(src, http, store, test_matcher())
+    assert quiet.events == {} and settled_counts(feed_server, [rev], [1]) == [1]
+    feed_server.set(rev, rev_note("Revised text", 1, 1), headers=PDF_HEADERS)
+    clock.advance(hours=2)
+    found = await pipeline.poll(src, http, store, test_matcher())
+    assert found.events == {"ST 1 2026 REV 1": "version"}
+    [item] = found.new
+    assert item.extra["version"] == "REV 1" and item.url.endswith("/ST-1-2026-REV-1/en/pdf")
+    [alert] = store.due_alerts(["telegram"])
+    assert alert.event == "version" and alert.topics == ("smuggling",)
+    assert store.get_cursor("docs")["families"]["1"][2] == "REV 1"
+
+
+async def test_a_document_only_in_french_is_found_and_read_within_one_poll(tmp_path):
+    """On the simulated document server, a document that exists only in French (its English URL answers 404) is
+    found by the first poll after it appears, read, and linked in French; other languages are asked for only
+    while a number is missing in English; no second of simulated time holds more than one request."""
+    year = CouncilYear(seed=2026)
+
+    def public_at_once(n: int) -> bool:
+        return year.number(n).public_from == year.number(n).appear
+
+    number = next(n for n in sorted(year.french_only) if n > 200 and public_at_once(n) and public_at_once(n - 1)
+                  and "en" in year.number(n - 1).languages)
+    doc = year.number(number).init
+    clock = SimClock(doc.appear - 1800)
+    with CouncilYearServer(year, clock, error_rate=0, slow_rate=0) as server:
+        http = Http(timeout=5.0, clock=clock.http_clock())
+        store = Store(tmp_path / "sim.db", clock=clock.http_clock())
+        src = CouncilDocumentsSource(name="docs", url=server.docs_url, every=600.0, start=number - 3, year=2026)
+        found = None
+        try:
+            while found is None and clock.now < doc.appear + 3600:
+                began = clock.now
+                result = await pipeline.poll(src, http, store, test_matcher())
+                found = next((i for i in result.new if i.id == doc.canonical), None)
+                clock.now = max(clock.now, began + 600)
+        finally:
+            await http.aclose()
+            store.close()
+        assert found is not None and began < doc.appear + 600
+        assert found.extra["pdf_language"] == "fr" and found.url == server.url(doc, "fr")
+        assert "Bruxelles, le" in found.body and doc.short in found.body
+        assert server.busiest(1.0) == 1
+        served: set[str] = set()
+        for request in server.requests():
+            pdf_id, lang = request.path.split("/")[3:5]
+            assert lang == "en" or pdf_id not in served, request
+            if request.status == 200:
+                served.add(pdf_id)

@@ -239,14 +239,14 @@ async def test_the_council_documents_source_probes_the_simulated_server(tmp_path
     with CouncilYearServer(year, clock, error_rate=0, slow_rate=0) as server:
         http = Http(timeout=5.0, clock=clock.http_clock(), retry=RetryPolicy(attempts=1))
         store = Store(tmp_path / "w.db", clock=clock.http_clock())
-        src = CouncilDocumentsSource(name="docs", url=server.docs_url, every=600.0, window=20, lookahead=40,
-                                     gap_reprobe=0)
+        src = CouncilDocumentsSource(name="docs", url=server.docs_url, every=600.0, window=20, stop_after=20,
+                                     sweep=1, lookahead=40, gap_reprobe=0, version_probes=0, languages=("en",))
         try:
             result = await pipeline.poll(src, http, store, test_matcher())
         finally:
             await http.aclose()
             store.close()
         found = {i.id for i in result.items if i.extra.get("public")}
-        truth = {d.canonical for d in year.public_at(clock.now, "en") if not d.version and d.number <= 20}
+        truth = {d.canonical for d in year.public_at(clock.now, "en") if not d.version and d.number <= 21}
         assert result.ok and found == truth
-        assert len(server.requests()) == 20 and server.busiest(0.5) == 1  # paced a second apart in simulated time
+        assert len(server.requests()) == 21 and server.busiest(0.5) == 1  # paced a second apart in simulated time
