@@ -37,8 +37,8 @@ def test_once_json_reports_each_failed_source_and_exits_1(tmp_path, feed_server)
 
 def test_status_table_and_json_after_polls(tmp_path, feed_server):
     """After two runs in which one source failed twice, the second run tells the operator (the log, without a
-    token); `watcher status` shows it failing with its class, the other ok, the disabled one disabled; --json
-    gives the same as objects; it exits 0."""
+    token); `watcher status` shows it "blocked" (bot protection, apart from other failures), the other ok, the
+    disabled one disabled; --json gives the same as objects; it exits 0."""
     feed_server.set("/good.xml", rss([{"title": "A", "link": "https://e.org/a", "guid": "a"}]))
     feed_server.set("/bad.xml", "<html><title>Just a moment...</title></html>", status=403,
                     headers={"Content-Type": "text/html"})
@@ -49,12 +49,12 @@ def test_status_table_and_json_after_polls(tmp_path, feed_server):
     table = run_cli(["--config", str(cfg), "status"], tmp_path)
     assert table.returncode == 0, table.stderr
     rows = {line.split()[0]: line for line in table.stdout.splitlines()[1:] if line and ":" not in line.split()[0]}
-    assert "failing" in rows["bad"] and "blocked" in rows["bad"]
+    assert rows["bad"].split()[1] == "blocked"
     assert " ok " in rows["good"] and "disabled" in rows["off"]
     assert "bad: blocked: HTTP 403 challenge page" in table.stdout
     data = json.loads(run_cli(["--config", str(cfg), "status", "--json"], tmp_path).stdout)
     by_name = {d["name"]: d for d in data}
-    assert by_name["bad"]["status"] == "failing" and by_name["bad"]["consecutive_failures"] == 2
+    assert by_name["bad"]["status"] == "blocked" and by_name["bad"]["consecutive_failures"] == 2
     assert by_name["bad"]["last_failure"] == "blocked" and by_name["good"]["last_success_at"]
 
 

@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser(
         "status", help="show the health of each source",
         description="Show each configured source's health as recorded in the database (WATCHER_DATA_DIR): status "
-                    "(ok, degraded, failing, stale, never polled, disabled), last success, consecutive failures, "
+                    "(ok, degraded, failing, blocked, stale, never polled, disabled), last success, consecutive failures, "
                     "last failure class, new items in the last days and the last new item.")
     status.add_argument("--json", action="store_true", help="print a JSON array with one object per source")
     sub.add_parser("healthcheck", help="exit 0 when the running service's /healthz answers",

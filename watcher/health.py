@@ -156,6 +156,11 @@ def event_text(kind: str, source, snap: Snapshot, failure: str | None, detail: s
     if kind == "failing":
         since = snap.failing_since or now
         label = FAILURE_LABELS.get(failure or "", failure or "error")
+        # A kind may say more about one failure class (the Council register when it is blocked, say).
+        own = getattr(source, "failing_message", None)
+        text = own(failure, snap.consecutive_failures, stamp(since), detail[:300]) if callable(own) else None
+        if text:
+            return text
         return (f"⚠️ watcher: source {name} is failing: {failure} ({label}). "
                 f"{snap.consecutive_failures} polls in a row have failed, since {stamp(since)}. "
                 f"Last error: {detail[:300]}. One more message will follow when it works again.")
@@ -225,7 +230,7 @@ class SourceHealth:
 
 def status_of(enabled: bool, row: dict, snap: Snapshot, threshold: int, quiet: float, now: datetime) -> str:
     """The one word for a source's state. "failing" means at least ``threshold`` failed polls in a row (when the
-    operator is told); fewer is "degraded"."""
+    operator is told), "blocked" the same when the last of them met bot protection; fewer is "degraded"."""
     if not enabled:
         return "disabled"
     if row.get("paused"):
@@ -233,7 +238,7 @@ def status_of(enabled: bool, row: dict, snap: Snapshot, threshold: int, quiet: f
     if not row.get("last_attempt_at"):
         return "never polled"
     if snap.consecutive_failures >= threshold:
-        return "failing"
+        return "blocked" if row.get("last_failure") == "blocked" else "failing"
     if snap.consecutive_failures:
         return "degraded"
     last = snap.last_new_at
@@ -288,24 +293,25 @@ def render_table(rows: list[SourceHealth], now: datetime) -> str:
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines]
     for r in rows:
-        if r.status in ("failing", "degraded") and r.last_failure_detail:
+        if r.status in TROUBLE and r.last_failure_detail:
             text.append(f"{r.name}: {r.last_failure}: {r.last_failure_detail}")
     return "\n".join(text)
 
 
-STATUS_MARKS = {"ok": "✅", "failing": "⚠️", "degraded": "🟡", "stale": "💤", "never polled": "⏳", "disabled": "⏹",
-                "paused": "⏸"}
-TROUBLE = ("failing", "degraded")
+STATUS_MARKS = {"ok": "✅", "failing": "⚠️", "blocked": "🛡", "degraded": "🟡", "stale": "💤", "never polled": "⏳",
+                "disabled": "⏹", "paused": "⏸"}
+TROUBLE = ("failing", "blocked", "degraded")
+STATUS_WORDS = {"blocked": FAILURE_LABELS["blocked"]}  # how a chat line says a status, where not its one word
 
 
 def line_of(r: SourceHealth, now: datetime) -> str:
     """One source as a short plain-text line, for a chat; escape before sending as HTML."""
-    text = f"{STATUS_MARKS.get(r.status, '•')} {r.name}: {r.status}"
+    text = f"{STATUS_MARKS.get(r.status, '•')} {r.name}: {STATUS_WORDS.get(r.status, r.status)}"
     if r.status == "disabled":
         return text + " in sources.toml"
     if r.consecutive_failures:
         polls = "1 poll" if r.consecutive_failures == 1 else f"{r.consecutive_failures} polls in a row"
-        text += f" ({r.last_failure or 'error'}, {polls})"
+        text += f" ({polls})" if r.status == "blocked" else f" ({r.last_failure or 'error'}, {polls})"
     text += f"; last success {ago(r.last_success_at, now)}"
     if r.status not in ("never polled", "paused"):
         text += f"; {r.new_items} new in {r.window_days:g}d"
@@ -313,10 +319,11 @@ def line_of(r: SourceHealth, now: datetime) -> str:
 
 
 def summary_of(rows: list[SourceHealth]) -> str:
-    """'5 sources polled, 1 failing, 1 degraded' (paused and disabled sources are not counted as polled)."""
+    """'5 sources polled, 1 failing, 1 blocked by bot protection, 1 degraded' (paused and disabled sources are not
+    counted as polled)."""
     polled = sum(1 for r in rows if r.status not in ("disabled", "paused"))
     counts = {s: sum(1 for r in rows if r.status == s) for s in TROUBLE}
-    extra = "".join(f", {n} {s}" for s, n in counts.items() if n and s != "failing")
+    extra = "".join(f", {n} {STATUS_WORDS.get(s, s)}" for s, n in counts.items() if n and s != "failing")
     return f"{polled} source{'s' if polled != 1 else ''} polled, {counts['failing']} failing{extra}"
 
 

@@ -36,6 +36,19 @@ MAX_SEARCH_PAGES = 50  # the register serves at most 50 pages per query (single 
 _LANG = re.compile(r"^(?:[A-Za-z]{2}|X)?$")
 
 
+# What the operators are told once the register has been blocked ``failure_threshold`` polls in a row: the 2026
+# facts (shared/reference/sources.md, section 1) and the ways in that still work.
+BLOCKED_MESSAGE = (
+    "🛡 watcher: source {name} is blocked by bot protection ({polls} polls in a row, since {since}). The Council's "
+    "register (www.consilium.europa.eu) is behind Cloudflare, which answers automated clients with a 403 or a "
+    "challenge page, whatever the client; waiting longer gives the same page. This source will keep trying, but "
+    "no alert can count on it. Ways in that still work: the council-documents source (kind \"council-documents\", "
+    "the document server {server}, which answers plain requests: it finds public ST documents by number, their new "
+    "versions, and documents made public later) and the Council's press releases feed (kind \"rss\", "
+    "https://www.consilium.europa.eu/en/rss/pressreleases.ashx). Turn them on in sources.toml if they are off. "
+    "Last answer: {detail}. One more message will follow when the register answers again.")
+
+
 def blocked_error(source: str, url: str, reason: str) -> FetchError:
     return FetchError("blocked", f"{BLOCKED}: {reason}", source=source, url=url)
 
@@ -166,6 +179,14 @@ class CouncilRegisterSource(Source):
                 raise blocked_error(self.name, url, exc.detail) from exc
             raise
         return page_items(resp.content, self.name, resp.url, resp.status, resp.headers)
+
+    def failing_message(self, failure: str | None, polls: int, since: str, detail: str) -> str | None:
+        """The operators' message when the register is blocked by bot protection (None for other failures, which
+        get the usual one)."""
+        if failure != "blocked":
+            return None
+        return BLOCKED_MESSAGE.format(name=self.name, polls=polls, since=since, detail=detail,
+                                      server=f"{PDF_BASE}/")
 
     def parse(self, data: bytes, url: str = "") -> list[Item]:
         return page_items(data, self.name, url or self.url)
