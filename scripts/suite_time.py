@@ -1,0 +1,108 @@
+"""Wall time of the test suite at two commits, measured on this machine in one run.
+
+Each commit is cloned from the repository into a temporary directory and given its own virtual environment with
+its own ``pip install -e '.[test]'``, so each side runs with exactly the dependencies and the settings (pytest
+addopts included) that its commit declares. The two test commands then run alternately, before, after, before,
+after..., so a change in the machine's load touches both sides alike. The medians and their ratio (before / after:
+how many times faster) are printed last as one JSON line. It exits 1 when no run of either side finished.
+
+    python scripts/suite_time.py [--before de9a836] [--after HEAD] [--runs 3] [--repo /work/main]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SUMMARY = re.compile(r"^=*\s*(\d+ (?:passed|failed|errors?)\b.*?) in [\d.]+s", re.MULTILINE)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repo", default=str(ROOT), help="repository to clone (default: this one)")
+    parser.add_argument("--before", default="de9a836", help="the commit measured first (default: de9a836)")
+    parser.add_argument("--after", default="HEAD", help="the commit compared with it (default: HEAD)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each side (default: 3)")
+    parser.add_argument("--pytest-args", default="-q -p no:cacheprovider",
+                        help="arguments after `python -m pytest` on both sides (default: %(default)s)")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds one run may take (default: 1800)")
+    parser.add_argument("--python", default=sys.executable, help="interpreter for the virtual environments")
+    parser.add_argument("--keep", action="store_true", help="keep the clones and environments (printed)")
+    return parser.parse_args(argv)
+
+
+def git(*args: str, cwd: str | Path | None = None) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def prepare(repo: str, commit: str, where: Path, python: str) -> Path:
+    """Clone ``repo`` at ``commit`` into ``where`` with a venv holding its test dependencies; returns its python."""
+    git("clone", "-q", repo, str(where))
+    git("checkout", "-q", commit, cwd=where)
+    subprocess.run([python, "-m", "venv", str(where / ".venv")], check=True)
+    venv_python = where / ".venv" / "bin" / "python"
+    subprocess.run([str(venv_python), "-m", "pip", "install", "-q", "-e", ".[test]"], cwd=where, check=True)
+    return venv_python
+
+
+def run_suite(python: Path, clone: Path, pytest_args: list[str], timeout: float) -> dict:
+    """One run of the suite in ``clone``: wall seconds, exit code and pytest's summary line."""
+    started = time.perf_counter()
+    try:
+        done = subprocess.run([str(python), "-m", "pytest", *pytest_args], cwd=clone, capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"seconds": None, "exit": None, "summary": f"timed out after {timeout:.0f}s"}
+    seconds = time.perf_counter() - started
+    found = SUMMARY.findall(done.stdout)
+    return {"seconds": round(seconds, 1), "exit": done.returncode, "summary": found[-1] if found else ""}
+
+
+def median(runs: list[dict]) -> float | None:
+    times = [r["seconds"] for r in runs if r["seconds"] is not None]
+    return round(statistics.median(times), 1) if times else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    shas = {side: git("rev-parse", getattr(args, side), cwd=args.repo) for side in ("before", "after")}
+    work = Path(tempfile.mkdtemp(prefix="suite-time-"))
+    try:
+        pythons = {}
+        for side, sha in shas.items():
+            print(f"preparing {side} ({sha[:10]}) in {work / side}", file=sys.stderr, flush=True)
+            pythons[side] = prepare(args.repo, sha, work / side, args.python)
+        runs: dict[str, list[dict]] = {"before": [], "after": []}
+        for n in range(args.runs):
+            for side in ("before", "after"):
+                result = run_suite(pythons[side], work / side, args.pytest_args.split(), args.timeout)
+                runs[side].append(result)
+                print(f"run {n + 1} {side}: {result}", file=sys.stderr, flush=True)
+    finally:
+        if args.keep:
+            print(f"kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    before, after = median(runs["before"]), median(runs["after"])
+    figures = {"before": shas["before"][:10], "after": shas["after"][:10], "runs": args.runs,
+               "pytest_args": args.pytest_args, "before_s": [r["seconds"] for r in runs["before"]],
+               "after_s": [r["seconds"] for r in runs["after"]], "before_median_s": before,
+               "after_median_s": after, "ratio": round(before / after, 2) if before and after else None,
+               "before_exit": [r["exit"] for r in runs["before"]], "after_exit": [r["exit"] for r in runs["after"]],
+               "before_summary": runs["before"][-1]["summary"] if runs["before"] else "",
+               "after_summary": runs["after"][-1]["summary"] if runs["after"] else ""}
+    print(json.dumps(figures))
+    return 0 if before and after else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
