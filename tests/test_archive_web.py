@@ -33,6 +33,7 @@ REF = "ST 9 2024 INIT"
 def record(store: Store) -> None:
     """Two polls: the first records a placeholder, the second the public document with its PDF provenance."""
     ref_url = "https://docs.example/ST-9-2024-INIT/en/pdf"
+    store.subscribe("telegram", "1", ["smuggling"])
     store.record_poll("council", [Item("council", REF, f"{REF} (not available)", ref_url,
                                        extra={"family": "ST 9 2024", "public": False})], {})
     doc = Item("council", REF, "Action plan against migrant smuggling", ref_url,
@@ -45,6 +46,8 @@ def record(store: Store) -> None:
     store.record_poll("council", [doc, Item("feed", "h", HOSTILE, "https://e.org/h")],
                       {doc.key: [Match("smuggling", ("migrant smuggling",), "…[migrant smuggling]…", "title")]},
                       fetched=[fetched])
+    for alert in store.due_alerts(["telegram"]):
+        store.mark_delivered(alert.id)
 
 
 @pytest.fixture
@@ -100,6 +103,7 @@ def test_item_page_has_every_field_timeline_procedure_and_provenance(site):
     assert page.status_code == 200
     text = page.text
     assert "first seen" in text and "now public" in text and "LIMITE" in text and "MIGR" in text
+    assert "now-public alert sent</strong> · 1 subscriber" in text
     assert "ficheprocedure.do?reference=2023/0439(COD)" in text
     assert "https://eur-lex.europa.eu/procedure/EN/2023_439" in text
     sha = hashlib.sha256(PDF).hexdigest()
