@@ -188,7 +188,7 @@ class StubScheduler:
         self.moved.append((job_id, next_run_time))
 
 
-def test_service_moves_the_next_poll_of_a_failing_source_only(tmp_path):
+async def test_service_moves_the_next_poll_of_a_failing_source_only(tmp_path):
     """The service reschedules a source that keeps failing, and leaves a healthy one on its interval."""
     from watcher.config import Config, Settings
 
@@ -198,10 +198,10 @@ def test_service_moves_the_next_poll_of_a_failing_source_only(tmp_path):
     service.scheduler = StubScheduler()
     for _ in range(3):
         service.store.record_failure("feed", "timeout", "slow")
-    service._space_out(source, pipeline.PollResult(source="feed", failure="timeout"))
+    await service._space_out(source, pipeline.PollResult(source="feed", failure="timeout"))
     assert [job for job, _ in service.scheduler.moved] == ["feed"]
     service.store.record_poll("feed", [], {})
-    service._space_out(source, pipeline.PollResult(source="feed"))
+    await service._space_out(source, pipeline.PollResult(source="feed"))
     assert len(service.scheduler.moved) == 1
 
 

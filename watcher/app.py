@@ -27,6 +27,7 @@ from watcher.web.metrics import Metrics
 from watcher.notifiers.console import CONSOLE_ADDRESS, ConsoleNotifier
 from watcher.notifiers.setup import close_notifiers, configured_notifiers
 from watcher.store.provenance import kept_documents
+from watcher.store.aio import AsyncStore, LoopValidators, StoreErrors, as_async
 from watcher.store.sqlite import Store
 from watcher.web.server import WebServer, readiness
 
@@ -84,6 +85,11 @@ def poll_delay(store: Store, source, result, rules: HealthRules) -> float:
     return delay
 
 
+def render_metrics(store: Store, metrics: Metrics) -> bytes:
+    """The metrics page; run on the database thread, since its outbox figures read the store."""
+    return metrics.render()
+
+
 def console_mode_setup(store: Store, config: Config) -> None:
     """Without a token every alert goes to standard output: a console subscriber gets every topic."""
     store.subscribe("console", CONSOLE_ADDRESS, [t.id for t in config.topics])
@@ -103,6 +109,7 @@ class Service:
         self.stdout = stdout
         self.matcher = Matcher(config.topics)
         self.store: Store | None = None
+        self._db: AsyncStore | None = None  # holds the database thread while the service runs
         self.http: Http | None = None
         self.delivery: DeliveryWorker | None = None
         self.application = None
@@ -118,6 +125,12 @@ class Service:
         self._stop = asyncio.Event()
         self.failed = False
         self._tasks: list[asyncio.Task] = []
+
+    @property
+    def db(self) -> AsyncStore:
+        """The store as the loop awaits it: while the service runs, every call runs on the database thread."""
+        assert self.store is not None, "the store is opened by run()"
+        return as_async(self.store)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -145,11 +158,14 @@ class Service:
             except (NotImplementedError, RuntimeError):
                 log.debug("signal %s cannot be handled on this platform", sig)
         rules = backpressure.rules_from_env()  # a bad WATCHER_OUTBOX_* value stops the start with its fix
-        self.store = Store(self.settings.db_path)
+        self.store = await asyncio.to_thread(Store, self.settings.db_path)
+        self._db = AsyncStore(self.store)  # from here on SQLite is used from the database thread only
         self.metrics = Metrics(self.store)
-        self.http = make_http(self.config, self.store)
-        self.notifiers = self._notifiers()
-        self.notifiers.update(configured_notifiers(self.config.notifiers, self.store, labels_of(self.config)))
+        self.http = make_http(self.config, validators=await LoopValidators.load(self.db))
+        self.notifiers = await self._notifiers()
+        labels = labels_of(self.config)
+        self.notifiers.update(await self.db.run(lambda store: configured_notifiers(self.config.notifiers, store,
+                                                                                   labels)))
         self.delivery = DeliveryWorker(self.store, self.notifiers, Pacer(rate=self.settings.send_rate),
                                        metrics=self.metrics, concurrency=self.settings.send_concurrency,
                                        chat_cap=rules.chat_cap)
@@ -169,19 +185,19 @@ class Service:
             scheduler.shutdown(wait=False)
             await self._shutdown()
 
-    def _notifiers(self) -> dict:
+    async def _notifiers(self) -> dict:
         labels = labels_of(self.config)
         if not self.settings.telegram_token:
             log.warning("No WATCHER_TELEGRAM_TOKEN is set: alerts go to the console (standard output), "
                         "and the Telegram bot is off.")
-            console_mode_setup(self.store, self.config)
+            await self.db.run(console_mode_setup, self.config)
             return {"console": ConsoleNotifier(labels, self.stdout)}
         # loaded late: python-telegram-bot costs ~0.2 s to import and is not needed without a token
         from telegram.ext import Application
 
         from watcher.notifiers.telegram import TelegramNotifier
 
-        self.store.deactivate("console", CONSOLE_ADDRESS)
+        await self.db.deactivate("console", CONSOLE_ADDRESS)
         self.application = (Application.builder().token(self.settings.telegram_token)
                             .base_url(self.settings.telegram_api_url).build())
         log.info("Telegram bot on; Bot API at %s", self.settings.telegram_api_url)
@@ -206,12 +222,12 @@ class Service:
         return scheduler
 
     async def poll_source(self, source) -> pipeline.PollResult | None:
-        if subscribers.is_paused(self.store, source.name):
+        if await self._paused(source):
             log.info("source %s: paused by an operator; poll skipped (/resume %s to poll it again)", source.name,
                      source.name)
             return None
         try:
-            result = await pipeline.poll(source, self.http, self.store, self.matcher, metrics=self.metrics,
+            result = await pipeline.poll(source, self.http, self.db, self.matcher, metrics=self.metrics,
                                          health=self.rules, keep=self.kept)
         except Exception:
             log.exception("source %s: poll crashed", source.name)
@@ -222,12 +238,24 @@ class Service:
             self.delivery.wake()
         if self.admin:
             self.admin.wake()
-        self._space_out(source, result)
+        await self._space_out(source, result)
         return result
 
-    def _space_out(self, source, result) -> None:
+    async def _paused(self, source) -> bool:
+        """Whether an operator paused the source; a database that cannot say lets the poll go ahead."""
+        try:
+            return await self.db.run(subscribers.is_paused, source.name)
+        except StoreErrors as exc:
+            log.warning("source %s: could not read whether it is paused (%s); polling it", source.name, exc)
+            return False
+
+    async def _space_out(self, source, result) -> None:
         """Push a failing source's next poll back (backoff, Retry-After); a healthy one keeps its interval."""
-        delay = poll_delay(self.store, source, result, self.rules)
+        try:
+            delay = await self.db.run(poll_delay, source, result, self.rules)
+        except StoreErrors as exc:
+            log.warning("source %s: could not read its failures (%s); its interval stays", source.name, exc)
+            return
         if delay <= source.every or self.scheduler is None:
             return
         when = datetime.now(timezone.utc) + timedelta(seconds=delay)
@@ -241,7 +269,8 @@ class Service:
     async def _start_web(self) -> None:
         enabled = [s for s in self.config.sources if s.enabled]
         self.web = WebServer(self.settings.http_host, self.settings.http_port,
-                             ready=lambda: readiness(self.store, enabled), metrics=self.metrics.render)
+                             ready=lambda: self.db.run(readiness, enabled),
+                             metrics=lambda: self.db.run(render_metrics, self.metrics))
         try:
             await self.web.start()
         except OSError as exc:
@@ -308,4 +337,4 @@ class Service:
         if self.http:
             await self.http.aclose()
         if self.store:
-            self.store.close()
+            await self.db.close()

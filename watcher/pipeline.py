@@ -1,20 +1,29 @@
-"""One poll of one source, from fetch to outbox. The only place that knows the whole chain."""
+"""One poll of one source, from fetch to outbox. The only place that knows the whole chain.
+
+Nothing slow runs on the caller's event loop: the source's own fetch and parse (and its ``enrich``) run in a worker
+thread on an event loop of their own, whose HTTP requests go back to the shared client on the caller's loop (see
+``watcher.sources.hosted``); matching runs in a worker thread; every store call goes through an ``AsyncStore``,
+which while the service runs is the database thread; and the garbage collector's full collections, which stop every
+thread, wait until the poll is done.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from watcher import health as health_rules
-from watcher.store import health as healthdb
 from watcher.errors import FetchError, NotModified, ParseError
 from watcher.models import Item, Match
 from watcher.sources.council.pages import with_pages
+from watcher.sources.hosted import FULL_COLLECTIONS, LoopHttp, ThreadState, in_thread, in_worker_thread
+from watcher.store import health as healthdb
+from watcher.store.aio import AsyncStore, StoreErrors, as_async
 from watcher.store.provenance import KeptDocuments, Recorder
 
 log = logging.getLogger(__name__)
-
 
 @dataclass
 class PollResult:
@@ -35,16 +44,18 @@ class PollResult:
         return self.failure is None
 
 
-async def fetch_items(source, http, state) -> list[Item]:
-    """Fetch and parse; every failure comes out as a classified FetchError."""
+async def fetch_items(source, http, state: ThreadState) -> list[Item]:
+    """Fetch and parse in a worker thread; every failure comes out as a classified FetchError, except a store
+    error, which stays itself."""
+    loop_http = LoopHttp(http, asyncio.get_running_loop())
     try:
-        return await source.poll(http, state)
+        return await in_worker_thread(lambda: source.poll(loop_http, state), f"poll {source.name}")
     except FetchError as exc:
         exc.source = exc.source or source.name
         raise
     except ParseError as exc:
         raise FetchError(exc.failure, str(exc), source=source.name, url=source.url) from exc
-    except NotModified:
+    except (NotModified, *StoreErrors):
         raise
     except Exception as exc:
         # A bug or an unforeseen library error while fetching or parsing: a failed poll that health and /status
@@ -54,11 +65,11 @@ async def fetch_items(source, http, state) -> list[Item]:
                          url=source.url) from exc
 
 
-def check_expected(source, items: list[Item], store) -> None:
+async def check_expected(source, items: list[Item], db: AsyncStore) -> None:
     """No items from a source that has had items is a failure ("empty"), never "everything was removed"."""
     if items or not getattr(source, "expect_items", False):
         return
-    if healthdb.has_items(store, source.name):
+    if await db.run(healthdb.has_items, source.name):
         raise FetchError("empty", "the answer parsed to no items although this source has had items before; its "
                          "markup may have changed (set expect_items = false if it can really be empty)",
                          source=source.name, url=source.url)
@@ -83,8 +94,10 @@ async def enrich_items(source, http, items: list[Item], matcher) -> list[Item]:
     hook = getattr(source, "enrich", None)
     if hook is None or not items:
         return items
+    loop_http = LoopHttp(http, asyncio.get_running_loop())
     try:
-        return await hook(http, items, lambda item: bool(matcher.match(item)))
+        return await in_worker_thread(lambda: hook(loop_http, items, lambda item: bool(matcher.match(item))),
+                                      f"enrich {source.name}")
     except Exception:
         log.exception("source %s: reading the documents' text failed; the items are recorded without it",
                       source.name)
@@ -104,44 +117,50 @@ async def poll(source, http, store, matcher, *, dry_run: bool = False, metrics=N
     Items that are new, or known but public now, are enriched by the source (except on its first successful poll,
     which only records), matched, and recorded with the cursor the source set, in one transaction. Unless dry, the
     poll is then put to the health rules, which may queue a message for the operator. Every answer the poll got is
-    recorded as the provenance of what it found, and with ``keep`` the PDFs' bytes are kept."""
-    http = Recorder(http, None if dry_run else keep)
-    metrics = metrics or _NoMetrics()
-    health = health or health_rules.HealthRules()
+    recorded as the provenance of what it found, and with ``keep`` the PDFs' bytes are kept. ``store`` is a Store
+    or an AsyncStore."""
+    db = as_async(store)
+    rules = health or health_rules.HealthRules()
     result = PollResult(source=source.name)
-    state = store.state_for(source.name)
+    with FULL_COLLECTIONS.deferred():  # one over a big parse's heap would stop the loop for a second
+        return await _poll(source, Recorder(http, None if dry_run else keep), db, matcher, result, dry_run,
+                           metrics or _NoMetrics(), rules)
+
+
+async def _poll(source, http: Recorder, db: AsyncStore, matcher, result: PollResult, dry_run: bool, metrics,
+                health: health_rules.HealthRules) -> PollResult:
+    state = ThreadState(db, source.name, await db.get_cursor(source.name), asyncio.get_running_loop())
     try:
         with metrics.timed("fetch"):
             result.items = await fetch_items(source, http, state)
-        check_expected(source, result.items, store)
+        await check_expected(source, result.items, db)
     except NotModified:
         result.unchanged = True
         log.info("source %s: not modified since the last poll", source.name)
         if not dry_run:
-            store.record_poll(source.name, [], {})
-            health_rules.observe(store, source, result, health)
+            await db.record_poll(source.name, [], {})
+            await _observe(db, source, result, health)
         return result
     except FetchError as exc:
         _validators(http, source.name, keep=False)
         result.failure, result.detail, result.retry_after = exc.failure, exc.detail, exc.retry_after
         log.warning("source %s: poll failed: %s: %s", source.name, exc.failure, exc.detail)
         if not dry_run:
-            store.record_failure(source.name, exc.failure, exc.detail)
-            health_rules.observe(store, source, result, health)
+            await _record_failure(db, source, result, health)
         return result
-    fresh = store.changed_items(source.name, result.items)
-    if dry_run or store.has_items(source.name):
+    fresh = await db.changed_items(source.name, result.items)
+    if dry_run or await db.has_items(source.name):
         with metrics.timed("enrich"):
             fresh = await enrich_items(source, http, fresh, matcher)
     with metrics.timed("match"):
-        found = match_items(fresh, matcher)
+        found = await in_thread(match_items, fresh, matcher, name=f"match {source.name}") if fresh else {}
     if dry_run:
         _validators(http, source.name, keep=False)
         result.new = fresh
         result.flagged = [(i, found[i.key]) for i in fresh if i.key in found]
         return result
     with metrics.timed("record"):
-        rec = store.record_poll(source.name, fresh, found, cursor=state.pending, fetched=http.fetched)
+        rec = await db.record_poll(source.name, fresh, found, cursor=state.pending, fetched=http.fetched)
     _validators(http, source.name, keep=True)
     result.new, result.flagged, result.alerts, result.first_poll = rec.new, rec.flagged, rec.alerts, rec.first_poll
     result.events = {item.id: event for item, event in rec.events}
@@ -149,5 +168,16 @@ async def poll(source, http, store, matcher, *, dry_run: bool = False, metrics=N
     log.info("source %s: %d items, %d new, %d now public, %d flagged, %d alerts queued%s", source.name,
              len(result.items), len(rec.new), changed, len(rec.flagged), rec.alerts,
              " (first poll: recorded without alerting)" if rec.first_poll else "")
-    health_rules.observe(store, source, result, health)
+    await _observe(db, source, result, health)
     return result
+
+
+async def _record_failure(db: AsyncStore, source, result: PollResult, health: health_rules.HealthRules) -> None:
+    """Write a failed poll to the source's health, and put it to the health rules."""
+    await db.record_failure(source.name, result.failure, result.detail)
+    await _observe(db, source, result, health)
+
+
+async def _observe(db: AsyncStore, source, result: PollResult, health: health_rules.HealthRules) -> None:
+    """Put the recorded poll to the health rules (poll log, operator messages)."""
+    await db.run(health_rules.observe, source, result, health)

@@ -118,8 +118,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     wanted, unknown = parse_start_payload(payload, d.topics) if payload else ([], [])
     note = f"\n\nThe link named unknown topics ({esc(', '.join(unknown))}); I left them out." if unknown else ""
-    d.store.subscribe(CHANNEL, chat_address(update), wanted or list(d.topics))
-    _, mine = d.store.subscription(CHANNEL, chat_address(update))
+    await d.db.subscribe(CHANNEL, chat_address(update), wanted or list(d.topics))
+    _, mine = await d.db.subscription(CHANNEL, chat_address(update))
     log.info("chat %s: subscribed to %s", chat_address(update), ", ".join(mine))
     names = ", ".join(esc(d.label(t)) for t in mine)
     await reply(update, f"{esc(ABOUT)}\n\nThis chat is now subscribed to: {names}.{note}\n"
@@ -131,7 +131,7 @@ async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await may_change(update, context):
         await reply(update, ADMIN_ONLY)
         return
-    deps(context).store.deactivate(CHANNEL, chat_address(update))
+    await deps(context).db.deactivate(CHANNEL, chat_address(update))
     log.info("chat %s: stopped", chat_address(update))
     await reply(update, "Alerts stopped. Send /start to subscribe again.")
 
@@ -155,9 +155,9 @@ async def _change_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, ver
                             "Or tap them in /topics.")
         return
     if verb == "subscribe":
-        d.store.subscribe(CHANNEL, chat_address(update), wanted)
+        await d.db.subscribe(CHANNEL, chat_address(update), wanted)
     else:
-        d.store.unsubscribe(CHANNEL, chat_address(update), wanted)
+        await d.db.unsubscribe(CHANNEL, chat_address(update), wanted)
     log.info("chat %s: %s %s", chat_address(update), verb, ", ".join(wanted))
     done = "Subscribed to" if verb == "subscribe" else "Unsubscribed from"
     await reply(update, f"{done} " + ", ".join(esc(d.label(t)) for t in wanted) + ".")
@@ -180,7 +180,7 @@ async def recent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if unknown:
         await reply(update, f"Unknown topic {esc(', '.join(unknown))}. The topics are: {topic_list(d.topics)}.")
         return
-    rows = d.store.recent_matches(wanted or None, limit=10)
+    rows = await d.db.recent_matches(wanted or None, limit=10)
     if not rows:
         await reply(update, "Nothing has been flagged yet" + (f" about {esc(d.label(wanted[0]))}." if wanted else "."))
         return
@@ -198,7 +198,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The sources, their last successful poll, and any that are failing."""
     d = deps(context)
     now = d.store.clock()
-    summary, *lines = health.render_lines(health.source_health(d.store, d.sources, d.rules, now), now)
+    summary, *lines = health.render_lines(await d.db.run(health.source_health, d.sources, d.rules, now), now)
     await reply_lines(update, f"<b>{esc(summary)}</b>", [esc(line) for line in lines])
 
 
@@ -206,7 +206,7 @@ async def on_my_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """The bot was blocked, kicked or removed: the chat gets no more alerts."""
     change = update.my_chat_member
     if change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT):
-        deps(context).store.deactivate(CHANNEL, str(change.chat.id))
+        await deps(context).db.deactivate(CHANNEL, str(change.chat.id))
         log.info("chat %s: the bot was removed or blocked (%s); subscriber deactivated", change.chat.id,
                  change.new_chat_member.status)
 
@@ -216,7 +216,7 @@ async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message = update.effective_message
     old, new = (message.chat.id, message.migrate_to_chat_id) if message.migrate_to_chat_id else \
         (message.migrate_from_chat_id, message.chat.id)
-    subscribers.migrate_address(deps(context).store, CHANNEL, str(old), str(new))
+    await deps(context).db.run(subscribers.migrate_address, CHANNEL, str(old), str(new))
     log.info("chat %s: migrated to %s; subscription moved", old, new)
 
 

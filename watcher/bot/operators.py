@@ -39,11 +39,11 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Subscribers, alerts sent, the queue and its failures."""
     d = deps(context)
     now = d.store.clock()
-    s = subscribers.stats(d.store, now)
+    s = await d.db.run(subscribers.stats, now)
     subs = "; ".join(f"{esc(channel)} {sum(modes.values())}" + (
         f" ({', '.join(f'{n} {esc(m)}' for m, n in sorted(modes.items()))})" if len(modes) > 1 else "")
         for channel, modes in sorted(s["subscribers"].items())) or "none"
-    paused = [name for name, st in d.store.source_states().items() if st.get("paused")]
+    paused = [name for name, st in (await d.db.source_states()).items() if st.get("paused")]
     outbox = backpressure.figures(d.store, now)
     lines = [
         f"Subscribers: {subs}; inactive {s['inactive']}",
@@ -66,7 +66,7 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     now = d.store.clock()
     lines = []
-    for src, row in zip(d.sources, source_health(d.store, d.sources, d.rules, now)):
+    for src, row in zip(d.sources, await d.db.run(source_health, d.sources, d.rules, now)):
         lines.append(f"{esc(line_of(row, now))}\n   {esc(src.kind)}, every {_every(src.every)}: "
                      f"<code>{esc(src.url)}</code>")
     await reply_lines(update, f"<b>{len(lines)} sources</b> (/pause &lt;source&gt;, /resume &lt;source&gt;)",
@@ -90,7 +90,7 @@ async def _set_paused(update: Update, context: ContextTypes.DEFAULT_TYPE, paused
                             + ", ".join(f"<code>{esc(n)}</code>" for n in names))
         return
     name = context.args[0]
-    subscribers.set_paused(d.store, name, paused)
+    await d.db.run(subscribers.set_paused, name, paused)
     log.info("chat %s: source %s %s by an operator", update.effective_chat.id, name,
              "paused" if paused else "resumed")
     if paused:

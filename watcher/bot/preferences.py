@@ -20,9 +20,9 @@ BUTTON_PATTERN = r"^(t:|all:)"
 _HOUR = re.compile(r"^(\d{1,2})(?::00)?(?:h)?$")
 
 
-def topics_view(d: BotDeps, address: str) -> tuple[str, InlineKeyboardMarkup]:
+async def topics_view(d: BotDeps, address: str) -> tuple[str, InlineKeyboardMarkup]:
     """The /topics message: text and one button per topic (✅ on, ▫️ off), plus all on / all off."""
-    active, mine = d.store.subscription(CHANNEL, address)
+    active, mine = await d.db.subscription(CHANNEL, address)
     rows = [[InlineKeyboardButton(f"{'✅' if active and t in mine else '▫️'} {d.label(t)}", callback_data=f"t:{t}")]
             for t in d.topics]
     rows.append([InlineKeyboardButton("All on", callback_data="all:on"),
@@ -33,12 +33,12 @@ def topics_view(d: BotDeps, address: str) -> tuple[str, InlineKeyboardMarkup]:
         state = "No topic is on, so this chat gets no alerts."
     else:
         state = "This chat gets alerts about: " + ", ".join(esc(d.label(t)) for t in d.topics if t in mine) + "."
-    return f"<b>Topics</b> – tap one to switch it on or off.\n{state}\n{mode_line(d, address)}", \
+    return f"<b>Topics</b> – tap one to switch it on or off.\n{state}\n{await mode_line(d, address)}", \
         InlineKeyboardMarkup(rows)
 
 
-def mode_line(d: BotDeps, address: str) -> str:
-    row = subscribers.settings(d.store, CHANNEL, address)
+async def mode_line(d: BotDeps, address: str) -> str:
+    row = await d.db.run(subscribers.settings, CHANNEL, address)
     if row and row.get("mode") == "digest":
         return (f"Delivery: a daily digest at {int(row['digest_hour']):02d}:00 {esc(row['digest_tz'])} "
                 "(/instant to change).")
@@ -47,7 +47,7 @@ def mode_line(d: BotDeps, address: str) -> str:
 
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show every topic as a button that switches it on or off for this chat."""
-    text, markup = topics_view(deps(context), chat_address(update))
+    text, markup = await topics_view(deps(context), chat_address(update))
     await reply(update, text, markup)
 
 
@@ -60,26 +60,26 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(ADMIN_ONLY, show_alert=True)
         return
     data = query.data or ""
-    active, mine = d.store.subscription(CHANNEL, address)
+    active, mine = await d.db.subscription(CHANNEL, address)
     if data == "all:on":
-        d.store.subscribe(CHANNEL, address, list(d.topics))
+        await d.db.subscribe(CHANNEL, address, list(d.topics))
         answer = "Every topic is on."
     elif data == "all:off":
-        d.store.unsubscribe(CHANNEL, address, list(d.topics))
+        await d.db.unsubscribe(CHANNEL, address, list(d.topics))
         answer = "Every topic is off."
     elif data[2:] in d.topics:
         topic = data[2:]
         if active and topic in mine:
-            d.store.unsubscribe(CHANNEL, address, [topic])
+            await d.db.unsubscribe(CHANNEL, address, [topic])
             answer = f"{d.label(topic)}: off"
         else:
-            d.store.subscribe(CHANNEL, address, [topic])
+            await d.db.subscribe(CHANNEL, address, [topic])
             answer = f"{d.label(topic)}: on"
     else:
         answer = "That topic no longer exists."
     log.info("chat %s: button %s", address, data)
     await query.answer(answer)
-    text, markup = topics_view(d, address)
+    text, markup = await topics_view(d, address)
     try:
         await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
     except BadRequest as exc:
@@ -108,9 +108,9 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Switch this chat to one digest message a day, at an hour in a time zone."""
     d = deps(context)
     address = chat_address(update)
-    row = subscribers.settings(d.store, CHANNEL, address)
+    row = await d.db.run(subscribers.settings, CHANNEL, address)
     if not context.args:
-        await reply(update, f"{mode_line(d, address)}\n\n{parse_digest_args([], None)}")
+        await reply(update, f"{await mode_line(d, address)}\n\n{parse_digest_args([], None)}")
         return
     if not await may_change(update, context):
         await reply(update, ADMIN_ONLY)
@@ -123,7 +123,7 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, parsed)
         return
     hour, name = parsed
-    subscribers.set_digest(d.store, CHANNEL, address, hour, name)
+    await d.db.run(subscribers.set_digest, CHANNEL, address, hour, name)
     now: datetime = d.store.clock()
     first = next_digest_after(now, hour, zone(name)).astimezone(zone(name))
     log.info("chat %s: daily digest at %02d:00 %s", address, hour, name)
@@ -139,12 +139,12 @@ async def instant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await may_change(update, context):
         await reply(update, ADMIN_ONLY)
         return
-    row = subscribers.settings(d.store, CHANNEL, address)
+    row = await d.db.run(subscribers.settings, CHANNEL, address)
     if row is None or not row["active"]:
         await reply(update, "This chat is not subscribed; send /start first.")
         return
-    subscribers.set_instant(d.store, CHANNEL, address)
+    await d.db.run(subscribers.set_instant, CHANNEL, address)
     log.info("chat %s: instant alerts", address)
-    waiting = len(subscribers.pending_for(d.store, row["id"]))
+    waiting = len(await d.db.run(subscribers.pending_for, row["id"]))
     extra = f" The {waiting} alert{'s' if waiting != 1 else ''} waiting for the digest follow now." if waiting else ""
     await reply(update, "From now on each alert comes as soon as it is found." + extra)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from telegram import ChatMember, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ChatType, ParseMode
@@ -14,6 +15,7 @@ from telegram.ext import ContextTypes
 
 from watcher.health import HealthRules
 from watcher.notifiers.fit import TELEGRAM_LIMIT, pack, shorten_html, utf16_len
+from watcher.store.aio import AsyncStore, as_async
 
 log = logging.getLogger("watcher.bot")
 CHANNEL = "telegram"
@@ -36,6 +38,12 @@ class BotDeps:
     @property
     def labels(self) -> dict[str, str]:
         return {t: self.label(t) for t in self.topics}
+
+    @property
+    def db(self) -> AsyncStore:
+        """The store as the handlers await it: while the service runs, its calls run on the database thread."""
+        store: Any = self.store
+        return as_async(store)
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> BotDeps:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta, timezone
+from functools import partial
 from typing import Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from watcher.store import subscribers
+from watcher.store.aio import as_async
 from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
 from watcher.notifiers.format import digest_messages
 from watcher.clock import from_iso
@@ -56,6 +58,7 @@ def is_due(sub: Mapping, now: datetime) -> bool:
 class DigestSender:
     def __init__(self, store, notifiers: Mapping[str, object], pacer, count: Callable[[str, str], None]):
         self.store = store
+        self.db = as_async(store)
         self.notifiers = notifiers
         self.pacer = pacer
         self.count = count
@@ -68,7 +71,7 @@ class DigestSender:
         """Send every digest whose hour has come; returns how many were completed."""
         now = self.store.clock()
         done = 0
-        for sub in subscribers.digest_subscribers(self.store, self.channels()):
+        for sub in await self.db.run(subscribers.digest_subscribers, self.channels()):
             if is_due(sub, now):
                 done += await self.send_digest(sub, now)
         return done
@@ -76,15 +79,15 @@ class DigestSender:
     async def send_digest(self, sub: Mapping, now: datetime) -> bool:
         notifier = self.notifiers[sub["channel"]]
         for _ in range(MAX_ROUNDS):
-            alerts = [a for a in subscribers.pending_for(self.store, sub["id"]) if a.id not in self.unrecorded]
+            alerts = [a for a in await self.db.run(subscribers.pending_for, sub["id"]) if a.id not in self.unrecorded]
             if not alerts:
                 break
             for html_text, plain_text, ids in digest_messages(alerts, notifier.labels):
                 if not await self._send_part(notifier, sub, html_text, plain_text, ids):
                     return False
-                self.unrecorded.record(ids, lambda ids=ids: subscribers.mark_many_delivered(self.store, ids))
-        self.unrecorded.record([("digest", sub["id"])],
-                               lambda: subscribers.mark_digest_sent(self.store, sub["id"], now))
+                await self.unrecorded.record_async(ids, partial(self.db.run, subscribers.mark_many_delivered, ids))
+        await self.unrecorded.record_async([("digest", sub["id"])],
+                                           lambda: self.db.run(subscribers.mark_digest_sent, sub["id"], now))
         log.info("digest: %s %s served", sub["channel"], sub["address"])
         return True
 
@@ -114,14 +117,14 @@ class DigestSender:
             log.warning("digest: %s %s postponed: %s", channel, address, exc)
         except RecipientMoved as exc:
             log.warning("digest: %s %s moved to %s; address updated", channel, address, exc.new_address)
-            subscribers.migrate_address(self.store, channel, address, exc.new_address)
+            await self.db.run(subscribers.migrate_address, channel, address, exc.new_address)
         except RecipientGone as exc:
             log.warning("digest: %s %s is gone (%s); subscriber deactivated", channel, address, exc)
-            self.store.deactivate(channel, address)
+            await self.db.deactivate(channel, address)
         except NotifyError as exc:
             log.error("digest: %s %s refused a digest message for good: %s", channel, address, exc)
             for alert_id in ids:
-                self.store.mark_dropped(alert_id, str(exc))
+                await self.db.mark_dropped(alert_id, str(exc))
             return True
         except Exception:
             log.exception("digest: sending to %s %s failed unexpectedly; trying again later", channel, address)

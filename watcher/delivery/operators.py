@@ -15,6 +15,7 @@ from typing import Awaitable, Callable, Sequence
 from watcher.delivery.retry import MAX_ATTEMPTS, backoff
 from watcher.errors import NotifyError, RetryLater
 from watcher.store import health as healthdb
+from watcher.store.aio import as_async
 from watcher.delivery.unrecorded import StoreErrors, Unrecorded
 from watcher.delivery.wakeup import Wakeup
 
@@ -49,6 +50,7 @@ class AdminMessenger:
 
     def __init__(self, store, send: Send, targets: Sequence[str], idle_wait: float = 5.0):
         self.store = store
+        self.db = as_async(store)
         self.send = send
         self.targets = [str(t) for t in targets]
         self.idle_wait = idle_wait
@@ -73,8 +75,8 @@ class AdminMessenger:
     async def drain_once(self) -> int:
         """Send every due event; returns how many were finished (sent everywhere, skipped or given up)."""
         finished = 0
-        self.unrecorded.flush()
-        for event in healthdb.due_events(self.store):
+        await self.unrecorded.flush()
+        for event in await self.db.run(healthdb.due_events):
             if self._wakeup.stopping:
                 break
             if event["id"] in self.unrecorded:
@@ -105,12 +107,12 @@ class AdminMessenger:
             if retry is not None:
                 log.error("health message %d for %s given up after %d attempts: %s", event["id"], event["source"],
                           attempts, error)
-            self.unrecorded.record([event["id"]], lambda: healthdb.mark_event(self.store, event["id"], sent, done=True,
-                                                                              error=error))
+            await self.unrecorded.record_async([event["id"]], lambda: self.db.run(healthdb.mark_event, event["id"],
+                                                                                  sent, done=True, error=error))
             return 1
         delay = backoff(event["attempts"], retry)
-        self.unrecorded.record([event["id"]], lambda: healthdb.mark_event(self.store, event["id"], sent, done=False,
-                                                                          retry_in=delay, error=error))
+        await self.unrecorded.record_async([event["id"]], lambda: self.db.run(healthdb.mark_event, event["id"], sent,
+                                                                              done=False, retry_in=delay, error=error))
         return 0
 
 

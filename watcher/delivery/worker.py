@@ -14,6 +14,7 @@ import logging
 from typing import Mapping
 
 from watcher.store import subscribers
+from watcher.store.aio import as_async
 from watcher.delivery.backpressure import OverflowFolder
 from watcher.delivery.digest import DigestSender
 from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
@@ -35,6 +36,7 @@ class DeliveryWorker:
     def __init__(self, store, notifiers: Mapping[str, object], pacer: Pacer | None = None, idle_wait: float = 2.0,
                  metrics=None, concurrency: int = 1, chat_cap: int = 0):
         self.store = store
+        self.db = as_async(store)  # calls run on the database thread while the service runs
         self.metrics = metrics
         self.notifiers = dict(notifiers)
         self.pacer = pacer or Pacer()
@@ -87,15 +89,15 @@ class DeliveryWorker:
         tasks = list(self._inflight.values())
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
-        if self.unrecorded.flush():
+        if await self.unrecorded.flush():
             log.error("delivery: %d sent alerts could not be recorded as sent (the database refuses writes); they "
                       "will be sent again if the service stops now", len(self.unrecorded))
 
     async def drain_once(self, limit: int = BATCH) -> tuple[int, int]:
         """Start sends for the alerts due now, in outbox order, round-robin over the queue. Returns how many sends
         were started and how many due alerts wait for their chat's turn."""
-        self.unrecorded.flush()
-        alerts = subscribers.due_instant(self.store, list(self.notifiers), limit, after_id=self._cursor)
+        await self.unrecorded.flush()
+        alerts = await self.db.run(subscribers.due_instant, list(self.notifiers), limit, after_id=self._cursor)
         self._cursor = alerts[-1].id if len(alerts) == limit else 0
         started = waiting = 0
         for alert in alerts:
@@ -156,7 +158,7 @@ class DeliveryWorker:
 
     async def deliver(self, alert: Alert) -> str:
         """Send one alert and act on the answer; returns the kind of answer."""
-        if alert.id in self.unrecorded or not subscribers.still_due(self.store, alert.id):
+        if alert.id in self.unrecorded or not await self.db.run(subscribers.still_due, alert.id):
             return "stale"
         notifier = self.notifiers[alert.channel]
         try:
@@ -170,49 +172,49 @@ class DeliveryWorker:
                 await notifier.send(alert, plain=True)
                 kind = "plain"
         except Exception as exc:  # every failure is turned into a decision on this alert, see outcome()
-            kind = self.outcome(alert, exc)
+            kind = await self.outcome(alert, exc)
         else:
-            self.unrecorded.record([alert.id], lambda: self.store.mark_delivered(alert.id))
+            await self.unrecorded.record_async([alert.id], lambda: self.db.mark_delivered(alert.id))
             self.sent += 1
             log.info("delivery: alert %d sent to %s %s (%s %s)", alert.id, alert.channel, alert.address,
                      alert.source, alert.item_id)
         self._count(alert.channel, kind)
         return kind
 
-    def outcome(self, alert: Alert, exc: Exception) -> str:
+    async def outcome(self, alert: Alert, exc: Exception) -> str:
         """Decide what a failed send means for the alert, the subscriber and the queue; returns its kind."""
         where = f"{alert.channel} {alert.address}"
         if isinstance(exc, RetryLater) and exc.flood:
             log.warning("delivery: flood control on %s; the whole queue waits %.1fs", where, exc.delay)
             self.pacer.pause(exc.delay)
-            subscribers.postpone(self.store, alert.id, 0.0, str(exc))  # first in line once the pause is over
+            await self.db.run(subscribers.postpone, alert.id, 0.0, str(exc))  # first in line once the pause is over
             return "flood"
         if isinstance(exc, RetryLater):
-            self._retry(alert, str(exc), exc.delay)
+            await self._retry(alert, str(exc), exc.delay)
             return "retry"
         if isinstance(exc, RecipientMoved):
             log.warning("delivery: %s moved to %s; address updated", where, exc.new_address)
-            subscribers.migrate_address(self.store, alert.channel, alert.address, exc.new_address)
+            await self.db.run(subscribers.migrate_address, alert.channel, alert.address, exc.new_address)
             return "moved"  # the row stays due and goes to the new address on the next pass
         if isinstance(exc, RecipientGone):
             log.warning("delivery: %s is gone (%s); subscriber deactivated", where, exc)
-            self.store.deactivate(alert.channel, alert.address)
+            await self.db.deactivate(alert.channel, alert.address)
             return "gone"
         if isinstance(exc, NotifyError):
             log.error("delivery: %s refused alert %d for good: %s", where, alert.id, exc)
-            self.store.mark_dropped(alert.id, str(exc))
+            await self.db.mark_dropped(alert.id, str(exc))
             return "refused"
         log.exception("delivery: sending alert %d to %s failed unexpectedly", alert.id, where, exc_info=exc)
-        self._retry(alert, f"{type(exc).__name__}: {exc}", 0.0)
+        await self._retry(alert, f"{type(exc).__name__}: {exc}", 0.0)
         return "error"
 
-    def _retry(self, alert: Alert, error: str, floor: float) -> None:
+    async def _retry(self, alert: Alert, error: str, floor: float) -> None:
         if alert.attempts + 1 >= MAX_ATTEMPTS:
             log.error("delivery: alert %d to %s %s dropped after %d attempts: %s", alert.id, alert.channel,
                       alert.address, alert.attempts + 1, error)
-            self.store.mark_dropped(alert.id, error)
+            await self.db.mark_dropped(alert.id, error)
             return
         delay = backoff(alert.attempts, floor)
         log.warning("delivery: alert %d to %s %s will be retried in %.0fs: %s", alert.id, alert.channel,
                     alert.address, delay, error)
-        self.store.mark_retry(alert.id, delay, error)
+        await self.db.mark_retry(alert.id, delay, error)

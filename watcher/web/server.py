@@ -6,15 +6,19 @@ It is served by the service's own event loop with asyncio streams: three GET rou
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Awaitable, Callable, TypeVar
 
 log = logging.getLogger(__name__)
 
 READY_MIN_WINDOW = timedelta(minutes=10)
 MAX_REQUEST_BYTES = 8192
+STORE_WAIT = 3.0  # /readyz and /metrics answer 503 when the store takes longer than this to answer
+T = TypeVar("T")
+Answer = Callable[[], "T | Awaitable[T]"]
 
 
 def readiness(store, sources, now: datetime | None = None) -> tuple[bool, dict]:
@@ -35,8 +39,10 @@ def readiness(store, sources, now: datetime | None = None) -> tuple[bool, dict]:
 
 
 class WebServer:
-    def __init__(self, host: str, port: int, *, ready: Callable[[], tuple[bool, dict]],
-                 metrics: Callable[[], bytes]):
+    """``ready`` and ``metrics`` may return their answer or an awaitable of it (a call on the database thread);
+    ``/healthz`` never waits for either."""
+
+    def __init__(self, host: str, port: int, *, ready: Answer[tuple[bool, dict]], metrics: Answer[bytes]):
         self.host, self.port = host, port
         self.ready = ready
         self.metrics = metrics
@@ -59,7 +65,7 @@ class WebServer:
             if len(head) > MAX_REQUEST_BYTES:
                 raise ValueError("request head too large")
             method, path = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")[:2]
-            status, ctype, body = self._route(method, path.split("?")[0])
+            status, ctype, body = await self._route(method, path.split("?")[0])
         except (asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
             log.debug("web: bad request: %s", exc)
             status, ctype, body = 400, "text/plain", b"bad request\n"
@@ -71,14 +77,28 @@ class WebServer:
         finally:
             writer.close()
 
-    def _route(self, method: str, path: str) -> tuple[int, str, bytes]:
+    async def _route(self, method: str, path: str) -> tuple[int, str, bytes]:
         if method not in ("GET", "HEAD"):  # HEAD: probes and load balancers that only look at the status
             return 405, "text/plain", b"method not allowed\n"
         if path == "/healthz":
             return 200, "text/plain", b"ok\n"
         if path == "/readyz":
-            ok, detail = self.ready()
+            try:
+                ok, detail = await _answer(self.ready)
+            except TimeoutError:
+                ok, detail = False, {"store": f"busy: no answer within {STORE_WAIT:g}s"}
             return (200 if ok else 503), "application/json", json.dumps({"ready": ok, **detail}).encode() + b"\n"
         if path == "/metrics":
-            return 200, "text/plain; version=0.0.4; charset=utf-8", self.metrics()
+            try:
+                return 200, "text/plain; version=0.0.4; charset=utf-8", await _answer(self.metrics)
+            except TimeoutError:
+                return 503, "text/plain", f"store busy: no answer within {STORE_WAIT:g}s\n".encode()
         return 404, "text/plain", b"not found\n"
+
+
+async def _answer(produce: Answer[T]) -> T:
+    """What ``produce`` gives, waiting at most STORE_WAIT seconds when it is awaitable."""
+    found = produce()
+    if inspect.isawaitable(found):
+        return await asyncio.wait_for(found, STORE_WAIT)
+    return found
