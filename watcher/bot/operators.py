@@ -44,7 +44,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         f" ({', '.join(f'{n} {esc(m)}' for m, n in sorted(modes.items()))})" if len(modes) > 1 else "")
         for channel, modes in sorted(s["subscribers"].items())) or "none"
     paused = [name for name, st in (await d.db.source_states()).items() if st.get("paused")]
-    outbox = backpressure.figures(d.store, now)
+    outbox = await d.db.run(backpressure.figures, now)
     lines = [
         f"Subscribers: {subs}; inactive {s['inactive']}",
         f"Alerts sent: {s['sent_total']} (last 24 h: {s['sent_24h']})",

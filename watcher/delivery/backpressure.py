@@ -30,6 +30,7 @@ from watcher.notifiers.fit import cut_plain, shorten_html
 from watcher.notifiers.format import digest_messages
 from watcher.store import health as healthdb
 from watcher.store import subscribers
+from watcher.store.aio import as_async
 from watcher.store.subscribers import DRAIN_WINDOW_MINUTES
 
 log = logging.getLogger(__name__)
@@ -159,13 +160,13 @@ class BacklogWatch:
     """Checks the outbox's age against the limit and queues the operators' late and caught-up messages."""
 
     def __init__(self, store, rules: BackpressureRules, wake: Callable[[], None] | None = None):
-        self.store = store
+        self.db = as_async(store)
         self.rules = rules
         self.wake = wake
 
     async def check(self) -> str | None:
-        """One check; returns the kind of message queued, if any."""
-        kind, fig = check_backlog(self.store, self.rules)
+        """One check (on the database thread while the service runs); returns the kind queued, if any."""
+        kind, fig = await self.db.run(check_backlog, self.rules)
         if kind is None:
             return None
         log.log(logging.WARNING if kind == "late" else logging.INFO, "outbox: %s: %s", kind.replace("_", " "),
@@ -217,6 +218,7 @@ class OverflowFolder(DigestSender):
     def __init__(self, store, notifiers: Mapping[str, object], pacer, count: Callable[[str, str], None], *,
                  cap: int, inflight: Container[int]):
         super().__init__(store, notifiers, pacer, lambda channel, kind: count(channel, "folded"))
+        self.db = as_async(store)
         self.cap = cap
         self.inflight = inflight
         self.folded = 0
@@ -226,7 +228,7 @@ class OverflowFolder(DigestSender):
         returns how many alerts were handed over."""
         if self.cap <= 0:
             return 0
-        chats = subscribers.overflowing(self.store, self.channels(), self.cap, MAX_CHATS)
+        chats = await self.db.run(subscribers.overflowing, self.channels(), self.cap, MAX_CHATS)
         plans: list[tuple[Mapping, list | None]] = [(sub, None) for sub in chats]  # parts built at a chat's turn
         deadline = self.pacer.monotonic() + ROUND_SECONDS
         handed = sent = 0
@@ -249,7 +251,7 @@ class OverflowFolder(DigestSender):
 
     async def _parts(self, sub: Mapping) -> list[tuple[str, str, list[int]]]:
         over = min(int(sub["waiting"]) - self.cap, MAX_FOLD)
-        alerts = [a for a in subscribers.pending_for(self.store, sub["id"], over)
+        alerts = [a for a in await self.db.run(subscribers.pending_for, sub["id"], over)
                   if a.id not in self.inflight and a.id not in self.unrecorded]
         if alerts:
             log.debug("delivery: %s %s has %d alerts waiting (cap %d); folding %d", sub["channel"], sub["address"],
@@ -270,5 +272,5 @@ class OverflowFolder(DigestSender):
         if not await self._send_part(self.notifiers[sub["channel"]], sub, html_text, plain_text, ids):
             parts.clear()
             return 0
-        self.unrecorded.record(ids, lambda: subscribers.mark_many_delivered(self.store, ids))
+        await self.unrecorded.record_async(ids, lambda: self.db.run(subscribers.mark_many_delivered, ids))
         return len(ids)
