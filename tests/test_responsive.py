@@ -1,16 +1,18 @@
 """`watcher run` keeps answering /healthz within a second while the database is locked by another process and while
-a 100,000-item feed is parsed and recorded."""
+a 100,000-item feed is parsed and recorded; a database that refuses a poll is that source's `store` failure."""
 
 from __future__ import annotations
 
+import json
 import socket
 import sqlite3
 import time
 from pathlib import Path
 
-from tests.conftest import make_config, source_toml
+from tests.conftest import make_config, run_cli, source_toml
 from tests.fakes.feeds import rss
 from tests.test_e2e import Proc
+from watcher.store.sqlite import Store
 
 OLD = {"title": "Council adopts conclusions on fisheries", "link": "https://e.org/old", "guid": "old"}
 LATE = {"title": "Council agrees mandate against migrant smuggling networks", "link": "https://e.org/late",
@@ -67,8 +69,8 @@ def start(tmp_path: Path, sources: str) -> tuple[Proc, int]:
 
 def test_healthz_answers_while_another_process_holds_the_write_lock(tmp_path, feed_server):
     """For 8 s another connection holds an exclusive lock on the database while polls run every second and the
-    delivery worker waits for work: every /healthz answer takes under a second, and the item published meanwhile is
-    alerted once the lock goes."""
+    delivery worker waits for work: every /healthz answer takes under a second; the poll the lock refused is a
+    `store` failure, and the item published meanwhile is alerted once the lock goes."""
     feed_server.set("/feed.xml", rss([OLD]))
     proc, port = start(tmp_path, source_toml("feed", feed_server.url("/feed.xml"), every="1s"))
     try:
@@ -85,6 +87,7 @@ def test_healthz_answers_while_another_process_holds_the_write_lock(tmp_path, fe
         holder.execute("ROLLBACK")
         holder.close()
         assert len(times) >= 10 and max(times) < LIMIT, [round(t, 2) for t in times]
+        proc.wait_output("source feed: poll failed: store", stream="err")
         out = proc.wait_output("=== ALERT ===", timeout=30)
         assert out.count(LATE["title"]) == 1
     finally:
@@ -111,5 +114,29 @@ def test_healthz_answers_while_a_100000_item_feed_is_parsed_and_recorded(tmp_pat
                 deadline = min(deadline, time.monotonic() + 30)
             time.sleep(0.2)
         assert len(times) >= 10 and max(times) < LIMIT, [round(t, 2) for t in times]
+    finally:
+        assert proc.stop() == 0
+
+
+def test_a_poll_the_database_refuses_is_a_store_failure_in_status(tmp_path, feed_server):
+    """When the database refuses to record a poll (here a trigger aborts every new item), the source's health says
+    `store` with the database's message, and the service goes on."""
+    db = tmp_path / "data" / "watcher.db"
+    Store(db).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON items BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+    feed_server.set("/feed.xml", rss([OLD]))
+    proc, port = start(tmp_path, source_toml("feed", feed_server.url("/feed.xml"), every="1s"))
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            done = run_cli(["--config", str(tmp_path / "cfg"), "status", "--json"], tmp_path)
+            [row] = json.loads(done.stdout)
+            if row["last_failure"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert row["last_failure"] == "store" and "disk says no" in row["last_failure_detail"]
+        assert row["consecutive_failures"] >= 1 and row["status"] in ("degraded", "failing")
+        healthz_seconds(port)
     finally:
         assert proc.stop() == 0

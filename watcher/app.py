@@ -26,8 +26,8 @@ from watcher.matcher import Matcher
 from watcher.web.metrics import Metrics
 from watcher.notifiers.console import CONSOLE_ADDRESS, ConsoleNotifier
 from watcher.notifiers.setup import close_notifiers, configured_notifiers
-from watcher.store.provenance import kept_documents
 from watcher.store.aio import AsyncStore, LoopValidators, StoreErrors, as_async
+from watcher.store.provenance import kept_documents
 from watcher.store.sqlite import Store
 from watcher.web.server import WebServer, readiness
 

@@ -40,6 +40,7 @@ FAILURE_LABELS = {
     "empty": "no items where items were expected",
     "redirect_loop": "redirect loop",
     "disallowed": "disallowed by robots.txt",
+    "store": "the database refused to record the poll",
 }
 
 

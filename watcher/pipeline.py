@@ -25,6 +25,9 @@ from watcher.store.provenance import KeptDocuments, Recorder
 
 log = logging.getLogger(__name__)
 
+STORE_FAILURE = "store"  # the failure class of a poll the database would not record
+
+
 @dataclass
 class PollResult:
     source: str
@@ -38,6 +41,7 @@ class PollResult:
     events: dict[str, str] = field(default_factory=dict)  # item id -> "new", "version" or "public"
     unchanged: bool = False  # the server answered 304 Not Modified: a success with nothing new
     retry_after: float | None = None  # the server asked for this many seconds of quiet (Retry-After)
+    left: int = 0  # items over the source's max_items, left for the next polls
 
     @property
     def ok(self) -> bool:
@@ -77,7 +81,7 @@ async def check_expected(source, items: list[Item], db: AsyncStore) -> None:
 
 
 def _validators(http, source: str, keep: bool) -> None:
-    """Store the validators of a recorded poll, or forget those of a failed one."""
+    """Store the validators of a recorded poll, or forget those of a failed or capped one."""
     action = getattr(http, "commit_validators" if keep else "discard_validators", None)
     if action is not None:
         action(source)
@@ -86,6 +90,23 @@ def _validators(http, source: str, keep: bool) -> None:
 def match_items(items: list[Item], matcher) -> dict[tuple[str, str], list[Match]]:
     """Matches per item; a match in the body of a paged document says on which page."""
     return {item.key: with_pages(item, found) for item in items if (found := matcher.match(item))}
+
+
+def oldest_first(items: list[Item], limit: int) -> tuple[list[Item], list[Item]]:
+    """The items to record now (at most ``limit``: the oldest) and those left for the next polls, each in the
+    source's order. Oldest by date when every item has one, else by place: sources list the newest first.
+
+    The oldest go first because they are the first to drop off a feed or a listing; the newer ones are still there
+    at the next poll, where they are new again, so nothing is missed."""
+    if len(items) <= limit:
+        return items, []
+    if all(item.published for item in items):
+        ranked = sorted(range(len(items)), key=lambda n: (items[n].published, -n))
+        chosen = set(ranked[:limit])
+    else:
+        chosen = set(range(len(items) - limit, len(items)))
+    return ([item for n, item in enumerate(items) if n in chosen],
+            [item for n, item in enumerate(items) if n not in chosen])
 
 
 async def enrich_items(source, http, items: list[Item], matcher) -> list[Item]:
@@ -115,16 +136,26 @@ async def poll(source, http, store, matcher, *, dry_run: bool = False, metrics=N
     """Poll one source once. A failed poll records nothing as seen. With ``dry_run`` nothing is written.
 
     Items that are new, or known but public now, are enriched by the source (except on its first successful poll,
-    which only records), matched, and recorded with the cursor the source set, in one transaction. Unless dry, the
-    poll is then put to the health rules, which may queue a message for the operator. Every answer the poll got is
-    recorded as the provenance of what it found, and with ``keep`` the PDFs' bytes are kept. ``store`` is a Store
-    or an AsyncStore."""
+    which only records), matched, and recorded with the cursor the source set, in one transaction; past the
+    source's ``max_items`` (never on its first poll) the oldest are taken and the rest left for the next polls.
+    Unless dry, the poll is then put to the health rules, which may queue a message for the operator. A database
+    that refuses the poll makes it a failure of class ``store``. ``store`` is a Store or an AsyncStore. Every answer
+    the poll got is recorded as the provenance of what it found, and with ``keep`` the PDFs' bytes are kept."""
     db = as_async(store)
     rules = health or health_rules.HealthRules()
     result = PollResult(source=source.name)
-    with FULL_COLLECTIONS.deferred():  # one over a big parse's heap would stop the loop for a second
-        return await _poll(source, Recorder(http, None if dry_run else keep), db, matcher, result, dry_run,
-                           metrics or _NoMetrics(), rules)
+    try:
+        with FULL_COLLECTIONS.deferred():  # one over a big parse's heap would stop the loop for a second
+            return await _poll(source, Recorder(http, None if dry_run else keep), db, matcher, result, dry_run,
+                               metrics or _NoMetrics(), rules)
+    except StoreErrors as exc:
+        _validators(http, source.name, keep=False)
+        result.new, result.flagged, result.alerts, result.events, result.left = [], [], 0, {}, 0
+        result.failure, result.detail = STORE_FAILURE, f"the database refused the poll: {exc}"
+        log.error("source %s: poll failed: %s: %s", source.name, result.failure, result.detail)
+        if not dry_run:
+            await _record_failure(db, source, result, rules)
+        return result
 
 
 async def _poll(source, http: Recorder, db: AsyncStore, matcher, result: PollResult, dry_run: bool, metrics,
@@ -149,7 +180,16 @@ async def _poll(source, http: Recorder, db: AsyncStore, matcher, result: PollRes
             await _record_failure(db, source, result, health)
         return result
     fresh = await db.changed_items(source.name, result.items)
-    if dry_run or await db.has_items(source.name):
+    first = not await db.has_items(source.name)
+    if not first:
+        fresh, left = oldest_first(fresh, source.max_items)
+        result.left = len(left)
+    if result.left:
+        result.detail = f"{result.left} items over max_items ({source.max_items}) left for the next polls"
+        log.warning("source %s: %d new or changed items, more than max_items (%d): the %d oldest are taken now, "
+                    "the other %d at the next polls", source.name, len(fresh) + result.left, source.max_items,
+                    len(fresh), result.left)
+    if dry_run or not first:
         with metrics.timed("enrich"):
             fresh = await enrich_items(source, http, fresh, matcher)
     with metrics.timed("match"):
@@ -159,9 +199,10 @@ async def _poll(source, http: Recorder, db: AsyncStore, matcher, result: PollRes
         result.new = fresh
         result.flagged = [(i, found[i.key]) for i in fresh if i.key in found]
         return result
-    with metrics.timed("record"):
-        rec = await db.record_poll(source.name, fresh, found, cursor=state.pending, fetched=http.fetched)
-    _validators(http, source.name, keep=True)
+    with metrics.timed("record"):  # a capped poll keeps the old cursor and validators: the rest is fetched again
+        rec = await db.record_poll(source.name, fresh, found, cursor=None if result.left else state.pending,
+                                   fetched=http.fetched)
+    _validators(http, source.name, keep=not result.left)
     result.new, result.flagged, result.alerts, result.first_poll = rec.new, rec.flagged, rec.alerts, rec.first_poll
     result.events = {item.id: event for item, event in rec.events}
     changed = sum(1 for event in result.events.values() if event == "public")
@@ -173,11 +214,19 @@ async def _poll(source, http: Recorder, db: AsyncStore, matcher, result: PollRes
 
 
 async def _record_failure(db: AsyncStore, source, result: PollResult, health: health_rules.HealthRules) -> None:
-    """Write a failed poll to the source's health, and put it to the health rules."""
-    await db.record_failure(source.name, result.failure, result.detail)
+    """Write a failed poll to the source's health; a database that refuses that too is logged, not raised."""
+    try:
+        await db.record_failure(source.name, result.failure, result.detail)
+    except StoreErrors as exc:
+        log.error("source %s: the failed poll (%s) could not be written to its health either: %s", source.name,
+                  result.failure, exc)
+        return
     await _observe(db, source, result, health)
 
 
 async def _observe(db: AsyncStore, source, result: PollResult, health: health_rules.HealthRules) -> None:
-    """Put the recorded poll to the health rules (poll log, operator messages)."""
-    await db.run(health_rules.observe, source, result, health)
+    """Put the recorded poll to the health rules (poll log, operator messages); a refusal is logged."""
+    try:
+        await db.run(health_rules.observe, source, result, health)
+    except StoreErrors as exc:
+        log.error("source %s: the poll was recorded but its health bookkeeping was refused: %s", source.name, exc)

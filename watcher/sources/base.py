@@ -42,6 +42,9 @@ class Source:
     expect_items: bool = True
     failure_threshold: int = 0
     quiet: float = -1.0
+    # At most this many new or changed items are recorded per poll; the rest, newest last, by the next polls (see
+    # watcher/pipeline.py). A source's first poll, which records without alerting, takes everything at once.
+    max_items: int = 2000
 
     def __post_init__(self) -> None:
         threshold = self.failure_threshold
@@ -49,6 +52,8 @@ class Source:
             raise ValueError(f"'failure_threshold' must be a whole number of at least 1, got {threshold!r}")
         if self.quiet < 0 and self.quiet != -1.0:
             raise ValueError("'quiet' must be a duration such as \"3d\" (or \"0s\" for no staleness warning)")
+        if not isinstance(self.max_items, int) or isinstance(self.max_items, bool) or self.max_items < 1:
+            raise ValueError(f"'max_items' must be a whole number of at least 1, got {self.max_items!r}")
 
     async def poll(self, http, state: SourceState) -> list[Item]:  # pragma: no cover - abstract
         raise NotImplementedError
