@@ -20,6 +20,7 @@ from watcher.commands.archive import verify_kept, verify_lines
 from watcher.commands.checks import shared_failure, shared_failure_hint, vanished_topics
 from watcher.commands.init import init_config, next_steps, refusal_lines
 from watcher.commands.notify import TargetError, parse_target, send_sample
+from watcher.commands.ledger import print_ledger
 from watcher.commands.maintain import match_json, match_lines, replay, replay_lines
 from watcher.commands.parse import KINDS as PARSE_KINDS
 from watcher.commands.parse import Blocked, parse_saved, print_items, select_options
@@ -82,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--since", metavar="DATE", type=_date_arg,
                         help="only items first seen on or after this date (YYYY-MM-DD)")
     replay.add_argument("--json", action="store_true", help="print one JSON object per changed item")
+    ledger = sub.add_parser("ledger", help="what is known about Council document numbers, per series and year",
+                            description="Summarise the Council document numbers the store knows, per series and "
+                                        "year: known, highest, public, released later (with the median delay), "
+                                        "never public, and the longest open gaps (numbers below the highest known "
+                                        "that were never public). Writes nothing.")
+    ledger.add_argument("--series", metavar="ST", type=str.upper, help="only this series (ST, CM, ...)")
+    ledger.add_argument("--year", metavar="YEAR", type=int, help="only this year")
+    ledger.add_argument("--gaps", action="store_true", help="list every open gap")
+    ledger.add_argument("--json", action="store_true", help="print the ledger as JSON")
     parse = sub.add_parser("parse", help="show the items a saved feed, register page or PDF yields",
                            description="Parse a saved file as a source of KIND would, and print its items (with the "
                                        "topics they match when the configuration's topics.toml can be read). "
@@ -384,6 +394,19 @@ def cmd_demo(args, settings) -> int:
     return run_demo()
 
 
+def cmd_ledger(args, settings) -> int:
+    if not settings.db_path.exists():
+        print(f"error: no database at {settings.db_path}; set WATCHER_DATA_DIR to the directory that holds "
+              "watcher.db", file=sys.stderr)
+        return 1
+    store = Store(settings.db_path)
+    try:
+        print_ledger(store, args.series, args.year, args.json, args.gaps)
+    finally:
+        store.close()
+    return 0
+
+
 def cmd_archive(args, settings) -> int:
     checked, bad = verify_kept(settings.data_dir)
     for line in verify_lines(settings.data_dir / "documents", checked, bad):
@@ -392,7 +415,7 @@ def cmd_archive(args, settings) -> int:
 
 
 NO_CONFIG_COMMANDS = {"healthcheck": cmd_healthcheck, "parse": cmd_parse, "init": cmd_init, "demo": cmd_demo,
-                      "archive": cmd_archive}
+                      "archive": cmd_archive, "ledger": cmd_ledger}
 COMMANDS = {"run": cmd_run, "once": cmd_once, "check-config": cmd_check_config, "match": cmd_match,
             "replay": cmd_replay, "status": cmd_status, "test-notify": cmd_test_notify, **NO_CONFIG_COMMANDS}
 
