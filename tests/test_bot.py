@@ -20,14 +20,17 @@ def buttons(message: dict) -> dict[str, str]:
     return {b["callback_data"]: b["text"] for row in rows for b in row}
 
 
-async def test_start_subscribes_to_every_topic_and_lists_commands(running, store):
-    """/start subscribes the chat to every topic and answers with what the bot does and every public command."""
+async def test_start_subscribes_to_every_topic_in_two_lines_with_buttons(running, store):
+    """/start subscribes the chat to every topic and answers in two lines with the topic buttons; /help has the
+    commands."""
     answer = await running.say(USER, "/start")
     assert store.subscription("telegram", str(USER)) == (True, ["borders", "migration", "smuggling"])
     assert "subscribed to" in answer["text"] and answer["parse_mode"] == "HTML"
+    assert "Borders &amp; Schengen" in answer["text"] and len(answer["plain_text"].splitlines()) <= 2
+    assert set(buttons(answer)) >= {"t:smuggling", "t:borders", "t:migration"}
+    help_answer = await running.say(USER, "/help")
     for name, _args, _text in watcher_bot.PUBLIC:
-        assert f"/{name}" in answer["plain_text"]
-    assert "Borders &amp; Schengen" in answer["text"]
+        assert f"/{name}" in help_answer["plain_text"]
 
 
 async def test_start_deep_link_names_topics(running, store):

@@ -15,7 +15,7 @@ from telegram.ext import (Application, CallbackQueryHandler, ChatMemberHandler, 
                           MessageHandler, filters)
 
 from watcher import health
-from watcher.bot import operators, preferences
+from watcher.bot import follow, operators, preferences
 from watcher.store import subscribers
 from watcher.bot.replies import (
     ADMIN_ONLY,
@@ -24,21 +24,33 @@ from watcher.bot.replies import (
     chat_address,
     deps,
     esc,
+    is_operator,
+    excerpt,
     may_change,
     reply,
     reply_lines,
     topic_args,
     topic_list,
+    unknown_topics,
 )
 
 __all__ = ["BotDeps", "COMMANDS", "HANDLERS", "register", "set_commands"]
 
 log = logging.getLogger(__name__)
 
-ABOUT = ("I watch the Council of the EU and sources around it (the public register, the document server, press "
-         "releases, Justice and Home Affairs meetings, Statewatch, EUR-Lex, the European Parliament) and tell you "
-         "within minutes when something is published about migrant smuggling, EU borders, migration or police "
-         "cooperation. Every alert says what the document is, where it is, and which words matched.")
+ABOUT_SOURCES = 8  # sources named in the about text; the rest are counted
+
+
+def about(d: BotDeps) -> str:
+    """What the bot does (HTML), built from the configured sources and topics."""
+    names = [str(getattr(s, "label", "") or s.name) for s in d.sources]
+    shown = ", ".join(esc(n) for n in names[:ABOUT_SOURCES])
+    more = f" and {len(names) - ABOUT_SOURCES} more" if len(names) > ABOUT_SOURCES else ""
+    watched = f"I watch {len(names)} source{'s' if len(names) != 1 else ''} ({shown}{more})" if names \
+        else "I watch the sources this bot is configured with"
+    labels = ", ".join(esc(d.label(t)) for t in d.topics) or "the configured topics"
+    return (f"{watched} and tell you when something is published about: {labels}. Every alert says what the "
+            "document is, where it is, and which words matched.")
 
 # (command, arguments, what it does): the menu, /help and the README follow this table.
 PUBLIC = [
@@ -50,6 +62,9 @@ PUBLIC = [
     ("digest", "<hour> <time zone>", "One message a day at that hour"),
     ("instant", "", "Each alert as soon as it is found"),
     ("status", "", "The sources and how they are doing"),
+    ("follow", "<reference or procedure>", "Follow a document or a procedure, whatever your topics"),
+    ("following", "", "What this chat follows, with buttons to stop"),
+    ("unfollow", "<reference or procedure>", "Stop following one"),
     ("stop", "", "Stop all alerts to this chat"),
     ("help", "", "What this bot does"),
 ]
@@ -104,7 +119,7 @@ def parse_start_payload(payload: str, topic_ids) -> tuple[list[str], list[str]]:
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Subscribe the chat (to every topic, or to those named in a deep link) and say what the bot does."""
+    """Subscribe the chat (to every topic, to those named in a deep link, or back to its own after /stop)."""
     payload = " ".join(context.args or [])
     if len(payload) > MAX_PAYLOAD:
         log.warning("chat %s: /start with a %d-character payload refused (over %d)", chat_address(update),
@@ -113,32 +128,68 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                             "then choose topics with /topics.")
         return
     d = deps(context)
+    address = chat_address(update)
     if not await may_change(update, context):
-        await reply(update, f"{esc(ABOUT)}\n\n{ADMIN_ONLY}\n\n{HELP}")
+        await reply(update, f"{about(d)}\n{ADMIN_ONLY} /help lists the commands.")
         return
     wanted, unknown = parse_start_payload(payload, d.topics) if payload else ([], [])
-    note = f"\n\nThe link named unknown topics ({esc(', '.join(unknown))}); I left them out." if unknown else ""
-    await d.db.subscribe(CHANNEL, chat_address(update), wanted or list(d.topics))
-    _, mine = await d.db.subscription(CHANNEL, chat_address(update))
-    log.info("chat %s: subscribed to %s", chat_address(update), ", ".join(mine))
+    if payload and not wanted:
+        _, markup = await preferences.topics_view(d, address)
+        await reply(update, f"The link named no topic I know ({excerpt(', '.join(unknown))}), so nothing changed. "
+                            f"The topics are: {topic_list(d.topics)}; tap the ones you want.", markup)
+        return
+    active, before = await d.db.subscription(CHANNEL, address)
+    back = not payload and not active and bool(before)  # stopped before: its own topics and delivery come back
+    await d.db.subscribe(CHANNEL, address, [] if back else wanted or list(d.topics))
+    _, mine = await d.db.subscription(CHANNEL, address)
+    log.info("chat %s: subscribed to %s%s", address, ", ".join(mine), " (restored)" if back else "")
     names = ", ".join(esc(d.label(t)) for t in mine)
-    await reply(update, f"{esc(ABOUT)}\n\nThis chat is now subscribed to: {names}.{note}\n"
-                        f"Choose topics with /topics.\n\n{HELP}")
+    head = f"Welcome back: your topics are on again: {names}." if back else f"This chat is now subscribed to: {names}."
+    note = f" Left out, unknown: {excerpt(', '.join(unknown))}." if unknown else ""
+    text, markup = await preferences.topics_view(d, address)
+    await reply(update, f"{head}{note} {await preferences.mode_line(d, address)}\nTap a topic to switch it; "
+                        "/help for the rest.", markup)
 
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stop every alert to this chat."""
+    """Stop every alert to this chat; its topics and delivery are kept for a later /start."""
     if not await may_change(update, context):
         await reply(update, ADMIN_ONLY)
         return
     await deps(context).db.deactivate(CHANNEL, chat_address(update))
     log.info("chat %s: stopped", chat_address(update))
-    await reply(update, "Alerts stopped. Send /start to subscribe again.")
+    await reply(update, "Alerts stopped. Send /start to get them again with the same topics and delivery.")
+
+
+def deep_link(context: ContextTypes.DEFAULT_TYPE, d: BotDeps) -> str:
+    """The deep-link form that subscribes to chosen topics, with the bot's own username when it is known."""
+    name = getattr(context.bot, "username", None) or "&lt;bot&gt;"
+    example = "-".join(list(d.topics)[:2]) or "all"
+    return f"https://t.me/{esc(name)}?start={esc(example)}"
 
 
 async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """List the commands."""
-    await reply(update, f"{esc(ABOUT)}\n\n{HELP}")
+    """What the bot does, the commands, the topic ids and the deep-link form; operators also get theirs."""
+    d = deps(context)
+    text = (f"{about(d)}\n\n{HELP}\n\nTopics: {topic_list(d.topics)}. A link that subscribes to some of them "
+            f"(ids joined by -, or all): {deep_link(context, d)}")
+    if is_operator(update, d):
+        text += f"\n\n<b>Operators</b>\n{help_text(ADMIN)}"
+    await reply(update, text)
+
+
+def _changed(d: BotDeps, verb: str, wanted: list[str], before: list[str], restarted: bool) -> str:
+    """The reply to /subscribe or /unsubscribe: what changed, what was already so."""
+    on = verb == "subscribe"
+    changed = [t for t in wanted if (t not in before) == on or restarted]
+    same = [t for t in wanted if t not in changed]
+    labels = lambda ts: ", ".join(esc(d.label(t)) for t in ts)  # noqa: E731
+    parts = [f"{'Subscribed to' if on else 'Unsubscribed from'} {labels(changed)}."] if changed else []
+    if same:
+        parts.append(f"{labels(same)} {'was' if len(same) == 1 else 'were'} already {'on' if on else 'off'}.")
+    if restarted:
+        parts.append("Alerts start again, for these topics only.")
+    return " ".join(parts)
 
 
 async def _change_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, verb: str) -> None:
@@ -148,19 +199,26 @@ async def _change_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, ver
         return
     wanted, unknown = topic_args(context.args, d.topics)
     if unknown:
-        await reply(update, f"Unknown topic {esc(', '.join(unknown))}. The topics are: {topic_list(d.topics)}.")
+        await reply(update, unknown_topics(unknown, d.topics))
         return
     if not wanted:
         await reply(update, f"Which topic? Write /{verb} &lt;topic&gt;, with one of: {topic_list(d.topics)}. "
                             "Or tap them in /topics.")
         return
+    address = chat_address(update)
+    active, before = await d.db.subscription(CHANNEL, address)
+    restarted = verb == "subscribe" and not active
+    if restarted and before:  # a stopped chat starts again with the topics named, not its old ones
+        await d.db.unsubscribe(CHANNEL, address, before)
     if verb == "subscribe":
-        await d.db.subscribe(CHANNEL, chat_address(update), wanted)
+        await d.db.subscribe(CHANNEL, address, wanted)
     else:
-        await d.db.unsubscribe(CHANNEL, chat_address(update), wanted)
-    log.info("chat %s: %s %s", chat_address(update), verb, ", ".join(wanted))
-    done = "Subscribed to" if verb == "subscribe" else "Unsubscribed from"
-    await reply(update, f"{done} " + ", ".join(esc(d.label(t)) for t in wanted) + ".")
+        await d.db.unsubscribe(CHANNEL, address, wanted)
+    log.info("chat %s: %s %s", address, verb, ", ".join(wanted))
+    active, mine = await d.db.subscription(CHANNEL, address)
+    now = (f"This chat gets alerts about: {', '.join(esc(d.label(t)) for t in mine)}." if active and mine
+           else "No topic is on, so this chat gets no alerts." if active else "This chat gets no alerts now.")
+    await reply(update, f"{_changed(d, verb, wanted, before if active or not restarted else [], restarted)} {now}")
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -178,7 +236,7 @@ async def recent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     wanted, unknown = topic_args(context.args, d.topics)
     if unknown:
-        await reply(update, f"Unknown topic {esc(', '.join(unknown))}. The topics are: {topic_list(d.topics)}.")
+        await reply(update, unknown_topics(unknown, d.topics))
         return
     rows = await d.db.recent_matches(wanted or None, limit=10)
     if not rows:
@@ -206,7 +264,12 @@ async def on_my_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """The bot was blocked, kicked or removed: the chat gets no more alerts."""
     change = update.my_chat_member
     if change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT):
-        await deps(context).db.deactivate(CHANNEL, str(change.chat.id))
+        d = deps(context)
+        if not (await d.db.subscription(CHANNEL, str(change.chat.id)))[0]:
+            log.info("chat %s: the bot was removed or blocked (%s); it had no subscription", change.chat.id,
+                     change.new_chat_member.status)
+            return
+        await d.db.deactivate(CHANNEL, str(change.chat.id))
         log.info("chat %s: the bot was removed or blocked (%s); subscriber deactivated", change.chat.id,
                  change.new_chat_member.status)
 
@@ -231,6 +294,7 @@ HANDLERS = {
     "digest": preferences.digest,
     "instant": preferences.instant,
     "status": status,
+    **follow.HANDLERS,
     **operators.HANDLERS,
 }
 
@@ -242,6 +306,7 @@ def register(app: Application, bot_deps: BotDeps) -> None:
     for name, handler in HANDLERS.items():
         app.add_handler(CommandHandler(name, handler, filters=where))
     app.add_handler(CallbackQueryHandler(preferences.on_button, pattern=preferences.BUTTON_PATTERN))
+    app.add_handler(CallbackQueryHandler(follow.on_button, pattern=follow.BUTTON_PATTERN))
     app.add_handler(ChatMemberHandler(on_my_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     app.add_error_handler(on_error)

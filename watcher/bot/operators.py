@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 
 from watcher.delivery import backpressure
 from watcher.store import subscribers
-from watcher.bot.replies import OPERATORS_ONLY, CHANNEL, deps, esc, is_operator, reply, reply_lines
+from watcher.bot.replies import OPERATORS_ONLY, CHANNEL, deps, esc, excerpt, is_operator, reply, reply_lines
 from watcher.errors import NotifyError
 from watcher.logs import redact
 from watcher.notifiers.format import sample_alert
@@ -85,11 +85,15 @@ async def _set_paused(update: Update, context: ContextTypes.DEFAULT_TYPE, paused
     names = [s.name for s in d.sources]
     verb = "pause" if paused else "resume"
     if not context.args or context.args[0] not in names:
-        given = f"Unknown source {esc(context.args[0])}. " if context.args else ""
+        given = f"Unknown source {excerpt(context.args[0])}. " if context.args else ""
         await reply(update, f"{given}Write /{verb} &lt;source&gt; with one of: "
                             + ", ".join(f"<code>{esc(n)}</code>" for n in names))
         return
     name = context.args[0]
+    if bool((await d.db.source_states()).get(name, {}).get("paused")) == paused:
+        await reply(update, f"<code>{esc(name)}</code> is already {'paused' if paused else 'polled'}; nothing "
+                            "changed.")
+        return
     await d.db.run(subscribers.set_paused, name, paused)
     log.info("chat %s: source %s %s by an operator", update.effective_chat.id, name,
              "paused" if paused else "resumed")

@@ -11,7 +11,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from watcher.store import subscribers
-from watcher.bot.replies import ADMIN_ONLY, CHANNEL, BotDeps, chat_address, deps, esc, may_change, reply
+from watcher.bot.replies import ADMIN_ONLY, CHANNEL, BotDeps, chat_address, deps, esc, excerpt, may_change, reply
 from watcher.delivery.digest import next_digest_after, zone
 
 log = logging.getLogger("watcher.bot")
@@ -73,6 +73,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await d.db.unsubscribe(CHANNEL, address, [topic])
             answer = f"{d.label(topic)}: off"
         else:
+            if not active and mine:  # a stopped chat starts again with this topic, not its old ones
+                await d.db.unsubscribe(CHANNEL, address, mine)
             await d.db.subscribe(CHANNEL, address, [topic])
             answer = f"{d.label(topic)}: on"
     else:
@@ -95,10 +97,10 @@ def parse_digest_args(args: list[str], current_tz: str | None) -> tuple[int, str
                 "message a day at 08:00 Brussels time. /instant goes back to each alert as it comes.")
     found = _HOUR.match(args[0].strip().lower())
     if not found or not 0 <= int(found.group(1)) <= 23:
-        return f"{esc(args[0])} is not an hour; give a whole hour from 0 to 23, e.g. <code>/digest 8 Europe/Brussels</code>."
+        return f"{excerpt(args[0])} is not an hour; give a whole hour from 0 to 23, e.g. <code>/digest 8 Europe/Brussels</code>."
     name = args[1].strip() if len(args) == 2 else (current_tz or "UTC")
     if zone(name) is None:
-        return (f"I do not know the time zone {esc(name)}. Use a name from the tz database such as "
+        return (f"I do not know the time zone {excerpt(name)}. Use a name from the tz database such as "
                 "<code>Europe/Brussels</code>, <code>Europe/Athens</code>, <code>Africa/Tunis</code> or "
                 "<code>UTC</code>.")
     return int(found.group(1)), name
@@ -146,5 +148,6 @@ async def instant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await d.db.run(subscribers.set_instant, CHANNEL, address)
     log.info("chat %s: instant alerts", address)
     waiting = len(await d.db.run(subscribers.pending_for, row["id"]))
-    extra = f" The {waiting} alert{'s' if waiting != 1 else ''} waiting for the digest follow now." if waiting else ""
+    extra = (" The alert waiting for the digest follows now." if waiting == 1 else
+             f" The {waiting} alerts waiting for the digest follow now." if waiting else "")
     await reply(update, "From now on each alert comes as soon as it is found." + extra)

@@ -58,6 +58,15 @@ def esc(text: object) -> str:
     return html.escape(str(text))
 
 
+EXCERPT = 40  # characters of a user's input that a reply may quote back
+
+
+def excerpt(text: object, limit: int = EXCERPT) -> str:
+    """At most ``limit`` characters of what a user typed, on one line and escaped, for quoting it back."""
+    flat = " ".join(str(text).split())
+    return esc(flat if len(flat) <= limit else flat[:limit - 1] + "…")
+
+
 async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
                                               link_preview_options=LinkPreviewOptions(is_disabled=True))
@@ -104,6 +113,11 @@ def topic_args(args: list[str] | None, topics: dict) -> tuple[list[str], list[st
     words = [w.strip().lower() for a in (args or []) for w in a.split(",") if w.strip()]
     known = [w for w in dict.fromkeys(words) if w in topics]
     return known, [w for w in words if w not in topics]
+
+
+def unknown_topics(unknown: list[str], topics: dict) -> str:
+    """The answer to topic names that do not exist: a short excerpt of them and the list of real ones."""
+    return f"Unknown topic {excerpt(', '.join(unknown))}. The topics are: {topic_list(topics)}."
 
 
 def topic_list(topics: dict) -> str:

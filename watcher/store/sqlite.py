@@ -36,6 +36,15 @@ class RecordResult:
     events: list[tuple[Item, str]] = field(default_factory=list)
 
 
+def oldest_first(queued: list[tuple[Item, list[Match], str]]) -> list[tuple[Item, list[Match], str]]:
+    """A poll's alerts in the order they were published: by date where items have one, else reversed from the
+    listing (sources list the newest first), so a chat reads a batch oldest first."""
+    backwards = list(reversed(queued))
+    if all(q[0].published is not None for q in backwards):
+        return sorted(backwards, key=lambda q: q[0].published)  # type: ignore[arg-type, return-value]
+    return backwards
+
+
 class Store:
     """All persistence. Pass ``clock`` to control time in tests."""
 
@@ -136,6 +145,7 @@ class Store:
         flagged: list[tuple[Item, list[Match]]] = []
         events: list[tuple[Item, str]] = []
         alerts = 0
+        queued: list[tuple[Item, list[Match], str]] = []
         with self.tx():
             first = not self.has_items(source)
             families = events_mod.known_families(self.db, source, items)
@@ -153,7 +163,9 @@ class Store:
                 flagged.append((item, found))
                 self._insert_matches(item, found, now)
                 if alert and not first and not item.extra.get("backlog"):
-                    alerts += self._enqueue(item, found, now, event)
+                    queued.append((item, found, event))
+            for item, found, event in oldest_first(queued):
+                alerts += self._enqueue(item, found, now, event)
             provenance.record(self.db, events, fetched, now)
             self._mark_success(source, now)
             if cursor is not None:
