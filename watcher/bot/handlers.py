@@ -15,7 +15,7 @@ from telegram.ext import (Application, CallbackQueryHandler, ChatMemberHandler, 
                           MessageHandler, filters)
 
 from watcher import health
-from watcher.bot import operators, preferences
+from watcher.bot import follow, operators, preferences
 from watcher.store import subscribers
 from watcher.bot.replies import (
     ADMIN_ONLY,
@@ -62,6 +62,9 @@ PUBLIC = [
     ("digest", "<hour> <time zone>", "One message a day at that hour"),
     ("instant", "", "Each alert as soon as it is found"),
     ("status", "", "The sources and how they are doing"),
+    ("follow", "<reference or procedure>", "Follow a document or a procedure, whatever your topics"),
+    ("following", "", "What this chat follows, with buttons to stop"),
+    ("unfollow", "<reference or procedure>", "Stop following one"),
     ("stop", "", "Stop all alerts to this chat"),
     ("help", "", "What this bot does"),
 ]
@@ -291,6 +294,7 @@ HANDLERS = {
     "digest": preferences.digest,
     "instant": preferences.instant,
     "status": status,
+    **follow.HANDLERS,
     **operators.HANDLERS,
 }
 
@@ -302,6 +306,7 @@ def register(app: Application, bot_deps: BotDeps) -> None:
     for name, handler in HANDLERS.items():
         app.add_handler(CommandHandler(name, handler, filters=where))
     app.add_handler(CallbackQueryHandler(preferences.on_button, pattern=preferences.BUTTON_PATTERN))
+    app.add_handler(CallbackQueryHandler(follow.on_button, pattern=follow.BUTTON_PATTERN))
     app.add_handler(ChatMemberHandler(on_my_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     app.add_error_handler(on_error)

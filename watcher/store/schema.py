@@ -167,6 +167,14 @@ EVENTS_AND_PROVENANCE = """
         role TEXT NOT NULL, event TEXT NOT NULL, PRIMARY KEY (source, item_id, fetch_id))
 """
 
+FOLLOWS = """
+    CREATE TABLE IF NOT EXISTS follows (
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL, key TEXT NOT NULL, label TEXT NOT NULL, created_at TEXT NOT NULL,
+        PRIMARY KEY (subscriber_id, kind, key));
+    CREATE INDEX IF NOT EXISTS follows_by_key ON follows (kind, key)
+"""
+
 # Named schema changes after the base schema, applied once each, in order, and recorded in ``migrations``.
 # Append new ones at the end; never edit or reorder one that has shipped.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -211,4 +219,6 @@ MIGRATIONS: list[tuple[str, str]] = [
     # What happened to each item and when (new, version, public), and what was fetched to learn it: the URL,
     # SHA-256, size, status and validators of every PDF read and of the feed or page answers that gave a new item.
     ("item-events-and-provenance", EVENTS_AND_PROVENANCE),
+    # What each chat follows: a Council document family or a legislative procedure (see ``follows``).
+    ("follows", FOLLOWS),
 ]

@@ -18,6 +18,7 @@ from watcher.errors import StoreError
 from watcher.logs import redact
 from watcher.models import Alert, Item, Match
 from watcher.store import events as events_mod
+from watcher.store import follows
 from watcher.store import opening
 from watcher.store import provenance
 from watcher.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
@@ -166,6 +167,8 @@ class Store:
                     queued.append((item, found, event))
             for item, found, event in oldest_first(queued):
                 alerts += self._enqueue(item, found, now, event)
+            if alert and not first:
+                alerts += follows.enqueue(self.db, events, now)
             provenance.record(self.db, events, fetched, now)
             self._mark_success(source, now)
             if cursor is not None:

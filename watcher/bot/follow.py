@@ -1,0 +1,122 @@
+"""/follow, /following and /unfollow: a chat follows a Council document family or a legislative procedure.
+
+A family is given by any reference form ``parse_ref`` reads (``13589/23``, ``ST 13589 2023 REV 1``, ...), and is
+followed whole: every new version, addendum or corrigendum, and each becoming public. A procedure
+(``2023/0439(COD)``) is followed in every Council document whose header names it. The alerts come whatever the
+chat's topics, and say why (see ``watcher.store.follows``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from watcher.bot.replies import ADMIN_ONLY, CHANNEL, chat_address, deps, esc, excerpt, may_change, reply
+from watcher.sources.council.refs import DocRef, RefError, parse_ref
+from watcher.store import follows
+
+log = logging.getLogger(__name__)
+
+BUTTON_PATTERN = r"^uf:"
+MAX_ARG = 100
+FORMS = ("Write a Council document reference, e.g. <code>/follow 13589/23</code>, <code>/follow ST 13589 2023"
+         "</code> or <code>/follow 13589/1/23 REV 1</code> (the whole family is followed), or a procedure, e.g. "
+         "<code>/follow 2023/0439(COD)</code>.")
+
+
+def parse_target(text: str) -> tuple[str, str, str] | None:
+    """(kind, key, label) for a reference or a procedure number; None when it is neither."""
+    text = text.strip()
+    if not text or len(text) > MAX_ARG:
+        return None
+    key = follows.procedure_key(text)
+    if key:
+        return follows.PROCEDURE, key, key
+    try:
+        ref = parse_ref(text)
+    except (RefError, ValueError):
+        return None
+    family = DocRef(ref.series, ref.number, ref.year)
+    label = f"ST {family.short}" if ref.series == "ST" else family.short
+    return follows.FAMILY, ref.family, label
+
+
+async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Follow a document family or a procedure in this chat."""
+    if not await may_change(update, context):
+        await reply(update, ADMIN_ONLY)
+        return
+    text = " ".join(context.args or [])
+    target = parse_target(text)
+    if target is None:
+        head = f"{excerpt(text)} is not a reference I can read. " if text else ""
+        await reply(update, head + FORMS)
+        return
+    kind, key, label = target
+    address = chat_address(update)
+    outcome = await deps(context).db.run(follows.follow, CHANNEL, address, kind, key, label)
+    log.info("chat %s: follow %s %s: %s", address, kind, key, outcome)
+    what = "every new version and when any becomes public" if kind == follows.FAMILY else \
+        "every Council document that names it"
+    answers = {"added": f"Following {esc(label)}: you will hear of {what}, whatever your topics.",
+               "already": f"This chat already follows {esc(label)}.",
+               "full": f"This chat follows {follows.MAX_FOLLOWS} documents and procedures, the most it can; "
+                       "stop one with /following first."}
+    await reply(update, answers[outcome])
+
+
+async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop following a document family or a procedure."""
+    if not await may_change(update, context):
+        await reply(update, ADMIN_ONLY)
+        return
+    text = " ".join(context.args or [])
+    target = parse_target(text)
+    if target is None:
+        head = f"{excerpt(text)} is not a reference I can read. " if text else ""
+        await reply(update, head + FORMS.replace("/follow", "/unfollow") + " /following lists what you follow.")
+        return
+    kind, key, label = target
+    stopped = await deps(context).db.run(follows.unfollow, CHANNEL, chat_address(update), kind, key)
+    await reply(update, f"Stopped following {esc(label)}." if stopped else
+                f"This chat does not follow {esc(label)}; /following lists what it does.")
+
+
+async def _view(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[str, InlineKeyboardMarkup | None]:
+    rows = await deps(context).db.run(follows.following, CHANNEL, chat_address(update))
+    if not rows:
+        return "This chat follows nothing. " + FORMS, None
+    buttons = [[InlineKeyboardButton(f"Stop {label}", callback_data=f"uf:{kind[0]}:{key}")]
+               for kind, key, label in rows]
+    lines = "\n".join(f"• {esc(label)}" for _, _, label in rows)
+    return f"This chat follows ({len(rows)} of {follows.MAX_FOLLOWS}):\n{lines}", InlineKeyboardMarkup(buttons)
+
+
+async def following(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The families and procedures this chat follows, with a button to stop each."""
+    text, markup = await _view(update, context)
+    await reply(update, text, markup)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A stop button of /following: stop that follow and redraw the list."""
+    query = update.callback_query
+    if not await may_change(update, context):
+        await query.answer(ADMIN_ONLY, show_alert=True)
+        return
+    _, short, key = (query.data or "uf::").split(":", 2)
+    kind = follows.FAMILY if short == "f" else follows.PROCEDURE
+    stopped = await deps(context).db.run(follows.unfollow, CHANNEL, chat_address(update), kind, key)
+    await query.answer("Stopped." if stopped else "That was already stopped.")
+    text, markup = await _view(update, context)
+    try:
+        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+HANDLERS = {"follow": follow, "following": following, "unfollow": unfollow}
