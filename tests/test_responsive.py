@@ -32,7 +32,7 @@ def healthz_seconds(port: int) -> float:
     the service's and not a client library's."""
     started = time.perf_counter()
     with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
-        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         answer = b""
         while chunk := conn.recv(4096):
             answer += chunk
