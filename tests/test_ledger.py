@@ -10,6 +10,7 @@ import pytest
 
 from tests.fakes.clock import FakeClock
 from tests.fakes.council import test_matcher
+from tests.fakes.telegram import ADMIN_CHAT
 from tests.fakes.council_year import DAY, CouncilYear, CouncilYearServer, SimClock, epoch
 from watcher import cli, pipeline
 from watcher.http.client import Http
@@ -18,6 +19,7 @@ from watcher.models import Item
 from watcher.sources.council_documents import CouncilDocumentsSource
 from watcher.store import ledger
 from watcher.store.sqlite import Store
+from watcher.web.metrics import Metrics
 
 
 def doc(number: int, version: str = "INIT", public: bool = True, year: int = 2026) -> Item:
@@ -94,3 +96,15 @@ async def test_on_two_simulated_weeks_the_ledger_equals_the_simulators_truth(tmp
     assert [g.number for g in entry.gaps] == sorted(set(range(start, highest + 1)) - public)
     assert summary["never_public"] == len(numbers) - len(public) and summary["released_later"] == len(later)
     assert later and summary["open_gaps"] > 0 and end - t0 > 13 * DAY
+
+
+async def test_operators_see_the_ledger_in_stats_and_metrics(running, store):
+    """/stats has one ledger line per series and year; /metrics has known, public and open gaps per series."""
+    store.record_poll("docs", [doc(1), doc(2, public=False), doc(3), doc(4, year=2025)], {})
+    text = (await running.say(ADMIN_CHAT, "/stats"))["plain_text"]
+    assert "Ledger ST 2026: 3 known (highest 3), 2 public (66.7%)" in text and "1 open gaps" in text
+    assert "Ledger ST 2025: 1 known" in text
+    metrics = Metrics(store).render().decode()
+    assert 'watcher_ledger_known{series="ST",year="2026"} 3.0' in metrics
+    assert 'watcher_ledger_public{series="ST",year="2026"} 2.0' in metrics
+    assert 'watcher_ledger_open_gaps{series="ST",year="2026"} 1.0' in metrics

@@ -104,6 +104,8 @@ async def following(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A stop button of /following: stop that follow and redraw the list."""
     query = update.callback_query
+    if query is None:
+        return
     if not await may_change(update, context):
         await query.answer(ADMIN_ONLY, show_alert=True)
         return

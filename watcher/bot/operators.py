@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from watcher.delivery import backpressure
-from watcher.store import subscribers
+from watcher.store import ledger, subscribers
 from watcher.bot.replies import OPERATORS_ONLY, CHANNEL, deps, esc, excerpt, is_operator, reply, reply_lines
 from watcher.errors import NotifyError
 from watcher.logs import redact
@@ -57,6 +57,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if s["last_errors"]:
         lines.append("Last errors: " + "; ".join(esc(redact(e)[:120]) for e in s["last_errors"]))
     lines.append("Paused sources: " + (esc(", ".join(paused)) if paused else "none"))
+    lines.extend(f"Ledger {esc(line)}" for line in await d.db.run(ledger.operator_lines))
     await reply_lines(update, "<b>Statistics</b>", lines)
 
 

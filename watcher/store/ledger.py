@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from watcher.clock import from_iso
+from watcher.store.sqlite import Store
 
 REF = re.compile(r"^([A-Z]{2,4}) (\d{1,6}) (\d{4}) (.+)$")  # the canonical form: ``ST 13589 2026 REV 1``
 LONGEST_GAPS = 10
@@ -174,3 +175,14 @@ def summary_line(entry: Series, now: datetime) -> str:
     delay = f", median {s['median_delay_days']} d to release" if s["median_delay_days"] is not None else ""
     return (f"{entry.series} {entry.year}: {s['known']} known (highest {s['highest']}), {s['public']} public "
             f"({share}), {s['released_later']} released later{delay}, {s['open_gaps']} open gaps")
+
+
+def operator_lines(store: Store) -> list[str]:
+    """The one-line summary of each series and year, for /stats (run on the database thread)."""
+    now = store.clock()
+    return [summary_line(entry, now) for entry in build(store.db)]
+
+
+def gauges(store: Store) -> list[tuple[str, int, int, int, int]]:
+    """(series, year, known, public, open gaps) of each series and year, for /metrics."""
+    return [(e.series, e.year, len(e.numbers), len(e.public), len(e.gaps)) for e in build(store.db)]

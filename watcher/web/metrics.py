@@ -9,7 +9,7 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from watcher.store import subscribers
+from watcher.store import ledger, subscribers
 
 STAGE_BUCKETS = (0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -78,6 +78,18 @@ class OutboxCollector:
                      subscribers.queued_per_minute(self.store, now, minutes))
         yield _gauge("watcher_outbox_late", "1 while the operators have been told that alerts are late, else 0",
                      1.0 if subscribers.backlog_notified_at(self.store) else 0.0)
+        yield from _ledger_gauges(ledger.gauges(self.store))
+
+
+def _ledger_gauges(rows: list[tuple[str, int, int, int, int]]):
+    """The Council ledger per series and year: numbers known, public, and open gaps."""
+    families = [GaugeMetricFamily(f"watcher_ledger_{name}", text, labels=["series", "year"]) for name, text in (
+        ("known", "Council document numbers known"), ("public", "Council document numbers public"),
+        ("open_gaps", "Council document numbers known below the highest and never public"))]
+    for series, year, *values in rows:
+        for family, value in zip(families, values):
+            family.add_metric([series, str(year)], value)
+    return families
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
