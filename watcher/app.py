@@ -193,13 +193,13 @@ class Service:
             await self.db.run(console_mode_setup, self.config)
             return {"console": ConsoleNotifier(labels, self.stdout)}
         # loaded late: python-telegram-bot costs ~0.2 s to import and is not needed without a token
-        from telegram.ext import Application
-
+        from watcher.bot.outage import PollWatch, build_application
         from watcher.notifiers.telegram import TelegramNotifier
 
         await self.db.deactivate("console", CONSOLE_ADDRESS)
-        self.application = (Application.builder().token(self.settings.telegram_token)
-                            .base_url(self.settings.telegram_api_url).build())
+        self.poll_watch = PollWatch()
+        self.application = build_application(self.settings.telegram_token, self.settings.telegram_api_url,
+                                             self.poll_watch)
         log.info("Telegram bot on; Bot API at %s", self.settings.telegram_api_url)
         return {"telegram": TelegramNotifier(self.application.bot, labels)}
 
@@ -310,7 +310,7 @@ class Service:
                 await asyncio.sleep(delay)
         await self.application.start()
         await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.5,
-                                                     timeout=10)
+                                                     timeout=10, error_callback=self.poll_watch.on_polling_error)
         log.info("Telegram bot polling for updates")
 
     async def _shutdown(self) -> None:

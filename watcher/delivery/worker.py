@@ -53,6 +53,7 @@ class DeliveryWorker:
                                        inflight=self._inflight)  # chats over ``chat_cap`` get the rest folded
         self.overflow.unrecorded = self.unrecorded
         self.sent = 0
+        self.down: dict[str, str] = {}  # channel -> the failure that started its outage, until a send succeeds
 
     def wake(self) -> None:
         self._wakeup.wake()
@@ -176,6 +177,8 @@ class DeliveryWorker:
         else:
             await self.unrecorded.record_async([alert.id], lambda: self.db.mark_delivered(alert.id))
             self.sent += 1
+            if self.down.pop(alert.channel, None) is not None:
+                log.info("delivery: %s accepts alerts again; the ones waiting are being sent", alert.channel)
             log.info("delivery: alert %d sent to %s %s (%s %s)", alert.id, alert.channel, alert.address,
                      alert.source, alert.item_id)
         self._count(alert.channel, kind)
@@ -190,7 +193,11 @@ class DeliveryWorker:
             await self.db.run(subscribers.postpone, alert.id, 0.0, str(exc))  # first in line once the pause is over
             return "flood"
         if isinstance(exc, RetryLater):
-            await self._retry(alert, str(exc), exc.delay)
+            if alert.channel not in self.down:
+                self.down[alert.channel] = str(exc)
+                log.warning("delivery: %s not accepting alerts (%s); they wait in the outbox and are retried",
+                            alert.channel, exc)
+            await self._retry(alert, str(exc), exc.delay, quiet=True)
             return "retry"
         if isinstance(exc, RecipientMoved):
             log.warning("delivery: %s moved to %s; address updated", where, exc.new_address)
@@ -208,13 +215,13 @@ class DeliveryWorker:
         await self._retry(alert, f"{type(exc).__name__}: {exc}", 0.0)
         return "error"
 
-    async def _retry(self, alert: Alert, error: str, floor: float) -> None:
+    async def _retry(self, alert: Alert, error: str, floor: float, quiet: bool = False) -> None:
         if alert.attempts + 1 >= MAX_ATTEMPTS:
             log.error("delivery: alert %d to %s %s dropped after %d attempts: %s", alert.id, alert.channel,
                       alert.address, alert.attempts + 1, error)
             await self.db.mark_dropped(alert.id, error)
             return
         delay = backoff(alert.attempts, floor)
-        log.warning("delivery: alert %d to %s %s will be retried in %.0fs: %s", alert.id, alert.channel,
+        log.log(logging.DEBUG if quiet else logging.WARNING, "delivery: alert %d to %s %s will be retried in %.0fs: %s", alert.id, alert.channel,
                     alert.address, delay, error)
         await self.db.mark_retry(alert.id, delay, error)
