@@ -130,3 +130,15 @@ async def test_a_batch_arrives_oldest_first_in_alerts_and_in_digests(api, store,
     assert [next(n for n in (1, 2, 3) if f"Report {n}" in t) for t in sent] == [1, 2, 3]
     [digest] = [m["plain_text"] for m in api.sent_messages(1002)]
     assert digest.index("Report 1") < digest.index("Report 2") < digest.index("Report 3")
+
+
+async def test_what_the_bot_does_not_understand(running, api):
+    """Unknown commands and plain text get "try /help" in a private chat and nothing in a group."""
+    assert (await running.say(USER, "/frobnicate"))["plain_text"] == "I did not understand; try /help."
+    assert (await running.say(USER, "hello there"))["plain_text"] == "I did not understand; try /help."
+    assert "/topics" in (await running.say(USER, "/help"))["plain_text"]
+    api.set_admins(-2002, [11])
+    api.send_user_message(-2002, "/frobnicate", user_id=11)
+    api.send_user_message(-2002, "hello", user_id=11)
+    assert "/topics" in (await running.say(-2002, "/help", user_id=11))["plain_text"]
+    assert len(api.sent_messages(-2002)) == 1

@@ -274,6 +274,11 @@ async def on_my_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                  change.new_chat_member.status)
 
 
+async def not_understood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Text or a command in a private chat that no handler before this one took (groups hear nothing)."""
+    await reply(update, "I did not understand; try /help.")
+
+
 async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A group became a supergroup: its subscription follows it to the new chat id."""
     message = update.effective_message
@@ -309,6 +314,7 @@ def register(app: Application, bot_deps: BotDeps) -> None:
     app.add_handler(CallbackQueryHandler(follow.on_button, pattern=follow.BUTTON_PATTERN))
     app.add_handler(ChatMemberHandler(on_my_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & (filters.TEXT | filters.COMMAND), not_understood))
     app.add_error_handler(on_error)
 
 
