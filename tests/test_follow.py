@@ -111,3 +111,14 @@ def test_a_placeholder_or_another_chat_gets_no_follow_alert(store):
     store.subscribe("telegram", str(OTHER), [])
     assert store.record_poll("docs", [council(900, public=False)], {}).alerts == 0
     assert store.record_poll("docs", [council(900)], {}).alerts == 1  # it became public
+
+
+async def test_following_in_a_stopped_chat_does_not_restart_its_topics(running, store):
+    """/follow after /stop keeps the chat stopped and says so; no follow alert reaches a stopped chat."""
+    seeded(store)
+    await running.say(USER, "/start")
+    await running.say(USER, "/stop")
+    answer = await running.say(USER, "/follow 950/23")
+    assert "Following ST 950/23" in answer["plain_text"] and "stopped" in answer["plain_text"]
+    assert store.subscription("telegram", str(USER))[0] is False
+    assert store.record_poll("docs", [council(950)], {}).alerts == 0

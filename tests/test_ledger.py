@@ -94,6 +94,7 @@ async def test_on_two_simulated_weeks_the_ledger_equals_the_simulators_truth(tmp
     assert entry.highest == highest and set(entry.numbers) == set(range(start, highest + 1))
     assert {n.number for n in entry.public} == public and {n.number for n in entry.released_later} == later
     assert [g.number for g in entry.gaps] == sorted(set(range(start, highest + 1)) - public)
+    assert all(g.first_probe and g.last_probe and g.last_probe > g.first_probe for g in entry.gaps)
     assert summary["never_public"] == len(numbers) - len(public) and summary["released_later"] == len(later)
     assert later and summary["open_gaps"] > 0 and end - t0 > 13 * DAY
 

@@ -65,7 +65,9 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                "already": f"This chat already follows {esc(label)}.",
                "full": f"This chat follows {follows.MAX_FOLLOWS} documents and procedures, the most it can; "
                        "stop one with /following first."}
-    await reply(update, answers[outcome])
+    active, _ = await deps(context).db.subscription(CHANNEL, address)
+    stopped = "" if active else " Alerts to this chat are stopped, so none comes until /start turns them on again."
+    await reply(update, answers[outcome] + stopped)
 
 
 async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

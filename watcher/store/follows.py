@@ -35,6 +35,8 @@ class Store(Protocol):
 
     def subscribe(self, channel: str, address: str, topics: Iterable[str]) -> int: ...
 
+    def subscription(self, channel: str, address: str) -> tuple[bool, list[str]]: ...
+
 
 
 
@@ -47,7 +49,8 @@ def procedure_key(text: str) -> str | None:
 def follow(store: Store, channel: str, address: str, kind: str, key: str, label: str,
            limit: int = MAX_FOLLOWS) -> str:
     """Follow for this chat: ``added``, ``already`` or ``full`` (at the limit, nothing added)."""
-    sub_id = store.subscribe(channel, address, [])
+    row = store.db.execute("SELECT id FROM subscribers WHERE channel=? AND address=?", (channel, address)).fetchone()
+    sub_id = row[0] if row else store.subscribe(channel, address, [])  # a stopped chat stays stopped
     with store.tx():
         if store.db.execute("SELECT 1 FROM follows WHERE subscriber_id=? AND kind=? AND key=?",
                             (sub_id, kind, key)).fetchone():
