@@ -29,6 +29,8 @@ from watcher.notifiers.setup import close_notifiers, configured_notifiers
 from watcher.store.aio import AsyncStore, LoopValidators, StoreErrors, as_async
 from watcher.store.provenance import kept_documents
 from watcher.store.sqlite import Store
+from watcher.store.archive import Reader
+from watcher.web.archive import ArchiveSite
 from watcher.web.server import WebServer, readiness
 
 log = logging.getLogger(__name__)
@@ -268,12 +270,16 @@ class Service:
 
     async def _start_web(self) -> None:
         enabled = [s for s in self.config.sources if s.enabled]
+        archive = ArchiveSite(reader=Reader(self.settings.db_path), topics=labels_of(self.config),
+                              sources=tuple(self.config.sources), rules=self.rules, kept=self.kept)
         self.web = WebServer(self.settings.http_host, self.settings.http_port,
                              ready=lambda: self.db.run(readiness, enabled),
-                             metrics=lambda: self.db.run(render_metrics, self.metrics))
+                             metrics=lambda: self.db.run(render_metrics, self.metrics), archive=archive,
+                             token=self.settings.web_token)
         try:
             await self.web.start()
         except OSError as exc:
+            await asyncio.to_thread(archive.reader.close)
             log.error("health/metrics endpoint could not listen on %s:%d (%s); polling and alerts go on without it",
                       self.settings.http_host, self.settings.http_port, exc)
             self.web = None

@@ -329,7 +329,8 @@ def item_detail(db: sqlite3.Connection, source: str, item_id: str) -> dict[str, 
     if row is None:
         return None
     item = dict(row)
-    item["extra"] = _json(item.get("extra"), {})
+    extra = _json(item.get("extra"), {})
+    item["extra"] = extra if isinstance(extra, dict) else {}
     item["matches"] = [dict(m) | {"terms": _json(m["terms"], [])} for m in db.execute(
         "SELECT topic, terms, snippet, field, matched_at FROM matches WHERE source=? AND item_id=? ORDER BY topic",
         (source, item_id))]

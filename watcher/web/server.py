@@ -1,6 +1,9 @@
-"""A small HTTP endpoint for supervisors and monitoring: ``/healthz``, ``/readyz`` and ``/metrics``.
+"""The service's HTTP port: ``/healthz``, ``/readyz`` and ``/metrics`` for supervisors and monitoring, and the
+archive's pages and feeds (``watcher.web.archive``).
 
-It is served by the service's own event loop with asyncio streams: three GET routes do not need a web framework.
+One Starlette app behind ``watcher.web.guard``, served by uvicorn as a task of the service's own event loop (see
+``watcher.web.site``). ``/healthz`` answers at once and touches nothing; ``/readyz`` and ``/metrics`` wait at most
+STORE_WAIT seconds for the store; the health endpoints never ask for the archive's token.
 """
 
 from __future__ import annotations
@@ -12,13 +15,22 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Awaitable, Callable, TypeVar
 
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from watcher.web.archive import ArchiveSite
+from watcher.web.archive import routes as archive_routes
+from watcher.web.guard import is_loopback
+from watcher.web.site import Served, build_app
+
 log = logging.getLogger(__name__)
 
 READY_MIN_WINDOW = timedelta(minutes=10)
-MAX_REQUEST_BYTES = 8192
 STORE_WAIT = 3.0  # /readyz and /metrics answer 503 when the store takes longer than this to answer
 T = TypeVar("T")
 Answer = Callable[[], "T | Awaitable[T]"]
+METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def readiness(store, sources, now: datetime | None = None) -> tuple[bool, dict]:
@@ -40,60 +52,55 @@ def readiness(store, sources, now: datetime | None = None) -> tuple[bool, dict]:
 
 class WebServer:
     """``ready`` and ``metrics`` may return their answer or an awaitable of it (a call on the database thread);
-    ``/healthz`` never waits for either."""
+    ``/healthz`` never waits for either. With ``archive`` the same port serves the archive, behind ``token`` when
+    one is set (and refused without one on a non-loopback ``host``)."""
 
-    def __init__(self, host: str, port: int, *, ready: Answer[tuple[bool, dict]], metrics: Answer[bytes]):
+    def __init__(self, host: str, port: int, *, ready: Answer[tuple[bool, dict]], metrics: Answer[bytes],
+                 archive: ArchiveSite | None = None, token: str | None = None):
         self.host, self.port = host, port
         self.ready = ready
         self.metrics = metrics
-        self._server: asyncio.AbstractServer | None = None
+        self.archive = archive
+        self.exposed = not is_loopback(host)
+        routes: list[BaseRoute] = [Route("/healthz", self._healthz, methods=["GET"]),
+                                   Route("/readyz", self._readyz, methods=["GET"]),
+                                   Route("/metrics", self._metrics, methods=["GET"])]
+        if archive is not None:
+            routes += archive_routes()
+        app = build_app(routes, token=token, exposed=self.exposed, state={"archive": archive})
+        self._served = Served(app, host, port)
+        self.token = token
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-        log.info("health and metrics on http://%s:%d (/healthz, /readyz, /metrics)", self.host, self.port)
+        await self._served.start()
+        self.port = self._served.port
+        log.info("health and metrics on http://%s:%d (/healthz, /readyz, /metrics)%s", self.host, self.port,
+                 "; the archive at /" if self.archive is not None else "")
+        if self.archive is not None and self.exposed and not self.token:
+            log.warning("the archive is refused on %s until WATCHER_WEB_TOKEN is set (a non-loopback address); "
+                        "the health endpoints answer as usual", self.host)
 
     async def stop(self) -> None:
-        if self._server:
-            self._server.close()
-            await self._server.wait_closed()
+        await self._served.stop()
+        if self.archive is not None:
+            await asyncio.to_thread(self.archive.reader.close)
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        method = ""
-        try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
-            if len(head) > MAX_REQUEST_BYTES:
-                raise ValueError("request head too large")
-            method, path = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")[:2]
-            status, ctype, body = await self._route(method, path.split("?")[0])
-        except (asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
-            log.debug("web: bad request: %s", exc)
-            status, ctype, body = 400, "text/plain", b"bad request\n"
-        writer.write(f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\nContent-Type: {ctype}\r\n"
-                     f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-                     + (b"" if method == "HEAD" else body))  # HEAD: the same status and headers, no body
-        try:
-            await writer.drain()
-        finally:
-            writer.close()
+    async def _healthz(self, request: Request) -> Response:
+        return Response("ok\n", media_type="text/plain")
 
-    async def _route(self, method: str, path: str) -> tuple[int, str, bytes]:
-        if method not in ("GET", "HEAD"):  # HEAD: probes and load balancers that only look at the status
-            return 405, "text/plain", b"method not allowed\n"
-        if path == "/healthz":
-            return 200, "text/plain", b"ok\n"
-        if path == "/readyz":
-            try:
-                ok, detail = await _answer(self.ready)
-            except TimeoutError:
-                ok, detail = False, {"store": f"busy: no answer within {STORE_WAIT:g}s"}
-            return (200 if ok else 503), "application/json", json.dumps({"ready": ok, **detail}).encode() + b"\n"
-        if path == "/metrics":
-            try:
-                return 200, "text/plain; version=0.0.4; charset=utf-8", await _answer(self.metrics)
-            except TimeoutError:
-                return 503, "text/plain", f"store busy: no answer within {STORE_WAIT:g}s\n".encode()
-        return 404, "text/plain", b"not found\n"
+    async def _readyz(self, request: Request) -> Response:
+        try:
+            ok, detail = await _answer(self.ready)
+        except TimeoutError:
+            ok, detail = False, {"store": f"busy: no answer within {STORE_WAIT:g}s"}
+        body = json.dumps({"ready": ok, **detail}) + "\n"
+        return Response(body, status_code=200 if ok else 503, media_type="application/json")
+
+    async def _metrics(self, request: Request) -> Response:
+        try:
+            return Response(await _answer(self.metrics), media_type=METRICS_TYPE)
+        except TimeoutError:
+            return Response(f"store busy: no answer within {STORE_WAIT:g}s\n", 503, media_type="text/plain")
 
 
 async def _answer(produce: Answer[T]) -> T:
