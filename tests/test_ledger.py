@@ -49,6 +49,9 @@ def test_the_ledger_counts_public_gaps_versions_and_releases_with_their_delay(st
     assert s["median_delay_days"] == 10.0 and s["versions"] == 2
     assert [g.number for g in entry.gaps] == [4] and entry.gaps[0].last_probe is not None
     assert ledger.families_json(entry) == {"ST 3 2026": ["REV 1", "ADD 1"]}
+    assert [ledger.released_json(n) for n in entry.released_later] == [
+        {"number": 2, "first_seen": "2026-03-02T09:00:00+00:00", "public_since": "2026-03-12T09:00:00+00:00",
+         "delay_days": 10.0}]
     assert ledger.build(store.db, "ST", 2025) == [] and ledger.build(store.db, "CM") == []
 
 
@@ -59,7 +62,8 @@ def test_watcher_ledger_prints_json_and_gaps(store, tmp_path, monkeypatch, capsy
     monkeypatch.setenv("WATCHER_DATA_DIR", str(tmp_path))
     assert cli.main(["ledger", "--json", "--series", "st"]) == 0
     [out] = json.loads(capsys.readouterr().out)
-    assert (out["known"], out["public"], out["gaps"]) == (3, 2, [8])
+    assert (out["known"], out["public"], [g["number"] for g in out["gaps"]]) == (3, 2, [8])
+    assert out["released"] == [] and out["gaps"][0]["first_seen"] == "2026-03-02T09:00:00+00:00"
     assert cli.main(["ledger", "--gaps"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("ST 2026: 3 known (highest 9), 2 public") and "ST 8/26" in lines[1]

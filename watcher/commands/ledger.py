@@ -10,12 +10,14 @@ from watcher.store.sqlite import Store
 
 
 def ledger_json(store: Store, series: str | None, year: int | None) -> list[dict]:
-    """One object per series and year: the summary, every open gap and the versions of each family."""
+    """One object per series and year: the summary, every open gap, every number released later with its delay,
+    and the versions of each family."""
     now = store.clock()
     out = []
     for entry in ledger.build(store.db, series, year):
         data = ledger.summary(entry, now)
-        data["gaps"] = [g.number for g in entry.gaps]
+        data["gaps"] = [ledger.gap_json(g, now) for g in entry.gaps]
+        data["released"] = [ledger.released_json(n) for n in entry.released_later]
         data["families"] = ledger.families_json(entry)
         out.append(data)
     return out

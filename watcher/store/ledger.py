@@ -162,6 +162,14 @@ def gap_json(n: Number, now: datetime) -> dict:
             "last_probe": n.last_probe.isoformat(timespec="seconds") if n.last_probe else None}
 
 
+def released_json(n: Number) -> dict:
+    """A number that became public after it was first seen: when, and the delay in days."""
+    delay = n.delay
+    return {"number": n.number, "first_seen": n.first_seen.isoformat(timespec="seconds"),
+            "public_since": n.public_at.isoformat(timespec="seconds") if n.public_at else None,
+            "delay_days": round(delay / 86400, 2) if delay is not None else None}
+
+
 def families_json(entry: Series) -> dict[str, list[str]]:
     """The versions of each family that has more than its first one."""
     return {f"{entry.series} {n.number} {entry.year}": n.versions

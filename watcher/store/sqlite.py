@@ -377,7 +377,8 @@ def statements(sql: str) -> list[str]:
 
 # What an alert shows of its item: its extra, and when the document (or its family) was first seen.
 ALERT_ITEM_COLUMNS = ("i.extra AS item_extra, i.first_seen_at AS item_first_seen, (SELECT min(f.first_seen_at) "
-                      "FROM items f WHERE f.source=i.source AND f.family=i.family) AS family_first_seen")
+                      "FROM items f WHERE f.source=i.source AND f.family=i.family) AS family_first_seen, "
+                      "s.quiet AS chat_quiet")
 
 
 def _alert(r: sqlite3.Row) -> Alert:
@@ -394,7 +395,7 @@ def _alert_item(r: sqlite3.Row) -> dict:
     if "item_extra" not in columns:
         return {}
     since = {"version": r["family_first_seen"], "public": r["item_first_seen"]}.get(r["event"])
-    return {"extra": json.loads(r["item_extra"] or "{}"), "since": from_iso(since)}
+    return {"extra": json.loads(r["item_extra"] or "{}"), "since": from_iso(since), "quiet": bool(r["chat_quiet"])}
 
 
 class BoundState:
