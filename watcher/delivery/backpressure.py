@@ -29,6 +29,7 @@ from watcher.models import Alert
 from watcher.notifiers.fit import cut_plain, shorten_html
 from watcher.notifiers.format import digest_messages
 from watcher.store import health as healthdb
+from watcher.notifiers import Notifier
 from watcher.store import subscribers
 from watcher.store.aio import as_async
 from watcher.store.subscribers import DRAIN_WINDOW_MINUTES
@@ -215,7 +216,7 @@ class OverflowFolder(DigestSender):
     It runs inside the delivery worker's loop, so no new single send starts meanwhile, and it leaves out the alerts
     in ``inflight``: an alert goes either alone or folded, never both."""
 
-    def __init__(self, store, notifiers: Mapping[str, object], pacer, count: Callable[[str, str], None], *,
+    def __init__(self, store, notifiers: Mapping[str, Notifier], pacer, count: Callable[[str, str], None], *,
                  cap: int, inflight: Container[int]):
         super().__init__(store, notifiers, pacer, lambda channel, kind: count(channel, "folded"))
         self.db = as_async(store)
@@ -256,14 +257,13 @@ class OverflowFolder(DigestSender):
         if alerts:
             log.debug("delivery: %s %s has %d alerts waiting (cap %d); folding %d", sub["channel"], sub["address"],
                       sub["waiting"], self.cap, len(alerts))
-        return folded_messages(alerts, getattr(self.notifiers[sub["channel"]], "labels", {})) if alerts else []
+        return folded_messages(alerts, self.notifiers[sub["channel"]].labels) if alerts else []
 
     def _chat_free(self, sub: Mapping) -> bool:
         """Whether the chat may get a message within its ordinary per-message interval."""
         notifier = self.notifiers[sub["channel"]]
-        group = bool(getattr(notifier, "is_group", lambda a: False)(sub["address"]))
-        wait = self.pacer.chat_wait(f"{sub['channel']}:{sub['address']}", group,
-                                    bool(getattr(notifier, "chat_paced", False)))
+        wait = self.pacer.chat_wait(f"{sub['channel']}:{sub['address']}", notifier.is_group(sub["address"]),
+                                    notifier.chat_paced)
         return wait <= self.pacer.per_chat
 
     async def _send_folded(self, sub: Mapping, parts: list) -> int:

@@ -14,9 +14,10 @@ from functools import partial
 from typing import Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from watcher.store import subscribers
+from watcher.store import chat_prefs, subscribers
 from watcher.store.aio import as_async
 from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
+from watcher.notifiers import Notifier, TextNotifier
 from watcher.notifiers.format import digest_messages
 from watcher.clock import from_iso
 from watcher.delivery.unrecorded import Unrecorded
@@ -48,6 +49,8 @@ def next_digest_after(last: datetime, hour: int, tz: ZoneInfo) -> datetime:
 
 
 def is_due(sub: Mapping, now: datetime) -> bool:
+    if sub.get("muted_until"):  # a muted chat gets what was held once the mute is over, in one digest
+        return now >= from_iso(sub["muted_until"])  # type: ignore[operator]
     tz = zone(sub.get("digest_tz") or "")
     last = from_iso(sub.get("last_digest_at")) or from_iso(sub.get("updated_at"))
     if tz is None or sub.get("digest_hour") is None or last is None:
@@ -56,7 +59,7 @@ def is_due(sub: Mapping, now: datetime) -> bool:
 
 
 class DigestSender:
-    def __init__(self, store, notifiers: Mapping[str, object], pacer, count: Callable[[str, str], None]):
+    def __init__(self, store, notifiers: Mapping[str, Notifier], pacer, count: Callable[[str, str], None]):
         self.store = store
         self.db = as_async(store)
         self.notifiers = notifiers
@@ -65,15 +68,19 @@ class DigestSender:
         self.unrecorded = Unrecorded("digest")  # the delivery worker hands in its own, so both skip the same rows
 
     def channels(self) -> list[str]:
-        return [name for name, n in self.notifiers.items() if hasattr(n, "send_text")]
+        return [name for name, n in self.notifiers.items() if isinstance(n, TextNotifier)]
 
     async def run_due(self) -> int:
         """Send every digest whose hour has come; returns how many were completed."""
         now = self.store.clock()
         done = 0
-        for sub in await self.db.run(subscribers.digest_subscribers, self.channels()):
-            if is_due(sub, now):
-                done += await self.send_digest(sub, now)
+        subs = {s["id"]: s for s in await self.db.run(subscribers.digest_subscribers, self.channels())}
+        subs.update((s["id"], s) for s in await self.db.run(chat_prefs.muted_subscribers, self.channels()))
+        for sub in subs.values():
+            if is_due(sub, now) and await self.send_digest(sub, now):
+                done += 1
+                if sub.get("muted_until"):
+                    await self.db.run(chat_prefs.unmute, sub["id"])
         return done
 
     async def send_digest(self, sub: Mapping, now: datetime) -> bool:
@@ -94,8 +101,9 @@ class DigestSender:
     async def _send_part(self, notifier, sub: Mapping, html_text: str, plain_text: str, ids: list[int]) -> bool:
         """Send one digest message; True when it was accepted (or refused for good and its alerts dropped)."""
         address, channel = sub["address"], sub["channel"]
-        group = bool(getattr(notifier, "is_group", lambda a: False)(address))
-        key, paced = f"{channel}:{address}", bool(getattr(notifier, "chat_paced", False))
+        group = notifier.is_group(address)
+        key, paced = f"{channel}:{address}", notifier.chat_paced
+        quiet = {"quiet": True} if sub.get("quiet") else {}  # only chats of a channel that offers it set it
         while (wait := self.pacer.chat_wait(key, group, paced)) > 0:
             await self.pacer.sleep(wait)
         await self.pacer.acquire()
@@ -103,11 +111,11 @@ class DigestSender:
         sent = False
         try:
             try:
-                await notifier.send_text(address, html_text, plain_text)
+                await notifier.send_text(address, html_text, plain_text, **quiet)
             except BadMarkup as exc:
                 log.warning("digest: %s %s refused the formatting (%s); resending as plain text", channel, address,
                             exc)
-                await notifier.send_text(address, html_text, plain_text, plain=True)
+                await notifier.send_text(address, html_text, plain_text, plain=True, **quiet)
             sent = True
             self.count(channel, "digest")
             return True

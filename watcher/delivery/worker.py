@@ -23,6 +23,7 @@ from watcher.delivery.pacing import Pacer
 from watcher.delivery.retry import MAX_ATTEMPTS, backoff
 from watcher.delivery.unrecorded import StoreErrors, Unrecorded
 from watcher.delivery.wakeup import Wakeup
+from watcher.notifiers import Notifier
 
 __all__ = ["DeliveryWorker", "Pacer"]
 
@@ -33,7 +34,7 @@ DIGEST_CHECK_EVERY = 20.0
 
 
 class DeliveryWorker:
-    def __init__(self, store, notifiers: Mapping[str, object], pacer: Pacer | None = None, idle_wait: float = 2.0,
+    def __init__(self, store, notifiers: Mapping[str, Notifier], pacer: Pacer | None = None, idle_wait: float = 2.0,
                  metrics=None, concurrency: int = 1, chat_cap: int = 0):
         self.store = store
         self.db = as_async(store)  # calls run on the database thread while the service runs
@@ -136,9 +137,7 @@ class DeliveryWorker:
     def _pacing(self, alert: Alert) -> tuple[str, bool, bool]:
         """The pacer's key for this recipient, whether it is a group, and whether per-chat limits apply."""
         notifier = self.notifiers[alert.channel]
-        check = getattr(notifier, "is_group", None)
-        return (f"{alert.channel}:{alert.address}", bool(check and check(alert.address)),
-                bool(getattr(notifier, "chat_paced", False)))
+        return f"{alert.channel}:{alert.address}", notifier.is_group(alert.address), notifier.chat_paced
 
     async def _send(self, alert: Alert) -> None:
         kind = "error"

@@ -49,6 +49,10 @@ def _without_retries(url: str) -> Any:
 
 class AppriseNotifier:
     channel = "apprise"
+    chat_paced = False  # no per-chat limits outside Telegram
+
+    def is_group(self, address: str) -> bool:
+        return False
 
     def __init__(self, entries: Iterable[AppriseConfig], labels: Mapping[str, str]):
         self.entries = {e.name: e for e in entries}

@@ -13,6 +13,10 @@ CONSOLE_ADDRESS = "stdout"
 
 class ConsoleNotifier:
     channel = "console"
+    chat_paced = False  # no per-chat limits outside Telegram
+
+    def is_group(self, address: str) -> bool:
+        return False
 
     def __init__(self, labels: Mapping[str, str], stream: TextIO | None = None):
         self.labels = labels

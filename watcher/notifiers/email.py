@@ -73,6 +73,10 @@ def send_sync(cfg: EmailConfig, msg: EmailMessage) -> None:
 
 class EmailNotifier:
     channel = "email"
+    chat_paced = False  # no per-chat limits outside Telegram
+
+    def is_group(self, address: str) -> bool:
+        return False
 
     def __init__(self, entries: Iterable[EmailConfig], labels: Mapping[str, str]):
         self.entries = {e.name: e for e in entries}

@@ -43,6 +43,10 @@ def retry_after(response: httpx.Response, default: float, now: datetime) -> floa
 
 class WebhookNotifier:
     channel = "webhook"
+    chat_paced = False  # no per-chat limits outside Telegram
+
+    def is_group(self, address: str) -> bool:
+        return False
 
     def __init__(self, hooks: Iterable[WebhookConfig], labels: Mapping[str, str],
                  client: httpx.AsyncClient | None = None, clock: Clock = SYSTEM_CLOCK):
