@@ -41,9 +41,8 @@ def fill(store: Store) -> None:
     found = {("council", "ST 9 2024 INIT"): [Match("smuggling", ("migrant smuggling",), "[migrant smuggling]")],
              ("feed", "hostile"): [Match("smuggling", ("migrant smuggling",), HOSTILE)]}
     found |= {("council", f"ST {n} 2024 INIT"): [Match("borders", ("external borders",), "")] for n in range(1, 8)}
-    store.record_poll("council", items[:-1], {})
-    store.record_poll("council", [], {})
     store.record_poll("feed", items[-1:], found)
+    store.record_poll("council", items[:-1], {})
     for item in items[:-1]:
         store.db.execute("INSERT OR IGNORE INTO matches (source, item_id, topic, terms, matched_at) "
                          "SELECT ?, ?, ?, ?, ?", (item.source, item.id, found[item.key][0].topic,

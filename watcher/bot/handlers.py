@@ -15,7 +15,7 @@ from telegram.ext import (Application, CallbackQueryHandler, ChatMemberHandler, 
                           MessageHandler, filters)
 
 from watcher import health
-from watcher.bot import follow, operators, preferences
+from watcher.bot import follow, operators, preferences, quiet
 from watcher.store import subscribers
 from watcher.bot.replies import (
     ADMIN_ONLY,
@@ -62,6 +62,10 @@ PUBLIC = [
     ("digest", "<hour> <time zone>", "One message a day at that hour"),
     ("instant", "", "Each alert as soon as it is found"),
     ("status", "", "The sources and how they are doing"),
+    ("me", "", "This chat's topics, delivery, mute and quiet"),
+    ("mute", "<1d|1w>", "No alerts for a while, then one digest"),
+    ("unmute", "", "End a mute now"),
+    ("quiet", "<on|off>", "Alerts without a sound, or with one"),
     ("follow", "<reference or procedure>", "Follow a document or a procedure, whatever your topics"),
     ("following", "", "What this chat follows, with buttons to stop"),
     ("unfollow", "<reference or procedure>", "Stop following one"),
@@ -299,6 +303,10 @@ HANDLERS = {
     "digest": preferences.digest,
     "instant": preferences.instant,
     "status": status,
+    "me": quiet.me,
+    "mute": quiet.mute,
+    "unmute": quiet.unmute,
+    "quiet": quiet.quiet,
     **follow.HANDLERS,
     **operators.HANDLERS,
 }

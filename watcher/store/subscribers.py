@@ -72,6 +72,7 @@ def due_instant(store: Store, channels: Sequence[str], limit: int = 500, after_i
     marks = ",".join("?" * len(channels))
     rows = store.db.execute(
         _ALERT_COLUMNS + f"WHERE {PENDING} AND o.next_attempt_at<=? AND o.id>? AND s.active=1 AND s.mode='instant' "
+        "AND s.muted_until IS NULL "
         f"AND s.channel IN ({marks}) ORDER BY o.id LIMIT ?", [store.now(), after_id, *channels, limit]).fetchall()
     return [_alert(r) for r in rows]
 
