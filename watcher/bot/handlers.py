@@ -267,6 +267,8 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_my_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The bot was blocked, kicked or removed: the chat gets no more alerts."""
     change = update.my_chat_member
+    if change is None:
+        return
     if change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT):
         d = deps(context)
         if not (await d.db.subscription(CHANNEL, str(change.chat.id)))[0]:
@@ -286,6 +288,8 @@ async def not_understood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A group became a supergroup: its subscription follows it to the new chat id."""
     message = update.effective_message
+    if message is None:
+        return
     old, new = (message.chat.id, message.migrate_to_chat_id) if message.migrate_to_chat_id else \
         (message.migrate_from_chat_id, message.chat.id)
     await deps(context).db.run(subscribers.migrate_address, CHANNEL, str(old), str(new))

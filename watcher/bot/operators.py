@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 
 from watcher.delivery import backpressure
 from watcher.store import ledger, subscribers
-from watcher.bot.replies import OPERATORS_ONLY, CHANNEL, deps, esc, excerpt, is_operator, reply, reply_lines
+from watcher.bot.replies import CHANNEL, OPERATORS_ONLY, chat_address, deps, esc, excerpt, is_operator, reply, reply_lines
 from watcher.errors import NotifyError
 from watcher.logs import redact
 from watcher.notifiers.format import sample_alert
@@ -26,8 +26,9 @@ def operators_only(handler):
     @wraps(handler)
     async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not is_operator(update, deps(context)):
-            log.warning("chat %s: refused operators' command %s", update.effective_chat.id,
-                        (update.effective_message.text or "").split()[0][:40])
+            text = update.effective_message.text if update.effective_message else None
+            log.warning("chat %s: refused operators' command %s", chat_address(update),
+                        ((text or "").split() or ["?"])[0][:40])
             await reply(update, OPERATORS_ONLY)
             return
         await handler(update, context)
@@ -96,7 +97,7 @@ async def _set_paused(update: Update, context: ContextTypes.DEFAULT_TYPE, paused
                             "changed.")
         return
     await d.db.run(subscribers.set_paused, name, paused)
-    log.info("chat %s: source %s %s by an operator", update.effective_chat.id, name,
+    log.info("chat %s: source %s %s by an operator", chat_address(update), name,
              "paused" if paused else "resumed")
     if paused:
         await reply(update, f"Paused <code>{esc(name)}</code>: it is not polled until /resume {esc(name)}.")
@@ -121,11 +122,11 @@ async def test(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send a sample alert to this chat through the same formatting and sending path as real alerts."""
     d = deps(context)
     topic = next(iter(d.topics), "test")
-    alert = sample_alert(CHANNEL, str(update.effective_chat.id), topic)
+    alert = sample_alert(CHANNEL, chat_address(update), topic)
     try:
         await TelegramNotifier(context.bot, d.labels).send(alert)
     except NotifyError as exc:
-        log.error("chat %s: the test alert was refused: %s", update.effective_chat.id, exc)
+        log.error("chat %s: the test alert was refused: %s", chat_address(update), exc)
         await reply(update, f"The test alert was refused: {esc(exc)}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -54,6 +55,8 @@ async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A topic button: switch that topic (or all of them) for the chat, then redraw the buttons."""
     query = update.callback_query
+    if query is None:
+        return
     d = deps(context)
     address = chat_address(update)
     if not await may_change(update, context):
@@ -127,7 +130,8 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     hour, name = parsed
     await d.db.run(subscribers.set_digest, CHANNEL, address, hour, name)
     now: datetime = d.store.clock()
-    first = next_digest_after(now, hour, zone(name)).astimezone(zone(name))
+    tz = zone(name) or ZoneInfo("UTC")  # parse_digest_args has checked the name already
+    first = next_digest_after(now, hour, tz).astimezone(tz)
     log.info("chat %s: daily digest at %02d:00 %s", address, hour, name)
     await reply(update, f"From now on this chat gets one message a day at {hour:02d}:00 ({esc(name)}) with the "
                         f"alerts found since the one before. The first comes {first:%a %d %b, %H:%M}. "

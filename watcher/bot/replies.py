@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from telegram import ChatMember, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ChatType, ParseMode
@@ -16,6 +15,7 @@ from telegram.ext import ContextTypes
 from watcher.health import HealthRules
 from watcher.notifiers.fit import TELEGRAM_LIMIT, pack, shorten_html, utf16_len
 from watcher.store.aio import AsyncStore, as_async
+from watcher.store.sqlite import Store
 
 log = logging.getLogger("watcher.bot")
 CHANNEL = "telegram"
@@ -25,7 +25,7 @@ OPERATORS_ONLY = "This command is for the operators of this bot."
 
 @dataclass
 class BotDeps:
-    store: object
+    store: Store | AsyncStore
     topics: dict  # id -> Topic
     admin_chat_ids: frozenset[int] = frozenset()
     sources: tuple = field(default=())
@@ -42,8 +42,7 @@ class BotDeps:
     @property
     def db(self) -> AsyncStore:
         """The store as the handlers await it: while the service runs, its calls run on the database thread."""
-        store: Any = self.store
-        return as_async(store)
+        return as_async(self.store)
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> BotDeps:
@@ -51,7 +50,8 @@ def deps(context: ContextTypes.DEFAULT_TYPE) -> BotDeps:
 
 
 def chat_address(update: Update) -> str:
-    return str(update.effective_chat.id)
+    chat = update.effective_chat
+    return str(chat.id) if chat is not None else "?"
 
 
 def esc(text: object) -> str:
@@ -68,8 +68,11 @@ def excerpt(text: object, limit: int = EXCERPT) -> str:
 
 
 async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                              link_preview_options=LinkPreviewOptions(is_disabled=True))
+    message = update.effective_message
+    if message is None:  # an update without a message (a callback on a message too old to answer) gets no reply
+        return
+    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                             link_preview_options=LinkPreviewOptions(is_disabled=True))
 
 
 async def reply_lines(update: Update, head: str, lines: list[str]) -> None:
