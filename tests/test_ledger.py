@@ -4,14 +4,14 @@ the simulated year's truth."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.fakes.clock import FakeClock
 from tests.fakes.council import test_matcher
-from tests.fakes.telegram import ADMIN_CHAT
 from tests.fakes.council_year import DAY, CouncilYear, CouncilYearServer, SimClock, epoch
+from tests.fakes.telegram import ADMIN_CHAT
 from watcher import cli, pipeline
 from watcher.http.client import Http
 from watcher.http.polite import RetryPolicy
@@ -30,7 +30,7 @@ def doc(number: int, version: str = "INIT", public: bool = True, year: int = 202
 
 @pytest.fixture
 def store(tmp_path):
-    clock = FakeClock(datetime(2026, 3, 2, 9, tzinfo=timezone.utc))
+    clock = FakeClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
     s = Store(tmp_path / "watcher.db", clock=clock)
     s.test_clock = clock
     yield s

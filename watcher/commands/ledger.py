@@ -42,7 +42,8 @@ def ledger_lines(store: Store, series: str | None, year: int | None, gaps: bool)
 def _gap_line(entry: ledger.Series, n: ledger.Number, now: datetime) -> str:
     g = ledger.gap_json(n, now)
     probes = f", probed {g['first_probe']} .. {g['last_probe']}" if g["first_probe"] else ""
-    return f"  {entry.series} {n.number}/{entry.year % 100:02d}: open {g['open_days']} d since {g['first_seen']}{probes}"
+    name = f"{entry.series} {n.number}/{entry.year % 100:02d}"
+    return f"  {name}: open {g['open_days']} d since {g['first_seen']}{probes}"
 
 
 def print_ledger(store: Store, series: str | None, year: int | None, as_json: bool, gaps: bool) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from typing import Iterable, Protocol, Sequence
+from typing import Protocol
 
 from watcher.models import Item
 

@@ -18,7 +18,7 @@ import re
 import sqlite3
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from watcher.clock import from_iso
 from watcher.store.sqlite import Store
@@ -132,7 +132,7 @@ def _probes(db: sqlite3.Connection, entry: Series) -> None:
 
 def _stamp(value: object) -> datetime | None:
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        return datetime.fromtimestamp(float(value), tz=UTC)
     return from_iso(value) if isinstance(value, str) else None
 
 
