@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Callable
 
 import urllib.request
 from datetime import datetime, timezone
@@ -29,6 +30,7 @@ from watcher.http.guard import destination_warnings, private_allowed
 from watcher.errors import ConfigError, FetchError, ParseError, StoreError
 from watcher.logs import redact, set_secret, setup_logging
 from watcher.matcher import Matcher, load_topics
+from watcher.notifiers.settings import WebhookConfig
 from watcher.pipeline import match_items
 from watcher.store.sqlite import Store
 
@@ -241,7 +243,7 @@ def private_destinations(config: Config) -> list[str]:
     """Warnings about source and webhook URLs that name a private, loopback or link-local address."""
     sources = [(f"{config.directory / 'sources.toml'}: source {s.name!r}", s.url) for s in config.sources]
     hooks = [(f"{config.directory / 'notifiers.toml'}: webhook {n.name!r}", n.url) for n in config.notifiers
-             if getattr(n, "channel", "") == "webhook"]
+             if isinstance(n, WebhookConfig)]
     return destination_warnings(sources, hooks, private_allowed(config.http.allow_private, os.environ))
 
 
@@ -414,9 +416,9 @@ def cmd_archive(args, settings) -> int:
     return 1 if bad else 0
 
 
-NO_CONFIG_COMMANDS = {"healthcheck": cmd_healthcheck, "parse": cmd_parse, "init": cmd_init, "demo": cmd_demo,
+NO_CONFIG_COMMANDS: dict[str, Callable[..., int]] = {"healthcheck": cmd_healthcheck, "parse": cmd_parse, "init": cmd_init, "demo": cmd_demo,
                       "archive": cmd_archive, "ledger": cmd_ledger}
-COMMANDS = {"run": cmd_run, "once": cmd_once, "check-config": cmd_check_config, "match": cmd_match,
+COMMANDS: dict[str, Callable[..., int]] = {"run": cmd_run, "once": cmd_once, "check-config": cmd_check_config, "match": cmd_match,
             "replay": cmd_replay, "status": cmd_status, "test-notify": cmd_test_notify, **NO_CONFIG_COMMANDS}
 
 
