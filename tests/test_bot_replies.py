@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from telegram import Bot
@@ -116,13 +116,14 @@ async def test_a_batch_arrives_oldest_first_in_alerts_and_in_digests(api, store,
     subscribers.set_digest(store, "telegram", "1002", 6, "UTC")
     store.record_poll("council-press", [Item(source="council-press", id="seed", title="seed", url="https://e.org/s")],
                       {})
-    day = datetime(2026, 9, 1, tzinfo=timezone.utc)
+    day = datetime(2026, 9, 1, tzinfo=UTC)
     items = [Item(source="council-press", id=f"n{n}", title=f"Report {n}", url=f"https://e.org/{n}",
                   published=day + timedelta(days=n)) for n in (3, 2, 1)]  # the feed lists the newest first
     found = [Match("smuggling", ("migrant smuggling",), "a [migrant smuggling] case")]
     store.record_poll("council-press", items, {i.key: found for i in items})
     async with Bot(api.token, base_url=api.base_url) as bot:
-        worker = DeliveryWorker(store, {"telegram": TelegramNotifier(bot, {"smuggling": "S"})}, Pacer(per_chat_interval=0.05))
+        worker = DeliveryWorker(store, {"telegram": TelegramNotifier(bot, {"smuggling": "S"})},
+                                Pacer(per_chat_interval=0.05))
         await worker.drain()
         clock.advance(hours=1)  # 06:00 UTC, the digest's hour
         assert await worker.digests.run_due() == 1

@@ -64,3 +64,4 @@ class Alert:
     attempts: int = 0
     extra: dict = field(default_factory=dict, compare=False, hash=False)
     since: datetime | None = None
+    quiet: bool = False  # the chat asked for alerts without a sound

@@ -100,7 +100,8 @@ def parse_digest_args(args: list[str], current_tz: str | None) -> tuple[int, str
                 "message a day at 08:00 Brussels time. /instant goes back to each alert as it comes.")
     found = _HOUR.match(args[0].strip().lower())
     if not found or not 0 <= int(found.group(1)) <= 23:
-        return f"{excerpt(args[0])} is not an hour; give a whole hour from 0 to 23, e.g. <code>/digest 8 Europe/Brussels</code>."
+        return (f"{excerpt(args[0])} is not an hour; give a whole hour from 0 to 23, e.g. "
+                "<code>/digest 8 Europe/Brussels</code>.")
     name = args[1].strip() if len(args) == 2 else (current_tz or "UTC")
     if zone(name) is None:
         return (f"I do not know the time zone {excerpt(name)}. Use a name from the tz database such as "

@@ -221,6 +221,6 @@ class DeliveryWorker:
             await self.db.mark_dropped(alert.id, error)
             return
         delay = backoff(alert.attempts, floor)
-        log.log(logging.DEBUG if quiet else logging.WARNING, "delivery: alert %d to %s %s will be retried in %.0fs: %s", alert.id, alert.channel,
-                    alert.address, delay, error)
+        log.log(logging.DEBUG if quiet else logging.WARNING, "delivery: alert %d to %s %s will be retried in %.0fs: %s",
+                alert.id, alert.channel, alert.address, delay, error)
         await self.db.mark_retry(alert.id, delay, error)

@@ -70,14 +70,15 @@ class TelegramNotifier:
 
     async def send(self, alert: Alert, *, plain: bool = False) -> None:
         await self.send_text(alert.address, alert_html(alert, self.labels), alert_text(alert, self.labels),
-                             plain=plain)
+                             plain=plain, quiet=alert.quiet)
 
-    async def send_text(self, address: str, html_text: str, plain_text: str, *, plain: bool = False) -> None:
+    async def send_text(self, address: str, html_text: str, plain_text: str, *, plain: bool = False,
+                        quiet: bool = False) -> None:
         """Send one message: the HTML version, or the plain one; either is kept under Telegram's limit."""
         if plain:
             text, mode = cut_plain(plain_text), None
         else:
             text, mode = shorten_html(html_text), ParseMode.HTML
         await call_telegram(self.bot.send_message(
-            chat_id=int(address), text=text, parse_mode=mode,
+            chat_id=int(address), text=text, parse_mode=mode, disable_notification=quiet,
             link_preview_options=LinkPreviewOptions(is_disabled=True)))

@@ -221,4 +221,8 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("item-events-and-provenance", EVENTS_AND_PROVENANCE),
     # What each chat follows: a Council document family or a legislative procedure (see ``follows``).
     ("follows", FOLLOWS),
+    # A chat's own quiet hours: no alert before ``muted_until`` (then one digest of what was held), and ``quiet``
+    # alerts that arrive without a sound.
+    ("subscriber-mute-and-quiet", "ALTER TABLE subscribers ADD COLUMN muted_until TEXT; "
+                                  "ALTER TABLE subscribers ADD COLUMN quiet INTEGER NOT NULL DEFAULT 0"),
 ]
