@@ -116,11 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     archive = sub.add_parser("archive", help="check the archive's kept documents",
                              description="Commands about the archive of what was found.")
     archive_sub = archive.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
-    archive_sub.add_parser("verify", help="hash every kept document again; exit 1 when one does not match",
-                           description="Hash every document kept under WATCHER_DATA_DIR/documents ([archive] "
-                                       "keep_documents = true) again and compare it with the SHA-256 it is named "
-                                       "by and recorded under; print each copy that changed or is missing and "
-                                       "exit 1 if there is one.")
+    verify = archive_sub.add_parser(
+        "verify", help="hash every kept document again; exit 1 when one does not match",
+        description="Hash every document kept under WATCHER_DATA_DIR/documents ([archive] keep_documents = true) "
+                    "again and compare it with the SHA-256 it is named by and recorded under; print each copy that "
+                    "changed or is missing and exit 1 if there is one.")
+    _common_options(verify, default=argparse.SUPPRESS)  # --config and -v after "verify" too
     sub.add_parser("demo", help="see the whole chain work on a sample feed",
                    description="Serve a bundled sample feed on 127.0.0.1, poll it twice in a temporary data "
                                "directory with the shipped topics, and print the alert the second poll finds. "

@@ -207,9 +207,9 @@ def queued_per_minute(store: Store, now: datetime, minutes: int = DRAIN_WINDOW_M
 
 def oldest_instant_pending_at(store: Store) -> datetime | None:
     """When the oldest alert still owed to an active instant-mode subscriber was queued (alerts held for a daily
-    digest are left out: they wait by design)."""
+    digest or by a mute are left out: they wait by design)."""
     row = store.db.execute(f"SELECT min(o.created_at) FROM outbox o JOIN subscribers s ON s.id=o.subscriber_id "
-                           f"WHERE {PENDING} AND s.active=1 AND s.mode='instant'").fetchone()
+                           f"WHERE {PENDING} AND s.active=1 AND s.mode='instant' AND s.muted_until IS NULL").fetchone()
     return from_iso(row[0])
 
 
@@ -221,7 +221,8 @@ def overflowing(store: Store, channels: Sequence[str], cap: int, limit: int = 20
     marks = ",".join("?" * len(channels))
     rows = store.db.execute(
         f"SELECT s.*, count(*) AS waiting FROM outbox o JOIN subscribers s ON s.id=o.subscriber_id WHERE {PENDING} "
-        f"AND s.active=1 AND s.mode='instant' AND s.channel IN ({marks}) GROUP BY s.id HAVING count(*)>? "
+        f"AND s.active=1 AND s.mode='instant' AND s.muted_until IS NULL AND s.channel IN ({marks}) GROUP BY s.id "
+        f"HAVING count(*)>? "
         f"ORDER BY waiting DESC, s.id LIMIT ?", [*channels, cap, limit]).fetchall()
     return [dict(r) for r in rows]
 
