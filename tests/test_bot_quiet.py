@@ -10,6 +10,7 @@ from tests.fakes.telegram import queue_alert
 from watcher.delivery.pacing import Pacer
 from watcher.delivery.worker import DeliveryWorker
 from watcher.notifiers.telegram import TelegramNotifier
+from watcher.store import subscribers
 
 USER = 1001
 
@@ -66,3 +67,14 @@ async def test_me_shows_topics_delivery_mute_and_quiet(running):
     text = (await running.say(USER, "/me"))["plain_text"]
     assert "Topics: Migrant smuggling" in text and "daily digest at 08:00" in text
     assert "Muted until" in text and "Quiet: on" in text
+
+
+async def test_alerts_held_by_a_mute_are_neither_late_nor_folded(running, store):
+    """A muted chat's held alerts do not count as late for the operators and are not folded into catch-up
+    messages while the mute lasts."""
+    await running.say(USER, "/start")
+    await running.say(USER, "/mute 1d")
+    for n in range(3):
+        queue_alert(store, "council-press", f"h{n}")
+    assert subscribers.oldest_instant_pending_at(store) is None
+    assert subscribers.overflowing(store, ["telegram"], 1) == []
