@@ -143,3 +143,12 @@ async def test_what_the_bot_does_not_understand(running, api):
     api.send_user_message(-2002, "hello", user_id=11)
     assert "/topics" in (await running.say(-2002, "/help", user_id=11))["plain_text"]
     assert len(api.sent_messages(-2002)) == 1
+
+
+async def test_a_deep_link_after_stop_turns_on_only_the_topics_it_names(running, store):
+    """After /stop, /start <topic> from a link starts alerts for the topics named alone."""
+    await running.say(USER, "/start smuggling-borders")
+    await running.say(USER, "/stop")
+    answer = await running.say(USER, "/start migration")
+    assert store.subscription("telegram", str(USER)) == (True, ["migration"])
+    assert "subscribed to: Migration and asylum." in answer["plain_text"]

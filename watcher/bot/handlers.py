@@ -144,6 +144,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     active, before = await d.db.subscription(CHANNEL, address)
     back = not payload and not active and bool(before)  # stopped before: its own topics and delivery come back
+    if payload and not active and before:  # a link to a stopped chat turns on what it names, not the old ones
+        await d.db.unsubscribe(CHANNEL, address, before)
     await d.db.subscribe(CHANNEL, address, [] if back else wanted or list(d.topics))
     _, mine = await d.db.subscription(CHANNEL, address)
     log.info("chat %s: subscribed to %s%s", address, ", ".join(mine), " (restored)" if back else "")
