@@ -38,12 +38,11 @@ class RecordResult:
 
 
 def oldest_first(queued: list[tuple[Item, list[Match], str]]) -> list[tuple[Item, list[Match], str]]:
-    """A poll's alerts in the order they were published: by date where items have one, else reversed from the
-    listing (sources list the newest first), so a chat reads a batch oldest first."""
-    backwards = list(reversed(queued))
-    if all(q[0].published is not None for q in backwards):
-        return sorted(backwards, key=lambda q: q[0].published)  # type: ignore[arg-type, return-value]
-    return backwards
+    """A poll's alerts oldest first when every item has a date (feeds list the newest first), else in the order
+    the source listed them (the Council's numbers come in ascending order)."""
+    if all(q[0].published is not None for q in queued):
+        return sorted(queued, key=lambda q: q[0].published)  # type: ignore[arg-type, return-value]
+    return queued
 
 
 class Store:
