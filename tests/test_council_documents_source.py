@@ -199,7 +199,8 @@ async def test_year_comes_from_the_clock_and_a_new_year_starts_at_one(feed_serve
 @pytest.mark.parametrize("options,problem", [
     ({"series": "XX"}, "'series'"), ({"window": 0}, "'window'"), ({"window": 20, "lookahead": 10}, "'lookahead'"),
     ({"year": 1800}, "'year'"), ({"language": "EN"}, "'language'"), ({"languages": ("en", "EN")}, "'languages'"),
-    ({"languages": ()}, "'languages'"), ({"sweep": 0}, "'sweep'"), ({"version_probes": 500}, "'version_probes'"),
+    ({"languages": ()}, "'languages'"), ({"languages": ("en", "fr", "de", "it", "es", "pt", "nl")}, "'languages'"),
+    ({"sweep": 0}, "'sweep'"), ({"version_probes": 500}, "'version_probes'"),
 ])
 def test_bad_options_are_refused(options, problem):
     """Options out of range stop the configuration with a message naming the option."""

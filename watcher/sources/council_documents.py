@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 DAY = 86400.0
 MAX_WINDOW = 200
+MAX_LANGUAGES = 6  # a gap's round asks for every one of them
 # The register codes of the shipped topics (borders, migration and asylum, police cooperation) and JHA external.
 FOLLOW_SUBJECTS = ("MIGR", "ASILE", "ASIM", "FRONT", "SIRIS", "VISA", "SCHENGEN", "ENFOPOL", "CRIMORG", "COSI",
                    "IXIM", "JAIEX")
@@ -113,9 +114,9 @@ class CouncilDocumentsSource(Source):
             raise ValueError(f"'lookahead' ({self.lookahead}) must be at least 'window' ({self.window}) and "
                              f"'stop_after' ({self.stop_after})")
         codes = [self.language] if self.language else []
-        if not self.languages or len(set(self.languages)) != len(self.languages):
-            raise ValueError(f"'languages' must list one or more different codes such as [\"en\", \"fr\"], got "
-                             f"{list(self.languages)!r}")
+        if not 1 <= len(self.languages) <= MAX_LANGUAGES or len(set(self.languages)) != len(self.languages):
+            raise ValueError(f"'languages' must list 1 to {MAX_LANGUAGES} different codes such as [\"en\", \"fr\"], "
+                             f"got {list(self.languages)!r}")
         for code in codes + list(self.languages):
             if not isinstance(code, str) or not re.fullmatch(r"[a-z]{2}", code):
                 raise ValueError(f"'languages' and 'language' take lower-case codes such as \"en\", got {code!r}")
