@@ -36,8 +36,8 @@ MAX_SEARCH_PAGES = 50  # the register serves at most 50 pages per query (single 
 _LANG = re.compile(r"^(?:[A-Za-z]{2}|X)?$")
 
 
-# What the operators are told once the register has been blocked ``failure_threshold`` polls in a row: the 2026
-# facts (shared/reference/sources.md, section 1) and the ways in that still work.
+# What the operators are told once the register has been blocked ``failure_threshold`` polls in a row: what
+# public scrapers reported in 2026, and the ways in that still work.
 BLOCKED_MESSAGE = (
     "🛡 watcher: source {name} is blocked by bot protection ({polls} polls in a row, since {since}). The Council's "
     "register (www.consilium.europa.eu) is behind Cloudflare, which answers automated clients with a 403 or a "
