@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 from datetime import datetime, timedelta, timezone
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -33,6 +33,9 @@ from watcher.store.archive import Reader
 from watcher.web.archive import ArchiveSite
 from watcher.web.server import WebServer, readiness
 
+if TYPE_CHECKING:  # for annotations only: the Telegram library is loaded late, with a token
+    from telegram.ext import Application
+
 log = logging.getLogger(__name__)
 
 BOT_RETRY_MAX = 300.0
@@ -45,6 +48,10 @@ class CycleSummary:
     def __init__(self) -> None:
         self.polled = self.new = self.flagged = self.alerts = 0
         self.failed: list[str] = []
+
+    def reset(self) -> None:
+        self.polled = self.new = self.flagged = self.alerts = 0
+        self.failed = []
 
     def add(self, result) -> None:
         self.polled += 1
@@ -60,7 +67,7 @@ class CycleSummary:
         failed = f" [{', '.join(self.failed)}]" if self.failed else ""
         line = (f"polled {self.polled}, new {self.new}, flagged {self.flagged}, alerts {self.alerts}, "
                 f"failed {len(self.failed)}{failed}")
-        self.__init__()
+        self.reset()
         return line
 
 
@@ -87,9 +94,9 @@ def poll_delay(store: Store, source, result, rules: HealthRules) -> float:
     return delay
 
 
-def render_metrics(store: Store, metrics: Metrics) -> bytes:
+def render_metrics(store: Store, metrics: Metrics | None) -> bytes:
     """The metrics page; run on the database thread, since its outbox figures read the store."""
-    return metrics.render()
+    return metrics.render() if metrics is not None else b""
 
 
 def console_mode_setup(store: Store, config: Config) -> None:
@@ -114,7 +121,7 @@ class Service:
         self._db: AsyncStore | None = None  # holds the database thread while the service runs
         self.http: Http | None = None
         self.delivery: DeliveryWorker | None = None
-        self.application = None
+        self.application: Application | None = None
         self.metrics: Metrics | None = None
         self.web: WebServer | None = None
         self.admin: AdminMessenger | None = None
@@ -200,10 +207,10 @@ class Service:
 
         await self.db.deactivate("console", CONSOLE_ADDRESS)
         self.poll_watch = PollWatch()
-        self.application = build_application(self.settings.telegram_token, self.settings.telegram_api_url,
-                                             self.poll_watch)
+        application = self.application = build_application(self.settings.telegram_token,
+                                                           self.settings.telegram_api_url, self.poll_watch)
         log.info("Telegram bot on; Bot API at %s", self.settings.telegram_api_url)
-        return {"telegram": TelegramNotifier(self.application.bot, labels)}
+        return {"telegram": TelegramNotifier(application.bot, labels)}
 
     def _scheduler(self, loop) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(event_loop=loop, timezone=timezone.utc)
@@ -234,7 +241,8 @@ class Service:
         except Exception:
             log.exception("source %s: poll crashed", source.name)
             raise
-        self.metrics.observe_poll(result)
+        if self.metrics is not None:
+            self.metrics.observe_poll(result)
         self.cycle.add(result)
         if result.alerts and self.delivery:
             self.delivery.wake()
@@ -297,14 +305,17 @@ class Service:
 
         from watcher.bot import handlers as bot
 
-        bot.register(self.application, bot.BotDeps(self.store, {t.id: t for t in self.config.topics},
+        application = self.application
+        if application is None or self.store is None:
+            return
+        bot.register(application, bot.BotDeps(self.store, {t.id: t for t in self.config.topics},
                                                    self.settings.admin_chat_ids, tuple(self.config.sources),
                                                    self.config.health_rules))
         tries = 0
         while not self._stop.is_set():
             try:
-                await self.application.initialize()
-                await bot.set_commands(self.application.bot, self.settings.admin_chat_ids)
+                await application.initialize()
+                await bot.set_commands(application.bot, self.settings.admin_chat_ids)
                 break
             except InvalidToken:
                 log.error("Telegram refused the token (WATCHER_TELEGRAM_TOKEN); the bot stays off")
@@ -314,8 +325,10 @@ class Service:
                 tries += 1
                 log.warning("Telegram not reachable (%s); retrying in %.0fs", exc, delay)
                 await asyncio.sleep(delay)
-        await self.application.start()
-        await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.5,
+        await application.start()
+        if application.updater is None:
+            return
+        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.5,
                                                      timeout=10, error_callback=self.poll_watch.on_polling_error)
         log.info("Telegram bot polling for updates")
 
@@ -329,7 +342,8 @@ class Service:
             await asyncio.wait(workers, timeout=30)
         if self.application is not None and self.application.running:
             try:
-                await self.application.updater.stop()
+                if self.application.updater is not None:
+                    await self.application.updater.stop()
                 await self.application.stop()
                 await self.application.shutdown()
             except Exception:
