@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -92,7 +92,7 @@ class Store:
         return _Transaction(self.db)
 
     def now(self) -> str:
-        return iso(self.clock())
+        return iso(self.clock()) or ""
 
     # --- items ---------------------------------------------------------------------------------------------
 
@@ -286,7 +286,9 @@ class Store:
                 "INSERT INTO subscribers (channel, address, active, created_at, updated_at) VALUES (?,?,1,?,?) "
                 "ON CONFLICT (channel, address) DO UPDATE SET active=1, updated_at=excluded.updated_at",
                 (channel, address, now, now))
-            sub_id = self.subscriber_id(channel, address)
+            row = self.db.execute("SELECT id FROM subscribers WHERE channel=? AND address=?",
+                                  (channel, address)).fetchone()
+            sub_id = int(row[0])  # the row was written just above, in this transaction
             self.db.executemany("INSERT INTO subscriptions VALUES (?,?) ON CONFLICT DO NOTHING",
                                 [(sub_id, t) for t in topics])
         return sub_id
