@@ -24,15 +24,17 @@ from watcher.sources.council.pages import with_pages  # noqa: E402
 from watcher.sources.council.refs import parse_ref  # noqa: E402
 
 PAGES = 59  # plus the header page: 60, the default page cap
-FILLER = ("The Committee took note of the state of play on the files before the Council and agreed to return to "
-          "the matter at a later meeting, taking into account the comments made by delegations.")
+FILLER = (
+    "The Committee took note of the state of play on the files before the Council and agreed to return to "
+    "the matter at a later meeting, taking into account the comments made by delegations."
+)
 
 
 def document() -> bytes:
     """A 60-page note; the only smuggling phrase is on the last page."""
     pages = []
     for n in range(1, PAGES + 1):
-        lines = [FILLER[i:i + 90] for i in range(0, len(FILLER), 90)] * 12
+        lines = [FILLER[i : i + 90] for i in range(0, len(FILLER), 90)] * 12
         if n == PAGES:
             lines.append("Delegations discussed a paper on fighting migrant smuggling along the main routes.")
         pages.append("\n".join(lines))
@@ -63,18 +65,30 @@ def main() -> int:
     found = matcher.match(item)
     located = with_pages(item, found)
     if not item.body or not any(m.snippet.startswith(f"p. {PAGES + 1}: ") for m in located):
-        print(f"measured nothing: no text read, or the match was not located on page {PAGES + 1}: {located}",
-              file=sys.stderr)
+        print(
+            f"measured nothing: no text read, or the match was not located on page {PAGES + 1}: {located}",
+            file=sys.stderr,
+        )
         return 1
     match = median_ms(lambda: matcher.match(item), runs)
     read = median_ms(lambda: read_pdf(data), runs)
     locate = median_ms(lambda: with_pages(item, found), runs)
-    result = {"pages": PAGES + 1, "pdf_bytes": len(data), "body_chars": len(item.body),
-              "match_ms": round(match, 2), "read_pdf_ms": round(read, 2), "locate_page_ms": round(locate, 3),
-              "read_over_match": round(read / match, 1), "locate_over_match": round(locate / match, 3), "runs": runs}
+    result = {
+        "pages": PAGES + 1,
+        "pdf_bytes": len(data),
+        "body_chars": len(item.body),
+        "match_ms": round(match, 2),
+        "read_pdf_ms": round(read, 2),
+        "locate_page_ms": round(locate, 3),
+        "read_over_match": round(read / match, 1),
+        "locate_over_match": round(locate / match, 3),
+        "runs": runs,
+    }
     print(f"{PAGES + 1}-page PDF, {len(data)} bytes, {len(item.body)} characters of text")
-    print(f"match text (baseline): {match:.2f} ms; read PDF: {read:.2f} ms ({read / match:.1f}x); "
-          f"locate page: {locate:.3f} ms ({locate / match:.3f}x)")
+    print(
+        f"match text (baseline): {match:.2f} ms; read PDF: {read:.2f} ms ({read / match:.1f}x); "
+        f"locate page: {locate:.3f} ms ({locate / match:.3f}x)"
+    )
     print(json.dumps(result))
     return 0
 

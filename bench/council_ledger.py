@@ -60,8 +60,14 @@ def truth(model: CouncilYear, start: int, end: float) -> dict:
     numbers = range(start, highest + 1)
     public = {k for k in numbers if model.number(k).init.public_at(end)}
     later = {k for k in public if model.number(k).late}
-    return {"highest": highest, "known": len(numbers), "public": len(public), "released_later": len(later),
-            "never_public": len(numbers) - len(public), "gaps": sorted(set(numbers) - public)}
+    return {
+        "highest": highest,
+        "known": len(numbers),
+        "public": len(public),
+        "released_later": len(later),
+        "never_public": len(numbers) - len(public),
+        "gaps": sorted(set(numbers) - public),
+    }
 
 
 def main() -> int:
@@ -83,13 +89,20 @@ def main() -> int:
     got = {key: summary.get(key) for key in ("highest", "known", "public", "released_later", "never_public")}
     got["gaps"] = [g.number for g in entry.gaps]
     agree = {key: got[key] == expected[key] for key in got}
-    out = {"weeks": args.weeks, "per_day": args.per_day, "every": args.every,
-           "ledger": {k: v for k, v in got.items() if k != "gaps"} | {"open_gaps": len(got["gaps"])},
-           "truth": {k: v for k, v in expected.items() if k != "gaps"} | {"open_gaps": len(expected["gaps"])},
-           "median_delay_days": summary.get("median_delay_days"), "agree": agree,
-           "wall_seconds": round(time.perf_counter() - started, 1)}
-    print(f"{args.weeks} weeks at {args.per_day:g} numbers a working day, polled every {args.every:g}s: ledger "
-          f"{out['ledger']}, truth {out['truth']}; agree: {all(agree.values())}")
+    out = {
+        "weeks": args.weeks,
+        "per_day": args.per_day,
+        "every": args.every,
+        "ledger": {k: v for k, v in got.items() if k != "gaps"} | {"open_gaps": len(got["gaps"])},
+        "truth": {k: v for k, v in expected.items() if k != "gaps"} | {"open_gaps": len(expected["gaps"])},
+        "median_delay_days": summary.get("median_delay_days"),
+        "agree": agree,
+        "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+    print(
+        f"{args.weeks} weeks at {args.per_day:g} numbers a working day, polled every {args.every:g}s: ledger "
+        f"{out['ledger']}, truth {out['truth']}; agree: {all(agree.values())}"
+    )
     print(json.dumps(out))
     return 0 if summary.get("known") and all(agree.values()) else 1
 

@@ -61,8 +61,7 @@ async def simulate(model: CouncilYear, t0: float, t_end: float, every: float, wo
     http = Http(timeout=10.0, clock=clock.http_clock())
     store = Store(workdir / "watcher.db", clock=clock.http_clock())
     start = model.issued_by(t0) + 1
-    src = CouncilDocumentsSource(name="docs", url=server.docs_url, every=every, start=start, year=model.year,
-                                 **options)
+    src = CouncilDocumentsSource(name="docs", url=server.docs_url, every=every, start=start, year=model.year, **options)
     matcher = test_matcher()
     polls: list[float] = []
     found: dict[str, float] = {}
@@ -102,18 +101,25 @@ def score(docs, run: dict, every: float) -> dict:
         deadline = polls[first + 1] if first + 1 < len(polls) else float("inf")
         on_time += when <= deadline
     n = len(docs)
-    return {"public": n, "found": len(delays), "share": round(len(delays) / n, 4) if n else None,
-            "on_time": round(on_time / n, 4) if n else None,
-            "delay_median": round(statistics.median(delays), 2) if delays else None,
-            "delay_p95": round(quantile(delays, 0.95), 2) if delays else None,
-            "delay_max": round(max(delays), 2) if delays else None}
+    return {
+        "public": n,
+        "found": len(delays),
+        "share": round(len(delays) / n, 4) if n else None,
+        "on_time": round(on_time / n, 4) if n else None,
+        "delay_median": round(statistics.median(delays), 2) if delays else None,
+        "delay_p95": round(quantile(delays, 0.95), 2) if delays else None,
+        "delay_max": round(max(delays), 2) if delays else None,
+    }
 
 
 def measure(model: CouncilYear, run: dict, t0: float, every: float) -> dict:
     """Compare what the source recorded with the model's truth over the span of the run."""
     last = run["polls"][-1]
-    docs = [d for d in model.documents() if d.number >= run["start"] and d.public_from is not None
-            and t0 <= d.appear and d.public_from <= last]
+    docs = [
+        d
+        for d in model.documents()
+        if d.number >= run["start"] and d.public_from is not None and t0 <= d.appear and d.public_from <= last
+    ]
     new = [d for d in docs if not d.version and d.public_from == d.appear]
     late = [d for d in docs if not d.version and d.public_from > d.appear]
     french = [d for d in docs if not d.version and d.languages == ("fr",)]
@@ -124,39 +130,55 @@ def measure(model: CouncilYear, run: dict, t0: float, every: float) -> dict:
     found_per_day = Counter(day_of(t) for t in run["found"].values())
     days = sorted(per_day)
     return {
-        "days": round((last - t0) / DAY + every / DAY, 1), "polls": len(run["polls"]), "failed_polls": run["failed"],
-        "new": score(new, run, every), "now_public": score(late, run, every),
-        "french_only": score(french, run, every), "versions": score(versions, run, every),
+        "days": round((last - t0) / DAY + every / DAY, 1),
+        "polls": len(run["polls"]),
+        "failed_polls": run["failed"],
+        "new": score(new, run, every),
+        "now_public": score(late, run, every),
+        "french_only": score(french, run, every),
+        "versions": score(versions, run, every),
         "versions_followed_closely": score(close, run, every),
         "requests": server.total,
         "requests_per_day": round(server.total / max(1, len(days)), 1),
         "requests_max_day": max(per_day.values(), default=0),
         "found_per_day": round(sum(found_per_day.values()) / max(1, len(days)), 1),
         "requests_per_found": round(server.total / max(1, len(run["found"])), 1),
-        "max_requests_in_1s": server.busiest(1.0), "polite": server.busiest(1.0) <= RATE,
+        "max_requests_in_1s": server.busiest(1.0),
+        "polite": server.busiest(1.0) <= RATE,
         "answers": dict(server.reasons().most_common()),
     }
 
 
 def combine(parts: list[dict]) -> dict:
     """Totals over several spans: shares from the summed counts, the worst delays."""
-    out: dict = {"spans": len(parts), "days": round(sum(p["days"] for p in parts), 1),
-                 "polls": sum(p["polls"] for p in parts), "failed_polls": sum(p["failed_polls"] for p in parts)}
+    out: dict = {
+        "spans": len(parts),
+        "days": round(sum(p["days"] for p in parts), 1),
+        "polls": sum(p["polls"] for p in parts),
+        "failed_polls": sum(p["failed_polls"] for p in parts),
+    }
     for key in KINDS:
         public = sum(p[key]["public"] for p in parts)
         got = sum(p[key]["found"] for p in parts)
         on_time = sum((p[key]["on_time"] or 0) * p[key]["public"] for p in parts)
-        out[key] = {"public": public, "found": got, "share": round(got / public, 4) if public else None,
-                    "on_time": round(on_time / public, 4) if public else None,
-                    "delay_p95_max": max((p[key]["delay_p95"] or 0 for p in parts), default=0),
-                    "delay_max": max((p[key]["delay_max"] or 0 for p in parts), default=0)}
+        out[key] = {
+            "public": public,
+            "found": got,
+            "share": round(got / public, 4) if public else None,
+            "on_time": round(on_time / public, 4) if public else None,
+            "delay_p95_max": max((p[key]["delay_p95"] or 0 for p in parts), default=0),
+            "delay_max": max((p[key]["delay_max"] or 0 for p in parts), default=0),
+        }
     requests = sum(p["requests"] for p in parts)
-    out.update(requests=requests, requests_per_day=round(requests / out["days"], 1),
-               requests_max_day=max(p["requests_max_day"] for p in parts),
-               found_per_day=round(sum(p["found_per_day"] * p["days"] for p in parts) / out["days"], 1),
-               max_requests_in_1s=max(p["max_requests_in_1s"] for p in parts),
-               polite=all(p["polite"] for p in parts),
-               answers=dict(sum((Counter(p["answers"]) for p in parts), Counter()).most_common()))
+    out.update(
+        requests=requests,
+        requests_per_day=round(requests / out["days"], 1),
+        requests_max_day=max(p["requests_max_day"] for p in parts),
+        found_per_day=round(sum(p["found_per_day"] * p["days"] for p in parts) / out["days"], 1),
+        max_requests_in_1s=max(p["max_requests_in_1s"] for p in parts),
+        polite=all(p["polite"] for p in parts),
+        answers=dict(sum((Counter(p["answers"]) for p in parts), Counter()).most_common()),
+    )
     return out
 
 
@@ -165,14 +187,19 @@ def describe(label: str, m: dict, every: float) -> str:
         s = m[key]
         if not s["public"]:
             return f"{key} none"
-        delays = (f", delay median {s['delay_median']} / p95 {s['delay_p95']} / max {s['delay_max']} intervals"
-                  if "delay_median" in s and s["delay_median"] is not None else
-                  f", delay p95 {s['delay_p95_max']} / max {s['delay_max']} intervals")
+        delays = (
+            f", delay median {s['delay_median']} / p95 {s['delay_p95']} / max {s['delay_max']} intervals"
+            if "delay_median" in s and s["delay_median"] is not None
+            else f", delay p95 {s['delay_p95_max']} / max {s['delay_max']} intervals"
+        )
         return f"{key} {s['found']}/{s['public']} found ({s['share']:.1%}, {s['on_time']:.1%} on time{delays})"
-    return (f"{label}: {m['days']} days, {m['polls']} polls of every {every:g}s ({m['failed_polls']} failed); "
-            + "; ".join(part(k) for k in KINDS)
-            + f"; {m['requests_per_day']} requests a day (max {m['requests_max_day']}) for {m['found_per_day']} "
-            f"documents found a day; at most {m['max_requests_in_1s']} request(s) in any 1 s (polite: {m['polite']})")
+
+    return (
+        f"{label}: {m['days']} days, {m['polls']} polls of every {every:g}s ({m['failed_polls']} failed); "
+        + "; ".join(part(k) for k in KINDS)
+        + f"; {m['requests_per_day']} requests a day (max {m['requests_max_day']}) for {m['found_per_day']} "
+        f"documents found a day; at most {m['max_requests_in_1s']} request(s) in any 1 s (polite: {m['polite']})"
+    )
 
 
 async def run_all(args) -> dict:
@@ -181,7 +208,7 @@ async def run_all(args) -> dict:
         if args.spans:
             model = CouncilYear(seed=args.seed, per_day=args.per_day)
             parts = []
-            for i, (y, mo, d) in enumerate(SPAN_STARTS[:args.spans]):
+            for i, (y, mo, d) in enumerate(SPAN_STARTS[: args.spans]):
                 t0 = epoch(y, mo, d)
                 started = time.perf_counter()
                 workdir = Path(tmp) / f"span{i}"
@@ -189,8 +216,10 @@ async def run_all(args) -> dict:
                 run = await simulate(model, t0, t0 + args.days * DAY, args.every, workdir)
                 part = measure(model, run, t0, args.every)
                 part["wall_seconds"] = round(time.perf_counter() - started, 1)
-                print(describe(f"span from {y}-{mo:02d}-{d:02d}", part, args.every) +
-                      f" [{part['wall_seconds']} s]", flush=True)
+                print(
+                    describe(f"span from {y}-{mo:02d}-{d:02d}", part, args.every) + f" [{part['wall_seconds']} s]",
+                    flush=True,
+                )
                 parts.append(part)
             out["weeks"] = combine(parts)
             out["weeks"]["every"] = args.every
@@ -205,10 +234,14 @@ async def run_all(args) -> dict:
             workdir.mkdir()
             run = await simulate(model, t0, t_end, args.year_every, workdir)
             year = measure(model, run, t0, args.year_every)
-            year.update(every=args.year_every, per_day=round(per_day, 1),
-                        wall_seconds=round(time.perf_counter() - started, 1))
-            print(describe(f"year ({year['per_day']} numbers a working day)", year, args.year_every)
-                  + f" [{year['wall_seconds']} s]", flush=True)
+            year.update(
+                every=args.year_every, per_day=round(per_day, 1), wall_seconds=round(time.perf_counter() - started, 1)
+            )
+            print(
+                describe(f"year ({year['per_day']} numbers a working day)", year, args.year_every)
+                + f" [{year['wall_seconds']} s]",
+                flush=True,
+            )
             out["year"] = year
     return out
 

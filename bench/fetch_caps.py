@@ -22,8 +22,10 @@ CHUNK = 64 * 1024
 
 
 def feed_bytes(items: int = 10_000) -> bytes:
-    item = ("<item><title>Council conclusions on migrant smuggling {n}</title><link>https://e.org/{n}</link>"
-            "<description>Member states agreed on external borders and asylum, text {n}.</description></item>")
+    item = (
+        "<item><title>Council conclusions on migrant smuggling {n}</title><link>https://e.org/{n}</link>"
+        "<description>Member states agreed on external borders and asylum, text {n}.</description></item>"
+    )
     body = "".join(item.format(n=n) for n in range(items))
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{body}</channel></rss>'.encode()
 
@@ -32,7 +34,7 @@ def capped(data: bytes, cap: int) -> int:
     decoder = CappedDecoder("gzip", cap)
     size = 0
     for i in range(0, len(data), CHUNK):
-        size += len(decoder.feed(data[i:i + CHUNK]))
+        size += len(decoder.feed(data[i : i + CHUNK]))
     return size + len(decoder.finish())
 
 
@@ -83,18 +85,32 @@ def main() -> int:
     base = median_seconds(lambda: zlib.decompress(packed, 16 + zlib.MAX_WBITS), runs)
     ours = median_seconds(lambda: capped(packed, 10 * 1024 * 1024), runs)
     print(f"normal feed: {len(plain) / 1e6:.1f} MB, {len(packed) / 1e3:.0f} kB gzip")
-    print(f"  zlib.decompress (baseline) median {base * 1e3:.2f} ms; capped decoder median {ours * 1e3:.2f} ms; "
-          f"ratio {ours / base:.2f}")
+    print(
+        f"  zlib.decompress (baseline) median {base * 1e3:.2f} ms; capped decoder median {ours * 1e3:.2f} ms; "
+        f"ratio {ours / base:.2f}"
+    )
     base_peak = peak_bytes(lambda: zlib.decompress(bomb, 16 + zlib.MAX_WBITS))
     our_peak = peak_bytes(lambda: capped(bomb, cap))
     print(f"gzip bomb: {bomb_mb} MB of zeros in {len(bomb) / 1e3:.0f} kB; cap {cap / 1e6:.0f} MB")
-    print(f"  peak memory zlib.decompress (baseline) {base_peak / 1e6:.1f} MB; capped decoder {our_peak / 1e6:.2f} MB;"
-          f" ratio {our_peak / base_peak:.3f}")
-    print(json.dumps({"feed_mb": round(len(plain) / 1e6, 2), "decode_ms_baseline": round(base * 1e3, 3),
-                      "decode_ms_capped": round(ours * 1e3, 3), "decode_ratio": round(ours / base, 3),
-                      "bomb_peak_mb_baseline": round(base_peak / 1e6, 2),
-                      "bomb_peak_mb_capped": round(our_peak / 1e6, 3),
-                      "bomb_peak_ratio": round(our_peak / base_peak, 4), "bomb_mb": bomb_mb, "runs": runs}))
+    print(
+        f"  peak memory zlib.decompress (baseline) {base_peak / 1e6:.1f} MB; capped decoder {our_peak / 1e6:.2f} MB;"
+        f" ratio {our_peak / base_peak:.3f}"
+    )
+    print(
+        json.dumps(
+            {
+                "feed_mb": round(len(plain) / 1e6, 2),
+                "decode_ms_baseline": round(base * 1e3, 3),
+                "decode_ms_capped": round(ours * 1e3, 3),
+                "decode_ratio": round(ours / base, 3),
+                "bomb_peak_mb_baseline": round(base_peak / 1e6, 2),
+                "bomb_peak_mb_capped": round(our_peak / 1e6, 3),
+                "bomb_peak_ratio": round(our_peak / base_peak, 4),
+                "bomb_mb": bomb_mb,
+                "runs": runs,
+            }
+        )
+    )
     return 0
 
 

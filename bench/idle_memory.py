@@ -30,8 +30,10 @@ from tests.fakes.feeds import FeedServer  # noqa: E402
 from watcher.store.sqlite import Store  # noqa: E402
 
 FEED = (ROOT / "tests" / "data" / "ep-thinktank-rss-2026-09-15.xml").read_bytes()
-BASELINE_CODE = ("import watcher.app, watcher.bot, telegram.ext, apscheduler.schedulers.asyncio, feedparser, httpx, "
-                 "bs4, prometheus_client, time; time.sleep(2)")
+BASELINE_CODE = (
+    "import watcher.app, watcher.bot, telegram.ext, apscheduler.schedulers.asyncio, feedparser, httpx, "
+    "bs4, prometheus_client, time; time.sleep(2)"
+)
 
 
 def vm(pid: int, key: str) -> float:
@@ -57,8 +59,9 @@ def one_run(sources: int, subscribers: int, seconds: float) -> dict:
             lines = []
             for i in range(sources):
                 feeds.set(f"/f{i}.xml", FEED)
-                lines.append(f'[[source]]\nname = "s{i}"\nkind = "rss"\nurl = "{feeds.url(f"/f{i}.xml")}"\n'
-                             f'every = "2s"\n')
+                lines.append(
+                    f'[[source]]\nname = "s{i}"\nkind = "rss"\nurl = "{feeds.url(f"/f{i}.xml")}"\nevery = "2s"\n'
+                )
             config = work / "config"
             config.mkdir()
             (config / "sources.toml").write_text("\n".join(lines))
@@ -69,10 +72,20 @@ def one_run(sources: int, subscribers: int, seconds: float) -> dict:
                 for n in range(subscribers):
                     store.subscribe("telegram", str(100000 + n), topics)
             store.close()
-            env = {**os.environ, "WATCHER_TELEGRAM_TOKEN": api.token, "WATCHER_TELEGRAM_API_URL": api.base_url,
-                   "WATCHER_DATA_DIR": str(work / "data"), "WATCHER_HTTP_PORT": "0"}
-            proc = subprocess.Popen([sys.executable, "-m", "watcher", "--config", str(config), "run"], cwd=work,
-                                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env = {
+                **os.environ,
+                "WATCHER_TELEGRAM_TOKEN": api.token,
+                "WATCHER_TELEGRAM_API_URL": api.base_url,
+                "WATCHER_DATA_DIR": str(work / "data"),
+                "WATCHER_HTTP_PORT": "0",
+            }
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "watcher", "--config", str(config), "run"],
+                cwd=work,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             try:
                 deadline = time.monotonic() + seconds
                 while time.monotonic() < deadline:
@@ -105,13 +118,27 @@ def main() -> int:
         bases.append(baseline_mb())
         run = one_run(args.sources, args.subscribers, args.seconds)
         runs.append(run)
-        print(f"run {i + 1}: peak {run['peak_rss_mb']} MB, now {run['rss_mb']} MB after {run['polls']} polls; "
-              f"baseline (imports only) {bases[-1]:.1f} MB", flush=True)
+        print(
+            f"run {i + 1}: peak {run['peak_rss_mb']} MB, now {run['rss_mb']} MB after {run['polls']} polls; "
+            f"baseline (imports only) {bases[-1]:.1f} MB",
+            flush=True,
+        )
     peak = statistics.median(r["peak_rss_mb"] for r in runs)
     base = statistics.median(bases)
-    print(json.dumps({"peak_rss_mb": peak, "baseline_rss_mb": round(base, 1), "ratio_vs_baseline": round(peak / base, 2),
-                      "sources": args.sources, "subscribers": args.subscribers, "runs": args.runs,
-                      "target_mb": 150, "polls": [r["polls"] for r in runs]}))
+    print(
+        json.dumps(
+            {
+                "peak_rss_mb": peak,
+                "baseline_rss_mb": round(base, 1),
+                "ratio_vs_baseline": round(peak / base, 2),
+                "sources": args.sources,
+                "subscribers": args.subscribers,
+                "runs": args.runs,
+                "target_mb": 150,
+                "polls": [r["polls"] for r in runs],
+            }
+        )
+    )
     if not runs or not all(r["polls"] for r in runs):
         print("measured nothing: a run polled no source", file=sys.stderr)
         return 1

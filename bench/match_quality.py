@@ -117,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         for score in total.values():
             for line in score.errors:
                 print("  " + line)
-    figures = {topic_id: {"precision": round(s.precision, 4), "recall": round(s.recall, 4),
-                          "tp": s.tp, "fp": s.fp, "fn": s.fn} for topic_id, s in total.items()}
+    figures = {
+        topic_id: {"precision": round(s.precision, 4), "recall": round(s.recall, 4), "tp": s.tp, "fp": s.fp, "fn": s.fn}
+        for topic_id, s in total.items()
+    }
     print(json.dumps({"cases": count, "topics": figures}, sort_keys=True))
     if not count:
         print("measured nothing: no case was evaluated", file=sys.stderr)

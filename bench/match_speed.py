@@ -41,19 +41,167 @@ from watcher.matcher.rules import Pattern, compile_term  # noqa: E402
 from watcher.models import Item  # noqa: E402
 
 CASE_FILES = [ROOT / "tests/data/topic-cases.dev.toml", ROOT / "tests/data/topic-cases.extra.toml"]
-FILLER = (
-    "the of and to in a is that for on with as by this be are from at or it an which "
-    "Council Member States delegations Presidency document meeting agreement report "
-    "le la les des du et en un une pour dans sur par au aux est qui que avec "
-    "der die das und zu den von mit sich des auf ist im dem nicht ein eine als auch "
-    "el los las del y en un una por con para que se su al lo como más "
-    "il lo gli di e che per con non una sono della dei alle nel "
-    "het een van en in op te dat voor met zijn niet aan "
-    "i w z na do się nie że jest o od za przez "
-    "o os as do da dos das em um uma para com não por "
-    "Brussels Luxembourg ministers regulation directive proposal conclusions budget energy "
-    "fisheries agriculture climate digital markets competition health transport"
-).split()
+FILLER = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "a",
+    "is",
+    "that",
+    "for",
+    "on",
+    "with",
+    "as",
+    "by",
+    "this",
+    "be",
+    "are",
+    "from",
+    "at",
+    "or",
+    "it",
+    "an",
+    "which",
+    "Council",
+    "Member",
+    "States",
+    "delegations",
+    "Presidency",
+    "document",
+    "meeting",
+    "agreement",
+    "report",
+    "le",
+    "la",
+    "les",
+    "des",
+    "du",
+    "et",
+    "en",
+    "un",
+    "une",
+    "pour",
+    "dans",
+    "sur",
+    "par",
+    "au",
+    "aux",
+    "est",
+    "qui",
+    "que",
+    "avec",
+    "der",
+    "die",
+    "das",
+    "und",
+    "zu",
+    "den",
+    "von",
+    "mit",
+    "sich",
+    "des",
+    "auf",
+    "ist",
+    "im",
+    "dem",
+    "nicht",
+    "ein",
+    "eine",
+    "als",
+    "auch",
+    "el",
+    "los",
+    "las",
+    "del",
+    "y",
+    "en",
+    "un",
+    "una",
+    "por",
+    "con",
+    "para",
+    "que",
+    "se",
+    "su",
+    "al",
+    "lo",
+    "como",
+    "más",
+    "il",
+    "lo",
+    "gli",
+    "di",
+    "e",
+    "che",
+    "per",
+    "con",
+    "non",
+    "una",
+    "sono",
+    "della",
+    "dei",
+    "alle",
+    "nel",
+    "het",
+    "een",
+    "van",
+    "en",
+    "in",
+    "op",
+    "te",
+    "dat",
+    "voor",
+    "met",
+    "zijn",
+    "niet",
+    "aan",
+    "i",
+    "w",
+    "z",
+    "na",
+    "do",
+    "się",
+    "nie",
+    "że",
+    "jest",
+    "o",
+    "od",
+    "za",
+    "przez",
+    "o",
+    "os",
+    "as",
+    "do",
+    "da",
+    "dos",
+    "das",
+    "em",
+    "um",
+    "uma",
+    "para",
+    "com",
+    "não",
+    "por",
+    "Brussels",
+    "Luxembourg",
+    "ministers",
+    "regulation",
+    "directive",
+    "proposal",
+    "conclusions",
+    "budget",
+    "energy",
+    "fisheries",
+    "agriculture",
+    "climate",
+    "digital",
+    "markets",
+    "competition",
+    "health",
+    "transport",
+]
 
 
 def load_texts(dense: bool = False) -> tuple[list[str], list[str]]:
@@ -133,8 +281,14 @@ class RegexBaseline:
     """
 
     def __init__(self, topics: list[Topic]):
-        self.rules = [(t.id, [self._compile_all(compile_term(x)) for x in t.terms],
-                       [self._compile(compile_term(x).words) for x in t.exclude]) for t in topics]
+        self.rules = [
+            (
+                t.id,
+                [self._compile_all(compile_term(x)) for x in t.terms],
+                [self._compile(compile_term(x).words) for x in t.exclude],
+            )
+            for t in topics
+        ]
 
     @classmethod
     def _compile_all(cls, pattern: Pattern) -> list[tuple[re.Pattern[str], tuple[int, ...]]]:
@@ -153,8 +307,7 @@ class RegexBaseline:
             start, end = hit.span()
             if start and folded[start - 1].isalnum():
                 continue
-            if any(caps) and not all(
-                    not n or w[:n].isupper() for n, w in zip(caps, WORD_RE.findall(cased[start:end]))):
+            if any(caps) and not all(not n or w[:n].isupper() for n, w in zip(caps, WORD_RE.findall(cased[start:end]))):
                 continue
             yield start, end
 
@@ -200,8 +353,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 MB corpus, 3 runs")
     parser.add_argument("--smoke", action="store_true", help="0.3 MB corpus, 1 run: seconds")
-    parser.add_argument("--dense", action="store_true",
-                        help="stress test: filler drawn from the near misses, so nearly every document has hits")
+    parser.add_argument(
+        "--dense",
+        action="store_true",
+        help="stress test: filler drawn from the near misses, so nearly every document has hits",
+    )
     parser.add_argument("--mb", type=float, default=12.0, help="corpus size in MB (default 12)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--baseline-mb", type=float, default=2.0, help="sample size for the baseline")
@@ -220,8 +376,10 @@ def main(argv: list[str] | None = None) -> int:
     size = item_bytes(items)
     sample = make_corpus(int(args.baseline_mb * 1e6), seed=7, dense=args.dense)
     sample_size = item_bytes(sample)
-    print(f"corpus: {len(items)} documents, {size / 1e6:.2f} MB; baseline sample: "
-          f"{len(sample)} documents, {sample_size / 1e6:.2f} MB")
+    print(
+        f"corpus: {len(items)} documents, {size / 1e6:.2f} MB; baseline sample: "
+        f"{len(sample)} documents, {sample_size / 1e6:.2f} MB"
+    )
 
     fired = sum(1 for item in items if matcher.match(item))
     print(f"documents with at least one topic: {fired} of {len(items)}")
@@ -230,10 +388,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     baseline = RegexBaseline(topics)
     times = interleaved_runs(
-        {"matcher": lambda: [matcher.match(i) for i in items],
-         "matcher_sample": lambda: [matcher.match(i) for i in sample],
-         "baseline": lambda: [baseline.topics(i) for i in sample]},
-        args.runs, slow={"baseline": max(1, min(args.runs, 3))})
+        {
+            "matcher": lambda: [matcher.match(i) for i in items],
+            "matcher_sample": lambda: [matcher.match(i) for i in sample],
+            "baseline": lambda: [baseline.topics(i) for i in sample],
+        },
+        args.runs,
+        slow={"baseline": max(1, min(args.runs, 3))},
+    )
     agree = sum(1 for i in sample if {m.topic for m in matcher.match(i)} == baseline.topics(i))
 
     mb_per_s = size / 1e6 / statistics.median(times["matcher"])
@@ -245,18 +407,29 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rules: {len(topics)} topics, {terms} terms and exclusions")
     print(f"compile: {statistics.median(compile_times):.1f} ms (median of 5)")
     print(f"matcher: {mb_per_s:.1f} MB/s (median of {len(times['matcher'])} runs; best {best_mb_per_s:.1f})")
-    print(f"on the baseline sample: matcher {sample_mb_per_s:.1f} MB/s, regex baseline "
-          f"{base_mb_per_s:.2f} MB/s (medians of {len(times['matcher_sample'])} and {len(times['baseline'])} runs)")
+    print(
+        f"on the baseline sample: matcher {sample_mb_per_s:.1f} MB/s, regex baseline "
+        f"{base_mb_per_s:.2f} MB/s (medians of {len(times['matcher_sample'])} and {len(times['baseline'])} runs)"
+    )
     print(f"ratio: {ratio:.1f}x; topic sets agree on {agree} of {len(sample)} sample documents")
-    print(json.dumps({
-        "mb_per_s": round(mb_per_s, 2), "best_mb_per_s": round(best_mb_per_s, 2),
-        "sample_mb_per_s": round(sample_mb_per_s, 2), "baseline_mb_per_s": round(base_mb_per_s, 3),
-        "ratio_vs_baseline": round(ratio, 1),
-        "compile_ms": round(statistics.median(compile_times), 2),
-        "corpus_mb": round(size / 1e6, 2), "documents": len(items), "runs": len(times["matcher"]),
-        "baseline_sample_mb": round(sample_size / 1e6, 2), "baseline_agreement": f"{agree}/{len(sample)}",
-        "dense": args.dense,
-    }))
+    print(
+        json.dumps(
+            {
+                "mb_per_s": round(mb_per_s, 2),
+                "best_mb_per_s": round(best_mb_per_s, 2),
+                "sample_mb_per_s": round(sample_mb_per_s, 2),
+                "baseline_mb_per_s": round(base_mb_per_s, 3),
+                "ratio_vs_baseline": round(ratio, 1),
+                "compile_ms": round(statistics.median(compile_times), 2),
+                "corpus_mb": round(size / 1e6, 2),
+                "documents": len(items),
+                "runs": len(times["matcher"]),
+                "baseline_sample_mb": round(sample_size / 1e6, 2),
+                "baseline_agreement": f"{agree}/{len(sample)}",
+                "dense": args.dense,
+            }
+        )
+    )
     return 0
 
 

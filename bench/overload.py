@@ -64,8 +64,11 @@ def seed(store: Store, subscribers: int) -> None:
 
 def queue_item(store: Store, n: int) -> None:
     item = Item(source="feed", id=f"i{n}", title=TITLE.format(n=n), url=f"https://e.org/press/{n}")
-    store.record_poll("feed", [item], {item.key: [Match("smuggling", ("migrant smuggling",), "… [migrant smuggling] "
-                                                        "networks along the route …")]})
+    store.record_poll(
+        "feed",
+        [item],
+        {item.key: [Match("smuggling", ("migrant smuggling",), "… [migrant smuggling] networks along the route …")]},
+    )
 
 
 async def simulate(path: Path, subscribers: int, every: float, minutes: float, cap: int) -> dict:
@@ -74,8 +77,9 @@ async def simulate(path: Path, subscribers: int, every: float, minutes: float, c
     store = Store(path, clock=clock)
     seed(store, subscribers)
     notifier = AcceptingNotifier()
-    worker = DeliveryWorker(store, {"telegram": notifier}, Pacer(rate=25, monotonic=clock.monotonic,
-                                                                 sleep=clock.sleep), chat_cap=cap)
+    worker = DeliveryWorker(
+        store, {"telegram": notifier}, Pacer(rate=25, monotonic=clock.monotonic, sleep=clock.sleep), chat_cap=cap
+    )
     watch = BacklogWatch(store, BackpressureRules(alert_age=3600.0, chat_cap=cap))
     end, items, next_fold, next_check, peak = minutes * 60.0, 0, 0.0, CHECK_EVERY, 0
     while clock.elapsed < end:
@@ -96,10 +100,15 @@ async def simulate(path: Path, subscribers: int, every: float, minutes: float, c
     oldest = from_iso(store.db.execute("SELECT min(created_at) FROM outbox WHERE delivered_at IS NULL").fetchone()[0])
     count = lambda where: store.db.execute(f"SELECT count(*) FROM outbox WHERE {where}").fetchone()[0]  # noqa: E731
     result = {
-        "cap": cap, "items": items, "alerts_queued": items * subscribers,
-        "alerts_delivered": count("delivered_at IS NOT NULL"), "alerts_dropped": count("dropped_at IS NOT NULL"),
-        "messages": notifier.singles + notifier.texts, "folded_messages": notifier.texts,
-        "depth_end": store.outbox_depth(), "depth_peak": max(peak, store.outbox_depth()),
+        "cap": cap,
+        "items": items,
+        "alerts_queued": items * subscribers,
+        "alerts_delivered": count("delivered_at IS NOT NULL"),
+        "alerts_dropped": count("dropped_at IS NOT NULL"),
+        "messages": notifier.singles + notifier.texts,
+        "folded_messages": notifier.texts,
+        "depth_end": store.outbox_depth(),
+        "depth_peak": max(peak, store.outbox_depth()),
         "oldest_wait_end_s": round((clock.now() - oldest).total_seconds()) if oldest else 0,
         "operator_messages": [e["kind"] for e in healthdb.events(store, "outbox")],
     }
@@ -113,8 +122,9 @@ def main() -> int:
     parser.add_argument("--every", type=float, default=5.0, help="simulated seconds between items (default 5)")
     parser.add_argument("--minutes", type=float, default=60.0, help="simulated minutes (default 60)")
     parser.add_argument("--cap", type=int, default=50, help="the per-chat cap of the second run (default 50)")
-    parser.add_argument("--smoke", action="store_true",
-                        help="about 20 s: 100 subscribers, an item a second, 10 simulated minutes")
+    parser.add_argument(
+        "--smoke", action="store_true", help="about 20 s: 100 subscribers, an item a second, 10 simulated minutes"
+    )
     args = parser.parse_args()
     if args.smoke:
         args.subscribers, args.every, args.minutes = 100, 1.0, 10.0
@@ -128,9 +138,15 @@ def main() -> int:
             print(f"cap {cap}: {run}", file=sys.stderr)
             runs.append(run)
     base, capped = runs
-    result = {"subscribers": args.subscribers, "every_s": args.every, "minutes": args.minutes,
-              "offered_per_s": round(args.subscribers / args.every, 1), "baseline": base, "capped": capped,
-              "depth_ratio": round(capped["depth_end"] / base["depth_end"], 3) if base["depth_end"] else None}
+    result = {
+        "subscribers": args.subscribers,
+        "every_s": args.every,
+        "minutes": args.minutes,
+        "offered_per_s": round(args.subscribers / args.every, 1),
+        "baseline": base,
+        "capped": capped,
+        "depth_ratio": round(capped["depth_end"] / base["depth_end"], 3) if base["depth_end"] else None,
+    }
     print(json.dumps(result))
     return 0 if base["alerts_delivered"] and capped["alerts_delivered"] else 1
 

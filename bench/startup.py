@@ -39,8 +39,10 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 def medians(argv: list[str], env: dict[str, str], runs: int) -> dict[str, float]:
     samples = [timed(argv, env) for _ in range(runs)]
-    return {"wall_ms": round(statistics.median(s[0] for s in samples) * 1000, 1),
-            "cpu_ms": round(statistics.median(s[1] for s in samples) * 1000, 1)}
+    return {
+        "wall_ms": round(statistics.median(s[0] for s in samples) * 1000, 1),
+        "cpu_ms": round(statistics.median(s[1] for s in samples) * 1000, 1),
+    }
 
 
 def topics_load(runs: int) -> dict[str, float]:
@@ -56,8 +58,10 @@ def topics_load(runs: int) -> dict[str, float]:
         Matcher(topics)
         compile_.append(time.process_time() - loaded)
         load.append(loaded - started)
-    return {"load_cpu_ms": round(statistics.median(load) * 1000, 1),
-            "compile_cpu_ms": round(statistics.median(compile_) * 1000, 1)}
+    return {
+        "load_cpu_ms": round(statistics.median(load) * 1000, 1),
+        "compile_cpu_ms": round(statistics.median(compile_) * 1000, 1),
+    }
 
 
 def main() -> int:
@@ -85,8 +89,10 @@ def main() -> int:
     figures["check_config_vs_import"] = round(figures["check_config"]["wall_ms"] / base, 2)
     for name in ("import_cli", "match", "check_config"):
         print(f"{name:14} wall {figures[name]['wall_ms']:8.1f} ms   cpu {figures[name]['cpu_ms']:8.1f} ms")
-    print(f"topics        load cpu {figures['topics']['load_cpu_ms']:6.1f} ms   compile cpu "
-          f"{figures['topics']['compile_cpu_ms']:6.1f} ms")
+    print(
+        f"topics        load cpu {figures['topics']['load_cpu_ms']:6.1f} ms   compile cpu "
+        f"{figures['topics']['compile_cpu_ms']:6.1f} ms"
+    )
     print(json.dumps(figures, sort_keys=True))
     return 0
 

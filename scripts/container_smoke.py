@@ -59,9 +59,24 @@ def http_status(url: str) -> int:
 
 
 def start(tag: str, config: Path, port: int, api: FakeBotAPI) -> None:
-    docker("run", "-d", "--name", NAME, "--network=host", "-v", f"{VOLUME}:/data", "-v", f"{config}:/app/config:ro",
-           "-e", f"WATCHER_TELEGRAM_TOKEN={api.token}", "-e", f"WATCHER_TELEGRAM_API_URL={api.base_url}",
-           "-e", f"WATCHER_HTTP_PORT={port}", tag)
+    docker(
+        "run",
+        "-d",
+        "--name",
+        NAME,
+        "--network=host",
+        "-v",
+        f"{VOLUME}:/data",
+        "-v",
+        f"{config}:/app/config:ro",
+        "-e",
+        f"WATCHER_TELEGRAM_TOKEN={api.token}",
+        "-e",
+        f"WATCHER_TELEGRAM_API_URL={api.base_url}",
+        "-e",
+        f"WATCHER_HTTP_PORT={port}",
+        tag,
+    )
 
 
 def main(tag: str) -> int:
@@ -73,7 +88,8 @@ def main(tag: str) -> int:
     with FeedServer() as feeds, FakeBotAPI() as api:
         feeds.set("/feed.xml", rss([OLD]))
         (config / "sources.toml").write_text(
-            f'[[source]]\nname = "smoke-feed"\nkind = "rss"\nurl = "{feeds.url("/feed.xml")}"\nevery = "2s"\n')
+            f'[[source]]\nname = "smoke-feed"\nkind = "rss"\nurl = "{feeds.url("/feed.xml")}"\nevery = "2s"\n'
+        )
         shutil.copy(ROOT / "config" / "topics.toml", config / "topics.toml")
         for f in config.iterdir():
             f.chmod(0o644)
@@ -90,8 +106,10 @@ def main(tag: str) -> int:
         alerts = api.wait_for_messages(2, chat_id=USER, timeout=60)
         assert NEW["title"] in alerts[1]["text"], alerts[1]["text"]
         step(f"alert received: {alerts[1]['plain_text'].splitlines()[0]!r}")
+
         def health() -> str:
             return docker("inspect", NAME, "--format", "{{.State.Health.Status}}", check=False).stdout.strip()
+
         wait(lambda: health() == "healthy", "Docker's HEALTHCHECK reported healthy", timeout=120)
         step(f"docker health status: {health()}")
 
@@ -106,7 +124,10 @@ def main(tag: str) -> int:
         step(f"after restart: {count} messages in the chat, nothing repeated")
         files = docker("run", "--rm", "-v", f"{VOLUME}:/data", "--entrypoint", "ls", tag, "-la", "/data").stdout
         assert "watcher.db" in files, files
-        step("database survived on the volume: " + " ".join(l.split()[-1] for l in files.splitlines() if "watcher.db" in l))
+        step(
+            "database survived on the volume: "
+            + " ".join(line.split()[-1] for line in files.splitlines() if "watcher.db" in line)
+        )
         logs = docker("logs", NAME)
         assert api.token not in logs.stdout + logs.stderr, "the token appeared in the container logs"
         step("the token does not appear in the container logs")

@@ -87,8 +87,13 @@ class Service:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "watcher", "--config", str(self.work / "config"), "run"],
-                                     cwd=self.work, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "watcher", "--config", str(self.work / "config"), "run"],
+            cwd=self.work,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -155,17 +160,25 @@ def prepare(work: Path, feed_url: str, chats: list[int], api: FakeBotAPI) -> dic
     """Config, subscribers in the database, and the service's environment."""
     config = work / "config"
     config.mkdir(parents=True)
-    (config / "sources.toml").write_text(f'[[source]]\nname = "soak"\nkind = "rss"\nurl = "{feed_url}"\n'
-                                         f'every = "1s"\n', encoding="utf-8")
+    (config / "sources.toml").write_text(
+        f'[[source]]\nname = "soak"\nkind = "rss"\nurl = "{feed_url}"\nevery = "1s"\n', encoding="utf-8"
+    )
     shutil.copy(ROOT / "config" / "topics.toml", config / "topics.toml")
     store = Store(work / "data" / "watcher.db")
     for chat in chats:
         store.subscribe("telegram", str(chat), ["smuggling"])
     store.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
-    env.update({"WATCHER_TELEGRAM_TOKEN": api.token, "WATCHER_TELEGRAM_API_URL": api.base_url,
-                "WATCHER_DATA_DIR": str(work / "data"), "WATCHER_HTTP_PORT": "0", "PYTHONUNBUFFERED": "1",
-                "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])})
+    env.update(
+        {
+            "WATCHER_TELEGRAM_TOKEN": api.token,
+            "WATCHER_TELEGRAM_API_URL": api.base_url,
+            "WATCHER_DATA_DIR": str(work / "data"),
+            "WATCHER_HTTP_PORT": "0",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        }
+    )
     return env
 
 
@@ -193,11 +206,15 @@ def kill_loop(service: Service, api: FakeBotAPI, db: Path, rng: random.Random, a
 
 def tally(counts: Counter, chats: list[int], items: int) -> dict:
     expected = {(chat, n) for chat in chats for n in range(1, items + 1)}
-    return {"items": items, "subscribers": len(chats), "expected": len(expected),
-            "received": sum(counts[pair] for pair in expected),
-            "lost": sum(1 for pair in expected if not counts[pair]),
-            "duplicates": sum(counts[pair] - 1 for pair in expected if counts[pair] > 1),
-            "unexpected": sum(n for pair, n in counts.items() if pair not in expected)}
+    return {
+        "items": items,
+        "subscribers": len(chats),
+        "expected": len(expected),
+        "received": sum(counts[pair] for pair in expected),
+        "lost": sum(1 for pair in expected if not counts[pair]),
+        "duplicates": sum(counts[pair] - 1 for pair in expected if counts[pair] > 1),
+        "unexpected": sum(n for pair, n in counts.items() if pair not in expected),
+    }
 
 
 def soak(args: argparse.Namespace, work: Path) -> dict:
@@ -227,8 +244,17 @@ def soak(args: argparse.Namespace, work: Path) -> dict:
         died = result.pop("died") or not service.alive()
         code = service.stop()
         result.update(tally(received(api), chats, items))
-        result.update({"drained": drained, "service_died": died, "exit_code": code, "http_429": api.count_429,
-                       "outbox": list(outbox(db)), "seed": args.seed, "seconds": round(time.monotonic() - started, 1)})
+        result.update(
+            {
+                "drained": drained,
+                "service_died": died,
+                "exit_code": code,
+                "http_429": api.count_429,
+                "outbox": list(outbox(db)),
+                "seed": args.seed,
+                "seconds": round(time.monotonic() - started, 1),
+            }
+        )
         if died or code != 0:
             result["log_tail"] = service.tail()
     return result
@@ -257,8 +283,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--subscribers", type=int, default=20, help="subscribed private chats (default 20)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the kill moments (default 1)")
     parser.add_argument("--every", type=float, default=1.0, help="seconds between new feed items (default 1)")
-    parser.add_argument("--min-up", type=float, default=0.1,
-                        help="shortest time from ready (bot commands set) to the kill, seconds (default 0.1)")
+    parser.add_argument(
+        "--min-up",
+        type=float,
+        default=0.1,
+        help="shortest time from ready (bot commands set) to the kill, seconds (default 0.1)",
+    )
     parser.add_argument("--max-up", type=float, default=4.0, help="longest such time, seconds (default 4)")
     parser.add_argument("--drain-timeout", type=float, default=300.0, help="seconds to wait for the outbox to drain")
     parser.add_argument("--limits", action="store_true", help="the fake enforces Telegram's rate limits (429s)")
@@ -279,9 +309,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     problems = failures(result)
-    print(f"{result['kills']} kills ({result['kills_with_backlog']} with alerts waiting); {result['items']} items × "
-          f"{result['subscribers']} subscribers = {result['expected']} alerts expected; received {result['received']}, "
-          f"lost {result['lost']}, duplicates {result['duplicates']}; {result['seconds']} s")
+    print(
+        f"{result['kills']} kills ({result['kills_with_backlog']} with alerts waiting); {result['items']} items × "
+        f"{result['subscribers']} subscribers = {result['expected']} alerts expected; received {result['received']}, "
+        f"lost {result['lost']}, duplicates {result['duplicates']}; {result['seconds']} s"
+    )
     for problem in problems:
         print("FAILED: " + problem, file=sys.stderr)
     result["ok"] = not problems

@@ -9,9 +9,9 @@ import pytest
 from telegram import Bot
 
 from tests.fakes.botapi import FakeBotAPI
-from watcher.store import health as healthdb
-from watcher.delivery.operators import AdminMessenger, messenger_for, send_to_log, telegram_sender
 from watcher.config import Settings
+from watcher.delivery.operators import AdminMessenger, messenger_for, send_to_log, telegram_sender
+from watcher.store import health as healthdb
 from watcher.store.sqlite import Store
 
 ADMINS = frozenset({501, 502})

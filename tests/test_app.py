@@ -18,8 +18,11 @@ TOPICS, _, _ = topics_from_toml({"topic": [{"id": "t", "label": "T", "terms": ["
 async def test_one_job_per_enabled_source(tmp_path):
     """Each enabled source gets its own job at its interval with jitter, max one instance, coalescing and a misfire
     grace of at least a minute; disabled sources get none."""
-    text = (source_toml("a", "http://127.0.0.1:9/a", every="15m") + source_toml("b", "http://127.0.0.1:9/b", every="2s")
-            + source_toml("c", "http://127.0.0.1:9/c", enabled=False))
+    text = (
+        source_toml("a", "http://127.0.0.1:9/a", every="15m")
+        + source_toml("b", "http://127.0.0.1:9/b", every="2s")
+        + source_toml("c", "http://127.0.0.1:9/c", enabled=False)
+    )
     sources, _, errors = sources_from_toml(tomllib.loads(text), "sources.toml")
     assert not errors
     service = Service(Config(tmp_path, tuple(sources), tuple(TOPICS)), Settings(data_dir=tmp_path))
@@ -52,9 +55,11 @@ async def test_a_crashed_background_task_stops_the_service_with_failure(tmp_path
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(DeliveryWorker, "run", broken)
-    sources, _, _ = sources_from_toml(tomllib.loads(source_toml("a", "http://127.0.0.1:9/a", every="1h")),
-                                      "sources.toml")
-    service = Service(Config(tmp_path, tuple(sources), tuple(TOPICS)),
-                      Settings(data_dir=tmp_path / "data", http_port=0))
+    sources, _, _ = sources_from_toml(
+        tomllib.loads(source_toml("a", "http://127.0.0.1:9/a", every="1h")), "sources.toml"
+    )
+    service = Service(
+        Config(tmp_path, tuple(sources), tuple(TOPICS)), Settings(data_dir=tmp_path / "data", http_port=0)
+    )
     await asyncio.wait_for(service.run(), timeout=20)
     assert service.failed is True

@@ -4,7 +4,6 @@ and a refusal is dropped once, not retried."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from tests.fakes.hooks import HookServer
@@ -14,8 +13,9 @@ from watcher.notifiers.settings import AppriseConfig, notifiers_from_toml
 from watcher.notifiers.setup import configured_notifiers
 from watcher.store import subscribers
 
-apprise = pytest.importorskip("apprise", reason="apprise is not installed: pip install 'eu-council-watcher[apprise]' "
-                                                "(the test extra includes it)")
+apprise = pytest.importorskip(
+    "apprise", reason="apprise is not installed: pip install 'eu-council-watcher[apprise]' (the test extra includes it)"
+)
 
 LABELS = {"smuggling": "Migrant smuggling"}
 
@@ -80,10 +80,17 @@ async def test_a_refusal_is_dropped_once_and_not_retried(store, hooks, clock, ca
 
 def test_notifiers_toml_takes_apprise_entries_with_the_url_from_the_environment():
     """[[apprise]] reads its URL from the named variable; an unknown scheme is a one-line error."""
-    data = {"apprise": [{"name": "ops", "url_env": "WATCHER_APPRISE_OPS", "topics": ["smuggling"]},
-                        {"name": "bad", "url": "nosuchscheme://x"}]}
-    entries, problems = notifiers_from_toml(data, "notifiers.toml", ("smuggling",),
-                                            {"WATCHER_APPRISE_OPS": "json://127.0.0.1:9/hook"})
+    data = {
+        "apprise": [
+            {"name": "ops", "url_env": "WATCHER_APPRISE_OPS", "topics": ["smuggling"]},
+            {"name": "bad", "url": "nosuchscheme://x"},
+        ]
+    }
+    entries, problems = notifiers_from_toml(
+        data, "notifiers.toml", ("smuggling",), {"WATCHER_APPRISE_OPS": "json://127.0.0.1:9/hook"}
+    )
     assert entries[0].url == "json://127.0.0.1:9/hook" and entries[0].topics == ("smuggling",)
-    assert problems == ["notifiers.toml: apprise 'bad': apprise does not take this URL (scheme 'nosuchscheme'); see "
-                        "the apprise documentation for the URL of each service, e.g. json://host/path or ntfy://topic"]
+    assert problems == [
+        "notifiers.toml: apprise 'bad': apprise does not take this URL (scheme 'nosuchscheme'); see "
+        "the apprise documentation for the URL of each service, e.g. json://host/path or ntfy://topic"
+    ]

@@ -17,36 +17,63 @@ from watcher.web.archive import ArchiveSite, routes
 from watcher.web.site import Served, build_app
 
 CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists() or not DRIVER.exists(),
-                                reason="needs Debian's chromium and chromium-driver (/usr/bin/chromium, "
-                                       "/usr/bin/chromedriver): apt-get install -y chromium chromium-driver")
-HOSTILE = ("<script>document.title='owned'</script><img src=x onerror=\"document.title='owned'\"> "
-           "\"quoted\" 'single' \u202eevil\u202c")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists() or not DRIVER.exists(),
+    reason="needs Debian's chromium and chromium-driver (/usr/bin/chromium, "
+    "/usr/bin/chromedriver): apt-get install -y chromium chromium-driver",
+)
+HOSTILE = (
+    "<script>document.title='owned'</script><img src=x onerror=\"document.title='owned'\"> "
+    "\"quoted\" 'single' \u202eevil\u202c"
+)
 TOPICS = {"smuggling": "Migrant smuggling", "borders": "Borders and Schengen"}
 ARTIFACTS = Path(tempfile.gettempdir()) / "watcher-archive-browser"
 
 
 def fill(store: Store) -> None:
-    items = [Item("council", f"ST {n} 2024 INIT", f"Note {n} on the external borders", f"https://docs.example/{n}",
-                  summary="Schengen evaluation", body="The external borders and Frontex.",
-                  extra={"family": f"ST {n} 2024", "public": True, "doc_type": "NOTE", "subjects": ["FRONT"]})
-             for n in range(1, 8)]
-    items.append(Item("council", "ST 9 2024 INIT", "Action plan against migrant smuggling networks",
-                      "https://docs.example/9", summary="On 2023/0439(COD), the migrant smuggling directive",
-                      body="Member States agreed on the fight against migrant smuggling along the routes.",
-                      extra={"family": "ST 9 2024", "public": True, "doc_type": "NOTE", "marking": "LIMITE",
-                             "subjects": ["MIGR", "CRIMORG"], "procedures": ["2023/0439(COD)"]}))
-    items.append(Item("feed", "hostile", HOSTILE + " migrant smuggling", "https://e.org/hostile",
-                      summary=HOSTILE))
-    found = {("council", "ST 9 2024 INIT"): [Match("smuggling", ("migrant smuggling",), "[migrant smuggling]")],
-             ("feed", "hostile"): [Match("smuggling", ("migrant smuggling",), HOSTILE)]}
+    items = [
+        Item(
+            "council",
+            f"ST {n} 2024 INIT",
+            f"Note {n} on the external borders",
+            f"https://docs.example/{n}",
+            summary="Schengen evaluation",
+            body="The external borders and Frontex.",
+            extra={"family": f"ST {n} 2024", "public": True, "doc_type": "NOTE", "subjects": ["FRONT"]},
+        )
+        for n in range(1, 8)
+    ]
+    items.append(
+        Item(
+            "council",
+            "ST 9 2024 INIT",
+            "Action plan against migrant smuggling networks",
+            "https://docs.example/9",
+            summary="On 2023/0439(COD), the migrant smuggling directive",
+            body="Member States agreed on the fight against migrant smuggling along the routes.",
+            extra={
+                "family": "ST 9 2024",
+                "public": True,
+                "doc_type": "NOTE",
+                "marking": "LIMITE",
+                "subjects": ["MIGR", "CRIMORG"],
+                "procedures": ["2023/0439(COD)"],
+            },
+        )
+    )
+    items.append(Item("feed", "hostile", HOSTILE + " migrant smuggling", "https://e.org/hostile", summary=HOSTILE))
+    found = {
+        ("council", "ST 9 2024 INIT"): [Match("smuggling", ("migrant smuggling",), "[migrant smuggling]")],
+        ("feed", "hostile"): [Match("smuggling", ("migrant smuggling",), HOSTILE)],
+    }
     found |= {("council", f"ST {n} 2024 INIT"): [Match("borders", ("external borders",), "")] for n in range(1, 8)}
     store.record_poll("feed", items[-1:], found)
     store.record_poll("council", items[:-1], {})
     for item in items[:-1]:
-        store.db.execute("INSERT OR IGNORE INTO matches (source, item_id, topic, terms, matched_at) "
-                         "SELECT ?, ?, ?, ?, ?", (item.source, item.id, found[item.key][0].topic,
-                                                  '["' + found[item.key][0].terms[0] + '"]', store.now()))
+        store.db.execute(
+            "INSERT OR IGNORE INTO matches (source, item_id, topic, terms, matched_at) SELECT ?, ?, ?, ?, ?",
+            (item.source, item.id, found[item.key][0].topic, '["' + found[item.key][0].terms[0] + '"]', store.now()),
+        )
 
 
 def browser(width: int):
@@ -56,9 +83,19 @@ def browser(width: int):
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     profile = tempfile.mkdtemp(prefix="watcher-chromium-")
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 f"--user-data-dir={profile}", f"--window-size={width},900", "--hide-scrollbars"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        f"--window-size={width},900",
+        "--hide-scrollbars",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(executable_path=str(DRIVER), env={"TZ": "Europe/Brussels"})
@@ -111,8 +148,9 @@ def journey(base: str, width: int) -> dict:
         seen["search_shot"] = shot(driver, f"archive-{width}.png")
         driver.find_element(By.PARTIAL_LINK_TEXT, "Action plan against").click()
         seen["item_h1"] = driver.find_element(By.TAG_NAME, "h1").text
-        seen["procedure_links"] = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR,
-                                                                                          ".procedure a")]
+        seen["procedure_links"] = [
+            a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, ".procedure a")
+        ]
         seen["item_shot"] = shot(driver, f"item-{width}.png")
         driver.find_element(By.CSS_SELECTOR, ".matches a.feed").click()
         seen["feed_source"] = driver.page_source

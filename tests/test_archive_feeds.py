@@ -34,17 +34,30 @@ TOPICS = {"smuggling": "Migrant smuggling", "borders": "Borders"}
 @pytest.fixture
 def client(tmp_path):
     store = Store(tmp_path / "watcher.db", clock=FakeClock(MORNING))
-    items = [Item("council", f"ST {n} 2024 INIT", f"Note {n} on migrant smuggling", f"https://docs.example/{n}",
-                  extra={"family": f"ST {n} 2024", "public": True}) for n in range(1, 4)]
-    items.append(Item("feed", "x", "Control \x01 characters \x0b and <b>markup</b> & migrant smuggling",
-                      "https://e.org/x?a=1&b=2"))
+    items = [
+        Item(
+            "council",
+            f"ST {n} 2024 INIT",
+            f"Note {n} on migrant smuggling",
+            f"https://docs.example/{n}",
+            extra={"family": f"ST {n} 2024", "public": True},
+        )
+        for n in range(1, 4)
+    ]
+    items.append(
+        Item(
+            "feed", "x", "Control \x01 characters \x0b and <b>markup</b> & migrant smuggling", "https://e.org/x?a=1&b=2"
+        )
+    )
     found = {i.key: [Match("smuggling", ("migrant smuggling",), "…[migrant smuggling]…", "title")] for i in items}
     store.record_poll("council", items[:3], {})
     store.record_poll("council", [], {})
     store.record_poll("feed", items[3:], found)
     for item in items[:3]:
-        store.db.execute("INSERT INTO matches (source, item_id, topic, terms, matched_at) VALUES (?,?,?,?,?)",
-                         (item.source, item.id, "smuggling", '["migrant smuggling"]', store.now()))
+        store.db.execute(
+            "INSERT INTO matches (source, item_id, topic, terms, matched_at) VALUES (?,?,?,?,?)",
+            (item.source, item.id, "smuggling", '["migrant smuggling"]', store.now()),
+        )
     site = ArchiveSite(reader=Reader(tmp_path / "watcher.db", FakeClock(MORNING)), topics=TOPICS)
     yield TestClient(build_app(routes(), state={"archive": site}), base_url="http://127.0.0.1")
     site.reader.close()
@@ -79,8 +92,14 @@ def check(body: bytes) -> feedparser.FeedParserDict:
     return parsed
 
 
-@pytest.mark.parametrize("path", ["/feeds/topic/smuggling.atom", "/feeds/search.atom?q=smuggling&topic=smuggling",
-                                  "/feeds/search.atom?q=%22migrant+smuggling%22&source=council"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/feeds/topic/smuggling.atom",
+        "/feeds/search.atom?q=smuggling&topic=smuggling",
+        "/feeds/search.atom?q=%22migrant+smuggling%22&source=council",
+    ],
+)
 def test_feeds_are_valid_atom(client, path):
     """Topic and search feeds pass the RELAX NG schema, the counting rules and feedparser, even with control
     characters and markup in a title."""
@@ -115,8 +134,10 @@ def test_unknown_topic_and_bad_search(client):
 
 def test_the_checks_catch_a_broken_feed():
     """The schema and the counting rules refuse a feed with two ids and a date that is not RFC 3339."""
-    broken = (b'<feed xmlns="http://www.w3.org/2005/Atom"><id>tag:a,2025:x</id><id>tag:a,2025:y</id>'
-              b"<title>t</title><updated>1 March 2026</updated></feed>")
+    broken = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><id>tag:a,2025:x</id><id>tag:a,2025:y</id>'
+        b"<title>t</title><updated>1 March 2026</updated></feed>"
+    )
     root = etree.fromstring(broken)
     assert not SCHEMA.validate(root)
     assert len(rfc4287_rules(root)) == 2

@@ -18,10 +18,22 @@ NEW_MIGRATIONS = ("archive-search", "item-events-and-provenance")
 
 def council(number: int, title: str, **extra) -> Item:
     ref = f"ST {number} 2024 INIT"
-    facts = {"family": f"ST {number} 2024", "public": True, "doc_type": "NOTE", "subjects": ["MIGR"],
-             "marking": "LIMITE"} | extra
-    return Item("council", ref, title, f"https://docs.example/ST-{number}-2024-INIT/en/pdf",
-                summary=f"Subject of {number}", body=f"Body text of document {number}.", extra=facts)
+    facts = {
+        "family": f"ST {number} 2024",
+        "public": True,
+        "doc_type": "NOTE",
+        "subjects": ["MIGR"],
+        "marking": "LIMITE",
+    } | extra
+    return Item(
+        "council",
+        ref,
+        title,
+        f"https://docs.example/ST-{number}-2024-INIT/en/pdf",
+        summary=f"Subject of {number}",
+        body=f"Body text of document {number}.",
+        extra=facts,
+    )
 
 
 def ids(page) -> list[str]:
@@ -39,8 +51,11 @@ def test_old_database_is_indexed_by_the_migration(tmp_path, monkeypatch):
     monkeypatch.setattr(store_mod, "MIGRATIONS", older)
     monkeypatch.setattr(store_mod.provenance, "record", lambda *args: None)  # what the older code wrote
     old = Store(path)
-    old.record_poll("council", [council(1, "Council conclusions on Frontex")],
-                    {("council", "ST 1 2024 INIT"): [Match("borders", ("frontex",), "…on [Schleusung] networks…")]})
+    old.record_poll(
+        "council",
+        [council(1, "Council conclusions on Frontex")],
+        {("council", "ST 1 2024 INIT"): [Match("borders", ("frontex",), "…on [Schleusung] networks…")]},
+    )
     old.close()
     monkeypatch.undo()
     store = Store(path)
@@ -53,8 +68,13 @@ def test_old_database_is_indexed_by_the_migration(tmp_path, monkeypatch):
 def test_index_follows_inserts_matches_and_a_document_made_public(tmp_path):
     """A new item, a match's snippet and a placeholder that became public are found by their current words only."""
     store = Store(tmp_path / "w.db")
-    placeholder = Item("council", "ST 2 2024 INIT", "ST 2 2024 INIT (not available)", "https://docs.example/2",
-                       extra={"family": "ST 2 2024", "public": False})
+    placeholder = Item(
+        "council",
+        "ST 2 2024 INIT",
+        "ST 2 2024 INIT (not available)",
+        "https://docs.example/2",
+        extra={"family": "ST 2 2024", "public": False},
+    )
     store.record_poll("council", [council(1, "Visa policy"), placeholder], {})
     assert ids(search(store.db, Filters(q="available"))) == ["ST 2 2024 INIT"]
     public = council(2, "Return of irregular migrants", subjects=["ASILE"])
@@ -66,8 +86,22 @@ def test_index_follows_inserts_matches_and_a_document_made_public(tmp_path):
     integrity(store)
 
 
-@pytest.mark.parametrize("text", ['NEAR(a b)', 'a OR b', '"unclosed', 'title:x', 'a AND', '(((', '*', '^a',
-                                  "x' OR 1=1 --", 'a"b"c', '-"only minus" a'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NEAR(a b)",
+        "a OR b",
+        '"unclosed',
+        "title:x",
+        "a AND",
+        "(((",
+        "*",
+        "^a",
+        "x' OR 1=1 --",
+        'a"b"c',
+        '-"only minus" a',
+    ],
+)
 def test_user_input_never_reaches_fts_syntax(tmp_path, text):
     """Operators, quotes and column names typed by a reader are searched as words, never as FTS5 syntax."""
     store = Store(tmp_path / "w.db")

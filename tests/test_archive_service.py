@@ -27,6 +27,7 @@ async def test_archive_and_health_on_one_port(tmp_path, feed_server):
 
             async def found() -> bool:
                 return 'href="/item/feed/a"' in (await client.get("/", params={"q": "mandate"})).text
+
             await wait_until(found)
             assert (await client.get("/item/feed/a")).status_code == 200
             assert (await client.get("/feeds/topic/smuggling.atom")).status_code == 200

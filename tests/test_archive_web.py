@@ -34,18 +34,46 @@ def record(store: Store) -> None:
     """Two polls: the first records a placeholder, the second the public document with its PDF provenance."""
     ref_url = "https://docs.example/ST-9-2024-INIT/en/pdf"
     store.subscribe("telegram", "1", ["smuggling"])
-    store.record_poll("council", [Item("council", REF, f"{REF} (not available)", ref_url,
-                                       extra={"family": "ST 9 2024", "public": False})], {})
-    doc = Item("council", REF, "Action plan against migrant smuggling", ref_url,
-               summary="Follow-up of 2023/0439(COD)", body="Member States agreed on migrant smuggling routes.",
-               extra={"family": "ST 9 2024", "public": True, "doc_type": "NOTE", "subjects": ["MIGR"],
-                      "marking": "LIMITE", "procedures": ["2023/0439(COD)"]})
-    fetched = Fetched(url=ref_url, final_url=ref_url, status=200, sha256=hashlib.sha256(PDF).hexdigest(),
-                      size=len(PDF), content_type="application/pdf", etag='"e1"', last_modified=None,
-                      retrieved_at=MORNING, document=True, kept=True)
-    store.record_poll("council", [doc, Item("feed", "h", HOSTILE, "https://e.org/h")],
-                      {doc.key: [Match("smuggling", ("migrant smuggling",), "…[migrant smuggling]…", "title")]},
-                      fetched=[fetched])
+    store.record_poll(
+        "council",
+        [Item("council", REF, f"{REF} (not available)", ref_url, extra={"family": "ST 9 2024", "public": False})],
+        {},
+    )
+    doc = Item(
+        "council",
+        REF,
+        "Action plan against migrant smuggling",
+        ref_url,
+        summary="Follow-up of 2023/0439(COD)",
+        body="Member States agreed on migrant smuggling routes.",
+        extra={
+            "family": "ST 9 2024",
+            "public": True,
+            "doc_type": "NOTE",
+            "subjects": ["MIGR"],
+            "marking": "LIMITE",
+            "procedures": ["2023/0439(COD)"],
+        },
+    )
+    fetched = Fetched(
+        url=ref_url,
+        final_url=ref_url,
+        status=200,
+        sha256=hashlib.sha256(PDF).hexdigest(),
+        size=len(PDF),
+        content_type="application/pdf",
+        etag='"e1"',
+        last_modified=None,
+        retrieved_at=MORNING,
+        document=True,
+        kept=True,
+    )
+    store.record_poll(
+        "council",
+        [doc, Item("feed", "h", HOSTILE, "https://e.org/h")],
+        {doc.key: [Match("smuggling", ("migrant smuggling",), "…[migrant smuggling]…", "title")]},
+        fetched=[fetched],
+    )
     for alert in store.due_alerts(["telegram"]):
         store.mark_delivered(alert.id)
 
@@ -56,8 +84,12 @@ def site(tmp_path):
     record(store)
     keep = KeptDocuments(tmp_path / "documents")
     keep.keep(hashlib.sha256(PDF).hexdigest(), PDF)
-    archive = ArchiveSite(reader=Reader(tmp_path / "watcher.db", FakeClock(MORNING)), topics=TOPICS, kept=keep,
-                          sources=(RssSource(name="council", url="https://docs.example/", every=60.0),))
+    archive = ArchiveSite(
+        reader=Reader(tmp_path / "watcher.db", FakeClock(MORNING)),
+        topics=TOPICS,
+        kept=keep,
+        sources=(RssSource(name="council", url="https://docs.example/", every=60.0),),
+    )
     yield archive
     archive.reader.close()
     store.close()

@@ -49,6 +49,7 @@ def deliver_all(store) -> None:
 
 # --- the late-queue warning ---------------------------------------------------------------------------------------
 
+
 async def test_late_queue_warns_once_and_says_once_when_caught_up(store, clock):
     """Past the age limit the operators get one "late" message, none on later checks, one "caught up" message
     once the queue is back under the limit, and nothing after that."""
@@ -149,14 +150,16 @@ async def test_alerts_held_for_a_daily_digest_are_not_late(store, clock):
 def test_settings_are_read_and_checked():
     """WATCHER_OUTBOX_ALERT_AGE takes a duration and WATCHER_OUTBOX_CHAT_CAP a number; a bad value names its fix."""
     assert rules_from_env({}) == BackpressureRules(alert_age=3600.0, chat_cap=50)
-    assert rules_from_env({"WATCHER_OUTBOX_ALERT_AGE": "90m", "WATCHER_OUTBOX_CHAT_CAP": "0"}) == \
-        BackpressureRules(alert_age=5400.0, chat_cap=0)
+    assert rules_from_env({"WATCHER_OUTBOX_ALERT_AGE": "90m", "WATCHER_OUTBOX_CHAT_CAP": "0"}) == BackpressureRules(
+        alert_age=5400.0, chat_cap=0
+    )
     with pytest.raises(ConfigError) as err:
         rules_from_env({"WATCHER_OUTBOX_ALERT_AGE": "soon", "WATCHER_OUTBOX_CHAT_CAP": "-3"})
     assert [p.split(":")[0] for p in err.value.problems] == ["WATCHER_OUTBOX_ALERT_AGE", "WATCHER_OUTBOX_CHAT_CAP"]
 
 
 # --- what the operators read ---------------------------------------------------------------------------------------
+
 
 def queue_and_deliver(store, clock, delivered: int, waiting: int) -> None:
     """``delivered`` alerts delivered over the last ten minutes and ``waiting`` still queued, on the store's clock."""
@@ -200,8 +203,10 @@ async def test_the_running_service_serves_the_figures_and_schedules_the_check(tm
     service = service_for(tmp_path, feed_server.url("/feed.xml"))
     task = asyncio.create_task(service.run())
     try:
+
         async def up() -> bool:
             return service.web is not None and service.web.port != 0 and service.scheduler is not None
+
         await wait_until(up)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{service.web.port}") as client:
             text = (await client.get("/metrics")).text
@@ -221,8 +226,10 @@ async def test_stats_shows_the_drain_rate_and_the_oldest_age(running, store, clo
     queue_and_deliver(store, clock, delivered=30, waiting=4)
     text = (await running.say(ADMIN_CHAT, "/stats"))["plain_text"]
     assert "Queue: 4 waiting" in text
-    assert ("Drain: delivered 2.0/min, queued 0.0/min (last 15 min); oldest instant alert waiting: 1h 40m; at this "
-            "pace it empties in about 2m") in text
+    assert (
+        "Drain: delivered 2.0/min, queued 0.0/min (last 15 min); oldest instant alert waiting: 1h 40m; at this "
+        "pace it empties in about 2m"
+    ) in text
     await BacklogWatch(store, HOUR).check()
     clock.advance(minutes=3)
     assert "operators told alerts are late" not in text
@@ -231,9 +238,11 @@ async def test_stats_shows_the_drain_rate_and_the_oldest_age(running, store, clo
 
 # --- the per-chat cap ----------------------------------------------------------------------------------------------
 
+
 def fast_worker(store, bot, cap: int) -> DeliveryWorker:
-    return DeliveryWorker(store, {"telegram": TelegramNotifier(bot, LABELS)}, Pacer(rate=29, per_chat_interval=0.0),
-                          chat_cap=cap)
+    return DeliveryWorker(
+        store, {"telegram": TelegramNotifier(bot, LABELS)}, Pacer(rate=29, per_chat_interval=0.0), chat_cap=cap
+    )
 
 
 def titles_in(messages: list[dict]) -> list[str]:
@@ -271,8 +280,9 @@ async def test_an_alert_in_flight_is_never_folded(store, bot, api):
         queue_alert(store, "council-press", f"n{n}")
     first = subscribers.pending_for(store, store.subscriber_id("telegram", "1"))[0]
     notifiers = {"telegram": TelegramNotifier(bot, LABELS)}
-    folder = OverflowFolder(store, notifiers, Pacer(rate=29, per_chat_interval=0.0), lambda c, k: None, cap=3,
-                            inflight={first.id})
+    folder = OverflowFolder(
+        store, notifiers, Pacer(rate=29, per_chat_interval=0.0), lambda c, k: None, cap=3, inflight={first.id}
+    )
     assert await folder.run_due() == 4
     [message] = api.sent_messages(1)
     assert titles_in([message]) == ["n1", "n2", "n3", "n4"]

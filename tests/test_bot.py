@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-
 from tests.fakes.telegram import ADMIN_CHAT, RunningBot, queue_alert, wait_sent
 from watcher.bot import handlers as watcher_bot
 from watcher.store import subscribers
@@ -205,7 +204,7 @@ async def test_command_menus_for_everyone_and_for_operators(api, store):
     public = [c["command"] for c in api.commands()]
     assert public == [name for name, _a, _t in watcher_bot.PUBLIC]
     admin = [c["command"] for c in api.commands({"type": "chat", "chat_id": ADMIN_CHAT})]
-    assert admin[:len(public)] == public and {"stats", "pause", "resume", "sources", "test"} <= set(admin)
+    assert admin[: len(public)] == public and {"stats", "pause", "resume", "sources", "test"} <= set(admin)
     assert set(watcher_bot.HANDLERS) == set(admin)
 
 

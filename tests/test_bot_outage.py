@@ -55,8 +55,9 @@ async def test_alerts_failing_in_an_outage_log_one_warning_and_one_recovery(api,
     api.fail_next("sendMessage", 502, count=6)
     caplog.set_level(logging.INFO)
     async with Bot(api.token, base_url=api.base_url) as bot:
-        worker = DeliveryWorker(store, {"telegram": TelegramNotifier(bot, {"smuggling": "S"})},
-                                Pacer(per_chat_interval=0.01))
+        worker = DeliveryWorker(
+            store, {"telegram": TelegramNotifier(bot, {"smuggling": "S"})}, Pacer(per_chat_interval=0.01)
+        )
         for _ in range(40):  # each round sends what is due, as the service's loop does
             await worker.drain_once()
             await worker.settle()

@@ -18,8 +18,9 @@ USER = 1001
 @pytest.fixture
 async def worker(api, store):
     async with Bot(api.token, base_url=api.base_url) as bot:
-        yield DeliveryWorker(store, {"telegram": TelegramNotifier(bot, {"smuggling": "S"})},
-                             Pacer(per_chat_interval=0.01))
+        yield DeliveryWorker(
+            store, {"telegram": TelegramNotifier(bot, {"smuggling": "S"})}, Pacer(per_chat_interval=0.01)
+        )
 
 
 async def test_mute_holds_alerts_then_sends_one_digest(running, api, store, clock, worker):

@@ -26,8 +26,17 @@ def buttons(message: dict) -> set[str]:
     return {b["callback_data"] for row in rows for b in row}
 
 
-@pytest.mark.parametrize("command, chat", [("/subscribe", USER), ("/unsubscribe", USER), ("/recent", USER),
-                                           ("/digest", USER), ("/pause", ADMIN_CHAT), ("/resume", ADMIN_CHAT)])
+@pytest.mark.parametrize(
+    "command, chat",
+    [
+        ("/subscribe", USER),
+        ("/unsubscribe", USER),
+        ("/recent", USER),
+        ("/digest", USER),
+        ("/pause", ADMIN_CHAT),
+        ("/resume", ADMIN_CHAT),
+    ],
+)
 async def test_a_very_long_argument_is_echoed_as_a_short_escaped_excerpt(running, command, chat):
     """A command with a 4,000-character argument gets a reply that quotes at most a short, escaped excerpt of it."""
     await running.say(chat, "/start")
@@ -114,16 +123,26 @@ async def test_a_batch_arrives_oldest_first_in_alerts_and_in_digests(api, store,
     store.subscribe("telegram", str(USER), ["smuggling"])
     store.subscribe("telegram", "1002", ["smuggling"])
     subscribers.set_digest(store, "telegram", "1002", 6, "UTC")
-    store.record_poll("council-press", [Item(source="council-press", id="seed", title="seed", url="https://e.org/s")],
-                      {})
+    store.record_poll(
+        "council-press", [Item(source="council-press", id="seed", title="seed", url="https://e.org/s")], {}
+    )
     day = datetime(2026, 9, 1, tzinfo=UTC)
-    items = [Item(source="council-press", id=f"n{n}", title=f"Report {n}", url=f"https://e.org/{n}",
-                  published=day + timedelta(days=n)) for n in (3, 2, 1)]  # the feed lists the newest first
+    items = [
+        Item(
+            source="council-press",
+            id=f"n{n}",
+            title=f"Report {n}",
+            url=f"https://e.org/{n}",
+            published=day + timedelta(days=n),
+        )
+        for n in (3, 2, 1)
+    ]  # the feed lists the newest first
     found = [Match("smuggling", ("migrant smuggling",), "a [migrant smuggling] case")]
     store.record_poll("council-press", items, {i.key: found for i in items})
     async with Bot(api.token, base_url=api.base_url) as bot:
-        worker = DeliveryWorker(store, {"telegram": TelegramNotifier(bot, {"smuggling": "S"})},
-                                Pacer(per_chat_interval=0.05))
+        worker = DeliveryWorker(
+            store, {"telegram": TelegramNotifier(bot, {"smuggling": "S"})}, Pacer(per_chat_interval=0.05)
+        )
         await worker.drain()
         clock.advance(hours=1)  # 06:00 UTC, the digest's hour
         assert await worker.digests.run_due() == 1

@@ -19,10 +19,19 @@ def topic_errors(*terms: str, exclude: tuple[str, ...] = ()) -> list[str]:
     return topics_from_toml(data, "topics.toml")[1]
 
 
-@pytest.mark.parametrize("term, reason", [
-    ("the", "stopword ('the', English)"), ("Die", "stopword ('die', German)"), ("les", "stopword ('les', French)"),
-    ("de", "fewer than 3 letters"), ("EU", "fewer than 3 letters"), ("a", "fewer than 3 letters"),
-    ("of the", "only of stopwords and short words"), ("smuggling + de", "fewer than 3 letters")])
+@pytest.mark.parametrize(
+    "term, reason",
+    [
+        ("the", "stopword ('the', English)"),
+        ("Die", "stopword ('die', German)"),
+        ("les", "stopword ('les', French)"),
+        ("de", "fewer than 3 letters"),
+        ("EU", "fewer than 3 letters"),
+        ("a", "fewer than 3 letters"),
+        ("of the", "only of stopwords and short words"),
+        ("smuggling + de", "fewer than 3 letters"),
+    ],
+)
 def test_stopwords_and_short_terms_are_refused(term, reason):
     """A term that is a stopword, under 3 letters, or made only of such words is an error naming the reason."""
     errors = topic_errors("frontex", term)
@@ -79,8 +88,9 @@ def test_a_repeated_single_bracket_source_gets_the_double_bracket_hint(tmp_path)
     cfg = make_config(tmp_path / "cfg", body + "\n" + body.replace('"a"', '"b"'))
     done = run_cli(["--config", str(cfg), "check-config"], tmp_path)
     assert done.returncode == 1
-    assert re.search(r"Cannot declare .*; line \d+ writes \[source\]: write \[\[source\]\] \(double brackets\)",
-                     done.stderr), done.stderr
+    assert re.search(
+        r"Cannot declare .*; line \d+ writes \[source\]: write \[\[source\]\] \(double brackets\)", done.stderr
+    ), done.stderr
 
 
 def test_one_single_bracket_source_gets_the_same_hint_and_nothing_else(tmp_path):
@@ -88,13 +98,15 @@ def test_one_single_bracket_source_gets_the_same_hint_and_nothing_else(tmp_path)
     cfg = make_config(tmp_path / "cfg", source_toml("a", "https://e.org/a").replace("[[source]]", "[source]"))
     done = run_cli(["--config", str(cfg), "check-config"], tmp_path)
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert errors == [f"error: {cfg / 'sources.toml'}: [source] is one table: write [[source]] (double brackets) at "
-                      "the top of every source entry"]
+    assert errors == [
+        f"error: {cfg / 'sources.toml'}: [source] is one table: write [[source]] (double brackets) at "
+        "the top of every source entry"
+    ]
 
 
 def test_misspelt_source_keys_get_the_close_key(tmp_path):
     """A misspelt key of a source, a kind or a top-level table is answered with the key it is close to."""
-    body = source_toml("a", "https://e.org/a").replace("enabled", "enabeld") + 'max_itmes = 5\n[htp]\n'
+    body = source_toml("a", "https://e.org/a").replace("enabled", "enabeld") + "max_itmes = 5\n[htp]\n"
     body += source_toml("b", "https://e.org/b", kind="rs")
     done = run_cli(["--config", str(make_config(tmp_path / "cfg", body)), "check-config"], tmp_path)
     assert done.returncode == 1

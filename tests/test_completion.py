@@ -17,8 +17,14 @@ pytest.importorskip("argcomplete", reason="argcomplete is not installed: pip ins
 def complete(line: str, tmp_path) -> list[str]:
     """What argcomplete answers when the shell asks to complete ``line``."""
     out = tmp_path / "completions"
-    env = {**os.environ, "_ARGCOMPLETE": "1", "COMP_LINE": line, "COMP_POINT": str(len(line)),
-           "_ARGCOMPLETE_STDOUT_FILENAME": str(out), "_ARGCOMPLETE_IFS": "\n"}
+    env = {
+        **os.environ,
+        "_ARGCOMPLETE": "1",
+        "COMP_LINE": line,
+        "COMP_POINT": str(len(line)),
+        "_ARGCOMPLETE_STDOUT_FILENAME": str(out),
+        "_ARGCOMPLETE_IFS": "\n",
+    }
     done = subprocess.run([sys.executable, "-m", "watcher"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return out.read_text().split()

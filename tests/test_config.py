@@ -34,8 +34,10 @@ def test_shipped_config_is_valid():
     assert all(s.url.startswith("https://") for s in config.sources)
 
 
-@pytest.mark.parametrize("text,seconds", [("30s", 30), ("15m", 900), ("1h", 3600), ("1h30m", 5400), ("2d", 172800),
-                                          ("2s", 2), ("500ms", 0.5)])
+@pytest.mark.parametrize(
+    "text,seconds",
+    [("30s", 30), ("15m", 900), ("1h", 3600), ("1h30m", 5400), ("2d", 172800), ("2s", 2), ("500ms", 0.5)],
+)
 def test_durations(text, seconds):
     """Intervals are written with a unit and read as seconds."""
     assert parse_duration(text) == seconds
@@ -56,7 +58,7 @@ def test_toml_syntax_error(tmp_path):
 
 def test_unknown_key(tmp_path):
     """A misspelt key is an error naming the source, the key and the allowed keys."""
-    [line] = problems_for(tmp_path, GOOD.replace('enabled = true', 'enabeld = true'))
+    [line] = problems_for(tmp_path, GOOD.replace("enabled = true", "enabeld = true"))
     assert "source 'feed'" in line and "unknown key 'enabeld'" in line and "enabled" in line
 
 
@@ -68,7 +70,7 @@ def test_unknown_kind(tmp_path):
 
 def test_missing_url(tmp_path):
     """A source without url says to add one."""
-    [line] = problems_for(tmp_path, GOOD.replace('url = "http://127.0.0.1:1/feed.xml"\n', ''))
+    [line] = problems_for(tmp_path, GOOD.replace('url = "http://127.0.0.1:1/feed.xml"\n', ""))
     assert "'url' is missing" in line and "source 'feed'" in line
 
 

@@ -20,16 +20,22 @@ def hadolint() -> str:
 
 def test_hadolint_clean_at_warning_level():
     """hadolint reports nothing at warning level or above."""
-    proc = subprocess.run([hadolint(), "--failure-threshold", "warning", "-"], input=DOCKERFILE,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [hadolint(), "--failure-threshold", "warning", "-"],
+        input=DOCKERFILE,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_hadolint_would_catch_a_regression():
     """The lint step is live: an unpinned apt-get install without cleanup fails it."""
     bad = DOCKERFILE.replace("WORKDIR /app", "WORKDIR /app\nRUN apt-get update && apt-get install -y curl", 1)
-    proc = subprocess.run([hadolint(), "--failure-threshold", "warning", "-"], input=bad,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [hadolint(), "--failure-threshold", "warning", "-"], input=bad, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode != 0
 
 

@@ -5,7 +5,7 @@ from a real store's outbox, and one goes through the real Telegram library to th
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from telegram import Bot
@@ -20,7 +20,7 @@ from watcher.sources.council.refs import DocRef
 
 SOURCE = "council-docs"
 LABELS = {"smuggling": "Migrant smuggling"}
-FIRST_SEEN = datetime(2026, 10, 12, 9, 0, tzinfo=timezone.utc)
+FIRST_SEEN = datetime(2026, 10, 12, 9, 0, tzinfo=UTC)
 SNIPPET = "…to prevent and counter [migrant smuggling] <routes> & networks…"
 HEADER = """Council of the
 European Union
@@ -42,15 +42,19 @@ Delegations will find attached the Presidency compromise text.
 13589/23 MM/lm 1
 JAI.1 LIMITE EN"""
 TITLE = "Migrant smuggling &amp; trafficking &lt;networks&gt; - Presidency compromise text"
-OEIL = ('<a href="https://oeil.secure.europarl.europa.eu/oeil/popups/ficheprocedure.do?reference=2023/0439(COD)">'
-        '2023/0439(COD)</a> (<a href="https://eur-lex.europa.eu/procedure/EN/2023_439">EUR-Lex</a>)')
-FACTS = ("Presidency → Permanent Representatives Committee · LIMITE\n"
-         "FRONT, COMIX\n"
-         f"{OEIL}\n"
-         "Source: council-docs\n"
-         "Topics: Migrant smuggling\n"
-         "Matched: “migrant smuggling”\n"
-         "<i>…to prevent and counter [migrant smuggling] &lt;routes&gt; &amp; networks…</i>")
+OEIL = (
+    '<a href="https://oeil.secure.europarl.europa.eu/oeil/popups/ficheprocedure.do?reference=2023/0439(COD)">'
+    '2023/0439(COD)</a> (<a href="https://eur-lex.europa.eu/procedure/EN/2023_439">EUR-Lex</a>)'
+)
+FACTS = (
+    "Presidency → Permanent Representatives Committee · LIMITE\n"
+    "FRONT, COMIX\n"
+    f"{OEIL}\n"
+    "Source: council-docs\n"
+    "Topics: Migrant smuggling\n"
+    "Matched: “migrant smuggling”\n"
+    "<i>…to prevent and counter [migrant smuggling] &lt;routes&gt; &amp; networks…</i>"
+)
 
 
 @pytest.fixture
@@ -86,8 +90,8 @@ def test_a_new_council_document_says_what_it_is(alerts):
     """A new document's alert gives its reference, type, date, parties, marking, codes and linked procedure."""
     url = "https://data.consilium.europa.eu/doc/document/ST-13591-2023-INIT/en/pdf"
     assert alert_html(alerts["ST 13591 2023 INIT"], LABELS) == (
-        f'🔔 <b>New</b>: <b><a href="{url}">{TITLE}</a></b>\n'
-        f"ST 13591/23 · NOTE · 11 Oct 2023\n{FACTS}")
+        f'🔔 <b>New</b>: <b><a href="{url}">{TITLE}</a></b>\nST 13591/23 · NOTE · 11 Oct 2023\n{FACTS}'
+    )
 
 
 def test_a_new_version_names_its_version_and_when_the_document_was_first_seen(alerts):
@@ -96,9 +100,11 @@ def test_a_new_version_names_its_version_and_when_the_document_was_first_seen(al
     url = "https://data.consilium.europa.eu/doc/document/ST-13589-2023-REV-2/en/pdf"
     assert alert_html(alert, LABELS) == (
         f'🔔 <b>New version REV 2 of ST 13589/23</b> (first seen 12 Oct 2026): <b><a href="{url}">{TITLE}</a></b>\n'
-        f"ST 13589/23 REV 2 · NOTE · 11 Oct 2023\n{FACTS}")
+        f"ST 13589/23 REV 2 · NOTE · 11 Oct 2023\n{FACTS}"
+    )
     assert alert_text(alert, LABELS).startswith(
-        "New version REV 2 of ST 13589/23 (first seen 12 Oct 2026): Migrant smuggling & trafficking <networks>")
+        "New version REV 2 of ST 13589/23 (first seen 12 Oct 2026): Migrant smuggling & trafficking <networks>"
+    )
 
 
 def test_a_document_now_public_says_since_when_it_was_listed_as_not_public(alerts):
@@ -106,7 +112,8 @@ def test_a_document_now_public_says_since_when_it_was_listed_as_not_public(alert
     url = "https://data.consilium.europa.eu/doc/document/ST-13590-2023-INIT/en/pdf"
     assert alert_html(alerts["ST 13590 2023 INIT"], LABELS) == (
         f'🔔 <b>Now public</b>: <b><a href="{url}">{TITLE}</a></b> (listed as not public since 12 Oct 2026)\n'
-        f"ST 13590/23 · NOTE · 11 Oct 2023\n{FACTS}")
+        f"ST 13590/23 · NOTE · 11 Oct 2023\n{FACTS}"
+    )
 
 
 def test_the_plain_text_gives_the_same_facts_with_the_procedure_pages(alerts):
@@ -123,20 +130,43 @@ def test_the_plain_text_gives_the_same_facts_with_the_procedure_pages(alerts):
 
 def test_a_scraped_procedure_that_is_not_one_gets_no_link():
     """Only a well-formed procedure number is turned into links; anything else in the field is left out."""
-    alert = Alert(id=1, subscriber_id=1, channel="telegram", address="1", source=SOURCE, item_id="ST 1 2026 INIT",
-                  title="t", url="", published=None, topics=(), terms=(),
-                  extra={"family": "ST 1 2026", "procedures": ['2023/0439(COD)"><script>', "2023/0439(COD)"]})
+    alert = Alert(
+        id=1,
+        subscriber_id=1,
+        channel="telegram",
+        address="1",
+        source=SOURCE,
+        item_id="ST 1 2026 INIT",
+        title="t",
+        url="",
+        published=None,
+        topics=(),
+        terms=(),
+        extra={"family": "ST 1 2026", "procedures": ['2023/0439(COD)"><script>', "2023/0439(COD)"]},
+    )
     html_text = alert_html(alert, LABELS)
     assert "<script>" not in html_text and html_text.count("oeil.secure.europarl.europa.eu") == 1
 
 
 def test_other_alerts_keep_their_layout():
     """An alert that is not a Council document's keeps the source and date line and no Council lines."""
-    alert = Alert(id=1, subscriber_id=1, channel="telegram", address="1", source="press", item_id="x",
-                  title="Press release", url="https://e.org/x", published=datetime(2026, 1, 2, tzinfo=timezone.utc),
-                  topics=("smuggling",), terms=("migrant smuggling",))
+    alert = Alert(
+        id=1,
+        subscriber_id=1,
+        channel="telegram",
+        address="1",
+        source="press",
+        item_id="x",
+        title="Press release",
+        url="https://e.org/x",
+        published=datetime(2026, 1, 2, tzinfo=UTC),
+        topics=("smuggling",),
+        terms=("migrant smuggling",),
+    )
     assert alert_html(alert, LABELS).splitlines()[:2] == [
-        '🔔 <b>New</b>: <b><a href="https://e.org/x">Press release</a></b>', "Source: press · 2026-01-02"]
+        '🔔 <b>New</b>: <b><a href="https://e.org/x">Press release</a></b>',
+        "Source: press · 2026-01-02",
+    ]
 
 
 async def test_a_council_alert_reaches_telegram_as_formatted(alerts, api):

@@ -25,8 +25,11 @@ from watcher.store.sqlite import Store
 
 SEARCH = "/en/documents-publications/public-register/public-register-search/"
 CHALLENGE = {"cf-mitigated": "challenge", **HTML_HEADERS}
-WAYS_IN = ("council-documents", "https://data.consilium.europa.eu/doc/document/",
-           "https://www.consilium.europa.eu/en/rss/pressreleases.ashx")
+WAYS_IN = (
+    "council-documents",
+    "https://data.consilium.europa.eu/doc/document/",
+    "https://www.consilium.europa.eu/en/rss/pressreleases.ashx",
+)
 ADMIN = 777
 
 
@@ -115,17 +118,24 @@ def test_watcher_run_tells_the_admin_once_and_status_says_blocked(tmp_path, feed
     """`watcher run` against a challenged register sends the admin chat one message with the ways in, through
     the real python-telegram-bot; `watcher status --json` then gives the source the status "blocked"."""
     feed_server.set(SEARCH, page("challenge.html"), status=403, headers=CHALLENGE)
-    feed_server.set("/steady.xml", rss([{"title": "Council adopts conclusions", "link": "https://e.org/1",
-                                        "guid": "1"}]))
-    sources = ('[http]\nattempts = 1\nper_host_interval = "0s"\n\n'
-               '[health]\nfailure_threshold = 2\nbackoff_cap = "2s"\n\n'
-               + source_toml("council-register", feed_server.url(SEARCH), every="1s", kind="council-register",
-                             pdf_text="none")
-               + source_toml("steady", feed_server.url("/steady.xml"), every="1s"))
+    feed_server.set(
+        "/steady.xml", rss([{"title": "Council adopts conclusions", "link": "https://e.org/1", "guid": "1"}])
+    )
+    sources = (
+        '[http]\nattempts = 1\nper_host_interval = "0s"\n\n'
+        '[health]\nfailure_threshold = 2\nbackoff_cap = "2s"\n\n'
+        + source_toml("council-register", feed_server.url(SEARCH), every="1s", kind="council-register", pdf_text="none")
+        + source_toml("steady", feed_server.url("/steady.xml"), every="1s")
+    )
     cfg = make_config(tmp_path / "cfg", sources)
     with FakeBotAPI() as bot_api:
-        proc = Proc(tmp_path, cfg, WATCHER_TELEGRAM_TOKEN=bot_api.token, WATCHER_TELEGRAM_API_URL=bot_api.base_url,
-                    WATCHER_ADMIN_CHAT_IDS=str(ADMIN))
+        proc = Proc(
+            tmp_path,
+            cfg,
+            WATCHER_TELEGRAM_TOKEN=bot_api.token,
+            WATCHER_TELEGRAM_API_URL=bot_api.base_url,
+            WATCHER_ADMIN_CHAT_IDS=str(ADMIN),
+        )
         try:
             [message] = bot_api.wait_for_messages(1, chat_id=ADMIN, timeout=30)
             assert "council-register is blocked by bot protection" in message["text"]

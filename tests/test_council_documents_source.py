@@ -3,7 +3,7 @@ for some numbers and 404 for others, with a controlled clock."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -27,9 +27,23 @@ def pdf_path(number: int, year: int = 2026, series: str = "ST") -> str:
 
 def note(subject: str, number: int, day: str = "2 March 2026") -> bytes:
     """A one-page Council note with the given subject and number."""
-    return council_pdfs.make_pdf(["\n".join([
-        "Council of the European Union", f"Brussels, {day} (OR. en)", f"{number}/26", "MIGR 12   NOTE",
-        "From: Presidency", "To: Delegations", f"Subject: {subject}", "", "Delegations will find attached a note."])])
+    return council_pdfs.make_pdf(
+        [
+            "\n".join(
+                [
+                    "Council of the European Union",
+                    f"Brussels, {day} (OR. en)",
+                    f"{number}/26",
+                    "MIGR 12   NOTE",
+                    "From: Presidency",
+                    "To: Delegations",
+                    f"Subject: {subject}",
+                    "",
+                    "Delegations will find attached a note.",
+                ]
+            )
+        ]
+    )
 
 
 @pytest.fixture
@@ -86,7 +100,10 @@ async def test_a_gap_that_turns_into_a_document_alerts_now_public(feed_server, e
     src = documents(feed_server, gap_reprobe=2)
     first = await pipeline.poll(src, http, store, test_matcher())
     assert [(i.id, i.extra["public"]) for i in first.items] == [
-        ("ST 1 2026 INIT", True), ("ST 2 2026 INIT", False), ("ST 3 2026 INIT", True)]
+        ("ST 1 2026 INIT", True),
+        ("ST 2 2026 INIT", False),
+        ("ST 3 2026 INIT", True),
+    ]
     start = int(clock.now().timestamp())
     assert store.get_cursor("docs")["gaps"] == {"2": [start, start, 1]}  # first missed, last asked, rounds
     clock.advance(hours=1)
@@ -156,15 +173,18 @@ async def test_anything_but_a_pdf_is_not_available(feed_server, env):
 async def test_topic_only_in_the_body_shows_page_and_snippet(feed_server, env, clock):
     """A summary record whose only mention of migrant smuggling is on page 3 is flagged; the alert says p. 3."""
     http, store = env
-    clock.set(datetime(2023, 10, 12, 9, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2023, 10, 12, 9, 0, tzinfo=UTC))
     feed_server.set(pdf_path(1, 2023), note("A", 1), headers=PDF_HEADERS)
     src = documents(feed_server, window=1)
     await pipeline.poll(src, http, store, test_matcher())
     feed_server.set(pdf_path(2, 2023), council_pdfs.summary_record_pdf(), headers=PDF_HEADERS)
     result = await pipeline.poll(src, http, store, test_matcher())
     [(item, [match])] = result.flagged
-    assert item.id == "ST 2 2023 INIT" and item.title == (
-        "Summary record, Permanent Representatives Committee (Part 2), 4 October 2023") and match.field == "body"
+    assert (
+        item.id == "ST 2 2023 INIT"
+        and item.title == ("Summary record, Permanent Representatives Committee (Part 2), 4 October 2023")
+        and match.field == "body"
+    )
     [alert] = store.due_alerts(["telegram"])
     assert alert.snippet.startswith("p. 3: …") and "[migrant smuggling]" in alert.snippet
 
@@ -172,8 +192,15 @@ async def test_topic_only_in_the_body_shows_page_and_snippet(feed_server, env, c
 async def test_backlog_documents_are_recorded_without_alerting(feed_server, env):
     """Documents found ahead but dated long ago (catching up from a low start) are recorded quietly."""
     http, store = env
-    serve(feed_server, {1: note("A", 1), 2: note("B", 2), 3: note("Migrant smuggling in 2025", 3, day="5 May 2025"),
-                        4: note("Migrant smuggling today", 4)})
+    serve(
+        feed_server,
+        {
+            1: note("A", 1),
+            2: note("B", 2),
+            3: note("Migrant smuggling in 2025", 3, day="5 May 2025"),
+            4: note("Migrant smuggling today", 4),
+        },
+    )
     src = documents(feed_server, window=1)
     await pipeline.poll(src, http, store, test_matcher())
     both = await pipeline.poll(src, http, store, test_matcher())
@@ -189,19 +216,28 @@ async def test_year_comes_from_the_clock_and_a_new_year_starts_at_one(feed_serve
     src = documents(feed_server, start=40)
     await pipeline.poll(src, http, store, test_matcher())
     assert store.get_cursor("docs")["highest"] == 40
-    clock.set(datetime(2027, 1, 2, 9, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2027, 1, 2, 9, 0, tzinfo=UTC))
     feed_server.set(pdf_path(1, 2027), note("New year", 1), headers=PDF_HEADERS)
     result = await pipeline.poll(src, http, store, test_matcher())
     assert [i.id for i in result.new] == ["ST 1 2027 INIT"]
     assert store.get_cursor("docs")["year"] == 2027
 
 
-@pytest.mark.parametrize("options,problem", [
-    ({"series": "XX"}, "'series'"), ({"window": 0}, "'window'"), ({"window": 20, "lookahead": 10}, "'lookahead'"),
-    ({"year": 1800}, "'year'"), ({"language": "EN"}, "'language'"), ({"languages": ("en", "EN")}, "'languages'"),
-    ({"languages": ()}, "'languages'"), ({"languages": ("en", "fr", "de", "it", "es", "pt", "nl")}, "'languages'"),
-    ({"sweep": 0}, "'sweep'"), ({"version_probes": 500}, "'version_probes'"),
-])
+@pytest.mark.parametrize(
+    "options,problem",
+    [
+        ({"series": "XX"}, "'series'"),
+        ({"window": 0}, "'window'"),
+        ({"window": 20, "lookahead": 10}, "'lookahead'"),
+        ({"year": 1800}, "'year'"),
+        ({"language": "EN"}, "'language'"),
+        ({"languages": ("en", "EN")}, "'languages'"),
+        ({"languages": ()}, "'languages'"),
+        ({"languages": ("en", "fr", "de", "it", "es", "pt", "nl")}, "'languages'"),
+        ({"sweep": 0}, "'sweep'"),
+        ({"version_probes": 500}, "'version_probes'"),
+    ],
+)
 def test_bad_options_are_refused(options, problem):
     """Options out of range stop the configuration with a message naming the option."""
     with pytest.raises(ValueError, match=problem):
@@ -210,10 +246,23 @@ def test_bad_options_are_refused(options, problem):
 
 def rev_note(subject: str, number: int, rev: int) -> bytes:
     """Revision ``rev`` of a one-page note."""
-    return council_pdfs.make_pdf(["\n".join([
-        "Council of the European Union", "Brussels, 9 March 2026 (OR. en)", f"{number}/{rev}/26 REV {rev}",
-        "MIGR 12   NOTE", "From: Presidency", "To: Delegations", f"Subject: {subject}", "",
-        "Delegations will find attached a revised note."])])
+    return council_pdfs.make_pdf(
+        [
+            "\n".join(
+                [
+                    "Council of the European Union",
+                    "Brussels, 9 March 2026 (OR. en)",
+                    f"{number}/{rev}/26 REV {rev}",
+                    "MIGR 12   NOTE",
+                    "From: Presidency",
+                    "To: Delegations",
+                    f"Subject: {subject}",
+                    "",
+                    "Delegations will find attached a revised note.",
+                ]
+            )
+        ]
+    )
 
 
 async def test_a_new_revision_of_a_known_family_is_found_and_alerts_its_followers(feed_server, env, clock):
@@ -247,8 +296,11 @@ async def test_a_document_only_in_french_is_found_and_read_within_one_poll(tmp_p
     def public_at_once(n: int) -> bool:
         return year.number(n).public_from == year.number(n).appear
 
-    number = next(n for n in sorted(year.french_only) if n > 200 and public_at_once(n) and public_at_once(n - 1)
-                  and "en" in year.number(n - 1).languages)
+    number = next(
+        n
+        for n in sorted(year.french_only)
+        if n > 200 and public_at_once(n) and public_at_once(n - 1) and "en" in year.number(n - 1).languages
+    )
     doc = year.number(number).init
     clock = SimClock(doc.appear - 1800)
     with CouncilYearServer(year, clock, error_rate=0, slow_rate=0) as server:

@@ -27,23 +27,48 @@ REAL_SHA256 = {
     "real/09-ST-5907-2021-INIT-de.txt": "13d48e2630fd7d0a2478c9807e1f4f4625ba8f91fee41d6225d7483d356f993d",
 }
 
-STRING_FIELDS = ("file", "lang", "id", "date", "type", "type_original", "title", "sender", "recipient", "marking",
-                 "why")
+STRING_FIELDS = (
+    "file",
+    "lang",
+    "id",
+    "date",
+    "type",
+    "type_original",
+    "title",
+    "sender",
+    "recipient",
+    "marking",
+    "why",
+)
 LIST_FIELDS = ("codes", "procedures", "other_refs")
 REQUIRED = set(STRING_FIELDS) | set(LIST_FIELDS)
 OPTIONAL = {"probed"}
 
 TYPES = {
-    "NOTE", "COVER NOTE", '"I/A" ITEM NOTE', '"I" ITEM NOTE', '"A" ITEM NOTE', "INFORMATION NOTE",
-    "OUTCOME OF PROCEEDINGS", "SUMMARY RECORD", "PROVISIONAL AGENDA", "NOTICE OF MEETING AND PROVISIONAL AGENDA",
-    "REPORT", "DRAFT MINUTES", "OPINION", "LETTER", "INFORMATION",
+    "NOTE",
+    "COVER NOTE",
+    '"I/A" ITEM NOTE',
+    '"I" ITEM NOTE',
+    '"A" ITEM NOTE',
+    "INFORMATION NOTE",
+    "OUTCOME OF PROCEEDINGS",
+    "SUMMARY RECORD",
+    "PROVISIONAL AGENDA",
+    "NOTICE OF MEETING AND PROVISIONAL AGENDA",
+    "REPORT",
+    "DRAFT MINUTES",
+    "OPINION",
+    "LETTER",
+    "INFORMATION",
 }
 # Titles composed from type, body and meeting date rather than copied from a Subject line.
 COMPOSED_TITLE_TYPES = {"SUMMARY RECORD", "PROVISIONAL AGENDA", "NOTICE OF MEETING AND PROVISIONAL AGENDA"}
 MARKINGS = {"", "LIMITE", "RESTREINT UE/EU RESTRICTED"}
 
-CANONICAL_REF = re.compile(r"(ST|WK|CM|PE|SN) [1-9]\d{0,5} (19|20)\d\d (INIT|(REV|ADD|COR|EXT) \d{1,3}"
-                           r"( (REV|ADD|COR|EXT) \d{1,3})*)")
+CANONICAL_REF = re.compile(
+    r"(ST|WK|CM|PE|SN) [1-9]\d{0,5} (19|20)\d\d (INIT|(REV|ADD|COR|EXT) \d{1,3}"
+    r"( (REV|ADD|COR|EXT) \d{1,3})*)"
+)
 PROCEDURE = re.compile(r"(19|20)\d\d/\d{4}\([A-Z]{3}\)")
 CODE = re.compile(r"[A-Z]{2,}( [A-Z0-9]{2,})?")
 COMMISSION_DOC = re.compile(r"((?:COM|SWD|JOIN|C)\(\d{4}\) \d+ final) (.+)")
@@ -105,7 +130,7 @@ def test_real_headers_are_unmodified_copies(path, digest):
 @pytest.mark.parametrize("entry", ENTRIES, ids=_ids(ENTRIES))
 def test_entry_fields_have_the_right_types(entry):
     keys = set(entry)
-    assert REQUIRED <= keys, f"missing {sorted(REQUIRED - keys)}"
+    assert keys >= REQUIRED, f"missing {sorted(REQUIRED - keys)}"
     assert keys <= REQUIRED | OPTIONAL, f"unknown {sorted(keys - REQUIRED - OPTIONAL)}"
     for name in STRING_FIELDS:
         assert isinstance(entry[name], str), name
@@ -182,13 +207,22 @@ def test_expected_values_are_in_the_text(entry):
 def test_the_variations_the_reader_must_handle_are_present():
     """The cases the brief names are all represented somewhere."""
     by_type = Counter(e["type"] for e in ENTRIES)
-    for kind in ("NOTE", "COVER NOTE", '"I/A" ITEM NOTE', "OUTCOME OF PROCEEDINGS", "SUMMARY RECORD",
-                 "PROVISIONAL AGENDA", "NOTICE OF MEETING AND PROVISIONAL AGENDA", "REPORT"):
+    for kind in (
+        "NOTE",
+        "COVER NOTE",
+        '"I/A" ITEM NOTE',
+        "OUTCOME OF PROCEEDINGS",
+        "SUMMARY RECORD",
+        "PROVISIONAL AGENDA",
+        "NOTICE OF MEETING AND PROVISIONAL AGENDA",
+        "REPORT",
+    ):
         assert by_type[kind], kind
     covers = {e["lang"] for e in ENTRIES if e["type"] == "COVER NOTE"}
     assert covers == set(LANGS)
-    assert any(not e["id"] and "probed" not in e and e["other_refs"] for e in ENTRIES), \
+    assert any(not e["id"] and "probed" not in e and e["other_refs"] for e in ENTRIES), (
         "an old layout whose only references are other documents'"
+    )
     assert any("probed" in e and e["other_refs"] for e in ENTRIES)
     assert any(len(e["procedures"]) >= 2 for e in ENTRIES)
     assert any("CRS CRP" in e["codes"] for e in ENTRIES)

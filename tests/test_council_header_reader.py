@@ -22,16 +22,32 @@ from watcher.sources.council_pdf import pdf_items
 HEADERS = Path(__file__).resolve().parent / "data" / "council" / "headers"
 ENTRIES = tomllib.loads((HEADERS / "expected.toml").read_text(encoding="utf-8"))["header"]
 BY_FILE = {e["file"]: e for e in ENTRIES}
-FIELDS = ("id", "date", "type", "type_original", "title", "sender", "recipient", "codes", "procedures", "marking",
-          "other_refs")
+FIELDS = (
+    "id",
+    "date",
+    "type",
+    "type_original",
+    "title",
+    "sender",
+    "recipient",
+    "codes",
+    "procedures",
+    "marking",
+    "other_refs",
+)
 # Two headers per language, laid into PDFs and read through the command line; they cover the flattened and
 # multi-line layouts, labels before values, a cover note, an old layout with a probed reference and a stamp.
 PDF_SUBSET = (
-    "real/02-ST-14860-2018-REV-1.txt", "real/06-ST-12202-2012-INIT-old-layout.txt",
-    "constructed/en-03-cover-note-swd-add1.txt", "constructed/en-05-ia-item-note-curly-quotes-prev-doc-codes.txt",
-    "constructed/fr-02-note-de-transmission-com754.txt", "constructed/fr-06-old-layout-number-lost-probed.txt",
-    "constructed/fr-03-resultats-flattened-labels-first.txt", "real/09-ST-5907-2021-INIT-de.txt",
-    "constructed/de-05-stamp-ia-punkt-vermerk.txt", "constructed/de-06-einladung-cm-codes-without-numbers.txt",
+    "real/02-ST-14860-2018-REV-1.txt",
+    "real/06-ST-12202-2012-INIT-old-layout.txt",
+    "constructed/en-03-cover-note-swd-add1.txt",
+    "constructed/en-05-ia-item-note-curly-quotes-prev-doc-codes.txt",
+    "constructed/fr-02-note-de-transmission-com754.txt",
+    "constructed/fr-06-old-layout-number-lost-probed.txt",
+    "constructed/fr-03-resultats-flattened-labels-first.txt",
+    "real/09-ST-5907-2021-INIT-de.txt",
+    "constructed/de-05-stamp-ia-punkt-vermerk.txt",
+    "constructed/de-06-einladung-cm-codes-without-numbers.txt",
 )
 
 
@@ -59,11 +75,17 @@ def observed(header: DocHeader, given: DocRef | None) -> dict:
     """The header's fields in expected.toml's terms, with the identity rule applied."""
     ref = identity(given, header)
     return {
-        "id": ref.canonical if ref else "", "date": header.date.isoformat() if header.date else "",
-        "type": header.doc_type or "", "type_original": header.type_original or "",
-        "title": fold(header.title or ""), "sender": header.originator or "", "recipient": header.addressee or "",
-        "codes": list(header.codes), "procedures": list(header.interinstitutional_files),
-        "marking": header.marking or "", "other_refs": [r.canonical for r in header.other_refs if r != ref],
+        "id": ref.canonical if ref else "",
+        "date": header.date.isoformat() if header.date else "",
+        "type": header.doc_type or "",
+        "type_original": header.type_original or "",
+        "title": fold(header.title or ""),
+        "sender": header.originator or "",
+        "recipient": header.addressee or "",
+        "codes": list(header.codes),
+        "procedures": list(header.interinstitutional_files),
+        "marking": header.marking or "",
+        "other_refs": [r.canonical for r in header.other_refs if r != ref],
     }
 
 
@@ -81,8 +103,9 @@ def parse_json(tmp_path):
     handlers, level = root.handlers[:], root.level
 
     def run(path: Path, capsys) -> dict:
-        code = cli.main(["--config", str(tmp_path / "no-config"), "parse", "--kind", "council-pdf", "--json",
-                         str(path)])
+        code = cli.main(
+            ["--config", str(tmp_path / "no-config"), "parse", "--kind", "council-pdf", "--json", str(path)]
+        )
         out = capsys.readouterr().out
         assert code == 0, out
         [line] = [line for line in out.splitlines() if line.strip()]
@@ -95,11 +118,17 @@ def parse_json(tmp_path):
 def record_fields(record: dict) -> dict:
     """A `parse --json` record in expected.toml's terms."""
     return {
-        "id": record["id"], "date": (record["published"] or "")[:10], "type": record["doc_type"],
-        "type_original": record.get("type_original", ""), "title": fold(record["title"]),
-        "sender": record.get("originator", ""), "recipient": record.get("addressee", ""),
-        "codes": record["subjects"], "procedures": record.get("procedures", []),
-        "marking": record.get("marking", ""), "other_refs": record.get("other_refs", []),
+        "id": record["id"],
+        "date": (record["published"] or "")[:10],
+        "type": record["doc_type"],
+        "type_original": record.get("type_original", ""),
+        "title": fold(record["title"]),
+        "sender": record.get("originator", ""),
+        "recipient": record.get("addressee", ""),
+        "codes": record["subjects"],
+        "procedures": record.get("procedures", []),
+        "marking": record.get("marking", ""),
+        "other_refs": record.get("other_refs", []),
     }
 
 
@@ -124,8 +153,16 @@ def test_a_header_naming_another_reference_is_logged_and_not_adopted(caplog):
     header = read_header(header_text(BY_FILE["constructed/en-05-ia-item-note-curly-quotes-prev-doc-codes.txt"]))
     probe = DocRef("ST", 15200, 2016)
     with caplog.at_level(logging.WARNING):
-        item = item_from_pdf("docs", probe, probe.pdf_url(), read_pdf(council_pdfs.make_pdf([
-            header_text(BY_FILE["constructed/en-05-ia-item-note-curly-quotes-prev-doc-codes.txt"])])))
+        item = item_from_pdf(
+            "docs",
+            probe,
+            probe.pdf_url(),
+            read_pdf(
+                council_pdfs.make_pdf(
+                    [header_text(BY_FILE["constructed/en-05-ia-item-note-curly-quotes-prev-doc-codes.txt"])]
+                )
+            ),
+        )
     assert header.ref == DocRef("ST", 15119, 2016) and item.id == "ST 15200 2016 INIT"
     assert item.extra["header_ref"] == "ST 15119 2016 INIT"
     assert "names ST 15119 2016 INIT in its header; keeping ST 15200 2016 INIT" in caplog.text
@@ -150,13 +187,16 @@ def test_the_listed_url_is_the_identity_over_the_header():
     assert item.extra["other_refs"] == ["ST 10215 2022 INIT", "ST 10215 2022 COR 1", "CM 3702 2022 INIT"]
 
 
-@pytest.mark.parametrize("name,unread", [
-    ("constructed/en-11-subject-unreadable.txt", ("title",)),
-    ("constructed/fr-09-rapport-cor1-date-unreadable.txt", ("date",)),
-    ("constructed/de-09-flattened-date-missing.txt", ("date",)),
-    ("real/06-ST-12202-2012-INIT-old-layout.txt", ("date", "ref")),
-    ("constructed/en-02-cover-note-flattened-labels-first.txt", ()),
-])
+@pytest.mark.parametrize(
+    "name,unread",
+    [
+        ("constructed/en-11-subject-unreadable.txt", ("title",)),
+        ("constructed/fr-09-rapport-cor1-date-unreadable.txt", ("date",)),
+        ("constructed/de-09-flattened-date-missing.txt", ("date",)),
+        ("real/06-ST-12202-2012-INIT-old-layout.txt", ("date", "ref")),
+        ("constructed/en-02-cover-note-flattened-labels-first.txt", ()),
+    ],
+)
 def test_fields_that_cannot_be_read_are_named(name, unread):
     """A field the text does not give in full is empty and listed in ``unread``; the others are not listed."""
     assert read_header(header_text(BY_FILE[name])).unread == unread
@@ -179,8 +219,13 @@ def test_only_the_capped_prefix_of_a_page_is_read():
 
 def test_a_hostile_page_is_read_in_bounded_work():
     """Pages built of labels, references and list parts are read to the end of the cap without error."""
-    for page in ("From: To: Subject: " * 5000, "12345/23 + ADD 1 " * 5000, "NOTE " + "MIGR 12 " * 5000,
-                 "Brussels, " * 5000, "NOTE From: To: No. prev. doc.: Subject: " + "1234/23 ASILE 26 " * 5000):
+    for page in (
+        "From: To: Subject: " * 5000,
+        "12345/23 + ADD 1 " * 5000,
+        "NOTE " + "MIGR 12 " * 5000,
+        "Brussels, " * 5000,
+        "NOTE From: To: No. prev. doc.: Subject: " + "1234/23 ASILE 26 " * 5000,
+    ):
         assert isinstance(read_header(page), DocHeader)
 
 

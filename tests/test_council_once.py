@@ -13,8 +13,9 @@ from tests.test_parse_command import TOPICS
 def test_blocked_register_is_reported_as_blocked(tmp_path, feed_server):
     """A challenge page makes `once` exit 1 and report the source as blocked by bot protection."""
     feed_server.set("/search/", page("challenge.html"), headers=HTML_HEADERS)
-    config = make_config(tmp_path / "cfg", source_toml("register", feed_server.url("/search/"),
-                                                       kind="council-register"), TOPICS)
+    config = make_config(
+        tmp_path / "cfg", source_toml("register", feed_server.url("/search/"), kind="council-register"), TOPICS
+    )
     done = run_cli(["--config", str(config), "once", "--json"], tmp_path)
     assert done.returncode == 1
     [failure] = [json.loads(line) for line in done.stdout.splitlines()]
@@ -27,13 +28,21 @@ def test_gap_turning_public_is_delivered_as_now_public(tmp_path, feed_server):
     year = 2026
     for number, subject in ((1, "Budget"), (3, "Fisheries")):
         feed_server.set(pdf_path(number, year), note(subject, number), headers=PDF_HEADERS)
-    entry = source_toml("docs", feed_server.url("/doc/document"), kind="council-documents", year=year,
-                        window=3, lookahead=6, backlog_age="100000d")
+    entry = source_toml(
+        "docs",
+        feed_server.url("/doc/document"),
+        kind="council-documents",
+        year=year,
+        window=3,
+        lookahead=6,
+        backlog_age="100000d",
+    )
     config = make_config(tmp_path / "cfg", entry, TOPICS)
     first = run_cli(["--config", str(config), "once"], tmp_path)
     assert first.returncode == 0 and "first poll" in first.stdout
-    feed_server.set(pdf_path(2, year), note("Migrant smuggling along the Central Mediterranean route", 2),
-                    headers=PDF_HEADERS)
+    feed_server.set(
+        pdf_path(2, year), note("Migrant smuggling along the Central Mediterranean route", 2), headers=PDF_HEADERS
+    )
     second = run_cli(["--config", str(config), "once", "--json"], tmp_path)
     assert second.returncode == 0, second.stderr
     [flagged] = [json.loads(line) for line in second.stdout.splitlines()]

@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 
 from tests.fakes import council_pdfs
-from watcher.sources.council.pdf import DocHeader, extract_text, parse_header
 from watcher.errors import ParseError
+from watcher.sources.council.pdf import DocHeader, extract_text, parse_header
 
 
 def test_pages_are_read_one_string_each():
@@ -31,12 +31,15 @@ def test_page_cap_stops_reading_and_says_so():
     assert result.pages[1].strip() == "page 2"
 
 
-@pytest.mark.parametrize("data", [
-    b"<!DOCTYPE html><html><body>Document not found</body></html>",
-    b"",
-    b"%PDF-1.4\n this is not really a pdf at all\n%%EOF",
-    council_pdfs.make_pdf(["ok"])[:200],
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<!DOCTYPE html><html><body>Document not found</body></html>",
+        b"",
+        b"%PDF-1.4\n this is not really a pdf at all\n%%EOF",
+        council_pdfs.make_pdf(["ok"])[:200],
+    ],
+)
 def test_bad_bytes_raise_parse_error(data):
     """HTML, empty, garbled or truncated bodies raise ParseError, not a library error."""
     with pytest.raises(ParseError):
@@ -47,8 +50,14 @@ def test_layout_1_summary_record_header():
     """Header layout 1: date, language, short reference and CRS CRP code in a right-hand column."""
     header = parse_header(extract_text(council_pdfs.summary_record_pdf()).pages[0])
     assert header == DocHeader(
-        date=date(2023, 10, 11), language="en", ref=header.ref, marking=None, codes=("CRS CRP",),
-        doc_type="SUMMARY RECORD", type_original="SUMMARY RECORD", other_refs=header.other_refs,
+        date=date(2023, 10, 11),
+        language="en",
+        ref=header.ref,
+        marking=None,
+        codes=("CRS CRP",),
+        doc_type="SUMMARY RECORD",
+        type_original="SUMMARY RECORD",
+        other_refs=header.other_refs,
         title="Summary record, Permanent Representatives Committee (Part 2), 4 October 2023",
     )
     assert header.ref.canonical == "ST 13217 2023 INIT"

@@ -20,8 +20,13 @@ def test_the_cursor_round_trips_and_older_cursors_still_load():
     state.edge_due(T0)
     again = ProbeState.from_cursor(state.to_cursor(), "ST", 2026, start=1)
     assert again.to_cursor() == state.to_cursor() and again.families.families[12].language == "fr"
-    old = {"series": "ST", "year": 2026, "highest": 5, "next": 7,
-           "gaps": {"3": ["2026-03-02T09:00:00+00:00", "2026-03-02T10:00:00+00:00"]}}
+    old = {
+        "series": "ST",
+        "year": 2026,
+        "highest": 5,
+        "next": 7,
+        "gaps": {"3": ["2026-03-02T09:00:00+00:00", "2026-03-02T10:00:00+00:00"]},
+    }
     loaded = ProbeState.from_cursor(old, "ST", 2026, start=1)
     assert loaded.gaps[3] == Gap(T0.timestamp(), T0.timestamp() + 3600, 1) and loaded.highest == 5
     assert ProbeState.from_cursor(old, "WK", 2026, start=4).highest == 3
@@ -65,9 +70,12 @@ def test_a_gap_backs_off_and_tries_every_language_only_now_and_then():
 def test_gaps_due_new_ones_first_and_old_ones_forgotten():
     """New gaps come first, then the least recently asked; a gap older than max_age is dropped."""
     state = ProbeState.from_cursor({"series": "ST", "year": 2026, "highest": 10}, "ST", 2026, start=1)
-    state.gaps = {3: Gap(T0.timestamp() - 100 * 86400, T0.timestamp() - 86400, 5),
-                  4: Gap(T0.timestamp() - 86400, T0.timestamp() - 7200, 9),
-                  5: Gap(T0.timestamp() - 86400, T0.timestamp() - 3 * 86400 // 2, 3), 6: Gap(T0.timestamp())}
+    state.gaps = {
+        3: Gap(T0.timestamp() - 100 * 86400, T0.timestamp() - 86400, 5),
+        4: Gap(T0.timestamp() - 86400, T0.timestamp() - 7200, 9),
+        5: Gap(T0.timestamp() - 86400, T0.timestamp() - 3 * 86400 // 2, 3),
+        6: Gap(T0.timestamp()),
+    }
     assert state.due_gaps(T0, max_age=90 * 86400) == [6, 5]
     assert 3 not in state.gaps and 4 in state.gaps
 

@@ -13,10 +13,8 @@ FORMS = [
     ("ST_15454_2016_INIT", "ST 15454 2016 INIT", "15454/16", "ST-15454-2016-INIT"),
     ("consil:ST_15454_2016_INIT", "ST 15454 2016 INIT", "15454/16", "ST-15454-2016-INIT"),
     ("ST 14964 2018 ADD 1", "ST 14964 2018 ADD 1", "14964/18 ADD 1", "ST-14964-2018-ADD-1"),
-    ("ST 14964 2018 ADD 1 REV 2", "ST 14964 2018 ADD 1 REV 2", "14964/2/18 ADD 1 REV 2",
-     "ST-14964-2018-ADD-1-REV-2"),
-    ("14964/2/18 ADD 1 REV 2", "ST 14964 2018 ADD 1 REV 2", "14964/2/18 ADD 1 REV 2",
-     "ST-14964-2018-ADD-1-REV-2"),
+    ("ST 14964 2018 ADD 1 REV 2", "ST 14964 2018 ADD 1 REV 2", "14964/2/18 ADD 1 REV 2", "ST-14964-2018-ADD-1-REV-2"),
+    ("14964/2/18 ADD 1 REV 2", "ST 14964 2018 ADD 1 REV 2", "14964/2/18 ADD 1 REV 2", "ST-14964-2018-ADD-1-REV-2"),
     ("ST 9620 2019 COR 1", "ST 9620 2019 COR 1", "9620/19 COR 1", "ST-9620-2019-COR-1"),
     ("ST 6738 2016 EXT 1", "ST 6738 2016 EXT 1", "6738/16 EXT 1", "ST-6738-2016-EXT-1"),
     ("WK 9054 2026 INIT", "WK 9054 2026 INIT", "WK 9054/26", "WK-9054-2026-INIT"),
@@ -27,8 +25,12 @@ FORMS = [
     ("SN 4567 2023 INIT", "SN 4567 2023 INIT", "SN 4567/23", "SN-4567-2023-INIT"),
     ("  st 13589 2023 rev 1 ", "ST 13589 2023 REV 1", "13589/1/23 REV 1", "ST-13589-2023-REV-1"),
     ("ST 13589 2023", "ST 13589 2023 INIT", "13589/23", "ST-13589-2023-INIT"),
-    ("https://data.consilium.europa.eu/doc/document/ST-13589-2023-INIT/en/pdf", "ST 13589 2023 INIT",
-     "13589/23", "ST-13589-2023-INIT"),
+    (
+        "https://data.consilium.europa.eu/doc/document/ST-13589-2023-INIT/en/pdf",
+        "ST 13589 2023 INIT",
+        "13589/23",
+        "ST-13589-2023-INIT",
+    ),
 ]
 
 
@@ -79,10 +81,22 @@ def test_middle_number_must_repeat_the_revision():
     assert parse_ref("14860/1/18").canonical == "ST 14860 2018 REV 1"
 
 
-@pytest.mark.parametrize("text", [
-    "", "hello", "ST 13589", "XX 13589 2023 INIT", "ST 13589 2023 FOO 1", "ST 13589 1850 INIT",
-    "13589", "13589/123", "ST 13589 2023 INIT extra", "Regulation (EU) 2019/1896", "ST 0 2023 INIT",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "hello",
+        "ST 13589",
+        "XX 13589 2023 INIT",
+        "ST 13589 2023 FOO 1",
+        "ST 13589 1850 INIT",
+        "13589",
+        "13589/123",
+        "ST 13589 2023 INIT extra",
+        "Regulation (EU) 2019/1896",
+        "ST 0 2023 INIT",
+    ],
+)
 def test_non_references_raise_a_clear_error(text):
     """Text that is not a reference raises RefError, a ValueError naming the text and the forms."""
     with pytest.raises(ValueError) as info:
@@ -125,7 +139,10 @@ def test_find_refs_in_running_text():
         "Regulation (EU) 2019/1896, meeting on 22/06/2026, No 513/23, a 1/2 share."
     )
     assert [r.canonical for r in find_refs(text)] == [
-        "ST 14860 2018 REV 1", "ST 14860 2018 INIT", "ST 13589 2023 INIT", "ST 15454 2016 INIT",
+        "ST 14860 2018 REV 1",
+        "ST 14860 2018 INIT",
+        "ST 13589 2023 INIT",
+        "ST 15454 2016 INIT",
         "WK 9054 2026 INIT",
     ]
     assert find_refs("nothing here 2023/24") == []

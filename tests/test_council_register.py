@@ -1,6 +1,6 @@
 """Register result pages, listing pages and bot-challenge detection."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -82,13 +82,19 @@ def test_row_to_item_for_public_and_not_public_rows():
     item = row_to_item(rows["ST 15001 2023 ADD 1 REV 2"], "council-register")
     assert item.key == ("council-register", "ST 15001 2023 ADD 1 REV 2")
     assert item.url == f"{PDF}/ST-15001-2023-ADD-1-REV-2/en/pdf"
-    assert item.published == datetime(2023, 11, 29, tzinfo=timezone.utc)
+    assert item.published == datetime(2023, 11, 29, tzinfo=UTC)
     assert item.title == "Council conclusions on operational cooperation against migrant smuggling - Approval"
     assert "Council conclusions on operational cooperation against migrant smuggling" in item.summary
-    assert {k: item.extra[k] for k in ("doc_type", "subjects", "public", "family", "version", "languages",
-                                       "originator", "addressee")} == {
-        "doc_type": '"I/A" ITEM NOTE', "subjects": ["MIGR", "JAIEX", "COSI"], "public": True,
-        "family": "ST 15001 2023", "version": "ADD 1 REV 2", "languages": ["en", "fr"],
+    assert {
+        k: item.extra[k]
+        for k in ("doc_type", "subjects", "public", "family", "version", "languages", "originator", "addressee")
+    } == {
+        "doc_type": '"I/A" ITEM NOTE',
+        "subjects": ["MIGR", "JAIEX", "COSI"],
+        "public": True,
+        "family": "ST 15001 2023",
+        "version": "ADD 1 REV 2",
+        "languages": ["en", "fr"],
         "originator": "General Secretariat of the Council",
         "addressee": "Permanent Representatives Committee/Council",
     }
@@ -102,8 +108,14 @@ def test_row_to_item_for_public_and_not_public_rows():
 def test_parsing_without_the_css_classes_gives_the_same_rows():
     """With every reported CSS class renamed, anchors on references and PDF links still find all rows."""
     body = load("register-results.html")
-    for cls in (b"gsc-public-register__result-item", b"pa-download-document-title", b"pull-right",
-                b"pr-meta", b"link-pdf", b"option-language-item"):
+    for cls in (
+        b"gsc-public-register__result-item",
+        b"pa-download-document-title",
+        b"pull-right",
+        b"pr-meta",
+        b"link-pdf",
+        b"option-language-item",
+    ):
         body = body.replace(cls, b"renamed-" + cls[::-1])
     page = parse_register_page(body)
     got = {r.reference: (r.doc_type, r.date, r.public, r.languages) for r in page.rows}
@@ -137,12 +149,15 @@ def test_empty_page_is_recognised_by_its_wording_alone():
     assert page.rows == [] and page.is_results_page
 
 
-@pytest.mark.parametrize("name,body", [
-    ("challenge", None),
-    ("garbage bytes", b"\x00\xff\xfe garbage \x89PNG"),
-    ("error page", b"<html><body><h1>Service unavailable</h1><p>Please try later.</p></body></html>"),
-    ("not html", b'{"error": "internal"}'),
-])
+@pytest.mark.parametrize(
+    "name,body",
+    [
+        ("challenge", None),
+        ("garbage bytes", b"\x00\xff\xfe garbage \x89PNG"),
+        ("error page", b"<html><body><h1>Service unavailable</h1><p>Please try later.</p></body></html>"),
+        ("not html", b'{"error": "internal"}'),
+    ],
+)
 def test_unrecognised_pages_are_not_results(name, body):
     """Challenge pages, garbage and error pages are not mistaken for empty results."""
     page = parse_register_page(body if body is not None else load("challenge.html"))
@@ -153,7 +168,7 @@ def test_count_without_rows_means_markup_changed():
     """A page that announces 137 results but yields no rows is not a results page."""
     body = load("register-results.html")
     start, end = body.index(b'<ul class="gsc-public-register__results'), body.index(b"</ul>\n    <nav")
-    page = parse_register_page(body[:start] + body[end + 5:])
+    page = parse_register_page(body[:start] + body[end + 5 :])
     assert page.total == 137 and page.rows == [] and not page.is_results_page
 
 
@@ -165,15 +180,18 @@ def test_challenge_page_detected_from_body():
     assert detect_challenge(503, {}, body)
 
 
-@pytest.mark.parametrize("status,headers,body", [
-    (403, {"cf-mitigated": "challenge"}, b""),
-    (200, {"CF-Mitigated": "challenge"}, b"<html></html>"),
-    (403, {}, b"<html><script src='/cdn-cgi/challenge-platform/scripts/jsd/main.js'></script></html>"),
-    (403, {}, b"<html><body>Access Denied. Reference #18.2 https://errors.edgesuite.net/18.2</body></html>"),
-    (200, {}, b"<html><head><title>Attention Required! | Cloudflare</title></head></html>"),
-    (200, {}, b"<html><body><div id='cf-browser-verification'></div></body></html>"),
-    (200, {}, b"<html><body>Enable JavaScript and cookies to continue</body></html>"),
-])
+@pytest.mark.parametrize(
+    "status,headers,body",
+    [
+        (403, {"cf-mitigated": "challenge"}, b""),
+        (200, {"CF-Mitigated": "challenge"}, b"<html></html>"),
+        (403, {}, b"<html><script src='/cdn-cgi/challenge-platform/scripts/jsd/main.js'></script></html>"),
+        (403, {}, b"<html><body>Access Denied. Reference #18.2 https://errors.edgesuite.net/18.2</body></html>"),
+        (200, {}, b"<html><head><title>Attention Required! | Cloudflare</title></head></html>"),
+        (200, {}, b"<html><body><div id='cf-browser-verification'></div></body></html>"),
+        (200, {}, b"<html><body>Enable JavaScript and cookies to continue</body></html>"),
+    ],
+)
 def test_challenge_signals(status, headers, body):
     """The cf-mitigated header, a challenge trace on an error answer, or any of the known challenge texts is a
     challenge."""
@@ -187,13 +205,16 @@ def test_real_shaped_pages_are_not_challenges(name):
     assert detect_challenge(200, {"server": "cloudflare"}, load(name)) is None
 
 
-@pytest.mark.parametrize("status,headers,body", [
-    (403, {}, b""),
-    (403, {"content-type": "text/html"}, b"<html><body>Forbidden</body></html>"),
-    (200, {}, b"<html><script src='/cdn-cgi/challenge-platform/scripts/jsd/main.js'></script>Register</html>"),
-    (404, {}, b"<html><head><title>Just a moment...</title></head></html>"),
-    (200, {}, b"<?xml version='1.0'?><rss><channel><item><title>Just a moment...</title></item></channel></rss>"),
-])
+@pytest.mark.parametrize(
+    "status,headers,body",
+    [
+        (403, {}, b""),
+        (403, {"content-type": "text/html"}, b"<html><body>Forbidden</body></html>"),
+        (200, {}, b"<html><script src='/cdn-cgi/challenge-platform/scripts/jsd/main.js'></script>Register</html>"),
+        (404, {}, b"<html><head><title>Just a moment...</title></head></html>"),
+        (200, {}, b"<?xml version='1.0'?><rss><channel><item><title>Just a moment...</title></item></channel></rss>"),
+    ],
+)
 def test_not_challenges(status, headers, body):
     """A bare 403, the injected challenge-platform script on a 200 page, an error status bot protection never
     uses, and a feed quoting challenge wording are not challenges."""
@@ -220,10 +241,18 @@ def test_div_only_markup_with_inline_labels():
     assert page.is_results_page and [r.reference for r in page.rows] == ["ST 9001 2024 INIT", "WK 77 2024 INIT"]
     first, second = page.rows
     assert (first.doc_type, first.date, first.subjects, first.originator) == (
-        "NOTE", date(2024, 2, 2), ("MIGR", "FRONT"), "Presidency")
+        "NOTE",
+        date(2024, 2, 2),
+        ("MIGR", "FRONT"),
+        "Presidency",
+    )
     assert first.public and first.url == "https://www.consilium.europa.eu/en/doc/9001"
     assert (second.doc_type, second.date, second.addressee, second.public) == (
-        "INFORMATION", date(2024, 2, 1), "Delegations", False)
+        "INFORMATION",
+        date(2024, 2, 1),
+        "Delegations",
+        False,
+    )
 
 
 def test_rows_named_only_by_their_pdf_links():

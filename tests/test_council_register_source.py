@@ -4,14 +4,23 @@ the events users care about (new, new version, now public)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.fakes import council_pdfs
 from tests.fakes.clock import FakeClock
-from tests.fakes.council import (HTML_HEADERS, MAKE_15210_PUBLIC, PDF_HEADERS, REV_1_TO_REV_2, MORNING, page,
-                                 results_with, settled_counts, test_matcher)
+from tests.fakes.council import (
+    HTML_HEADERS,
+    MAKE_15210_PUBLIC,
+    MORNING,
+    PDF_HEADERS,
+    REV_1_TO_REV_2,
+    page,
+    results_with,
+    settled_counts,
+    test_matcher,
+)
 from tests.test_council_register import EXPECTED
 from watcher import pipeline
 from watcher.http.client import Http
@@ -36,8 +45,9 @@ async def env(tmp_path):
 
 def register(server, **options) -> CouncilRegisterSource:
     options.setdefault("max_pages", 1)
-    return CouncilRegisterSource(name="register", url=server.url(SEARCH), every=60.0,
-                                 document_server=server.url(DOCS), **options)
+    return CouncilRegisterSource(
+        name="register", url=server.url(SEARCH), every=60.0, document_server=server.url(DOCS), **options
+    )
 
 
 def stored(store: Store, source: str = "register") -> dict[str, dict]:
@@ -56,8 +66,7 @@ async def test_results_page_gives_one_item_per_reference_through_the_pipeline(fe
     for ref, (doc_type, day, public, _langs) in EXPECTED.items():
         row = rows[ref]
         assert row["extra"]["doc_type"] == doc_type
-        assert row["published"] == (datetime(day.year, day.month, day.day, tzinfo=timezone.utc).isoformat()
-                                    if day else None)
+        assert row["published"] == (datetime(day.year, day.month, day.day, tzinfo=UTC).isoformat() if day else None)
         assert row["public"] == int(public) and row["extra"]["public"] is public
         assert row["family"] == " ".join(ref.split()[:3])
     assert store.outbox_depth() == 0
@@ -66,12 +75,20 @@ async def test_results_page_gives_one_item_per_reference_through_the_pipeline(fe
 async def test_search_query_carries_the_configured_filters(feed_server, env):
     """Words, subject matters, types, language and only-public go into the query, newest first, page 1."""
     http, store = env
-    src = register(feed_server, words_in_subject="migrant smuggling", subject_matters=["MIGR", "FRONT"],
-                   document_types=["NOTE"], language="en", only_public=True)
+    src = register(
+        feed_server,
+        words_in_subject="migrant smuggling",
+        subject_matters=["MIGR", "FRONT"],
+        document_types=["NOTE"],
+        language="en",
+        only_public=True,
+    )
     url = src.search_url(1)
     assert url.startswith(feed_server.url(SEARCH) + "?")
-    assert ("WordsInSubject=migrant+smuggling&SubjectMatters=MIGR&SubjectMatters=FRONT&DocumentTypes=NOTE&"
-            "DocumentLanguage=EN&OnlyPublicDocuments=true&OrderBy=DOCUMENT_DATE+DESC&page=1") in url
+    assert (
+        "WordsInSubject=migrant+smuggling&SubjectMatters=MIGR&SubjectMatters=FRONT&DocumentTypes=NOTE&"
+        "DocumentLanguage=EN&OnlyPublicDocuments=true&OrderBy=DOCUMENT_DATE+DESC&page=1"
+    ) in url
 
 
 async def test_challenge_page_is_a_blocked_failure_and_records_nothing(feed_server, env):
@@ -85,9 +102,13 @@ async def test_challenge_page_is_a_blocked_failure_and_records_nothing(feed_serv
     assert state["last_failure"] == "blocked" and state["last_success_at"] is None
 
 
-@pytest.mark.parametrize("headers,body", [({"cf-mitigated": "challenge", **HTML_HEADERS}, b"Forbidden"),
-                                          (HTML_HEADERS, b"<html><script src='/cdn-cgi/challenge-platform/h/b'>"
-                                                         b"</script></html>")])
+@pytest.mark.parametrize(
+    "headers,body",
+    [
+        ({"cf-mitigated": "challenge", **HTML_HEADERS}, b"Forbidden"),
+        (HTML_HEADERS, b"<html><script src='/cdn-cgi/challenge-platform/h/b'></script></html>"),
+    ],
+)
 async def test_403_with_challenge_signs_is_blocked(feed_server, env, headers, body):
     """A 403 from the register with cf-mitigated or a challenge marker is a "blocked" failure, not a client error."""
     http, store = env
@@ -116,23 +137,28 @@ async def test_empty_results_are_fine_but_unknown_pages_fail(feed_server, env):
     assert odd.failure == "unparseable" and "markup may have changed" in odd.detail
     body = page("register-results.html")
     start, end = body.index(b'<ul class="gsc-public-register__results'), body.index(b"</ul>\n    <nav")
-    feed_server.set(SEARCH, body[:start] + body[end + 5:], headers=HTML_HEADERS)
+    feed_server.set(SEARCH, body[:start] + body[end + 5 :], headers=HTML_HEADERS)
     rowless = await pipeline.poll(register(feed_server), http, store, test_matcher())
     assert rowless.failure == "empty" and "137 results" in rowless.detail
 
 
 def _synthetic(refs: list[str]) -> bytes:
-    rows = "".join(f'<li class="gsc-public-register__result-item"><header><strong class="pa-download-document-title">'
-                   f'{ref} - NOTE</strong><span class="pull-right">01/03/2026</span></header>'
-                   f'<h3><a href="/doc/{ref.replace(" ", "-")}">Note {ref}</a></h3></li>' for ref in refs)
-    return f'<html><body><div class="pr-meta"><span class="results">1 - 2 of 900</span></div><ul>{rows}</ul>' \
-           f'</body></html>'.encode()
+    rows = "".join(
+        f'<li class="gsc-public-register__result-item"><header><strong class="pa-download-document-title">'
+        f'{ref} - NOTE</strong><span class="pull-right">01/03/2026</span></header>'
+        f'<h3><a href="/doc/{ref.replace(" ", "-")}">Note {ref}</a></h3></li>'
+        for ref in refs
+    )
+    return (
+        f'<html><body><div class="pr-meta"><span class="results">1 - 2 of 900</span></div><ul>{rows}</ul>'
+        f"</body></html>".encode()
+    )
 
 
 def _serve_pages(server, src: CouncilRegisterSource, pages: dict[int, list[str]]) -> list[str]:
     paths = []
     for number, refs in pages.items():
-        path = src.search_url(number)[len(server.base_url):]
+        path = src.search_url(number)[len(server.base_url) :]
         server.set(path, _synthetic(refs), headers=HTML_HEADERS)
         paths.append(path)
     return paths
@@ -160,7 +186,7 @@ async def test_a_failing_later_page_fails_the_poll(feed_server, env):
     http, store = env
     src = register(feed_server, max_pages=3)
     _serve_pages(feed_server, src, {1: ["ST 1 2026 INIT", "ST 2 2026 INIT"]})
-    feed_server.set(src.search_url(2)[len(feed_server.base_url):], b"oops", status=500)
+    feed_server.set(src.search_url(2)[len(feed_server.base_url) :], b"oops", status=500)
     result = await pipeline.poll(src, http, store, test_matcher())
     assert result.failure == "server_error" and result.new == []
     assert store.known_ids(src.name, ["ST 1 2026 INIT", "ST 2 2026 INIT"]) == set()
@@ -179,10 +205,11 @@ async def test_new_version_now_public_and_unchanged_rows(feed_server, env):
     changed = await pipeline.poll(src, http, store, test_matcher())
     assert changed.events == {"ST 14860 2023 REV 2": "version", "ST 15210 2023 INIT": "public"}
     alerts = {a.item_id: a for a in store.due_alerts(["telegram"])}
-    assert {k: a.event for k, a in alerts.items()} == {"ST 14860 2023 REV 2": "version",
-                                                        "ST 15210 2023 INIT": "public"}
+    assert {k: a.event for k, a in alerts.items()} == {"ST 14860 2023 REV 2": "version", "ST 15210 2023 INIT": "public"}
     version = alert_text(alerts["ST 14860 2023 REV 2"], LABELS).splitlines()[0]
-    assert version.startswith("New version REV 2 of ST 14860/23 (first seen ") and ": Proposal for a Regulation" in version
+    assert (
+        version.startswith("New version REV 2 of ST 14860/23 (first seen ") and ": Proposal for a Regulation" in version
+    )
     public = alert_text(alerts["ST 15210 2023 INIT"], LABELS)
     assert public.startswith("Now public: Schengen Barometer+") and "(listed as not public since " in public
     assert "ST-15210-2023-INIT/en/pdf" in public
@@ -197,8 +224,13 @@ async def test_new_version_inherits_the_topics_of_its_family(feed_server, env):
     src = register(feed_server, pdf_text="none")
     feed_server.set(SEARCH, page("register-results.html"), headers=HTML_HEADERS)
     await pipeline.poll(src, http, store, test_matcher())
-    renamed = results_with(*REV_1_TO_REV_2, ("Proposal for a Regulation on the European Border and Coast Guard - "
-                                            "Presidency compromise text<", "Revised text<"))
+    renamed = results_with(
+        *REV_1_TO_REV_2,
+        (
+            "Proposal for a Regulation on the European Border and Coast Guard - Presidency compromise text<",
+            "Revised text<",
+        ),
+    )
     feed_server.set(SEARCH, renamed, headers=HTML_HEADERS)
     await pipeline.poll(src, http, store, test_matcher())
     [alert] = store.due_alerts(["telegram"])

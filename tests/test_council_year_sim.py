@@ -13,7 +13,14 @@ import pytest
 
 from tests.fakes.council import test_matcher
 from tests.fakes.council_year import (
-    DAY, YEAR_START, CouncilYear, CouncilYearServer, SimClock, council_holidays, day_of, epoch,
+    DAY,
+    YEAR_START,
+    CouncilYear,
+    CouncilYearServer,
+    SimClock,
+    council_holidays,
+    day_of,
+    epoch,
 )
 from watcher import pipeline
 from watcher.http.client import Http
@@ -41,8 +48,9 @@ def test_a_year_builds_quickly_and_the_same_from_the_same_seed():
     model = CouncilYear(seed=7)
     assert time.perf_counter() - started < 3.0  # about 0.2 s; generous for a machine busy with other tests
     again, other = CouncilYear(seed=7), CouncilYear(seed=8)
-    assert [(n.appear, n.public_from, n.languages) for n in again.numbers] == \
-        [(n.appear, n.public_from, n.languages) for n in model.numbers]
+    assert [(n.appear, n.public_from, n.languages) for n in again.numbers] == [
+        (n.appear, n.public_from, n.languages) for n in model.numbers
+    ]
     assert [d.canonical for d in again.documents()] == [d.canonical for d in model.documents()]
     assert [n.appear for n in other.numbers[:50]] != [n.appear for n in model.numbers[:50]]
     assert model.header(123) == again.header(123)
@@ -123,8 +131,9 @@ def test_the_truth_at_a_time_grows_with_time(year):
 
 def test_faults_come_at_the_configured_rate_decided_by_seed_and_request_number():
     model = CouncilYear(seed=1, per_day=5)
-    servers = [CouncilYearServer(model, error_rate=0.02, slow_rate=0.01, slow_delay=0.3, seed=seed)
-               for seed in (None, None, 2)]
+    servers = [
+        CouncilYearServer(model, error_rate=0.02, slow_rate=0.01, slow_delay=0.3, seed=seed) for seed in (None, None, 2)
+    ]
     try:
         draws, same, other = ([server.fault(n) for n in range(1, 20_001)] for server in servers)
     finally:
@@ -140,8 +149,11 @@ def test_faults_come_at_the_configured_rate_decided_by_seed_and_request_number()
 def test_a_public_document_is_served_as_a_pdf_with_its_header_and_others_404(year):
     clock = SimClock(epoch(2026, 3, 2, 6))
     withheld = year.number(min(n for n in year.withheld if year.numbers[n - 1].appear > epoch(2026, 3, 2))).init
-    public = next(e.init for e in year.numbers_on(date(2026, 3, 2)) if e.public_from == e.appear
-                  and e.number > 100 and "en" in e.languages)
+    public = next(
+        e.init
+        for e in year.numbers_on(date(2026, 3, 2))
+        if e.public_from == e.appear and e.number > 100 and "en" in e.languages
+    )
     late = next(e for e in year.numbers if e.late and e.appear > epoch(2026, 3, 2) and "en" in e.languages).init
     with CouncilYearServer(year, clock, error_rate=0, slow_rate=0) as server:
         assert get(server.url(public))[0] == 404  # 06:00 UTC: not issued yet
@@ -162,13 +174,21 @@ def test_a_public_document_is_served_as_a_pdf_with_its_header_and_others_404(yea
         assert get(server.base_url + "/doc/document/ST-0012-2026-INIT/en/pdf")[0] == 404
         assert get(server.base_url + "/robots.txt")[0] == 404
         reasons = [(r.status, r.reason) for r in server.requests()]
-    assert reasons == [(404, "not yet issued"), (200, "served"), (404, "withheld"), (404, "not yet public"),
-                       (200, "served"), (404, "not a document"), (404, "not a document")]
+    assert reasons == [
+        (404, "not yet issued"),
+        (200, "served"),
+        (404, "withheld"),
+        (404, "not yet public"),
+        (200, "served"),
+        (404, "not a document"),
+        (404, "not a document"),
+    ]
 
 
 def test_a_french_only_document_answers_in_french_and_not_in_english(year):
-    doc = next(year.number(n).init for n in sorted(year.french_only) if year.number(n).public_from is not None
-               and n > 100)
+    doc = next(
+        year.number(n).init for n in sorted(year.french_only) if year.number(n).public_from is not None and n > 100
+    )
     clock = SimClock(doc.public_from + 60)
     with CouncilYearServer(year, clock, error_rate=0, slow_rate=0) as server:
         assert get(server.url(doc, "en"))[0] == 404
@@ -185,7 +205,7 @@ def test_the_log_records_every_request_with_its_simulated_time_and_faults(year):
     doc = next(e.init for e in year.numbers if e.public_from == e.appear and "en" in e.languages)
     with CouncilYearServer(year, clock, error_rate=0.2, slow_rate=0.05, slow_delay=0.05) as server:
         statuses = []
-        for i in range(60):
+        for _ in range(60):
             statuses.append(get(server.url(doc))[0])
             clock.advance(hours=12)
         log = server.requests()
@@ -239,8 +259,18 @@ async def test_the_council_documents_source_probes_the_simulated_server(tmp_path
     with CouncilYearServer(year, clock, error_rate=0, slow_rate=0) as server:
         http = Http(timeout=5.0, clock=clock.http_clock(), retry=RetryPolicy(attempts=1))
         store = Store(tmp_path / "w.db", clock=clock.http_clock())
-        src = CouncilDocumentsSource(name="docs", url=server.docs_url, every=600.0, window=20, stop_after=20,
-                                     sweep=1, lookahead=40, gap_reprobe=0, version_probes=0, languages=("en",))
+        src = CouncilDocumentsSource(
+            name="docs",
+            url=server.docs_url,
+            every=600.0,
+            window=20,
+            stop_after=20,
+            sweep=1,
+            lookahead=40,
+            gap_reprobe=0,
+            version_probes=0,
+            languages=("en",),
+        )
         try:
             result = await pipeline.poll(src, http, store, test_matcher())
         finally:

@@ -51,8 +51,11 @@ def wait_for(condition, timeout: float = 20.0, what: str = "") -> None:
 
 
 def alert_counts(api: FakeBotAPI) -> Counter:
-    return Counter(m["chat_id"] for m in api.sent_messages() if MATCHING["guid"] in m["text"] or
-                   "migrant smuggling" in m["plain_text"])
+    return Counter(
+        m["chat_id"]
+        for m in api.sent_messages()
+        if MATCHING["guid"] in m["text"] or "migrant smuggling" in m["plain_text"]
+    )
 
 
 def kill(proc: Proc) -> None:
@@ -63,8 +66,14 @@ def kill(proc: Proc) -> None:
 
 def start(tmp_path, feed_server, bot_api, **env: str) -> Proc:
     config = make_config(tmp_path / "cfg", source_toml("council-test", feed_server.url("/feed.xml"), every="1s"))
-    proc = Proc(tmp_path, config, WATCHER_TELEGRAM_TOKEN=bot_api.token, WATCHER_TELEGRAM_API_URL=bot_api.base_url,
-                WATCHER_HTTP_PORT="0", **env)
+    proc = Proc(
+        tmp_path,
+        config,
+        WATCHER_TELEGRAM_TOKEN=bot_api.token,
+        WATCHER_TELEGRAM_API_URL=bot_api.base_url,
+        WATCHER_HTTP_PORT="0",
+        **env,
+    )
     bot_api.wait_for_calls("setMyCommands", 1, timeout=30)
     return proc
 

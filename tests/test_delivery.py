@@ -10,10 +10,10 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from tests.fakes.telegram import queue_alert
-from watcher.store import subscribers
+from watcher.delivery.pacing import Pacer
 from watcher.delivery.worker import DeliveryWorker
 from watcher.notifiers.telegram import TelegramNotifier
-from watcher.delivery.pacing import Pacer
+from watcher.store import subscribers
 
 LABELS = {"smuggling": "Migrant smuggling", "borders": "Borders"}
 
@@ -105,7 +105,7 @@ async def test_cant_parse_entities_falls_back_to_plain_text(store, bot, api):
     """When Telegram refuses the HTML, the same alert is resent as plain text and counts as delivered."""
     subscribe(store, 1)
     queue_alert(store, "council-press", "a", "Frontex & smuggling")
-    api.fail_next("sendMessage", 400, "Bad Request: can't parse entities: Unsupported start tag \"x\"")
+    api.fail_next("sendMessage", 400, 'Bad Request: can\'t parse entities: Unsupported start tag "x"')
     await worker(store, bot).drain()
     [sent] = api.sent_messages(1)
     assert sent["parse_mode"] is None and "Frontex & smuggling" in sent["text"]
@@ -144,10 +144,12 @@ async def test_long_alert_is_kept_under_the_limit(store, bot, api):
     """An alert whose text would pass 4096 characters is shortened, HTML still valid, and accepted."""
     subscribe(store, 1)
     from watcher.models import Item, Match
+
     store.record_poll("s", [Item(source="s", id="seed", title="seed", url="https://e.org/seed")], {})
     item = Item(source="s", id="x", title="T & " * 2000, url="https://e.org/x")
-    store.record_poll("s", [item], {item.key: [Match("smuggling", tuple(f"term{i} & <b>" * 20 for i in range(40)),
-                                                     "s & " * 500)]})
+    store.record_poll(
+        "s", [item], {item.key: [Match("smuggling", tuple(f"term{i} & <b>" * 20 for i in range(40)), "s & " * 500)]}
+    )
     await worker(store, bot).drain()
     [sent] = api.sent_messages(1)
     assert len(sent["plain_text"]) <= 4096 and sent["parse_mode"] == "HTML"

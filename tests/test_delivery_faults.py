@@ -5,7 +5,6 @@ sent-but-unrecorded and writes the record once the store takes it."""
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -15,9 +14,9 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from tests.fakes.telegram import make_store, queue_alert
+from watcher.delivery.pacing import Pacer
 from watcher.delivery.worker import DeliveryWorker
 from watcher.notifiers.telegram import TelegramNotifier
-from watcher.delivery.pacing import Pacer
 
 LABELS = {"smuggling": "Migrant smuggling"}
 

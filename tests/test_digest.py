@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,11 +10,11 @@ from telegram import Bot
 
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import queue_alert
-from watcher.store import subscribers
-from watcher.delivery.worker import DeliveryWorker
 from watcher.delivery.digest import next_digest_after, zone
-from watcher.notifiers.telegram import TelegramNotifier
 from watcher.delivery.pacing import Pacer
+from watcher.delivery.worker import DeliveryWorker
+from watcher.notifiers.telegram import TelegramNotifier
+from watcher.store import subscribers
 
 LABELS = {"smuggling": "Migrant smuggling"}
 USER = 1001
@@ -22,7 +22,7 @@ USER = 1001
 
 @pytest.fixture
 def clock():
-    return FakeClock(datetime(2026, 9, 15, 5, 0, tzinfo=timezone.utc))  # 07:00 in Brussels (summer time)
+    return FakeClock(datetime(2026, 9, 15, 5, 0, tzinfo=UTC))  # 07:00 in Brussels (summer time)
 
 
 @pytest.fixture
@@ -71,8 +71,9 @@ async def test_long_digest_is_split_between_alerts(store, clock, worker, api):
     messages = api.sent_messages(USER)
     assert len(messages) >= 3
     assert all(len(m["plain_text"]) <= 4096 for m in messages)
-    assert [f"part {i} of {len(messages)}" in m["plain_text"] for i, m in enumerate(messages, 1)] == \
-        [True] * len(messages)
+    assert [f"part {i} of {len(messages)}" in m["plain_text"] for i, m in enumerate(messages, 1)] == [True] * len(
+        messages
+    )
     for title in titles:
         assert sum(title in m["plain_text"] for m in messages) == 1
     assert store.outbox_depth() == 0
@@ -94,15 +95,16 @@ def test_next_digest_time_across_summer_time_change():
     """The digest hour follows the local clock: 08:00 Brussels is 06:00 UTC in summer and 07:00 UTC in winter, so
     the digest on the night the clocks go back comes 25 hours after the one before."""
     tz = ZoneInfo("Europe/Brussels")
-    saturday = next_digest_after(datetime(2026, 10, 24, 5, 59, tzinfo=timezone.utc), 8, tz)
-    assert saturday == datetime(2026, 10, 24, 6, 0, tzinfo=timezone.utc)
-    assert next_digest_after(saturday, 8, tz) == datetime(2026, 10, 25, 7, 0, tzinfo=timezone.utc)
-    assert next_digest_after(datetime(2026, 1, 10, 7, 0, tzinfo=timezone.utc), 8, tz) == \
-        datetime(2026, 1, 11, 7, 0, tzinfo=timezone.utc)
+    saturday = next_digest_after(datetime(2026, 10, 24, 5, 59, tzinfo=UTC), 8, tz)
+    assert saturday == datetime(2026, 10, 24, 6, 0, tzinfo=UTC)
+    assert next_digest_after(saturday, 8, tz) == datetime(2026, 10, 25, 7, 0, tzinfo=UTC)
+    assert next_digest_after(datetime(2026, 1, 10, 7, 0, tzinfo=UTC), 8, tz) == datetime(2026, 1, 11, 7, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("name,ok", [("Europe/Brussels", True), ("UTC", True), ("Mars/Olympus", False),
-                                     ("../etc/passwd", False), ("", False)])
+@pytest.mark.parametrize(
+    "name,ok",
+    [("Europe/Brussels", True), ("UTC", True), ("Mars/Olympus", False), ("../etc/passwd", False), ("", False)],
+)
 def test_time_zone_names_are_checked(name, ok):
     """Only real tz database names are accepted as time zones."""
     assert (zone(name) is not None) is ok

@@ -16,11 +16,17 @@ from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.feeds import rss
 
 OLD = {"title": "Council adopts conclusions on fisheries", "link": "https://e.org/old", "guid": "old"}
-MATCHING = {"title": "Council agrees negotiating mandate against migrant smuggling & <trafficking> networks",
-            "link": "https://e.org/press/smuggling?id=1&x=2", "guid": "match-1",
-            "description": "Member states agreed how to counter the facilitation of unauthorised entry."}
-OTHER = {"title": "Council approves budget for the European Year of Skills", "link": "https://e.org/skills",
-         "guid": "other-1"}
+MATCHING = {
+    "title": "Council agrees negotiating mandate against migrant smuggling & <trafficking> networks",
+    "link": "https://e.org/press/smuggling?id=1&x=2",
+    "guid": "match-1",
+    "description": "Member states agreed how to counter the facilitation of unauthorised entry.",
+}
+OTHER = {
+    "title": "Council approves budget for the European Year of Skills",
+    "link": "https://e.org/skills",
+    "guid": "other-1",
+}
 USER = 1001
 
 
@@ -31,8 +37,13 @@ class Proc:
         self.out = tmp_path / f"out-{time.monotonic_ns()}.txt"
         self.err = tmp_path / f"err-{time.monotonic_ns()}.txt"
         self._out, self._err = self.out.open("w"), self.err.open("w")
-        self.p = subprocess.Popen([sys.executable, "-m", "watcher", "--config", str(config), "run"], cwd=tmp_path,
-                                  env=cli_env(tmp_path, **env), stdout=self._out, stderr=self._err)
+        self.p = subprocess.Popen(
+            [sys.executable, "-m", "watcher", "--config", str(config), "run"],
+            cwd=tmp_path,
+            env=cli_env(tmp_path, **env),
+            stdout=self._out,
+            stderr=self._err,
+        )
 
     def stop(self) -> int:
         if self.p.poll() is None:
@@ -55,8 +66,9 @@ class Proc:
                 return text
             assert self.p.poll() is None, f"watcher exited early:\n{self.err.read_text()}"
             time.sleep(0.1)
-        raise AssertionError(f"{needle!r} not in {stream} after {timeout}s:\n{path.read_text()}\n"
-                             f"stderr:\n{self.err.read_text()}")
+        raise AssertionError(
+            f"{needle!r} not in {stream} after {timeout}s:\n{path.read_text()}\nstderr:\n{self.err.read_text()}"
+        )
 
 
 @pytest.fixture
@@ -114,8 +126,9 @@ def test_console_mode_keeps_running_when_sources_fail(tmp_path, feed_server):
     """Without a token, `watcher run` says alerts go to the console, prints them there, and keeps running while a
     source cannot be reached."""
     feed_server.set("/feed.xml", rss([OLD]))
-    sources = (source_toml("dead", "http://127.0.0.1:9/feed.xml", every="1s")
-               + source_toml("live", feed_server.url("/feed.xml"), every="1s"))
+    sources = source_toml("dead", "http://127.0.0.1:9/feed.xml", every="1s") + source_toml(
+        "live", feed_server.url("/feed.xml"), every="1s"
+    )
     proc = Proc(tmp_path, make_config(tmp_path / "cfg", sources))
     try:
         proc.wait_output("alerts go to the console", stream="err")

@@ -14,17 +14,26 @@ from typing import Any
 
 import httpx
 import pytest
-from telegram import (Bot, BotCommand, ChatMemberAdministrator, ChatMemberMember, ChatMemberOwner,
-                      InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update)
-from telegram.error import (BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError,
-                            RetryAfter)
-from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes)
+from telegram import (
+    Bot,
+    BotCommand,
+    ChatMemberAdministrator,
+    ChatMemberMember,
+    ChatMemberOwner,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.telegram_html import HtmlError, html_to_text
 
-KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="yes"),
-                                  InlineKeyboardButton("No", callback_data="no")]])
+KEYBOARD = InlineKeyboardMarkup(
+    [[InlineKeyboardButton("Yes", callback_data="yes"), InlineKeyboardButton("No", callback_data="no")]]
+)
 
 
 @pytest.fixture
@@ -78,9 +87,13 @@ async def test_get_me_returns_the_configured_bot(bot: Bot, fake: FakeBotAPI) -> 
 
 async def test_send_message_is_recorded_and_answered(bot: Bot, fake: FakeBotAPI) -> None:
     """sendMessage returns a real Message and records decoded parameters."""
-    sent = await bot.send_message(42, "<b>Alert</b> &amp; more", parse_mode="HTML",
-                                  reply_markup=KEYBOARD,
-                                  link_preview_options=LinkPreviewOptions(is_disabled=True))
+    sent = await bot.send_message(
+        42,
+        "<b>Alert</b> &amp; more",
+        parse_mode="HTML",
+        reply_markup=KEYBOARD,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
     assert sent.text == "Alert & more" and sent.chat.id == 42 and sent.from_user.id == bot.id
     [record] = fake.sent_messages(chat_id=42)
     assert record["text"] == "<b>Alert</b> &amp; more" and record["parse_mode"] == "HTML"
@@ -107,8 +120,9 @@ def test_unknown_method_answers_404_like_telegram(fake: FakeBotAPI) -> None:
 def test_json_multipart_and_query_requests_are_decoded(fake: FakeBotAPI) -> None:
     """JSON, multipart and GET query parameters are all understood."""
     assert post(fake, "sendMessage", json={"chat_id": 5, "text": "json"}).json()["ok"]
-    assert post(fake, "sendMessage", data={"chat_id": "5", "text": "multi"},
-                files={"document": ("a.txt", b"abc", "text/plain")}).json()["ok"]
+    assert post(
+        fake, "sendMessage", data={"chat_id": "5", "text": "multi"}, files={"document": ("a.txt", b"abc", "text/plain")}
+    ).json()["ok"]
     got = httpx.get(f"{fake.base_url}{fake.token}/sendMessage", params={"chat_id": 5, "text": "q"})
     assert got.json()["result"]["text"] == "q"
     assert [m["text"] for m in fake.sent_messages(5)] == ["json", "multi", "q"]
@@ -155,16 +169,14 @@ def test_offset_limit_and_allowed_updates(fake: FakeBotAPI) -> None:
     assert [u["update_id"] for u in rest] == [ids[2]]
     assert [u["update_id"] for u in fake.pending_updates()] == [ids[2]]
     fake.send_my_chat_member(-5, "kicked", "member")
-    only = post(fake, "getUpdates", data={"offset": str(ids[2] + 1),
-                                          "allowed_updates": json.dumps(["my_chat_member"])})
+    only = post(fake, "getUpdates", data={"offset": str(ids[2] + 1), "allowed_updates": json.dumps(["my_chat_member"])})
     assert [list(u)[1] for u in only.json()["result"]] == ["my_chat_member"]
 
 
 def test_second_poll_ends_the_first_with_conflict(fake: FakeBotAPI) -> None:
     """Two pollers at once: the older one gets 409 Conflict like Telegram."""
     answers: list[httpx.Response] = []
-    first = threading.Thread(target=lambda: answers.append(
-        post(fake, "getUpdates", data={"timeout": "5"})))
+    first = threading.Thread(target=lambda: answers.append(post(fake, "getUpdates", data={"timeout": "5"})))
     first.start()
     time.sleep(0.3)
     assert post(fake, "getUpdates", data={"timeout": "0"}).status_code == 200
@@ -174,8 +186,7 @@ def test_second_poll_ends_the_first_with_conflict(fake: FakeBotAPI) -> None:
 
 def test_user_message_has_telegram_shape(fake: FakeBotAPI) -> None:
     """Queued messages carry chat, from, date and a bot_command entity with @botname."""
-    update = fake.send_user_message(-100777, "/status@watcher_test_bot now", user_id=9,
-                                    first_name="Ana")
+    update = fake.send_user_message(-100777, "/status@watcher_test_bot now", user_id=9, first_name="Ana")
     message = update["message"]
     assert message["chat"]["type"] == "supergroup" and message["chat"]["title"]
     assert message["from"] == {"id": 9, "is_bot": False, "first_name": "Ana"}
@@ -187,6 +198,7 @@ def test_user_message_has_telegram_shape(fake: FakeBotAPI) -> None:
 
 async def test_start_command_reaches_a_command_handler(fake: FakeBotAPI) -> None:
     """A queued /start travels by long polling to a CommandHandler, whose reply is recorded."""
+
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text(f"hello {update.effective_user.first_name}")
 
@@ -200,6 +212,7 @@ async def test_start_command_reaches_a_command_handler(fake: FakeBotAPI) -> None
 
 async def test_button_press_reaches_a_callback_query_handler(fake: FakeBotAPI) -> None:
     """press_button delivers a callback_query whose answer and edit are recorded."""
+
     async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         await query.answer("noted")
@@ -280,18 +293,25 @@ async def test_delay_next_holds_the_answer(bot: Bot, fake: FakeBotAPI) -> None:
 # ----------------------------------------------------------- text checks
 
 
-@pytest.mark.parametrize("text", ["<b>x</b>", "a &lt;b&gt; &amp; &quot;c&quot; &#39;",
-                                  '<a href="https://e.eu/?a=1&amp;b=2">l</a>',
-                                  '<span class="tg-spoiler">s</span>',
-                                  "<pre><code>1 > 0</code></pre>",
-                                  "<blockquote><i>q</i></blockquote>"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<b>x</b>",
+        "a &lt;b&gt; &amp; &quot;c&quot; &#39;",
+        '<a href="https://e.eu/?a=1&amp;b=2">l</a>',
+        '<span class="tg-spoiler">s</span>',
+        "<pre><code>1 > 0</code></pre>",
+        "<blockquote><i>q</i></blockquote>",
+    ],
+)
 def test_valid_html_is_accepted(text: str) -> None:
     """Telegram's supported HTML passes the check."""
     html_to_text(text)
 
 
-@pytest.mark.parametrize("text", ["a & b", "1 < 2", "<script>x</script>", "<b>x", "<b><i>x</b></i>",
-                                  "x</b>", "<span>x</span>", "&nbsp;"])
+@pytest.mark.parametrize(
+    "text", ["a & b", "1 < 2", "<script>x</script>", "<b>x", "<b><i>x</b></i>", "x</b>", "<span>x</span>", "&nbsp;"]
+)
 def test_invalid_html_is_refused(text: str) -> None:
     """Unescaped & or <, unknown tags and unbalanced tags are refused."""
     with pytest.raises(HtmlError):
@@ -365,8 +385,7 @@ def test_limits_hold_over_ten_thousand_messages() -> None:
     started = time.monotonic()
     for i in range(10_000):
         now[0] = i / 100
-        status, _ = api.handle_request(path, "application/x-www-form-urlencoded",
-                                       f"chat_id={i + 1}&text=x".encode())
+        status, _ = api.handle_request(path, "application/x-www-form-urlencoded", f"chat_id={i + 1}&text=x".encode())
         if status == 200:
             accepted.append(now[0])
     assert time.monotonic() - started < 10

@@ -17,12 +17,12 @@ def topics_of(title_part: str) -> set[str]:
 
 
 def test_ceuta_migrant_crisis_is_migration():
-    """"Ceuta migrant crisis" is flagged migration."""
+    """ "Ceuta migrant crisis" is flagged migration."""
     assert "migration" in topics_of("Ceuta migrant crisis")
 
 
 def test_cbam_is_not_borders():
-    """"Extension of CBAM scope" (Carbon Border Adjustment Mechanism) is not flagged borders."""
+    """ "Extension of CBAM scope" (Carbon Border Adjustment Mechanism) is not flagged borders."""
     assert "borders" not in topics_of("Extension of CBAM scope")
 
 
@@ -33,6 +33,11 @@ def test_temporary_protection_is_migration():
 
 def test_unrelated_items_are_not_flagged():
     """Items on fisheries, emissions trading, heritage and the budget raise no topic."""
-    for part in ("European Heritage Days", "Mediterranean fisheries", "EU emissions trading system (2026",
-                 "Draft amending budget", "EU-India trade"):
+    for part in (
+        "European Heritage Days",
+        "Mediterranean fisheries",
+        "EU emissions trading system (2026",
+        "Draft amending budget",
+        "EU-India trade",
+    ):
         assert topics_of(part) == set(), part

@@ -20,8 +20,10 @@ from watcher.store.sqlite import Store
 
 GOOD = rss([{"title": "Council press release", "link": "https://e.org/1", "guid": "1"}])
 HTML = {"Content-Type": "text/html; charset=utf-8"}
-CHALLENGE = ("<html><head><title>Just a moment...</title></head><body>"
-             "<script src='/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1'></script></body></html>")
+CHALLENGE = (
+    "<html><head><title>Just a moment...</title></head><body>"
+    "<script src='/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1'></script></body></html>"
+)
 LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE rss [
  <!ENTITY lol "lol">
@@ -37,9 +39,11 @@ LAUGHS = b"""<?xml version="1.0"?>
 ]>
 <rss version="2.0"><channel><title>t</title><item><title>&lol9;</title><link>https://e.org/x</link>
 <guid>x</guid></item></channel></rss>"""
-CHANGED_MARKUP = ('<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
-                  "<item><headline>A</headline><url>https://e.org/a</url></item>"
-                  "<item><headline>B</headline><url>https://e.org/b</url></item></channel></rss>")
+CHANGED_MARKUP = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+    "<item><headline>A</headline><url>https://e.org/a</url></item>"
+    "<item><headline>B</headline><url>https://e.org/b</url></item></channel></rss>"
+)
 BOMB = gzip.compress(b"\0" * 10_000_000)
 MB50 = 50 * 1024 * 1024
 
@@ -113,8 +117,9 @@ CASES = [
 
 
 @pytest.mark.parametrize("case,failure,requests", CASES, ids=[c[0] for c in CASES])
-async def test_misbehaving_server_gives_the_right_class_and_spares_the_others(feed_server, env, case, failure,
-                                                                               requests):
+async def test_misbehaving_server_gives_the_right_class_and_spares_the_others(
+    feed_server, env, case, failure, requests
+):
     """Each misbehaviour is one failure class, retried only when transient; a healthy source polled at the same
     time records its item, and the failed one records nothing."""
     http, store = env
@@ -122,7 +127,8 @@ async def test_misbehaving_server_gives_the_right_class_and_spares_the_others(fe
     misbehave(feed_server, "/bad.xml", case)
     bad, good = await asyncio.gather(
         pipeline.poll(rss_source(feed_server, "bad", "/bad.xml"), http, store, NoMatch()),
-        pipeline.poll(rss_source(feed_server, "good", "/good.xml"), http, store, NoMatch()))
+        pipeline.poll(rss_source(feed_server, "good", "/good.xml"), http, store, NoMatch()),
+    )
     assert (bad.failure, good.failure) == (failure, None), bad.detail
     assert [i.id for i in good.new] == ["1"]
     assert bad.items == [] and store.known_ids("bad", ["1", "x", "https://e.org/a"]) == set()
@@ -159,8 +165,11 @@ async def test_gzip_bomb_is_stopped_while_inflating(feed_server, env):
 async def test_gzip_body_under_the_cap_is_read(feed_server, env):
     """A normal gzip-compressed feed is decompressed and parsed."""
     http, store = env
-    feed_server.set("/gz.xml", gzip.compress(GOOD.encode()), headers={"Content-Type": "application/rss+xml",
-                                                                     "Content-Encoding": "gzip"})
+    feed_server.set(
+        "/gz.xml",
+        gzip.compress(GOOD.encode()),
+        headers={"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"},
+    )
     result = await pipeline.poll(rss_source(feed_server, "gz", "/gz.xml"), http, store, NoMatch())
     assert result.ok and [i.id for i in result.new] == ["1"]
 

@@ -20,8 +20,10 @@ def test_short_html_is_unchanged():
 @pytest.mark.parametrize("limit", [5, 17, 18, 19, 40, 41, 100])
 def test_shortened_html_stays_valid_and_within_the_limit(limit):
     """At every cut point the result parses as Telegram HTML, fits the limit and ends with an ellipsis."""
-    text = ('<b>' + html.escape("Smuggling & <routes> ") * 5 + '</b><i>tail &#128512; end</i>'
-            '<a href="https://e.org/?a=1&amp;b=2">' + "x" * 50 + "</a>")
+    text = (
+        "<b>" + html.escape("Smuggling & <routes> ") * 5 + "</b><i>tail &#128512; end</i>"
+        '<a href="https://e.org/?a=1&amp;b=2">' + "x" * 50 + "</a>"
+    )
     short = shorten_html(text, limit)
     visible = html_to_text(short)  # raises if a tag or an entity was cut
     assert utf16_len(visible) <= limit and visible.endswith("…")

@@ -16,12 +16,17 @@ USER = 1001
 OTHER = 1002
 
 
-def council(number: int, version: str = "INIT", *, public: bool = True, procedures: tuple = (),
-            title: str = "Council document") -> Item:
+def council(
+    number: int, version: str = "INIT", *, public: bool = True, procedures: tuple = (), title: str = "Council document"
+) -> Item:
     ref = f"ST {number} 2023 {version}"
-    return Item(source="docs", id=ref, title=f"{title} {ref}", url=f"https://e.org/{ref.replace(' ', '-')}",
-                extra={"public": public, "family": f"ST {number} 2023", "version": version,
-                       "procedures": list(procedures)})
+    return Item(
+        source="docs",
+        id=ref,
+        title=f"{title} {ref}",
+        url=f"https://e.org/{ref.replace(' ', '-')}",
+        extra={"public": public, "family": f"ST {number} 2023", "version": version, "procedures": list(procedures)},
+    )
 
 
 def seeded(store) -> None:
@@ -32,8 +37,9 @@ async def deliver(api, store) -> list[str]:
     """The messages the delivery worker sends the user now (not the bot's replies before)."""
     before = len(api.sent_messages(USER))
     async with Bot(api.token, base_url=api.base_url) as bot:
-        await DeliveryWorker(store, {"telegram": TelegramNotifier(bot, {"smuggling": "S"})},
-                             Pacer(per_chat_interval=0.0)).drain()
+        await DeliveryWorker(
+            store, {"telegram": TelegramNotifier(bot, {"smuggling": "S"})}, Pacer(per_chat_interval=0.0)
+        ).drain()
     return [m["plain_text"] for m in api.sent_messages(USER)[before:]]
 
 

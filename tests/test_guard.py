@@ -60,6 +60,7 @@ def resolver(table: dict[str, list[str]]):
         if host not in table:
             raise socket.gaierror(socket.EAI_NONAME, "unknown name")
         return table[host]
+
     return resolve, asked
 
 
@@ -73,10 +74,12 @@ async def world(feed_server, tmp_path):
     resolve, asked = resolver({"feeds.example": [PUBLIC], "intranet.example": [PUBLIC, "10.0.0.5"]})
 
     def make(**kw) -> Http:
-        http = Http(clock=clock, per_host_interval=0, retry=RetryPolicy(attempts=1), transport=transport,
-                    resolve=resolve, **kw)
+        http = Http(
+            clock=clock, per_host_interval=0, retry=RetryPolicy(attempts=1), transport=transport, resolve=resolve, **kw
+        )
         made.append(http)
         return http
+
     yield make, store, transport, asked
     for http in made:
         await http.aclose()
@@ -121,8 +124,9 @@ async def test_an_internal_source_keeps_its_own_host_but_may_not_redirect_elsewh
     http = make()
     ok = await pipeline.poll(source(feed_server.url("/old.xml")), http, store, NoMatch())
     assert ok.failure is None and [i.id for i in ok.new] == ["1"]
-    bad = await pipeline.poll(RssSource(name="escape", url=feed_server.url("/escape.xml"), every=60.0), http, store,
-                              NoMatch())
+    bad = await pipeline.poll(
+        RssSource(name="escape", url=feed_server.url("/escape.xml"), every=60.0), http, store, NoMatch()
+    )
     assert bad.failure == "disallowed" and "169.254.169.254" in bad.detail and "link-local" in bad.detail
     assert "169.254.169.254" not in transport.hosts and asked == []
 
@@ -132,8 +136,7 @@ async def test_a_robots_txt_redirect_into_private_space_is_refused(feed_server, 
     make, store, transport, _ = world
     feed_server.set("/robots.txt", "", status=302, headers={"Location": feed_server.url("/internal.txt")})
     feed_server.set("/feed.xml", GOOD)
-    result = await pipeline.poll(source("http://feeds.example/feed.xml"), make(respect_robots=True), store,
-                                 NoMatch())
+    result = await pipeline.poll(source("http://feeds.example/feed.xml"), make(respect_robots=True), store, NoMatch())
     assert result.failure == "disallowed" and result.detail.startswith("robots.txt: refused")
     assert feed_server.requested("/internal.txt") == 0 and feed_server.requested("/feed.xml") == 0
 
@@ -149,8 +152,7 @@ async def test_allowing_private_networks_lets_the_redirect_through(feed_server, 
     env = {"WATCHER_ALLOW_PRIVATE_NETWORKS": "1"} if how == "environment" else {}
     allowed = options.client_kwargs(env)["allow_private"]
     assert problems == [] and allowed is True
-    result = await pipeline.poll(source("http://feeds.example/feed.xml"), make(allow_private=allowed), store,
-                                 NoMatch())
+    result = await pipeline.poll(source("http://feeds.example/feed.xml"), make(allow_private=allowed), store, NoMatch())
     assert result.failure is None and [i.id for i in result.new] == ["1"]
 
 
@@ -170,14 +172,30 @@ async def test_the_service_client_reads_the_environment_variable(monkeypatch, tm
         await http.aclose()
 
 
-@pytest.mark.parametrize("address,kind", [
-    ("10.1.2.3", "private"), ("172.16.0.1", "private"), ("192.168.1.1", "private"), ("127.0.0.1", "loopback"),
-    ("127.8.0.1", "loopback"), ("169.254.169.254", "link-local"), ("::1", "loopback"), ("fd00::5", "private"),
-    ("fe80::1", "link-local"), ("0.0.0.0", "unspecified (0.0.0.0/8)"), ("0.1.2.3", "unspecified (0.0.0.0/8)"),
-    ("100.64.0.1", "shared (CGNAT, 100.64/10)"), ("224.0.0.1", "multicast"), ("ff02::1", "multicast"),
-    ("::ffff:127.0.0.1", "loopback"), ("::ffff:10.0.0.5", "private"),
-    (PUBLIC, None), ("2606:4700:4700::1111", None), ("8.8.8.8", None),
-])
+@pytest.mark.parametrize(
+    "address,kind",
+    [
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.1.1", "private"),
+        ("127.0.0.1", "loopback"),
+        ("127.8.0.1", "loopback"),
+        ("169.254.169.254", "link-local"),
+        ("::1", "loopback"),
+        ("fd00::5", "private"),
+        ("fe80::1", "link-local"),
+        ("0.0.0.0", "unspecified (0.0.0.0/8)"),
+        ("0.1.2.3", "unspecified (0.0.0.0/8)"),
+        ("100.64.0.1", "shared (CGNAT, 100.64/10)"),
+        ("224.0.0.1", "multicast"),
+        ("ff02::1", "multicast"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("::ffff:10.0.0.5", "private"),
+        (PUBLIC, None),
+        ("2606:4700:4700::1111", None),
+        ("8.8.8.8", None),
+    ],
+)
 def test_address_kinds(address, kind):
     """Every non-public range the guard refuses is named; public addresses pass."""
     assert address_kind(ipaddress.ip_address(address)) == kind
@@ -186,8 +204,11 @@ def test_address_kinds(address, kind):
 def test_destination_warnings_name_host_and_setting_but_never_a_webhook_path():
     """Literal private IPs and localhost in source and webhook URLs are warned about; public names are not
     resolved or warned about, and a webhook's path (which may hold a secret) is never shown."""
-    lines = destination_warnings([("source 'a'", "http://10.0.0.5/feed"), ("source 'b'", "https://e.org/feed")],
-                                 [("webhook 'w'", "http://localhost:9000/hooks/s3cret")], allowed=False)
+    lines = destination_warnings(
+        [("source 'a'", "http://10.0.0.5/feed"), ("source 'b'", "https://e.org/feed")],
+        [("webhook 'w'", "http://localhost:9000/hooks/s3cret")],
+        allowed=False,
+    )
     assert len(lines) == 2
     assert "10.0.0.5 is a private address" in lines[0] and "allow_private" in lines[0] and "now off" in lines[0]
     assert "localhost is 127.0.0.1, a loopback address" in lines[1] and "s3cret" not in lines[1]
@@ -196,10 +217,12 @@ def test_destination_warnings_name_host_and_setting_but_never_a_webhook_path():
 def test_check_config_warns_about_private_source_and_webhook_urls(tmp_path):
     """check-config accepts the configuration but warns about a source on 10.0.0.5 and a webhook on localhost,
     saying how private destinations are allowed and whether they are."""
-    config = make_config(tmp_path / "c", source_toml("lan", "http://10.0.0.5/feed.xml")
-                         + source_toml("public", "https://e.org/feed.xml"))
-    (config / "notifiers.toml").write_text('[[webhook]]\nname = "chat"\nurl = "http://localhost:9000/hook/key"\n',
-                                           encoding="utf-8")
+    config = make_config(
+        tmp_path / "c", source_toml("lan", "http://10.0.0.5/feed.xml") + source_toml("public", "https://e.org/feed.xml")
+    )
+    (config / "notifiers.toml").write_text(
+        '[[webhook]]\nname = "chat"\nurl = "http://localhost:9000/hook/key"\n', encoding="utf-8"
+    )
     done = run_cli(["--config", str(config), "check-config"], tmp_path)
     assert done.returncode == 0, done.stderr
     warnings = [line for line in done.stderr.splitlines() if "address" in line]

@@ -10,13 +10,13 @@ import pytest
 from tests.conftest import NoMatch
 from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import rss
-from watcher.store import health as healthdb
 from watcher import pipeline
 from watcher.app import Service, poll_delay
 from watcher.health import HealthRules, Snapshot, decide, next_delay, rules_from_toml
 from watcher.http.client import Http
 from watcher.http.polite import RetryPolicy
 from watcher.sources.rss import RssSource
+from watcher.store import health as healthdb
 from watcher.store.sqlite import Store
 
 A = {"title": "A", "link": "https://e.org/a", "guid": "a"}
@@ -37,7 +37,10 @@ async def env(tmp_path, clock):
     store.close()
 
 
-async def poll(server, env, rules=HealthRules(), **kw):
+DEFAULT_RULES = HealthRules()
+
+
+async def poll(server, env, rules=DEFAULT_RULES, **kw):
     http, store = env
     source = RssSource(name="feed", url=server.url("/feed.xml"), every=60.0, **kw)
     return await pipeline.poll(source, http, store, NoMatch(), health=rules)
@@ -149,8 +152,9 @@ def test_decide_is_pure_and_follows_the_rules():
     assert decide(Snapshot(last_new_at=old, stale_notified_at=now), None, now, 3, 86400)[0] == []
 
 
-@pytest.mark.parametrize("failures,expected", [(0, 60), (1, 60), (2, 120), (3, 240), (4, 480), (6, 1800),
-                                               (50, 1800), (10_000, 1800)])
+@pytest.mark.parametrize(
+    "failures,expected", [(0, 60), (1, 60), (2, 120), (3, 240), (4, 480), (6, 1800), (50, 1800), (10_000, 1800)]
+)
 def test_next_delay_doubles_up_to_the_cap(failures, expected):
     """A source's interval is kept after one failure, then doubles with each further failure, up to the cap."""
     assert next_delay(60, failures, 1800) == expected

@@ -34,11 +34,16 @@ def test_admin_chat_gets_one_failing_and_one_recovered_message(tmp_path, feed_se
     again, one "works again" message follows and nothing else; subscribers' alerts are not involved."""
     feed_server.set("/flaky.xml", "down", status=500, headers={"Content-Type": "text/plain"})
     feed_server.set("/steady.xml", rss([ITEM]))
-    sources = ('[http]\nattempts = 1\nper_host_interval = "0s"\n\n[health]\nfailure_threshold = 2\n\n'
-               + source_toml("flaky", feed_server.url("/flaky.xml"), every="1s")
-               + source_toml("steady", feed_server.url("/steady.xml"), every="1s"))
-    env = {"WATCHER_TELEGRAM_TOKEN": bot_api.token, "WATCHER_TELEGRAM_API_URL": bot_api.base_url,
-           "WATCHER_ADMIN_CHAT_IDS": str(ADMIN)}
+    sources = (
+        '[http]\nattempts = 1\nper_host_interval = "0s"\n\n[health]\nfailure_threshold = 2\n\n'
+        + source_toml("flaky", feed_server.url("/flaky.xml"), every="1s")
+        + source_toml("steady", feed_server.url("/steady.xml"), every="1s")
+    )
+    env = {
+        "WATCHER_TELEGRAM_TOKEN": bot_api.token,
+        "WATCHER_TELEGRAM_API_URL": bot_api.base_url,
+        "WATCHER_ADMIN_CHAT_IDS": str(ADMIN),
+    }
     proc = Proc(tmp_path, make_config(tmp_path / "cfg", sources), **env)
     try:
         [failing] = bot_api.wait_for_messages(1, chat_id=ADMIN, timeout=30)

@@ -22,7 +22,7 @@ def adversarial_args(rng: random.Random) -> list[str]:
     """Long, random and hand-picked hostile arguments (Telegram allows messages up to 4,096 characters)."""
     noise = "".join(rng.choice("ab-,_ <>&\"'\u202e\u0000é😀\t\n") for _ in range(3000))
     return [
-        "-".join("x" for _ in range(2000)),             # the payload that took 25 s of CPU in cubic time
+        "-".join("x" for _ in range(2000)),  # the payload that took 25 s of CPU in cubic time
         "-".join(rng.choice(["smuggling", "borders", "all", "zz"]) for _ in range(800)),
         ",".join("borders" for _ in range(500)),
         "a" * 4080,
@@ -96,8 +96,16 @@ async def test_fuzz_buttons_and_plain_text(running):
     shape are each handled within the bound."""
     rng = random.Random(1818)
     topics = await running.say(USER, "/topics")
-    forged = ["t:" + "x" * 62, "all:" + "-" * 60, "t:smuggling" * 5, "all:on", "all:", "t:",
-              "".join(chr(rng.randrange(32, 0x2FFF)) for _ in range(64)), "t:\u202e<script>"]
+    forged = [
+        "t:" + "x" * 62,
+        "all:" + "-" * 60,
+        "t:smuggling" * 5,
+        "all:on",
+        "all:",
+        "t:",
+        "".join(chr(rng.randrange(32, 0x2FFF)) for _ in range(64)),
+        "t:\u202e<script>",
+    ]
     for data in forged:
         started = time.monotonic()
         running.api.press_button(USER, topics["message_id"], data, forged=True)

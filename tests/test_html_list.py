@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -20,8 +20,9 @@ URL = "https://www.frontex.europa.eu/media-centre/news/news-release/"
 
 
 def frontex(**kw) -> HtmlListSource:
-    options = dict(name="frontex-news", url=URL, row="article", title="h3 a", date="span.date",
-                   date_format="%Y-%m-%d") | kw
+    options = (
+        dict(name="frontex-news", url=URL, row="article", title="h3 a", date="span.date", date_format="%Y-%m-%d") | kw
+    )
     return HtmlListSource(every=3600.0, **options)
 
 
@@ -38,11 +39,12 @@ def test_listing_page_gives_items_with_absolute_links_ids_and_dates():
         "Frontex supports Greece at the external borders",
         "Migrant smuggling network dismantled with Europol & Spanish police",
         "Risk Analysis for 2026 published",
-        "EUROSUR Fusion Services: a new contract"]
+        "EUROSUR Fusion Services: a new contract",
+    ]
     first = items[0]
     assert first.url.startswith("https://www.frontex.europa.eu/media-centre/news/news-release/frontex-supports")
     assert first.id == first.url.split("?")[0]
-    assert first.published == datetime(2026, 9, 14, tzinfo=timezone.utc)
+    assert first.published == datetime(2026, 9, 14, tzinfo=UTC)
     assert items[3].published is None
     assert frontex(summary="p.lead").parse(PAGE, URL)[1].summary == "Joint action day under EMPACT; 14 arrests."
 
@@ -78,8 +80,11 @@ async def test_changed_page_through_the_pipeline_records_nothing(feed_server, tm
     try:
         ok = await pipeline.poll(source, http, store, NoMatch())
         assert ok.ok and len(ok.new) == 4 and ok.new[0].url.startswith(feed_server.base_url)
-        feed_server.set("/news/", "<html><body><div class='cards'><h3>New look</h3></div></body></html>",
-                        headers={"Content-Type": "text/html"})
+        feed_server.set(
+            "/news/",
+            "<html><body><div class='cards'><h3>New look</h3></div></body></html>",
+            headers={"Content-Type": "text/html"},
+        )
         changed = await pipeline.poll(source, http, store, NoMatch())
         assert changed.failure == "empty" and changed.new == []
         assert store.source_states()["frontex-news"]["last_failure"] == "empty"
@@ -95,8 +100,19 @@ def test_shipped_frontex_example_is_disabled_and_reads_the_fixture():
     assert len(source.parse(PAGE, source.url)) == 4
 
 
-@pytest.mark.parametrize("extra,needle", [({}, "needs 'row'"), ({"row": "article", "title": "h3 a[", },
-                                                                "not a CSS selector")])
+@pytest.mark.parametrize(
+    "extra,needle",
+    [
+        ({}, "needs 'row'"),
+        (
+            {
+                "row": "article",
+                "title": "h3 a[",
+            },
+            "not a CSS selector",
+        ),
+    ],
+)
 def test_bad_html_list_config_is_refused(tmp_path, extra, needle):
     """A missing or malformed selector is a configuration error naming the source and the problem."""
     text = source_toml("fx", "https://e.org/news", kind="html-list", **extra)

@@ -21,8 +21,9 @@ STARTER = ROOT / "watcher" / "starter"
 @pytest.mark.parametrize("name", STARTER_FILES)
 def test_starter_files_are_the_shipped_config(name):
     """The package's starter copy is byte for byte the repository's config/ file (edit config/, then copy it)."""
-    assert (STARTER / name).read_bytes() == (ROOT / "config" / name).read_bytes(), \
+    assert (STARTER / name).read_bytes() == (ROOT / "config" / name).read_bytes(), (
         f"watcher/starter/{name} differs from config/{name}: cp config/{name} watcher/starter/"
+    )
 
 
 def test_init_writes_absolute_paths_and_refuses_to_overwrite(tmp_path):
@@ -59,8 +60,9 @@ def test_init_defaults_to_the_config_option_given_after_the_command(tmp_path):
     assert (tmp_path / "elsewhere" / "sources.toml").exists()
 
 
-@pytest.mark.parametrize("argv", [
-    ["--config", "D", "-v", "status"], ["status", "--config", "D", "-v"], ["-v", "status", "--config", "D"]])
+@pytest.mark.parametrize(
+    "argv", [["--config", "D", "-v", "status"], ["status", "--config", "D", "-v"], ["-v", "status", "--config", "D"]]
+)
 def test_config_and_verbose_before_or_after_the_command(argv):
     """--config and -v parse to the same values wherever they stand."""
     args = build_parser().parse_args(argv)
@@ -92,8 +94,23 @@ def test_wheel_contains_the_starter_config(tmp_path):
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
     shutil.copytree(ROOT / "watcher", src / "watcher", ignore=shutil.ignore_patterns("__pycache__"))
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            "-w", str(tmp_path / "dist"), str(src)], capture_output=True, text=True, timeout=300)
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     wheel = next((tmp_path / "dist").glob("eu_council_watcher-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())

@@ -17,8 +17,7 @@ from watcher.sources.rss import RssSource
 from watcher.store.health import StoredValidators
 from watcher.store.sqlite import Store
 
-TOPICS = {"topic": [{"id": "smuggling", "label": "Migrant smuggling", "terms": ["migrant smuggling"],
-                     "exclude": []}]}
+TOPICS = {"topic": [{"id": "smuggling", "label": "Migrant smuggling", "terms": ["migrant smuggling"], "exclude": []}]}
 START = datetime(2026, 9, 1, tzinfo=UTC)
 
 
@@ -27,8 +26,9 @@ def entries(first: int, count: int) -> list[dict]:
     out = []
     for n in range(first + count - 1, first - 1, -1):
         when = (START + timedelta(minutes=n)).strftime("%a, %d %b %Y %H:%M:%S GMT")
-        out.append({"title": f"Case {n} of migrant smuggling", "link": f"https://e.org/{n}", "guid": str(n),
-                    "pubDate": when})
+        out.append(
+            {"title": f"Case {n} of migrant smuggling", "link": f"https://e.org/{n}", "guid": str(n), "pubDate": when}
+        )
     return out
 
 

@@ -24,8 +24,13 @@ from watcher.web.metrics import Metrics
 
 def doc(number: int, version: str = "INIT", public: bool = True, year: int = 2026) -> Item:
     ref = f"ST {number} {year} {version}"
-    return Item(source="docs", id=ref, title=ref, url=f"https://example.org/{number}",
-                extra={"public": public, "family": f"ST {number} {year}", "version": version})
+    return Item(
+        source="docs",
+        id=ref,
+        title=ref,
+        url=f"https://example.org/{number}",
+        extra={"public": public, "family": f"ST {number} {year}", "version": version},
+    )
 
 
 @pytest.fixture
@@ -50,8 +55,13 @@ def test_the_ledger_counts_public_gaps_versions_and_releases_with_their_delay(st
     assert [g.number for g in entry.gaps] == [4] and entry.gaps[0].last_probe is not None
     assert ledger.families_json(entry) == {"ST 3 2026": ["REV 1", "ADD 1"]}
     assert [ledger.released_json(n) for n in entry.released_later] == [
-        {"number": 2, "first_seen": "2026-03-02T09:00:00+00:00", "public_since": "2026-03-12T09:00:00+00:00",
-         "delay_days": 10.0}]
+        {
+            "number": 2,
+            "first_seen": "2026-03-02T09:00:00+00:00",
+            "public_since": "2026-03-12T09:00:00+00:00",
+            "delay_days": 10.0,
+        }
+    ]
     assert ledger.build(store.db, "ST", 2025) == [] and ledger.build(store.db, "CM") == []
 
 
@@ -78,8 +88,9 @@ async def test_on_two_simulated_weeks_the_ledger_equals_the_simulators_truth(tmp
     with CouncilYearServer(model, clock, error_rate=0, slow_rate=0, log_limit=100) as server:
         http = Http(timeout=5.0, clock=clock.http_clock(), retry=RetryPolicy(attempts=1))
         store = Store(tmp_path / "w.db", clock=clock.http_clock())
-        src = CouncilDocumentsSource(name="docs", url=server.docs_url, every=7200.0, start=start, year=2026,
-                                     version_probes=2)
+        src = CouncilDocumentsSource(
+            name="docs", url=server.docs_url, every=7200.0, start=start, year=2026, version_probes=2
+        )
         try:
             while clock.now < epoch(2026, 2, 16, 6):
                 began = clock.now

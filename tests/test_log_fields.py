@@ -32,15 +32,21 @@ def test_json_line_has_utc_time_and_the_given_fields(capsys):
     set_secret(TOKEN)
     setup_logging(fmt="json")
     before = datetime.now(UTC).replace(microsecond=0)
-    logging.getLogger("watcher.delivery").warning("delivery: chat %s: refused", "-1001",
-                                                  extra={"source": "council-press", "chat": -1001, "event": "drop"})
+    logging.getLogger("watcher.delivery").warning(
+        "delivery: chat %s: refused", "-1001", extra={"source": "council-press", "chat": -1001, "event": "drop"}
+    )
     record = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert re.fullmatch(UTC_ISO, record["time"])
     when = datetime.strptime(record["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     assert before <= when.replace(microsecond=0) <= datetime.now(UTC)
     assert {k: record[k] for k in ("level", "logger", "message", "source", "chat", "event")} == {
-        "level": "WARNING", "logger": "watcher.delivery", "message": "delivery: chat -1001: refused",
-        "source": "council-press", "chat": "-1001", "event": "drop"}
+        "level": "WARNING",
+        "logger": "watcher.delivery",
+        "message": "delivery: chat -1001: refused",
+        "source": "council-press",
+        "chat": "-1001",
+        "event": "drop",
+    }
 
 
 def test_fields_left_out_are_absent(capsys):
@@ -56,15 +62,17 @@ def test_plain_line_is_for_people_with_fields_at_the_end(capsys, monkeypatch):
     time.tzset()
     try:
         setup_logging()
-        logging.getLogger("watcher.pipeline").info("source %s: 3 new", "statewatch",
-                                                   extra={"source": "statewatch", "event": "poll"})
+        logging.getLogger("watcher.pipeline").info(
+            "source %s: 3 new", "statewatch", extra={"source": "statewatch", "event": "poll"}
+        )
         utc_hour = datetime.now(UTC).hour
     finally:
         monkeypatch.undo()
         time.tzset()
     line = capsys.readouterr().err.strip()
-    assert re.fullmatch(UTC_ISO + r" INFO watcher\.pipeline: source statewatch: 3 new source=statewatch event=poll",
-                        line), line
+    assert re.fullmatch(
+        UTC_ISO + r" INFO watcher\.pipeline: source statewatch: 3 new source=statewatch event=poll", line
+    ), line
     assert int(line[11:13]) in (utc_hour, (utc_hour - 1) % 24)  # UTC, not Tokyo's +9
 
 

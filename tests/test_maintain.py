@@ -32,8 +32,11 @@ def test_match_text_json_file_and_each_line(tmp_path):
     (tmp_path / "t.txt").write_text("Frontex annual risk analysis")
     as_json = run_cli(["--config", str(cfg), "match", "--json", "--file", str(tmp_path / "t.txt")], tmp_path)
     assert json.loads(as_json.stdout)["topics"] == ["borders"]
-    lines = run_cli(["--config", str(cfg), "match", "--each-line"], tmp_path,
-                    input="Frontex deploys\nnothing here\n\nmigrant smuggling at Frontex\n")
+    lines = run_cli(
+        ["--config", str(cfg), "match", "--each-line"],
+        tmp_path,
+        input="Frontex deploys\nnothing here\n\nmigrant smuggling at Frontex\n",
+    )
     results = [json.loads(line) for line in lines.stdout.splitlines()]
     assert [r["topics"] for r in results] == [["borders"], [], ["smuggling", "borders"]]
     assert results[2]["terms"] == ["migrant smuggling", "frontex"]
@@ -47,11 +50,16 @@ def test_replay_shows_the_difference_after_a_topic_edit(tmp_path):
     """After adding a term and removing another, replay lists the items gained (+) and lost (-), and writes
     nothing."""
     store = Store(tmp_path / "data" / "watcher.db")
-    items = [Item("feed", "1", "Frontex and the external borders", "https://e.org/1"),
-             Item("feed", "2", "Council acts on migrant smuggling", "https://e.org/2"),
-             Item("feed", "3", "Schengen evaluation of Greece", "https://e.org/3")]
-    store.record_poll("feed", items, {("feed", "1"): [Match("borders", ("frontex",))],
-                                      ("feed", "2"): [Match("smuggling", ("migrant smuggling",))]})
+    items = [
+        Item("feed", "1", "Frontex and the external borders", "https://e.org/1"),
+        Item("feed", "2", "Council acts on migrant smuggling", "https://e.org/2"),
+        Item("feed", "3", "Schengen evaluation of Greece", "https://e.org/3"),
+    ]
+    store.record_poll(
+        "feed",
+        items,
+        {("feed", "1"): [Match("borders", ("frontex",))], ("feed", "2"): [Match("smuggling", ("migrant smuggling",))]},
+    )
     store.close()
     cfg = make_config(tmp_path / "cfg", SOURCES, TOPICS)
     same = run_cli(["--config", str(cfg), "replay"], tmp_path)

@@ -43,8 +43,10 @@ def test_removed_hits_are_listed(tmp_path, monkeypatch, capsys):
     code, out, _ = run(tmp_path, monkeypatch, capsys, "Annual returns rose; the asylum seekers' library opened")
     assert code == 1
     assert "removed: migration: 'asylum' removed by the exclusion \"asylum seekers' library\"" in out
-    assert "removed: migration: 'return*' found but not counted: it needs one of migrant*, Frontex within 5 " \
-           "words and none of species within 5 words" in out
+    assert (
+        "removed: migration: 'return*' found but not counted: it needs one of migrant*, Frontex within 5 "
+        "words and none of species within 5 words" in out
+    )
     code, out, _ = run(tmp_path, monkeypatch, capsys, "--json", "Frontex counted the species' return")
     assert code == 1 and json.loads(out)["removed"][0].startswith("migration: 'return*' found but not counted")
 

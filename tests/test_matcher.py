@@ -38,19 +38,22 @@ def parse(text: str) -> tuple[list[Topic], list[str], list[str]]:
 # ----------------------------------------------------------------- folding
 
 
-@pytest.mark.parametrize("raw, folded", [
-    ("Lutte contre les passeurs : l’entrée irrégulière", "lutte contre les passeurs : l'entree irreguliere"),
-    ("œuvre, Cœur, ÆGIS", "oeuvre, coeur, aegis"),
-    ("Außengrenze STRAẞE Schleusungskriminalität", "aussengrenze strasse schleusungskriminalitat"),
-    ("tráfico ilícito de migrantes, niño, ESPAÑA", "trafico ilicito de migrantes, nino, espana"),
-    ("perché è città dell’UE", "perche e citta dell'ue"),
-    ("Straż Graniczna, Białorusią, przemytników, źródło", "straz graniczna, bialorusia, przemytnikow, zrodlo"),
-    ("proteção, migração, não, Conselho", "protecao, migracao, nao, conselho"),
-    ("ﬁnal ﬂows", "final flows"),
-    ("“quoted” – dash — long ‐ hyphen", '"quoted" - dash - long - hyphen'),
-    ("ΣΟΦΟΣ σοφός", "σοφοσ σοφοσ"),
-    ("snake_case", "snake case"),
-])
+@pytest.mark.parametrize(
+    "raw, folded",
+    [
+        ("Lutte contre les passeurs : l’entrée irrégulière", "lutte contre les passeurs : l'entree irreguliere"),
+        ("œuvre, Cœur, ÆGIS", "oeuvre, coeur, aegis"),
+        ("Außengrenze STRAẞE Schleusungskriminalität", "aussengrenze strasse schleusungskriminalitat"),
+        ("tráfico ilícito de migrantes, niño, ESPAÑA", "trafico ilicito de migrantes, nino, espana"),
+        ("perché è città dell’UE", "perche e citta dell'ue"),
+        ("Straż Graniczna, Białorusią, przemytników, źródło", "straz graniczna, bialorusia, przemytnikow, zrodlo"),
+        ("proteção, migração, não, Conselho", "protecao, migracao, nao, conselho"),
+        ("ﬁnal ﬂows", "final flows"),
+        ("“quoted” – dash — long ‐ hyphen", '"quoted" - dash - long - hyphen'),
+        ("ΣΟΦΟΣ σοφός", "σοφοσ σοφοσ"),
+        ("snake_case", "snake case"),
+    ],
+)
 def test_fold_handles_each_language(raw, folded):
     """fold() removes case, accents and ligatures and normalises quotes and dashes in every language."""
     assert fold(raw) == folded
@@ -274,24 +277,29 @@ def _reference(topics: list[Topic], text: str) -> dict[str, tuple[str, ...]]:
     cased = re.findall(r"\w+", re.sub("_", " ", _keep_case(text)))
     result = {}
     for t in topics:
+
         def spans(raw):
             pattern = [(w.rstrip("*"), w.endswith("*")) for w in re.findall(r"[^\W_]+\*?", _keep_case(raw))]
             for i in range(len(words) - len(pattern) + 1):
-                if all(words[i + k].startswith(fold(p)) if star else words[i + k] == fold(p)
-                       for k, (p, star) in enumerate(pattern)) and all(
-                        _caps(p) == 0 or cased[i + k][:_caps(p)].isupper() for k, (p, _) in enumerate(pattern)):
+                if all(
+                    words[i + k].startswith(fold(p)) if star else words[i + k] == fold(p)
+                    for k, (p, star) in enumerate(pattern)
+                ) and all(_caps(p) == 0 or cased[i + k][: _caps(p)].isupper() for k, (p, _) in enumerate(pattern)):
                     yield i, i + len(pattern) - 1
+
         vetoes = [s for raw in t.exclude for s in spans(raw)]
-        hits = sorted((a, b, raw) for raw in t.terms for a, b in spans(raw)
-                      if not any(x <= a and b <= y for x, y in vetoes))
+        hits = sorted(
+            (a, b, raw) for raw in t.terms for a, b in spans(raw) if not any(x <= a and b <= y for x, y in vetoes)
+        )
         if hits:
             first, last, _ = hits[0]
-            result[t.id] = (tuple(dict.fromkeys(raw for _, _, raw in hits)), words[first:last + 1])
+            result[t.id] = (tuple(dict.fromkeys(raw for _, _, raw in hits)), words[first : last + 1])
     return result
 
 
 def _keep_case(text: str) -> str:
     from watcher.matcher.folding import fold_keep_case
+
     return fold_keep_case(text)
 
 
@@ -303,26 +311,78 @@ def _caps(word: str) -> int:
 def test_matcher_agrees_with_reference_on_random_multilingual_text():
     """On random multilingual texts the matcher finds the same topics, terms and first hit as a plain reference."""
     rng = random.Random(1234)
-    vocab = ["border", "Border", "borders", "grenze", "Grenze", "Außengrenze", "straße", "STRASSE", "frontex",
-             "FRONTEX", "Frontex’s", "SIS", "sis", "JITs", "jits", "carbon", "cross", "the", "of", "de", "la",
-             "trata", "personas", "se", "migrant", "migrants", "smuggling", "smugglers", "tobacco", "œuvre",
-             "oeuvre", "ﬁnal", "final", "Białoruś", "bialorus", "σοφός", "ΣΟΦΟΣ", "e\u0301te\u0301", "été",
-             "2016", "399", "l’entrée", "entree", "aide", "à", "a", "l", "x_y", "naïve", "NAÏVE", "Prüm", "II",
-             "des", "des", "crime"]
+    vocab = [
+        "border",
+        "Border",
+        "borders",
+        "grenze",
+        "Grenze",
+        "Außengrenze",
+        "straße",
+        "STRASSE",
+        "frontex",
+        "FRONTEX",
+        "Frontex’s",
+        "SIS",
+        "sis",
+        "JITs",
+        "jits",
+        "carbon",
+        "cross",
+        "the",
+        "of",
+        "de",
+        "la",
+        "trata",
+        "personas",
+        "se",
+        "migrant",
+        "migrants",
+        "smuggling",
+        "smugglers",
+        "tobacco",
+        "œuvre",
+        "oeuvre",
+        "ﬁnal",
+        "final",
+        "Białoruś",
+        "bialorus",
+        "σοφός",
+        "ΣΟΦΟΣ",
+        "e\u0301te\u0301",
+        "été",
+        "2016",
+        "399",
+        "l’entrée",
+        "entree",
+        "aide",
+        "à",
+        "a",
+        "l",
+        "x_y",
+        "naïve",
+        "NAÏVE",
+        "Prüm",
+        "II",
+        "des",
+        "des",
+        "crime",
+    ]
     separators = [" ", " ", " ", ", ", " – ", "-", "\n", "/", "’", " (", ") ", "\u00a0", "…"]
     topics = [
         topic(["border", "borders", "cross border crime"], ["carbon border", "cross border"], id="b"),
         topic(["grenze", "aussengrenz*", "strasse"], ["grenze des"], id="g"),
         topic(["SIS", "JITs", "Prüm II", "frontex"], id="a"),
-        topic(["trata de personas", "smuggl*", "migrant smuggl*"], ["se trata de personas", "tobacco smuggl*"],
-              id="s"),
+        topic(["trata de personas", "smuggl*", "migrant smuggl*"], ["se trata de personas", "tobacco smuggl*"], id="s"),
         topic(["oeuvre final", "bialorus*", "σοφοσ", "ete", "2016/399", "aide a l entree", "naive"], id="u"),
     ]
     matcher = Matcher(topics)
     for _ in range(400):
         text = "".join(rng.choice(vocab) + rng.choice(separators) for _ in range(rng.randint(1, 30)))
-        got = {m.topic: (m.terms, re.findall(r"\w+", fold(m.snippet.split("[", 1)[1].rsplit("]", 1)[0])))
-               for m in matcher.match_text(text)}
+        got = {
+            m.topic: (m.terms, re.findall(r"\w+", fold(m.snippet.split("[", 1)[1].rsplit("]", 1)[0])))
+            for m in matcher.match_text(text)
+        }
         assert got == _reference(topics, text), text
 
 
@@ -331,9 +391,18 @@ def test_matcher_agrees_with_reference_on_random_multilingual_text():
 
 def _giving_way(**extra) -> Matcher:
     """'smuggling' and a 'migration' topic whose 'migrant*' gives way to smuggling."""
-    return Matcher([topic(["smuggl*"], id="smuggling", **extra.pop("smuggling", {})),
-                    topic(["asylum"], ["migrant workers"], id="migration",
-                          yield_to=(("smuggling", ("migrant*",)),), **extra.pop("migration", {}))])
+    return Matcher(
+        [
+            topic(["smuggl*"], id="smuggling", **extra.pop("smuggling", {})),
+            topic(
+                ["asylum"],
+                ["migrant workers"],
+                id="migration",
+                yield_to=(("smuggling", ("migrant*",)),),
+                **extra.pop("migration", {}),
+            ),
+        ]
+    )
 
 
 def _raised(matcher: Matcher, **fields) -> dict[str, tuple[str, ...]]:
@@ -348,7 +417,8 @@ def test_yielding_term_counts_when_the_other_topic_is_not_raised():
 def test_yielding_term_is_dropped_when_the_other_topic_is_raised_anywhere_in_the_item():
     """Once 'smuggling' fires, even in another field, 'migrant*' no longer raises migration."""
     assert _raised(_giving_way(), title="Smugglers arrested", body="they moved migrants in a van") == {
-        "smuggling": ("smuggl*",)}
+        "smuggling": ("smuggl*",)
+    }
 
 
 def test_ordinary_terms_of_the_yielding_topic_still_count():
@@ -359,8 +429,9 @@ def test_ordinary_terms_of_the_yielding_topic_still_count():
 
 def test_a_topic_raised_only_by_its_own_yielding_terms_silences_nothing():
     """Giving way is decided on ordinary terms, so two yielding topics cannot cancel each other."""
-    matcher = Matcher([topic(["x"], id="a", yield_to=(("b", ("frontex",)),)),
-                       topic(["y"], id="b", yield_to=(("a", ("frontex",)),))])
+    matcher = Matcher(
+        [topic(["x"], id="a", yield_to=(("b", ("frontex",)),)), topic(["y"], id="b", yield_to=(("a", ("frontex",)),))]
+    )
     assert [m.topic for m in matcher.match_text("Frontex")] == ["a", "b"]
 
 
@@ -385,26 +456,33 @@ def test_exclusions_apply_to_yielding_terms():
 
 def test_yield_to_is_read_from_a_sub_table_of_the_topic():
     """[topic.yield_to] after a topic's keys gives that topic its yielding terms, in file order."""
-    text = ('[[topic]]\nid = "s"\nlabel = "S"\nterms = ["smuggl*"]\n\n'
-            '[[topic]]\nid = "m"\nlabel = "M"\nterms = ["asylum"]\nexclude = ["migrant workers"]\n'
-            '[topic.yield_to]\ns = ["migrant*", "patera*"]\n')
+    text = (
+        '[[topic]]\nid = "s"\nlabel = "S"\nterms = ["smuggl*"]\n\n'
+        '[[topic]]\nid = "m"\nlabel = "M"\nterms = ["asylum"]\nexclude = ["migrant workers"]\n'
+        '[topic.yield_to]\ns = ["migrant*", "patera*"]\n'
+    )
     topics, errors, warnings = parse(text)
     assert errors == [] and warnings == []
     assert topics[1].yield_to == (("s", ("migrant*", "patera*")),)
 
 
-@pytest.mark.parametrize("table, expected", [
-    ('yield_to = ["s"]', "'yield_to' must be a table of topic ids and term lists"),
-    ('[topic.yield_to]\nnobody = ["xeno"]', "yield_to names unknown topic 'nobody' (topics: m, s)"),
-    ('[topic.yield_to]\nm = ["xeno"]', "yield_to names the topic itself ('m')"),
-    ('[topic.yield_to]\ns = "migrant*"', "'yield_to.s' must be a list of strings"),
-    ('[topic.yield_to]\ns = ["mi*"]', "yield_to term 'mi*' is a prefix shorter than 4 letters"),
-    ('[topic.yield_to]\ns = ["xeno"]\nsubjects = ["MIGR"]', "yield_to names unknown topic 'subjects'"),
-])
+@pytest.mark.parametrize(
+    "table, expected",
+    [
+        ('yield_to = ["s"]', "'yield_to' must be a table of topic ids and term lists"),
+        ('[topic.yield_to]\nnobody = ["xeno"]', "yield_to names unknown topic 'nobody' (topics: m, s)"),
+        ('[topic.yield_to]\nm = ["xeno"]', "yield_to names the topic itself ('m')"),
+        ('[topic.yield_to]\ns = "migrant*"', "'yield_to.s' must be a list of strings"),
+        ('[topic.yield_to]\ns = ["mi*"]', "yield_to term 'mi*' is a prefix shorter than 4 letters"),
+        ('[topic.yield_to]\ns = ["xeno"]\nsubjects = ["MIGR"]', "yield_to names unknown topic 'subjects'"),
+    ],
+)
 def test_yield_to_mistakes_are_one_line_errors(table, expected):
     """A malformed yield_to, an unknown or own topic id, or keys written below it are reported with the fix."""
-    text = ('[[topic]]\nid = "s"\nlabel = "S"\nterms = ["alpha"]\n\n'
-            '[[topic]]\nid = "m"\nlabel = "M"\nterms = ["beta"]\n' + table + "\n")
+    text = (
+        '[[topic]]\nid = "s"\nlabel = "S"\nterms = ["alpha"]\n\n'
+        '[[topic]]\nid = "m"\nlabel = "M"\nterms = ["beta"]\n' + table + "\n"
+    )
     topics, errors, _ = parse(text)
     assert [t.id for t in topics] == ["s"]
     assert any(line.startswith("topics.toml: topic 'm': " + expected) for line in errors), errors
@@ -412,13 +490,17 @@ def test_yield_to_mistakes_are_one_line_errors(table, expected):
 
 def test_yield_to_warnings():
     """A yielding term also listed in terms is warned about; an exclusion vetoing only it is not dead."""
-    text = ('[[topic]]\nid = "s"\nlabel = "S"\nterms = ["alpha"]\n\n'
-            '[[topic]]\nid = "m"\nlabel = "M"\nterms = ["asylum", "migrant*"]\n'
-            'exclude = ["patera museum"]\n[topic.yield_to]\ns = ["migrant*", "patera*"]\n')
+    text = (
+        '[[topic]]\nid = "s"\nlabel = "S"\nterms = ["alpha"]\n\n'
+        '[[topic]]\nid = "m"\nlabel = "M"\nterms = ["asylum", "migrant*"]\n'
+        'exclude = ["patera museum"]\n[topic.yield_to]\ns = ["migrant*", "patera*"]\n'
+    )
     _, errors, warnings = parse(text)
     assert errors == []
-    assert warnings == ["topics.toml: topic 'm': yield_to term 'migrant*' is also listed in terms as "
-                        "'migrant*', so it always counts; remove it from one list"]
+    assert warnings == [
+        "topics.toml: topic 'm': yield_to term 'migrant*' is also listed in terms as "
+        "'migrant*', so it always counts; remove it from one list"
+    ]
 
 
 def test_matcher_refuses_yield_to_an_unknown_topic_built_in_code():
@@ -437,34 +519,47 @@ def test_valid_topic_builds_with_defaults():
     assert topics == [Topic(id="x", label="X", terms=("frontex",))]
 
 
-@pytest.mark.parametrize("entry, expected", [
-    ('label = "X"\nterms = ["alpha"]', "topic #1: has no id"),
-    ('id = ""\nlabel = "X"\nterms = ["alpha"]', "topic #1: has no id"),
-    ('id = "Bad Id"\nlabel = "X"\nterms = ["alpha"]', "topic 'Bad Id': id must use only lower-case"),
-    ('id = "x"\nterms = ["alpha"]', "topic 'x': has no label"),
-    ('id = "x"\nlabel = 3\nterms = ["alpha"]', "topic 'x': has no label"),
-    ('id = "x"\nlabel = "X"', "topic 'x': 'terms' must be a list of strings"),
-    ('id = "x"\nlabel = "X"\nterms = []', "topic 'x': 'terms' is empty"),
-    ('id = "x"\nlabel = "X"\nterms = "frontex"', "topic 'x': 'terms' must be a list of strings"),
-    ('id = "x"\nlabel = "X"\nterms = ["a", 3]', "topic 'x': 'terms' must be a list of strings"),
-    ('id = "x"\nlabel = "X"\nterms = ["--"]', "topic 'x': term '--' has no letters or digits"),
-    ('id = "x"\nlabel = "X"\nterms = ["  "]', "topic 'x': term '  ' is empty"),
-    ('id = "x"\nlabel = "X"\nterms = ["bo*"]',
-     "topic 'x': term 'bo*' is a prefix shorter than 4 letters; write at least 4 letters before *"),
-    ('id = "x"\nlabel = "X"\nterms = ["smug*gl"]', "topic 'x': term 'smug*gl' has a '*' inside a word"),
-    ('id = "x"\nlabel = "X"\nterms = ["* border"]', "topic 'x': term '* border' has a '*' that does not end"),
-    ('id = "x"\nlabel = "X"\nterms = ["border|frontier"]', "topic 'x': term 'border|frontier' contains '|'"),
-    ('id = "x"\nlabel = "X"\nterms = ["smuggl.*"]', "topic 'x': term 'smuggl.*' contains '.*'"),
-    ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nexclude = ["ca*"]', "topic 'x': exclusion 'ca*' is a prefix shorter"),
-    ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nexclude = "b"', "topic 'x': 'exclude' must be a list of strings"),
-    ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nfields = ["titel"]', "topic 'x': unknown field 'titel' in 'fields'"),
-    ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nfields = []', "topic 'x': 'fields' must be a non-empty list"),
-    ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nsubjects = ["MIGR 43"]', "topic 'x': subject code 'MIGR 43'"),
-    ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nsubjects = "MIGR"', "topic 'x': 'subjects' must be a list"),
-    ('id = "x"\nlabel = "X"\nterms = ["alpha"]\ndoc_types = [""]', "topic 'x': 'doc_types' must be a list"),
-    ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nexlude = ["b"]',
-     "topic 'x': unknown key 'exlude'; did you mean 'exclude'?"),
-])
+@pytest.mark.parametrize(
+    "entry, expected",
+    [
+        ('label = "X"\nterms = ["alpha"]', "topic #1: has no id"),
+        ('id = ""\nlabel = "X"\nterms = ["alpha"]', "topic #1: has no id"),
+        ('id = "Bad Id"\nlabel = "X"\nterms = ["alpha"]', "topic 'Bad Id': id must use only lower-case"),
+        ('id = "x"\nterms = ["alpha"]', "topic 'x': has no label"),
+        ('id = "x"\nlabel = 3\nterms = ["alpha"]', "topic 'x': has no label"),
+        ('id = "x"\nlabel = "X"', "topic 'x': 'terms' must be a list of strings"),
+        ('id = "x"\nlabel = "X"\nterms = []', "topic 'x': 'terms' is empty"),
+        ('id = "x"\nlabel = "X"\nterms = "frontex"', "topic 'x': 'terms' must be a list of strings"),
+        ('id = "x"\nlabel = "X"\nterms = ["a", 3]', "topic 'x': 'terms' must be a list of strings"),
+        ('id = "x"\nlabel = "X"\nterms = ["--"]', "topic 'x': term '--' has no letters or digits"),
+        ('id = "x"\nlabel = "X"\nterms = ["  "]', "topic 'x': term '  ' is empty"),
+        (
+            'id = "x"\nlabel = "X"\nterms = ["bo*"]',
+            "topic 'x': term 'bo*' is a prefix shorter than 4 letters; write at least 4 letters before *",
+        ),
+        ('id = "x"\nlabel = "X"\nterms = ["smug*gl"]', "topic 'x': term 'smug*gl' has a '*' inside a word"),
+        ('id = "x"\nlabel = "X"\nterms = ["* border"]', "topic 'x': term '* border' has a '*' that does not end"),
+        ('id = "x"\nlabel = "X"\nterms = ["border|frontier"]', "topic 'x': term 'border|frontier' contains '|'"),
+        ('id = "x"\nlabel = "X"\nterms = ["smuggl.*"]', "topic 'x': term 'smuggl.*' contains '.*'"),
+        (
+            'id = "x"\nlabel = "X"\nterms = ["alpha"]\nexclude = ["ca*"]',
+            "topic 'x': exclusion 'ca*' is a prefix shorter",
+        ),
+        ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nexclude = "b"', "topic 'x': 'exclude' must be a list of strings"),
+        (
+            'id = "x"\nlabel = "X"\nterms = ["alpha"]\nfields = ["titel"]',
+            "topic 'x': unknown field 'titel' in 'fields'",
+        ),
+        ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nfields = []', "topic 'x': 'fields' must be a non-empty list"),
+        ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nsubjects = ["MIGR 43"]', "topic 'x': subject code 'MIGR 43'"),
+        ('id = "x"\nlabel = "X"\nterms = ["alpha"]\nsubjects = "MIGR"', "topic 'x': 'subjects' must be a list"),
+        ('id = "x"\nlabel = "X"\nterms = ["alpha"]\ndoc_types = [""]', "topic 'x': 'doc_types' must be a list"),
+        (
+            'id = "x"\nlabel = "X"\nterms = ["alpha"]\nexlude = ["b"]',
+            "topic 'x': unknown key 'exlude'; did you mean 'exclude'?",
+        ),
+    ],
+)
 def test_each_mistake_gives_one_line_naming_file_topic_and_fix(entry, expected):
     """Every kind of mistake is an error on one line that starts with the file and the topic."""
     topics, errors, _ = parse("[[topic]]\n" + entry + "\n")
@@ -481,11 +576,14 @@ def test_duplicate_ids_are_an_error():
     assert errors == ["topics.toml: topic 'x': id is already used by an earlier topic; give each topic its own id"]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ('[[topics]]\nid = "x"\nlabel = "X"\nterms = ["alpha"]\n', "unknown top-level key 'topics'"),
-    ('[topic]\nid = "x"\nlabel = "X"\nterms = ["alpha"]\n', "'topic' must be written [[topic]]"),
-    ('', "no [[topic]] tables found"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('[[topics]]\nid = "x"\nlabel = "X"\nterms = ["alpha"]\n', "unknown top-level key 'topics'"),
+        ('[topic]\nid = "x"\nlabel = "X"\nterms = ["alpha"]\n', "'topic' must be written [[topic]]"),
+        ("", "no [[topic]] tables found"),
+    ],
+)
 def test_file_level_mistakes(text, expected):
     """A misspelt or single-bracket [[topic]] table, or an empty file, is reported."""
     _, errors, _ = parse(text)
@@ -494,8 +592,9 @@ def test_file_level_mistakes(text, expected):
 
 def test_warnings_for_duplicates_self_exclusion_and_dead_exclusions():
     """Repeated terms, a term also excluded, and an exclusion that cannot veto anything are warned about."""
-    text = ('[[topic]]\nid = "x"\nlabel = "X"\nterms = ["Frontex", "frontex", "border"]\n'
-            'exclude = ["border", "tobacco"]\n')
+    text = (
+        '[[topic]]\nid = "x"\nlabel = "X"\nterms = ["Frontex", "frontex", "border"]\nexclude = ["border", "tobacco"]\n'
+    )
     topics, errors, warnings = parse(text)
     assert errors == [] and len(topics) == 1
     assert "topics.toml: topic 'x': term 'frontex' repeats 'Frontex'; remove one" in warnings
@@ -534,16 +633,34 @@ def test_shipped_topics_file_loads_without_errors_or_warnings():
 def test_shipped_topics_cover_the_required_acronyms():
     """The shipped packs know the agencies, systems and instruments by their acronyms."""
     matcher = Matcher(load_topics(SHIPPED))
-    expected = {"EMSC": "smuggling", "ASOPs": "smuggling", "EIBM": "borders", "EBCG": "borders",
-                "EES": "borders", "ETIAS": "borders", "SIS II": "borders", "VIS": "borders",
-                "EUROSUR": "borders", "Frontex": "borders", "EMPACT": "policing", "JIT": "policing",
-                "SIENA": "policing", "SOCTA": "policing", "PNR": "policing", "Prüm": "policing",
-                "Europol": "policing", "Eurojust": "policing", "Eurodac": "migration", "AMMR": "migration"}
+    expected = {
+        "EMSC": "smuggling",
+        "ASOPs": "smuggling",
+        "EIBM": "borders",
+        "EBCG": "borders",
+        "EES": "borders",
+        "ETIAS": "borders",
+        "SIS II": "borders",
+        "VIS": "borders",
+        "EUROSUR": "borders",
+        "Frontex": "borders",
+        "EMPACT": "policing",
+        "JIT": "policing",
+        "SIENA": "policing",
+        "SOCTA": "policing",
+        "PNR": "policing",
+        "Prüm": "policing",
+        "Europol": "policing",
+        "Eurojust": "policing",
+        "Eurodac": "migration",
+        "AMMR": "migration",
+    }
     for acronym, topic_id in expected.items():
         assert topic_id in {m.topic for m in matcher.match_text(f"Note on {acronym} - state of play")}, acronym
 
 
 # ----------------------------------------------------------------- words together ("a + b")
+
 
 def test_joined_term_needs_every_part_in_one_field():
     """A '+' term fires only when all its parts occur in the same field, in any order."""
@@ -559,14 +676,12 @@ def test_exclusion_cancels_one_part_of_joined_term():
     """An exclusion containing one part's hit cancels that part, so the joined term stays silent."""
     terms = ["per person + crossing*"]
     assert not fired(terms, "the ferry crossing costs EUR 45 per person", exclude=["ferry crossing*"])
-    assert fired(terms, "a ferry crossing, then night crossings at EUR 900 per person",
-                 exclude=["ferry crossing*"])
+    assert fired(terms, "a ferry crossing, then night crossings at EUR 900 per person", exclude=["ferry crossing*"])
 
 
 def test_joined_term_is_refused_in_exclusions_and_when_malformed():
     """'+' in an exclusion, an empty part or a bad part is reported by check-config."""
-    data = {"topic": [{"id": "t", "label": "T", "terms": ["per person + crossing*"],
-                       "exclude": ["ferry + crossing*"]}]}
+    data = {"topic": [{"id": "t", "label": "T", "terms": ["per person + crossing*"], "exclude": ["ferry + crossing*"]}]}
     _, errors, _ = topics_from_toml(data)
     assert any("only terms may do" in e for e in errors)
     for bad in ["per person +", "+ crossing*", "per person + cr*", "a + b + c + d + e"]:

@@ -8,13 +8,18 @@ import pytest
 from watcher.matcher.engine import Matcher
 from watcher.matcher.rules import topics_from_toml
 
-RETURNS = {"terms": ["return*", "removal*", "EMSC"], "near": ["migrant*", "third-country", "Frontex", "readmission"],
-           "unless": ["species", "fish*", "cultural goods"], "within": 8}
+RETURNS = {
+    "terms": ["return*", "removal*", "EMSC"],
+    "near": ["migrant*", "third-country", "Frontex", "readmission"],
+    "unless": ["species", "fish*", "cultural goods"],
+    "within": 8,
+}
 
 
 def matcher(*contexts: dict, terms=("asylum",)) -> Matcher:
-    topics, errors, _ = topics_from_toml({"topic": [{"id": "migration", "label": "Migration", "terms": list(terms),
-                                                     "context": list(contexts)}]})
+    topics, errors, _ = topics_from_toml(
+        {"topic": [{"id": "migration", "label": "Migration", "terms": list(terms), "context": list(contexts)}]}
+    )
     assert not errors
     return Matcher(topics)
 
@@ -23,17 +28,20 @@ def terms_of(m: Matcher, text: str) -> list[str]:
     return [t for match in m.match_text(text) for t in match.terms]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Frontex supported 40 return operations in 2025", ["return* (near Frontex)"]),
-    ("Returns of third-country nationals to be sped up", ["return* (near third-country)"]),
-    ("Pre-removal detention of migrants in Greece", ["removal* (near migrant*)"]),
-    ("Europol's EMSC supported a migrant smuggling investigation", ["EMSC (near migrant*)"]),
-    ("Annual returns on investment rose by 3%", []),
-    ("Return of cultural goods to Nigeria, says Frontex", []),
-    ("Return of the fish species to the Danube, and of migrants to the Balkans", []),
-    ("EMSC reports an earthquake off Crete", []),
-    ("Emsc said nothing about migrants", []),  # an acronym term still needs capitals
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Frontex supported 40 return operations in 2025", ["return* (near Frontex)"]),
+        ("Returns of third-country nationals to be sped up", ["return* (near third-country)"]),
+        ("Pre-removal detention of migrants in Greece", ["removal* (near migrant*)"]),
+        ("Europol's EMSC supported a migrant smuggling investigation", ["EMSC (near migrant*)"]),
+        ("Annual returns on investment rose by 3%", []),
+        ("Return of cultural goods to Nigeria, says Frontex", []),
+        ("Return of the fish species to the Danube, and of migrants to the Balkans", []),
+        ("EMSC reports an earthquake off Crete", []),
+        ("Emsc said nothing about migrants", []),  # an acronym term still needs capitals
+    ],
+)
 def test_context_decides_whether_a_term_counts(text, expected):
     """Each context term counts only with a near term within 8 words and no sense marker that close, and the
     evidence names the near term that made it count."""
@@ -67,37 +75,42 @@ def test_unless_only_rule_cancels_the_sense_it_names():
 
 def test_exclusions_still_veto_context_terms():
     """An exclusion covering the term removes it even when the context is there."""
-    topics, errors, _ = topics_from_toml({"topic": [{"id": "m", "label": "M", "terms": ["asylum"],
-                                                     "exclude": ["return ticket*"], "context": [RETURNS]}]})
+    topics, errors, _ = topics_from_toml(
+        {"topic": [{"id": "m", "label": "M", "terms": ["asylum"], "exclude": ["return ticket*"], "context": [RETURNS]}]}
+    )
     assert not errors
     assert terms_of(Matcher(topics), "Migrants bought return tickets") == []
 
 
-@pytest.mark.parametrize("context, message", [
-    ({"terms": ["return*"]}, "needs near"),
-    ({"near": ["migrant*"]}, "needs terms"),
-    ({"terms": ["return*"], "near": ["migrant*"], "within": -1}, "'within' must be a whole number"),
-    ({"terms": ["return*"], "near": ["migrant*"], "wihtin": 5}, "did you mean 'within'?"),
-    ({"terms": ["re*"], "near": ["migrant*"]}, "terms 're*' is a prefix"),
-    ({"terms": ["return*"], "near": ["a + b"]}, "joins parts with '+'"),
-    ({"terms": ["return*"], "near": "migrant*"}, "must be a list of terms"),
-])
+@pytest.mark.parametrize(
+    "context, message",
+    [
+        ({"terms": ["return*"]}, "needs near"),
+        ({"near": ["migrant*"]}, "needs terms"),
+        ({"terms": ["return*"], "near": ["migrant*"], "within": -1}, "'within' must be a whole number"),
+        ({"terms": ["return*"], "near": ["migrant*"], "wihtin": 5}, "did you mean 'within'?"),
+        ({"terms": ["re*"], "near": ["migrant*"]}, "terms 're*' is a prefix"),
+        ({"terms": ["return*"], "near": ["a + b"]}, "joins parts with '+'"),
+        ({"terms": ["return*"], "near": "migrant*"}, "must be a list of terms"),
+    ],
+)
 def test_check_config_names_what_is_wrong(context, message):
     """A bad context table is an error that names the topic, the table and the fix."""
-    _, errors, _ = topics_from_toml({"topic": [{"id": "m", "label": "M", "terms": ["asylum"],
-                                                "context": [context]}]})
+    _, errors, _ = topics_from_toml({"topic": [{"id": "m", "label": "M", "terms": ["asylum"], "context": [context]}]})
     assert any(message in e and "topic 'm': context #1" in e for e in errors), errors
 
 
 def test_context_written_as_a_single_table_is_an_error():
     """[topic.context] (single brackets) instead of [[topic.context]] is explained."""
-    _, errors, _ = topics_from_toml({"topic": [{"id": "m", "label": "M", "terms": ["asylum"],
-                                                "context": {"terms": ["x"]}}]})
+    _, errors, _ = topics_from_toml(
+        {"topic": [{"id": "m", "label": "M", "terms": ["asylum"], "context": {"terms": ["x"]}}]}
+    )
     assert any("[[topic.context]]" in e for e in errors)
 
 
 def test_a_context_term_also_listed_as_a_plain_term_is_warned():
     """The plain term would count without context, so check-config warns."""
-    _, errors, warnings = topics_from_toml({"topic": [{"id": "m", "label": "M", "terms": ["asylum", "return*"],
-                                                       "context": [RETURNS]}]})
+    _, errors, warnings = topics_from_toml(
+        {"topic": [{"id": "m", "label": "M", "terms": ["asylum", "return*"], "context": [RETURNS]}]}
+    )
     assert not errors and any("context term 'return*' is also listed in terms" in w for w in warnings)

@@ -47,8 +47,20 @@ def test_same_answers_on_the_shipped_topics():
 def test_same_answers_on_random_terms():
     """Random words, prefixes and multi-word terms over a small alphabet (so overlaps are common) agree."""
     rng = random.Random(13)
-    words = ["migra", "migrant", "migrants", "smuggl", "smuggling", "border", "borders", "frontex", "return",
-             "returns", "fish", "data"]
+    words = [
+        "migra",
+        "migrant",
+        "migrants",
+        "smuggl",
+        "smuggling",
+        "border",
+        "borders",
+        "frontex",
+        "return",
+        "returns",
+        "fish",
+        "data",
+    ]
 
     def term() -> str:
         picked = [rng.choice(words) + ("*" if rng.random() < 0.3 else "") for _ in range(rng.randint(1, 3))]

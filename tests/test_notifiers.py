@@ -14,12 +14,12 @@ from aiosmtpd.smtp import AuthResult
 
 from tests.fakes.hooks import HookServer
 from tests.fakes.telegram import queue_alert
-from watcher.store import subscribers
 from watcher.delivery.worker import DeliveryWorker
 from watcher.notifiers.email import EmailNotifier
 from watcher.notifiers.settings import EmailConfig, WebhookConfig
 from watcher.notifiers.setup import configured_notifiers
 from watcher.notifiers.webhook import WebhookNotifier
+from watcher.store import subscribers
 
 LABELS = {"smuggling": "Migrant smuggling", "borders": "Borders"}
 
@@ -131,8 +131,9 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
-                              message_from_bytes(envelope.content, policy=policy.default)))
+        self.messages.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
+        )
         return "250 Message accepted"
 
 
@@ -150,17 +151,27 @@ def free_port() -> int:
 @pytest.fixture
 def smtp():
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), authenticator=check_login,
-                            auth_require_tls=False)
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=free_port(), authenticator=check_login, auth_require_tls=False
+    )
     controller.start()
     yield controller, inbox
     controller.stop()
 
 
 def mail(controller, **kw) -> EmailConfig:
-    base = dict(name="research", to=("team@example.org",), sender="watcher@example.org", host="127.0.0.1",
-                port=controller.port, security="none", username="watcher", password="right-password",
-                topics=("smuggling",), timeout=5.0)
+    base = dict(
+        name="research",
+        to=("team@example.org",),
+        sender="watcher@example.org",
+        host="127.0.0.1",
+        port=controller.port,
+        security="none",
+        username="watcher",
+        password="right-password",
+        topics=("smuggling",),
+        timeout=5.0,
+    )
     base.update(kw)
     return EmailConfig(**base)
 
@@ -203,9 +214,22 @@ async def test_email_refused_recipient_is_dropped(store, smtp):
 
 async def test_email_server_down_is_retried(store):
     """When the SMTP server cannot be reached the alert stays queued."""
-    notifiers = configured_notifiers([EmailConfig(name="research", to=("a@example.org",), sender="w@example.org",
-                                                  host="127.0.0.1", port=free_port(), security="none",
-                                                  topics=("smuggling",), timeout=2.0)], store, LABELS)
+    notifiers = configured_notifiers(
+        [
+            EmailConfig(
+                name="research",
+                to=("a@example.org",),
+                sender="w@example.org",
+                host="127.0.0.1",
+                port=free_port(),
+                security="none",
+                topics=("smuggling",),
+                timeout=2.0,
+            )
+        ],
+        store,
+        LABELS,
+    )
     queue_alert(store, "council-press", "a")
     await deliver(store, notifiers)
     assert store.outbox_depth() == 1

@@ -7,9 +7,15 @@ import json
 from tests.conftest import make_config, run_cli, source_toml
 from tests.fakes.feeds import rss
 
-ITEMS = [{"title": "Council adopts fisheries conclusions", "link": "https://e.org/1", "guid": "1"},
-         {"title": "Frontex and Europol step up the fight against migrant smuggling", "link": "https://e.org/2",
-          "guid": "2", "pubDate": "Tue, 15 Sep 2026 08:00:00 GMT"}]
+ITEMS = [
+    {"title": "Council adopts fisheries conclusions", "link": "https://e.org/1", "guid": "1"},
+    {
+        "title": "Frontex and Europol step up the fight against migrant smuggling",
+        "link": "https://e.org/2",
+        "guid": "2",
+        "pubDate": "Tue, 15 Sep 2026 08:00:00 GMT",
+    },
+]
 
 
 def test_dry_run_json_prints_flagged_items_and_writes_nothing(tmp_path, feed_server):
@@ -31,8 +37,11 @@ def test_failed_source_json_and_exit_code(tmp_path, feed_server):
     report."""
     feed_server.set("/feed.xml", rss(ITEMS))
     feed_server.set("/down.xml", "error", status=503)
-    sources = ("[http]\nattempts = 1\n\n" + source_toml("feed", feed_server.url("/feed.xml"))
-               + source_toml("down", feed_server.url("/down.xml")))
+    sources = (
+        "[http]\nattempts = 1\n\n"
+        + source_toml("feed", feed_server.url("/feed.xml"))
+        + source_toml("down", feed_server.url("/down.xml"))
+    )
     proc = run_cli(["--config", str(make_config(tmp_path / "cfg", sources)), "once", "--dry-run", "--json"], tmp_path)
     assert proc.returncode == 1
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -57,8 +66,11 @@ def test_once_records_then_alerts_on_console(tmp_path, feed_server):
 def test_source_selection(tmp_path, feed_server):
     """--source polls only the named source, also a disabled one; an unknown name is an error listing the known."""
     feed_server.set("/feed.xml", rss(ITEMS))
-    sources = ("[http]\nattempts = 1\n\n" + source_toml("a", feed_server.url("/feed.xml"))
-               + source_toml("b", "http://127.0.0.1:9/x", enabled=False))
+    sources = (
+        "[http]\nattempts = 1\n\n"
+        + source_toml("a", feed_server.url("/feed.xml"))
+        + source_toml("b", "http://127.0.0.1:9/x", enabled=False)
+    )
     cfg = make_config(tmp_path / "cfg", sources)
     only_a = run_cli(["--config", str(cfg), "once", "--dry-run", "--source", "a"], tmp_path)
     assert only_a.returncode == 0 and only_a.stdout.startswith("a: 2 items")

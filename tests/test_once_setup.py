@@ -7,9 +7,15 @@ from tests.conftest import make_config, run_cli, source_toml
 from tests.fakes.feeds import rss
 from tests.fakes.hooks import HookServer
 
-ITEMS = [{"title": "Council adopts fisheries conclusions", "link": "https://e.org/1", "guid": "1"},
-         {"title": "Frontex and Europol step up the fight against migrant smuggling", "link": "https://e.org/2",
-          "guid": "2", "pubDate": "Tue, 15 Sep 2026 08:00:00 GMT"}]
+ITEMS = [
+    {"title": "Council adopts fisheries conclusions", "link": "https://e.org/1", "guid": "1"},
+    {
+        "title": "Frontex and Europol step up the fight against migrant smuggling",
+        "link": "https://e.org/2",
+        "guid": "2",
+        "pubDate": "Tue, 15 Sep 2026 08:00:00 GMT",
+    },
+]
 
 
 def test_dry_run_says_a_first_poll_alerts_nobody(tmp_path, feed_server):
@@ -18,8 +24,10 @@ def test_dry_run_says_a_first_poll_alerts_nobody(tmp_path, feed_server):
     cfg = make_config(tmp_path / "cfg", source_toml("feed", feed_server.url("/feed.xml")))
     dry = run_cli(["--config", str(cfg), "once", "--dry-run"], tmp_path)
     assert dry.returncode == 0, dry.stderr
-    assert "feed: 2 items, 2 new, 1 flagged (never polled here: a real first poll records these and alerts nobody)" \
+    assert (
+        "feed: 2 items, 2 new, 1 flagged (never polled here: a real first poll records these and alerts nobody)"
         in dry.stdout
+    )
     assert run_cli(["--config", str(cfg), "once"], tmp_path).returncode == 0
     again = run_cli(["--config", str(cfg), "once", "--dry-run"], tmp_path)
     assert "never polled here" not in again.stdout
@@ -51,6 +59,8 @@ def test_every_source_failing_the_same_way_gets_one_hint(tmp_path, feed_server):
     status = run_cli(["--config", str(cfg), "status"], tmp_path)
     assert status.stderr.count("hint: every source failed the same way (network)") == 1
     feed_server.set("/feed.xml", rss(ITEMS))
-    mixed = make_config(tmp_path / "mixed", source_toml("a", "http://127.0.0.1:9/a") + source_toml(
-        "ok", feed_server.url("/feed.xml")) + fast)
+    mixed = make_config(
+        tmp_path / "mixed",
+        source_toml("a", "http://127.0.0.1:9/a") + source_toml("ok", feed_server.url("/feed.xml")) + fast,
+    )
     assert "hint:" not in run_cli(["--config", str(mixed), "once"], tmp_path).stderr

@@ -16,8 +16,9 @@ PAGES = [
 
 def paged_item(pages: list[str]) -> Item:
     body, starts = join_pages(pages)
-    return Item(source="s", id="ST 1 2026 INIT", title="Annual report", url="", body=body,
-                extra={"page_starts": starts})
+    return Item(
+        source="s", id="ST 1 2026 INIT", title="Annual report", url="", body=body, extra={"page_starts": starts}
+    )
 
 
 def test_join_pages_keeps_page_starts():

@@ -6,19 +6,21 @@ import json
 
 import pytest
 
-from tests.fakes import council_pdfs
 from tests.conftest import DATA, make_config, run_cli
+from tests.fakes import council_pdfs
 from tests.fakes.council import TOPICS_TOML
 from tests.test_council_register import EXPECTED
 
 TOPICS = "\n".join(
     f'[[topic]]\nid = "{t["id"]}"\nlabel = "{t["label"]}"\nterms = {json.dumps(t["terms"])}\nexclude = []\n'
-    for t in TOPICS_TOML["topic"])
+    for t in TOPICS_TOML["topic"]
+)
 
 
 def parse(tmp_path, *args: str):
-    config = make_config(tmp_path / "config", '[[source]]\nname = "x"\nkind = "rss"\nurl = "https://e.org/"\n'
-                                              'every = "1h"\n', TOPICS)
+    config = make_config(
+        tmp_path / "config", '[[source]]\nname = "x"\nkind = "rss"\nurl = "https://e.org/"\nevery = "1h"\n', TOPICS
+    )
     return run_cli(["--config", str(config), "parse", *args], tmp_path)
 
 
@@ -34,8 +36,11 @@ def test_register_page_as_json(tmp_path):
     assert [i["id"] for i in items] == list(EXPECTED)
     first = items[0]
     assert {k: first[k] for k in ("doc_type", "subjects", "public", "published")} == {
-        "doc_type": "NOTE", "subjects": ["FRONT", "SIRIS", "CODEC", "COMIX"], "public": True,
-        "published": "2023-11-30T00:00:00+00:00"}
+        "doc_type": "NOTE",
+        "subjects": ["FRONT", "SIRIS", "CODEC", "COMIX"],
+        "public": True,
+        "published": "2023-11-30T00:00:00+00:00",
+    }
     assert first["url"].endswith("/ST-14860-2023-REV-1/en/pdf") and first["topics"] == ["borders"]
     assert "13 items" in done.stderr
 
@@ -64,7 +69,11 @@ def test_pdf_with_page_of_the_body_match(tmp_path, kind):
     assert done.returncode == 0, done.stderr
     [item] = records(done.stdout)
     assert (item["id"], item["doc_type"], item["subjects"], item["public"]) == (
-        "ST 13217 2023 INIT", "SUMMARY RECORD", ["CRS CRP"], True)
+        "ST 13217 2023 INIT",
+        "SUMMARY RECORD",
+        ["CRS CRP"],
+        True,
+    )
     assert item["topics"] == ["smuggling"] and item["snippets"][0].startswith("p. 3: ")
 
 

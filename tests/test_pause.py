@@ -16,8 +16,9 @@ def test_paused_source_is_skipped_and_logged(tmp_path, feed_server):
     store = Store(tmp_path / "data" / "watcher.db")
     subscribers.set_paused(store, "held", True)
     store.close()
-    sources = (source_toml("held", feed_server.url("/paused.xml"), every="1s")
-               + source_toml("live", feed_server.url("/live.xml"), every="1s"))
+    sources = source_toml("held", feed_server.url("/paused.xml"), every="1s") + source_toml(
+        "live", feed_server.url("/live.xml"), every="1s"
+    )
     proc = Proc(tmp_path, make_config(tmp_path / "cfg", sources), WATCHER_HTTP_PORT="0")
     try:
         proc.wait_output("source held: paused by an operator; poll skipped", stream="err")

@@ -66,8 +66,9 @@ async def test_first_poll_records_without_alerting_then_alerts_new_matches(feed_
     assert third.new == [] and third.alerts == 0 and store.outbox_depth() == 1
 
 
-@pytest.mark.parametrize("status,failure", [(500, "server_error"), (503, "server_error"), (404, "client_error"),
-                                            (429, "rate_limited")])
+@pytest.mark.parametrize(
+    "status,failure", [(500, "server_error"), (503, "server_error"), (404, "client_error"), (429, "rate_limited")]
+)
 async def test_http_errors_are_classified_and_record_nothing(feed_server, env, matcher, status, failure):
     """An error answer is a classified failure; no item is recorded as seen."""
     http, store = env
@@ -95,8 +96,10 @@ async def test_one_failing_source_does_not_stop_the_others(feed_server, env, mat
     http, store = env
     feed_server.set("/ok.xml", rss([OLD, MATCHING]))
     feed_server.set("/bad.xml", "oops", status=500)
-    ok, bad = await asyncio.gather(pipeline.poll(src(feed_server, "ok", "/ok.xml"), http, store, matcher),
-                                   pipeline.poll(src(feed_server, "bad", "/bad.xml"), http, store, matcher))
+    ok, bad = await asyncio.gather(
+        pipeline.poll(src(feed_server, "ok", "/ok.xml"), http, store, matcher),
+        pipeline.poll(src(feed_server, "bad", "/bad.xml"), http, store, matcher),
+    )
     assert ok.ok and len(ok.new) == 2 and bad.failure == "server_error"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,25 +14,35 @@ from tests.conftest import NoMatch
 from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import Route, rss
 from watcher import pipeline
-from watcher.http.bodies import BodyTooLarge, CappedDecoder
 from watcher.errors import FetchError, NotModified
-from watcher.store.health import StoredValidators
+from watcher.http.bodies import BodyTooLarge, CappedDecoder
 from watcher.http.client import Http
 from watcher.http.polite import parse_retry_after
 from watcher.sources.rss import RssSource
+from watcher.store.health import StoredValidators
 from watcher.store.sqlite import Store
 
 FEED = rss([{"title": "A", "link": "https://e.org/a", "guid": "a"}])
-FEED2 = rss([{"title": "A", "link": "https://e.org/a", "guid": "a"}, {"title": "B", "link": "https://e.org/b",
-                                                                        "guid": "b"}])
+FEED2 = rss(
+    [{"title": "A", "link": "https://e.org/a", "guid": "a"}, {"title": "B", "link": "https://e.org/b", "guid": "b"}]
+)
 
 
-@pytest.mark.parametrize("value,seconds", [("120", 120.0), ("0", 0.0), ("Tue, 01 Sep 2026 08:02:00 GMT", 120.0),
-                                           ("Tue, 01 Sep 2026 07:00:00 GMT", 0.0), ("soon", None), ("", None),
-                                           (None, None)])
+@pytest.mark.parametrize(
+    "value,seconds",
+    [
+        ("120", 120.0),
+        ("0", 0.0),
+        ("Tue, 01 Sep 2026 08:02:00 GMT", 120.0),
+        ("Tue, 01 Sep 2026 07:00:00 GMT", 0.0),
+        ("soon", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_retry_after_forms(value, seconds):
     """Retry-After is read as seconds or as an HTTP-date (a past date is no wait); anything else is ignored."""
-    now = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
     assert parse_retry_after(value, now) == seconds
 
 

@@ -31,9 +31,23 @@ async def http():
 
 
 def pdf(number: int) -> bytes:
-    return council_pdfs.make_pdf(["\n".join([
-        "Council of the European Union", "Brussels, 2 March 2026 (OR. en)", f"{number}/26", "MIGR 12   NOTE",
-        "From: Presidency", "To: Delegations", "Subject: Migrant smuggling", "", "Delegations will find a note."])])
+    return council_pdfs.make_pdf(
+        [
+            "\n".join(
+                [
+                    "Council of the European Union",
+                    "Brussels, 2 March 2026 (OR. en)",
+                    f"{number}/26",
+                    "MIGR 12   NOTE",
+                    "From: Presidency",
+                    "To: Delegations",
+                    "Subject: Migrant smuggling",
+                    "",
+                    "Delegations will find a note.",
+                ]
+            )
+        ]
+    )
 
 
 async def test_feed_answer_that_gave_a_new_item_is_recorded(tmp_path, feed_server, http):
@@ -43,8 +57,15 @@ async def test_feed_answer_that_gave_a_new_item_is_recorded(tmp_path, feed_serve
     feed_server.set("/f.xml", rss([ENTRY]), headers={"Content-Type": "application/rss+xml", "ETag": '"v1"'})
     await pipeline.poll(source, http, store, NoMatch())
     body = rss([ENTRY, LATER])
-    feed_server.set("/f.xml", body, headers={"Content-Type": "application/rss+xml", "ETag": '"v2"',
-                                              "Last-Modified": "Mon, 02 Mar 2026 08:00:00 GMT"})
+    feed_server.set(
+        "/f.xml",
+        body,
+        headers={
+            "Content-Type": "application/rss+xml",
+            "ETag": '"v2"',
+            "Last-Modified": "Mon, 02 Mar 2026 08:00:00 GMT",
+        },
+    )
     await pipeline.poll(source, http, store, NoMatch())
     [row] = item_provenance(store.db, "feed", "b")
     data = body.encode() if isinstance(body, str) else body
@@ -64,8 +85,9 @@ async def test_pdf_is_recorded_kept_and_verified(tmp_path, feed_server, http):
     store = Store(data_dir / "watcher.db", clock=FakeClock(MORNING))
     body = pdf(1)
     feed_server.set("/doc/document/ST-1-2026-INIT/en/pdf", body, headers=PDF_HEADERS)
-    source = CouncilDocumentsSource(name="docs", url=feed_server.url("/doc/document"), every=600.0, window=2,
-                                    lookahead=6)
+    source = CouncilDocumentsSource(
+        name="docs", url=feed_server.url("/doc/document"), every=600.0, window=2, lookahead=6
+    )
     keep = KeptDocuments(data_dir / "documents")
     await pipeline.poll(source, http, store, NoMatch(), keep=keep)
     [row] = item_provenance(store.db, "docs", "ST 1 2026 INIT")
@@ -90,8 +112,9 @@ async def test_pdf_over_the_cap_is_recorded_but_not_kept(tmp_path, feed_server, 
     """A PDF larger than keep_max_bytes gets its provenance row but no kept copy."""
     store = Store(tmp_path / "w.db", clock=FakeClock(MORNING))
     feed_server.set("/doc/document/ST-1-2026-INIT/en/pdf", pdf(1), headers=PDF_HEADERS)
-    source = CouncilDocumentsSource(name="docs", url=feed_server.url("/doc/document"), every=600.0, window=1,
-                                    lookahead=6)
+    source = CouncilDocumentsSource(
+        name="docs", url=feed_server.url("/doc/document"), every=600.0, window=1, lookahead=6
+    )
     keep = KeptDocuments(tmp_path / "documents", max_bytes=10)
     await pipeline.poll(source, http, store, NoMatch(), keep=keep)
     [row] = item_provenance(store.db, "docs", "ST 1 2026 INIT")
@@ -101,6 +124,8 @@ async def test_pdf_over_the_cap_is_recorded_but_not_kept(tmp_path, feed_server, 
 def test_archive_table_is_checked():
     """[archive] takes keep_documents and keep_max_bytes and names any other key or a wrong value."""
     assert archive_options_from_toml({"keep_documents": True, "keep_max_bytes": 5}, "s.toml") == (
-        ArchiveOptions(True, 5), [])
+        ArchiveOptions(True, 5),
+        [],
+    )
     _, problems = archive_options_from_toml({"keep": True, "keep_max_bytes": 0}, "s.toml")
     assert len(problems) == 2 and "unknown key 'keep'" in problems[0]

@@ -78,14 +78,17 @@ def test_status_json_shows_source_errors_redacted(tmp_path):
     try:
         store.record_failure("press", "network", f"ConnectError: https://e.org/feed?key={TOKEN.lower()}")
         store.record_failure("older", "network", "placeholder")
-        store.db.execute("UPDATE source_state SET last_failure_detail=? WHERE source='older'",
-                         (f"ConnectError: https://e.org/feed?key={TOKEN.upper().replace(':', '%3A')}",))
+        store.db.execute(
+            "UPDATE source_state SET last_failure_detail=? WHERE source='older'",
+            (f"ConnectError: https://e.org/feed?key={TOKEN.upper().replace(':', '%3A')}",),
+        )
         [(stored,)] = store.db.execute("SELECT last_failure_detail FROM source_state WHERE source='press'")
     finally:
         store.close()
     assert stored == "ConnectError: https://e.org/feed?key=<redacted>"
-    cfg = make_config(tmp_path / "cfg", source_toml("press", "https://e.org/p.xml")
-                      + source_toml("older", "https://e.org/o.xml"))
+    cfg = make_config(
+        tmp_path / "cfg", source_toml("press", "https://e.org/p.xml") + source_toml("older", "https://e.org/o.xml")
+    )
     proc = run_cli(["--config", str(cfg), "status", "--json"], tmp_path, WATCHER_TELEGRAM_TOKEN=TOKEN)
     assert proc.returncode == 0, proc.stderr
     rows = {row["name"]: row for row in json.loads(proc.stdout)}

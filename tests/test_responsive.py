@@ -15,8 +15,11 @@ from tests.test_e2e import Proc
 from watcher.store.sqlite import Store
 
 OLD = {"title": "Council adopts conclusions on fisheries", "link": "https://e.org/old", "guid": "old"}
-LATE = {"title": "Council agrees mandate against migrant smuggling networks", "link": "https://e.org/late",
-        "guid": "late"}
+LATE = {
+    "title": "Council agrees mandate against migrant smuggling networks",
+    "link": "https://e.org/late",
+    "guid": "late",
+}
 FAST_HTTP = '[http]\nattempts = 1\nper_host_interval = "0s"\n\n'
 LIMIT = 1.0  # seconds: every /healthz answer must come faster than this
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -23,7 +23,7 @@ def test_real_ep_feed_gives_25_items_with_titles_links_dates():
     ceuta = next(i for i in items if "Ceuta" in i.title)
     assert ceuta.id == "EPRS_BRI(2026)791481_EN_20260910"
     assert ceuta.url == "https://www.europarl.europa.eu/thinktank/en/document/EPRS_BRI(2026)791481"
-    assert ceuta.published == datetime(2026, 9, 9, 22, 0, tzinfo=timezone.utc)
+    assert ceuta.published == datetime(2026, 9, 9, 22, 0, tzinfo=UTC)
     assert "<" not in ceuta.summary and "Source :" in ceuta.summary
 
 
@@ -33,7 +33,7 @@ def test_first_item_fields_exact():
     assert first.title == "Briefing - Is Nepal's young leader meeting expectations of change? - 14-09-2026"
     assert first.url == "https://www.europarl.europa.eu/thinktank/en/document/EPRS_BRI(2026)791484"
     assert first.id == "EPRS_BRI(2026)791484_EN_20260914"
-    assert first.published == datetime(2026, 9, 13, 22, 0, tzinfo=timezone.utc)
+    assert first.published == datetime(2026, 9, 13, 22, 0, tzinfo=UTC)
 
 
 ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
@@ -59,18 +59,20 @@ COUNCIL_STYLE = b"""<?xml version="1.0" encoding="utf-8"?>
 def test_atom_and_rss1_parse():
     """Atom and RSS 1.0 feeds parse into items with ids and dates."""
     atom = parse_feed(ATOM, "a")
-    assert [(i.id, i.title, i.url) for i in atom] == [("urn:x:1", "Schengen evaluation report", "https://example.org/a")]
-    assert atom[0].published == datetime(2026, 1, 2, 10, tzinfo=timezone.utc)
+    assert [(i.id, i.title, i.url) for i in atom] == [
+        ("urn:x:1", "Schengen evaluation report", "https://example.org/a")
+    ]
+    assert atom[0].published == datetime(2026, 1, 2, 10, tzinfo=UTC)
     rss1 = parse_feed(RSS1, "r")
     assert rss1[0].title == "Frontex annual report"
-    assert rss1[0].published == datetime(2026, 3, 4, 8, tzinfo=timezone.utc)
+    assert rss1[0].published == datetime(2026, 3, 4, 8, tzinfo=UTC)
 
 
 def test_council_style_a10_updated_date_and_numeric_guid():
     """A Council-style feed: the numeric guid is the id and <a10:updated> is the date."""
     item = parse_feed(COUNCIL_STYLE, "c")[0]
     assert item.id == "123456"
-    assert item.published == datetime(2026, 3, 4, 11, 30, tzinfo=timezone.utc)
+    assert item.published == datetime(2026, 3, 4, 11, 30, tzinfo=UTC)
 
 
 def test_id_falls_back_to_link_without_tracking_then_hash():
@@ -106,8 +108,10 @@ def test_entity_declarations_are_refused():
 def test_entity_declarations_are_found_past_padding_and_in_utf16():
     """The entity check reads the whole document: a DOCTYPE after 100 kB of comments, or a UTF-16 document, is
     refused too; an entity declaration inside CDATA (text about XML) is not a declaration."""
-    bomb = b'<!DOCTYPE rss [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><rss version="2.0"><channel>' \
-           b"<title>&b;</title></channel></rss>"
+    bomb = (
+        b'<!DOCTYPE rss [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><rss version="2.0"><channel>'
+        b"<title>&b;</title></channel></rss>"
+    )
     padded = b'<?xml version="1.0"?>' + b"<!-- " + b"x" * 100_000 + b" -->" + bomb
     wide = '<?xml version="1.0" encoding="utf-16"?>'.encode("utf-16") + bomb.decode().encode("utf-16-le")
     for doc in (padded, wide):

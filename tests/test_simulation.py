@@ -11,15 +11,15 @@ import pytest
 
 from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import Route, rss
-from watcher.store import health as healthdb
 from watcher import pipeline
-from watcher.delivery.operators import AdminMessenger
 from watcher.app import poll_delay
+from watcher.delivery.operators import AdminMessenger
 from watcher.health import HealthRules
-from watcher.store.health import StoredValidators
 from watcher.http.client import Http
 from watcher.http.polite import RetryPolicy
 from watcher.sources.rss import RssSource
+from watcher.store import health as healthdb
+from watcher.store.health import StoredValidators
 from watcher.store.sqlite import Store
 
 SEED = 6
@@ -28,8 +28,15 @@ EVERY = 10.0
 CAP = 60.0
 THRESHOLD = 3
 QUIET = 90.0
-CLASS_OF = {"500": "server_error", "503": "server_error", "429": "rate_limited", "challenge": "blocked",
-            "broken": "unparseable", "empty": "empty", "slow": "timeout"}
+CLASS_OF = {
+    "500": "server_error",
+    "503": "server_error",
+    "429": "rate_limited",
+    "challenge": "blocked",
+    "broken": "unparseable",
+    "empty": "empty",
+    "slow": "timeout",
+}
 KINDS = ["ok"] * 10 + ["500", "503", "429", "challenge", "broken", "empty", "slow"] + ["500"] * 3
 
 
@@ -124,14 +131,22 @@ async def test_ten_simulated_minutes_of_random_failures(feed_server, tmp_path):
     polls are spaced as the backoff rule says; the steady source sends no message and records every item."""
     clock = FakeClock()
     store = Store(tmp_path / "w.db", clock=clock)
-    http = Http(timeout=0.3, clock=clock, per_host_interval=0, rng=NoJitter(), validators=StoredValidators(store),
-                retry=RetryPolicy(attempts=3, budget=30.0))
+    http = Http(
+        timeout=0.3,
+        clock=clock,
+        per_host_interval=0,
+        rng=NoJitter(),
+        validators=StoredValidators(store),
+        retry=RetryPolicy(attempts=3, budget=30.0),
+    )
     rules = HealthRules(failure_threshold=THRESHOLD, quiet=QUIET, backoff_cap=CAP)
     flaky = FlakyFeed(random.Random(SEED), [{"title": "first", "link": "https://e.org/f", "guid": "f"}], [], set())
     feed_server.set_handler("/flaky.xml", flaky)
     steady_items: list[dict] = []
-    sources = {"flaky": RssSource(name="flaky", url=feed_server.url("/flaky.xml"), every=EVERY),
-               "steady": RssSource(name="steady", url=feed_server.url("/steady.xml"), every=EVERY)}
+    sources = {
+        "flaky": RssSource(name="flaky", url=feed_server.url("/flaky.xml"), every=EVERY),
+        "steady": RssSource(name="steady", url=feed_server.url("/steady.xml"), every=EVERY),
+    }
     sent: list[tuple[str, str]] = []
 
     async def record(address: str, text: str) -> None:
@@ -146,8 +161,9 @@ async def test_ten_simulated_minutes_of_random_failures(feed_server, tmp_path):
             name = min(due, key=due.get)
             clock.advance(max(0.0, due[name] - clock.elapsed))
             if name == "steady":
-                steady_items.append({"title": f"s{len(steady_items)}", "link": "https://e.org/s",
-                                     "guid": f"s{len(steady_items)}"})
+                steady_items.append(
+                    {"title": f"s{len(steady_items)}", "link": "https://e.org/s", "guid": f"s{len(steady_items)}"}
+                )
                 feed_server.set("/steady.xml", rss(steady_items))
             before, started = len(flaky.served), clock.elapsed
             result = await pipeline.poll(sources[name], http, store, NoMatch(), health=rules)
@@ -174,7 +190,7 @@ async def test_ten_simulated_minutes_of_random_failures(feed_server, tmp_path):
     assert [text for addr, text in sent if addr == "501"] == [e["text"] for e in healthdb.events(store)]
 
     streak = 0
-    for (end, failure, _), start, next_start in zip(polls, starts, starts[1:]):
+    for (end, failure, _), _start, next_start in zip(polls, starts, starts[1:]):
         streak = streak + 1 if failure else 0
         assert next_start - end == expected_gap(streak)
     assert len(polls) >= 20 and polls[-1][0] >= RUN - CAP

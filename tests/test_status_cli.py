@@ -17,9 +17,12 @@ HTTP = '[http]\nattempts = 1\nper_host_interval = "0s"\n\n[health]\nfailure_thre
 
 
 def sources(server) -> str:
-    return (HTTP + source_toml("good", server.url("/good.xml"))
-            + source_toml("bad", server.url("/bad.xml"))
-            + source_toml("off", server.url("/off.xml"), enabled=False))
+    return (
+        HTTP
+        + source_toml("good", server.url("/good.xml"))
+        + source_toml("bad", server.url("/bad.xml"))
+        + source_toml("off", server.url("/off.xml"), enabled=False)
+    )
 
 
 def test_once_json_reports_each_failed_source_and_exits_1(tmp_path, feed_server):
@@ -40,8 +43,9 @@ def test_status_table_and_json_after_polls(tmp_path, feed_server):
     token); `watcher status` shows it "blocked" (bot protection, apart from other failures), the other ok, the
     disabled one disabled; --json gives the same as objects; it exits 0."""
     feed_server.set("/good.xml", rss([{"title": "A", "link": "https://e.org/a", "guid": "a"}]))
-    feed_server.set("/bad.xml", "<html><title>Just a moment...</title></html>", status=403,
-                    headers={"Content-Type": "text/html"})
+    feed_server.set(
+        "/bad.xml", "<html><title>Just a moment...</title></html>", status=403, headers={"Content-Type": "text/html"}
+    )
     cfg = make_config(tmp_path / "cfg", sources(feed_server))
     runs = [run_cli(["--config", str(cfg), "once"], tmp_path) for _ in range(2)]
     assert "operator message" not in runs[0].stderr  # threshold 2: the first failure says nothing

@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from watcher.errors import StoreError
-from watcher.store import sqlite as store_mod
 from watcher.models import Item, Match
+from watcher.store import sqlite as store_mod
 from watcher.store.sqlite import Store
 
 

@@ -11,8 +11,13 @@ SMUGGLING = [Match("smuggling", ("migrant smuggling",), "[migrant smuggling]", "
 
 def doc(ref: str, public: bool = True, title: str = "A note", **extra) -> Item:
     family = " ".join(ref.split()[:3])
-    return Item(source="reg", id=ref, title=title, url=f"https://e.org/{ref.replace(' ', '-')}",
-                extra={"public": public, "family": family, **extra})
+    return Item(
+        source="reg",
+        id=ref,
+        title=title,
+        url=f"https://e.org/{ref.replace(' ', '-')}",
+        extra={"public": public, "family": family, **extra},
+    )
 
 
 def store_with_first_poll(tmp_path, items: list[Item], matches=None) -> Store:
@@ -24,8 +29,9 @@ def store_with_first_poll(tmp_path, items: list[Item], matches=None) -> Store:
 
 def test_migration_adds_family_and_public_columns(tmp_path):
     """The named migration adds the family and public columns, filled from the item's extra."""
-    store = store_with_first_poll(tmp_path, [doc("ST 1 2026 INIT", public=False),
-                                             Item(source="reg", id="feed-1", title="t", url="")])
+    store = store_with_first_poll(
+        tmp_path, [doc("ST 1 2026 INIT", public=False), Item(source="reg", id="feed-1", title="t", url="")]
+    )
     rows = dict(store.db.execute("SELECT item_id, family || '/' || coalesce(public, 'none') FROM items").fetchall())
     assert rows == {"ST 1 2026 INIT": "ST 1 2026/0", "feed-1": None}
     assert "items-family-and-public" in [r[0] for r in store.db.execute("SELECT name FROM migrations")]
@@ -46,19 +52,28 @@ def test_events_and_their_alerts(tmp_path):
     store = store_with_first_poll(tmp_path, [doc("ST 1 2026 INIT", public=False), doc("ST 2 2026 INIT")])
     items = [doc("ST 1 2026 INIT"), doc("ST 2 2026 REV 1"), doc("ST 3 2026 INIT")]
     rec = store.record_poll("reg", items, {i.key: SMUGGLING for i in items})
-    assert [(i.id, e) for i, e in rec.events] == [("ST 1 2026 INIT", "public"), ("ST 2 2026 REV 1", "version"),
-                                                 ("ST 3 2026 INIT", "new")]
+    assert [(i.id, e) for i, e in rec.events] == [
+        ("ST 1 2026 INIT", "public"),
+        ("ST 2 2026 REV 1", "version"),
+        ("ST 3 2026 INIT", "new"),
+    ]
     assert [i.id for i in rec.new] == ["ST 2 2026 REV 1", "ST 3 2026 INIT"] and rec.alerts == 3
     assert [(a.item_id, a.event) for a in store.due_alerts(["telegram"])] == [
-        ("ST 1 2026 INIT", "public"), ("ST 2 2026 REV 1", "version"), ("ST 3 2026 INIT", "new")]
+        ("ST 1 2026 INIT", "public"),
+        ("ST 2 2026 REV 1", "version"),
+        ("ST 3 2026 INIT", "new"),
+    ]
     again = store.record_poll("reg", items, {i.key: SMUGGLING for i in items})
     assert again.events == [] and again.alerts == 0 and store.outbox_depth() == 3
 
 
 def test_now_public_updates_the_stored_item_and_reuses_earlier_matches(tmp_path):
     """The public version's title and link replace the listing's, and the earlier listing's topics alert."""
-    store = store_with_first_poll(tmp_path, [doc("ST 1 2026 INIT", public=False, title="Migrant smuggling")],
-                                  {("reg", "ST 1 2026 INIT"): SMUGGLING})
+    store = store_with_first_poll(
+        tmp_path,
+        [doc("ST 1 2026 INIT", public=False, title="Migrant smuggling")],
+        {("reg", "ST 1 2026 INIT"): SMUGGLING},
+    )
     rec = store.record_poll("reg", [doc("ST 1 2026 INIT", title="Final text")], {})
     assert rec.alerts == 1
     [alert] = store.due_alerts(["telegram"])

@@ -77,7 +77,7 @@ def test_truncated_database_is_found_at_open(tmp_path, cfg):
     db = tmp_path / "data" / "watcher.db"
     real_database(db)
     data = db.read_bytes()
-    db.write_bytes(data[:len(data) // 2])
+    db.write_bytes(data[: len(data) // 2])
     before = fingerprint(db)
     line = one_error_line(run_cli(["--config", str(cfg), "once"], tmp_path))
     assert line.startswith(f"error: {db}: the database is damaged (") and line.endswith(RESTORE)
@@ -91,7 +91,7 @@ def test_damaged_pages_inside_the_file_are_found_by_the_check_at_open(tmp_path, 
     real_database(db)
     data = bytearray(db.read_bytes())
     middle = len(data) // 4096 // 2 * 4096
-    data[middle:middle + 4 * 4096] = random.Random(3).randbytes(4 * 4096)
+    data[middle : middle + 4 * 4096] = random.Random(3).randbytes(4 * 4096)
     db.write_bytes(bytes(data))
     before = fingerprint(db)
     line = one_error_line(run_cli(["--config", str(cfg), "once"], tmp_path))
@@ -106,8 +106,9 @@ def test_locked_database_names_the_process_holding_it(tmp_path, cfg, monkeypatch
     monkeypatch.setattr(opening, "BUSY_TIMEOUT_MS", 100)  # give up on the lock at once instead of after 5 s
     db = tmp_path / "data" / "watcher.db"
     real_database(db, alerts=1)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(db)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         proc = run_cli(["--config", str(cfg), "run"], tmp_path, WATCHER_HTTP_PORT="0")
@@ -116,8 +117,10 @@ def test_locked_database_names_the_process_holding_it(tmp_path, cfg, monkeypatch
         holder.wait(timeout=10)
     line = one_error_line(proc)
     who = f"PID {holder.pid}" if Path("/proc/locks").exists() else "another process"
-    assert line == (f"error: {db}: the database is locked by {who}; stop that process (another watcher on the "
-                    "same data directory, a backup, or an open sqlite3 shell) and start watcher again")
+    assert line == (
+        f"error: {db}: the database is locked by {who}; stop that process (another watcher on the "
+        "same data directory, a backup, or an open sqlite3 shell) and start watcher again"
+    )
     assert "health and metrics on" not in proc.stderr
 
 
@@ -132,9 +135,11 @@ def test_database_from_a_newer_watcher_is_refused_untouched(tmp_path, cfg):
     before = fingerprint(db)
     proc = run_cli(["--config", str(cfg), "run"], tmp_path, WATCHER_HTTP_PORT="0")
     line = one_error_line(proc)
-    assert line == (f"error: {db}: written by a newer watcher (schema changes from-a-later-version unknown to this "
-                    'version); nothing was changed; upgrade watcher, or restore a backup made by this version (see '
-                    'README, "Restore from backup")')
+    assert line == (
+        f"error: {db}: written by a newer watcher (schema changes from-a-later-version unknown to this "
+        "version); nothing was changed; upgrade watcher, or restore a backup made by this version (see "
+        'README, "Restore from backup")'
+    )
     assert fingerprint(db) == before
     assert "health and metrics on" not in proc.stderr
 
@@ -147,8 +152,10 @@ def test_data_directory_that_cannot_be_created(tmp_path, cfg):
     data = blocker / "data"
     proc = run_cli(["--config", str(cfg), "run"], tmp_path, WATCHER_DATA_DIR=str(data), WATCHER_HTTP_PORT="0")
     line = one_error_line(proc)
-    assert line == (f"error: {data / 'watcher.db'}: cannot create the data directory {data} ({blocker} is a file, "
-                    "not a directory); set WATCHER_DATA_DIR to a directory watcher may create and write")
+    assert line == (
+        f"error: {data / 'watcher.db'}: cannot create the data directory {data} ({blocker} is a file, "
+        "not a directory); set WATCHER_DATA_DIR to a directory watcher may create and write"
+    )
     assert "health and metrics on" not in proc.stderr
 
 
@@ -160,8 +167,10 @@ def test_database_path_that_cannot_be_read(tmp_path, cfg, capsys, monkeypatch):
     monkeypatch.setenv("WATCHER_DATA_DIR", str(tmp_path / "data"))
     assert main(["--config", str(cfg), "status"]) == 3
     err = capsys.readouterr().err
-    assert err.strip() == (f"error: {db}: a directory stands where the database file should be; move it away, or "
-                           "set WATCHER_DATA_DIR to the directory that holds watcher.db")
+    assert err.strip() == (
+        f"error: {db}: a directory stands where the database file should be; move it away, or "
+        "set WATCHER_DATA_DIR to the directory that holds watcher.db"
+    )
 
 
 def test_a_healthy_database_opens_and_keeps_its_rows(tmp_path):

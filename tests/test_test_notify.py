@@ -19,8 +19,12 @@ def config_with(tmp_path, notifiers: str = ""):
 def test_a_sample_reaches_a_telegram_chat(tmp_path, api):
     """telegram:CHAT sends the sample, HTML-escaped, through the real Telegram notifier; nothing is written."""
     api.add_chat(12345, "private")
-    done = run_cli(["test-notify", "telegram:12345", "--config", str(config_with(tmp_path))], tmp_path,
-                   WATCHER_TELEGRAM_TOKEN=api.token, WATCHER_TELEGRAM_API_URL=api.base_url)
+    done = run_cli(
+        ["test-notify", "telegram:12345", "--config", str(config_with(tmp_path))],
+        tmp_path,
+        WATCHER_TELEGRAM_TOKEN=api.token,
+        WATCHER_TELEGRAM_API_URL=api.base_url,
+    )
     assert done.returncode == 0, done.stderr
     assert "telegram:12345: sample alert accepted" in done.stdout
     [message] = api.sent_messages(12345)

@@ -68,15 +68,18 @@ def test_topic_meets_floors_on_extra_cases(matcher, topic_id):
     assert precision >= floor_p and recall >= floor_r, (precision, recall, wrong)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Police find migrants hidden in a refrigerated lorry near Calais; two smugglers arrested", {"smuggling"}),
-    ("Österreich: Polizei fasst Schlepper, die 30 Migranten in einem Kleinbus transportierten", {"smuggling"}),
-    ("Mehr Migranten erreichen Lampedusa, meldet das italienische Innenministerium", {"migration"}),
-    ("Europol supports the arrest of smugglers operating on the Balkan route", {"smuggling", "policing"}),
-    ("Ministers discuss the situation on the Western Balkans route", {"migration"}),
-    ("Criminal networks smuggle migrants across the Aegean, Council conclusions say", {"smuggling"}),
-    ("Council conclusions on dismantling criminal networks in EU ports", {"policing"}),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Police find migrants hidden in a refrigerated lorry near Calais; two smugglers arrested", {"smuggling"}),
+        ("Österreich: Polizei fasst Schlepper, die 30 Migranten in einem Kleinbus transportierten", {"smuggling"}),
+        ("Mehr Migranten erreichen Lampedusa, meldet das italienische Innenministerium", {"migration"}),
+        ("Europol supports the arrest of smugglers operating on the Balkan route", {"smuggling", "policing"}),
+        ("Ministers discuss the situation on the Western Balkans route", {"migration"}),
+        ("Criminal networks smuggle migrants across the Aegean, Council conclusions say", {"smuggling"}),
+        ("Council conclusions on dismantling criminal networks in EU ports", {"policing"}),
+    ],
+)
 def test_shipped_packs_follow_the_labelling_conventions(matcher, text, expected):
     """A smuggling story that only mentions migrants, a route or criminal networks raises smuggling, not
     migration or policing; the same words still count in other items."""
@@ -97,8 +100,9 @@ def test_near_misses_of_the_dev_set_raise_nothing(matcher):
     source = (DATA / "topic-cases.dev.toml").read_text(encoding="utf-8")
     near = [line for line in source.splitlines() if line.startswith("# near-miss")]
     cases = [c for c in load_cases("topic-cases.dev.toml") if not c["topics"]]
-    noisy = [(c["text"], [m.terms for m in matcher.match(as_item(c, 0))]) for c in cases
-             if matcher.match(as_item(c, 0))]
+    noisy = [
+        (c["text"], [m.terms for m in matcher.match(as_item(c, 0))]) for c in cases if matcher.match(as_item(c, 0))
+    ]
     assert len(near) >= 20 and noisy == []
 
 
@@ -109,8 +113,9 @@ def test_real_think_tank_feed_raises_the_expected_topics(matcher):
     root = ET.parse(DATA / "ep-thinktank-rss-2026-09-15.xml").getroot()
     found = {}
     for entry in root.iter("item"):
-        item = Item(source="ep", id="x", title=entry.findtext("title"), url="",
-                    summary=entry.findtext("description") or "")
+        item = Item(
+            source="ep", id="x", title=entry.findtext("title"), url="", summary=entry.findtext("description") or ""
+        )
         topics = {m.topic for m in matcher.match(item)}
         if topics:
             found[item.title.split(" - ")[1][:30]] = topics

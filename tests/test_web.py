@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import tomllib
 
 import httpx
 
 from tests.conftest import source_toml
 from tests.fakes.feeds import rss
 from watcher.app import Service
-from watcher.config import Settings
+from watcher.config import Config, Settings
 from watcher.matcher import topics_from_toml
 from watcher.sources.kinds import sources_from_toml
-from watcher.config import Config
-import tomllib
 
-TOPICS = {"topic": [{"id": "smuggling", "label": "Migrant smuggling", "terms": ["migrant smuggling"],
-                     "exclude": []}]}
+TOPICS = {"topic": [{"id": "smuggling", "label": "Migrant smuggling", "terms": ["migrant smuggling"], "exclude": []}]}
 
 
 def service_for(tmp_path, url: str) -> Service:
@@ -45,9 +43,11 @@ async def test_readyz_metrics_and_healthz(tmp_path, feed_server):
         base = f"http://127.0.0.1:{service.web.port}"
         async with httpx.AsyncClient(base_url=base) as client:
             assert (await client.get("/healthz")).status_code == 200
+
             async def failed_once() -> bool:  # the poll retries a 500 before it counts as failed
                 text = (await client.get("/metrics")).text
                 return 'watcher_polls_total{result="server_error",source="feed"}' in text
+
             await wait_until(failed_once)
             not_ready = await client.get("/readyz")
             assert not_ready.status_code == 503 and not_ready.json()["ready"] is False
@@ -56,6 +56,7 @@ async def test_readyz_metrics_and_healthz(tmp_path, feed_server):
 
             async def ready() -> bool:
                 return (await client.get("/readyz")).status_code == 200
+
             await wait_until(ready)
             text = (await client.get("/metrics")).text
             assert 'watcher_polls_total{result="ok",source="feed"}' in text

@@ -6,31 +6,31 @@ import asyncio
 import logging
 import os
 import signal
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher import pipeline
-from watcher.store import subscribers
+from watcher.config import Config, Settings
 from watcher.delivery import backpressure
 from watcher.delivery.operators import AdminMessenger, messenger_for
-from watcher.config import Config, Settings
-from watcher.durations import doubling
 from watcher.delivery.worker import DeliveryWorker, Pacer
+from watcher.durations import doubling
 from watcher.health import HealthRules, next_delay
-from watcher.store.health import StoredValidators
 from watcher.http.client import Http
 from watcher.matcher import Matcher
-from watcher.web.metrics import Metrics
 from watcher.notifiers.console import CONSOLE_ADDRESS, ConsoleNotifier
 from watcher.notifiers.setup import close_notifiers, configured_notifiers
+from watcher.store import subscribers
 from watcher.store.aio import AsyncStore, LoopValidators, StoreErrors, as_async
+from watcher.store.archive import Reader
+from watcher.store.health import StoredValidators
 from watcher.store.provenance import kept_documents
 from watcher.store.sqlite import Store
-from watcher.store.archive import Reader
 from watcher.web.archive import ArchiveSite
+from watcher.web.metrics import Metrics
 from watcher.web.server import WebServer, readiness
 
 if TYPE_CHECKING:  # for annotations only: the Telegram library is loaded late, with a token
@@ -65,8 +65,10 @@ class CycleSummary:
         if not self.polled:
             return ""
         failed = f" [{', '.join(self.failed)}]" if self.failed else ""
-        line = (f"polled {self.polled}, new {self.new}, flagged {self.flagged}, alerts {self.alerts}, "
-                f"failed {len(self.failed)}{failed}")
+        line = (
+            f"polled {self.polled}, new {self.new}, flagged {self.flagged}, alerts {self.alerts}, "
+            f"failed {len(self.failed)}{failed}"
+        )
         self.reset()
         return line
 
@@ -154,8 +156,11 @@ class Service:
         the outbox keeps every undelivered alert across that restart."""
         if task.cancelled() or task.exception() is None or self._stop.is_set():
             return
-        log.critical("%s task crashed; stopping so that the supervisor restarts watcher", task.get_name(),
-                     exc_info=task.exception())
+        log.critical(
+            "%s task crashed; stopping so that the supervisor restarts watcher",
+            task.get_name(),
+            exc_info=task.exception(),
+        )
         self.failed = True
         self._stop.set()
 
@@ -173,11 +178,17 @@ class Service:
         self.http = make_http(self.config, validators=await LoopValidators.load(self.db))
         self.notifiers = await self._notifiers()
         labels = labels_of(self.config)
-        self.notifiers.update(await self.db.run(lambda store: configured_notifiers(self.config.notifiers, store,
-                                                                                   labels)))
-        self.delivery = DeliveryWorker(self.store, self.notifiers, Pacer(rate=self.settings.send_rate),
-                                       metrics=self.metrics, concurrency=self.settings.send_concurrency,
-                                       chat_cap=rules.chat_cap)
+        self.notifiers.update(
+            await self.db.run(lambda store: configured_notifiers(self.config.notifiers, store, labels))
+        )
+        self.delivery = DeliveryWorker(
+            self.store,
+            self.notifiers,
+            Pacer(rate=self.settings.send_rate),
+            metrics=self.metrics,
+            concurrency=self.settings.send_concurrency,
+            chat_cap=rules.chat_cap,
+        )
         self.admin = messenger_for(self.store, self.settings, self.application.bot if self.application else None)
         self.backlog = backpressure.BacklogWatch(self.store, rules, wake=self.admin.wake)
         await self._start_web()
@@ -197,8 +208,10 @@ class Service:
     async def _notifiers(self) -> dict:
         labels = labels_of(self.config)
         if not self.settings.telegram_token:
-            log.warning("No WATCHER_TELEGRAM_TOKEN is set: alerts go to the console (standard output), "
-                        "and the Telegram bot is off.")
+            log.warning(
+                "No WATCHER_TELEGRAM_TOKEN is set: alerts go to the console (standard output), "
+                "and the Telegram bot is off."
+            )
             await self.db.run(console_mode_setup, self.config)
             return {"console": ConsoleNotifier(labels, self.stdout)}
         # loaded late: python-telegram-bot costs ~0.2 s to import and is not needed without a token
@@ -207,37 +220,53 @@ class Service:
 
         await self.db.deactivate("console", CONSOLE_ADDRESS)
         self.poll_watch = PollWatch()
-        application = self.application = build_application(self.settings.telegram_token,
-                                                           self.settings.telegram_api_url, self.poll_watch)
+        application = self.application = build_application(
+            self.settings.telegram_token, self.settings.telegram_api_url, self.poll_watch
+        )
         log.info("Telegram bot on; Bot API at %s", self.settings.telegram_api_url)
         return {"telegram": TelegramNotifier(application.bot, labels)}
 
     def _scheduler(self, loop) -> AsyncIOScheduler:
-        scheduler = AsyncIOScheduler(event_loop=loop, timezone=timezone.utc)
+        scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
         enabled = [s for s in self.config.sources if s.enabled]
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for src, offset in zip(enabled, schedule_offsets(len(enabled))):
             scheduler.add_job(
-                self.poll_source, IntervalTrigger(seconds=src.every, jitter=min(src.every * 0.1, 60.0)),
-                args=[src], id=src.name, name=f"poll {src.name}", max_instances=1, coalesce=True,
-                misfire_grace_time=max(60, int(src.every)), next_run_time=now + timedelta(seconds=offset))
-        scheduler.add_job(self.log_cycle, IntervalTrigger(seconds=SUMMARY_EVERY), id="cycle-summary",
-                          max_instances=1, coalesce=True)
+                self.poll_source,
+                IntervalTrigger(seconds=src.every, jitter=min(src.every * 0.1, 60.0)),
+                args=[src],
+                id=src.name,
+                name=f"poll {src.name}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(60, int(src.every)),
+                next_run_time=now + timedelta(seconds=offset),
+            )
+        scheduler.add_job(
+            self.log_cycle, IntervalTrigger(seconds=SUMMARY_EVERY), id="cycle-summary", max_instances=1, coalesce=True
+        )
         if self.backlog is not None:
-            scheduler.add_job(self.backlog.run_check, IntervalTrigger(seconds=backpressure.CHECK_EVERY),
-                              id="outbox-backlog", max_instances=1, coalesce=True)
+            scheduler.add_job(
+                self.backlog.run_check,
+                IntervalTrigger(seconds=backpressure.CHECK_EVERY),
+                id="outbox-backlog",
+                max_instances=1,
+                coalesce=True,
+            )
         skipped = [s.name for s in self.config.sources if not s.enabled]
         log.info("scheduled %d sources%s", len(enabled), f"; disabled: {', '.join(skipped)}" if skipped else "")
         return scheduler
 
     async def poll_source(self, source) -> pipeline.PollResult | None:
         if await self._paused(source):
-            log.info("source %s: paused by an operator; poll skipped (/resume %s to poll it again)", source.name,
-                     source.name)
+            log.info(
+                "source %s: paused by an operator; poll skipped (/resume %s to poll it again)", source.name, source.name
+            )
             return None
         try:
-            result = await pipeline.poll(source, self.http, self.db, self.matcher, metrics=self.metrics,
-                                         health=self.rules, keep=self.kept)
+            result = await pipeline.poll(
+                source, self.http, self.db, self.matcher, metrics=self.metrics, health=self.rules, keep=self.kept
+            )
         except Exception:
             log.exception("source %s: poll crashed", source.name)
             raise
@@ -268,7 +297,7 @@ class Service:
             return
         if delay <= source.every or self.scheduler is None:
             return
-        when = datetime.now(timezone.utc) + timedelta(seconds=delay)
+        when = datetime.now(UTC) + timedelta(seconds=delay)
         try:
             self.scheduler.modify_job(source.name, next_run_time=when)
         except LookupError:
@@ -278,18 +307,31 @@ class Service:
 
     async def _start_web(self) -> None:
         enabled = [s for s in self.config.sources if s.enabled]
-        archive = ArchiveSite(reader=Reader(self.settings.db_path), topics=labels_of(self.config),
-                              sources=tuple(self.config.sources), rules=self.rules, kept=self.kept)
-        self.web = WebServer(self.settings.http_host, self.settings.http_port,
-                             ready=lambda: self.db.run(readiness, enabled),
-                             metrics=lambda: self.db.run(render_metrics, self.metrics), archive=archive,
-                             token=self.settings.web_token)
+        archive = ArchiveSite(
+            reader=Reader(self.settings.db_path),
+            topics=labels_of(self.config),
+            sources=tuple(self.config.sources),
+            rules=self.rules,
+            kept=self.kept,
+        )
+        self.web = WebServer(
+            self.settings.http_host,
+            self.settings.http_port,
+            ready=lambda: self.db.run(readiness, enabled),
+            metrics=lambda: self.db.run(render_metrics, self.metrics),
+            archive=archive,
+            token=self.settings.web_token,
+        )
         try:
             await self.web.start()
         except OSError as exc:
             await asyncio.to_thread(archive.reader.close)
-            log.error("health/metrics endpoint could not listen on %s:%d (%s); polling and alerts go on without it",
-                      self.settings.http_host, self.settings.http_port, exc)
+            log.error(
+                "health/metrics endpoint could not listen on %s:%d (%s); polling and alerts go on without it",
+                self.settings.http_host,
+                self.settings.http_port,
+                exc,
+            )
             self.web = None
 
     def log_cycle(self) -> None:
@@ -308,9 +350,16 @@ class Service:
         application = self.application
         if application is None or self.store is None:
             return
-        bot.register(application, bot.BotDeps(self.store, {t.id: t for t in self.config.topics},
-                                                   self.settings.admin_chat_ids, tuple(self.config.sources),
-                                                   self.config.health_rules))
+        bot.register(
+            application,
+            bot.BotDeps(
+                self.store,
+                {t.id: t for t in self.config.topics},
+                self.settings.admin_chat_ids,
+                tuple(self.config.sources),
+                self.config.health_rules,
+            ),
+        )
         tries = 0
         while not self._stop.is_set():
             try:
@@ -328,8 +377,12 @@ class Service:
         await application.start()
         if application.updater is None:
             return
-        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.5,
-                                                     timeout=10, error_callback=self.poll_watch.on_polling_error)
+        await application.updater.start_polling(
+            allowed_updates=Update.ALL_TYPES,
+            poll_interval=0.5,
+            timeout=10,
+            error_callback=self.poll_watch.on_polling_error,
+        )
         log.info("Telegram bot polling for updates")
 
     async def _shutdown(self) -> None:

@@ -10,24 +10,23 @@ import json
 import logging
 import os
 import sys
-from pathlib import Path
-from typing import Callable
-
 import urllib.request
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 from watcher import __version__, health
 from watcher.commands.archive import verify_kept, verify_lines
 from watcher.commands.checks import shared_failure, shared_failure_hint, vanished_topics
 from watcher.commands.init import init_config, next_steps, refusal_lines
-from watcher.commands.notify import TargetError, parse_target, send_sample
 from watcher.commands.ledger import print_ledger
 from watcher.commands.maintain import match_json, match_lines, replay, replay_lines
+from watcher.commands.notify import TargetError, parse_target, send_sample
 from watcher.commands.parse import KINDS as PARSE_KINDS
 from watcher.commands.parse import Blocked, parse_saved, print_items, select_options
 from watcher.config import Config, config_dir_from, load_config, settings_from_env
-from watcher.http.guard import destination_warnings, private_allowed
 from watcher.errors import ConfigError, FetchError, ParseError, StoreError
+from watcher.http.guard import destination_warnings, private_allowed
 from watcher.logs import redact, set_secret, setup_logging
 from watcher.matcher import Matcher, load_topics
 from watcher.notifiers.settings import WebhookConfig
@@ -42,95 +41,148 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="watcher",
         description="Watch EU Council publications and related feeds; alert on Telegram about migrant smuggling, "
-                    "borders, migration and police cooperation.")
+        "borders, migration and police cooperation.",
+    )
     parser.add_argument("--version", action="version", version=f"watcher {__version__}")
     _common_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    sub.add_parser("run", help="run the service: poll on schedule, alert subscribers",
-                   description="Run the service: poll every enabled source on its schedule and deliver alerts. "
-                               "Without WATCHER_TELEGRAM_TOKEN, alerts are printed to standard output.")
-    once = sub.add_parser("once", help="poll each source once, now",
-                          description="Poll each enabled source once, record what is new and deliver its alerts.")
+    sub.add_parser(
+        "run",
+        help="run the service: poll on schedule, alert subscribers",
+        description="Run the service: poll every enabled source on its schedule and deliver alerts. "
+        "Without WATCHER_TELEGRAM_TOKEN, alerts are printed to standard output.",
+    )
+    once = sub.add_parser(
+        "once",
+        help="poll each source once, now",
+        description="Poll each enabled source once, record what is new and deliver its alerts.",
+    )
     once.add_argument("--dry-run", action="store_true", help="write and send nothing; print what would be flagged")
     once.add_argument("--json", action="store_true", help="print one JSON object per flagged item")
-    once.add_argument("--source", metavar="NAME", action="append",
-                      help="poll only this source (repeatable; disabled sources may be named)")
-    sub.add_parser("check-config", help="validate the configuration",
-                   description="Validate sources.toml, topics.toml and the optional notifiers.toml. Exit 0 when valid; otherwise exit 1 with one "
-                               "line per problem naming the file, the entry and the fix.")
+    once.add_argument(
+        "--source",
+        metavar="NAME",
+        action="append",
+        help="poll only this source (repeatable; disabled sources may be named)",
+    )
+    sub.add_parser(
+        "check-config",
+        help="validate the configuration",
+        description="Validate sources.toml, topics.toml and the optional notifiers.toml. Exit 0 when valid; "
+        "otherwise exit 1 with one line per problem naming the file, the entry and the fix.",
+    )
     status = sub.add_parser(
-        "status", help="show the health of each source",
+        "status",
+        help="show the health of each source",
         description="Show each configured source's health as recorded in the database (WATCHER_DATA_DIR): status "
-                    "(ok, degraded, failing, blocked, stale, never polled, disabled), last success, consecutive failures, "
-                    "last failure class, new items in the last days and the last new item.")
+        "(ok, degraded, failing, blocked, stale, never polled, disabled), last success, consecutive failures, "
+        "last failure class, new items in the last days and the last new item.",
+    )
     status.add_argument("--json", action="store_true", help="print a JSON array with one object per source")
-    sub.add_parser("healthcheck", help="exit 0 when the running service's /healthz answers",
-                   description="Ask the running service's health endpoint (WATCHER_HTTP_PORT on 127.0.0.1) whether "
-                               "it is alive; exit 0 if so, 1 otherwise. Used by the container's HEALTHCHECK.")
-    match = sub.add_parser("match", help="show which topics and terms match a text",
-                           description="Run the configured topics over a text: the arguments, a file, or standard "
-                                       "input. Lists the hits that an exclusion or a missing context removed. "
-                                       "Exits 0 when a topic matched and 1 when none did, so scripts can test it.")
+    sub.add_parser(
+        "healthcheck",
+        help="exit 0 when the running service's /healthz answers",
+        description="Ask the running service's health endpoint (WATCHER_HTTP_PORT on 127.0.0.1) whether "
+        "it is alive; exit 0 if so, 1 otherwise. Used by the container's HEALTHCHECK.",
+    )
+    match = sub.add_parser(
+        "match",
+        help="show which topics and terms match a text",
+        description="Run the configured topics over a text: the arguments, a file, or standard "
+        "input. Lists the hits that an exclusion or a missing context removed. "
+        "Exits 0 when a topic matched and 1 when none did, so scripts can test it.",
+    )
     match.add_argument("text", nargs="*", help="the text (default: read standard input)")
     match.add_argument("--file", metavar="PATH", help="read the text from a file")
     match.add_argument("--json", action="store_true", help="print the result as JSON (topics, terms, matches)")
-    match.add_argument("--each-line", action="store_true",
-                       help="treat every line of standard input (or --file) as one text; print one JSON result per "
-                            "line")
-    replay = sub.add_parser("replay", help="show what the current topics change on stored items",
-                            description="Run the current topics over the items already stored (title, summary, body) "
-                                        "and list what would now be flagged that was not (+), and the reverse (-). "
-                                        "Writes nothing; use it to see what a topic edit changes before deploying.")
-    replay.add_argument("--since", metavar="DATE", type=_date_arg,
-                        help="only items first seen on or after this date (YYYY-MM-DD)")
+    match.add_argument(
+        "--each-line",
+        action="store_true",
+        help="treat every line of standard input (or --file) as one text; print one JSON result per line",
+    )
+    replay = sub.add_parser(
+        "replay",
+        help="show what the current topics change on stored items",
+        description="Run the current topics over the items already stored (title, summary, body) "
+        "and list what would now be flagged that was not (+), and the reverse (-). "
+        "Writes nothing; use it to see what a topic edit changes before deploying.",
+    )
+    replay.add_argument(
+        "--since", metavar="DATE", type=_date_arg, help="only items first seen on or after this date (YYYY-MM-DD)"
+    )
     replay.add_argument("--json", action="store_true", help="print one JSON object per changed item")
-    ledger = sub.add_parser("ledger", help="what is known about Council document numbers, per series and year",
-                            description="Summarise the Council document numbers the store knows, per series and "
-                                        "year: known, highest, public, released later (with the median delay), "
-                                        "never public, and the longest open gaps (numbers below the highest known "
-                                        "that were never public). Writes nothing.")
+    ledger = sub.add_parser(
+        "ledger",
+        help="what is known about Council document numbers, per series and year",
+        description="Summarise the Council document numbers the store knows, per series and "
+        "year: known, highest, public, released later (with the median delay), "
+        "never public, and the longest open gaps (numbers below the highest known "
+        "that were never public). Writes nothing.",
+    )
     ledger.add_argument("--series", metavar="ST", type=str.upper, help="only this series (ST, CM, ...)")
     ledger.add_argument("--year", metavar="YEAR", type=int, help="only this year")
     ledger.add_argument("--gaps", action="store_true", help="list every open gap")
     ledger.add_argument("--json", action="store_true", help="print the ledger as JSON")
-    parse = sub.add_parser("parse", help="show the items a saved feed, register page or PDF yields",
-                           description="Parse a saved file as a source of KIND would, and print its items (with the "
-                                       "topics they match when the configuration's topics.toml can be read). "
-                                       "Nothing is fetched or written. Exits 1 when the file does not parse, "
-                                       "and says so when it is a bot-protection challenge page.")
+    parse = sub.add_parser(
+        "parse",
+        help="show the items a saved feed, register page or PDF yields",
+        description="Parse a saved file as a source of KIND would, and print its items (with the "
+        "topics they match when the configuration's topics.toml can be read). "
+        "Nothing is fetched or written. Exits 1 when the file does not parse, "
+        "and says so when it is a bot-protection challenge page.",
+    )
     parse.add_argument("--kind", required=True, choices=PARSE_KINDS, help="what the file is")
     parse.add_argument("file", metavar="FILE", help="the saved file ('-' reads standard input)")
     parse.add_argument("--json", action="store_true", help="print one JSON object per item")
     parse.add_argument("--url", default="", help="the address the file came from (resolves relative links)")
-    parse.add_argument("--select", metavar="KEY=SELECTOR", action="append", default=[],
-                       help="an html-list option, to try selectors on a saved page before writing them in "
-                            "sources.toml: --select 'row=article' --select 'title=h3 a' (also link, date, "
-                            "date_format, summary)")
-    init = sub.add_parser("init", help="write a starter configuration to edit",
-                          description="Write the starter sources.toml, topics.toml and notifiers.toml.example into "
-                                      "DIR (default: --config, $WATCHER_CONFIG or ./config) and say what to edit "
-                                      "next. Refuses to replace existing files without --force.")
+    parse.add_argument(
+        "--select",
+        metavar="KEY=SELECTOR",
+        action="append",
+        default=[],
+        help="an html-list option, to try selectors on a saved page before writing them in "
+        "sources.toml: --select 'row=article' --select 'title=h3 a' (also link, date, "
+        "date_format, summary)",
+    )
+    init = sub.add_parser(
+        "init",
+        help="write a starter configuration to edit",
+        description="Write the starter sources.toml, topics.toml and notifiers.toml.example into "
+        "DIR (default: --config, $WATCHER_CONFIG or ./config) and say what to edit "
+        "next. Refuses to replace existing files without --force.",
+    )
     init.add_argument("directory", metavar="DIR", nargs="?", help="where to write the files")
     init.add_argument("--force", action="store_true", help="replace existing files with the starter ones")
-    archive = sub.add_parser("archive", help="check the archive's kept documents",
-                             description="Commands about the archive of what was found.")
+    archive = sub.add_parser(
+        "archive",
+        help="check the archive's kept documents",
+        description="Commands about the archive of what was found.",
+    )
     archive_sub = archive.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
     verify = archive_sub.add_parser(
-        "verify", help="hash every kept document again; exit 1 when one does not match",
+        "verify",
+        help="hash every kept document again; exit 1 when one does not match",
         description="Hash every document kept under WATCHER_DATA_DIR/documents ([archive] keep_documents = true) "
-                    "again and compare it with the SHA-256 it is named by and recorded under; print each copy that "
-                    "changed or is missing and exit 1 if there is one.")
+        "again and compare it with the SHA-256 it is named by and recorded under; print each copy that "
+        "changed or is missing and exit 1 if there is one.",
+    )
     _common_options(verify, default=argparse.SUPPRESS)  # --config and -v after "verify" too
-    sub.add_parser("demo", help="see the whole chain work on a sample feed",
-                   description="Serve a bundled sample feed on 127.0.0.1, poll it twice in a temporary data "
-                               "directory with the shipped topics, and print the alert the second poll finds. "
-                               "Touches no configuration and nothing outside the temporary directory.")
-    notify = sub.add_parser("test-notify", help="send a sample alert through one channel's real notifier",
-                            description="Send one sample alert to TARGET through the same notifier and formatting as "
-                                        "real alerts: telegram:CHAT_ID (needs WATCHER_TELEGRAM_TOKEN), or "
-                                        "webhook:NAME, email:NAME, apprise:NAME for an entry of notifiers.toml. "
-                                        "Writes nothing; exits 0 when the other side accepted it, 1 otherwise.")
+    sub.add_parser(
+        "demo",
+        help="see the whole chain work on a sample feed",
+        description="Serve a bundled sample feed on 127.0.0.1, poll it twice in a temporary data "
+        "directory with the shipped topics, and print the alert the second poll finds. "
+        "Touches no configuration and nothing outside the temporary directory.",
+    )
+    notify = sub.add_parser(
+        "test-notify",
+        help="send a sample alert through one channel's real notifier",
+        description="Send one sample alert to TARGET through the same notifier and formatting as "
+        "real alerts: telegram:CHAT_ID (needs WATCHER_TELEGRAM_TOKEN), or "
+        "webhook:NAME, email:NAME, apprise:NAME for an entry of notifiers.toml. "
+        "Writes nothing; exits 0 when the other side accepted it, 1 otherwise.",
+    )
     notify.add_argument("target", metavar="TARGET", help="telegram:CHAT_ID, webhook:NAME, email:NAME or apprise:NAME")
     _options_after_command(sub)
     return parser
@@ -138,8 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _common_options(parser: argparse.ArgumentParser, default=None) -> None:
     """--config and -v; given after the command they land in the same place as before it."""
-    parser.add_argument("--config", metavar="DIR", default=default,
-                        help="configuration directory (default: $WATCHER_CONFIG or ./config)")
+    parser.add_argument(
+        "--config",
+        metavar="DIR",
+        default=default,
+        help="configuration directory (default: $WATCHER_CONFIG or ./config)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", default=default or False, help="log debug details")
 
 
@@ -151,7 +207,7 @@ def _options_after_command(sub) -> None:
 
 def _date_arg(text: str):
     try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD, e.g. 2026-11-01") from None
 
@@ -206,8 +262,13 @@ def _config_failed(exc: ConfigError) -> int:
 def cmd_run(args, config: Config, settings) -> int:
     from watcher.app import Service  # loaded late: the service pulls in Telegram and the scheduler
 
-    log.info("watcher %s starting with %d sources and %d topics; data in %s", __version__,
-             len(config.sources), len(config.topics), settings.data_dir)
+    log.info(
+        "watcher %s starting with %d sources and %d topics; data in %s",
+        __version__,
+        len(config.sources),
+        len(config.topics),
+        settings.data_dir,
+    )
     service = Service(config, settings)
     asyncio.run(service.run())
     return 1 if service.failed else 0
@@ -235,24 +296,32 @@ def cmd_check_config(args, config: Config, settings) -> int:
         print(f"warning: {line}", file=sys.stderr)
     enabled = sum(1 for s in config.sources if s.enabled)
     notifiers = f", {len(config.notifiers)} notifiers" if config.notifiers else ""
-    print(f"configuration OK: {len(config.sources)} sources ({enabled} enabled), {len(config.topics)} topics"
-          f"{notifiers} in {config.directory}")
+    print(
+        f"configuration OK: {len(config.sources)} sources ({enabled} enabled), {len(config.topics)} topics"
+        f"{notifiers} in {config.directory}"
+    )
     return 0
 
 
 def private_destinations(config: Config) -> list[str]:
     """Warnings about source and webhook URLs that name a private, loopback or link-local address."""
     sources = [(f"{config.directory / 'sources.toml'}: source {s.name!r}", s.url) for s in config.sources]
-    hooks = [(f"{config.directory / 'notifiers.toml'}: webhook {n.name!r}", n.url) for n in config.notifiers
-             if isinstance(n, WebhookConfig)]
+    hooks = [
+        (f"{config.directory / 'notifiers.toml'}: webhook {n.name!r}", n.url)
+        for n in config.notifiers
+        if isinstance(n, WebhookConfig)
+    ]
     return destination_warnings(sources, hooks, private_allowed(config.http.allow_private, os.environ))
 
 
 def cmd_match(args, config: Config, settings) -> int:
     matcher = Matcher(config.topics)
     try:
-        text = Path(args.file).read_text(encoding="utf-8") if args.file else (
-            " ".join(args.text) if args.text and not args.each_line else sys.stdin.read())
+        text = (
+            Path(args.file).read_text(encoding="utf-8")
+            if args.file
+            else (" ".join(args.text) if args.text and not args.each_line else sys.stdin.read())
+        )
     except OSError as exc:
         print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -274,8 +343,10 @@ def cmd_match(args, config: Config, settings) -> int:
 
 def cmd_replay(args, config: Config, settings) -> int:
     if not settings.db_path.exists():
-        print(f"error: no database at {settings.db_path}; set WATCHER_DATA_DIR to the directory that holds "
-              "watcher.db", file=sys.stderr)
+        print(
+            f"error: no database at {settings.db_path}; set WATCHER_DATA_DIR to the directory that holds watcher.db",
+            file=sys.stderr,
+        )
         return 1
     store = Store(settings.db_path)
     try:
@@ -293,8 +364,7 @@ def cmd_replay(args, config: Config, settings) -> int:
 def cmd_status(args, config: Config, settings) -> int:
     db = settings.db_path
     if not db.exists():
-        print(f"note: no database at {db} yet (nothing polled, or WATCHER_DATA_DIR points elsewhere)",
-              file=sys.stderr)
+        print(f"note: no database at {db} yet (nothing polled, or WATCHER_DATA_DIR points elsewhere)", file=sys.stderr)
     store = Store(db if db.exists() else ":memory:")
     try:
         now = store.clock()
@@ -309,8 +379,10 @@ def cmd_status(args, config: Config, settings) -> int:
     polled = [r for r in rows if r.enabled and r.last_attempt_at]
     failure = shared_failure([r.last_failure if r.consecutive_failures else None for r in polled])
     if failure:
-        print(shared_failure_hint(failure).replace(", then `watcher status` for each source's last success", ""),
-              file=sys.stderr)
+        print(
+            shared_failure_hint(failure).replace(", then `watcher status` for each source's last success", ""),
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -333,15 +405,18 @@ def cmd_parse(args, settings) -> int:
         print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 1
     try:
-        items = parse_saved(args.kind, data, name=args.file, url=args.url,
-                            options=select_options(args.kind, args.select))
+        items = parse_saved(
+            args.kind, data, name=args.file, url=args.url, options=select_options(args.kind, args.select)
+        )
     except ValueError as exc:  # --select that the kind refuses, or a selector that is not CSS
         hint = "; on the command line: --select 'row=...' --select 'title=...'" if args.kind == "html-list" else ""
         print(f"error: {exc}{hint if 'needs' in str(exc) else ''}", file=sys.stderr)
         return 2
     except Blocked as exc:
-        print(f"{args.file}: blocked by bot protection: {exc}; this is a challenge page, not the source's content",
-              file=sys.stderr)
+        print(
+            f"{args.file}: blocked by bot protection: {exc}; this is a challenge page, not the source's content",
+            file=sys.stderr,
+        )
         return 1
     except (FetchError, ParseError) as exc:
         detail = exc.detail if isinstance(exc, FetchError) else str(exc)
@@ -399,8 +474,10 @@ def cmd_demo(args, settings) -> int:
 
 def cmd_ledger(args, settings) -> int:
     if not settings.db_path.exists():
-        print(f"error: no database at {settings.db_path}; set WATCHER_DATA_DIR to the directory that holds "
-              "watcher.db", file=sys.stderr)
+        print(
+            f"error: no database at {settings.db_path}; set WATCHER_DATA_DIR to the directory that holds watcher.db",
+            file=sys.stderr,
+        )
         return 1
     store = Store(settings.db_path)
     try:
@@ -417,10 +494,24 @@ def cmd_archive(args, settings) -> int:
     return 1 if bad else 0
 
 
-NO_CONFIG_COMMANDS: dict[str, Callable[..., int]] = {"healthcheck": cmd_healthcheck, "parse": cmd_parse, "init": cmd_init, "demo": cmd_demo,
-                      "archive": cmd_archive, "ledger": cmd_ledger}
-COMMANDS: dict[str, Callable[..., int]] = {"run": cmd_run, "once": cmd_once, "check-config": cmd_check_config, "match": cmd_match,
-            "replay": cmd_replay, "status": cmd_status, "test-notify": cmd_test_notify, **NO_CONFIG_COMMANDS}
+NO_CONFIG_COMMANDS: dict[str, Callable[..., int]] = {
+    "healthcheck": cmd_healthcheck,
+    "parse": cmd_parse,
+    "init": cmd_init,
+    "demo": cmd_demo,
+    "archive": cmd_archive,
+    "ledger": cmd_ledger,
+}
+COMMANDS: dict[str, Callable[..., int]] = {
+    "run": cmd_run,
+    "once": cmd_once,
+    "check-config": cmd_check_config,
+    "match": cmd_match,
+    "replay": cmd_replay,
+    "status": cmd_status,
+    "test-notify": cmd_test_notify,
+    **NO_CONFIG_COMMANDS,
+}
 
 
 if __name__ == "__main__":  # pragma: no cover

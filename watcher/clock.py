@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -23,7 +23,7 @@ class SystemClock:
     """The real clock."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def monotonic(self) -> float:
         return time.monotonic()
@@ -36,7 +36,7 @@ SYSTEM_CLOCK = SystemClock()
 
 
 def iso(dt: datetime | None) -> str | None:
-    return dt.astimezone(timezone.utc).isoformat(timespec="seconds") if dt else None
+    return dt.astimezone(UTC).isoformat(timespec="seconds") if dt else None
 
 
 def from_iso(text: str | None) -> datetime | None:

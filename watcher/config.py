@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from watcher.delivery.pacing import MAX_RATE
 from watcher.errors import ConfigError
@@ -24,6 +25,8 @@ from watcher.sources.kinds import sources_from_toml
 from watcher.store.provenance import ArchiveOptions, archive_options_from_toml
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Deployment settings and secrets. They come only from the environment."""
@@ -45,8 +48,10 @@ class Settings:
 
     def __repr__(self) -> str:  # never show the token
         token = "set" if self.telegram_token else "unset"
-        return (f"Settings(telegram_token=<{token}>, telegram_api_url={self.telegram_api_url!r}, "
-                f"data_dir={str(self.data_dir)!r}, admin_chat_ids={sorted(self.admin_chat_ids)})")
+        return (
+            f"Settings(telegram_token=<{token}>, telegram_api_url={self.telegram_api_url!r}, "
+            f"data_dir={str(self.data_dir)!r}, admin_chat_ids={sorted(self.admin_chat_ids)})"
+        )
 
 
 def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -61,8 +66,10 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         try:
             admins.add(int(part))
         except ValueError:
-            problems.append(f"WATCHER_ADMIN_CHAT_IDS: {part!r} is not a chat id; give whole numbers separated by "
-                            "commas, e.g. 12345,-100987")
+            problems.append(
+                f"WATCHER_ADMIN_CHAT_IDS: {part!r} is not a chat id; give whole numbers separated by "
+                "commas, e.g. 12345,-100987"
+            )
     port_text = env.get("WATCHER_HTTP_PORT", "8080").strip()
     port = 8080
     if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
@@ -71,13 +78,15 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         port = int(port_text)
     log_format = env.get("WATCHER_LOG_FORMAT", "plain").strip().lower() or "plain"
     if log_format not in ("plain", "json"):
-        problems.append(f"WATCHER_LOG_FORMAT: {log_format!r} is unknown; use \"plain\" or \"json\"")
+        problems.append(f'WATCHER_LOG_FORMAT: {log_format!r} is unknown; use "plain" or "json"')
     send_rate = _send_rate(env.get("WATCHER_SEND_RATE", ""), problems)
     concurrency_text = env.get("WATCHER_SEND_CONCURRENCY", "1").strip() or "1"
     if not concurrency_text.isdigit() or not 1 <= int(concurrency_text) <= 64:
-        problems.append(f"WATCHER_SEND_CONCURRENCY: {concurrency_text!r} is not allowed; give the number of sends "
-                        "in flight at once, from 1 to 64 (default 1: at most one message can repeat after "
-                        "a crash)")
+        problems.append(
+            f"WATCHER_SEND_CONCURRENCY: {concurrency_text!r} is not allowed; give the number of sends "
+            "in flight at once, from 1 to 64 (default 1: at most one message can repeat after "
+            "a crash)"
+        )
         concurrency_text = "1"
     if problems:
         raise ConfigError(problems)
@@ -105,8 +114,10 @@ def _send_rate(text: str, problems: list[str]) -> float:
     except ValueError:
         rate = -1.0
     if not 0 < rate <= MAX_RATE:
-        problems.append(f"WATCHER_SEND_RATE: {text!r} is not a rate; give messages a second above 0 and at most "
-                        f"{MAX_RATE:g} (Telegram allows about 30), e.g. 25")
+        problems.append(
+            f"WATCHER_SEND_RATE: {text!r} is not a rate; give messages a second above 0 and at most "
+            f"{MAX_RATE:g} (Telegram allows about 30), e.g. 25"
+        )
         return 25.0
     return rate
 
@@ -144,8 +155,10 @@ def single_bracket_hint(path: Path) -> str:
         return ""
     name = found.group(1)
     line = path.read_text(encoding="utf-8", errors="replace").count("\n", 0, found.start()) + 1
-    return (f"line {line} writes [{name}]: write [[{name}]] (double brackets) at the top of every {name} entry, "
-            "since each one is an item of a list")
+    return (
+        f"line {line} writes [{name}]: write [[{name}]] (double brackets) at the top of every {name} entry, "
+        "since each one is an item of a list"
+    )
 
 
 @dataclass(frozen=True)
@@ -162,6 +175,7 @@ class Config:
     @property
     def health_rules(self) -> HealthRules:
         return self.health or HealthRules()
+
     notifiers: tuple[WebhookConfig | EmailConfig | AppriseConfig, ...] = ()  # from the optional notifiers.toml
     archive: ArchiveOptions = field(default_factory=ArchiveOptions)  # [archive]: whether PDFs are kept
 
@@ -202,8 +216,16 @@ def load_config(directory: Path) -> Config:
     problems += errs
     if problems:
         raise ConfigError(problems)
-    return Config(directory=directory, sources=tuple(sources), topics=tuple(topics), http=http,
-                  warnings=tuple(warnings), health=health, notifiers=tuple(notifiers), archive=archive)
+    return Config(
+        directory=directory,
+        sources=tuple(sources),
+        topics=tuple(topics),
+        http=http,
+        warnings=tuple(warnings),
+        health=health,
+        notifiers=tuple(notifiers),
+        archive=archive,
+    )
 
 
 def _notifiers(path: Path, topic_ids: tuple[str, ...]) -> tuple[list, list[str]]:

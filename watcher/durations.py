@@ -13,7 +13,7 @@ MIN_EVERY_SECONDS = 1.0
 def parse_duration(text: str) -> float:
     """Turn ``"15m"``, ``"1h30m"``, ``"30s"``, ``"2d"`` or ``"1w"`` into seconds; ValueError names the forms."""
     if not isinstance(text, str):
-        raise ValueError(f"expected a string such as \"15m\", got {text!r}")
+        raise ValueError(f'expected a string such as "15m", got {text!r}')
     compact = text.strip().lower().replace(" ", "")
     pos, total = 0, 0.0
     for m in _DURATION.finditer(compact):
@@ -22,8 +22,7 @@ def parse_duration(text: str) -> float:
         total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
         pos = m.end()
     if not compact or pos != len(compact):
-        raise ValueError(f"{text!r} is not a duration; write a number and a unit, e.g. \"30s\", \"15m\", \"1h\", "
-                         "\"1d\", \"1w\"")
+        raise ValueError(f'{text!r} is not a duration; write a number and a unit, e.g. "30s", "15m", "1h", "1d", "1w"')
     return total
 
 

@@ -54,8 +54,16 @@ FAILURE_CLASSES = (
 class FetchError(WatcherError):
     """A fetch or poll failed. ``failure`` is one of FAILURE_CLASSES."""
 
-    def __init__(self, failure: str, detail: str, *, source: str = "", url: str = "",
-                 retry_after: float | None = None, status: int | None = None):
+    def __init__(
+        self,
+        failure: str,
+        detail: str,
+        *,
+        source: str = "",
+        url: str = "",
+        retry_after: float | None = None,
+        status: int | None = None,
+    ):
         if failure not in FAILURE_CLASSES:
             raise ValueError(f"unknown failure class {failure!r}")
         self.failure = failure

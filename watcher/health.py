@@ -17,13 +17,14 @@ message it queues, so no message is lost or doubled across a restart. ``source_h
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any
 
-from watcher.store import health as healthdb
-from watcher.durations import doubling, parse_duration
 from watcher.clock import from_iso, iso
+from watcher.durations import doubling, parse_duration
+from watcher.store import health as healthdb
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,9 @@ def rules_from_toml(table: Any, filename: str) -> tuple[HealthRules, list[str]]:
             if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
                 values[key] = value
             else:
-                problems.append(f"{filename}: [health]: 'failure_threshold' must be a whole number of at least 1, "
-                                f"got {value!r}")
+                problems.append(
+                    f"{filename}: [health]: 'failure_threshold' must be a whole number of at least 1, got {value!r}"
+                )
         else:
             try:
                 values[key] = parse_duration(value)
@@ -99,6 +101,7 @@ def next_delay(every: float, consecutive_failures: int, cap: float) -> float:
 
 # --- the rules ------------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Snapshot:
     """What the rules look at, read after the poll was recorded."""
@@ -110,8 +113,9 @@ class Snapshot:
     last_new_at: datetime | None = None
 
 
-def decide(snap: Snapshot, failure: str | None, now: datetime, threshold: int,
-           quiet: float) -> tuple[list[str], dict[str, datetime | None]]:
+def decide(
+    snap: Snapshot, failure: str | None, now: datetime, threshold: int, quiet: float
+) -> tuple[list[str], dict[str, datetime | None]]:
     """The messages one poll calls for ("failing", "recovered", "stale") and the health columns to write."""
     kinds: list[str] = []
     updates: dict[str, datetime | None] = {}
@@ -127,10 +131,14 @@ def decide(snap: Snapshot, failure: str | None, now: datetime, threshold: int,
     if snap.failing_since is not None or snap.failure_notified_at is not None:
         updates.update(failing_since=None, failure_notified_at=None)
     last = snap.last_new_at
-    if quiet > 0 and last is not None and (now - last).total_seconds() > quiet:
-        if snap.stale_notified_at is None or snap.stale_notified_at < last:
-            kinds.append("stale")
-            updates["stale_notified_at"] = now
+    if (
+        last is not None
+        and quiet > 0
+        and (now - last).total_seconds() > quiet
+        and (snap.stale_notified_at is None or snap.stale_notified_at < last)
+    ):
+        kinds.append("stale")
+        updates["stale_notified_at"] = now
     return kinds, updates
 
 
@@ -150,38 +158,43 @@ def stamp(dt: datetime | None) -> str:
     return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else "never"
 
 
-def event_text(kind: str, source, snap: Snapshot, failure: str | None, detail: str, now: datetime,
-               quiet: float) -> str:
+def event_text(kind: str, source, snap: Snapshot, failure: str | None, detail: str, now: datetime, quiet: float) -> str:
     """The operator's message, as plain text (it is never sent with a parse mode)."""
     name = source.name
     if kind == "failing":
         since = snap.failing_since or now
-        label = FAILURE_LABELS.get(failure or "", failure or "error")
         # A kind may say more about one failure class (the Council register when it is blocked, say).
         own = getattr(source, "failing_message", None)
         text = own(failure, snap.consecutive_failures, stamp(since), detail[:300]) if callable(own) else None
         if text:
             return text
-        return (f"⚠️ watcher: source {name} is failing: {failure} ({label}). "
-                f"{snap.consecutive_failures} polls in a row have failed, since {stamp(since)}. "
-                f"Last error: {detail[:300]}. One more message will follow when it works again.")
+        label = FAILURE_LABELS.get(failure or "", failure or "error")
+        return (
+            f"⚠️ watcher: source {name} is failing: {failure} ({label}). "
+            f"{snap.consecutive_failures} polls in a row have failed, since {stamp(since)}. "
+            f"Last error: {detail[:300]}. One more message will follow when it works again."
+        )
     if kind == "recovered":
         began = snap.failing_since
         down = f" since {stamp(began)} ({human_duration((now - began).total_seconds())})" if began else ""
         return f"✅ watcher: source {name} works again (it had been failing{down})."
     last = snap.last_new_at or now
-    return (f"💤 watcher: source {name} has recorded nothing new for {human_duration((now - last).total_seconds())} "
-            f"(last new item {stamp(last)}; its quiet period is {human_duration(quiet)}). Its polls succeed, so "
-            f"either it is simply quiet or its page changed so that new items are missed: {source.url}")
+    return (
+        f"💤 watcher: source {name} has recorded nothing new for {human_duration((now - last).total_seconds())} "
+        f"(last new item {stamp(last)}; its quiet period is {human_duration(quiet)}). Its polls succeed, so "
+        f"either it is simply quiet or its page changed so that new items are missed: {source.url}"
+    )
 
 
 def snapshot(store, source: str) -> Snapshot:
     row = healthdb.state_row(store, source)
-    return Snapshot(consecutive_failures=int(row.get("consecutive_failures") or 0),
-                    failing_since=from_iso(row.get("failing_since")),
-                    failure_notified_at=from_iso(row.get("failure_notified_at")),
-                    stale_notified_at=from_iso(row.get("stale_notified_at")),
-                    last_new_at=healthdb.last_new_at(store, source))
+    return Snapshot(
+        consecutive_failures=int(row.get("consecutive_failures") or 0),
+        failing_since=from_iso(row.get("failing_since")),
+        failure_notified_at=from_iso(row.get("failure_notified_at")),
+        stale_notified_at=from_iso(row.get("stale_notified_at")),
+        last_new_at=healthdb.last_new_at(store, source),
+    )
 
 
 def observe(store, source, result, rules: HealthRules) -> list[tuple[str, str]]:
@@ -202,12 +215,13 @@ def observe(store, source, result, rules: HealthRules) -> list[tuple[str, str]]:
             text = event_text(kind, source, snap, result.failure, result.detail, now, quiet)
             healthdb.enqueue_event(store, source.name, kind, result.failure, text)
             queued.append((kind, text))
-    for kind, text in queued:
+    for kind, _text in queued:
         log.info("source %s: health: queued %s message for the operators", source.name, kind)
     return queued
 
 
 # --- what operators read ----------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SourceHealth:
@@ -257,15 +271,26 @@ def source_health(store, sources: Iterable, rules: HealthRules, now: datetime | 
         snap = snapshot(store, src.name)
         threshold, quiet = rules.threshold_for(src), rules.quiet_for(src)
         window_start = now - timedelta(seconds=rules.items_window)
-        out.append(SourceHealth(
-            name=src.name, kind=getattr(src, "kind", ""), enabled=bool(src.enabled),
-            status=status_of(src.enabled, row, snap, threshold, quiet, now),
-            last_success_at=row.get("last_success_at"), last_attempt_at=row.get("last_attempt_at"),
-            consecutive_failures=snap.consecutive_failures, last_failure=row.get("last_failure"),
-            last_failure_detail=row.get("last_failure_detail"), failing_since=iso(snap.failing_since),
-            last_new_at=iso(snap.last_new_at), last_unchanged_at=row.get("last_unchanged_at"),
-            new_items=healthdb.new_items_since(store, src.name, window_start) if row else 0,
-            window_days=rules.items_window / DAY, quiet_seconds=quiet, threshold=threshold))
+        out.append(
+            SourceHealth(
+                name=src.name,
+                kind=getattr(src, "kind", ""),
+                enabled=bool(src.enabled),
+                status=status_of(src.enabled, row, snap, threshold, quiet, now),
+                last_success_at=row.get("last_success_at"),
+                last_attempt_at=row.get("last_attempt_at"),
+                consecutive_failures=snap.consecutive_failures,
+                last_failure=row.get("last_failure"),
+                last_failure_detail=row.get("last_failure_detail"),
+                failing_since=iso(snap.failing_since),
+                last_new_at=iso(snap.last_new_at),
+                last_unchanged_at=row.get("last_unchanged_at"),
+                new_items=healthdb.new_items_since(store, src.name, window_start) if row else 0,
+                window_days=rules.items_window / DAY,
+                quiet_seconds=quiet,
+                threshold=threshold,
+            )
+        )
     return out
 
 
@@ -289,8 +314,17 @@ def render_table(rows: list[SourceHealth], now: datetime) -> str:
     header = ("source", "status", "last success", "fails", "last failure", window, "last new item")
     lines = [header]
     for r in rows:
-        lines.append((r.name, r.status, ago(r.last_success_at, now), str(r.consecutive_failures),
-                      r.last_failure or "-", str(r.new_items), ago(r.last_new_at, now)))
+        lines.append(
+            (
+                r.name,
+                r.status,
+                ago(r.last_success_at, now),
+                str(r.consecutive_failures),
+                r.last_failure or "-",
+                str(r.new_items),
+                ago(r.last_new_at, now),
+            )
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines]
     for r in rows:
@@ -299,8 +333,16 @@ def render_table(rows: list[SourceHealth], now: datetime) -> str:
     return "\n".join(text)
 
 
-STATUS_MARKS = {"ok": "✅", "failing": "⚠️", "blocked": "🛡", "degraded": "🟡", "stale": "💤", "never polled": "⏳",
-                "disabled": "⏹", "paused": "⏸"}
+STATUS_MARKS = {
+    "ok": "✅",
+    "failing": "⚠️",
+    "blocked": "🛡",
+    "degraded": "🟡",
+    "stale": "💤",
+    "never polled": "⏳",
+    "disabled": "⏹",
+    "paused": "⏸",
+}
 TROUBLE = ("failing", "blocked", "degraded")
 STATUS_WORDS = {"blocked": FAILURE_LABELS["blocked"]}  # how a chat line says a status, where not its one word
 
@@ -330,5 +372,5 @@ def summary_of(rows: list[SourceHealth]) -> str:
 
 def render_lines(rows: list[SourceHealth], now: datetime) -> list[str]:
     """The chat view (``/status``, ``/sources``): a summary, then one line per source, trouble first."""
-    ordered = sorted(rows, key=lambda r: (TROUBLE.index(r.status) if r.status in TROUBLE else len(TROUBLE)))
+    ordered = sorted(rows, key=lambda r: TROUBLE.index(r.status) if r.status in TROUBLE else len(TROUBLE))
     return [summary_of(rows), *(line_of(r, now) for r in ordered)]

@@ -101,8 +101,13 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, the fields given, and the traceback."""
 
     def format(self, record: logging.LogRecord) -> str:
-        out = {"time": utc_time(record), "level": record.levelname, "logger": record.name,
-               "message": record.getMessage(), **fields_of(record)}
+        out = {
+            "time": utc_time(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **fields_of(record),
+        }
         exception = _exception(self, record)
         if exception:
             out["exception"] = exception

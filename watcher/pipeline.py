@@ -65,8 +65,9 @@ async def fetch_items(source, http, state: ThreadState) -> list[Item]:
         # A bug or an unforeseen library error while fetching or parsing: a failed poll that health and /status
         # see, never a crash that leaves the source looking healthy.
         log.exception("source %s: unexpected error while fetching or parsing", source.name)
-        raise FetchError("unparseable", f"unexpected {type(exc).__name__}: {exc}", source=source.name,
-                         url=source.url) from exc
+        raise FetchError(
+            "unparseable", f"unexpected {type(exc).__name__}: {exc}", source=source.name, url=source.url
+        ) from exc
 
 
 async def check_expected(source, items: list[Item], db: AsyncStore) -> None:
@@ -74,9 +75,13 @@ async def check_expected(source, items: list[Item], db: AsyncStore) -> None:
     if items or not getattr(source, "expect_items", False):
         return
     if await db.run(healthdb.has_items, source.name):
-        raise FetchError("empty", "the answer parsed to no items although this source has had items before; its "
-                         "markup may have changed (set expect_items = false if it can really be empty)",
-                         source=source.name, url=source.url)
+        raise FetchError(
+            "empty",
+            "the answer parsed to no items although this source has had items before; its "
+            "markup may have changed (set expect_items = false if it can really be empty)",
+            source=source.name,
+            url=source.url,
+        )
     log.info("source %s: no items yet (the first successful poll that finds items starts the count)", source.name)
 
 
@@ -105,8 +110,10 @@ def oldest_first(items: list[Item], limit: int) -> tuple[list[Item], list[Item]]
         chosen = set(ranked[:limit])
     else:
         chosen = set(range(len(items) - limit, len(items)))
-    return ([item for n, item in enumerate(items) if n in chosen],
-            [item for n, item in enumerate(items) if n not in chosen])
+    return (
+        [item for n, item in enumerate(items) if n in chosen],
+        [item for n, item in enumerate(items) if n not in chosen],
+    )
 
 
 async def enrich_items(source, http, items: list[Item], matcher) -> list[Item]:
@@ -117,11 +124,11 @@ async def enrich_items(source, http, items: list[Item], matcher) -> list[Item]:
         return items
     loop_http = LoopHttp(http, asyncio.get_running_loop())
     try:
-        return await in_worker_thread(lambda: hook(loop_http, items, lambda item: bool(matcher.match(item))),
-                                      f"enrich {source.name}")
+        return await in_worker_thread(
+            lambda: hook(loop_http, items, lambda item: bool(matcher.match(item))), f"enrich {source.name}"
+        )
     except Exception:
-        log.exception("source %s: reading the documents' text failed; the items are recorded without it",
-                      source.name)
+        log.exception("source %s: reading the documents' text failed; the items are recorded without it", source.name)
         return items
 
 
@@ -131,8 +138,17 @@ class _NoMetrics:
         yield
 
 
-async def poll(source, http, store, matcher, *, dry_run: bool = False, metrics=None,
-               health: health_rules.HealthRules | None = None, keep: KeptDocuments | None = None) -> PollResult:
+async def poll(
+    source,
+    http,
+    store,
+    matcher,
+    *,
+    dry_run: bool = False,
+    metrics=None,
+    health: health_rules.HealthRules | None = None,
+    keep: KeptDocuments | None = None,
+) -> PollResult:
     """Poll one source once. A failed poll records nothing as seen. With ``dry_run`` nothing is written.
 
     Items that are new, or known but public now, are enriched by the source (except on its first successful poll,
@@ -146,8 +162,16 @@ async def poll(source, http, store, matcher, *, dry_run: bool = False, metrics=N
     result = PollResult(source=source.name)
     try:
         with FULL_COLLECTIONS.deferred():  # one over a big parse's heap would stop the loop for a second
-            return await _poll(source, Recorder(http, None if dry_run else keep), db, matcher, result, dry_run,
-                               metrics or _NoMetrics(), rules)
+            return await _poll(
+                source,
+                Recorder(http, None if dry_run else keep),
+                db,
+                matcher,
+                result,
+                dry_run,
+                metrics or _NoMetrics(),
+                rules,
+            )
     except StoreErrors as exc:
         _validators(http, source.name, keep=False)
         result.new, result.flagged, result.alerts, result.events, result.left = [], [], 0, {}, 0
@@ -158,8 +182,16 @@ async def poll(source, http, store, matcher, *, dry_run: bool = False, metrics=N
         return result
 
 
-async def _poll(source, http: Recorder, db: AsyncStore, matcher, result: PollResult, dry_run: bool, metrics,
-                health: health_rules.HealthRules) -> PollResult:
+async def _poll(
+    source,
+    http: Recorder,
+    db: AsyncStore,
+    matcher,
+    result: PollResult,
+    dry_run: bool,
+    metrics,
+    health: health_rules.HealthRules,
+) -> PollResult:
     state = ThreadState(db, source.name, await db.get_cursor(source.name), asyncio.get_running_loop())
     try:
         with metrics.timed("fetch"):
@@ -186,9 +218,15 @@ async def _poll(source, http: Recorder, db: AsyncStore, matcher, result: PollRes
         result.left = len(left)
     if result.left:
         result.detail = f"{result.left} items over max_items ({source.max_items}) left for the next polls"
-        log.warning("source %s: %d new or changed items, more than max_items (%d): the %d oldest are taken now, "
-                    "the other %d at the next polls", source.name, len(fresh) + result.left, source.max_items,
-                    len(fresh), result.left)
+        log.warning(
+            "source %s: %d new or changed items, more than max_items (%d): the %d oldest are taken now, "
+            "the other %d at the next polls",
+            source.name,
+            len(fresh) + result.left,
+            source.max_items,
+            len(fresh),
+            result.left,
+        )
     if dry_run or not first:
         with metrics.timed("enrich"):
             fresh = await enrich_items(source, http, fresh, matcher)
@@ -200,15 +238,23 @@ async def _poll(source, http: Recorder, db: AsyncStore, matcher, result: PollRes
         result.flagged = [(i, found[i.key]) for i in fresh if i.key in found]
         return result
     with metrics.timed("record"):  # a capped poll keeps the old cursor and validators: the rest is fetched again
-        rec = await db.record_poll(source.name, fresh, found, cursor=None if result.left else state.pending,
-                                   fetched=http.fetched)
+        rec = await db.record_poll(
+            source.name, fresh, found, cursor=None if result.left else state.pending, fetched=http.fetched
+        )
     _validators(http, source.name, keep=not result.left)
     result.new, result.flagged, result.alerts, result.first_poll = rec.new, rec.flagged, rec.alerts, rec.first_poll
     result.events = {item.id: event for item, event in rec.events}
     changed = sum(1 for event in result.events.values() if event == "public")
-    log.info("source %s: %d items, %d new, %d now public, %d flagged, %d alerts queued%s", source.name,
-             len(result.items), len(rec.new), changed, len(rec.flagged), rec.alerts,
-             " (first poll: recorded without alerting)" if rec.first_poll else "")
+    log.info(
+        "source %s: %d items, %d new, %d now public, %d flagged, %d alerts queued%s",
+        source.name,
+        len(result.items),
+        len(rec.new),
+        changed,
+        len(rec.flagged),
+        rec.alerts,
+        " (first poll: recorded without alerting)" if rec.first_poll else "",
+    )
     await _observe(db, source, result, health)
     return result
 
@@ -218,8 +264,12 @@ async def _record_failure(db: AsyncStore, source, result: PollResult, health: he
     try:
         await db.record_failure(source.name, result.failure, result.detail)
     except StoreErrors as exc:
-        log.error("source %s: the failed poll (%s) could not be written to its health either: %s", source.name,
-                  result.failure, exc)
+        log.error(
+            "source %s: the failed poll (%s) could not be written to its health either: %s",
+            source.name,
+            result.failure,
+            exc,
+        )
         return
     await _observe(db, source, result, health)
 

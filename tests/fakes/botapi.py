@@ -42,21 +42,63 @@ log = logging.getLogger(__name__)
 DEFAULT_TOKEN = "123456:TEST-TOKEN"
 DEFAULT_USER_ID = 4242
 MAX_TEXT = 4096
-NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply "
-                "markup are exactly the same as a current content and reply markup of the message")
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply "
+    "markup are exactly the same as a current content and reply markup of the message"
+)
 BLOCKED = "Forbidden: bot was blocked by the user"
 UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
-_DEFAULT_UPDATES = frozenset({"message", "edited_message", "channel_post", "edited_channel_post",
-                              "callback_query", "my_chat_member", "inline_query"})
-_DESCRIPTIONS = {400: "Bad Request", 401: "Unauthorized", 403: BLOCKED, 404: "Not Found",
-                 409: "Conflict", 429: "Too Many Requests: retry after {retry_after}",
-                 500: "Internal Server Error", 502: "Bad Gateway"}
-_JSON_KEYS = frozenset({"reply_markup", "link_preview_options", "entities", "reply_parameters",
-                        "commands", "scope", "allowed_updates", "disable_notification",
-                        "protect_content", "show_alert", "drop_pending_updates",
-                        "disable_web_page_preview", "allow_sending_without_reply"})
-_NUMBER_KEYS = frozenset({"chat_id", "message_id", "offset", "limit", "timeout", "user_id",
-                          "message_thread_id", "cache_time", "max_connections"})
+_DEFAULT_UPDATES = frozenset(
+    {
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "callback_query",
+        "my_chat_member",
+        "inline_query",
+    }
+)
+_DESCRIPTIONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: BLOCKED,
+    404: "Not Found",
+    409: "Conflict",
+    429: "Too Many Requests: retry after {retry_after}",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+}
+_JSON_KEYS = frozenset(
+    {
+        "reply_markup",
+        "link_preview_options",
+        "entities",
+        "reply_parameters",
+        "commands",
+        "scope",
+        "allowed_updates",
+        "disable_notification",
+        "protect_content",
+        "show_alert",
+        "drop_pending_updates",
+        "disable_web_page_preview",
+        "allow_sending_without_reply",
+    }
+)
+_NUMBER_KEYS = frozenset(
+    {
+        "chat_id",
+        "message_id",
+        "offset",
+        "limit",
+        "timeout",
+        "user_id",
+        "message_thread_id",
+        "cache_time",
+        "max_connections",
+    }
+)
 _TOKEN_RE = re.compile(r"\d+:[\w-]+")
 _PATH_RE = re.compile(r"/bot([^/]*)/(\w*)")
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
@@ -65,6 +107,7 @@ _FLOAT_RE = re.compile(r"\s*-?\d*\.\d+\s*")
 
 
 # ------------------------------------------------------------- request bodies
+
 
 def decode_params(content_type: str, body: bytes, query: str = "") -> dict[str, Any]:
     """Decode a Bot API request the way Telegram does; raise ValueError if unreadable."""
@@ -92,8 +135,11 @@ def _multipart(content_type: str, body: bytes) -> dict[str, Any]:
         if part.get_filename() is None:
             fields[str(name)] = data.decode("utf-8")
         else:
-            fields[str(name)] = {"filename": part.get_filename(), "size": len(data),
-                                 "content_type": part.get_content_type()}
+            fields[str(name)] = {
+                "filename": part.get_filename(),
+                "size": len(data),
+                "content_type": part.get_content_type(),
+            }
     return fields
 
 
@@ -114,6 +160,7 @@ def _decode_value(key: str, value: Any) -> Any:
 
 # ------------------------------------------------------------------ helpers
 
+
 class ApiError(Exception):
     """An error answer of the Bot API."""
 
@@ -122,8 +169,7 @@ class ApiError(Exception):
         self.code, self.description, self.parameters = code, description, parameters
 
     def payload(self) -> dict[str, Any]:
-        answer: dict[str, Any] = {"ok": False, "error_code": self.code,
-                                  "description": self.description}
+        answer: dict[str, Any] = {"ok": False, "error_code": self.code, "description": self.description}
         if self.parameters:
             answer["parameters"] = self.parameters
         return answer
@@ -149,11 +195,9 @@ class _Fault:
     delay: float = 0.0
 
 
-def _chat_for(chat_id: int, chat_type: str | None = None,
-              title: str | None = None) -> dict[str, Any]:
+def _chat_for(chat_id: int, chat_type: str | None = None, title: str | None = None) -> dict[str, Any]:
     if chat_type is None:
-        chat_type = "private" if chat_id > 0 else (
-            "supergroup" if str(chat_id).startswith("-100") else "group")
+        chat_type = "private" if chat_id > 0 else ("supergroup" if str(chat_id).startswith("-100") else "group")
     chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
     if chat_type == "private":
         chat["first_name"] = title or f"User {chat_id}"
@@ -169,11 +213,25 @@ def _member(user: dict[str, Any], status: str) -> dict[str, Any]:
     elif status == "kicked":
         member["until_date"] = 0
     elif status == "administrator":
-        member.update(dict.fromkeys(
-            ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
-             "can_manage_video_chats", "can_restrict_members", "can_promote_members",
-             "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
-             "can_delete_stories"), False))
+        member.update(
+            dict.fromkeys(
+                (
+                    "can_be_edited",
+                    "is_anonymous",
+                    "can_manage_chat",
+                    "can_delete_messages",
+                    "can_manage_video_chats",
+                    "can_restrict_members",
+                    "can_promote_members",
+                    "can_change_info",
+                    "can_invite_users",
+                    "can_post_stories",
+                    "can_edit_stories",
+                    "can_delete_stories",
+                ),
+                False,
+            )
+        )
         member["can_manage_chat"] = True
     return member
 
@@ -219,18 +277,29 @@ def render_text(params: dict[str, Any]) -> str:
 
 # ------------------------------------------------------------------- the fake
 
+
 class FakeBotAPI:
     """A Bot API server in a background thread; all state is guarded by one lock."""
 
-    def __init__(self, token: str = DEFAULT_TOKEN, *, bot_username: str = "watcher_test_bot",
-                 bot_name: str = "Watcher Test", clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        bot_username: str = "watcher_test_bot",
+        bot_name: str = "Watcher Test",
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.token = token
         self.bot_username = bot_username
         self.bot_user: dict[str, Any] = {
             "id": int(token.split(":")[0]) if token.split(":")[0].isdigit() else 1,
-            "is_bot": True, "first_name": bot_name, "username": bot_username,
-            "can_join_groups": True, "can_read_all_group_messages": False,
-            "supports_inline_queries": False}
+            "is_bot": True,
+            "first_name": bot_name,
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
         self._clock = clock
         self._cond = threading.Condition(threading.RLock())
         self._stop_event = threading.Event()
@@ -256,10 +325,15 @@ class FakeBotAPI:
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.count_429 = 0
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
-            "getme": lambda p: self.bot_user, "getupdates": self._get_updates,
-            "deletewebhook": self._delete_webhook, "setmycommands": self._set_commands,
-            "sendmessage": self._send_message, "editmessagetext": self._edit_text,
-            "answercallbackquery": self._answer_query, "getchatmember": self._get_member}
+            "getme": lambda p: self.bot_user,
+            "getupdates": self._get_updates,
+            "deletewebhook": self._delete_webhook,
+            "setmycommands": self._set_commands,
+            "sendmessage": self._send_message,
+            "editmessagetext": self._edit_text,
+            "answercallbackquery": self._answer_query,
+            "getchatmember": self._get_member,
+        }
 
     # -- lifecycle
 
@@ -267,8 +341,9 @@ class FakeBotAPI:
         """Bind 127.0.0.1 on a free port and serve in a background thread."""
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.api = self
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        name="fake-botapi", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="fake-botapi", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -306,8 +381,9 @@ class FakeBotAPI:
 
     # -- configuration and fault injection
 
-    def add_chat(self, chat_id: int, chat_type: str | None = None, title: str | None = None,
-                 username: str | None = None) -> dict[str, Any]:
+    def add_chat(
+        self, chat_id: int, chat_type: str | None = None, title: str | None = None, username: str | None = None
+    ) -> dict[str, Any]:
         """Declare a chat (type, title, @username) before the bot meets it."""
         with self._cond:
             chat = _chat_for(chat_id, chat_type, title)
@@ -323,20 +399,28 @@ class FakeBotAPI:
             admins += [_member(self._user(uid), "administrator") for uid in user_ids]
             self._admins[chat_id] = admins
 
-    def fail_next(self, method: str, error_code: int, description: str | None = None,
-                  parameters: dict[str, Any] | None = None, count: int = 1,
-                  chat_id: int | str | None = None, raw_body: bytes | None = None) -> None:
+    def fail_next(
+        self,
+        method: str,
+        error_code: int,
+        description: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        count: int = 1,
+        chat_id: int | str | None = None,
+        raw_body: bytes | None = None,
+    ) -> None:
         """Answer the next ``count`` matching calls with this error (or raw body)."""
         if error_code == 429 and not parameters:
             parameters = {"retry_after": 1}
         text = description or _DESCRIPTIONS.get(error_code, "Error").format(
-            retry_after=(parameters or {}).get("retry_after"))
+            retry_after=(parameters or {}).get("retry_after")
+        )
         with self._cond:
-            self._faults.append(_Fault(method.lower(), chat_id, count,
-                                       ApiError(error_code, text, parameters), raw_body))
+            self._faults.append(
+                _Fault(method.lower(), chat_id, count, ApiError(error_code, text, parameters), raw_body)
+            )
 
-    def delay_next(self, method: str, seconds: float, count: int = 1,
-                   chat_id: int | str | None = None) -> None:
+    def delay_next(self, method: str, seconds: float, count: int = 1, chat_id: int | str | None = None) -> None:
         """Hold the next ``count`` calls of ``method`` (to ``chat_id`` if given) for ``seconds``
         before answering."""
         with self._cond:
@@ -358,47 +442,65 @@ class FakeBotAPI:
             self._migrated[old_chat_id] = new_chat_id
             self._chats.setdefault(new_chat_id, _chat_for(new_chat_id, "supergroup"))
 
-    def enforce_limits(self, global_per_sec: int | None = 30, per_chat_per_sec: int | None = 1,
-                       per_group_per_min: int | None = 20) -> None:
+    def enforce_limits(
+        self, global_per_sec: int | None = 30, per_chat_per_sec: int | None = 1, per_group_per_min: int | None = 20
+    ) -> None:
         """Answer sendMessage with 429 and retry_after when Telegram's limits are exceeded."""
         with self._cond:
             self._limits = RateLimits(global_per_sec, per_chat_per_sec, per_group_per_min)
 
     # -- simulated users
 
-    def send_user_message(self, chat_id: int, text: str, *, user_id: int | None = None,
-                          chat_type: str | None = None, first_name: str | None = None,
-                          username: str | None = None, title: str | None = None,
-                          **extra: Any) -> dict[str, Any]:
+    def send_user_message(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        chat_type: str | None = None,
+        first_name: str | None = None,
+        username: str | None = None,
+        title: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         """Queue a ``message`` update from a user; returns the update."""
         with self._cond:
             chat = self._chat(chat_id, chat_type, title)
-            uid = user_id if user_id is not None else (
-                chat_id if chat["type"] == "private" else DEFAULT_USER_ID)
+            uid = user_id if user_id is not None else (chat_id if chat["type"] == "private" else DEFAULT_USER_ID)
             user = self._user(uid, first_name, username)
             if chat["type"] == "private":
                 chat["first_name"] = user["first_name"]
-            message = {"message_id": self._new_message_id(chat_id), "from": user,
-                       "chat": dict(chat), "date": int(time.time()), "text": text}
+            message = {
+                "message_id": self._new_message_id(chat_id),
+                "from": user,
+                "chat": dict(chat),
+                "date": int(time.time()),
+                "text": text,
+            }
             if entities := _command_entities(text):
                 message["entities"] = entities
             message.update(extra)
             return self._queue({"message": message})
 
-    def send_channel_post(self, chat_id: int, text: str, *, title: str | None = None,
-                          **extra: Any) -> dict[str, Any]:
+    def send_channel_post(self, chat_id: int, text: str, *, title: str | None = None, **extra: Any) -> dict[str, Any]:
         """Queue a ``channel_post`` update: a post in a channel, sent as the channel itself."""
         with self._cond:
             chat = self._chat(chat_id, "channel", title)
-            post = {"message_id": self._new_message_id(chat_id), "sender_chat": dict(chat),
-                    "chat": dict(chat), "date": int(time.time()), "text": text}
+            post = {
+                "message_id": self._new_message_id(chat_id),
+                "sender_chat": dict(chat),
+                "chat": dict(chat),
+                "date": int(time.time()),
+                "text": text,
+            }
             if entities := _command_entities(text):
                 post["entities"] = entities
             post.update(extra)
             return self._queue({"channel_post": post})
 
-    def press_button(self, chat_id: int, message_id: int, data: str, *,
-                     user_id: int | None = None, forged: bool = False) -> str:
+    def press_button(
+        self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None, forged: bool = False
+    ) -> str:
         """Queue a ``callback_query`` for a button on a bot message; returns the query id. ``forged`` sends data
         that no button carries, as a modified client can."""
         with self._cond:
@@ -408,25 +510,45 @@ class FakeBotAPI:
             rows = message.get("reply_markup", {}).get("inline_keyboard", [])
             if not forged and data not in [b.get("callback_data") for row in rows for b in row]:
                 raise ValueError(f"message {message_id} has no button with data {data!r}")
-            uid = user_id if user_id is not None else (
-                chat_id if chat_id > 0 else DEFAULT_USER_ID)
+            uid = user_id if user_id is not None else (chat_id if chat_id > 0 else DEFAULT_USER_ID)
             query_id = str(9_000_000 + len(self._queries))
             self._queries[query_id] = None
-            self._queue({"callback_query": {
-                "id": query_id, "from": self._user(uid), "message": copy.deepcopy(message),
-                "chat_instance": str(abs(chat_id) * 7919 + 13), "data": data}})
+            self._queue(
+                {
+                    "callback_query": {
+                        "id": query_id,
+                        "from": self._user(uid),
+                        "message": copy.deepcopy(message),
+                        "chat_instance": str(abs(chat_id) * 7919 + 13),
+                        "data": data,
+                    }
+                }
+            )
             return query_id
 
-    def send_my_chat_member(self, chat_id: int, new_status: str = "member",
-                            old_status: str = "left", *, user_id: int = DEFAULT_USER_ID,
-                            chat_type: str | None = None) -> dict[str, Any]:
+    def send_my_chat_member(
+        self,
+        chat_id: int,
+        new_status: str = "member",
+        old_status: str = "left",
+        *,
+        user_id: int = DEFAULT_USER_ID,
+        chat_type: str | None = None,
+    ) -> dict[str, Any]:
         """Queue a ``my_chat_member`` update: the bot was added, removed or blocked."""
         with self._cond:
             chat = self._chat(chat_id, chat_type)
-            return self._queue({"my_chat_member": {
-                "chat": dict(chat), "from": self._user(user_id), "date": int(time.time()),
-                "old_chat_member": _member(self.bot_user, old_status),
-                "new_chat_member": _member(self.bot_user, new_status)}})
+            return self._queue(
+                {
+                    "my_chat_member": {
+                        "chat": dict(chat),
+                        "from": self._user(user_id),
+                        "date": int(time.time()),
+                        "old_chat_member": _member(self.bot_user, old_status),
+                        "new_chat_member": _member(self.bot_user, new_status),
+                    }
+                }
+            )
 
     # -- inspection
 
@@ -438,8 +560,7 @@ class FakeBotAPI:
     def sent_messages(self, chat_id: int | str | None = None) -> list[dict[str, Any]]:
         """Accepted sendMessage calls: chat_id, message_id, text, plain_text, parse_mode, ..."""
         with self._cond:
-            return [copy.deepcopy(m) for m in self._sent
-                    if chat_id is None or m["chat_id"] == chat_id]
+            return [copy.deepcopy(m) for m in self._sent if chat_id is None or m["chat_id"] == chat_id]
 
     def message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
         """The current state of a message the bot sent (after edits)."""
@@ -451,19 +572,16 @@ class FakeBotAPI:
         with self._cond:
             return copy.deepcopy(self._updates)
 
-    def commands(self, scope: dict[str, Any] | None = None,
-                 language_code: str = "") -> list[dict[str, Any]]:
+    def commands(self, scope: dict[str, Any] | None = None, language_code: str = "") -> list[dict[str, Any]]:
         """The command list set for a scope."""
         with self._cond:
             return list(self._commands.get(self._scope_key(scope, language_code), []))
 
-    def wait_for_messages(self, n: int, chat_id: int | str | None = None,
-                          timeout: float = 10) -> list[dict[str, Any]]:
+    def wait_for_messages(self, n: int, chat_id: int | str | None = None, timeout: float = 10) -> list[dict[str, Any]]:
         """Block until at least ``n`` messages were sent; AssertionError on timeout."""
         with self._cond:
             if not self._cond.wait_for(lambda: self._count_sent(chat_id) >= n, timeout):
-                raise AssertionError(f"{self._count_sent(chat_id)} of {n} messages sent "
-                                     f"to {chat_id} within {timeout}s")
+                raise AssertionError(f"{self._count_sent(chat_id)} of {n} messages sent to {chat_id} within {timeout}s")
             return self.sent_messages(chat_id)
 
     def _count_sent(self, chat_id: int | str | None) -> int:
@@ -477,8 +595,10 @@ class FakeBotAPI:
     def wait_for_calls(self, method: str, n: int = 1, timeout: float = 10) -> list[Call]:
         """Block until ``method`` was called ``n`` times; AssertionError on timeout."""
         with self._cond:
+
             def done() -> bool:
                 return sum(1 for c in self._calls if c.method.lower() == method.lower()) >= n
+
             if not self._cond.wait_for(done, timeout):
                 raise AssertionError(f"{method} called {len(self.calls(method))} of {n} times")
             return self.calls(method)
@@ -530,8 +650,7 @@ class FakeBotAPI:
     def _take_fault(self, method: str, params: dict[str, Any]) -> _Fault | None:
         with self._cond:
             for fault in self._faults:
-                if fault.method == method.lower() and fault.chat_id in (
-                        None, params.get("chat_id")):
+                if fault.method == method.lower() and fault.chat_id in (None, params.get("chat_id")):
                     fault.count -= 1
                     if fault.count <= 0:
                         self._faults.remove(fault)
@@ -540,18 +659,15 @@ class FakeBotAPI:
 
     # -- state helpers (called with the lock held)
 
-    def _user(self, user_id: int, first_name: str | None = None,
-              username: str | None = None) -> dict[str, Any]:
-        user = self._users.setdefault(user_id, {"id": user_id, "is_bot": False,
-                                                "first_name": f"User {user_id}"})
+    def _user(self, user_id: int, first_name: str | None = None, username: str | None = None) -> dict[str, Any]:
+        user = self._users.setdefault(user_id, {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"})
         if first_name:
             user["first_name"] = first_name
         if username:
             user["username"] = username
         return user
 
-    def _chat(self, chat_id: int, chat_type: str | None = None,
-              title: str | None = None) -> dict[str, Any]:
+    def _chat(self, chat_id: int, chat_type: str | None = None, title: str | None = None) -> dict[str, Any]:
         chat = self._chats.get(chat_id)
         if chat is None or (chat_type and chat["type"] != chat_type):
             chat = self._chats[chat_id] = _chat_for(chat_id, chat_type, title)
@@ -585,8 +701,7 @@ class FakeBotAPI:
         self._cond.notify_all()
         return copy.deepcopy(update)
 
-    def _bot_message(self, params: dict[str, Any],
-                     verb: str) -> tuple[tuple[Any, int], dict[str, Any]]:
+    def _bot_message(self, params: dict[str, Any], verb: str) -> tuple[tuple[Any, int], dict[str, Any]]:
         if "inline_message_id" in params:
             raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
         key = (self._target(params, True)["id"], params.get("message_id"))
@@ -614,8 +729,10 @@ class FakeBotAPI:
             if self._updates or self._stop_event.is_set():
                 return copy.deepcopy(self._updates[:limit])
             if generation != self._poll_generation:
-                raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure "
-                                    "that only one bot instance is running")
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                )
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []
@@ -653,23 +770,34 @@ class FakeBotAPI:
             if (wait := self._limits.retry_after(chat["id"], now)) is not None:
                 raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
             self._limits.record(chat["id"], now)
-        message: dict[str, Any] = {"message_id": self._new_message_id(chat["id"]),
-                                   "from": self.bot_user, "chat": dict(chat),
-                                   "date": int(time.time()), "text": plain}
-        for key, value in (("reply_markup", markup),
-                           ("link_preview_options", p.get("link_preview_options"))):
+        message: dict[str, Any] = {
+            "message_id": self._new_message_id(chat["id"]),
+            "from": self.bot_user,
+            "chat": dict(chat),
+            "date": int(time.time()),
+            "text": plain,
+        }
+        for key, value in (("reply_markup", markup), ("link_preview_options", p.get("link_preview_options"))):
             if value is not None:
                 message[key] = value
         key = (chat["id"], message["message_id"])
         self._messages[key] = message
         self._sources[key] = (p["text"], p.get("parse_mode"))
-        self._sent.append({"chat_id": chat["id"], "message_id": message["message_id"],
-                           "text": p["text"], "plain_text": plain,
-                           "parse_mode": p.get("parse_mode"), "reply_markup": p.get("reply_markup"),
-                           "link_preview_options": p.get("link_preview_options"),
-                           "disable_web_page_preview": p.get("disable_web_page_preview"),
-                           "disable_notification": p.get("disable_notification"),
-                           "params": dict(p), "time": time.time()})
+        self._sent.append(
+            {
+                "chat_id": chat["id"],
+                "message_id": message["message_id"],
+                "text": p["text"],
+                "plain_text": plain,
+                "parse_mode": p.get("parse_mode"),
+                "reply_markup": p.get("reply_markup"),
+                "link_preview_options": p.get("link_preview_options"),
+                "disable_web_page_preview": p.get("disable_web_page_preview"),
+                "disable_notification": p.get("disable_notification"),
+                "params": dict(p),
+                "time": time.time(),
+            }
+        )
         return copy.deepcopy(message)
 
     def _edit_text(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -694,8 +822,7 @@ class FakeBotAPI:
     def _answer_query(self, p: dict[str, Any]) -> bool:
         query_id = str(p.get("callback_query_id", ""))
         if query_id not in self._queries or self._queries[query_id] is not None:
-            raise ApiError(400, "Bad Request: query is too old and response timeout expired or "
-                                "query ID is invalid")
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
         self._queries[query_id] = dict(p)
         return True
 
@@ -770,8 +897,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         body = self._read_body()
-        status, payload = self.server.api.handle_request(
-            self.path, self.headers.get("Content-Type", ""), body)
+        status, payload = self.server.api.handle_request(self.path, self.headers.get("Content-Type", ""), body)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))

@@ -4,9 +4,9 @@ really waits. It is a ``watcher.clock.Clock``, so the HTTP client, the health ru
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-START = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)
+START = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 
 
 class FakeClock:

@@ -3,7 +3,7 @@ page."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from watcher.matcher import Matcher, topics_from_toml
@@ -14,10 +14,18 @@ HTML_HEADERS = {"Content-Type": "text/html; charset=utf-8"}
 
 TOPICS_TOML = {
     "topic": [
-        {"id": "smuggling", "label": "Migrant smuggling",
-         "terms": ["migrant smuggling", "smuggling of migrants"], "exclude": []},
-        {"id": "borders", "label": "Borders and Schengen",
-         "terms": ["frontex", "external borders", "border and coast guard", "schengen"], "exclude": []},
+        {
+            "id": "smuggling",
+            "label": "Migrant smuggling",
+            "terms": ["migrant smuggling", "smuggling of migrants"],
+            "exclude": [],
+        },
+        {
+            "id": "borders",
+            "label": "Borders and Schengen",
+            "terms": ["frontex", "external borders", "border and coast guard", "schengen"],
+            "exclude": [],
+        },
     ]
 }
 
@@ -31,7 +39,7 @@ def test_matcher() -> Matcher:
 test_matcher.__test__ = False  # a helper, not a test
 
 
-MORNING = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)  # where the Council tests' clock starts: a working day
+MORNING = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # where the Council tests' clock starts: a working day
 
 
 def page(name: str) -> bytes:
@@ -50,10 +58,10 @@ def results_with(*edits: tuple[str, str]) -> bytes:
 # ST 15210 2023 INIT is listed without a PDF link (not public); this edit gives it one.
 MAKE_15210_PUBLIC = (
     '<tr><th scope="row">Addressee</th><td>Delegations</td></tr>\n            </tbody>\n          </table>\n'
-    '        </div>',
+    "        </div>",
     '<tr><th scope="row">Addressee</th><td>Delegations</td></tr>\n            </tbody>\n          </table>\n'
     '          <a class="link-pdf" href="https://data.consilium.europa.eu/doc/document/ST-15210-2023-INIT/en/pdf">'
-    'Download (EN)</a>\n        </div>',
+    "Download (EN)</a>\n        </div>",
 )
 # ST 14860 2023 REV 1 becomes REV 2: a new version of a family the page already listed.
 REV_1_TO_REV_2 = [("ST 14860 2023 REV 1", "ST 14860 2023 REV 2"), ("ST-14860-2023-REV-1", "ST-14860-2023-REV-2")]

@@ -40,8 +40,7 @@ def make_pdf(pages: list[str]) -> bytes:
     page_ids = [4 + 2 * i for i in range(count)]
     objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [" + b" ".join(f"{p} 0 R".encode() for p in page_ids)
-        + f"] /Count {count} >>".encode(),
+        b"<< /Type /Pages /Kids [" + b" ".join(f"{p} 0 R".encode() for p in page_ids) + f"] /Count {count} >>".encode(),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
     for page_id, text in zip(page_ids, pages):
@@ -73,72 +72,86 @@ def _body(paragraphs: list[str], footer: str) -> str:
 
 
 SUMMARY_RECORD_PAGES = [
-    "\n".join([
-        "Council of the",
-        "European Union",
-        "                                   Brussels, 11 October 2023",
-        "                                   (OR. en)",
-        "                                   13217/23",
-        "                                   CRS CRP 31",
-        "SUMMARY RECORD",
-        "PERMANENT REPRESENTATIVES COMMITTEE",
-        "(Part 2)",
-        "held in Brussels on 4 October 2023",
-        "",
-        "1. Adoption of the agenda",
-        "The Committee adopted the agenda as set out in document 13000/23.",
-        "",
+    "\n".join(
+        [
+            "Council of the",
+            "European Union",
+            "                                   Brussels, 11 October 2023",
+            "                                   (OR. en)",
+            "                                   13217/23",
+            "                                   CRS CRP 31",
+            "SUMMARY RECORD",
+            "PERMANENT REPRESENTATIVES COMMITTEE",
+            "(Part 2)",
+            "held in Brussels on 4 October 2023",
+            "",
+            "1. Adoption of the agenda",
+            "The Committee adopted the agenda as set out in document 13000/23.",
+            "",
+            "13217/23                                  GIP.B                EN",
+        ]
+    ),
+    _body(
+        [
+            "2. Preparation for the Council meeting (Justice and Home Affairs)",
+            "The Committee took note of the state of play on the files before the Council.",
+            "3. Any other business",
+            "The Presidency informed delegations about forthcoming meetings.",
+        ],
         "13217/23                                  GIP.B                EN",
-    ]),
-    _body([
-        "2. Preparation for the Council meeting (Justice and Home Affairs)",
-        "The Committee took note of the state of play on the files before the Council.",
-        "3. Any other business",
-        "The Presidency informed delegations about forthcoming meetings.",
-    ], "13217/23                                  GIP.B                EN"),
-    _body([
-        "4. Operational cooperation with third countries",
-        "The Committee discussed a Presidency paper on fighting migrant smuggling along",
-        "the main routes and agreed to return to the matter at a later meeting.",
-    ], "13217/23                                  GIP.B                EN"),
+    ),
+    _body(
+        [
+            "4. Operational cooperation with third countries",
+            "The Committee discussed a Presidency paper on fighting migrant smuggling along",
+            "the main routes and agreed to return to the matter at a later meeting.",
+        ],
+        "13217/23                                  GIP.B                EN",
+    ),
 ]
 
 RESTRICTED_NOTE_PAGES = [
-    "\n".join([
-        "Council of the European Union   Brussels, 3 March 2016 (OR. en)   6738/16",
-        "RESTREINT UE/EU RESTRICTED   MIGR 43  COASI 19   NOTE",
-        "From: Presidency",
-        "To: Delegations",
-        "Subject: Follow-up to the Valletta Summit - state of play of the Action Plan",
-        "",
-        "Delegations will find attached a note on the state of play of the Action Plan.",
-        "",
-        "6738/16                         RR/ns          1",
-        "DGD 1                RESTREINT UE/EU RESTRICTED                EN",
-    ]),
-    _body(["The annex lists actions by priority domain and partner country."],
-          "6738/16                         RR/ns          2"),
+    "\n".join(
+        [
+            "Council of the European Union   Brussels, 3 March 2016 (OR. en)   6738/16",
+            "RESTREINT UE/EU RESTRICTED   MIGR 43  COASI 19   NOTE",
+            "From: Presidency",
+            "To: Delegations",
+            "Subject: Follow-up to the Valletta Summit - state of play of the Action Plan",
+            "",
+            "Delegations will find attached a note on the state of play of the Action Plan.",
+            "",
+            "6738/16                         RR/ns          1",
+            "DGD 1                RESTREINT UE/EU RESTRICTED                EN",
+        ]
+    ),
+    _body(
+        ["The annex lists actions by priority domain and partner country."],
+        "6738/16                         RR/ns          2",
+    ),
 ]
 
 LIMITE_NOTE_PAGES = [
-    "\n".join([
-        "Council of the",
-        "European Union",
-        "                                   Brussels, 30 November 2018",
-        "                                   (OR. en)",
-        "Interinstitutional File: 2018/0330(COD)   14860/1/18 REV 1   LIMITE",
-        "FRONT 416  SIRIS 166  CODEC 2136  COMIX 656   NOTE",
-        "From: Presidency",
-        "To: Permanent Representatives Committee/Council",
-        "No. prev. doc.: 14860/18",
-        "Subject: Proposal for a Regulation of the European Parliament and of the Council",
-        "on the European Border and Coast Guard and repealing Regulation (EU) 2016/1624",
-        "",
-        "Delegations will find attached a revised version of the Presidency compromise text.",
-        "",
-        "14860/1/18 REV 1                  JV/mk          1",
-        "JAI.1                   LIMITE                EN",
-    ]),
+    "\n".join(
+        [
+            "Council of the",
+            "European Union",
+            "                                   Brussels, 30 November 2018",
+            "                                   (OR. en)",
+            "Interinstitutional File: 2018/0330(COD)   14860/1/18 REV 1   LIMITE",
+            "FRONT 416  SIRIS 166  CODEC 2136  COMIX 656   NOTE",
+            "From: Presidency",
+            "To: Permanent Representatives Committee/Council",
+            "No. prev. doc.: 14860/18",
+            "Subject: Proposal for a Regulation of the European Parliament and of the Council",
+            "on the European Border and Coast Guard and repealing Regulation (EU) 2016/1624",
+            "",
+            "Delegations will find attached a revised version of the Presidency compromise text.",
+            "",
+            "14860/1/18 REV 1                  JV/mk          1",
+            "JAI.1                   LIMITE                EN",
+        ]
+    ),
     _body(["Article 1", "Subject matter"], "14860/1/18 REV 1                  JV/mk          2"),
 ]
 

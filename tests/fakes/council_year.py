@@ -38,19 +38,43 @@ import threading
 import time
 from array import array
 from collections import Counter, OrderedDict, deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from random import Random
-from typing import Iterable, Iterator
 
 from tests.fakes.council_pdfs import make_pdf
 
 DAY = 86400.0
-YEAR_START = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()  # 1767225600.0
+YEAR_START = datetime(2026, 1, 1, tzinfo=UTC).timestamp()  # 1767225600.0
 DOCS_PATH = "/doc/document"
-EU_LANGUAGES = ("bg", "es", "cs", "da", "de", "et", "el", "en", "fr", "ga", "hr", "it", "lv", "lt", "hu", "mt",
-                "nl", "pl", "pt", "ro", "sk", "sl", "fi", "sv")
+EU_LANGUAGES = (
+    "bg",
+    "es",
+    "cs",
+    "da",
+    "de",
+    "et",
+    "el",
+    "en",
+    "fr",
+    "ga",
+    "hr",
+    "it",
+    "lv",
+    "lt",
+    "hu",
+    "mt",
+    "nl",
+    "pl",
+    "pt",
+    "ro",
+    "sk",
+    "sl",
+    "fi",
+    "sv",
+)
 ERROR_STATUSES = (500, 502, 503, 503, 504)
 
 Version = tuple[tuple[str, int], ...]  # () is INIT; (("ADD", 1), ("REV", 2)) is ADD 1 REV 2, as in watcher refs
@@ -58,13 +82,14 @@ Version = tuple[tuple[str, int], ...]  # () is INIT; (("ADD", 1), ("REV", 2)) is
 
 # --- time --------------------------------------------------------------------------------------------------------
 
+
 def epoch(year: int, month: int = 1, day: int = 1, hour: int = 0, minute: int = 0, second: int = 0) -> float:
     """Simulated epoch seconds of a UTC date and time: ``epoch(2026, 3, 2, 9)`` is 2 March 2026 09:00 UTC."""
-    return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc).timestamp()
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp()
 
 
 def to_datetime(t: float) -> datetime:
-    return datetime.fromtimestamp(t, tz=timezone.utc)
+    return datetime.fromtimestamp(t, tz=UTC)
 
 
 def day_of(t: float) -> date:
@@ -121,7 +146,7 @@ class SimClock:
     def __call__(self) -> datetime:
         return self.datetime
 
-    def http_clock(self) -> "_HttpClock":
+    def http_clock(self) -> _HttpClock:
         return _HttpClock(self)
 
 
@@ -145,6 +170,7 @@ class _HttpClock:
 
 
 # --- the model ---------------------------------------------------------------------------------------------------
+
 
 def version_str(version: Version) -> str:
     return " ".join(f"{k} {n}" for k, n in version) or "INIT"
@@ -255,91 +281,236 @@ class SimHeader:
 # Subjects: (weight, English, French, codes, legislative). Invented titles in the register's style; about one
 # document in fifteen is on migrant smuggling, borders, Schengen or returns, so a topic matcher has something to find.
 _SUBJECTS = [
-    (10, "the fight against migrant smuggling", "la lutte contre le trafic de migrants",
-     ("MIGR", "JAIEX", "COMIX"), False),
-    (8, "the European Border and Coast Guard: state of play", "le corps européen de garde-frontières et de "
-     "garde-côtes : état des lieux", ("FRONT", "COMIX", "MIGR"), False),
-    (8, "a common system for the return of illegally staying third-country nationals",
-     "un système commun pour le retour des ressortissants de pays tiers en séjour irrégulier",
-     ("MIGR", "CODEC", "COMIX"), True),
-    (6, "the functioning of the Schengen area", "le fonctionnement de l'espace Schengen",
-     ("SCHENGEN", "COMIX", "FRONT"), False),
-    (6, "operational cooperation with third countries on migration", "la coopération opérationnelle avec les pays "
-     "tiers en matière de migration", ("MIGR", "ASIM", "RELEX"), False),
-    (30, "energy performance of buildings", "la performance énergétique des bâtiments", ("ENER", "ENV", "CODEC"),
-     True),
-    (30, "fishing opportunities for certain fish stocks for 2027", "les possibilités de pêche pour certains stocks "
-     "halieutiques pour 2027", ("PECHE", "AGRI"), False),
-    (30, "the Multiannual Financial Framework for the years 2028 to 2034", "le cadre financier pluriannuel pour la "
-     "période 2028-2034", ("CADREFIN", "POLGEN", "FIN"), False),
+    (
+        10,
+        "the fight against migrant smuggling",
+        "la lutte contre le trafic de migrants",
+        ("MIGR", "JAIEX", "COMIX"),
+        False,
+    ),
+    (
+        8,
+        "the European Border and Coast Guard: state of play",
+        "le corps européen de garde-frontières et de garde-côtes : état des lieux",
+        ("FRONT", "COMIX", "MIGR"),
+        False,
+    ),
+    (
+        8,
+        "a common system for the return of illegally staying third-country nationals",
+        "un système commun pour le retour des ressortissants de pays tiers en séjour irrégulier",
+        ("MIGR", "CODEC", "COMIX"),
+        True,
+    ),
+    (
+        6,
+        "the functioning of the Schengen area",
+        "le fonctionnement de l'espace Schengen",
+        ("SCHENGEN", "COMIX", "FRONT"),
+        False,
+    ),
+    (
+        6,
+        "operational cooperation with third countries on migration",
+        "la coopération opérationnelle avec les pays tiers en matière de migration",
+        ("MIGR", "ASIM", "RELEX"),
+        False,
+    ),
+    (30, "energy performance of buildings", "la performance énergétique des bâtiments", ("ENER", "ENV", "CODEC"), True),
+    (
+        30,
+        "fishing opportunities for certain fish stocks for 2027",
+        "les possibilités de pêche pour certains stocks halieutiques pour 2027",
+        ("PECHE", "AGRI"),
+        False,
+    ),
+    (
+        30,
+        "the Multiannual Financial Framework for the years 2028 to 2034",
+        "le cadre financier pluriannuel pour la période 2028-2034",
+        ("CADREFIN", "POLGEN", "FIN"),
+        False,
+    ),
     (25, "the digital euro", "l'euro numérique", ("EF", "ECOFIN", "CODEC"), True),
-    (25, "the resilience of critical entities", "la résilience des entités critiques", ("PROCIV", "JAI", "CODEC"),
-     True),
-    (30, "the Union code relating to medicinal products for human use", "le code de l'Union relatif aux "
-     "médicaments à usage humain", ("PHARM", "SAN", "MI", "CODEC"), True),
-    (25, "a Single Market Emergency Instrument", "un instrument du marché unique pour les situations d'urgence",
-     ("MI", "COMPET", "CODEC"), True),
-    (30, "restrictive measures in view of the situation in Ukraine", "des mesures restrictives eu égard à la "
-     "situation en Ukraine", ("CFSP/PESC", "COEST", "RELEX"), False),
-    (25, "the Union Customs Code and the European Union Customs Authority", "le code des douanes de l'Union et "
-     "l'autorité douanière de l'Union européenne", ("UD", "MI", "CODEC"), True),
-    (25, "packaging and packaging waste", "les emballages et les déchets d'emballages", ("ENV", "MI", "CODEC"),
-     True),
-    (20, "combating child sexual abuse online", "la lutte contre les abus sexuels sur enfants en ligne",
-     ("JAI", "ENFOPOL", "CRIMORG", "CODEC"), True),
-    (20, "the European Health Data Space", "l'espace européen des données de santé", ("SAN", "PHARM", "CODEC"),
-     True),
+    (
+        25,
+        "the resilience of critical entities",
+        "la résilience des entités critiques",
+        ("PROCIV", "JAI", "CODEC"),
+        True,
+    ),
+    (
+        30,
+        "the Union code relating to medicinal products for human use",
+        "le code de l'Union relatif aux médicaments à usage humain",
+        ("PHARM", "SAN", "MI", "CODEC"),
+        True,
+    ),
+    (
+        25,
+        "a Single Market Emergency Instrument",
+        "un instrument du marché unique pour les situations d'urgence",
+        ("MI", "COMPET", "CODEC"),
+        True,
+    ),
+    (
+        30,
+        "restrictive measures in view of the situation in Ukraine",
+        "des mesures restrictives eu égard à la situation en Ukraine",
+        ("CFSP/PESC", "COEST", "RELEX"),
+        False,
+    ),
+    (
+        25,
+        "the Union Customs Code and the European Union Customs Authority",
+        "le code des douanes de l'Union et l'autorité douanière de l'Union européenne",
+        ("UD", "MI", "CODEC"),
+        True,
+    ),
+    (25, "packaging and packaging waste", "les emballages et les déchets d'emballages", ("ENV", "MI", "CODEC"), True),
+    (
+        20,
+        "combating child sexual abuse online",
+        "la lutte contre les abus sexuels sur enfants en ligne",
+        ("JAI", "ENFOPOL", "CRIMORG", "CODEC"),
+        True,
+    ),
+    (20, "the European Health Data Space", "l'espace européen des données de santé", ("SAN", "PHARM", "CODEC"), True),
     (25, "the Global Gateway strategy", "la stratégie Global Gateway", ("DEVGEN", "RELEX", "COAFR"), False),
-    (25, "the European Semester 2026: country-specific recommendations", "le Semestre européen 2026 : "
-     "recommandations par pays", ("ECOFIN", "UEM", "SOC"), False),
+    (
+        25,
+        "the European Semester 2026: country-specific recommendations",
+        "le Semestre européen 2026 : recommandations par pays",
+        ("ECOFIN", "UEM", "SOC"),
+        False,
+    ),
     (20, "the EU Space Law", "la législation spatiale de l'Union", ("ESPACE", "COMPET", "CODEC"), True),
-    (25, "screening of foreign investments in the Union", "le filtrage des investissements étrangers dans l'Union",
-     ("COMER", "WTO", "CODEC"), True),
-    (25, "the common agricultural policy after 2027", "la politique agricole commune après 2027",
-     ("AGRI", "AGRIORG", "AGRIFIN"), False),
-    (20, "the protection of animals during transport", "la protection des animaux pendant le transport",
-     ("AGRILEG", "VETER", "CODEC"), True),
+    (
+        25,
+        "screening of foreign investments in the Union",
+        "le filtrage des investissements étrangers dans l'Union",
+        ("COMER", "WTO", "CODEC"),
+        True,
+    ),
+    (
+        25,
+        "the common agricultural policy after 2027",
+        "la politique agricole commune après 2027",
+        ("AGRI", "AGRIORG", "AGRIFIN"),
+        False,
+    ),
+    (
+        20,
+        "the protection of animals during transport",
+        "la protection des animaux pendant le transport",
+        ("AGRILEG", "VETER", "CODEC"),
+        True,
+    ),
     (20, "the EU-Ukraine association agenda", "le programme d'association UE-Ukraine", ("COEST", "RELEX"), False),
-    (20, "a framework for the recovery and resolution of insurance undertakings", "un cadre pour le redressement "
-     "et la résolution des entreprises d'assurance", ("EF", "ECOFIN", "CODEC"), True),
+    (
+        20,
+        "a framework for the recovery and resolution of insurance undertakings",
+        "un cadre pour le redressement et la résolution des entreprises d'assurance",
+        ("EF", "ECOFIN", "CODEC"),
+        True,
+    ),
     (20, "the Council's rules of procedure", "le règlement intérieur du Conseil", ("POLGEN", "INST"), False),
 ]
 _SUBJECT_WEIGHTS = [s[0] for s in _SUBJECTS]
 _FORMS = [  # (weight, doc type, English subject form, French subject form); {x} is the subject
     (30, "NOTE", "{X} - Presidency compromise text", "{X} - Texte de compromis de la présidence"),
-    (15, "COVER NOTE", "Proposal for a Regulation of the European Parliament and of the Council on {x}",
-     "Proposition de règlement du Parlement européen et du Conseil relatif à {x}"),
-    (12, '"I/A" ITEM NOTE', "Draft Council conclusions on {x} - Approval", "Projet de conclusions du Conseil sur "
-     "{x} - Approbation"),
-    (6, '"I" ITEM NOTE', "{X} - Preparation for the Council meeting", "{X} - Préparation de la session du "
-     "Conseil"),
+    (
+        15,
+        "COVER NOTE",
+        "Proposal for a Regulation of the European Parliament and of the Council on {x}",
+        "Proposition de règlement du Parlement européen et du Conseil relatif à {x}",
+    ),
+    (
+        12,
+        '"I/A" ITEM NOTE',
+        "Draft Council conclusions on {x} - Approval",
+        "Projet de conclusions du Conseil sur {x} - Approbation",
+    ),
+    (6, '"I" ITEM NOTE', "{X} - Preparation for the Council meeting", "{X} - Préparation de la session du Conseil"),
     (5, '"A" ITEM NOTE', "Council Decision on {x} - Adoption", "Décision du Conseil concernant {x} - Adoption"),
-    (8, "OUTCOME OF PROCEEDINGS", "Outcome of the Working Party meeting on {x}", "Résultats des travaux du groupe "
-     "sur {x}"),
+    (
+        8,
+        "OUTCOME OF PROCEEDINGS",
+        "Outcome of the Working Party meeting on {x}",
+        "Résultats des travaux du groupe sur {x}",
+    ),
     (6, "INFORMATION NOTE", "{X} - Information from the Presidency", "{X} - Information de la présidence"),
     (5, "REPORT", "Progress report on {x}", "Rapport sur l'état d'avancement des travaux relatifs à {x}"),
-    (4, "PROVISIONAL AGENDA", "Provisional agenda of the Working Party meeting on {x}", "Ordre du jour provisoire "
-     "de la réunion du groupe sur {x}"),
+    (
+        4,
+        "PROVISIONAL AGENDA",
+        "Provisional agenda of the Working Party meeting on {x}",
+        "Ordre du jour provisoire de la réunion du groupe sur {x}",
+    ),
     (3, "SUMMARY RECORD", "Summary record of the meeting on {x}", "Compte rendu de la réunion sur {x}"),
     (2, "LETTER", "Letter from the Chair concerning {x}", "Lettre de la présidence concernant {x}"),
     (2, "OPINION", "Opinion of the Legal Service on {x}", "Avis du Service juridique sur {x}"),
 ]
 _FORM_WEIGHTS = [f[0] for f in _FORMS]
-_FR_TYPES = {"NOTE": "NOTE", "COVER NOTE": "NOTE DE TRANSMISSION", '"I/A" ITEM NOTE': 'NOTE POINT "I/A"',
-             '"I" ITEM NOTE': 'NOTE POINT "I"', '"A" ITEM NOTE': 'NOTE POINT "A"',
-             "OUTCOME OF PROCEEDINGS": "RÉSULTATS DES TRAVAUX", "INFORMATION NOTE": "NOTE D'INFORMATION",
-             "REPORT": "RAPPORT", "PROVISIONAL AGENDA": "ORDRE DU JOUR PROVISOIRE", "SUMMARY RECORD": "COMPTE RENDU",
-             "LETTER": "LETTRE", "OPINION": "AVIS"}
-_ORIGINATORS = ["Presidency", "General Secretariat of the Council", "Permanent Representatives Committee (Part 1)",
-                "Permanent Representatives Committee (Part 2)", "Working Party on Migration and Expulsion",
-                "Legal Service"]
-_ADDRESSEES = ["Delegations", "Permanent Representatives Committee", "Council", "Permanent Representatives "
-               "Committee/Council", "Working Party on Frontiers", "Strategic Committee on Immigration, Frontiers "
-               "and Asylum"]
-_DIRECTORATES = ["GIP.B", "GIP.1", "JAI.1", "JAI.2", "RELEX.1", "ECOFIN.2.A", "COMPET.1", "TREE.1.A", "LIFE.2",
-                 "JUR"]
-_MONTHS_EN = ("January February March April May June July August September October November December").split()
-_MONTHS_FR = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
+_FR_TYPES = {
+    "NOTE": "NOTE",
+    "COVER NOTE": "NOTE DE TRANSMISSION",
+    '"I/A" ITEM NOTE': 'NOTE POINT "I/A"',
+    '"I" ITEM NOTE': 'NOTE POINT "I"',
+    '"A" ITEM NOTE': 'NOTE POINT "A"',
+    "OUTCOME OF PROCEEDINGS": "RÉSULTATS DES TRAVAUX",
+    "INFORMATION NOTE": "NOTE D'INFORMATION",
+    "REPORT": "RAPPORT",
+    "PROVISIONAL AGENDA": "ORDRE DU JOUR PROVISOIRE",
+    "SUMMARY RECORD": "COMPTE RENDU",
+    "LETTER": "LETTRE",
+    "OPINION": "AVIS",
+}
+_ORIGINATORS = [
+    "Presidency",
+    "General Secretariat of the Council",
+    "Permanent Representatives Committee (Part 1)",
+    "Permanent Representatives Committee (Part 2)",
+    "Working Party on Migration and Expulsion",
+    "Legal Service",
+]
+_ADDRESSEES = [
+    "Delegations",
+    "Permanent Representatives Committee",
+    "Council",
+    "Permanent Representatives Committee/Council",
+    "Working Party on Frontiers",
+    "Strategic Committee on Immigration, Frontiers and Asylum",
+]
+_DIRECTORATES = ["GIP.B", "GIP.1", "JAI.1", "JAI.2", "RELEX.1", "ECOFIN.2.A", "COMPET.1", "TREE.1.A", "LIFE.2", "JUR"]
+_MONTHS_EN = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_MONTHS_FR = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
 
 
 class CouncilYear:
@@ -351,11 +522,25 @@ class CouncilYear:
     ``more_revisions``), of ADD 1 (``addenda``) and of COR 1 (``corrigenda``). ``holidays`` (a function of the
     year giving days off) defaults to ``council_holidays``; documents appear between ``hours`` (UTC)."""
 
-    def __init__(self, seed: int = 2026, year: int = 2026, *, per_day: float = 70.0, spread: float = 0.15,
-                 withheld: float = 0.20, late: float = 0.08, late_days: tuple[int, int] = (7, 70),
-                 french_only: float = 0.03, revisions: float = 0.12, more_revisions: float = 0.35,
-                 addenda: float = 0.07, corrigenda: float = 0.015, holidays=council_holidays,
-                 hours: tuple[float, float] = (7.0, 18.0), pdf_cache: int = 4096):
+    def __init__(
+        self,
+        seed: int = 2026,
+        year: int = 2026,
+        *,
+        per_day: float = 70.0,
+        spread: float = 0.15,
+        withheld: float = 0.20,
+        late: float = 0.08,
+        late_days: tuple[int, int] = (7, 70),
+        french_only: float = 0.03,
+        revisions: float = 0.12,
+        more_revisions: float = 0.35,
+        addenda: float = 0.07,
+        corrigenda: float = 0.015,
+        holidays=council_holidays,
+        hours: tuple[float, float] = (7.0, 18.0),
+        pdf_cache: int = 4096,
+    ):
         self.seed = seed
         self.year = year
         self.hours = hours
@@ -366,8 +551,19 @@ class CouncilYear:
         self._pdfs: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._pdf_cache = pdf_cache
         self._pdf_lock = threading.Lock()
-        self._build(Random(seed), per_day, spread, withheld, late, late_days, french_only, revisions,
-                    more_revisions, addenda, corrigenda)
+        self._build(
+            Random(seed),
+            per_day,
+            spread,
+            withheld,
+            late,
+            late_days,
+            french_only,
+            revisions,
+            more_revisions,
+            addenda,
+            corrigenda,
+        )
         self.withheld = frozenset(n.number for n in self.numbers if n.withheld)
         self.late = frozenset(n.number for n in self.numbers if n.late)
         self.french_only = frozenset(n.number for n in self.numbers if n.french_only)
@@ -399,14 +595,26 @@ class CouncilYear:
             t += DAY
         return t
 
-    def _build(self, rng: Random, per_day, spread, withheld, late, late_days, french_only, revisions,
-               more_revisions, addenda, corrigenda) -> None:
+    def _build(
+        self,
+        rng: Random,
+        per_day,
+        spread,
+        withheld,
+        late,
+        late_days,
+        french_only,
+        revisions,
+        more_revisions,
+        addenda,
+        corrigenda,
+    ) -> None:
         year = self.year
         start_h, end_h = self.hours
         span = (end_h - start_h) * 3600
         late_at = withheld + late
         lang_cuts = (french_only, french_only + 0.10, french_only + 0.18, french_only + 0.28)
-        uniform, rand, randint, expo = rng.uniform, rng.random, rng.randint, rng.expovariate
+        rand, randint, expo = rng.random, rng.randint, rng.expovariate
         number = 0
         for d in self.working_days():
             count = max(0, round(rng.gauss(per_day, per_day * spread)))
@@ -417,9 +625,17 @@ class CouncilYear:
                 r = rand()
                 public = None if r < withheld else self._roll(t + randint(*late_days) * DAY) if r < late_at else t
                 r = rand()
-                languages = (("fr",) if r < lang_cuts[0] else ("en", "fr") if r < lang_cuts[1]
-                             else ("en", "fr", "de") if r < lang_cuts[2] else EU_LANGUAGES if r < lang_cuts[3]
-                             else ("en",))
+                languages = (
+                    ("fr",)
+                    if r < lang_cuts[0]
+                    else ("en", "fr")
+                    if r < lang_cuts[1]
+                    else ("en", "fr", "de")
+                    if r < lang_cuts[2]
+                    else EU_LANGUAGES
+                    if r < lang_cuts[3]
+                    else ("en",)
+                )
                 entry = SimNumber(number, t, public, languages)
                 docs = [SimDoc(number, year, (), t, public, languages)]
                 if rand() < revisions:
@@ -434,8 +650,11 @@ class CouncilYear:
                     at = self._roll(t + randint(0, 10) * DAY + 600)
                     docs.append(self._version(entry, (("ADD", 1),), at))
                     if rand() < 0.2:
-                        docs.append(self._version(entry, (("ADD", 1), ("REV", 1)),
-                                                  self._roll(at + (1 + int(expo(1 / 8))) * DAY)))
+                        docs.append(
+                            self._version(
+                                entry, (("ADD", 1), ("REV", 1)), self._roll(at + (1 + int(expo(1 / 8))) * DAY)
+                            )
+                        )
                     elif rand() < 0.2:
                         docs.append(self._version(entry, (("ADD", 2),), self._roll(at + randint(1, 15) * DAY)))
                 if rand() < corrigenda:
@@ -482,8 +701,12 @@ class CouncilYear:
     def public_at(self, t: float, lang: str | None = None) -> list[SimDoc]:
         """Documents the server serves at ``t`` (in ``lang`` when given, else in at least one language)."""
         last = self.issued_by(t)
-        return [doc for entry in self.numbers[:last] for doc in entry.versions
-                if doc.public_at(t) and (lang is None or lang in doc.languages)]
+        return [
+            doc
+            for entry in self.numbers[:last]
+            for doc in entry.versions
+            if doc.public_at(t) and (lang is None or lang in doc.languages)
+        ]
 
     def public_refs(self, t: float, lang: str = "en", *, init_only: bool = False) -> set[str]:
         """Canonical references (item ids) served in ``lang`` at ``t``; ``init_only`` keeps INIT versions only."""
@@ -495,7 +718,7 @@ class CouncilYear:
 
     def numbers_on(self, d: date) -> list[SimNumber]:
         start = epoch(d.year, d.month, d.day)
-        return self.numbers[bisect.bisect_left(self._appear, start):bisect.bisect_left(self._appear, start + DAY)]
+        return self.numbers[bisect.bisect_left(self._appear, start) : bisect.bisect_left(self._appear, start + DAY)]
 
     # what a document says
 
@@ -505,8 +728,10 @@ class CouncilYear:
         _, subject, subject_fr, codes, legislative = rng.choices(_SUBJECTS, _SUBJECT_WEIGHTS)[0]
         _, doc_type, form, form_fr = rng.choices(_FORMS, _FORM_WEIGHTS)[0]
         if doc_type == "COVER NOTE" and not legislative:
-            form, form_fr = ("Communication from the Commission to the European Parliament and the Council on {x}",
-                             "Communication de la Commission au Parlement européen et au Conseil sur {x}")
+            form, form_fr = (
+                "Communication from the Commission to the European Parliament and the Council on {x}",
+                "Communication de la Commission au Parlement européen et au Conseil sur {x}",
+            )
         text = form.replace("{X}", subject[0].upper() + subject[1:]).replace("{x}", subject)
         text_fr = form_fr.replace("{X}", subject_fr[0].upper() + subject_fr[1:]).replace("{x}", subject_fr)
         entry = self.number(number)
@@ -518,13 +743,19 @@ class CouncilYear:
         cion = f"COM({self.year}) {rng.randint(10, 900)} final" if doc_type == "COVER NOTE" else None
         file = f"{self.year - rng.randint(0, 2)}/{rng.randint(1, 420):04d}(COD)" if legislative else None
         return SimHeader(
-            doc_type=doc_type, subject=text, subject_fr=text_fr,
+            doc_type=doc_type,
+            subject=text,
+            subject_fr=text_fr,
             codes=tuple(f"{code} {rng.randint(1, 400 if code != 'CODEC' else 2400)}" for code in codes),
-            originator=originator, addressee=addressee, directorate=rng.choice(_DIRECTORATES),
+            originator=originator,
+            addressee=addressee,
+            directorate=rng.choice(_DIRECTORATES),
             initials=f"{rng.choice('ABCDEFGHJKLMNPRSTV')}{rng.choice('ABCDEFGHJKLMNPRSTV')}/"
-                     f"{rng.choice('abcdefghjklmnprstv')}{rng.choice('abcdefghjklmnprstv')}",
+            f"{rng.choice('abcdefghjklmnprstv')}{rng.choice('abcdefghjklmnprstv')}",
             original_language="fr" if entry is not None and entry.french_only else "en",
-            interinstitutional_file=file, commission_doc=cion, pages=rng.choice((1, 1, 2, 2, 2, 3, 4)),
+            interinstitutional_file=file,
+            commission_doc=cion,
+            pages=rng.choice((1, 1, 2, 2, 2, 3, 4)),
         )
 
     def pdf(self, doc: SimDoc, lang: str = "en") -> bytes:
@@ -551,8 +782,7 @@ class CouncilYear:
         foot = [f"{doc.short}{' ' * 20}{h.initials}{' ' * 10}{{page}}", f"{h.directorate}{' ' * 30}{lang.upper()}"]
         if fr:
             day = "1er" if d.day == 1 else str(d.day)
-            lines = ["Conseil de", "l'Union européenne",
-                     f"{pad}Bruxelles, le {day} {_MONTHS_FR[d.month - 1]} {d.year}"]
+            lines = ["Conseil de", "l'Union européenne", f"{pad}Bruxelles, le {day} {_MONTHS_FR[d.month - 1]} {d.year}"]
         else:
             lines = ["Council of the", "European Union", f"{pad}Brussels, {d.day} {_MONTHS_EN[d.month - 1]} {d.year}"]
         lines.append(f"{pad}(OR. {h.original_language})")
@@ -560,20 +790,34 @@ class CouncilYear:
             label = "Dossier interinstitutionnel:" if fr else "Interinstitutional File:"
             lines.append(f"{label} {h.interinstitutional_file}")
         lines += [f"{pad}{doc.short}", f"{pad}{'  '.join(h.codes)}", _FR_TYPES[h.doc_type] if fr else h.doc_type]
-        from_, to, prev, cion, subj = (("Origine:", "Destinataire:", "N° doc. préc.:", "N° doc. Cion:", "Objet:")
-                                       if fr else ("From:", "To:", "No. prev. doc.:", "No. Cion doc.:", "Subject:"))
+        from_, to, prev, cion, subj = (
+            ("Origine:", "Destinataire:", "N° doc. préc.:", "N° doc. Cion:", "Objet:")
+            if fr
+            else ("From:", "To:", "No. prev. doc.:", "No. Cion doc.:", "Subject:")
+        )
         lines += [f"{from_} {h.originator}", f"{to} {h.addressee}"]
         if doc.version:
             lines.append(f"{prev} {doc.number}/{doc.year % 100:02d}")
         if h.commission_doc:
             lines.append(f"{cion} {h.commission_doc}")
         lines += textwrap.wrap(f"{subj} {h.subject_fr if fr else h.subject}", 88)
-        lines += ["", ("Les délégations trouveront ci-joint le document mentionné en objet." if fr else
-                       "Delegations will find attached the above-mentioned document."), ""]
+        lines += [
+            "",
+            (
+                "Les délégations trouveront ci-joint le document mentionné en objet."
+                if fr
+                else "Delegations will find attached the above-mentioned document."
+            ),
+            "",
+        ]
         pages = ["\n".join(lines + [foot[0].format(page=1), foot[1]])]
         for page in range(2, h.pages + 1):
-            body = [f"{page - 1}. " + ("Le texte figure ci-après." if fr else "The text is set out below."),
-                    "", "Article " + str(page - 1), ""]
+            body = [
+                f"{page - 1}. " + ("Le texte figure ci-après." if fr else "The text is set out below."),
+                "",
+                "Article " + str(page - 1),
+                "",
+            ]
             body += textwrap.wrap(("Lorem ipsum " if fr else "The Member States shall ensure ") * 12, 88)
             pages.append("\n".join(body + ["", foot[0].format(page=page), foot[1]]))
         return pages
@@ -595,6 +839,7 @@ def _parse_id(pdf_id: str) -> tuple[int, int, Version] | None:
 
 # --- the server --------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """One request as the server saw it: its number (from 1), simulated and wall (monotonic) time, and answer."""
@@ -615,7 +860,7 @@ class Request:
 
 def _unit(seed: int, n: int, salt: str) -> float:
     digest = hashlib.blake2b(f"{seed}:{salt}:{n}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2 ** 64
+    return int.from_bytes(digest, "big") / 2**64
 
 
 class CouncilYearServer:
@@ -631,9 +876,19 @@ class CouncilYearServer:
     arrays for ``busiest``); the full ``Request`` entries are kept in ``log``, the last ``log_limit`` of them when
     that is set (a year-long bench makes about a million requests)."""
 
-    def __init__(self, model: CouncilYear, clock=None, *, error_rate: float = 0.002, slow_rate: float = 0.002,
-                 slow_delay: float = 0.5, outages: Iterable[tuple[float, float]] = (), missing_status: int = 404,
-                 seed: int | None = None, log_limit: int | None = None):
+    def __init__(
+        self,
+        model: CouncilYear,
+        clock=None,
+        *,
+        error_rate: float = 0.002,
+        slow_rate: float = 0.002,
+        slow_delay: float = 0.5,
+        outages: Iterable[tuple[float, float]] = (),
+        missing_status: int = 404,
+        seed: int | None = None,
+        log_limit: int | None = None,
+    ):
         self.model = model
         self.clock = clock if clock is not None else SimClock()
         self.error_rate = error_rate
@@ -665,7 +920,7 @@ class CouncilYearServer:
     def url(self, doc: SimDoc, lang: str = "en") -> str:
         return self.base_url + doc.path(lang)
 
-    def start(self) -> "CouncilYearServer":
+    def start(self) -> CouncilYearServer:
         self._thread.start()
         return self
 
@@ -674,7 +929,7 @@ class CouncilYearServer:
             self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "CouncilYearServer":
+    def __enter__(self) -> CouncilYearServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

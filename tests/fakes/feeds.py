@@ -7,9 +7,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterable
 
 
 @dataclass
@@ -24,6 +24,7 @@ class Route:
 
 def streamed(total: int, chunk: int = 64 * 1024, byte: bytes = b" ") -> Callable[[], Iterable[bytes]]:
     """A body of ``total`` bytes made chunk by chunk, never held whole in the server's memory."""
+
     def chunks() -> Iterable[bytes]:
         block = byte * chunk
         sent = 0
@@ -31,6 +32,7 @@ def streamed(total: int, chunk: int = 64 * 1024, byte: bytes = b" ") -> Callable
             piece = block[: min(chunk, total - sent)]
             sent += len(piece)
             yield piece
+
     return chunks
 
 
@@ -59,8 +61,9 @@ class FeedServer:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def set(self, path: str, body: bytes | str, status: int = 200, headers: dict[str, str] | None = None,
-            delay: float = 0.0) -> None:
+    def set(
+        self, path: str, body: bytes | str, status: int = 200, headers: dict[str, str] | None = None, delay: float = 0.0
+    ) -> None:
         data = body.encode("utf-8") if isinstance(body, str) else body
         route = Route(data, status, headers if headers is not None else Route().headers, delay)
         with self._lock:
@@ -96,7 +99,7 @@ class FeedServer:
                 raise TimeoutError(f"{path} was fetched {self.count(path)} times, expected {n}")
             time.sleep(0.05)
 
-    def start(self) -> "FeedServer":
+    def start(self) -> FeedServer:
         self._thread.start()
         return self
 
@@ -104,7 +107,7 @@ class FeedServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "FeedServer":
+    def __enter__(self) -> FeedServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -184,11 +187,14 @@ def rss(items: list[dict], title: str = "Test feed") -> str:
     for it in items:
         fields = [f"<title>{escape(it['title'])}</title>", f"<link>{escape(it['link'])}</link>"]
         if "guid" in it:
-            fields.append(f"<guid isPermaLink=\"false\">{escape(it['guid'])}</guid>")
+            fields.append(f'<guid isPermaLink="false">{escape(it["guid"])}</guid>')
         if "description" in it:
             fields.append(f"<description>{escape(it['description'])}</description>")
         fields.append(f"<pubDate>{it.get('pubDate', 'Mon, 14 Sep 2026 10:00:00 GMT')}</pubDate>")
         parts.append("<item>" + "".join(fields) + "</item>")
-    return ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
-            f"<title>{escape(title)}</title><link>http://127.0.0.1/</link><description>t</description>"
-            + "".join(parts) + "</channel></rss>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>{escape(title)}</title><link>http://127.0.0.1/</link><description>t</description>"
+        + "".join(parts)
+        + "</channel></rss>"
+    )

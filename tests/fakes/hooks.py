@@ -20,8 +20,9 @@ class HookServer:
             def do_POST(self) -> None:  # noqa: N802 (http.server naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with server._lock:
-                    server.posts.append({"path": self.path, "headers": dict(self.headers),
-                                         "json": json.loads(body or b"null")})
+                    server.posts.append(
+                        {"path": self.path, "headers": dict(self.headers), "json": json.loads(body or b"null")}
+                    )
                     status, headers = server.answers.popleft() if server.answers else (200, {})
                 self.send_response(status)
                 for key, value in headers.items():
@@ -46,7 +47,7 @@ class HookServer:
         with self._lock:
             self.answers.append((status, headers or {}))
 
-    def __enter__(self) -> "HookServer":
+    def __enter__(self) -> HookServer:
         self._thread.start()
         return self
 

@@ -4,7 +4,7 @@ watcher's handlers, a store on the controlled clock, and async waits that do not
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from telegram.ext import Application
@@ -17,15 +17,19 @@ from watcher.models import Item, Match
 from watcher.sources.rss import RssSource
 from watcher.store.sqlite import Store
 
-TOPICS = {"topic": [
-    {"id": "smuggling", "label": "Migrant smuggling", "terms": ["migrant smuggling"], "exclude": []},
-    {"id": "borders", "label": "Borders & Schengen", "terms": ["frontex"], "exclude": []},
-    {"id": "migration", "label": "Migration and asylum", "terms": ["asylum"], "exclude": []},
-]}
+TOPICS = {
+    "topic": [
+        {"id": "smuggling", "label": "Migrant smuggling", "terms": ["migrant smuggling"], "exclude": []},
+        {"id": "borders", "label": "Borders & Schengen", "terms": ["frontex"], "exclude": []},
+        {"id": "migration", "label": "Migration and asylum", "terms": ["asylum"], "exclude": []},
+    ]
+}
 ADMIN_CHAT = 777
-START = datetime(2026, 9, 15, 5, 0, tzinfo=timezone.utc)  # a Tuesday, 07:00 in Brussels
-SOURCES = (RssSource(name="council-press", url="https://e.org/press.xml", every=900.0),
-           RssSource(name="statewatch", url="https://e.org/sw.xml", every=1800.0))
+START = datetime(2026, 9, 15, 5, 0, tzinfo=UTC)  # a Tuesday, 07:00 in Brussels
+SOURCES = (
+    RssSource(name="council-press", url="https://e.org/press.xml", every=900.0),
+    RssSource(name="statewatch", url="https://e.org/sw.xml", every=1800.0),
+)
 
 
 def topics() -> dict:
@@ -38,15 +42,21 @@ def make_store(path: Path, clock: FakeClock | None = None) -> Store:
     return Store(path, clock=clock or FakeClock(START))
 
 
-def queue_alert(store: Store, source: str, item_id: str, title: str = "", topic: str = "smuggling",
-                url: str = "") -> int:
+def queue_alert(
+    store: Store, source: str, item_id: str, title: str = "", topic: str = "smuggling", url: str = ""
+) -> int:
     """Record a matching item for an already-polled source; returns how many outbox rows were written."""
     if not store.has_items(source):  # a source's first poll that finds anything only records
         store.record_poll(source, [Item(source=source, id="seed", title="seed", url="https://e.org/seed")], {})
-    item = Item(source=source, id=item_id, title=title or f"Item {item_id} on migrant smuggling",
-                url=url or f"https://e.org/{item_id}")
-    return store.record_poll(source, [item], {item.key: [Match(topic, ("migrant smuggling",), "a [migrant "
-                                                                  "smuggling] case")]}).alerts
+    item = Item(
+        source=source,
+        id=item_id,
+        title=title or f"Item {item_id} on migrant smuggling",
+        url=url or f"https://e.org/{item_id}",
+    )
+    return store.record_poll(
+        source, [item], {item.key: [Match(topic, ("migrant smuggling",), "a [migrant smuggling] case")]}
+    ).alerts
 
 
 async def wait_sent(api: FakeBotAPI, n: int, chat_id: int | None = None, timeout: float = 10.0) -> list[dict]:
@@ -63,7 +73,7 @@ class RunningBot:
         self.app = Application.builder().token(api.token).base_url(api.base_url).build()
         watcher_bot.register(self.app, watcher_bot.BotDeps(store, topics(), admins, SOURCES))
 
-    async def __aenter__(self) -> "RunningBot":
+    async def __aenter__(self) -> RunningBot:
         await self.app.initialize()
         await self.app.start()
         await self.app.updater.start_polling(poll_interval=0.0, timeout=1)

@@ -10,10 +10,13 @@ class HtmlError(ValueError):
     """Text that Telegram's HTML parse mode would refuse."""
 
 
-_ALLOWED_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a",
-                           "code", "pre", "span", "tg-spoiler", "blockquote"})
-_TAG_RE = re.compile(r"<(/?)([a-zA-Z][\w-]*)((?:\s+[\w-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'"
-                     r"|[^\s\"'>]+))?)*)\s*>")
+_ALLOWED_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span", "tg-spoiler", "blockquote"}
+)
+_TAG_RE = re.compile(
+    r"<(/?)([a-zA-Z][\w-]*)((?:\s+[\w-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'"
+    r"|[^\s\"'>]+))?)*)\s*>"
+)
 _ENTITY_RE = re.compile(r"&(?:(lt|gt|amp|quot)|#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6}));")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
@@ -63,8 +66,7 @@ def _apply_tag(match: re.Match[str], stack: list[str], offset: int) -> None:
     if closing:
         if not stack or stack[-1] != name:
             expected = f'"</{stack[-1]}>"' if stack else "no end tag"
-            raise HtmlError(f'Unmatched end tag at byte offset {offset}, expected {expected}, '
-                            f'found "</{name}>"')
+            raise HtmlError(f'Unmatched end tag at byte offset {offset}, expected {expected}, found "</{name}>"')
         stack.pop()
         return
     if name == "span" and "tg-spoiler" not in attrs:

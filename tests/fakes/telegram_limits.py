@@ -10,16 +10,14 @@ from typing import Any
 class RateLimits:
     """Telegram's flood limits as sliding windows over accepted messages."""
 
-    def __init__(self, global_per_sec: int | None, per_chat_per_sec: int | None,
-                 per_group_per_min: int | None):
+    def __init__(self, global_per_sec: int | None, per_chat_per_sec: int | None, per_group_per_min: int | None):
         self._limits = (global_per_sec, per_chat_per_sec, per_group_per_min)
         self._global: deque[float] = deque()
         self._chats: defaultdict[Any, deque[float]] = defaultdict(deque)
         self._groups: defaultdict[Any, deque[float]] = defaultdict(deque)
 
     def _windows(self, chat_id: Any) -> list[tuple[deque[float], int | None, float]]:
-        windows = [(self._global, self._limits[0], 1.0),
-                   (self._chats[chat_id], self._limits[1], 1.0)]
+        windows = [(self._global, self._limits[0], 1.0), (self._chats[chat_id], self._limits[1], 1.0)]
         if not isinstance(chat_id, int) or chat_id < 0:
             windows.append((self._groups[chat_id], self._limits[2], 60.0))
         return windows

@@ -22,9 +22,11 @@ log = logging.getLogger(__name__)
 
 BUTTON_PATTERN = r"^uf:"
 MAX_ARG = 100
-FORMS = ("Write a Council document reference, e.g. <code>/follow 13589/23</code>, <code>/follow ST 13589 2023"
-         "</code> or <code>/follow 13589/1/23 REV 1</code> (the whole family is followed), or a procedure, e.g. "
-         "<code>/follow 2023/0439(COD)</code>.")
+FORMS = (
+    "Write a Council document reference, e.g. <code>/follow 13589/23</code>, <code>/follow ST 13589 2023"
+    "</code> or <code>/follow 13589/1/23 REV 1</code> (the whole family is followed), or a procedure, e.g. "
+    "<code>/follow 2023/0439(COD)</code>."
+)
 
 
 def parse_target(text: str) -> tuple[str, str, str] | None:
@@ -59,12 +61,17 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     address = chat_address(update)
     outcome = await deps(context).db.run(follows.follow, CHANNEL, address, kind, key, label)
     log.info("chat %s: follow %s %s: %s", address, kind, key, outcome)
-    what = "every new version and when any becomes public" if kind == follows.FAMILY else \
-        "every Council document that names it"
-    answers = {"added": f"Following {esc(label)}: you will hear of {what}, whatever your topics.",
-               "already": f"This chat already follows {esc(label)}.",
-               "full": f"This chat follows {follows.MAX_FOLLOWS} documents and procedures, the most it can; "
-                       "stop one with /following first."}
+    what = (
+        "every new version and when any becomes public"
+        if kind == follows.FAMILY
+        else "every Council document that names it"
+    )
+    answers = {
+        "added": f"Following {esc(label)}: you will hear of {what}, whatever your topics.",
+        "already": f"This chat already follows {esc(label)}.",
+        "full": f"This chat follows {follows.MAX_FOLLOWS} documents and procedures, the most it can; "
+        "stop one with /following first.",
+    }
     active, _ = await deps(context).db.subscription(CHANNEL, address)
     stopped = "" if active else " Alerts to this chat are stopped, so none comes until /start turns them on again."
     await reply(update, answers[outcome] + stopped)
@@ -83,16 +90,21 @@ async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     kind, key, label = target
     stopped = await deps(context).db.run(follows.unfollow, CHANNEL, chat_address(update), kind, key)
-    await reply(update, f"Stopped following {esc(label)}." if stopped else
-                f"This chat does not follow {esc(label)}; /following lists what it does.")
+    await reply(
+        update,
+        f"Stopped following {esc(label)}."
+        if stopped
+        else f"This chat does not follow {esc(label)}; /following lists what it does.",
+    )
 
 
 async def _view(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[str, InlineKeyboardMarkup | None]:
     rows = await deps(context).db.run(follows.following, CHANNEL, chat_address(update))
     if not rows:
         return "This chat follows nothing. " + FORMS, None
-    buttons = [[InlineKeyboardButton(f"Stop {label}", callback_data=f"uf:{kind[0]}:{key}")]
-               for kind, key, label in rows]
+    buttons = [
+        [InlineKeyboardButton(f"Stop {label}", callback_data=f"uf:{kind[0]}:{key}")] for kind, key, label in rows
+    ]
     lines = "\n".join(f"• {esc(label)}" for _, _, label in rows)
     return f"This chat follows ({len(rows)} of {follows.MAX_FOLLOWS}):\n{lines}", InlineKeyboardMarkup(buttons)
 

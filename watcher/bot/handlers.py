@@ -11,12 +11,18 @@ import logging
 
 from telegram import BotCommand, BotCommandScopeChat, ChatMember, Update
 from telegram.error import TelegramError
-from telegram.ext import (Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, ContextTypes,
-                          MessageHandler, filters)
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from watcher import health
 from watcher.bot import follow, operators, preferences, quiet
-from watcher.store import subscribers
 from watcher.bot.replies import (
     ADMIN_ONLY,
     CHANNEL,
@@ -24,8 +30,8 @@ from watcher.bot.replies import (
     chat_address,
     deps,
     esc,
-    is_operator,
     excerpt,
+    is_operator,
     may_change,
     reply,
     reply_lines,
@@ -33,6 +39,7 @@ from watcher.bot.replies import (
     topic_list,
     unknown_topics,
 )
+from watcher.store import subscribers
 
 __all__ = ["BotDeps", "COMMANDS", "HANDLERS", "register", "set_commands"]
 
@@ -46,11 +53,17 @@ def about(d: BotDeps) -> str:
     names = [str(getattr(s, "label", "") or s.name) for s in d.sources]
     shown = ", ".join(esc(n) for n in names[:ABOUT_SOURCES])
     more = f" and {len(names) - ABOUT_SOURCES} more" if len(names) > ABOUT_SOURCES else ""
-    watched = f"I watch {len(names)} source{'s' if len(names) != 1 else ''} ({shown}{more})" if names \
+    watched = (
+        f"I watch {len(names)} source{'s' if len(names) != 1 else ''} ({shown}{more})"
+        if names
         else "I watch the sources this bot is configured with"
+    )
     labels = ", ".join(esc(d.label(t)) for t in d.topics) or "the configured topics"
-    return (f"{watched} and tell you when something is published about: {labels}. Every alert says what the "
-            "document is, where it is, and which words matched.")
+    return (
+        f"{watched} and tell you when something is published about: {labels}. Every alert says what the "
+        "document is, where it is, and which words matched."
+    )
+
 
 # (command, arguments, what it does): the menu, /help and the README follow this table.
 PUBLIC = [
@@ -84,8 +97,9 @@ ADMIN_COMMANDS = COMMANDS + [BotCommand(name, text) for name, _args, text in ADM
 
 
 def help_text(table: list[tuple[str, str, str]]) -> str:
-    return "\n".join(f"/{name}{' ' + esc(args) if args else ''} – {esc(text.lower()[:1] + text[1:])}"
-                     for name, args, text in table)
+    return "\n".join(
+        f"/{name}{' ' + esc(args) if args else ''} – {esc(text.lower()[:1] + text[1:])}" for name, args, text in table
+    )
 
 
 HELP = help_text(PUBLIC)
@@ -126,10 +140,17 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Subscribe the chat (to every topic, to those named in a deep link, or back to its own after /stop)."""
     payload = " ".join(context.args or [])
     if len(payload) > MAX_PAYLOAD:
-        log.warning("chat %s: /start with a %d-character payload refused (over %d)", chat_address(update),
-                    len(payload), MAX_PAYLOAD)
-        await reply(update, f"That start link is too long (over {MAX_PAYLOAD} characters). Send /start on its own, "
-                            "then choose topics with /topics.")
+        log.warning(
+            "chat %s: /start with a %d-character payload refused (over %d)",
+            chat_address(update),
+            len(payload),
+            MAX_PAYLOAD,
+        )
+        await reply(
+            update,
+            f"That start link is too long (over {MAX_PAYLOAD} characters). Send /start on its own, "
+            "then choose topics with /topics.",
+        )
         return
     d = deps(context)
     address = chat_address(update)
@@ -139,8 +160,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     wanted, unknown = parse_start_payload(payload, d.topics) if payload else ([], [])
     if payload and not wanted:
         _, markup = await preferences.topics_view(d, address)
-        await reply(update, f"The link named no topic I know ({excerpt(', '.join(unknown))}), so nothing changed. "
-                            f"The topics are: {topic_list(d.topics)}; tap the ones you want.", markup)
+        await reply(
+            update,
+            f"The link named no topic I know ({excerpt(', '.join(unknown))}), so nothing changed. "
+            f"The topics are: {topic_list(d.topics)}; tap the ones you want.",
+            markup,
+        )
         return
     active, before = await d.db.subscription(CHANNEL, address)
     back = not payload and not active and bool(before)  # stopped before: its own topics and delivery come back
@@ -153,8 +178,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     head = f"Welcome back: your topics are on again: {names}." if back else f"This chat is now subscribed to: {names}."
     note = f" Left out, unknown: {excerpt(', '.join(unknown))}." if unknown else ""
     text, markup = await preferences.topics_view(d, address)
-    await reply(update, f"{head}{note} {await preferences.mode_line(d, address)}\nTap a topic to switch it; "
-                        "/help for the rest.", markup)
+    await reply(
+        update,
+        f"{head}{note} {await preferences.mode_line(d, address)}\nTap a topic to switch it; /help for the rest.",
+        markup,
+    )
 
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -177,8 +205,10 @@ def deep_link(context: ContextTypes.DEFAULT_TYPE, d: BotDeps) -> str:
 async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """What the bot does, the commands, the topic ids and the deep-link form; operators also get theirs."""
     d = deps(context)
-    text = (f"{about(d)}\n\n{HELP}\n\nTopics: {topic_list(d.topics)}. A link that subscribes to some of them "
-            f"(ids joined by -, or all): {deep_link(context, d)}")
+    text = (
+        f"{about(d)}\n\n{HELP}\n\nTopics: {topic_list(d.topics)}. A link that subscribes to some of them "
+        f"(ids joined by -, or all): {deep_link(context, d)}"
+    )
     if is_operator(update, d):
         text += f"\n\n<b>Operators</b>\n{help_text(ADMIN)}"
     await reply(update, text)
@@ -208,8 +238,10 @@ async def _change_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, ver
         await reply(update, unknown_topics(unknown, d.topics))
         return
     if not wanted:
-        await reply(update, f"Which topic? Write /{verb} &lt;topic&gt;, with one of: {topic_list(d.topics)}. "
-                            "Or tap them in /topics.")
+        await reply(
+            update,
+            f"Which topic? Write /{verb} &lt;topic&gt;, with one of: {topic_list(d.topics)}. Or tap them in /topics.",
+        )
         return
     address = chat_address(update)
     active, before = await d.db.subscription(CHANNEL, address)
@@ -222,8 +254,13 @@ async def _change_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, ver
         await d.db.unsubscribe(CHANNEL, address, wanted)
     log.info("chat %s: %s %s", address, verb, ", ".join(wanted))
     active, mine = await d.db.subscription(CHANNEL, address)
-    now = (f"This chat gets alerts about: {', '.join(esc(d.label(t)) for t in mine)}." if active and mine
-           else "No topic is on, so this chat gets no alerts." if active else "This chat gets no alerts now.")
+    now = (
+        f"This chat gets alerts about: {', '.join(esc(d.label(t)) for t in mine)}."
+        if active and mine
+        else "No topic is on, so this chat gets no alerts."
+        if active
+        else "This chat gets no alerts now."
+    )
     await reply(update, f"{_changed(d, verb, wanted, before if active or not restarted else [], restarted)} {now}")
 
 
@@ -274,12 +311,18 @@ async def on_my_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT):
         d = deps(context)
         if not (await d.db.subscription(CHANNEL, str(change.chat.id)))[0]:
-            log.info("chat %s: the bot was removed or blocked (%s); it had no subscription", change.chat.id,
-                     change.new_chat_member.status)
+            log.info(
+                "chat %s: the bot was removed or blocked (%s); it had no subscription",
+                change.chat.id,
+                change.new_chat_member.status,
+            )
             return
         await d.db.deactivate(CHANNEL, str(change.chat.id))
-        log.info("chat %s: the bot was removed or blocked (%s); subscriber deactivated", change.chat.id,
-                 change.new_chat_member.status)
+        log.info(
+            "chat %s: the bot was removed or blocked (%s); subscriber deactivated",
+            change.chat.id,
+            change.new_chat_member.status,
+        )
 
 
 async def not_understood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -292,8 +335,11 @@ async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message = update.effective_message
     if message is None:
         return
-    old, new = (message.chat.id, message.migrate_to_chat_id) if message.migrate_to_chat_id else \
-        (message.migrate_from_chat_id, message.chat.id)
+    old, new = (
+        (message.chat.id, message.migrate_to_chat_id)
+        if message.migrate_to_chat_id
+        else (message.migrate_from_chat_id, message.chat.id)
+    )
     await deps(context).db.run(subscribers.migrate_address, CHANNEL, str(old), str(new))
     log.info("chat %s: migrated to %s; subscription moved", old, new)
 

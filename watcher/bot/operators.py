@@ -9,29 +9,42 @@ from functools import wraps
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from watcher.bot.replies import (
+    CHANNEL,
+    OPERATORS_ONLY,
+    chat_address,
+    deps,
+    esc,
+    excerpt,
+    is_operator,
+    reply,
+    reply_lines,
+)
 from watcher.delivery import backpressure
-from watcher.store import ledger, subscribers
-from watcher.bot.replies import CHANNEL, OPERATORS_ONLY, chat_address, deps, esc, excerpt, is_operator, reply, reply_lines
 from watcher.errors import NotifyError
+from watcher.health import ago, line_of, source_health
 from watcher.logs import redact
 from watcher.notifiers.format import sample_alert
 from watcher.notifiers.telegram import TelegramNotifier
-from watcher.health import ago, line_of, source_health
+from watcher.store import ledger, subscribers
 
 log = logging.getLogger("watcher.bot")
 
 
 def operators_only(handler):
     """Run the handler only in an operators' chat; elsewhere reply with a refusal and log the attempt."""
+
     @wraps(handler)
     async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not is_operator(update, deps(context)):
             text = update.effective_message.text if update.effective_message else None
-            log.warning("chat %s: refused operators' command %s", chat_address(update),
-                        ((text or "").split() or ["?"])[0][:40])
+            log.warning(
+                "chat %s: refused operators' command %s", chat_address(update), ((text or "").split() or ["?"])[0][:40]
+            )
             await reply(update, OPERATORS_ONLY)
             return
         await handler(update, context)
+
     return guarded
 
 
@@ -41,18 +54,24 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     now = d.store.clock()
     s = await d.db.run(subscribers.stats, now)
-    subs = "; ".join(f"{esc(channel)} {sum(modes.values())}" + (
-        f" ({', '.join(f'{n} {esc(m)}' for m, n in sorted(modes.items()))})" if len(modes) > 1 else "")
-        for channel, modes in sorted(s["subscribers"].items())) or "none"
+    subs = (
+        "; ".join(
+            f"{esc(channel)} {sum(modes.values())}"
+            + (f" ({', '.join(f'{n} {esc(m)}' for m, n in sorted(modes.items()))})" if len(modes) > 1 else "")
+            for channel, modes in sorted(s["subscribers"].items())
+        )
+        or "none"
+    )
     paused = [name for name, st in (await d.db.source_states()).items() if st.get("paused")]
     outbox = await d.db.run(backpressure.figures, now)
     lines = [
         f"Subscribers: {subs}; inactive {s['inactive']}",
         f"Alerts sent: {s['sent_total']} (last 24 h: {s['sent_24h']})",
         f"Queue: {s['queue']} waiting, {s['retrying']} being retried; oldest {ago(s['oldest_pending'], now)}"
-        if s["queue"] else "Queue: empty",
-        f"Drain: {esc(outbox.summary())}" + (f"; operators told alerts are late {ago(outbox.notified_at, now)}"
-                                             if outbox.notified_at else ""),
+        if s["queue"]
+        else "Queue: empty",
+        f"Drain: {esc(outbox.summary())}"
+        + (f"; operators told alerts are late {ago(outbox.notified_at, now)}" if outbox.notified_at else ""),
         f"Dropped: {s['dropped_total']} (last 24 h: {s['dropped_24h']})",
     ]
     if s["last_errors"]:
@@ -69,10 +88,14 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     now = d.store.clock()
     lines = []
     for src, row in zip(d.sources, await d.db.run(source_health, d.sources, d.rules, now)):
-        lines.append(f"{esc(line_of(row, now))}\n   {esc(src.kind)}, every {_every(src.every)}: "
-                     f"<code>{esc(src.url)}</code>")
-    await reply_lines(update, f"<b>{len(lines)} sources</b> (/pause &lt;source&gt;, /resume &lt;source&gt;)",
-                      lines or ["none configured"])
+        lines.append(
+            f"{esc(line_of(row, now))}\n   {esc(src.kind)}, every {_every(src.every)}: <code>{esc(src.url)}</code>"
+        )
+    await reply_lines(
+        update,
+        f"<b>{len(lines)} sources</b> (/pause &lt;source&gt;, /resume &lt;source&gt;)",
+        lines or ["none configured"],
+    )
 
 
 def _every(seconds: float) -> str:
@@ -88,17 +111,17 @@ async def _set_paused(update: Update, context: ContextTypes.DEFAULT_TYPE, paused
     verb = "pause" if paused else "resume"
     if not context.args or context.args[0] not in names:
         given = f"Unknown source {excerpt(context.args[0])}. " if context.args else ""
-        await reply(update, f"{given}Write /{verb} &lt;source&gt; with one of: "
-                            + ", ".join(f"<code>{esc(n)}</code>" for n in names))
+        await reply(
+            update,
+            f"{given}Write /{verb} &lt;source&gt; with one of: " + ", ".join(f"<code>{esc(n)}</code>" for n in names),
+        )
         return
     name = context.args[0]
     if bool((await d.db.source_states()).get(name, {}).get("paused")) == paused:
-        await reply(update, f"<code>{esc(name)}</code> is already {'paused' if paused else 'polled'}; nothing "
-                            "changed.")
+        await reply(update, f"<code>{esc(name)}</code> is already {'paused' if paused else 'polled'}; nothing changed.")
         return
     await d.db.run(subscribers.set_paused, name, paused)
-    log.info("chat %s: source %s %s by an operator", chat_address(update), name,
-             "paused" if paused else "resumed")
+    log.info("chat %s: source %s %s by an operator", chat_address(update), name, "paused" if paused else "resumed")
     if paused:
         await reply(update, f"Paused <code>{esc(name)}</code>: it is not polled until /resume {esc(name)}.")
     else:

@@ -30,15 +30,20 @@ class PollWatch:
         self.failures += 1
         if self.down_since is None:
             self.down_since = self.clock()
-            log.warning("Telegram Bot API not answering the bot's polls (%s); commands wait until it answers",
-                        redact(str(exc))[:200])
+            log.warning(
+                "Telegram Bot API not answering the bot's polls (%s); commands wait until it answers",
+                redact(str(exc))[:200],
+            )
 
     def answered(self) -> None:
         """A poll was answered: say once that the outage is over."""
         if self.down_since is None:
             return
-        log.info("Telegram Bot API answering again after %.0fs and %d failed polls", self.clock() - self.down_since,
-                 self.failures)
+        log.info(
+            "Telegram Bot API answering again after %.0fs and %d failed polls",
+            self.clock() - self.down_since,
+            self.failures,
+        )
         self.down_since, self.failures = None, 0
 
     def on_polling_error(self, exc: TelegramError) -> None:
@@ -66,5 +71,10 @@ class WatchedRequest(HTTPXRequest):
 
 def build_application(token: str, base_url: str, watch: PollWatch) -> Application:
     """The bot's Application, its getUpdates connection watched by ``watch``."""
-    return (Application.builder().token(token).base_url(base_url)
-            .get_updates_request(WatchedRequest(watch, connection_pool_size=1)).build())
+    return (
+        Application.builder()
+        .token(token)
+        .base_url(base_url)
+        .get_updates_request(WatchedRequest(watch, connection_pool_size=1))
+        .build()
+    )

@@ -49,8 +49,11 @@ async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     until: datetime = d.store.clock() + timedelta(seconds=seconds)
     await d.db.run(chat_prefs.set_mute, CHANNEL, chat_address(update), until)
     log.info("chat %s: muted until %s", chat_address(update), until.isoformat())
-    await reply(update, f"Muted until {until:%a %d %b, %H:%M} UTC: no alert until then, then one digest of what was "
-                        "held. /unmute ends it early.")
+    await reply(
+        update,
+        f"Muted until {until:%a %d %b, %H:%M} UTC: no alert until then, then one digest of what was "
+        "held. /unmute ends it early.",
+    )
 
 
 async def unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -93,9 +96,13 @@ async def me(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     topics = ", ".join(esc(d.label(t)) for t in mine) or "none"
     until = from_iso(row.get("muted_until"))
-    lines = [f"<b>This chat</b>{'' if active else ' (stopped: /start turns it back on)'}",
-             f"Topics: {topics}", await mode_line(d, address),
-             f"Muted until {until:%a %d %b, %H:%M} UTC (/unmute)" if until and until > d.store.clock()
-             else "Muted: no (/mute 1d)",
-             "Quiet: on, alerts without a sound (/quiet off)" if row.get("quiet") else "Quiet: off (/quiet on)"]
+    lines = [
+        f"<b>This chat</b>{'' if active else ' (stopped: /start turns it back on)'}",
+        f"Topics: {topics}",
+        await mode_line(d, address),
+        f"Muted until {until:%a %d %b, %H:%M} UTC (/unmute)"
+        if until and until > d.store.clock()
+        else "Muted: no (/mute 1d)",
+        "Quiet: on, alerts without a sound (/quiet off)" if row.get("quiet") else "Quiet: off (/quiet on)",
+    ]
     await reply(update, "\n".join(lines))

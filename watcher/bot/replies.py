@@ -64,15 +64,16 @@ EXCERPT = 40  # characters of a user's input that a reply may quote back
 def excerpt(text: object, limit: int = EXCERPT) -> str:
     """At most ``limit`` characters of what a user typed, on one line and escaped, for quoting it back."""
     flat = " ".join(str(text).split())
-    return esc(flat if len(flat) <= limit else flat[:limit - 1] + "…")
+    return esc(flat if len(flat) <= limit else flat[: limit - 1] + "…")
 
 
 async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     message = update.effective_message
     if message is None:  # an update without a message (a callback on a message too old to answer) gets no reply
         return
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                             link_preview_options=LinkPreviewOptions(is_disabled=True))
+    await message.reply_text(
+        text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=LinkPreviewOptions(is_disabled=True)
+    )
 
 
 async def reply_lines(update: Update, head: str, lines: list[str]) -> None:

@@ -26,8 +26,10 @@ def verify_kept(data_dir: Path) -> tuple[int, list[Mismatch]]:
 
 def verify_lines(folder: Path, checked: int, bad: list[Mismatch]) -> list[str]:
     """What ``watcher archive verify`` prints: one line per bad copy, then a summary."""
-    lines = [f"MISMATCH {m.path}: named {m.expected}, "
-             + ("missing" if m.found == "missing" else f"hashes to {m.found}") for m in bad]
+    lines = [
+        f"MISMATCH {m.path}: named {m.expected}, " + ("missing" if m.found == "missing" else f"hashes to {m.found}")
+        for m in bad
+    ]
     if not checked and not bad:
         return lines + [f"no kept documents under {folder}"]
     verdict = f"{len(bad)} do not match" if bad else "all match their SHA-256"

@@ -10,8 +10,10 @@ from urllib.parse import quote
 
 log = logging.getLogger(__name__)
 
-SUBSCRIBED_TOPICS = ("SELECT s.topic, COUNT(*) FROM subscriptions s JOIN subscribers u ON u.id = s.subscriber_id "
-                     "WHERE u.active = 1 AND u.channel = 'telegram' GROUP BY s.topic ORDER BY s.topic")
+SUBSCRIBED_TOPICS = (
+    "SELECT s.topic, COUNT(*) FROM subscriptions s JOIN subscribers u ON u.id = s.subscriber_id "
+    "WHERE u.active = 1 AND u.channel = 'telegram' GROUP BY s.topic ORDER BY s.topic"
+)
 
 
 def subscribed_topics(db_path: Path) -> dict[str, int]:
@@ -29,10 +31,13 @@ def subscribed_topics(db_path: Path) -> dict[str, int]:
 def vanished_topics(db_path: Path, topic_ids: Iterable[str], topics_file: Path) -> list[str]:
     """One warning per topic id that chats are subscribed to but ``topics_file`` no longer defines."""
     known = set(topic_ids)
-    return [f"{topics_file}: topic {topic!r} is gone, but {count} chat{'s are' if count > 1 else ' is'} subscribed "
-            f"to it in {db_path} and get{'' if count > 1 else 's'} nothing for it now; put the topic back under that "
-            "id (rename it back), or tell the chats to pick new topics with /topics"
-            for topic, count in subscribed_topics(db_path).items() if topic not in known]
+    return [
+        f"{topics_file}: topic {topic!r} is gone, but {count} chat{'s are' if count > 1 else ' is'} subscribed "
+        f"to it in {db_path} and get{'' if count > 1 else 's'} nothing for it now; put the topic back under that "
+        "id (rename it back), or tell the chats to pick new topics with /topics"
+        for topic, count in subscribed_topics(db_path).items()
+        if topic not in known
+    ]
 
 
 def shared_failure(failures: list[str | None]) -> str | None:
@@ -44,6 +49,8 @@ def shared_failure(failures: list[str | None]) -> str | None:
 
 def shared_failure_hint(failure: str) -> str:
     """What to check when every source fails the same way: the trouble is likely on this side."""
-    return (f"hint: every source failed the same way ({failure}); the trouble is likely here rather than at the "
-            "sources: check the network (DNS, proxy, firewall) and the clock, then `watcher status` for each "
-            "source's last success")
+    return (
+        f"hint: every source failed the same way ({failure}); the trouble is likely here rather than at the "
+        "sources: check the network (DNS, proxy, firewall) and the clock, then `watcher status` for each "
+        "source's last success"
+    )

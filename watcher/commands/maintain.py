@@ -13,8 +13,7 @@ def match_json(found: list[Match]) -> dict:
     return {
         "topics": [m.topic for m in found],
         "terms": list(dict.fromkeys(t for m in found for t in m.terms)),
-        "matches": [{"topic": m.topic, "terms": list(m.terms), "snippet": m.snippet, "field": m.field}
-                    for m in found],
+        "matches": [{"topic": m.topic, "terms": list(m.terms), "snippet": m.snippet, "field": m.field} for m in found],
     }
 
 
@@ -38,11 +37,15 @@ class Change:
 
     def as_json(self) -> dict:
         return {
-            "source": self.item.source, "id": self.item.id, "title": self.item.title, "url": self.item.url,
+            "source": self.item.source,
+            "id": self.item.id,
+            "title": self.item.title,
+            "url": self.item.url,
             "published": self.item.published.isoformat() if self.item.published else None,
             "topics": [m.topic for m in self.matches],
             "terms": list(dict.fromkeys(t for m in self.matches for t in m.terms)),
-            "gained": self.gained, "lost": self.lost,
+            "gained": self.gained,
+            "lost": self.lost,
         }
 
 
@@ -83,6 +86,8 @@ def replay_lines(result: ReplayResult) -> list[str]:
             lines.append(f"+ [{', '.join(c.gained)}] {where}\n    {c.item.url}\n    matched: {terms}")
         if c.lost:
             lines.append(f"- [{', '.join(c.lost)}] {where}\n    {c.item.url}")
-    lines.append(f"{result.replayed} stored items replayed: {result.gained} would now be flagged for a topic they "
-                 f"were not, {result.lost} would no longer be flagged for a topic they were.")
+    lines.append(
+        f"{result.replayed} stored items replayed: {result.gained} would now be flagged for a topic they "
+        f"were not, {result.lost} would no longer be flagged for a topic they were."
+    )
     return lines

@@ -21,8 +21,10 @@ def parse_target(text: str, config: Config) -> tuple[str, str]:
     """``telegram:CHAT``, ``webhook:NAME``, ``email:NAME`` or ``apprise:NAME`` as (channel, address)."""
     channel, colon, address = text.partition(":")
     if not colon or channel not in CHANNELS or not address:
-        raise TargetError(f"{text!r}: write CHANNEL:ADDRESS, e.g. telegram:123456789, webhook:newsroom-chat, "
-                          "email:research-team or apprise:ops-ntfy")
+        raise TargetError(
+            f"{text!r}: write CHANNEL:ADDRESS, e.g. telegram:123456789, webhook:newsroom-chat, "
+            "email:research-team or apprise:ops-ntfy"
+        )
     if channel == "telegram":
         if not address.lstrip("-").isdigit():
             raise TargetError(f"{text!r}: a Telegram chat is a number (a group's starts with -), e.g. telegram:12345")

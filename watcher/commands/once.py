@@ -56,9 +56,9 @@ async def run_once(config: Config, settings: Settings, sources, *, dry_run: bool
         if not dry_run:
             extra = subscribe_notifiers(store, config, settings)
         keep = kept_documents(settings.data_dir, config.archive)
-        results = await asyncio.gather(*(pipeline.poll(s, http, store, matcher, dry_run=dry_run, health=rules,
-                                                       keep=keep)
-                                         for s in sources))
+        results = await asyncio.gather(
+            *(pipeline.poll(s, http, store, matcher, dry_run=dry_run, health=rules, keep=keep) for s in sources)
+        )
         if not dry_run:
             await deliver_pending(store, config, settings, extra)
     finally:
@@ -107,8 +107,12 @@ async def deliver_pending(store: Store, config: Config, settings: Settings, extr
     from watcher.notifiers.telegram import TelegramNotifier
 
     async with Bot(settings.telegram_token, base_url=settings.telegram_api_url) as bot:
-        worker = DeliveryWorker(store, {"telegram": TelegramNotifier(bot, labels), **extra},
-                                Pacer(rate=settings.send_rate), concurrency=settings.send_concurrency)
+        worker = DeliveryWorker(
+            store,
+            {"telegram": TelegramNotifier(bot, labels), **extra},
+            Pacer(rate=settings.send_rate),
+            concurrency=settings.send_concurrency,
+        )
         await worker.drain()
         await messenger_for(store, settings, bot).drain_once()
 
@@ -116,16 +120,16 @@ async def deliver_pending(store: Store, config: Config, settings: Settings, extr
 DRY_FIRST_NOTE = " (never polled here: a real first poll records these and alerts nobody)"
 
 
-def report(results: list[pipeline.PollResult], *, as_json: bool, dry_run: bool,
-           recorded: set[str] | None = None) -> None:
+def report(
+    results: list[pipeline.PollResult], *, as_json: bool, dry_run: bool, recorded: set[str] | None = None
+) -> None:
     """The text or JSON lines of a run; ``recorded`` (dry runs) names the sources the database already knows."""
     out = sys.stdout
     for r in results:
         if as_json:
             for item, matches in r.flagged:
                 event = r.events.get(item.id, "new")
-                out.write(json.dumps(item_json(r.source, item, matches, event), ensure_ascii=False, default=str)
-                          + "\n")
+                out.write(json.dumps(item_json(r.source, item, matches, event), ensure_ascii=False, default=str) + "\n")
             if not r.ok:
                 out.write(json.dumps(failure_json(r), ensure_ascii=False) + "\n")
             continue

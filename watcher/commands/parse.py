@@ -22,12 +22,13 @@ class Blocked(Exception):
     """The saved file is a bot-protection challenge page."""
 
 
-def parse_saved(kind: str, data: bytes, *, name: str = "", url: str = "",
-                options: dict[str, str] | None = None) -> list[Item]:
+def parse_saved(
+    kind: str, data: bytes, *, name: str = "", url: str = "", options: dict[str, str] | None = None
+) -> list[Item]:
     """Items of a saved file, read with the kind's ``options`` (html-list's selectors). Raises Blocked for a challenge
     page, ValueError for options the kind refuses, and ParseError or FetchError when the file is not what ``kind``
     expects."""
-    if not data.lstrip()[:5] == b"%PDF-":
+    if data.lstrip()[:5] != b"%PDF-":
         reason = detect_challenge(200, {}, data)
         if reason:
             raise Blocked(reason)
@@ -53,23 +54,47 @@ def select_options(kind: str, pairs: list[str]) -> dict[str, str]:
         key, equals, value = pair.partition("=")
         key = key.strip()
         if not equals or key not in keys:
-            raise ValueError(f"--select {pair!r}: write KEY=VALUE with KEY one of {', '.join(keys)}, "
-                             "e.g. --select 'row=article' --select 'title=h3 a'")
+            raise ValueError(
+                f"--select {pair!r}: write KEY=VALUE with KEY one of {', '.join(keys)}, "
+                "e.g. --select 'row=article' --select 'title=h3 a'"
+            )
         options[key] = value.strip()
     return options
 
 
 def item_record(item: Item, matches: list[Match] | None) -> dict:
     """One JSON object for an item: id, title, url, published, and the Council metadata when there is some."""
-    record: dict[str, Any] = {"id": item.id, "title": item.title, "url": item.url,
-                              "published": item.published.isoformat() if item.published else None}
+    record: dict[str, Any] = {
+        "id": item.id,
+        "title": item.title,
+        "url": item.url,
+        "published": item.published.isoformat() if item.published else None,
+    }
     extra = item.extra or {}
     if "public" in extra:
-        record.update({"doc_type": extra.get("doc_type", ""), "subjects": list(extra.get("subjects") or []),
-                       "public": extra.get("public")})
-        for key in ("family", "version", "marking", "languages", "originator", "addressee",
-                    "interinstitutional_file", "procedures", "type_original", "commission_doc", "other_refs",
-                    "header_ref", "unread", "page_count"):
+        record.update(
+            {
+                "doc_type": extra.get("doc_type", ""),
+                "subjects": list(extra.get("subjects") or []),
+                "public": extra.get("public"),
+            }
+        )
+        for key in (
+            "family",
+            "version",
+            "marking",
+            "languages",
+            "originator",
+            "addressee",
+            "interinstitutional_file",
+            "procedures",
+            "type_original",
+            "commission_doc",
+            "other_refs",
+            "header_ref",
+            "unread",
+            "page_count",
+        ):
             if extra.get(key):
                 record[key] = extra[key]
     if item.summary:
@@ -102,4 +127,3 @@ def print_items(items: list[Item], matches: dict | None, out: TextIO, *, as_json
             for snippet in record["snippets"]:
                 out.write(f"    {snippet}\n")
     out.flush()
-

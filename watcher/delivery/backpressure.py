@@ -26,10 +26,10 @@ from watcher.durations import parse_duration
 from watcher.errors import ConfigError
 from watcher.health import human_duration, stamp
 from watcher.models import Alert
+from watcher.notifiers import Notifier
 from watcher.notifiers.fit import cut_plain, shorten_html
 from watcher.notifiers.format import digest_messages
 from watcher.store import health as healthdb
-from watcher.notifiers import Notifier
 from watcher.store import subscribers
 from watcher.store.aio import as_async
 from watcher.store.subscribers import DRAIN_WINDOW_MINUTES
@@ -65,20 +65,23 @@ def rules_from_env(env: Mapping[str, str] | None = None) -> BackpressureRules:
         try:
             age = parse_duration(age_text)
         except ValueError as exc:
-            problems.append(f"WATCHER_OUTBOX_ALERT_AGE: {exc} (\"0s\" turns the warning off)")
+            problems.append(f'WATCHER_OUTBOX_ALERT_AGE: {exc} ("0s" turns the warning off)')
     cap_text = env.get("WATCHER_OUTBOX_CHAT_CAP", "").strip()
     if cap_text:
         if cap_text.isdigit():
             cap = int(cap_text)
         else:
-            problems.append(f"WATCHER_OUTBOX_CHAT_CAP: {cap_text!r} is not a number; give how many undelivered "
-                            f"alerts a chat may have before the rest is folded, e.g. {DEFAULT_CHAT_CAP} (0: never)")
+            problems.append(
+                f"WATCHER_OUTBOX_CHAT_CAP: {cap_text!r} is not a number; give how many undelivered "
+                f"alerts a chat may have before the rest is folded, e.g. {DEFAULT_CHAT_CAP} (0: never)"
+            )
     if problems:
         raise ConfigError(problems)
     return BackpressureRules(alert_age=age, chat_cap=cap)
 
 
 # --- the figures and the late-queue warning ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class OutboxFigures:
@@ -91,8 +94,10 @@ class OutboxFigures:
     def summary(self) -> str:
         """One plain line: the rates over the window, the oldest wait, and whether the queue shrinks."""
         oldest = human_duration(self.oldest_age) if self.oldest_age is not None else "none"
-        return (f"delivered {self.delivered_per_minute:.1f}/min, queued {self.queued_per_minute:.1f}/min "
-                f"(last {DRAIN_WINDOW_MINUTES} min); oldest instant alert waiting: {oldest}; {self.outlook()}")
+        return (
+            f"delivered {self.delivered_per_minute:.1f}/min, queued {self.queued_per_minute:.1f}/min "
+            f"(last {DRAIN_WINDOW_MINUTES} min); oldest instant alert waiting: {oldest}; {self.outlook()}"
+        )
 
     def outlook(self) -> str:
         if not self.depth:
@@ -107,11 +112,13 @@ def figures(store, now: datetime | None = None) -> OutboxFigures:
     """The outbox's figures now, read from the store."""
     now = now or store.clock()
     oldest = subscribers.oldest_instant_pending_at(store)
-    return OutboxFigures(depth=store.outbox_depth(),
-                         oldest_age=max(0.0, (now - oldest).total_seconds()) if oldest else None,
-                         delivered_per_minute=subscribers.delivered_per_minute(store, now),
-                         queued_per_minute=subscribers.queued_per_minute(store, now),
-                         notified_at=subscribers.backlog_notified_at(store))
+    return OutboxFigures(
+        depth=store.outbox_depth(),
+        oldest_age=max(0.0, (now - oldest).total_seconds()) if oldest else None,
+        delivered_per_minute=subscribers.delivered_per_minute(store, now),
+        queued_per_minute=subscribers.queued_per_minute(store, now),
+        notified_at=subscribers.backlog_notified_at(store),
+    )
 
 
 def decide(oldest_age: float | None, notified: bool, limit: float) -> str | None:
@@ -128,19 +135,27 @@ def decide(oldest_age: float | None, notified: bool, limit: float) -> str | None
 def message(kind: str, fig: OutboxFigures, rules: BackpressureRules) -> str:
     """The operators' message, plain text."""
     if kind == "late":
-        fold = (f"Chats with more than {rules.chat_cap} waiting get the rest folded into fewer messages. "
-                if rules.chat_cap else "")
-        return (f"⏳ watcher: alerts are late. The oldest undelivered alert (daily digests aside) has waited "
-                f"{human_duration(fig.oldest_age or 0)} (limit {human_duration(rules.alert_age)}); alerts waiting: "
-                f"{fig.depth}. Over the last {DRAIN_WINDOW_MINUTES} min {fig.delivered_per_minute:.1f} a minute were "
-                f"delivered and {fig.queued_per_minute:.1f} a minute queued: {fig.outlook()}. {fold}See the "
-                f"\"delivery:\" lines in the log for refusals and flood waits. One more message will follow when "
-                f"the queue has caught up.")
+        fold = (
+            f"Chats with more than {rules.chat_cap} waiting get the rest folded into fewer messages. "
+            if rules.chat_cap
+            else ""
+        )
+        return (
+            f"⏳ watcher: alerts are late. The oldest undelivered alert (daily digests aside) has waited "
+            f"{human_duration(fig.oldest_age or 0)} (limit {human_duration(rules.alert_age)}); alerts waiting: "
+            f"{fig.depth}. Over the last {DRAIN_WINDOW_MINUTES} min {fig.delivered_per_minute:.1f} a minute were "
+            f"delivered and {fig.queued_per_minute:.1f} a minute queued: {fig.outlook()}. {fold}See the "
+            f'"delivery:" lines in the log for refusals and flood waits. One more message will follow when '
+            f"the queue has caught up."
+        )
     since = f" since {stamp(fig.notified_at)}" if fig.notified_at else ""
-    oldest = f"the oldest has waited {human_duration(fig.oldest_age)}" if fig.oldest_age is not None else \
-        "nothing waits"
-    return (f"✅ watcher: alerts are on time again (they had been late{since}): {fig.depth} waiting, {oldest}, "
-            f"{fig.delivered_per_minute:.1f} a minute delivered.")
+    oldest = (
+        f"the oldest has waited {human_duration(fig.oldest_age)}" if fig.oldest_age is not None else "nothing waits"
+    )
+    return (
+        f"✅ watcher: alerts are on time again (they had been late{since}): {fig.depth} waiting, {oldest}, "
+        f"{fig.delivered_per_minute:.1f} a minute delivered."
+    )
 
 
 def check_backlog(store, rules: BackpressureRules) -> tuple[str | None, OutboxFigures]:
@@ -170,8 +185,9 @@ class BacklogWatch:
         kind, fig = await self.db.run(check_backlog, self.rules)
         if kind is None:
             return None
-        log.log(logging.WARNING if kind == "late" else logging.INFO, "outbox: %s: %s", kind.replace("_", " "),
-                fig.summary())
+        log.log(
+            logging.WARNING if kind == "late" else logging.INFO, "outbox: %s: %s", kind.replace("_", " "), fig.summary()
+        )
         if self.wake is not None:
             self.wake()
         return kind
@@ -181,8 +197,9 @@ class BacklogWatch:
         try:
             await self.check()
         except StoreErrors as exc:
-            log.warning("outbox: the backlog check could not read the database (%s); trying again in %.0fs", exc,
-                        CHECK_EVERY)
+            log.warning(
+                "outbox: the backlog check could not read the database (%s); trying again in %.0fs", exc, CHECK_EVERY
+            )
 
 
 # --- the per-chat cap -------------------------------------------------------------------------------------------
@@ -200,8 +217,9 @@ def folded_messages(alerts: list[Alert], labels: Mapping[str, str]) -> list[tupl
         part = f" (part {number} of {len(parts)})" if len(parts) > 1 else ""
         head_html = CATCH_UP_HTML.format(count=count, part=part)
         head_text = CATCH_UP_TEXT.format(count=count, part=part)
-        out.append((shorten_html(f"{head_html}\n\n{_body(html_text)}"),
-                    cut_plain(f"{head_text}\n\n{_body(plain_text)}"), ids))
+        out.append(
+            (shorten_html(f"{head_html}\n\n{_body(html_text)}"), cut_plain(f"{head_text}\n\n{_body(plain_text)}"), ids)
+        )
     return out
 
 
@@ -216,8 +234,16 @@ class OverflowFolder(DigestSender):
     It runs inside the delivery worker's loop, so no new single send starts meanwhile, and it leaves out the alerts
     in ``inflight``: an alert goes either alone or folded, never both."""
 
-    def __init__(self, store, notifiers: Mapping[str, Notifier], pacer, count: Callable[[str, str], None], *,
-                 cap: int, inflight: Container[int]):
+    def __init__(
+        self,
+        store,
+        notifiers: Mapping[str, Notifier],
+        pacer,
+        count: Callable[[str, str], None],
+        *,
+        cap: int,
+        inflight: Container[int],
+    ):
         super().__init__(store, notifiers, pacer, lambda channel, kind: count(channel, "folded"))
         self.db = as_async(store)
         self.cap = cap
@@ -245,25 +271,40 @@ class OverflowFolder(DigestSender):
                 folded = await self._send_folded(sub, parts)
                 handed, sent = handed + folded, sent + bool(folded)
         if handed:
-            log.info("delivery: %d alerts of %d chats over the cap of %d went out folded in %d messages", handed,
-                     len(chats), self.cap, sent)
+            log.info(
+                "delivery: %d alerts of %d chats over the cap of %d went out folded in %d messages",
+                handed,
+                len(chats),
+                self.cap,
+                sent,
+            )
         self.folded += handed
         return handed
 
     async def _parts(self, sub: Mapping) -> list[tuple[str, str, list[int]]]:
         over = min(int(sub["waiting"]) - self.cap, MAX_FOLD)
-        alerts = [a for a in await self.db.run(subscribers.pending_for, sub["id"], over)
-                  if a.id not in self.inflight and a.id not in self.unrecorded]
+        alerts = [
+            a
+            for a in await self.db.run(subscribers.pending_for, sub["id"], over)
+            if a.id not in self.inflight and a.id not in self.unrecorded
+        ]
         if alerts:
-            log.debug("delivery: %s %s has %d alerts waiting (cap %d); folding %d", sub["channel"], sub["address"],
-                      sub["waiting"], self.cap, len(alerts))
+            log.debug(
+                "delivery: %s %s has %d alerts waiting (cap %d); folding %d",
+                sub["channel"],
+                sub["address"],
+                sub["waiting"],
+                self.cap,
+                len(alerts),
+            )
         return folded_messages(alerts, self.notifiers[sub["channel"]].labels) if alerts else []
 
     def _chat_free(self, sub: Mapping) -> bool:
         """Whether the chat may get a message within its ordinary per-message interval."""
         notifier = self.notifiers[sub["channel"]]
-        wait = self.pacer.chat_wait(f"{sub['channel']}:{sub['address']}", notifier.is_group(sub["address"]),
-                                    notifier.chat_paced)
+        wait = self.pacer.chat_wait(
+            f"{sub['channel']}:{sub['address']}", notifier.is_group(sub["address"]), notifier.chat_paced
+        )
         return wait <= self.pacer.per_chat
 
     async def _send_folded(self, sub: Mapping, parts: list) -> int:

@@ -9,18 +9,18 @@ the next check, a few seconds later.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta, timezone
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, time, timedelta
 from functools import partial
-from typing import Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from watcher.store import chat_prefs, subscribers
-from watcher.store.aio import as_async
+from watcher.clock import from_iso
+from watcher.delivery.unrecorded import Unrecorded
 from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
 from watcher.notifiers import Notifier, TextNotifier
 from watcher.notifiers.format import digest_messages
-from watcher.clock import from_iso
-from watcher.delivery.unrecorded import Unrecorded
+from watcher.store import chat_prefs, subscribers
+from watcher.store.aio import as_async
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def next_digest_after(last: datetime, hour: int, tz: ZoneInfo) -> datetime:
     local = last.astimezone(tz)
     for days in (0, 1, 2):
         day = local.date() + timedelta(days=days)
-        candidate = datetime.combine(day, time(hour), tzinfo=tz).astimezone(timezone.utc)
+        candidate = datetime.combine(day, time(hour), tzinfo=tz).astimezone(UTC)
         if candidate > last:
             return candidate
     raise AssertionError("unreachable: a day always has the hour")
@@ -93,8 +93,9 @@ class DigestSender:
                 if not await self._send_part(notifier, sub, html_text, plain_text, ids):
                     return False
                 await self.unrecorded.record_async(ids, partial(self.db.run, subscribers.mark_many_delivered, ids))
-        await self.unrecorded.record_async([("digest", sub["id"])],
-                                           lambda: self.db.run(subscribers.mark_digest_sent, sub["id"], now))
+        await self.unrecorded.record_async(
+            [("digest", sub["id"])], lambda: self.db.run(subscribers.mark_digest_sent, sub["id"], now)
+        )
         log.info("digest: %s %s served", sub["channel"], sub["address"])
         return True
 
@@ -113,8 +114,7 @@ class DigestSender:
             try:
                 await notifier.send_text(address, html_text, plain_text, **quiet)
             except BadMarkup as exc:
-                log.warning("digest: %s %s refused the formatting (%s); resending as plain text", channel, address,
-                            exc)
+                log.warning("digest: %s %s refused the formatting (%s); resending as plain text", channel, address, exc)
                 await notifier.send_text(address, html_text, plain_text, plain=True, **quiet)
             sent = True
             self.count(channel, "digest")

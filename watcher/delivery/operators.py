@@ -10,14 +10,14 @@ read as markup.
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from watcher.delivery.retry import MAX_ATTEMPTS, backoff
+from watcher.delivery.unrecorded import StoreErrors, Unrecorded
+from watcher.delivery.wakeup import Wakeup
 from watcher.errors import NotifyError, RetryLater
 from watcher.store import health as healthdb
 from watcher.store.aio import as_async
-from watcher.delivery.unrecorded import StoreErrors, Unrecorded
-from watcher.delivery.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,7 @@ class AdminMessenger:
             try:
                 await self.drain_once()
             except StoreErrors as exc:  # locked by a backup, or the disk is full: the events wait in the store
-                log.warning("operator messages: database unavailable (%s); trying again in %.0fs", exc,
-                            self.idle_wait)
+                log.warning("operator messages: database unavailable (%s); trying again in %.0fs", exc, self.idle_wait)
             await self._wakeup.sleep(self.idle_wait)
 
     async def drain_once(self) -> int:
@@ -96,23 +95,40 @@ class AdminMessenger:
                 sent.append(address)
             except RetryLater as exc:
                 retry, error = max(retry or 0.0, exc.delay), str(exc)
-                log.warning("operator chat %s: health message %d for %s will be retried: %s", address,
-                            event["id"], event["source"], exc)
+                log.warning(
+                    "operator chat %s: health message %d for %s will be retried: %s",
+                    address,
+                    event["id"],
+                    event["source"],
+                    exc,
+                )
             except NotifyError as exc:  # blocked, unknown, moved or refusing: skip this chat for this message
                 sent.append(address)
-                log.error("operator chat %s cannot receive health messages (%s); check WATCHER_ADMIN_CHAT_IDS and "
-                          "that the chat has started the bot", address, exc)
+                log.error(
+                    "operator chat %s cannot receive health messages (%s); check WATCHER_ADMIN_CHAT_IDS and "
+                    "that the chat has started the bot",
+                    address,
+                    exc,
+                )
         attempts = event["attempts"] + 1
         if retry is None or attempts >= MAX_ATTEMPTS:
             if retry is not None:
-                log.error("health message %d for %s given up after %d attempts: %s", event["id"], event["source"],
-                          attempts, error)
-            await self.unrecorded.record_async([event["id"]], lambda: self.db.run(healthdb.mark_event, event["id"],
-                                                                                  sent, done=True, error=error))
+                log.error(
+                    "health message %d for %s given up after %d attempts: %s",
+                    event["id"],
+                    event["source"],
+                    attempts,
+                    error,
+                )
+            await self.unrecorded.record_async(
+                [event["id"]], lambda: self.db.run(healthdb.mark_event, event["id"], sent, done=True, error=error)
+            )
             return 1
         delay = backoff(event["attempts"], retry)
-        await self.unrecorded.record_async([event["id"]], lambda: self.db.run(healthdb.mark_event, event["id"], sent,
-                                                                              done=False, retry_in=delay, error=error))
+        await self.unrecorded.record_async(
+            [event["id"]],
+            lambda: self.db.run(healthdb.mark_event, event["id"], sent, done=False, retry_in=delay, error=error),
+        )
         return 0
 
 

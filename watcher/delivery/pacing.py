@@ -11,16 +11,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 MAX_RATE = 29.0
 PRUNE_EVERY = 1000
 
 
 class Pacer:
-    def __init__(self, rate: float = 25.0, per_chat_interval: float = 1.0, group_per_minute: int = 20,
-                 monotonic: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+    def __init__(
+        self,
+        rate: float = 25.0,
+        per_chat_interval: float = 1.0,
+        group_per_minute: int = 20,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
         if not 0 < rate <= MAX_RATE:
             raise ValueError(f"send rate must be above 0 and at most {MAX_RATE:g} a second, got {rate}")
         self.rate = rate

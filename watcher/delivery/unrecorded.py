@@ -8,7 +8,7 @@ from __future__ import annotations
 import inspect
 import logging
 import sqlite3
-from typing import Awaitable, Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,13 @@ class Unrecorded:
     def _refused(self, keys: frozenset[Hashable], write: Callable[[], object], exc: Exception) -> bool:
         self._writes.append((keys, write))
         self._keys |= keys
-        log.warning("%s: sent, but the store refused to record it (%s); it will not be sent again and the record "
-                    "is retried (%d waiting)", self.what, exc, len(self._keys))
+        log.warning(
+            "%s: sent, but the store refused to record it (%s); it will not be sent again and the record "
+            "is retried (%d waiting)",
+            self.what,
+            exc,
+            len(self._keys),
+        )
         return False
 
     async def flush(self) -> int:

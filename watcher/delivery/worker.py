@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Mapping
+from collections.abc import Mapping
 
-from watcher.store import subscribers
-from watcher.store.aio import as_async
 from watcher.delivery.backpressure import OverflowFolder
 from watcher.delivery.digest import DigestSender
-from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
-from watcher.models import Alert
 from watcher.delivery.pacing import Pacer
 from watcher.delivery.retry import MAX_ATTEMPTS, backoff
 from watcher.delivery.unrecorded import StoreErrors, Unrecorded
 from watcher.delivery.wakeup import Wakeup
+from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
+from watcher.models import Alert
 from watcher.notifiers import Notifier
+from watcher.store import subscribers
+from watcher.store.aio import as_async
 
 __all__ = ["DeliveryWorker", "Pacer"]
 
@@ -34,8 +34,16 @@ DIGEST_CHECK_EVERY = 20.0
 
 
 class DeliveryWorker:
-    def __init__(self, store, notifiers: Mapping[str, Notifier], pacer: Pacer | None = None, idle_wait: float = 2.0,
-                 metrics=None, concurrency: int = 1, chat_cap: int = 0):
+    def __init__(
+        self,
+        store,
+        notifiers: Mapping[str, Notifier],
+        pacer: Pacer | None = None,
+        idle_wait: float = 2.0,
+        metrics=None,
+        concurrency: int = 1,
+        chat_cap: int = 0,
+    ):
         self.store = store
         self.db = as_async(store)  # calls run on the database thread while the service runs
         self.metrics = metrics
@@ -50,8 +58,9 @@ class DeliveryWorker:
         self._wakeup = Wakeup()
         self.unrecorded = Unrecorded("delivery")
         self.digests.unrecorded = self.unrecorded
-        self.overflow = OverflowFolder(store, self.notifiers, self.pacer, self._count, cap=chat_cap,
-                                       inflight=self._inflight)  # chats over ``chat_cap`` get the rest folded
+        self.overflow = OverflowFolder(
+            store, self.notifiers, self.pacer, self._count, cap=chat_cap, inflight=self._inflight
+        )  # chats over ``chat_cap`` get the rest folded
         self.overflow.unrecorded = self.unrecorded
         self.sent = 0
         self.down: dict[str, str] = {}  # channel -> the failure that started its outage, until a send succeeds
@@ -63,8 +72,12 @@ class DeliveryWorker:
         self._wakeup.stop()
 
     async def run(self) -> None:
-        log.info("delivery: worker started for channels %s (%.0f messages/s overall, %d at once)",
-                 ", ".join(self.notifiers) or "(none)", self.pacer.rate, self.concurrency)
+        log.info(
+            "delivery: worker started for channels %s (%.0f messages/s overall, %d at once)",
+            ", ".join(self.notifiers) or "(none)",
+            self.pacer.rate,
+            self.concurrency,
+        )
         loop = asyncio.get_running_loop()
         next_digest_check = 0.0
         try:
@@ -92,8 +105,11 @@ class DeliveryWorker:
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
         if await self.unrecorded.flush():
-            log.error("delivery: %d sent alerts could not be recorded as sent (the database refuses writes); they "
-                      "will be sent again if the service stops now", len(self.unrecorded))
+            log.error(
+                "delivery: %d sent alerts could not be recorded as sent (the database refuses writes); they "
+                "will be sent again if the service stops now",
+                len(self.unrecorded),
+            )
 
     async def drain_once(self, limit: int = BATCH) -> tuple[int, int]:
         """Start sends for the alerts due now, in outbox order, round-robin over the queue. Returns how many sends
@@ -145,8 +161,12 @@ class DeliveryWorker:
         try:
             kind = await self.deliver(alert)
         except Exception:  # a store error before or after the send: the row stays as it was and is seen again
-            log.exception("delivery: alert %d to %s %s could not be handled; it stays in the outbox", alert.id,
-                          alert.channel, alert.address)
+            log.exception(
+                "delivery: alert %d to %s %s could not be handled; it stays in the outbox",
+                alert.id,
+                alert.channel,
+                alert.address,
+            )
         finally:
             self.pacer.end(key, group, sent=kind in ("ok", "plain"), paced=paced)
             self._inflight.pop(alert.id, None)
@@ -166,8 +186,12 @@ class DeliveryWorker:
                 await notifier.send(alert)
                 kind = "ok"
             except BadMarkup as exc:
-                log.warning("delivery: %s %s refused the formatting (%s); resending as plain text", alert.channel,
-                            alert.address, exc)
+                log.warning(
+                    "delivery: %s %s refused the formatting (%s); resending as plain text",
+                    alert.channel,
+                    alert.address,
+                    exc,
+                )
                 self._count(alert.channel, "bad_markup")
                 await notifier.send(alert, plain=True)
                 kind = "plain"
@@ -178,8 +202,14 @@ class DeliveryWorker:
             self.sent += 1
             if self.down.pop(alert.channel, None) is not None:
                 log.info("delivery: %s accepts alerts again; the ones waiting are being sent", alert.channel)
-            log.info("delivery: alert %d sent to %s %s (%s %s)", alert.id, alert.channel, alert.address,
-                     alert.source, alert.item_id)
+            log.info(
+                "delivery: alert %d sent to %s %s (%s %s)",
+                alert.id,
+                alert.channel,
+                alert.address,
+                alert.source,
+                alert.item_id,
+            )
         self._count(alert.channel, kind)
         return kind
 
@@ -194,8 +224,11 @@ class DeliveryWorker:
         if isinstance(exc, RetryLater):
             if alert.channel not in self.down:
                 self.down[alert.channel] = str(exc)
-                log.warning("delivery: %s not accepting alerts (%s); they wait in the outbox and are retried",
-                            alert.channel, exc)
+                log.warning(
+                    "delivery: %s not accepting alerts (%s); they wait in the outbox and are retried",
+                    alert.channel,
+                    exc,
+                )
             await self._retry(alert, str(exc), exc.delay, quiet=True)
             return "retry"
         if isinstance(exc, RecipientMoved):
@@ -216,11 +249,24 @@ class DeliveryWorker:
 
     async def _retry(self, alert: Alert, error: str, floor: float, quiet: bool = False) -> None:
         if alert.attempts + 1 >= MAX_ATTEMPTS:
-            log.error("delivery: alert %d to %s %s dropped after %d attempts: %s", alert.id, alert.channel,
-                      alert.address, alert.attempts + 1, error)
+            log.error(
+                "delivery: alert %d to %s %s dropped after %d attempts: %s",
+                alert.id,
+                alert.channel,
+                alert.address,
+                alert.attempts + 1,
+                error,
+            )
             await self.db.mark_dropped(alert.id, error)
             return
         delay = backoff(alert.attempts, floor)
-        log.log(logging.DEBUG if quiet else logging.WARNING, "delivery: alert %d to %s %s will be retried in %.0fs: %s",
-                alert.id, alert.channel, alert.address, delay, error)
+        log.log(
+            logging.DEBUG if quiet else logging.WARNING,
+            "delivery: alert %d to %s %s will be retried in %.0fs: %s",
+            alert.id,
+            alert.channel,
+            alert.address,
+            delay,
+            error,
+        )
         await self.db.mark_retry(alert.id, delay, error)

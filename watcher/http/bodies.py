@@ -7,7 +7,7 @@ compression bomb is stopped while it is being inflated: no call ever produces mo
 from __future__ import annotations
 
 import zlib
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 ACCEPT_ENCODING = "gzip, deflate"
 

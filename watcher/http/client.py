@@ -29,10 +29,10 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from watcher.http.bodies import ACCEPT_ENCODING, BodyTooLarge, UnsupportedEncoding, read_capped
-from watcher.http.challenge import detect_challenge
 from watcher.clock import SYSTEM_CLOCK, Clock
 from watcher.errors import FetchError, NotModified
+from watcher.http.bodies import ACCEPT_ENCODING, BodyTooLarge, UnsupportedEncoding, read_capped
+from watcher.http.challenge import detect_challenge
 from watcher.http.guard import Guard, Resolve
 from watcher.http.options import DEFAULT_USER_AGENT
 from watcher.http.polite import ROBOTS_MAX_BYTES, HostPacer, RetryPolicy, RobotsCache, host_of, parse_retry_after
@@ -62,13 +62,26 @@ class Validators(Protocol):
 class Http:
     """Shared async client. Pass ``transport`` to point it at a test double and ``clock`` to control time."""
 
-    def __init__(self, *, user_agent: str = DEFAULT_USER_AGENT, timeout: float = 20.0,
-                 connect_timeout: float = 10.0, max_bytes: int = DEFAULT_MAX_BYTES, max_redirects: int = 5,
-                 transport: httpx.AsyncBaseTransport | None = None, retry: RetryPolicy | None = None,
-                 per_host_concurrency: int = 2, per_host_interval: float = 1.0, respect_robots: bool = False,
-                 validators: Validators | None = None, clock: Clock = SYSTEM_CLOCK,
-                 rng: random.Random | None = None, max_time: float | None = None, allow_private: bool = False,
-                 resolve: Resolve | None = None):
+    def __init__(
+        self,
+        *,
+        user_agent: str = DEFAULT_USER_AGENT,
+        timeout: float = 20.0,
+        connect_timeout: float = 10.0,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_redirects: int = 5,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        per_host_concurrency: int = 2,
+        per_host_interval: float = 1.0,
+        respect_robots: bool = False,
+        validators: Validators | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        rng: random.Random | None = None,
+        max_time: float | None = None,
+        allow_private: bool = False,
+        resolve: Resolve | None = None,
+    ):
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.retry = retry or RetryPolicy()
@@ -90,8 +103,15 @@ class Http:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def get(self, url: str, *, source: str = "", max_bytes: int | None = None,
-                  headers: dict[str, str] | None = None, conditional: bool = False) -> Response:
+    async def get(
+        self,
+        url: str,
+        *,
+        source: str = "",
+        max_bytes: int | None = None,
+        headers: dict[str, str] | None = None,
+        conditional: bool = False,
+    ) -> Response:
         """GET ``url`` and return the whole body, or raise a classified FetchError (or NotModified)."""
         cap = max_bytes or self.max_bytes
         sent = dict(headers or {})
@@ -109,17 +129,26 @@ class Http:
                 wait = self.retry.delay(exc.failure, attempt, exc.retry_after, left, self.rng)
                 if wait is None:
                     raise
-                log.info("source %s: %s: %s; try %d of %d in %.1fs", source or "-", exc.failure, exc.detail,
-                         attempt + 1, self.retry.attempts, wait)
+                log.info(
+                    "source %s: %s: %s; try %d of %d in %.1fs",
+                    source or "-",
+                    exc.failure,
+                    exc.detail,
+                    attempt + 1,
+                    self.retry.attempts,
+                    wait,
+                )
                 await self.clock.sleep(wait)
         if resp.status == 304:
             if not conditional:
-                raise FetchError("client_error", "HTTP 304 to a request that was not conditional",
-                                 source=source, url=url)
+                raise FetchError(
+                    "client_error", "HTTP 304 to a request that was not conditional", source=source, url=url
+                )
             raise NotModified(url, source)
         if conditional:
             self._pending.setdefault(source, []).append(
-                (url, resp.headers.get("etag"), resp.headers.get("last-modified")))
+                (url, resp.headers.get("etag"), resp.headers.get("last-modified"))
+            )
         return resp
 
     # --- conditional GET -------------------------------------------------------------------------------------
@@ -160,21 +189,24 @@ class Http:
             if urlsplit(target).scheme not in ("http", "https"):
                 raise FetchError("client_error", f"redirect to a non-HTTP URL {target!r}", source=source, url=url)
             if target in chain:
-                raise FetchError("redirect_loop", "redirect loop: " + " -> ".join(chain + [target]),
-                                 source=source, url=url)
+                raise FetchError(
+                    "redirect_loop", "redirect loop: " + " -> ".join(chain + [target]), source=source, url=url
+                )
             chain.append(target)
             current = target
-        raise FetchError("redirect_loop", f"more than {self.max_redirects} redirects: " + " -> ".join(chain),
-                         source=source, url=url)
+        raise FetchError(
+            "redirect_loop", f"more than {self.max_redirects} redirects: " + " -> ".join(chain), source=source, url=url
+        )
 
     async def _one(self, url: str, cap: int, source: str, headers: dict[str, str]) -> Response:
         """One request, one answer, no redirects followed; waits its turn for the host first."""
         async with self.pacer.slot(url):
             try:
                 return await asyncio.wait_for(self._request(url, cap, source, headers), self.max_time)
-            except asyncio.TimeoutError as exc:
-                raise FetchError("timeout", f"no complete answer within {self.max_time:.0f}s", source=source,
-                                 url=url) from exc
+            except TimeoutError as exc:
+                raise FetchError(
+                    "timeout", f"no complete answer within {self.max_time:.0f}s", source=source, url=url
+                ) from exc
 
     async def _request(self, url: str, cap: int, source: str, headers: dict[str, str]) -> Response:
         try:
@@ -184,8 +216,7 @@ class Http:
                     return Response(url, resp.status_code, got, b"")
                 declared = got.get("content-length", "")
                 if declared.isdigit() and int(declared) > cap:
-                    raise FetchError("too_large", f"declared {declared} bytes, cap is {cap}", source=source,
-                                     url=url)
+                    raise FetchError("too_large", f"declared {declared} bytes, cap is {cap}", source=source, url=url)
                 body = await read_capped(resp.aiter_raw(), got.get("content-encoding", ""), cap)
         except FetchError:
             raise
@@ -194,8 +225,7 @@ class Http:
         except UnsupportedEncoding as exc:
             raise FetchError("unparseable", str(exc), source=source, url=url) from exc
         except httpx.TimeoutException as exc:
-            raise FetchError("timeout", f"no answer in time ({type(exc).__name__})", source=source,
-                             url=url) from exc
+            raise FetchError("timeout", f"no answer in time ({type(exc).__name__})", source=source, url=url) from exc
         except httpx.HTTPError as exc:
             raise FetchError("network", f"{type(exc).__name__}: {exc}", source=source, url=url) from exc
         return Response(url, resp.status_code, got, body)
@@ -211,11 +241,17 @@ class Http:
         if resp.status == 429:
             raise FetchError("rate_limited", f"HTTP 429{after}", source=source, url=resp.url, retry_after=wait)
         if resp.status >= 500:
-            raise FetchError("server_error", f"HTTP {resp.status}{after}", source=source, url=resp.url,
-                             retry_after=wait)
+            raise FetchError(
+                "server_error", f"HTTP {resp.status}{after}", source=source, url=resp.url, retry_after=wait
+            )
         if resp.status == 403:
-            raise FetchError("client_error", "HTTP 403 Forbidden: access refused, with no sign of bot protection",
-                             source=source, url=resp.url, status=403)
+            raise FetchError(
+                "client_error",
+                "HTTP 403 Forbidden: access refused, with no sign of bot protection",
+                source=source,
+                url=resp.url,
+                status=403,
+            )
         if resp.status >= 400 or resp.status < 200 or resp.status in REDIRECTS:
             raise FetchError("client_error", f"HTTP {resp.status}", source=source, url=resp.url, status=resp.status)
         return resp
@@ -228,12 +264,17 @@ class Http:
         try:
             allowed = await self.robots.allowed(url)
         except FetchError as exc:
-            raise FetchError(exc.failure, f"robots.txt: {exc.detail}", source=source, url=url,
-                             retry_after=exc.retry_after) from exc
+            raise FetchError(
+                exc.failure, f"robots.txt: {exc.detail}", source=source, url=url, retry_after=exc.retry_after
+            ) from exc
         if not allowed:
-            raise FetchError("disallowed", f"robots.txt of {host_of(url)} disallows this URL for "
-                             f"{ROBOTS_AGENT!r}; turn respect_robots off or remove the source", source=source,
-                             url=url)
+            raise FetchError(
+                "disallowed",
+                f"robots.txt of {host_of(url)} disallows this URL for "
+                f"{ROBOTS_AGENT!r}; turn respect_robots off or remove the source",
+                source=source,
+                url=url,
+            )
 
     async def _fetch_robots(self, url: str) -> tuple[int, bytes]:
         """One robots.txt, following a few redirects; a 5xx or a network failure raises FetchError."""

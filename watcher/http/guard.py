@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from typing import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from watcher.errors import FetchError
@@ -109,15 +109,17 @@ class Guard:
         for addr in addresses:
             kind = address_kind(addr)
             if kind is not None and not _same_internal(addr, own):
-                raise FetchError("disallowed", _refusal(url, origin, host, addr, kind, literal is None),
-                                 source=source, url=url)
+                raise FetchError(
+                    "disallowed", _refusal(url, origin, host, addr, kind, literal is None), source=source, url=url
+                )
 
     async def _resolve(self, host: str, port: int, url: str, source: str) -> list[Address]:
         try:
             answers = await asyncio.wait_for(self.resolve(host, port), self.timeout)
-        except (OSError, asyncio.TimeoutError) as exc:
-            raise FetchError("network", f"cannot resolve {host}: {exc or type(exc).__name__}", source=source,
-                             url=url) from exc
+        except (TimeoutError, OSError) as exc:
+            raise FetchError(
+                "network", f"cannot resolve {host}: {exc or type(exc).__name__}", source=source, url=url
+            ) from exc
         if not answers:
             raise FetchError("network", f"cannot resolve {host}: no address", source=source, url=url)
         return [_parse(answer) for answer in answers]
@@ -148,12 +150,15 @@ def _same_internal(addr: Address, own: Address | None) -> bool:
 def _refusal(url: str, origin: str, host: str, addr: Address, kind: str, resolved: bool) -> str:
     where = url if url == origin else f"{url} (a redirect from {origin})"
     via = f"{host} resolves to " if resolved else ""
-    return (f"refused to fetch {where}: {via}{addr} is a {kind} address, outside the public internet; to fetch "
-            f"private destinations on purpose set {SETTING}")
+    return (
+        f"refused to fetch {where}: {via}{addr} is a {kind} address, outside the public internet; to fetch "
+        f"private destinations on purpose set {SETTING}"
+    )
 
 
-def destination_warnings(sources: Iterable[tuple[str, str]], webhooks: Iterable[tuple[str, str]],
-                         allowed: bool) -> list[str]:
+def destination_warnings(
+    sources: Iterable[tuple[str, str]], webhooks: Iterable[tuple[str, str]], allowed: bool
+) -> list[str]:
     """check-config lines for configured URLs that name a non-public address (literal IPs and ``localhost`` only;
     nothing is resolved). Only hosts are named: a webhook URL may hold a secret."""
     state = "on" if allowed else "off"
@@ -161,15 +166,20 @@ def destination_warnings(sources: Iterable[tuple[str, str]], webhooks: Iterable[
     for label, url in sources:
         found = _literal_kind(url)
         if found:
-            what = ("it and its redirects are fetched" if allowed else
-                    "it is fetched as a deliberately internal source, but its redirects to other non-public "
-                    "addresses are refused")
+            what = (
+                "it and its redirects are fetched"
+                if allowed
+                else "it is fetched as a deliberately internal source, but its redirects to other non-public "
+                "addresses are refused"
+            )
             out.append(f"{label}: url host {found}; {what} (private destinations: {SETTING}; now {state})")
     for label, url in webhooks:
         found = _literal_kind(url)
         if found:
-            out.append(f"{label}: url host {found}; alerts are posted there as configured (the private-network "
-                       f"setting, {SETTING}, now {state}, governs only what sources fetch)")
+            out.append(
+                f"{label}: url host {found}; alerts are posted there as configured (the private-network "
+                f"setting, {SETTING}, now {state}, governs only what sources fetch)"
+            )
     return out
 
 

@@ -4,7 +4,8 @@ shared client."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from watcher import __version__
 from watcher.durations import parse_duration
@@ -13,9 +14,19 @@ from watcher.http.polite import RetryPolicy
 
 DEFAULT_USER_AGENT = f"watcher/{__version__} (+https://github.com/watcher-eu/watcher; EU policy monitoring bot)"
 _POSITIVE = ("timeout", "connect_timeout", "max_bytes", "attempts", "per_host_concurrency")
-_TYPES = {"user_agent": str, "timeout": float, "connect_timeout": float, "max_bytes": int, "max_redirects": int,
-          "attempts": int, "retry_budget": float, "per_host_concurrency": int, "per_host_interval": float,
-          "respect_robots": bool, "allow_private": bool}
+_TYPES = {
+    "user_agent": str,
+    "timeout": float,
+    "connect_timeout": float,
+    "max_bytes": int,
+    "max_redirects": int,
+    "attempts": int,
+    "retry_budget": float,
+    "per_host_concurrency": int,
+    "per_host_interval": float,
+    "respect_robots": bool,
+    "allow_private": bool,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,9 +49,13 @@ class HttpOptions:
         """Keyword arguments of ``watcher.http.client.Http`` for these settings; ``env`` may allow private
         destinations too (``WATCHER_ALLOW_PRIVATE_NETWORKS``)."""
         out: dict[str, Any] = {
-            "user_agent": self.user_agent, "timeout": self.timeout, "connect_timeout": self.connect_timeout,
-            "max_redirects": self.max_redirects, "per_host_concurrency": self.per_host_concurrency,
-            "per_host_interval": self.per_host_interval, "respect_robots": self.respect_robots,
+            "user_agent": self.user_agent,
+            "timeout": self.timeout,
+            "connect_timeout": self.connect_timeout,
+            "max_redirects": self.max_redirects,
+            "per_host_concurrency": self.per_host_concurrency,
+            "per_host_interval": self.per_host_interval,
+            "respect_robots": self.respect_robots,
             "retry": RetryPolicy(attempts=self.attempts, budget=self.retry_budget),
             "allow_private": private_allowed(self.allow_private, env or {}),
         }
@@ -72,11 +87,14 @@ def _read(key: str, value: Any, where: str) -> tuple[Any, str | None]:
     if want is None:
         return None, f"{where}: unknown key {key!r}; allowed: {', '.join(_TYPES)}"
     if want is bool:
-        return (value, None) if isinstance(value, bool) else (None, f"{where}: {key!r} must be true or false, "
-                                                                     f"got {value!r}")
+        return (
+            (value, None)
+            if isinstance(value, bool)
+            else (None, f"{where}: {key!r} must be true or false, got {value!r}")
+        )
     if want is float:
         if isinstance(value, bool):
-            return None, f"{where}: {key!r} must be a duration such as \"20s\", got {value!r}"
+            return None, f'{where}: {key!r} must be a duration such as "20s", got {value!r}'
         try:
             value = parse_duration(value) if isinstance(value, str) else float(value)
         except (TypeError, ValueError) as exc:

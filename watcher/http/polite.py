@@ -8,11 +8,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import AsyncIterator, Awaitable, Callable
 from urllib.parse import urlsplit
 
 from protego import Protego
@@ -47,7 +47,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
         log.debug("Retry-After %r is neither seconds nor an HTTP-date; ignored", text)
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -62,8 +62,9 @@ class RetryPolicy:
     budget: float = 120.0
     max_retry_after: float = 60.0
 
-    def delay(self, failure: str, attempt: int, retry_after: float | None, left: float,
-              rng: random.Random) -> float | None:
+    def delay(
+        self, failure: str, attempt: int, retry_after: float | None, left: float, rng: random.Random
+    ) -> float | None:
         """The wait before try ``attempt + 1``, or None when the failure must not be retried now."""
         if failure not in RETRYABLE or attempt >= self.attempts:
             return None

@@ -19,8 +19,8 @@ from __future__ import annotations
 import difflib
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from watcher.matcher.terms import Pattern
 
@@ -48,8 +48,10 @@ def contexts_from_toml(value: object, parse: ParseTerm, where: str) -> tuple[lis
     if value is None:
         return [], []
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        return [], [f"{where}: 'context' must be written as [[topic.context]] tables, each with terms = [...] "
-                    "and near = [...] and/or unless = [...]"]
+        return [], [
+            f"{where}: 'context' must be written as [[topic.context]] tables, each with terms = [...] "
+            "and near = [...] and/or unless = [...]"
+        ]
     rules: list[ContextRule] = []
     errors: list[str] = []
     for number, table in enumerate(value, start=1):
@@ -72,12 +74,16 @@ def _one(table: dict, parse: ParseTerm, where: str, errors: list[str]) -> Contex
     if "terms" not in table or not terms and len(errors) == before:
         errors.append(f'{where}: needs terms = ["..."], the terms that count only with this context')
     if not near and not unless and len(errors) == before:
-        errors.append(f'{where}: needs near = ["..."] (words that must be close) or unless = ["..."] (words that '
-                      "cancel the terms), or both")
+        errors.append(
+            f'{where}: needs near = ["..."] (words that must be close) or unless = ["..."] (words that '
+            "cancel the terms), or both"
+        )
     within = table.get("within", 0)
     if not isinstance(within, int) or isinstance(within, bool) or not 0 <= within <= MAX_WITHIN:
-        errors.append(f"{where}: 'within' must be a whole number of words from 1 to {MAX_WITHIN} (or 0 for the "
-                      f"same field), got {within!r}")
+        errors.append(
+            f"{where}: 'within' must be a whole number of words from 1 to {MAX_WITHIN} (or 0 for the "
+            f"same field), got {within!r}"
+        )
         within = 0
     if len(errors) != before:
         return None
@@ -95,8 +101,10 @@ def _terms(table: dict, key: str, parse: ParseTerm, where: str, errors: list[str
         if pattern is None:
             errors.append(f"{where}: {key} {raw!r} {problem}")
         elif pattern.parts:
-            errors.append(f"{where}: {key} {raw!r} joins parts with '+'; a context rule's words are already "
-                          "tied together by 'near' and 'within'")
+            errors.append(
+                f"{where}: {key} {raw!r} joins parts with '+'; a context rule's words are already "
+                "tied together by 'near' and 'within'"
+            )
         else:
             found.append(raw)
     return found
@@ -113,8 +121,13 @@ class Places:
         return bisect_right(self.starts, key[0]) - 1 + key[1]
 
 
-def decide(rule: ContextRule, term_at: list[Key], near_at: list[tuple[Key, str]],
-           unless_at: list[tuple[Key, str]], places: Places) -> tuple[Key, str] | None:
+def decide(
+    rule: ContextRule,
+    term_at: list[Key],
+    near_at: list[tuple[Key, str]],
+    unless_at: list[tuple[Key, str]],
+    places: Places,
+) -> tuple[Key, str] | None:
     """The first place of the term that has its context, with the nearest near term that gave it ("" when the
     rule has only ``unless``), or None when no place qualifies."""
     close = (lambda a, b: abs(a - b) <= rule.within) if rule.within else (lambda a, b: True)

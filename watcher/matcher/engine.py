@@ -22,17 +22,28 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple, Sequence
+from typing import NamedTuple
 
 from watcher.errors import ConfigError
-from watcher.models import Item, Match
 from watcher.matcher.context import MAX_SEEN, Places, decide
 from watcher.matcher.folding import fold
 from watcher.matcher.index import Group, Rule, RuleIndex
 from watcher.matcher.rules import FIELDS, MIN_PREFIX, Topic
-from watcher.matcher.scan import Key, capitals, char_span, flatten, following, occurrences, preceding, token_at, words_of
+from watcher.matcher.scan import (
+    Key,
+    capitals,
+    char_span,
+    flatten,
+    following,
+    occurrences,
+    preceding,
+    token_at,
+    words_of,
+)
 from watcher.matcher.snippet import make_snippet
+from watcher.models import Item, Match
 
 TEXT_FIELD = "text"
 SUBJECT_FIELD = "subjects"
@@ -58,19 +69,16 @@ class _Presence:
 
     def __init__(self, distinct: set[bytes], folded: set[str], flat: bytes):
         self.distinct = distinct
-        self.folded = folded   # words of the non-ASCII tokens
+        self.folded = folded  # words of the non-ASCII tokens
         self.flat = flat
         self.starts: dict[str, bool] = {}
-        self.heads: dict[str, list[str]] | None = None   # folded words by their first letters
+        self.heads: dict[str, list[str]] | None = None  # folded words by their first letters
 
     def __call__(self, rule: Rule) -> bool:
         for text, data in rule.needs:
             if data not in self.distinct and text not in self.folded:
                 return False
-        for text, data in rule.prefixes:
-            if not self.starting(text, data):
-                return False
-        return True
+        return all(self.starting(text, data) for text, data in rule.prefixes)
 
     def starting(self, text: str, data: bytes) -> bool:
         """True when some word of the field starts with ``text`` (cached)."""
@@ -132,10 +140,14 @@ class Matcher:
         self._all = frozenset(range(len(self._list)))
         self._index = RuleIndex(self._list)
         # The near and unless terms of context rule g are pseudo-topics 2g and 2g + 1 of their own index.
-        self._markers = RuleIndex([Topic(id=f"context-{g}-{kind}", label="", terms=getattr(rule, kind))
-                                   for g, rule in enumerate(self._index.contexts) for kind in ("near", "unless")])
-        self._by_field = {name: frozenset(i for i, t in enumerate(self._list) if name in t.fields)
-                          for name in FIELDS}
+        self._markers = RuleIndex(
+            [
+                Topic(id=f"context-{g}-{kind}", label="", terms=getattr(rule, kind))
+                for g, rule in enumerate(self._index.contexts)
+                for kind in ("near", "unless")
+            ]
+        )
+        self._by_field = {name: frozenset(i for i, t in enumerate(self._list) if name in t.fields) for name in FIELDS}
         self._by_field[TEXT_FIELD] = self._by_field["title"] | self._by_field["summary"]
         self._doc_types = [frozenset(fold(d) for d in t.doc_types) for t in self._list]
         self.compile_ms = (time.perf_counter() - started) * 1000.0
@@ -162,8 +174,13 @@ class Matcher:
         folded = fold(doc_type) if isinstance(doc_type, str) else None
         return frozenset(i for i, kinds in enumerate(self._doc_types) if not kinds or folded in kinds)
 
-    def _run(self, fields: Iterable[tuple[str, str | None]], allowed: frozenset[int],
-             codes: frozenset[str], notes: list[str] | None = None) -> list[Match]:
+    def _run(
+        self,
+        fields: Iterable[tuple[str, str | None]],
+        allowed: frozenset[int],
+        codes: frozenset[str],
+        notes: list[str] | None = None,
+    ) -> list[Match]:
         found: dict[int, list[tuple[_Field, _Hit]]] = {}
         for order, (name, text) in enumerate(fields):
             scope = self._by_field[name] & allowed
@@ -175,8 +192,11 @@ class Matcher:
                 found.setdefault(hit.topic, []).append((field, hit))
         subject_hits = self._subject_hits(codes, allowed)
         _give_way(found, subject_hits)
-        return [self._build(index, found.get(index, []), subject_hits.get(index, []))
-                for index in range(len(self._list)) if index in found or index in subject_hits]
+        return [
+            self._build(index, found.get(index, []), subject_hits.get(index, []))
+            for index in range(len(self._list))
+            if index in found or index in subject_hits
+        ]
 
     # ----------------------------------------------------------------- one field
 
@@ -205,8 +225,9 @@ class Matcher:
                             first[rule] = hit
                         pending = tuple(r for r in pending if r is not rule)
                     elif notes is not None:
-                        notes.append(f"{self._list[rule.topic].id}: {rule.source!r} removed by the exclusion "
-                                     f"{veto.source!r}")
+                        notes.append(
+                            f"{self._list[rule.topic].id}: {rule.source!r} removed by the exclusion {veto.source!r}"
+                        )
                 if not pending:
                     break
         for rule in [r for r in first if r.ctx >= 0]:
@@ -259,10 +280,11 @@ class Matcher:
                         places.append(hit)
         return found
 
-    def _hits_at(self, field: _Field, terms: tuple[Rule, ...], start: int, index: int
-                 ) -> list[tuple[_Hit, Rule]]:
-        return [(_Hit(rule.topic, first, last, rule.source, rule.yields), rule)
-                for rule, first, last in _fitting(terms, field, start, index)]
+    def _hits_at(self, field: _Field, terms: tuple[Rule, ...], start: int, index: int) -> list[tuple[_Hit, Rule]]:
+        return [
+            (_Hit(rule.topic, first, last, rule.source, rule.yields), rule)
+            for rule, first, last in _fitting(terms, field, start, index)
+        ]
 
     def _vetoed(self, field: _Field, hit: _Hit, rule: Rule, vetoes: _Vetoes) -> bool:
         """True when an exclusion of the hit's topic matches text covering the hit."""
@@ -351,8 +373,10 @@ def _fitting(rules: tuple[Rule, ...], field: _Field, start: int, index: int):
             continue
         if len(prev) < rule.before or len(nxt) < rule.after:
             continue
-        if not (_words_fit(rule.words[rule.anchor + 1:], nxt)
-                and _words_fit(rule.words[rule.anchor - 1::-1] if rule.before else (), prev)):
+        if not (
+            _words_fit(rule.words[rule.anchor + 1 :], nxt)
+            and _words_fit(rule.words[rule.anchor - 1 :: -1] if rule.before else (), prev)
+        ):
             continue
         if rule.caps and not _capitals_fit(rule, field, here, prev, nxt):
             continue
@@ -362,14 +386,14 @@ def _fitting(rules: tuple[Rule, ...], field: _Field, start: int, index: int):
 
 
 def _words_fit(words, found) -> bool:
-    return all(text.startswith(word.text) if word.prefix else text == word.text
-               for word, (text, _) in zip(words, found))
+    return all(
+        text.startswith(word.text) if word.prefix else text == word.text for word, (text, _) in zip(words, found)
+    )
 
 
 def _capitals_fit(rule: Rule, field: _Field, here: Key, prev: list, nxt: list) -> bool:
-    keys = [key for _, key in prev[:rule.before]][::-1] + [here] + [key for _, key in nxt[:rule.after]]
-    return all(not letters or capitals(field.raw, field.flat, key, letters)
-               for letters, key in zip(rule.caps, keys))
+    keys = [key for _, key in prev[: rule.before]][::-1] + [here] + [key for _, key in nxt[: rule.after]]
+    return all(not letters or capitals(field.raw, field.flat, key, letters) for letters, key in zip(rule.caps, keys))
 
 
 def _subject_codes(value: object) -> frozenset[str]:
@@ -381,4 +405,3 @@ def _subject_codes(value: object) -> frozenset[str]:
     else:
         return frozenset()
     return frozenset(code.upper() for part in parts for code in _CODE_RE.findall(part))
-

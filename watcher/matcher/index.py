@@ -3,14 +3,14 @@ exclusions that could contain it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 from watcher.errors import ConfigError
 from watcher.matcher.context import ContextRule
 from watcher.matcher.rules import MIN_PREFIX, Topic, parse_term
-from watcher.matcher.terms import Pattern, Word, words_fit_inside
 from watcher.matcher.scan import words_of
+from watcher.matcher.terms import Pattern, Word, words_fit_inside
 
 _CACHE_LIMIT = 100_000
 #: (raw token, word index in it, folded word, rules filed under that word)
@@ -19,22 +19,144 @@ Anchor = tuple[bytes, int, str, "Entry"]
 
 # Short words that open many phrases; a phrase is never filed under one of them.
 _COMMON = frozenset(
-    "a an and as at by de del della des di do du e en et for from het i in l la le les "
-    "o of on or s se the to und van von w y z zu".split()
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "de",
+        "del",
+        "della",
+        "des",
+        "di",
+        "do",
+        "du",
+        "e",
+        "en",
+        "et",
+        "for",
+        "from",
+        "het",
+        "i",
+        "in",
+        "l",
+        "la",
+        "le",
+        "les",
+        "o",
+        "of",
+        "on",
+        "or",
+        "s",
+        "se",
+        "the",
+        "to",
+        "und",
+        "van",
+        "von",
+        "w",
+        "y",
+        "z",
+        "zu",
+    ]
 )
 # Words found in most EU documents; a phrase is filed under another of its words if it can.
-_FREQUENT = frozenset("""
-    access action agency agreement approach commission conclusions cooperation council country
-    countries data decision development digital directive economic european financial framework
-    general implementation information international law management market mechanism member
-    national new operation partnership plan policy procedure programme proposal protection public
-    regulation report requirements rights rules security services state states strategy support
-    system third union
-    directiva direttiva diretiva reglement reglamento regolamento regulamento richtlinie verordnung
-    europeenne europea europeo europaischen europaeische conseil consejo consiglio rat raad
-    politique politica politik nationale nacional nazionale donnees datos dati daten
-    ukraine exploitation illegal entry purpose matiere materia
-""".split())
+_FREQUENT = frozenset(
+    [
+        "access",
+        "action",
+        "agency",
+        "agreement",
+        "approach",
+        "commission",
+        "conclusions",
+        "cooperation",
+        "council",
+        "country",
+        "countries",
+        "data",
+        "decision",
+        "development",
+        "digital",
+        "directive",
+        "economic",
+        "european",
+        "financial",
+        "framework",
+        "general",
+        "implementation",
+        "information",
+        "international",
+        "law",
+        "management",
+        "market",
+        "mechanism",
+        "member",
+        "national",
+        "new",
+        "operation",
+        "partnership",
+        "plan",
+        "policy",
+        "procedure",
+        "programme",
+        "proposal",
+        "protection",
+        "public",
+        "regulation",
+        "report",
+        "requirements",
+        "rights",
+        "rules",
+        "security",
+        "services",
+        "state",
+        "states",
+        "strategy",
+        "support",
+        "system",
+        "third",
+        "union",
+        "directiva",
+        "direttiva",
+        "diretiva",
+        "reglement",
+        "reglamento",
+        "regolamento",
+        "regulamento",
+        "richtlinie",
+        "verordnung",
+        "europeenne",
+        "europea",
+        "europeo",
+        "europaischen",
+        "europaeische",
+        "conseil",
+        "consejo",
+        "consiglio",
+        "rat",
+        "raad",
+        "politique",
+        "politica",
+        "politik",
+        "nationale",
+        "nacional",
+        "nazionale",
+        "donnees",
+        "datos",
+        "dati",
+        "daten",
+        "ukraine",
+        "exploitation",
+        "illegal",
+        "entry",
+        "purpose",
+        "matiere",
+        "materia",
+    ]
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,14 +179,14 @@ class Rule:
     topic: int
     source: str
     words: tuple[Word, ...]
-    anchor: int              # index of the word the rule is filed under
-    caps: tuple[int, ...]    # capitals required per word; () when none
-    needs: tuple[tuple[str, bytes], ...] = ()     # its other whole words (the text must have them)
+    anchor: int  # index of the word the rule is filed under
+    caps: tuple[int, ...]  # capitals required per word; () when none
+    needs: tuple[tuple[str, bytes], ...] = ()  # its other whole words (the text must have them)
     prefixes: tuple[tuple[str, bytes], ...] = ()  # its other prefixes (some word must start so)
-    yields: frozenset[int] = frozenset()          # topics whose own hits cancel this term's hits
-    group: Group | None = None                    # the ``+`` term this rule is part ``part`` of
+    yields: frozenset[int] = frozenset()  # topics whose own hits cancel this term's hits
+    group: Group | None = None  # the ``+`` term this rule is part ``part`` of
     part: int = 0
-    ctx: int = -1                                 # the context rule it needs (index in RuleIndex.contexts)
+    ctx: int = -1  # the context rule it needs (index in RuleIndex.contexts)
 
     @property
     def head(self) -> Word:
@@ -89,8 +211,8 @@ class Rule:
 class Entry:
     """The terms filed under one word."""
 
-    free: tuple[Rule, ...] = ()    # single-word terms
-    needy: tuple[Rule, ...] = ()   # terms that need other words in the text
+    free: tuple[Rule, ...] = ()  # single-word terms
+    needy: tuple[Rule, ...] = ()  # terms that need other words in the text
 
     def __bool__(self) -> bool:
         return bool(self.free or self.needy)
@@ -107,7 +229,7 @@ def _rarity(word: Word) -> float:
     if text in _FREQUENT:
         return 1.5
     if text.isdigit() and len(text) == 4 and text[:2] in ("19", "20"):
-        return 1.0   # a year
+        return 1.0  # a year
     return len(text) - (0.5 if word.prefix else 0.0)
 
 
@@ -127,16 +249,27 @@ def make_rules(topic: int, pattern: Pattern, yields: frozenset[int] = frozenset(
     return rules
 
 
-def make_rule(topic: int, pattern: Pattern, yields: frozenset[int] = frozenset(),
-              group: Group | None = None, part: int = 0) -> Rule:
+def make_rule(
+    topic: int, pattern: Pattern, yields: frozenset[int] = frozenset(), group: Group | None = None, part: int = 0
+) -> Rule:
     """Compile a pattern into a rule filed under its rarest word."""
     caps = tuple(w.caps for w in pattern.words)
     words = pattern.words
     anchor = max(range(len(words)), key=lambda i: (_rarity(words[i]), -i))
     needs = {w.text: w.text.encode() for i, w in enumerate(words) if i != anchor and not w.prefix}
     starts = {w.text: w.text.encode() for i, w in enumerate(words) if i != anchor and w.prefix}
-    return Rule(topic, pattern.source, words, anchor, caps if any(caps) else (),
-                tuple(needs.items()), tuple(starts.items()), yields, group, part)
+    return Rule(
+        topic,
+        pattern.source,
+        words,
+        anchor,
+        caps if any(caps) else (),
+        tuple(needs.items()),
+        tuple(starts.items()),
+        yields,
+        group,
+        part,
+    )
 
 
 def _yielding_terms(topics: Sequence[Topic], index: int, problems: list[str]) -> dict[str, frozenset[int]]:
@@ -170,14 +303,22 @@ class RuleIndex:
         problems: list[str] = []
         for index, topic in enumerate(topics):
             yielding = _yielding_terms(topics, index, problems)
-            terms = [rule for raw, p in _patterns(topic, topic.terms + tuple(yielding), problems)
-                     for rule in make_rules(index, p, yielding.get(raw, frozenset()))]
+            terms = [
+                rule
+                for raw, p in _patterns(topic, topic.terms + tuple(yielding), problems)
+                for rule in make_rules(index, p, yielding.get(raw, frozenset()))
+            ]
             for context in topic.context:
                 self.contexts.append(context)
-                terms += [replace(make_rule(index, p), ctx=len(self.contexts) - 1)
-                          for _, p in _patterns(topic, context.terms, problems)]
-            exclusions = [make_rule(index, p) for _, p in _patterns(topic, topic.exclude, problems)
-                          if not _joined(topic, p, problems)]
+                terms += [
+                    replace(make_rule(index, p), ctx=len(self.contexts) - 1)
+                    for _, p in _patterns(topic, context.terms, problems)
+                ]
+            exclusions = [
+                make_rule(index, p)
+                for _, p in _patterns(topic, topic.exclude, problems)
+                if not _joined(topic, p, problems)
+            ]
             self._count += len(terms) + len(exclusions)
             for rule in terms:
                 (prefixes if rule.head.prefix else exact).setdefault(rule.head.text, []).append(rule)
@@ -196,7 +337,7 @@ class RuleIndex:
                 self.prefix_bytes[key.encode()] = tuple(p.encode() for p, _ in group if p.isascii())
         self._cache: dict[str, Entry] = {}
         self._token_cache: dict[bytes, list[Anchor]] = {}
-        self._misses: set[bytes] = set()   # ASCII raw tokens known to carry no rule
+        self._misses: set[bytes] = set()  # ASCII raw tokens known to carry no rule
 
     def anchors(self, distinct: set[bytes]) -> tuple[list[Anchor], set[str]]:
         """Every anchor among a field's distinct raw tokens, and the words of its
@@ -260,8 +401,10 @@ class RuleIndex:
                 terms += more
         if not terms:
             return _EMPTY
-        return Entry(free=tuple(r for r in terms if not (r.needs or r.prefixes)),
-                     needy=tuple(r for r in terms if r.needs or r.prefixes))
+        return Entry(
+            free=tuple(r for r in terms if not (r.needs or r.prefixes)),
+            needy=tuple(r for r in terms if r.needs or r.prefixes),
+        )
 
 
 def _patterns(topic: Topic, raws: tuple[str, ...], problems: list[str]) -> list[tuple[str, Pattern]]:
@@ -279,8 +422,9 @@ def _patterns(topic: Topic, raws: tuple[str, ...], problems: list[str]) -> list[
 def _joined(topic: Topic, pattern: Pattern, problems: list[str]) -> bool:
     """True (and a problem noted) for an exclusion written with '+'."""
     if pattern.parts:
-        problems.append(f"topic {topic.id!r}: exclusion {pattern.source!r} joins parts with '+', "
-                        "which only terms may do")
+        problems.append(
+            f"topic {topic.id!r}: exclusion {pattern.source!r} joins parts with '+', which only terms may do"
+        )
     return bool(pattern.parts)
 
 
@@ -288,9 +432,9 @@ def _joined(topic: Topic, pattern: Pattern, problems: list[str]) -> bool:
 class Vetoers:
     """The exclusions that could contain hits of one term, by their anchor word."""
 
-    longest: int                          # words in the longest of them
-    exact: dict[str, tuple[Rule, ...]]    # filed under a whole word
-    prefixed: tuple[Rule, ...]            # filed under a prefix
+    longest: int  # words in the longest of them
+    exact: dict[str, tuple[Rule, ...]]  # filed under a whole word
+    prefixed: tuple[Rule, ...]  # filed under a prefix
 
     def anchored_at(self, word: str) -> tuple[Rule, ...]:
         """Those whose anchor word accepts ``word``."""
@@ -311,14 +455,19 @@ def _vetoers(terms: list[Rule], exclusions: list[Rule]) -> dict[Rule, Vetoers]:
     found = {}
     for term in terms:
         needed = {w.text[:MIN_PREFIX] for w in term.words}
-        fitting = [rule for keys, rule in by_word.get(term.words[0].text[:MIN_PREFIX], ())
-                   if needed <= keys and words_fit_inside(term.words, rule.words)]
+        fitting = [
+            rule
+            for keys, rule in by_word.get(term.words[0].text[:MIN_PREFIX], ())
+            if needed <= keys and words_fit_inside(term.words, rule.words)
+        ]
         if fitting:
             exact: dict[str, list[Rule]] = {}
             for rule in fitting:
                 if not rule.head.prefix:
                     exact.setdefault(rule.head.text, []).append(rule)
-            found[term] = Vetoers(max(len(rule.words) for rule in fitting),
-                                  {word: tuple(rules) for word, rules in exact.items()},
-                                  tuple(rule for rule in fitting if rule.head.prefix))
+            found[term] = Vetoers(
+                max(len(rule.words) for rule in fitting),
+                {word: tuple(rules) for word, rules in exact.items()},
+                tuple(rule for rule in fitting if rule.head.prefix),
+            )
     return found

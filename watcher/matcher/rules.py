@@ -28,8 +28,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from watcher.matcher.folding import WORD_RE, fold, fold_keep_case
 from watcher.matcher.context import ContextRule, contexts_from_toml
+from watcher.matcher.folding import WORD_RE, fold, fold_keep_case
 from watcher.matcher.stopwords import too_common
 from watcher.matcher.terms import Pattern, TermParts, Word
 
@@ -80,15 +80,17 @@ def parse_term(raw: str) -> tuple[Pattern | None, str]:
         return None, "is empty; remove it"
     for hint in _REGEX_HINTS:
         if hint in text:
-            return None, (f"contains {hint!r}; terms are plain words, phrases or word* prefixes, "
-                          "not regular expressions: write one term per alternative")
+            return None, (
+                f"contains {hint!r}; terms are plain words, phrases or word* prefixes, "
+                "not regular expressions: write one term per alternative"
+            )
     words: list[Word] = []
     pos = 0
     for found in WORD_RE.finditer(text):
-        prefix = text[found.end():found.end() + 1] == "*"
-        problem = _star_problem(text[pos:found.start()]) or _word_problem(found.group(), prefix)
+        prefix = text[found.end() : found.end() + 1] == "*"
+        problem = _star_problem(text[pos : found.start()]) or _word_problem(found.group(), prefix)
         pos = found.end() + (1 if prefix else 0)
-        if prefix and text[pos:pos + 1].isalnum():
+        if prefix and text[pos : pos + 1].isalnum():
             problem = "has a '*' inside a word; a star may only end a word, e.g. smuggl*"
         if problem:
             return None, problem
@@ -165,8 +167,10 @@ def topics_from_toml(data: dict, filename: str = "topics.toml") -> tuple[list[To
 def _entries(data: dict, filename: str, errors: list[str]) -> list:
     for key in data:
         if key != "topic":
-            errors.append(f"{filename}: unknown top-level key {key!r}; write each topic as a "
-                          "[[topic]] table (double brackets) and put its settings inside it")
+            errors.append(
+                f"{filename}: unknown top-level key {key!r}; write each topic as a "
+                "[[topic]] table (double brackets) and put its settings inside it"
+            )
     entries = data.get("topic")
     if entries is None:
         errors.append(f"{filename}: no [[topic]] tables found; add at least one topic")
@@ -198,9 +202,12 @@ class _EntryChecker:
         if not isinstance(value, dict):
             return []
         known = ", ".join(sorted(ids)) or "none"
-        return [f"{self.filename}: {self.name}: yield_to names unknown topic {target!r} (topics: {known}); "
-                "write [topic.yield_to] after the topic's other keys, since keys below it belong to it"
-                for target in value if target not in ids]
+        return [
+            f"{self.filename}: {self.name}: yield_to names unknown topic {target!r} (topics: {known}); "
+            "write [topic.yield_to] after the topic's other keys, since keys below it belong to it"
+            for target in value
+            if target not in ids
+        ]
 
     def warn(self, text: str) -> None:
         self.warnings.append(f"{self.filename}: {self.name}: {text}")
@@ -222,11 +229,17 @@ class _EntryChecker:
         contexts = self._contexts(terms or [])
         if topic_id is None or label is None or terms is None:
             return None
-        return Topic(id=topic_id, label=label, terms=tuple(p.source for p in terms),
-                     exclude=tuple(p.source for p in exclude or ()), fields=fields,
-                     subjects=subjects, doc_types=doc_types,
-                     yield_to=tuple((other, tuple(p.source for p in group)) for other, group in yields),
-                     context=tuple(contexts))
+        return Topic(
+            id=topic_id,
+            label=label,
+            terms=tuple(p.source for p in terms),
+            exclude=tuple(p.source for p in exclude or ()),
+            fields=fields,
+            subjects=subjects,
+            doc_types=doc_types,
+            yield_to=tuple((other, tuple(p.source for p in group)) for other, group in yields),
+            context=tuple(contexts),
+        )
 
     def _contexts(self, terms: list[Pattern]) -> list[ContextRule]:
         rules, errors = contexts_from_toml(self.entry.get("context"), parse_term, f"{self.filename}: {self.name}")
@@ -236,8 +249,10 @@ class _EntryChecker:
             for raw in rule.terms:
                 pattern = compile_term(raw)
                 if pattern.key in plain:
-                    self.warn(f"context term {raw!r} is also listed in terms as {plain[pattern.key]!r}, so it "
-                              "counts without its context; remove it from terms")
+                    self.warn(
+                        f"context term {raw!r} is also listed in terms as {plain[pattern.key]!r}, so it "
+                        "counts without its context; remove it from terms"
+                    )
         return rules
 
     def _id(self, seen: set[str]) -> str | None:
@@ -271,8 +286,10 @@ class _EntryChecker:
         if value is None:
             return []
         if not isinstance(value, dict):
-            self.error("'yield_to' must be a table of topic ids and term lists, written as "
-                       '[topic.yield_to] followed by lines such as smuggling = ["migrant*"]')
+            self.error(
+                "'yield_to' must be a table of topic ids and term lists, written as "
+                '[topic.yield_to] followed by lines such as smuggling = ["migrant*"]'
+            )
             return []
         groups = []
         for other, raws in value.items():
@@ -307,8 +324,10 @@ class _EntryChecker:
             if pattern is None or problem:
                 self.error(f"{kind} {raw!r} {problem}")
             elif pattern.parts and kind == "exclusion":
-                self.error(f"{kind} {raw!r} joins parts with '+', which only terms may do; "
-                           "write the phrase to exclude without '+'")
+                self.error(
+                    f"{kind} {raw!r} joins parts with '+', which only terms may do; "
+                    "write the phrase to exclude without '+'"
+                )
             else:
                 patterns.append(pattern)
         return patterns
@@ -318,8 +337,10 @@ class _EntryChecker:
         if value is None:
             return FIELDS
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-            self.error('\'fields\' must be a non-empty list, e.g. fields = ["title", "summary"]; '
-                       "remove it to search all fields")
+            self.error(
+                '\'fields\' must be a non-empty list, e.g. fields = ["title", "summary"]; '
+                "remove it to search all fields"
+            )
             return FIELDS
         for name in value:
             if name not in FIELDS:
@@ -330,7 +351,7 @@ class _EntryChecker:
         codes = self._strings("subjects", example='["MIGR", "FRONT"]')
         for code in codes:
             if not _CODE_RE.fullmatch(code):
-                self.error(f"subject code {code!r} must be letters only, e.g. \"MIGR\" (no running number)")
+                self.error(f'subject code {code!r} must be letters only, e.g. "MIGR" (no running number)')
         return tuple(code.upper() for code in codes)
 
     def _strings(self, key: str, example: str) -> tuple[str, ...]:
@@ -342,28 +363,33 @@ class _EntryChecker:
             return ()
         return tuple(v.strip() for v in value)
 
-    def _cross_check(self, terms: list[Pattern] | None, exclude: list[Pattern] | None,
-                     yielding: list[Pattern]) -> None:
+    def _cross_check(self, terms: list[Pattern] | None, exclude: list[Pattern] | None, yielding: list[Pattern]) -> None:
         terms, exclude = terms or [], exclude or []
         self._duplicates(terms, "term")
         self._duplicates(exclude, "exclusion")
         ordinary = {p.key: p.source for p in terms}
         for pattern in yielding:
             if pattern.key in ordinary:
-                self.warn(f"yield_to term {pattern.source!r} is also listed in terms as "
-                          f"{ordinary[pattern.key]!r}, so it always counts; remove it from one list")
+                self.warn(
+                    f"yield_to term {pattern.source!r} is also listed in terms as "
+                    f"{ordinary[pattern.key]!r}, so it always counts; remove it from one list"
+                )
         terms = terms + yielding
         excluded = {p.key: p.source for p in exclude}
         for pattern in terms:
             if pattern.key in excluded:
-                self.warn(f"term {pattern.source!r} is also listed in exclude as "
-                          f"{excluded[pattern.key]!r}, so it can never match; remove it from one list")
+                self.warn(
+                    f"term {pattern.source!r} is also listed in exclude as "
+                    f"{excluded[pattern.key]!r}, so it can never match; remove it from one list"
+                )
         keys = {t.key for t in terms}
         parts = TermParts(terms)
         for pattern in exclude:
             if pattern.key not in keys and not parts.any_inside(pattern):
-                self.warn(f"exclusion {pattern.source!r} contains none of the topic's terms, so it never "
-                          "removes a hit; add the term it should veto to it, or remove it")
+                self.warn(
+                    f"exclusion {pattern.source!r} contains none of the topic's terms, so it never "
+                    "removes a hit; add the term it should veto to it, or remove it"
+                )
 
     def _duplicates(self, patterns: list[Pattern], kind: str) -> None:
         first: dict[tuple[Word, ...], str] = {}

@@ -21,7 +21,8 @@ Key = tuple[int, int]
 _SPACE = 0x20
 _FLAT = bytes(
     (b | 0x20 if 0x41 <= b <= 0x5A else b)
-    if (0x30 <= b <= 0x39 or 0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A or b >= 0x80) else _SPACE
+    if (0x30 <= b <= 0x39 or 0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A or b >= 0x80)
+    else _SPACE
     for b in range(256)
 )
 _NEXT = re.compile(rb" *([^ ]+)")
@@ -98,7 +99,7 @@ def preceding(flat: bytes, start: int, index: int, count: int) -> list[tuple[str
 def capitals(raw: bytes, flat: bytes, key: Key, letters: int) -> bool:
     """True when the first ``letters`` letters of the word at ``key`` are capitals in the text."""
     start, index = key
-    original = raw[start:start + len(token_at(flat, start))]
+    original = raw[start : start + len(token_at(flat, start))]
     if original.isascii() and index == 0:
         return original[:letters].isupper()
     words = WORD_RE.findall(fold_keep_case(original.decode("utf-8", "surrogatepass")))
@@ -114,7 +115,7 @@ def _word_edge(text: str, raw: bytes, flat: bytes, key: Key, side: int) -> int:
     start, index = key
     size = len(token_at(flat, start))
     before = start if text.isascii() else len(raw[:start].decode("utf-8", "surrogatepass"))
-    original = raw[start:start + size].decode("utf-8", "surrogatepass")
+    original = raw[start : start + size].decode("utf-8", "surrogatepass")
     if original.isascii():
         return before + (len(original) if side else 0)
     return before + _word_bounds(original, index)[side]

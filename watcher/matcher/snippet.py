@@ -18,8 +18,8 @@ def make_snippet(text: str, start: int, end: int, width: int = WIDTH) -> str:
     hit = _squash(text[start:end])
     room = max(width - len(hit) - 2, 0)
     # Only a window around the hit is looked at, so long bodies cost nothing.
-    before = _squash(text[max(0, start - 2 * width):start])
-    after = _squash(text[end:end + 2 * width])
+    before = _squash(text[max(0, start - 2 * width) : start])
+    after = _squash(text[end : end + 2 * width])
     # Give unused room on one side to the other.
     left = min(len(before), max(room // 2, room - len(after)))
     right = min(len(after), room - left)
@@ -35,10 +35,10 @@ def _squash(text: str) -> str:
 def _cut_left(text: str, size: int) -> str:
     if size >= len(text):
         return text.lstrip()
-    piece = text[len(text) - size:]
+    piece = text[len(text) - size :]
     space = piece.find(" ")
     if 0 <= space < len(piece) - 1 and not text[len(text) - size - 1].isspace():
-        piece = piece[space + 1:]
+        piece = piece[space + 1 :]
     return ELLIPSIS + piece if piece else ELLIPSIS
 
 

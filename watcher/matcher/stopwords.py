@@ -17,11 +17,14 @@ def _words(text: str) -> frozenset[str]:
 
 # Folded (lower case, no accents); words under 3 letters are refused anyway, so they are not listed.
 STOPWORDS: dict[str, frozenset[str]] = {
-    "English": _words("the and for with from that this these those are was were not but has have had its into "
-                      "than then also which who what"),
+    "English": _words(
+        "the and for with from that this these those are was were not but has have had its into "
+        "than then also which who what"
+    ),
     "French": _words("les des une pour avec dans sur par que qui est sont aux ces cette son ses leur"),
-    "German": _words("der die das und mit von fur den dem des ein eine einer eines ist sind auf aus bei "
-                     "nicht sich zum zur"),
+    "German": _words(
+        "der die das und mit von fur den dem des ein eine einer eines ist sind auf aus bei nicht sich zum zur"
+    ),
     "Spanish": _words("los las del con por para una que como sus esta este"),
     "Italian": _words("della delle dello degli per con che una gli nel nella sono"),
     "Dutch": _words("het een van voor met zijn niet ook"),
@@ -40,7 +43,7 @@ def too_common(pattern: Pattern) -> str:
 
 
 def common_language(text: str) -> str:
-    """"short" for a folded word under MIN_LETTERS, the language whose stopword it is, or ""."""
+    """ "short" for a folded word under MIN_LETTERS, the language whose stopword it is, or ""."""
     if len(text) < MIN_LETTERS:
         return "short"
     return next((language for language, words in STOPWORDS.items() if text in words), "")
@@ -53,11 +56,17 @@ def _words_problem(words: tuple[Word, ...]) -> str:
     if not all(found):
         return ""
     if len(words) > 1:
-        return ("is made only of stopwords and short words, which occur in almost every text; add a word that "
-                "says what the item is about")
+        return (
+            "is made only of stopwords and short words, which occur in almost every text; add a word that "
+            "says what the item is about"
+        )
     text = words[0].text
     if found[0] == "short":
-        return (f"has fewer than {MIN_LETTERS} letters ({text!r}): on its own it matches far too much; write a "
-                "longer word or a phrase that contains it")
-    return (f"is a stopword ({text!r}, {found[0]}): it occurs in almost every text; remove it, or write a phrase "
-            "that contains it")
+        return (
+            f"has fewer than {MIN_LETTERS} letters ({text!r}): on its own it matches far too much; write a "
+            "longer word or a phrase that contains it"
+        )
+    return (
+        f"is a stopword ({text!r}, {found[0]}): it occurs in almost every text; remove it, or write a phrase "
+        "that contains it"
+    )

@@ -10,8 +10,8 @@ one of its own words, and only those are tested in full.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def words_fit_inside(term: tuple[Word, ...], exclusion: tuple[Word, ...]) -> boo
     if size == 1:
         return any(_compatible(term[0], word) for word in exclusion)
     for offset in range(len(exclusion) - size + 1):
-        if all(_compatible(t, e) for t, e in zip(term, exclusion[offset:offset + size])):
+        if all(_compatible(t, e) for t, e in zip(term, exclusion[offset : offset + size])):
             return True
     return False
 
@@ -95,10 +95,12 @@ class TermParts:
         found = list(self.exact.get(word.text, ()))
         found += [p for n in range(1, len(word.text) + 1) for p in self.prefix.get(word.text[:n], ())]
         if word.prefix:
-            found += [p for p in self._starting_with(self._exact_sorted, self.exact, word.text)
-                      if p[0].text != word.text]
-            found += [p for p in self._starting_with(self._prefix_sorted, self.prefix, word.text)
-                      if p[0].text != word.text]
+            found += [
+                p for p in self._starting_with(self._exact_sorted, self.exact, word.text) if p[0].text != word.text
+            ]
+            found += [
+                p for p in self._starting_with(self._prefix_sorted, self.prefix, word.text) if p[0].text != word.text
+            ]
         return found
 
     def any_inside(self, exclusion: Pattern) -> bool:

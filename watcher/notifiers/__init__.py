@@ -5,7 +5,8 @@ a ready-made text (``send_text``) can carry digests and catch-up messages."""
 
 from __future__ import annotations
 
-from typing import Mapping, Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import Protocol, runtime_checkable
 
 from watcher.models import Alert
 

@@ -68,12 +68,19 @@ class AppriseNotifier:
         heading, _, rest = alert_text(alert, self.labels).partition("\n")  # "New: <title>", then the details
         with apprise.LogCapture(level=logging.DEBUG) as captured:
             try:
-                sent = await asyncio.wait_for(asyncio.to_thread(
-                    service.notify, title=heading, body=rest.strip() or heading,
-                    body_format=apprise.NotifyFormat.TEXT), entry.timeout)
+                sent = await asyncio.wait_for(
+                    asyncio.to_thread(
+                        service.notify,
+                        title=heading,
+                        body=rest.strip() or heading,
+                        body_format=apprise.NotifyFormat.TEXT,
+                    ),
+                    entry.timeout,
+                )
             except TimeoutError as exc:
-                raise RetryLater(f"apprise {entry.name}: no answer within {entry.timeout:g}s",
-                                 delay=RETRY_DELAY) from exc
+                raise RetryLater(
+                    f"apprise {entry.name}: no answer within {entry.timeout:g}s", delay=RETRY_DELAY
+                ) from exc
         if sent:
             return
         lines = [line for line in captured.getvalue().splitlines() if line.strip()]

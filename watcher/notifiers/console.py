@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Mapping, TextIO
+from collections.abc import Mapping
+from typing import TextIO
 
 from watcher.models import Alert
 from watcher.notifiers.format import alert_text

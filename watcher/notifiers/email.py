@@ -11,9 +11,9 @@ import asyncio
 import logging
 import smtplib
 import ssl
+from collections.abc import Iterable, Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Iterable, Mapping
 
 from watcher.errors import NotifyError, RecipientGone, RetryLater
 from watcher.models import Alert
@@ -59,8 +59,9 @@ def send_sync(cfg: EmailConfig, msg: EmailMessage) -> None:
     except smtplib.SMTPRecipientsRefused as exc:
         raise NotifyError(f"email {cfg.name}: every recipient was refused: {sorted(exc.recipients)}") from exc
     except smtplib.SMTPAuthenticationError as exc:
-        raise RetryLater(f"email {cfg.name}: login refused ({exc.smtp_code}); check username and password_env",
-                         delay=300.0) from exc
+        raise RetryLater(
+            f"email {cfg.name}: login refused ({exc.smtp_code}); check username and password_env", delay=300.0
+        ) from exc
     except smtplib.SMTPResponseException as exc:
         if 400 <= exc.smtp_code < 500:
             raise RetryLater(f"email {cfg.name}: temporary refusal {exc.smtp_code}", delay=60.0) from exc

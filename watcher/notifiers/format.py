@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Mapping
 
 from watcher.models import Alert
 from watcher.notifiers.fit import TELEGRAM_LIMIT, cut_plain, pack, shorten_html, utf16_len
@@ -86,14 +86,28 @@ def council_facts(alert: Alert) -> CouncilFacts | None:
     except RefError:
         return None
     sender, recipient = (_cut(str(extra.get(k) or ""), MAX_PARTY) for k in ("originator", "addressee"))
-    parties = [" → ".join(p for p in (sender, recipient) if p) if sender and recipient else
-               f"From: {sender}" if sender else f"To: {recipient}" if recipient else ""]
+    parties = [
+        " → ".join(p for p in (sender, recipient) if p)
+        if sender and recipient
+        else f"From: {sender}"
+        if sender
+        else f"To: {recipient}"
+        if recipient
+        else ""
+    ]
     parties += [str(extra.get("marking") or ""), "not public" if extra.get("public") is False else ""]
-    procedures = [p for p in extra.get("procedures") or [extra.get("interinstitutional_file") or ""]
-                  if isinstance(p, str) and PROCEDURE.fullmatch(p)]
-    return CouncilFacts(ref=ref, kind=str(extra.get("doc_type") or ""), parties=tuple(p for p in parties if p),
-                        codes=tuple(str(c) for c in (extra.get("subjects") or [])[:MAX_CODES]),
-                        procedures=tuple(procedures[:MAX_PROCEDURES]))
+    procedures = [
+        p
+        for p in extra.get("procedures") or [extra.get("interinstitutional_file") or ""]
+        if isinstance(p, str) and PROCEDURE.fullmatch(p)
+    ]
+    return CouncilFacts(
+        ref=ref,
+        kind=str(extra.get("doc_type") or ""),
+        parties=tuple(p for p in parties if p),
+        codes=tuple(str(c) for c in (extra.get("subjects") or [])[:MAX_CODES]),
+        procedures=tuple(procedures[:MAX_PROCEDURES]),
+    )
 
 
 def procedure_links(procedure: str) -> tuple[str, str]:
@@ -117,8 +131,7 @@ def _event_words(alert: Alert, facts: CouncilFacts | None) -> tuple[str, str, st
     if facts is None or alert.since is None:
         return heading, "", ""
     if alert.event == "version":
-        return (f"{heading} {facts.ref.version_str} of {facts.family_label}", f" (first seen {_day(alert.since)})",
-                "")
+        return (f"{heading} {facts.ref.version_str} of {facts.family_label}", f" (first seen {_day(alert.since)})", "")
     if alert.event == "public":
         return heading, "", f" (listed as not public since {_day(alert.since)})"
     return heading, "", ""
@@ -146,9 +159,11 @@ def alert_html(alert: Alert, labels: Mapping[str, str]) -> str:
     lines = [f"🔔 <b>{event}</b>{after_event}: <b>{heading}</b>{after_title}"]
     if facts:
         lines += [e(line) for line in _council_lines(alert, facts)] + [_procedures_html(p) for p in facts.procedures]
-    lines += [f"Source: {e(alert.source)}" if facts else f"Source: {e(alert.source)} · {e(_date(alert))}",
-              f"Topics: {topics}",
-              f"Matched: {terms}"]
+    lines += [
+        f"Source: {e(alert.source)}" if facts else f"Source: {e(alert.source)} · {e(_date(alert))}",
+        f"Topics: {topics}",
+        f"Matched: {terms}",
+    ]
     if alert.snippet:
         lines.append(f"<i>{e(_cut(alert.snippet, MAX_SNIPPET))}</i>")
     if not url and alert.url:
@@ -171,10 +186,12 @@ def alert_text(alert: Alert, labels: Mapping[str, str]) -> str:
     if facts:
         lines += _council_lines(alert, facts)
         lines += [f"{p}: {' · '.join(procedure_links(p))}" for p in facts.procedures]
-    lines += [f"Link: {alert.url or '(none)'}",
-              f"Source: {alert.source}" if facts else f"Source: {alert.source} · {_date(alert)}",
-              f"Topics: {topics}",
-              f"Matched: {', '.join(alert.terms)}"]
+    lines += [
+        f"Link: {alert.url or '(none)'}",
+        f"Source: {alert.source}" if facts else f"Source: {alert.source} · {_date(alert)}",
+        f"Topics: {topics}",
+        f"Matched: {', '.join(alert.terms)}",
+    ]
     if alert.snippet:
         lines.append(f"Context: {alert.snippet}")
     return "\n".join(lines)
@@ -192,18 +209,26 @@ def digest_entry_text(alert: Alert, labels: Mapping[str, str]) -> str:
     topics = ", ".join(labels.get(t, t) for t in alert.topics)
     event = EVENT_HEADINGS.get(alert.event, alert.event)
     prefix = "" if alert.event == "new" else f"{event}: "
-    return (f"• {prefix}{_cut(alert.title, MAX_TITLE)}\n  {alert.url or '(no link)'}\n  {alert.source} · "
-            f"{_date(alert)} · {topics} · {', '.join(alert.terms[:MAX_TERMS])}")
+    return (
+        f"• {prefix}{_cut(alert.title, MAX_TITLE)}\n  {alert.url or '(no link)'}\n  {alert.source} · "
+        f"{_date(alert)} · {topics} · {', '.join(alert.terms[:MAX_TERMS])}"
+    )
 
 
 DIGEST_HEAD_ROOM = 100  # units kept free for the heading line of each digest message
 
 
-def digest_messages(alerts: list[Alert], labels: Mapping[str, str],
-                    limit: int = TELEGRAM_LIMIT) -> list[tuple[str, str, list[int]]]:
+def digest_messages(
+    alerts: list[Alert], labels: Mapping[str, str], limit: int = TELEGRAM_LIMIT
+) -> list[tuple[str, str, list[int]]]:
     """The digest as messages under ``limit``: (HTML, plain text, outbox ids), split only between alerts."""
-    entries = [(shorten_html(digest_entry_html(a, labels), limit - DIGEST_HEAD_ROOM),
-                cut_plain(digest_entry_text(a, labels), limit - DIGEST_HEAD_ROOM)) for a in alerts]
+    entries = [
+        (
+            shorten_html(digest_entry_html(a, labels), limit - DIGEST_HEAD_ROOM),
+            cut_plain(digest_entry_text(a, labels), limit - DIGEST_HEAD_ROOM),
+        )
+        for a in alerts
+    ]
     sizes = [max(utf16_len(h), utf16_len(p)) for h, p in entries]
     groups = pack(sizes, limit, sep=2, head=DIGEST_HEAD_ROOM)
     out = []
@@ -214,15 +239,29 @@ def digest_messages(alerts: list[Alert], labels: Mapping[str, str],
         head_text = f"Daily digest: {count}{part}"
         body_html = "\n\n".join(entries[i][0] for i in group)
         body_text = "\n\n".join(entries[i][1] for i in group)
-        out.append((shorten_html(f"{head_html}\n\n{body_html}", limit), cut_plain(f"{head_text}\n\n{body_text}", limit),
-                    [alerts[i].id for i in group]))
+        out.append(
+            (
+                shorten_html(f"{head_html}\n\n{body_html}", limit),
+                cut_plain(f"{head_text}\n\n{body_text}", limit),
+                [alerts[i].id for i in group],
+            )
+        )
     return out
 
 
 def sample_alert(channel: str, address: str, topic: str) -> Alert:
     """A made-up alert that goes through the real formatting, for an operator's test message."""
-    return Alert(id=0, subscriber_id=0, channel=channel, address=address, source="watcher-test",
-                 item_id="sample", title="Test alert: Council conclusions on countering migrant smuggling <sample>",
-                 url="https://www.consilium.europa.eu/en/press/press-releases/?sample=1&test=true",
-                 published=None, topics=(topic,), terms=("migrant smuggling",),
-                 snippet="… a sample [migrant smuggling] snippet with <markup> & an ampersand, escaped …")
+    return Alert(
+        id=0,
+        subscriber_id=0,
+        channel=channel,
+        address=address,
+        source="watcher-test",
+        item_id="sample",
+        title="Test alert: Council conclusions on countering migrant smuggling <sample>",
+        url="https://www.consilium.europa.eu/en/press/press-releases/?sample=1&test=true",
+        published=None,
+        topics=(topic,),
+        terms=("migrant smuggling",),
+        snippet="… a sample [migrant smuggling] snippet with <markup> & an ampersand, escaped …",
+    )

@@ -9,8 +9,9 @@ file, the entry and the fix.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from watcher.durations import parse_duration
 
@@ -20,8 +21,19 @@ _HEADER = re.compile(r"^[A-Za-z0-9-]+$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 WEBHOOK_KEYS = ("name", "url", "url_env", "topics", "payload", "headers", "headers_from_env", "timeout")
-EMAIL_KEYS = ("name", "to", "from", "host", "port", "security", "username", "password_env", "topics",
-              "subject_prefix", "timeout")
+EMAIL_KEYS = (
+    "name",
+    "to",
+    "from",
+    "host",
+    "port",
+    "security",
+    "username",
+    "password_env",
+    "topics",
+    "subject_prefix",
+    "timeout",
+)
 APPRISE_KEYS = ("name", "url", "url_env", "topics", "timeout")
 PAYLOADS = ("full", "text")
 SECURITY = ("starttls", "tls", "none")
@@ -68,12 +80,21 @@ class AppriseConfig:
 class _Entry:
     """One [[webhook]] or [[email]] table being checked; collects problems."""
 
-    def __init__(self, filename: str, kind: str, index: int, data: Any, keys: tuple[str, ...],
-                 env: Mapping[str, str], problems: list[str]):
+    def __init__(
+        self,
+        filename: str,
+        kind: str,
+        index: int,
+        data: Any,
+        keys: tuple[str, ...],
+        env: Mapping[str, str],
+        problems: list[str],
+    ):
         self.data = data if isinstance(data, dict) else {}
         name = self.data.get("name")
-        self.label = f"{filename}: {kind} {name!r}" if isinstance(name, str) and name else \
-            f"{filename}: {kind} #{index + 1}"
+        self.label = (
+            f"{filename}: {kind} {name!r}" if isinstance(name, str) and name else f"{filename}: {kind} #{index + 1}"
+        )
         self.env, self.problems = env, problems
         if not isinstance(data, dict):
             self.error(f"expected a [[{kind}]] table")
@@ -88,10 +109,10 @@ class _Entry:
     def string(self, key: str, default: str | None = None, example: str = "...") -> str:
         value = self.data.get(key, default)
         if value is None:
-            self.error(f"{key!r} is missing; add {key} = \"{example}\"")
+            self.error(f'{key!r} is missing; add {key} = "{example}"')
             return ""
         if not isinstance(value, str):
-            self.error(f"{key!r} must be a string in quotes, e.g. {key} = \"{example}\"")
+            self.error(f'{key!r} must be a string in quotes, e.g. {key} = "{example}"')
             return ""
         return value
 
@@ -101,8 +122,10 @@ class _Entry:
         if not var:
             return ""
         if not _ENV_NAME.match(var):
-            self.error(f"{key!r} must be the NAME of an environment variable, e.g. \"WATCHER_SMTP_PASSWORD\", "
-                       "not the secret itself")
+            self.error(
+                f'{key!r} must be the NAME of an environment variable, e.g. "WATCHER_SMTP_PASSWORD", '
+                "not the secret itself"
+            )
             return ""
         value = self.env.get(var, "")
         if not value:
@@ -123,8 +146,10 @@ class _Entry:
     def topics(self, known: tuple[str, ...]) -> tuple[str, ...]:
         value = self.data.get("topics", list(known))
         if not isinstance(value, list) or not all(isinstance(t, str) for t in value) or not value:
-            self.error(f"'topics' must be a non-empty list of topic ids, e.g. topics = [\"{known[0] if known else 'x'}\"]"
-                       " (leave it out for every topic)")
+            self.error(
+                f"'topics' must be a non-empty list of topic ids, e.g. topics = [\"{known[0] if known else 'x'}\"]"
+                " (leave it out for every topic)"
+            )
             return ()
         unknown = [t for t in value if t not in known]
         if unknown:
@@ -144,8 +169,10 @@ class _Entry:
 def webhook_from(entry: _Entry, seen: set[str], known: tuple[str, ...]) -> WebhookConfig:
     name = entry.name(seen)
     if ("url" in entry.data) == ("url_env" in entry.data):
-        entry.error("give exactly one of 'url' (the address) or 'url_env' (the name of an environment variable "
-                    "holding it, for URLs that embed a secret)")
+        entry.error(
+            "give exactly one of 'url' (the address) or 'url_env' (the name of an environment variable "
+            "holding it, for URLs that embed a secret)"
+        )
         url = ""
     else:
         url = entry.string("url", example="https://...") if "url" in entry.data else entry.secret("url_env")
@@ -155,8 +182,14 @@ def webhook_from(entry: _Entry, seen: set[str], known: tuple[str, ...]) -> Webho
     if payload and payload not in PAYLOADS:
         entry.error(f"'payload' must be one of {', '.join(PAYLOADS)}, got {payload!r}")
     headers = _headers(entry)
-    return WebhookConfig(name=name, url=url, topics=entry.topics(known), payload=payload or "full",
-                         headers=headers, timeout=entry.duration("timeout", 10.0))
+    return WebhookConfig(
+        name=name,
+        url=url,
+        topics=entry.topics(known),
+        payload=payload or "full",
+        headers=headers,
+        timeout=entry.duration("timeout", 10.0),
+    )
 
 
 def _headers(entry: _Entry) -> dict[str, str]:
@@ -164,7 +197,7 @@ def _headers(entry: _Entry) -> dict[str, str]:
     for key, from_env in (("headers", False), ("headers_from_env", True)):
         table = entry.data.get(key, {})
         if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
-            entry.error(f"{key!r} must be a table of strings, e.g. {key} = {{ X-Team = \"value\" }}")
+            entry.error(f'{key!r} must be a table of strings, e.g. {key} = {{ X-Team = "value" }}')
             continue
         for header, value in table.items():
             if not _HEADER.match(header):
@@ -180,13 +213,16 @@ def _headers(entry: _Entry) -> dict[str, str]:
 
 def _env_value(entry: _Entry, key: str, header: str, var: str) -> str:
     if not _ENV_NAME.match(var):
-        entry.error(f"{key!r}: {header} must name an environment variable, e.g. \"WATCHER_HOOK_TOKEN\", "
-                    "not hold the secret itself")
+        entry.error(
+            f'{key!r}: {header} must name an environment variable, e.g. "WATCHER_HOOK_TOKEN", '
+            "not hold the secret itself"
+        )
         return ""
     value = entry.env.get(var, "")
     if not value:
-        entry.error(f"{key!r}: {header} names the environment variable {var}, which is not set; set it, or remove "
-                    "the header")
+        entry.error(
+            f"{key!r}: {header} names the environment variable {var}, which is not set; set it, or remove the header"
+        )
     return value
 
 
@@ -212,19 +248,33 @@ def email_from(entry: _Entry, seen: set[str], known: tuple[str, ...]) -> EmailCo
     username = entry.string("username", "")
     password = entry.secret("password_env") if "password_env" in entry.data else ""
     if username and "password_env" not in entry.data:
-        entry.error("'username' is set but 'password_env' is not; name the environment variable holding the "
-                    "SMTP password, e.g. password_env = \"WATCHER_SMTP_PASSWORD\"")
+        entry.error(
+            "'username' is set but 'password_env' is not; name the environment variable holding the "
+            'SMTP password, e.g. password_env = "WATCHER_SMTP_PASSWORD"'
+        )
     prefix = entry.string("subject_prefix", "[watcher]")
-    return EmailConfig(name=name, to=tuple(to), sender=sender, host=host, topics=entry.topics(known), port=port,
-                       security=security or "starttls", username=username, password=password,
-                       subject_prefix=prefix, timeout=entry.duration("timeout", 20.0))
+    return EmailConfig(
+        name=name,
+        to=tuple(to),
+        sender=sender,
+        host=host,
+        topics=entry.topics(known),
+        port=port,
+        security=security or "starttls",
+        username=username,
+        password=password,
+        subject_prefix=prefix,
+        timeout=entry.duration("timeout", 20.0),
+    )
 
 
 def apprise_from(entry: _Entry, seen: set[str], known: tuple[str, ...]) -> AppriseConfig:
     name = entry.name(seen)
     if ("url" in entry.data) == ("url_env" in entry.data):
-        entry.error("give exactly one of 'url_env' (the name of an environment variable holding the apprise URL, "
-                    "which usually embeds a token) or 'url'")
+        entry.error(
+            "give exactly one of 'url_env' (the name of an environment variable holding the apprise URL, "
+            "which usually embeds a token) or 'url'"
+        )
         url = ""
     else:
         url = entry.string("url", example="json://...") if "url" in entry.data else entry.secret("url_env")
@@ -239,27 +289,36 @@ def apprise_problem(url: str) -> str:
     try:
         import apprise  # loaded late: the optional extra, needed only when notifiers.toml has [[apprise]] entries
     except ImportError:
-        return ("apprise is not installed; install the extra (pip install 'eu-council-watcher[apprise]') or remove "
-                "the [[apprise]] entry")
+        return (
+            "apprise is not installed; install the extra (pip install 'eu-council-watcher[apprise]') or remove "
+            "the [[apprise]] entry"
+        )
     if apprise.Apprise.instantiate(url) is None:
         scheme = url.split("://", 1)[0] if "://" in url else url[:12]
-        return (f"apprise does not take this URL (scheme {scheme!r}); see the apprise documentation for the URL of "
-                "each service, e.g. json://host/path or ntfy://topic")
+        return (
+            f"apprise does not take this URL (scheme {scheme!r}); see the apprise documentation for the URL of "
+            "each service, e.g. json://host/path or ntfy://topic"
+        )
     return ""
 
 
-def notifiers_from_toml(data: dict, filename: str, topic_ids: tuple[str, ...],
-                        env: Mapping[str, str]) -> tuple[list, list[str]]:
+def notifiers_from_toml(
+    data: dict, filename: str, topic_ids: tuple[str, ...], env: Mapping[str, str]
+) -> tuple[list, list[str]]:
     """Build every [[webhook]], [[email]] and [[apprise]] entry; returns them and the problems found."""
     problems: list[str] = []
     for key in data:
         if key not in ("webhook", "email", "apprise"):
-            problems.append(f"{filename}: unknown top-level key {key!r}; use [[webhook]], [[email]] and [[apprise]] "
-                            "entries")
+            problems.append(
+                f"{filename}: unknown top-level key {key!r}; use [[webhook]], [[email]] and [[apprise]] entries"
+            )
     out: list = []
     seen: set[str] = set()
-    for kind, keys, build in (("webhook", WEBHOOK_KEYS, webhook_from), ("email", EMAIL_KEYS, email_from),
-                              ("apprise", APPRISE_KEYS, apprise_from)):
+    for kind, keys, build in (
+        ("webhook", WEBHOOK_KEYS, webhook_from),
+        ("email", EMAIL_KEYS, email_from),
+        ("apprise", APPRISE_KEYS, apprise_from),
+    ):
         entries = data.get(kind, [])
         if not isinstance(entries, list):
             problems.append(f"{filename}: '{kind}' must be written as [[{kind}]] tables")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Mapping
+from collections.abc import Mapping
 
 from watcher.notifiers.email import EmailNotifier
 from watcher.notifiers.webhook import WebhookNotifier

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Mapping
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -19,8 +19,14 @@ from watcher.notifiers.format import alert_html, alert_text
 # taken as timedelta (its next major version's behaviour). Opt in; ``seconds`` reads either form.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-GONE_PHRASES = ("chat not found", "user is deactivated", "bot was kicked", "not enough rights to send",
-                "have no rights to send", "need administrator rights")
+GONE_PHRASES = (
+    "chat not found",
+    "user is deactivated",
+    "bot was kicked",
+    "not enough rights to send",
+    "have no rights to send",
+    "need administrator rights",
+)
 
 
 def seconds(value: int | float | timedelta) -> float:
@@ -69,16 +75,28 @@ class TelegramNotifier:
         return is_group(address)
 
     async def send(self, alert: Alert, *, plain: bool = False) -> None:
-        await self.send_text(alert.address, alert_html(alert, self.labels), alert_text(alert, self.labels),
-                             plain=plain, quiet=alert.quiet)
+        await self.send_text(
+            alert.address,
+            alert_html(alert, self.labels),
+            alert_text(alert, self.labels),
+            plain=plain,
+            quiet=alert.quiet,
+        )
 
-    async def send_text(self, address: str, html_text: str, plain_text: str, *, plain: bool = False,
-                        quiet: bool = False) -> None:
+    async def send_text(
+        self, address: str, html_text: str, plain_text: str, *, plain: bool = False, quiet: bool = False
+    ) -> None:
         """Send one message: the HTML version, or the plain one; either is kept under Telegram's limit."""
         if plain:
             text, mode = cut_plain(plain_text), None
         else:
             text, mode = shorten_html(html_text), ParseMode.HTML
-        await call_telegram(self.bot.send_message(
-            chat_id=int(address), text=text, parse_mode=mode, disable_notification=quiet,
-            link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        await call_telegram(
+            self.bot.send_message(
+                chat_id=int(address),
+                text=text,
+                parse_mode=mode,
+                disable_notification=quiet,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )

@@ -8,8 +8,8 @@ errors are retried later (honouring Retry-After); any other answer is a refusal,
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Iterable, Mapping
 
 import httpx
 
@@ -26,10 +26,18 @@ MAX_RETRY_AFTER = 3600.0
 
 
 def alert_json(alert: Alert, labels: Mapping[str, str]) -> dict:
-    return {"source": alert.source, "id": alert.item_id, "event": alert.event, "title": alert.title,
-            "url": alert.url, "published": alert.published.isoformat() if alert.published else None,
-            "topics": list(alert.topics), "topic_labels": [labels.get(t, t) for t in alert.topics],
-            "terms": list(alert.terms), "snippet": alert.snippet}
+    return {
+        "source": alert.source,
+        "id": alert.item_id,
+        "event": alert.event,
+        "title": alert.title,
+        "url": alert.url,
+        "published": alert.published.isoformat() if alert.published else None,
+        "topics": list(alert.topics),
+        "topic_labels": [labels.get(t, t) for t in alert.topics],
+        "terms": list(alert.terms),
+        "snippet": alert.snippet,
+    }
 
 
 def retry_after(response: httpx.Response, default: float, now: datetime) -> float:
@@ -48,13 +56,19 @@ class WebhookNotifier:
     def is_group(self, address: str) -> bool:
         return False
 
-    def __init__(self, hooks: Iterable[WebhookConfig], labels: Mapping[str, str],
-                 client: httpx.AsyncClient | None = None, clock: Clock = SYSTEM_CLOCK):
+    def __init__(
+        self,
+        hooks: Iterable[WebhookConfig],
+        labels: Mapping[str, str],
+        client: httpx.AsyncClient | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ):
         self.hooks = {h.name: h for h in hooks}
         self.labels = labels
         self.clock = clock
-        self.client = client or httpx.AsyncClient(follow_redirects=False,
-                                                  headers={"User-Agent": f"watcher/{__version__}"})
+        self.client = client or httpx.AsyncClient(
+            follow_redirects=False, headers={"User-Agent": f"watcher/{__version__}"}
+        )
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -51,7 +51,7 @@ class Source:
         if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0:
             raise ValueError(f"'failure_threshold' must be a whole number of at least 1, got {threshold!r}")
         if self.quiet < 0 and self.quiet != -1.0:
-            raise ValueError("'quiet' must be a duration such as \"3d\" (or \"0s\" for no staleness warning)")
+            raise ValueError('\'quiet\' must be a duration such as "3d" (or "0s" for no staleness warning)')
         if not isinstance(self.max_items, int) or isinstance(self.max_items, bool) or self.max_items < 1:
             raise ValueError(f"'max_items' must be a whole number of at least 1, got {self.max_items!r}")
 
@@ -80,7 +80,7 @@ def _coerce(value: Any, default: Any, where: str) -> tuple[Any, str | None]:
         want = "a string in quotes"
     elif isinstance(default, tuple):
         ok = isinstance(value, list) and all(isinstance(v, (str, int)) for v in value)
-        want = "a list such as [\"a\", \"b\"]"
+        want = 'a list such as ["a", "b"]'
         value = tuple(value) if ok else value
     elif isinstance(default, dict) or default is None:
         ok = True

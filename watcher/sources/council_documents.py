@@ -31,13 +31,13 @@ import logging
 import re
 from datetime import datetime, timedelta
 
+from watcher.errors import FetchError, ParseError
+from watcher.models import Item
+from watcher.sources.base import Source
 from watcher.sources.council.document import item_from_pdf, placeholder_item, read_pdf, unread_item
 from watcher.sources.council.pdf import DEFAULT_MAX_PAGES
 from watcher.sources.council.probing import ProbeState
 from watcher.sources.council.refs import SERIES, DocRef, Version
-from watcher.errors import FetchError, ParseError
-from watcher.models import Item
-from watcher.sources.base import Source
 from watcher.sources.council_pdf import DEFAULT_PDF_MAX_BYTES, fetch_pdf, pdf_items, pdf_url
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,20 @@ DAY = 86400.0
 MAX_WINDOW = 200
 MAX_LANGUAGES = 6  # a gap's round asks for every one of them
 # The register codes of the shipped topics (borders, migration and asylum, police cooperation) and JHA external.
-FOLLOW_SUBJECTS = ("MIGR", "ASILE", "ASIM", "FRONT", "SIRIS", "VISA", "SCHENGEN", "ENFOPOL", "CRIMORG", "COSI",
-                   "IXIM", "JAIEX")
+FOLLOW_SUBJECTS = (
+    "MIGR",
+    "ASILE",
+    "ASIM",
+    "FRONT",
+    "SIRIS",
+    "VISA",
+    "SCHENGEN",
+    "ENFOPOL",
+    "CRIMORG",
+    "COSI",
+    "IXIM",
+    "JAIEX",
+)
 
 
 @dataclasses.dataclass
@@ -108,15 +120,20 @@ class CouncilDocumentsSource(Source):
             raise ValueError(f"'start' must be 1 or more, got {self.start}")
         for key, low in (("window", 1), ("stop_after", 1), ("sweep", 1), ("gap_reprobe", 0), ("version_probes", 0)):
             if not low <= getattr(self, key) <= MAX_WINDOW:
-                raise ValueError(f"'{key}' must be from {low} to {MAX_WINDOW} requests per run, got "
-                                 f"{getattr(self, key)}")
+                raise ValueError(
+                    f"'{key}' must be from {low} to {MAX_WINDOW} requests per run, got {getattr(self, key)}"
+                )
         if self.lookahead < max(self.window, self.stop_after):
-            raise ValueError(f"'lookahead' ({self.lookahead}) must be at least 'window' ({self.window}) and "
-                             f"'stop_after' ({self.stop_after})")
+            raise ValueError(
+                f"'lookahead' ({self.lookahead}) must be at least 'window' ({self.window}) and "
+                f"'stop_after' ({self.stop_after})"
+            )
         codes = [self.language] if self.language else []
         if not 1 <= len(self.languages) <= MAX_LANGUAGES or len(set(self.languages)) != len(self.languages):
-            raise ValueError(f"'languages' must list 1 to {MAX_LANGUAGES} different codes such as [\"en\", \"fr\"], "
-                             f"got {list(self.languages)!r}")
+            raise ValueError(
+                f'\'languages\' must list 1 to {MAX_LANGUAGES} different codes such as ["en", "fr"], '
+                f"got {list(self.languages)!r}"
+            )
         for code in codes + list(self.languages):
             if not isinstance(code, str) or not re.fullmatch(r"[a-z]{2}", code):
                 raise ValueError(f"'languages' and 'language' take lower-case codes such as \"en\", got {code!r}")
@@ -136,10 +153,20 @@ class CouncilDocumentsSource(Source):
         await self._versions(http, run)
         state.set_cursor(run.probe.to_cursor())
         probe = run.probe
-        log.info("source %s: %s %d: %d requests; found %d new, %d gaps, %d versions; highest %d, %d gaps and %d "
-                 "families watched", self.name, self.series, probe.year, run.requests, run.found["new"],
-                 run.found["gap"], run.found["version"], probe.highest, len(probe.gaps),
-                 len(probe.families.families))
+        log.info(
+            "source %s: %s %d: %d requests; found %d new, %d gaps, %d versions; highest %d, %d gaps and %d "
+            "families watched",
+            self.name,
+            self.series,
+            probe.year,
+            run.requests,
+            run.found["new"],
+            run.found["gap"],
+            run.found["version"],
+            probe.highest,
+            len(probe.gaps),
+            len(probe.families.families),
+        )
         return list(run.items.values())
 
     # --- the three steps of a run ------------------------------------------------------------------------------
@@ -278,8 +305,12 @@ class CouncilDocumentsSource(Source):
         except FetchError as exc:
             if exc.failure != "too_large":
                 raise
-            log.warning("source %s: %s is served but passes the size cap (%s); recorded without its text",
-                        self.name, ref, exc.detail)
+            log.warning(
+                "source %s: %s is served but passes the size cap (%s); recorded without its text",
+                self.name,
+                ref,
+                exc.detail,
+            )
             return unread_item(self.name, ref, url, f"too large: {exc.detail}")
         if data is None:
             log.debug("source %s: %s not available: %s", self.name, ref, why)

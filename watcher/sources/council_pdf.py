@@ -9,7 +9,6 @@ protection) are raised to the caller.
 from __future__ import annotations
 
 import logging
-
 import re
 from pathlib import Path
 
@@ -60,8 +59,9 @@ def pdf_items(data: bytes, source: str, url: str = "", name: str = "") -> list[I
     doc = read_pdf(data)
     ref = identity(_ref_from_url(url) or _ref_from_name(name), doc.header, source)
     if ref is None:
-        raise ParseError("no document reference in the PDF's header; name the file after it, "
-                         "e.g. ST-13217-2023-INIT.pdf")
+        raise ParseError(
+            "no document reference in the PDF's header; name the file after it, e.g. ST-13217-2023-INIT.pdf"
+        )
     return [item_from_pdf(source, ref, url or ref.pdf_url("en"), doc)]
 
 

@@ -14,18 +14,17 @@ import asyncio
 import dataclasses
 import logging
 import re
-from collections.abc import Mapping
-from typing import Callable
+from collections.abc import Callable, Mapping
 from urllib.parse import urlencode, urljoin
 
+from watcher.errors import FetchError, ParseError
 from watcher.http.challenge import detect_challenge
+from watcher.models import Item
+from watcher.sources.base import Source
 from watcher.sources.council.document import read_pdf, with_pdf
 from watcher.sources.council.pdf import DEFAULT_MAX_PAGES
 from watcher.sources.council.refs import PDF_BASE, RefError, parse_ref
 from watcher.sources.council.register import RegisterPage, parse_register_page, row_to_item
-from watcher.errors import FetchError, ParseError
-from watcher.models import Item
-from watcher.sources.base import Source
 from watcher.sources.council_pdf import DEFAULT_PDF_MAX_BYTES, fetch_pdf, language_for, pdf_url
 
 log = logging.getLogger(__name__)
@@ -42,11 +41,12 @@ BLOCKED_MESSAGE = (
     "🛡 watcher: source {name} is blocked by bot protection ({polls} polls in a row, since {since}). The Council's "
     "register (www.consilium.europa.eu) is behind Cloudflare, which answers automated clients with a 403 or a "
     "challenge page, whatever the client; waiting longer gives the same page. This source will keep trying, but "
-    "no alert can count on it. Ways in that still work: the council-documents source (kind \"council-documents\", "
+    'no alert can count on it. Ways in that still work: the council-documents source (kind "council-documents", '
     "the document server {server}, which answers plain requests: it finds public ST documents by number, their new "
-    "versions, and documents made public later) and the Council's press releases feed (kind \"rss\", "
+    'versions, and documents made public later) and the Council\'s press releases feed (kind "rss", '
     "https://www.consilium.europa.eu/en/rss/pressreleases.ashx). Turn them on in sources.toml if they are off. "
-    "Last answer: {detail}. One more message will follow when the register answers again.")
+    "Last answer: {detail}. One more message will follow when the register answers again."
+)
 
 
 def blocked_error(source: str, url: str, reason: str) -> FetchError:
@@ -58,14 +58,24 @@ def check_page(page: RegisterPage, source: str, url: str) -> None:
     if page.is_results_page:
         return
     if page.total:
-        raise FetchError("empty", f"the page announces {page.total} results but no document row could be read; "
-                                  "the register's markup may have changed", source=source, url=url)
-    raise FetchError("unparseable", "not a register page: no document rows and no result count; the register's "
-                                    "markup may have changed", source=source, url=url)
+        raise FetchError(
+            "empty",
+            f"the page announces {page.total} results but no document row could be read; "
+            "the register's markup may have changed",
+            source=source,
+            url=url,
+        )
+    raise FetchError(
+        "unparseable",
+        "not a register page: no document rows and no result count; the register's markup may have changed",
+        source=source,
+        url=url,
+    )
 
 
-def page_items(body: bytes, source: str, url: str, status: int = 200,
-               headers: Mapping[str, str] | None = None) -> list[Item]:
+def page_items(
+    body: bytes, source: str, url: str, status: int = 200, headers: Mapping[str, str] | None = None
+) -> list[Item]:
     """Items of one saved or fetched register page; raises FetchError for challenge and unrecognised pages."""
     reason = detect_challenge(status, headers or {}, body)
     if reason:
@@ -110,8 +120,9 @@ class CouncilRegisterSource(Source):
         if self.pdf_text not in PDF_TEXT_CHOICES:
             raise ValueError(f"'pdf_text' must be one of {', '.join(PDF_TEXT_CHOICES)}, got {self.pdf_text!r}")
         if not _LANG.match(self.language):
-            raise ValueError(f"'language' must be a register language code such as \"EN\" or \"X\", "
-                             f"got {self.language!r}")
+            raise ValueError(
+                f'\'language\' must be a register language code such as "EN" or "X", got {self.language!r}'
+            )
         if not re.fullmatch(r"[a-z]{2}", self.pdf_language):
             raise ValueError(f"'pdf_language' must be a lower-case code such as \"en\", got {self.pdf_language!r}")
         if self.max_pdfs < 0 or self.pdf_max_pages < 1:
@@ -159,16 +170,24 @@ class CouncilRegisterSource(Source):
                 # No known document was met on the earlier pages, so this page may hold new ones: recording the
                 # earlier pages alone would make the next poll stop at them and never read this one.
                 if number > 1:
-                    log.warning("source %s: search page %d failed (%s) before a known document was met; the whole "
-                                "poll fails so that the page is read next time", self.name, number, exc.failure)
+                    log.warning(
+                        "source %s: search page %d failed (%s) before a known document was met; the whole "
+                        "poll fails so that the page is read next time",
+                        self.name,
+                        number,
+                        exc.failure,
+                    )
                 raise
             fresh = [item for item in page if item.id not in found]
             found.update((item.id, item) for item in fresh)
             if not fresh or state.known_ids([item.id for item in fresh]):
                 break
         else:
-            log.info("source %s: read %d search pages (max_pages) without meeting a known document",
-                     self.name, self.max_pages)
+            log.info(
+                "source %s: read %d search pages (max_pages) without meeting a known document",
+                self.name,
+                self.max_pages,
+            )
         return list(found.values())
 
     async def _page_items(self, http, url: str) -> list[Item]:
@@ -185,8 +204,7 @@ class CouncilRegisterSource(Source):
         get the usual one)."""
         if failure != "blocked":
             return None
-        return BLOCKED_MESSAGE.format(name=self.name, polls=polls, since=since, detail=detail,
-                                      server=f"{PDF_BASE}/")
+        return BLOCKED_MESSAGE.format(name=self.name, polls=polls, since=since, detail=detail, server=f"{PDF_BASE}/")
 
     def parse(self, data: bytes, url: str = "") -> list[Item]:
         return page_items(data, self.name, url or self.url)
@@ -209,15 +227,18 @@ class CouncilRegisterSource(Source):
                 skipped += 1
             out.append(item)
         if skipped and self.max_pdfs:
-            log.warning("source %s: %d documents recorded without their text (max_pdfs = %d per poll)",
-                        self.name, skipped, self.max_pdfs)
+            log.warning(
+                "source %s: %d documents recorded without their text (max_pdfs = %d per poll)",
+                self.name,
+                skipped,
+                self.max_pdfs,
+            )
         return out
 
     async def _read_document(self, http, item: Item) -> Item:
         try:
             ref = parse_ref(item.id)
-            url = pdf_url(self.document_server, ref, language_for(item.extra.get("languages", []),
-                                                                  self.pdf_language))
+            url = pdf_url(self.document_server, ref, language_for(item.extra.get("languages", []), self.pdf_language))
             data, why = await fetch_pdf(http, url, source=self.name, max_bytes=self.pdf_max_bytes)
             if data is None:
                 log.info("source %s: PDF of %s not available: %s", self.name, item.id, why)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import soupsieve
@@ -42,8 +42,9 @@ class HtmlListSource(Source):
         super().__post_init__()
         for key in ("row", "title"):
             if not getattr(self, key):
-                raise ValueError(f"kind 'html-list' needs {key!r}, a CSS selector; e.g. row = \"article\", "
-                                 "title = \"h3 a\"")
+                raise ValueError(
+                    f'kind \'html-list\' needs {key!r}, a CSS selector; e.g. row = "article", title = "h3 a"'
+                )
         for key in ("row", "title", "link", "date", "summary"):
             selector = getattr(self, key)
             if selector:
@@ -64,8 +65,11 @@ class HtmlListSource(Source):
             base = urljoin(base, str(base_tag["href"]))
         rows = soup.select(self.row)
         if not rows:
-            raise ParseError(f"the row selector {self.row!r} matched nothing; the page's markup may have changed "
-                             "(or this is not the listing page)", failure="empty")
+            raise ParseError(
+                f"the row selector {self.row!r} matched nothing; the page's markup may have changed "
+                "(or this is not the listing page)",
+                failure="empty",
+            )
         items: dict[str, Item] = {}
         undated = 0
         for row in rows:
@@ -75,11 +79,12 @@ class HtmlListSource(Source):
             undated += item.published is None
             items.setdefault(item.id, item)
         if not items:
-            raise ParseError(f"{len(rows)} rows matched {self.row!r} but none had both a title ({self.title!r}) and "
-                             "a link; the selectors may be stale")
+            raise ParseError(
+                f"{len(rows)} rows matched {self.row!r} but none had both a title ({self.title!r}) and "
+                "a link; the selectors may be stale"
+            )
         if self.date and undated == len(items):
-            log.warning("source %s: no row had a date readable with %r from %r", self.name, self.date_format,
-                        self.date)
+            log.warning("source %s: no row had a date readable with %r from %r", self.name, self.date_format, self.date)
         return list(items.values())
 
     def _item(self, row: Tag, base: str) -> Item | None:
@@ -92,8 +97,9 @@ class HtmlListSource(Source):
         if urlsplit(link).scheme not in ("http", "https"):
             return None
         summary = _text(row.select_one(self.summary)) if self.summary else ""
-        return Item(source=self.name, id=strip_tracking(link), title=title, url=link,
-                    published=self._date(row), summary=summary)
+        return Item(
+            source=self.name, id=strip_tracking(link), title=title, url=link, published=self._date(row), summary=summary
+        )
 
     def _href(self, row: Tag, title_el: Tag | None) -> str:
         """The link selector's href; without one, the title element's own href or the first link in it or in
@@ -101,8 +107,7 @@ class HtmlListSource(Source):
         if self.link:
             el = row.select_one(self.link)
             return str(el.get("href") or "") if el is not None else ""
-        for el in (title_el, title_el.find("a", href=True) if title_el is not None else None,
-                   row.find("a", href=True)):
+        for el in (title_el, title_el.find("a", href=True) if title_el is not None else None, row.find("a", href=True)):
             if isinstance(el, Tag) and el.get("href"):
                 return str(el["href"])
         return ""
@@ -137,4 +142,4 @@ def _parse_date(text: str, fmt: str) -> datetime | None:
             when = datetime.fromisoformat(text)
         except ValueError:
             return None  # the caller logs it with the source's name
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -34,8 +34,9 @@ def kinds() -> dict[str, type[Source]]:
     return KINDS
 
 
-def build_source(entry: Any, filename: str, index: int,
-                 max_bytes: int | None = None) -> tuple[Source | None, list[str]]:
+def build_source(
+    entry: Any, filename: str, index: int, max_bytes: int | None = None
+) -> tuple[Source | None, list[str]]:
     """Build one source from its TOML table, or return the problems that stop it; ``max_bytes`` (from
     ``[http]``) replaces the kind's default caps that the entry does not set."""
     label = f"{filename}: source #{index + 1}"
@@ -46,8 +47,9 @@ def build_source(entry: Any, filename: str, index: int,
         label = f"{filename}: source {name!r}"
     problems: list[str] = []
     if not isinstance(name, str) or not _NAME.match(name):
-        problems.append(f"{label}: 'name' must be a short unique name of letters, digits, '-', '_' or '.', "
-                        f"got {name!r}")
+        problems.append(
+            f"{label}: 'name' must be a short unique name of letters, digits, '-', '_' or '.', got {name!r}"
+        )
     kind = entry.get("kind")
     cls = kinds().get(kind) if isinstance(kind, str) else None
     if cls is None:
@@ -64,8 +66,9 @@ def build_source(entry: Any, filename: str, index: int,
         if every < MIN_EVERY_SECONDS:
             problems.append(f"{label}: 'every' must be at least 1s, got {entry['every']!r}")
     except ValueError as exc:
-        problems.append(f"{label}: 'every': {exc}" if "every" in entry
-                        else f"{label}: 'every' is missing; add e.g. every = \"15m\"")
+        problems.append(
+            f"{label}: 'every': {exc}" if "every" in entry else f"{label}: 'every' is missing; add e.g. every = \"15m\""
+        )
     enabled = entry.get("enabled", True)
     if not isinstance(enabled, bool):
         problems.append(f"{label}: 'enabled' must be true or false, got {enabled!r}")
@@ -76,8 +79,10 @@ def build_source(entry: Any, filename: str, index: int,
             continue
         if key not in fields:
             allowed = list(COMMON_KEYS) + sorted(fields)
-            problems.append(f"{label}: unknown key {key!r} for kind {kind!r}; {did_you_mean(key, allowed)}"
-                            f"allowed keys: {', '.join(allowed)}")
+            problems.append(
+                f"{label}: unknown key {key!r} for kind {kind!r}; {did_you_mean(key, allowed)}"
+                f"allowed keys: {', '.join(allowed)}"
+            )
             continue
         value, err = _coerce(value, fields[key].default, f"{label}: {key!r}")
         if err:
@@ -105,15 +110,20 @@ def sources_from_toml(data: dict, filename: str) -> tuple[list[Source], HttpOpti
     problems: list[str] = []
     for key in data:
         if key not in ("source", "http", "health", "archive"):
-            problems.append(f"{filename}: unknown top-level key {key!r}; "
-                            f"{did_you_mean(key, ['source', 'http', 'health', 'archive'])}use [[source]] entries "
-                            "and optional [http], [health] and [archive] tables")
+            problems.append(
+                f"{filename}: unknown top-level key {key!r}; "
+                f"{did_you_mean(key, ['source', 'http', 'health', 'archive'])}use [[source]] entries "
+                "and optional [http], [health] and [archive] tables"
+            )
     http, errs = http_options_from_toml(data.get("http"), filename)
     problems += errs
     entries = data.get("source", [])
     if not isinstance(entries, list):
-        hint = ("[source] is one table: write [[source]] (double brackets) at the top of every source entry"
-                if isinstance(entries, dict) else "'source' must be written as [[source]] tables")
+        hint = (
+            "[source] is one table: write [[source]] (double brackets) at the top of every source entry"
+            if isinstance(entries, dict)
+            else "'source' must be written as [[source]] tables"
+        )
         problems.append(f"{filename}: {hint}")
         entries = None
     if entries == []:

@@ -7,7 +7,7 @@ import dataclasses
 import hashlib
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import feedparser
@@ -21,9 +21,16 @@ log = logging.getLogger(__name__)
 
 TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|dclid|mc_cid|mc_eid|_hsenc|_hsmi|ref|rss|at_.*)$", re.I)
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
-_WIDE_BOMS = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\xfe\xff", "utf-16-be"),
-              (b"\xff\xfe", "utf-16-le"), (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
-              (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
+_WIDE_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +67,7 @@ def _without_comments_and_cdata(data: bytes) -> bytes:
         elif data.startswith(b"<![CDATA[", start):
             end = data.find(b"]]>", start + 9)
         else:
-            out.append(data[pos:start + 2])
+            out.append(data[pos : start + 2])
             pos = start + 2
             continue
         out.append(data[pos:start])
@@ -107,8 +114,14 @@ def entry_to_item(entry, source: str) -> Item:
     link = (entry.get("link") or "").strip()
     published = struct_to_dt(entry.get("published_parsed") or entry.get("updated_parsed"))
     summary = field_text(entry, "summary")
-    return Item(source=source, id=item_id(entry, link, title, published), title=title, url=link,
-                published=published, summary=summary)
+    return Item(
+        source=source,
+        id=item_id(entry, link, title, published),
+        title=title,
+        url=link,
+        published=published,
+        summary=summary,
+    )
 
 
 def item_id(entry, link: str, title: str, published: datetime | None) -> str:
@@ -131,7 +144,7 @@ def strip_tracking(url: str) -> str:
 def struct_to_dt(value) -> datetime | None:
     if not value:
         return None
-    return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
+    return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
 
 
 def field_text(entry, name: str) -> str:

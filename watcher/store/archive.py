@@ -19,10 +19,11 @@ import json
 import re
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote
 
 from watcher.clock import SYSTEM_CLOCK, Clock
@@ -97,8 +98,11 @@ def fts_query(text: str) -> str:
     if len(wanted) + len(unwanted) > MAX_TERMS:
         raise QueryError(f"Too many words: at most {MAX_TERMS}.")
     if not wanted:
-        raise QueryError("Give at least one word to look for (a search of only -words finds nothing)."
-                         if unwanted else "Give at least one word or number to look for.")
+        raise QueryError(
+            "Give at least one word to look for (a search of only -words finds nothing)."
+            if unwanted
+            else "Give at least one word or number to look for."
+        )
     return " ".join(wanted) + "".join(f" NOT {t}" for t in unwanted)
 
 
@@ -157,8 +161,7 @@ def _where(f: Filters) -> tuple[list[str], list[Any]]:
         sql.append("d.day <= ?")
         args.append(f.until)
     if f.event:
-        sql.append("EXISTS (SELECT 1 FROM item_events e WHERE e.source=d.source AND e.item_id=d.item_id AND "
-                   "e.event=?)")
+        sql.append("EXISTS (SELECT 1 FROM item_events e WHERE e.source=d.source AND e.item_id=d.item_id AND e.event=?)")
         args.append(f.event)
     for code in f.codes:
         sql.append("EXISTS (SELECT 1 FROM archive_codes c WHERE c.code=? AND c.doc_id=d.id)")  # stored upper-case
@@ -171,22 +174,26 @@ def _window(db: sqlite3.Connection, f: Filters) -> tuple[list[str], list[int]] |
     entered there instead of walked from the newest (None: nothing is dated in the range)."""
     if not f.since and not f.until:
         return [], []
-    lo, hi = db.execute("SELECT min(id), max(id) FROM archive_docs WHERE day >= ? AND day <= ?",
-                        (f.since or "0000", f.until or "9999")).fetchone()
+    lo, hi = db.execute(
+        "SELECT min(id), max(id) FROM archive_docs WHERE day >= ? AND day <= ?", (f.since or "0000", f.until or "9999")
+    ).fetchone()
     if lo is None:
         return None
     return ["BETWEEN ? AND ?"], [lo, hi]
 
 
-def _ids(db: sqlite3.Connection, f: Filters, match: str | None, before: int | None, after: int | None,
-         limit: int) -> list[tuple[int, str, str]]:
+def _ids(
+    db: sqlite3.Connection, f: Filters, match: str | None, before: int | None, after: int | None, limit: int
+) -> list[tuple[int, str, str]]:
     """(id, marked passage, marked title) of up to ``limit`` results, newest first. The passages are made in the
     same pass, which FTS5 walks lazily in rowid order: asking for them again by id would walk each term's whole
     list once per result."""
     where, args = _where(f)
     if match is not None:
-        head = ("SELECT d.id, snippet(archive_fts, -1, char(2), char(3), '…', 20), highlight(archive_fts, 1, "
-                "char(2), char(3)) FROM archive_fts JOIN archive_docs d ON d.id = archive_fts.rowid")
+        head = (
+            "SELECT d.id, snippet(archive_fts, -1, char(2), char(3), '…', 20), highlight(archive_fts, 1, "
+            "char(2), char(3)) FROM archive_fts JOIN archive_docs d ON d.id = archive_fts.rowid"
+        )
         where.insert(0, "archive_fts MATCH ?")
         args.insert(0, match)
         key = "archive_fts.rowid"
@@ -232,8 +239,9 @@ def _count(db: sqlite3.Connection, f: Filters, match: str | None) -> int | None:
         return None
 
 
-def search(db: sqlite3.Connection, f: Filters, *, before: int | None = None, after: int | None = None,
-           limit: int = PAGE_SIZE) -> Page:
+def search(
+    db: sqlite3.Connection, f: Filters, *, before: int | None = None, after: int | None = None, limit: int = PAGE_SIZE
+) -> Page:
     """One page of results for the filters, newest first. Raises QueryError for input it will not run."""
     f.check()
     match = fts_query(f.q) if f.q.strip() else None
@@ -247,8 +255,9 @@ def search(db: sqlite3.Connection, f: Filters, *, before: int | None = None, aft
     older = hits[-1].id if hits and (more or going_back) else None
     newer = hits[0].id if hits and (before is not None or (going_back and more)) else None
     capped = total is None or total > COUNT_CAP
-    return Page(hits=hits, total=None if total is None else min(total, COUNT_CAP), capped=capped, older=older,
-                newer=newer)
+    return Page(
+        hits=hits, total=None if total is None else min(total, COUNT_CAP), capped=capped, older=older, newer=newer
+    )
 
 
 def _hits(db: sqlite3.Connection, rows: list[tuple[int, str, str]]) -> list[Hit]:
@@ -260,13 +269,29 @@ def _hits(db: sqlite3.Connection, rows: list[tuple[int, str, str]]) -> list[Hit]
         "SELECT d.id, d.source, d.item_id, d.day, d.doc_type, i.title, i.url, i.published, i.first_seen_at, "
         "coalesce((SELECT max(e.at) FROM item_events e WHERE e.source=d.source AND e.item_id=d.item_id), "
         "i.first_seen_at) AS updated FROM archive_docs d JOIN items i ON i.source=d.source AND "
-        f"i.item_id=d.item_id WHERE d.id IN ({marks})", ids).fetchall()
-    by_id = {r["id"]: Hit(id=r["id"], source=r["source"], item_id=r["item_id"], title=r["title"], url=r["url"],
-                          published=r["published"], first_seen_at=r["first_seen_at"], day=r["day"],
-                          doc_type=r["doc_type"], updated=r["updated"]) for r in found}
+        f"i.item_id=d.item_id WHERE d.id IN ({marks})",
+        ids,
+    ).fetchall()
+    by_id = {
+        r["id"]: Hit(
+            id=r["id"],
+            source=r["source"],
+            item_id=r["item_id"],
+            title=r["title"],
+            url=r["url"],
+            published=r["published"],
+            first_seen_at=r["first_seen_at"],
+            day=r["day"],
+            doc_type=r["doc_type"],
+            updated=r["updated"],
+        )
+        for r in found
+    }
     for hit in by_id.values():
-        for m in db.execute("SELECT topic, terms, snippet FROM matches WHERE source=? AND item_id=? ORDER BY topic",
-                            (hit.source, hit.item_id)):
+        for m in db.execute(
+            "SELECT topic, terms, snippet FROM matches WHERE source=? AND item_id=? ORDER BY topic",
+            (hit.source, hit.item_id),
+        ):
             hit.topics.append(m["topic"])
             hit.terms += [t for t in json.loads(m["terms"]) if t not in hit.terms]
             hit.snippet = hit.snippet or m["snippet"]
@@ -302,41 +327,61 @@ class _deadline:
             if "interrupted" in text:
                 raise QueryError("This search takes too long; add words or filters to narrow it.") from exc
             if "fts5" in text or "syntax error" in text:
-                raise QueryError("The search could not be read; use words, \"quoted phrases\", -word and word*."
-                                 ) from exc
+                raise QueryError('The search could not be read; use words, "quoted phrases", -word and word*.') from exc
 
 
 def facets(db: sqlite3.Connection) -> dict[str, list[str]]:
     """The values the filters offer: sources, series, document types, markings and subject codes."""
+
     def values(sql: str) -> list[str]:
         return [r[0] for r in db.execute(sql) if r[0]]
+
     return {
         "sources": values("SELECT DISTINCT source FROM archive_docs ORDER BY source"),
         "series": values("SELECT DISTINCT series FROM archive_docs ORDER BY series"),
-        "types": values("SELECT doc_type FROM archive_docs WHERE doc_type <> '' GROUP BY doc_type COLLATE NOCASE "
-                        "ORDER BY count(*) DESC LIMIT 60"),
-        "markings": values("SELECT marking FROM archive_docs WHERE marking <> '' GROUP BY marking COLLATE NOCASE "
-                           "ORDER BY count(*) DESC LIMIT 30"),
+        "types": values(
+            "SELECT doc_type FROM archive_docs WHERE doc_type <> '' GROUP BY doc_type COLLATE NOCASE "
+            "ORDER BY count(*) DESC LIMIT 60"
+        ),
+        "markings": values(
+            "SELECT marking FROM archive_docs WHERE marking <> '' GROUP BY marking COLLATE NOCASE "
+            "ORDER BY count(*) DESC LIMIT 30"
+        ),
         "codes": values("SELECT code FROM archive_codes GROUP BY code ORDER BY count(*) DESC LIMIT 200"),
     }
 
 
 def item_detail(db: sqlite3.Connection, source: str, item_id: str) -> dict[str, Any] | None:
     """Everything stored about one item: its row, matches, events timeline and family."""
-    row = db.execute("SELECT i.*, d.id AS doc_id, d.series, d.marking FROM items i LEFT JOIN archive_docs d ON "
-                     "d.source=i.source AND d.item_id=i.item_id WHERE i.source=? AND i.item_id=?",
-                     (source, item_id)).fetchone()
+    row = db.execute(
+        "SELECT i.*, d.id AS doc_id, d.series, d.marking FROM items i LEFT JOIN archive_docs d ON "
+        "d.source=i.source AND d.item_id=i.item_id WHERE i.source=? AND i.item_id=?",
+        (source, item_id),
+    ).fetchone()
     if row is None:
         return None
     item = dict(row)
     extra = _json(item.get("extra"), {})
     item["extra"] = extra if isinstance(extra, dict) else {}
-    item["matches"] = [dict(m) | {"terms": _json(m["terms"], [])} for m in db.execute(
-        "SELECT topic, terms, snippet, field, matched_at FROM matches WHERE source=? AND item_id=? ORDER BY topic",
-        (source, item_id))]
-    item["family_members"] = [dict(r) for r in db.execute(
-        "SELECT item_id, title, first_seen_at FROM items WHERE source=? AND family=? AND item_id<>? ORDER BY "
-        "first_seen_at, rowid", (source, row["family"], item_id))] if row["family"] else []
+    item["matches"] = [
+        dict(m) | {"terms": _json(m["terms"], [])}
+        for m in db.execute(
+            "SELECT topic, terms, snippet, field, matched_at FROM matches WHERE source=? AND item_id=? ORDER BY topic",
+            (source, item_id),
+        )
+    ]
+    item["family_members"] = (
+        [
+            dict(r)
+            for r in db.execute(
+                "SELECT item_id, title, first_seen_at FROM items WHERE source=? AND family=? AND item_id<>? ORDER BY "
+                "first_seen_at, rowid",
+                (source, row["family"], item_id),
+            )
+        ]
+        if row["family"]
+        else []
+    )
     item["timeline"] = timeline(db, item)
     return item
 
@@ -346,17 +391,26 @@ def timeline(db: sqlite3.Connection, item: dict[str, Any]) -> list[dict[str, str
     source, item_id = item["source"], item["item_id"]
     out = [{"at": item["first_seen_at"], "what": "first seen", "detail": ""}]
     labels = {"version": "recorded as a new version", "public": "now public"}
-    for r in db.execute("SELECT event, at FROM item_events WHERE source=? AND item_id=? ORDER BY at, id",
-                        (source, item_id)):
+    for r in db.execute(
+        "SELECT event, at FROM item_events WHERE source=? AND item_id=? ORDER BY at, id", (source, item_id)
+    ):
         if r["event"] in labels:
             out.append({"at": r["at"], "what": labels[r["event"]], "detail": ""})
     for member in item.get("family_members", []):
         out.append({"at": member["first_seen_at"], "what": "other version seen", "detail": member["item_id"]})
-    for r in db.execute("SELECT event, count(*) AS n, min(delivered_at) AS first FROM outbox WHERE source=? AND "
-                        "item_id=? AND delivered_at IS NOT NULL GROUP BY event", (source, item_id)):
+    for r in db.execute(
+        "SELECT event, count(*) AS n, min(delivered_at) AS first FROM outbox WHERE source=? AND "
+        "item_id=? AND delivered_at IS NOT NULL GROUP BY event",
+        (source, item_id),
+    ):
         what = {"new": "alert sent", "version": "new-version alert sent", "public": "now-public alert sent"}
-        out.append({"at": r["first"], "what": what.get(r["event"], "alert sent"),
-                    "detail": f"{r['n']} subscriber{'s' if r['n'] != 1 else ''}"})
+        out.append(
+            {
+                "at": r["first"],
+                "what": what.get(r["event"], "alert sent"),
+                "detail": f"{r['n']} subscriber{'s' if r['n'] != 1 else ''}",
+            }
+        )
     return sorted(out, key=lambda e: e["at"] or "")
 
 
@@ -392,8 +446,7 @@ class Reader:
             self._db.execute("PRAGMA busy_timeout=2000")
         return self._db
 
-    async def run(self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args,
-                  **kwargs: P.kwargs) -> T:
+    async def run(self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(connection, *args, **kwargs)`` on the reader's thread."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, lambda: fn(self.db, *args, **kwargs))
@@ -408,5 +461,6 @@ class Reader:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
         self._pool.submit(shut).result(timeout=10)
         self._pool.shutdown(wait=True)

@@ -12,16 +12,19 @@ from watcher.store.sqlite import Store
 
 def set_quiet(store: Store, channel: str, address: str, quiet: bool) -> bool:
     """Switch quiet alerts on or off; False when the chat has no subscription."""
-    cur = store.db.execute("UPDATE subscribers SET quiet=?, updated_at=? WHERE channel=? AND address=?",
-                           (int(quiet), store.now(), channel, address))
+    cur = store.db.execute(
+        "UPDATE subscribers SET quiet=?, updated_at=? WHERE channel=? AND address=?",
+        (int(quiet), store.now(), channel, address),
+    )
     return cur.rowcount > 0
 
 
 def set_mute(store: Store, channel: str, address: str, until: datetime | None) -> bool:
     """Hold the chat's alerts until ``until`` (None: send them again as they come); False when it has no
     subscription."""
-    cur = store.db.execute("UPDATE subscribers SET muted_until=? WHERE channel=? AND address=?",
-                           (iso(until), channel, address))
+    cur = store.db.execute(
+        "UPDATE subscribers SET muted_until=? WHERE channel=? AND address=?", (iso(until), channel, address)
+    )
     return cur.rowcount > 0
 
 
@@ -35,6 +38,7 @@ def muted_subscribers(store: Store, channels: Sequence[str]) -> list[dict]:
     if not channels:
         return []
     marks = ",".join("?" * len(channels))
-    rows = store.db.execute(f"SELECT * FROM subscribers WHERE active=1 AND muted_until IS NOT NULL AND channel IN "
-                            f"({marks})", list(channels))
+    rows = store.db.execute(
+        f"SELECT * FROM subscribers WHERE active=1 AND muted_until IS NOT NULL AND channel IN ({marks})", list(channels)
+    )
     return [dict(r) for r in rows]

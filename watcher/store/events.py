@@ -23,9 +23,11 @@ def known_families(db: sqlite3.Connection, source: str, items: list[Item]) -> se
     names = sorted({f for item in items if isinstance(f := item.extra.get("family"), str)})
     found: set[str] = set()
     for i in range(0, len(names), 500):
-        chunk = names[i:i + 500]
-        rows = db.execute(f"SELECT DISTINCT family FROM items WHERE source=? AND family IN "
-                          f"({','.join('?' * len(chunk))})", [source, *chunk])
+        chunk = names[i : i + 500]
+        rows = db.execute(
+            f"SELECT DISTINCT family FROM items WHERE source=? AND family IN ({','.join('?' * len(chunk))})",
+            [source, *chunk],
+        )
         found.update(r[0] for r in rows)
     return found
 
@@ -36,8 +38,17 @@ def mark_public(db: sqlite3.Connection, item: Item, published: str | None) -> bo
     cur = db.execute(
         "UPDATE items SET title=?, url=?, published=coalesce(?, published), summary=?, body=?, extra=?, public=1 "
         "WHERE source=? AND item_id=? AND public=0",
-        (item.title, item.url, published, item.summary, item.body, json.dumps(item.extra, default=str),
-         item.source, item.id))
+        (
+            item.title,
+            item.url,
+            published,
+            item.summary,
+            item.body,
+            json.dumps(item.extra, default=str),
+            item.source,
+            item.id,
+        ),
+    )
     return cur.rowcount == 1
 
 
@@ -45,23 +56,27 @@ def earlier_matches(db: sqlite3.Connection, item: Item, event: str) -> list[Matc
     """What the item's earlier listing (``public``) or its family's other versions (``version``) matched; a
     version cites only the versions that matched on their own, not ones that inherited a topic."""
     if event == "public":
-        rows = db.execute("SELECT topic, terms, snippet, field FROM matches WHERE source=? AND item_id=?",
-                          (item.source, item.id)).fetchall()
+        rows = db.execute(
+            "SELECT topic, terms, snippet, field FROM matches WHERE source=? AND item_id=?", (item.source, item.id)
+        ).fetchall()
         return [Match(r[0], tuple(json.loads(r[1])), r[2], r[3]) for r in rows]
     if event != "version":
         return []
     rows = db.execute(
         "SELECT m.topic, m.terms, m.item_id FROM matches m JOIN items i ON i.source=m.source AND i.item_id=m.item_id "
         "WHERE i.source=? AND i.family=? AND i.item_id<>? AND m.field<>? ORDER BY i.rowid",
-        (item.source, item.extra.get("family"), item.id, FAMILY_FIELD)).fetchall()
+        (item.source, item.extra.get("family"), item.id, FAMILY_FIELD),
+    ).fetchall()
     by_topic: dict[str, tuple[list[str], list[str]]] = {}
     for topic, terms, other in rows:
         seen_terms, refs = by_topic.setdefault(topic, ([], []))
         seen_terms.extend(t for t in json.loads(terms) if t not in seen_terms)
         if other not in refs:
             refs.append(other)
-    return [Match(topic, tuple(terms), f"matched an earlier version: {', '.join(refs)}", FAMILY_FIELD)
-            for topic, (terms, refs) in by_topic.items()]
+    return [
+        Match(topic, tuple(terms), f"matched an earlier version: {', '.join(refs)}", FAMILY_FIELD)
+        for topic, (terms, refs) in by_topic.items()
+    ]
 
 
 def merge_matches(fresh: list[Match], earlier: list[Match]) -> list[Match]:

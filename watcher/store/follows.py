@@ -24,7 +24,6 @@ FOLLOWED_TOPIC = "followed"  # the topic an alert sent only because of a follow 
 PROCEDURE_RE = re.compile(r"^\s*(\d{4})\s*/\s*(\d{1,4})\s*\(\s*([A-Za-z]{3})\s*\)\s*$")
 
 
-
 class Store(Protocol):
     """What these functions use of ``watcher.store.sqlite.Store`` (which imports this module)."""
 
@@ -39,28 +38,28 @@ class Store(Protocol):
     def subscription(self, channel: str, address: str) -> tuple[bool, list[str]]: ...
 
 
-
-
 def procedure_key(text: str) -> str | None:
     """``2023/439 (cod)`` -> ``2023/0439(COD)``; None when the text is not a procedure number."""
     m = PROCEDURE_RE.match(text)
     return f"{m[1]}/{int(m[2]):04d}({m[3].upper()})" if m else None
 
 
-def follow(store: Store, channel: str, address: str, kind: str, key: str, label: str,
-           limit: int = MAX_FOLLOWS) -> str:
+def follow(store: Store, channel: str, address: str, kind: str, key: str, label: str, limit: int = MAX_FOLLOWS) -> str:
     """Follow for this chat: ``added``, ``already`` or ``full`` (at the limit, nothing added)."""
     row = store.db.execute("SELECT id FROM subscribers WHERE channel=? AND address=?", (channel, address)).fetchone()
     sub_id = row[0] if row else store.subscribe(channel, address, [])  # a stopped chat stays stopped
     with store.tx():
-        if store.db.execute("SELECT 1 FROM follows WHERE subscriber_id=? AND kind=? AND key=?",
-                            (sub_id, kind, key)).fetchone():
+        if store.db.execute(
+            "SELECT 1 FROM follows WHERE subscriber_id=? AND kind=? AND key=?", (sub_id, kind, key)
+        ).fetchone():
             return "already"
         count = store.db.execute("SELECT count(*) FROM follows WHERE subscriber_id=?", (sub_id,)).fetchone()[0]
         if count >= limit:
             return "full"
-        store.db.execute("INSERT INTO follows (subscriber_id, kind, key, label, created_at) VALUES (?,?,?,?,?)",
-                         (sub_id, kind, key, label, store.now()))
+        store.db.execute(
+            "INSERT INTO follows (subscriber_id, kind, key, label, created_at) VALUES (?,?,?,?,?)",
+            (sub_id, kind, key, label, store.now()),
+        )
     return "added"
 
 
@@ -69,15 +68,22 @@ def unfollow(store: Store, channel: str, address: str, kind: str, key: str) -> b
     with store.tx():
         cur = store.db.execute(
             "DELETE FROM follows WHERE kind=? AND key=? AND subscriber_id=(SELECT id FROM subscribers WHERE "
-            "channel=? AND address=?)", (kind, key, channel, address))
+            "channel=? AND address=?)",
+            (kind, key, channel, address),
+        )
     return cur.rowcount > 0
 
 
 def following(store: Store, channel: str, address: str) -> list[tuple[str, str, str]]:
     """The chat's follows as (kind, key, label), oldest first."""
-    return [(r[0], r[1], r[2]) for r in store.db.execute(
-        "SELECT f.kind, f.key, f.label FROM follows f JOIN subscribers s ON s.id=f.subscriber_id "
-        "WHERE s.channel=? AND s.address=? ORDER BY f.created_at, f.rowid", (channel, address))]
+    return [
+        (r[0], r[1], r[2])
+        for r in store.db.execute(
+            "SELECT f.kind, f.key, f.label FROM follows f JOIN subscribers s ON s.id=f.subscriber_id "
+            "WHERE s.channel=? AND s.address=? ORDER BY f.created_at, f.rowid",
+            (channel, address),
+        )
+    ]
 
 
 def _keys(item: Item) -> list[tuple[str, str]]:
@@ -104,9 +110,11 @@ def enqueue(db: sqlite3.Connection, events: Sequence[tuple[Item, str]], now: str
         if not keys:
             continue
         where = " OR ".join("(f.kind=? AND f.key=?)" for _ in keys)
-        rows = db.execute(f"SELECT f.subscriber_id, min(f.label) FROM follows f JOIN subscribers s ON "
-                          f"s.id=f.subscriber_id WHERE s.active=1 AND ({where}) GROUP BY f.subscriber_id",
-                          [v for k in keys for v in k]).fetchall()
+        rows = db.execute(
+            f"SELECT f.subscriber_id, min(f.label) FROM follows f JOIN subscribers s ON "
+            f"s.id=f.subscriber_id WHERE s.active=1 AND ({where}) GROUP BY f.subscriber_id",
+            [v for k in keys for v in k],
+        ).fetchall()
         for sub_id, label in rows:
             added += _add(db, sub_id, item, event, f"because you follow {label}", now)
     return added
@@ -114,14 +122,20 @@ def enqueue(db: sqlite3.Connection, events: Sequence[tuple[Item, str]], now: str
 
 def _add(db: sqlite3.Connection, sub_id: int, item: Item, event: str, reason: str, now: str) -> int:
     """A new outbox row with the reason, or the reason put in front of the row a topic queued (never a second)."""
-    row = db.execute("SELECT id, snippet FROM outbox WHERE subscriber_id=? AND source=? AND item_id=? AND event=?",
-                     (sub_id, item.source, item.id, event)).fetchone()
+    row = db.execute(
+        "SELECT id, snippet FROM outbox WHERE subscriber_id=? AND source=? AND item_id=? AND event=?",
+        (sub_id, item.source, item.id, event),
+    ).fetchone()
     if row is not None:
         if reason not in row[1]:
-            db.execute("UPDATE outbox SET snippet=? WHERE id=? AND delivered_at IS NULL AND dropped_at IS NULL",
-                       (f"{reason} · {row[1]}" if row[1] else reason, row[0]))
+            db.execute(
+                "UPDATE outbox SET snippet=? WHERE id=? AND delivered_at IS NULL AND dropped_at IS NULL",
+                (f"{reason} · {row[1]}" if row[1] else reason, row[0]),
+            )
         return 0
-    db.execute("INSERT INTO outbox (subscriber_id, source, item_id, event, topics, terms, snippet, created_at, "
-               "next_attempt_at) VALUES (?,?,?,?,?,'[]',?,?,?)",
-               (sub_id, item.source, item.id, event, json.dumps([FOLLOWED_TOPIC]), reason, now, now))
+    db.execute(
+        "INSERT INTO outbox (subscriber_id, source, item_id, event, topics, terms, snippet, created_at, "
+        "next_attempt_at) VALUES (?,?,?,?,?,'[]',?,?,?)",
+        (sub_id, item.source, item.id, event, json.dumps([FOLLOWED_TOPIC]), reason, now, now),
+    )
     return 1

@@ -7,8 +7,9 @@ Kept beside ``store.py`` (same database, tables created by its named migrations 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Sequence
+from typing import Any
 
 from watcher.clock import from_iso, iso
 from watcher.logs import redact
@@ -35,7 +36,8 @@ class StoredValidators:
         self.store.db.execute(
             "INSERT INTO http_validators (url, etag, last_modified, updated_at) VALUES (?,?,?,?) ON CONFLICT (url) "
             "DO UPDATE SET etag=excluded.etag, last_modified=excluded.last_modified, updated_at=excluded.updated_at",
-            (url, etag, last_modified, self.store.now()))
+            (url, etag, last_modified, self.store.now()),
+        )
 
 
 def state_row(store: Store, source: str) -> dict[str, Any]:
@@ -58,7 +60,9 @@ def new_items_since(store: Store, source: str, since: datetime) -> int:
     """Items first recorded after ``since``, leaving out the back catalogue recorded by the first poll."""
     row = store.db.execute(
         "SELECT count(*) FROM items i JOIN source_state s ON s.source=i.source WHERE i.source=? AND "
-        "i.first_seen_at>=? AND i.first_seen_at>s.first_success_at", (source, iso(since))).fetchone()
+        "i.first_seen_at>=? AND i.first_seen_at>s.first_success_at",
+        (source, iso(since)),
+    ).fetchone()
     return int(row[0])
 
 
@@ -68,31 +72,42 @@ def set_health(store: Store, source: str, values: dict[str, datetime | None]) ->
     if not cols:
         return
     store.db.execute("INSERT INTO source_state (source) VALUES (?) ON CONFLICT DO NOTHING", (source,))
-    store.db.execute(f"UPDATE source_state SET {', '.join(f'{c}=?' for c in cols)} WHERE source=?",
-                     [iso(values[c]) for c in cols] + [source])
+    store.db.execute(
+        f"UPDATE source_state SET {', '.join(f'{c}=?' for c in cols)} WHERE source=?",
+        [iso(values[c]) for c in cols] + [source],
+    )
 
 
 def log_poll(store: Store, source: str, outcome: str, detail: str, items: int, new: int) -> None:
     """One row per poll, the last POLL_LOG_KEEP per source kept."""
-    store.db.execute("INSERT INTO poll_log (source, at, outcome, detail, items, new) VALUES (?,?,?,?,?,?)",
-                     (source, store.now(), outcome, redact(detail)[:500], items, new))
+    store.db.execute(
+        "INSERT INTO poll_log (source, at, outcome, detail, items, new) VALUES (?,?,?,?,?,?)",
+        (source, store.now(), outcome, redact(detail)[:500], items, new),
+    )
     store.db.execute(
         "DELETE FROM poll_log WHERE source=? AND id <= (SELECT id FROM poll_log WHERE source=? ORDER BY id DESC "
-        "LIMIT 1 OFFSET ?)", (source, source, POLL_LOG_KEEP))
+        "LIMIT 1 OFFSET ?)",
+        (source, source, POLL_LOG_KEEP),
+    )
 
 
 # --- operator messages ---------------------------------------------------------------------------------------------
 
+
 def enqueue_event(store: Store, source: str, kind: str, failure: str | None, text: str) -> int:
     now = store.now()
-    cur = store.db.execute("INSERT INTO health_events (source, kind, failure, text, created_at, next_attempt_at) "
-                           "VALUES (?,?,?,?,?,?)", (source, kind, failure, redact(text), now, now))
+    cur = store.db.execute(
+        "INSERT INTO health_events (source, kind, failure, text, created_at, next_attempt_at) VALUES (?,?,?,?,?,?)",
+        (source, kind, failure, redact(text), now, now),
+    )
     return int(cur.lastrowid or 0)
 
 
 def due_events(store: Store, limit: int = 50) -> list[dict]:
-    rows = store.db.execute("SELECT * FROM health_events WHERE delivered_at IS NULL AND next_attempt_at<=? "
-                            "ORDER BY id LIMIT ?", (store.now(), limit)).fetchall()
+    rows = store.db.execute(
+        "SELECT * FROM health_events WHERE delivered_at IS NULL AND next_attempt_at<=? ORDER BY id LIMIT ?",
+        (store.now(), limit),
+    ).fetchall()
     return [dict(r) | {"sent_to": json.loads(r["sent_to"])} for r in rows]
 
 
@@ -102,14 +117,22 @@ def events(store: Store, source: str | None = None) -> list[dict]:
     return [dict(r) | {"sent_to": json.loads(r["sent_to"])} for r in rows]
 
 
-def mark_event(store: Store, event_id: int, sent_to: Sequence[str], *, done: bool, retry_in: float = 0.0,
-               error: str | None = None) -> None:
+def mark_event(
+    store: Store, event_id: int, sent_to: Sequence[str], *, done: bool, retry_in: float = 0.0, error: str | None = None
+) -> None:
     """Record which addresses accepted an event; either it is done, or it is tried again after ``retry_in``."""
     when = iso(store.clock() + timedelta(seconds=retry_in))
     store.db.execute(
         "UPDATE health_events SET sent_to=?, attempts=attempts+1, delivered_at=?, next_attempt_at=?, last_error=? "
-        "WHERE id=?", (json.dumps(list(sent_to)), store.now() if done else None, when,
-                       redact(error)[:500] if error else None, event_id))
+        "WHERE id=?",
+        (
+            json.dumps(list(sent_to)),
+            store.now() if done else None,
+            when,
+            redact(error)[:500] if error else None,
+            event_id,
+        ),
+    )
 
 
 def pending_events(store: Store) -> int:

@@ -80,11 +80,17 @@ class Series:
 
 def build(db: sqlite3.Connection, series: str | None = None, year: int | None = None) -> list[Series]:
     """The ledger of every series and year in the store (or the one asked for), in order."""
-    released = {(r[0], r[1]): r[2] for r in db.execute(
-        "SELECT source, item_id, min(at) FROM item_events WHERE event='public' GROUP BY source, item_id")}
+    released = {
+        (r[0], r[1]): r[2]
+        for r in db.execute(
+            "SELECT source, item_id, min(at) FROM item_events WHERE event='public' GROUP BY source, item_id"
+        )
+    }
     out: dict[tuple[str, int], Series] = {}
-    rows = db.execute("SELECT source, item_id, public, first_seen_at FROM items WHERE family IS NOT NULL "
-                      "ORDER BY first_seen_at, rowid")
+    rows = db.execute(
+        "SELECT source, item_id, public, first_seen_at FROM items WHERE family IS NOT NULL "
+        "ORDER BY first_seen_at, rowid"
+    )
     for source, item_id, public, seen in rows:
         m = REF.match(item_id)
         if m is None or (series and m[1] != series) or (year and int(m[3]) != year):
@@ -146,34 +152,47 @@ def summary(entry: Series, now: datetime) -> dict:
     known, public = len(entry.numbers), len(entry.public)
     delay = entry.median_delay()
     return {
-        "series": entry.series, "year": entry.year, "known": known, "highest": entry.highest, "public": public,
+        "series": entry.series,
+        "year": entry.year,
+        "known": known,
+        "highest": entry.highest,
+        "public": public,
         "share_public": round(public / known, 4) if known else None,
-        "released_later": len(entry.released_later), "never_public": known - public,
-        "open_gaps": len(entry.gaps), "median_delay_days": round(delay / 86400, 2) if delay is not None else None,
+        "released_later": len(entry.released_later),
+        "never_public": known - public,
+        "open_gaps": len(entry.gaps),
+        "median_delay_days": round(delay / 86400, 2) if delay is not None else None,
         "versions": sum(len(n.versions) for n in entry.numbers.values()),
         "longest_gaps": [gap_json(n, now) for n in longest_gaps(entry, now)],
     }
 
 
 def gap_json(n: Number, now: datetime) -> dict:
-    return {"number": n.number, "first_seen": n.first_seen.isoformat(timespec="seconds"),
-            "open_days": round((now - n.first_seen).total_seconds() / 86400, 1),
-            "first_probe": n.first_probe.isoformat(timespec="seconds") if n.first_probe else None,
-            "last_probe": n.last_probe.isoformat(timespec="seconds") if n.last_probe else None}
+    return {
+        "number": n.number,
+        "first_seen": n.first_seen.isoformat(timespec="seconds"),
+        "open_days": round((now - n.first_seen).total_seconds() / 86400, 1),
+        "first_probe": n.first_probe.isoformat(timespec="seconds") if n.first_probe else None,
+        "last_probe": n.last_probe.isoformat(timespec="seconds") if n.last_probe else None,
+    }
 
 
 def released_json(n: Number) -> dict:
     """A number that became public after it was first seen: when, and the delay in days."""
     delay = n.delay
-    return {"number": n.number, "first_seen": n.first_seen.isoformat(timespec="seconds"),
-            "public_since": n.public_at.isoformat(timespec="seconds") if n.public_at else None,
-            "delay_days": round(delay / 86400, 2) if delay is not None else None}
+    return {
+        "number": n.number,
+        "first_seen": n.first_seen.isoformat(timespec="seconds"),
+        "public_since": n.public_at.isoformat(timespec="seconds") if n.public_at else None,
+        "delay_days": round(delay / 86400, 2) if delay is not None else None,
+    }
 
 
 def families_json(entry: Series) -> dict[str, list[str]]:
     """The versions of each family that has more than its first one."""
-    return {f"{entry.series} {n.number} {entry.year}": n.versions
-            for k, n in sorted(entry.numbers.items()) if n.versions}
+    return {
+        f"{entry.series} {n.number} {entry.year}": n.versions for k, n in sorted(entry.numbers.items()) if n.versions
+    }
 
 
 def summary_line(entry: Series, now: datetime) -> str:
@@ -181,8 +200,10 @@ def summary_line(entry: Series, now: datetime) -> str:
     s = summary(entry, now)
     share = f"{s['share_public']:.1%}" if s["share_public"] is not None else "-"
     delay = f", median {s['median_delay_days']} d to release" if s["median_delay_days"] is not None else ""
-    return (f"{entry.series} {entry.year}: {s['known']} known (highest {s['highest']}), {s['public']} public "
-            f"({share}), {s['released_later']} released later{delay}, {s['open_gaps']} open gaps")
+    return (
+        f"{entry.series} {entry.year}: {s['known']} known (highest {s['highest']}), {s['public']} public "
+        f"({share}), {s['released_later']} released later{delay}, {s['open_gaps']} open gaps"
+    )
 
 
 def operator_lines(store: Store) -> list[str]:

@@ -21,8 +21,10 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
 QUICK_CHECK_SECONDS = 10.0  # a larger database is opened without the rest of its check, with a warning
 RESTORE = 'nothing was changed; restore it from a backup (see README, "Restore from backup")'
-LOCK_HINT = ("stop that process (another watcher on the same data directory, a backup, or an open sqlite3 shell) "
-             "and start watcher again")
+LOCK_HINT = (
+    "stop that process (another watcher on the same data directory, a backup, or an open sqlite3 shell) "
+    "and start watcher again"
+)
 WAL_HEADER_BYTE = 18  # 2 there means the database is in WAL mode
 
 
@@ -33,7 +35,7 @@ def check(path: Path, migrations: set[str], version: int) -> None:
     if not header:
         return  # no file yet, or an empty one: SQLite starts a new database there
     try:
-        conn = _connect_read_only(path, wal=header[WAL_HEADER_BYTE:WAL_HEADER_BYTE + 1] == b"\x02")
+        conn = _connect_read_only(path, wal=header[WAL_HEADER_BYTE : WAL_HEADER_BYTE + 1] == b"\x02")
     except sqlite3.Error as exc:
         raise explain(path, exc) from exc
     try:
@@ -70,8 +72,11 @@ def _make_directory(path: Path) -> None:
     except OSError as exc:
         blocker = next((p for p in (directory, *directory.parents) if p.exists() and not p.is_dir()), None)
         reason = f"{blocker} is a file, not a directory" if blocker else exc.strerror
-        raise StoreError(str(path), f"cannot create the data directory {directory} ({reason})",
-                         "set WATCHER_DATA_DIR to a directory watcher may create and write") from exc
+        raise StoreError(
+            str(path),
+            f"cannot create the data directory {directory} ({reason})",
+            "set WATCHER_DATA_DIR to a directory watcher may create and write",
+        ) from exc
 
 
 def _read_header(path: Path) -> bytes:
@@ -82,12 +87,18 @@ def _read_header(path: Path) -> bytes:
     except FileNotFoundError:
         return b""
     except IsADirectoryError as exc:
-        raise StoreError(str(path), "a directory stands where the database file should be",
-                         "move it away, or set WATCHER_DATA_DIR to the directory that holds watcher.db") from exc
+        raise StoreError(
+            str(path),
+            "a directory stands where the database file should be",
+            "move it away, or set WATCHER_DATA_DIR to the directory that holds watcher.db",
+        ) from exc
     except OSError as exc:
-        raise StoreError(str(path), f"the database file cannot be read ({exc.strerror})",
-                         "give the user watcher runs as read and write access to it, or set WATCHER_DATA_DIR to "
-                         "the directory that holds watcher.db") from exc
+        raise StoreError(
+            str(path),
+            f"the database file cannot be read ({exc.strerror})",
+            "give the user watcher runs as read and write access to it, or set WATCHER_DATA_DIR to "
+            "the directory that holds watcher.db",
+        ) from exc
 
 
 def _connect_read_only(path: Path, wal: bool) -> sqlite3.Connection:
@@ -109,8 +120,7 @@ def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
     except sqlite3.OperationalError as exc:
         if "interrupt" not in str(exc):
             raise
-        log.warning("%s: integrity check not finished within %.0fs; opening it unchecked", path,
-                    QUICK_CHECK_SECONDS)
+        log.warning("%s: integrity check not finished within %.0fs; opening it unchecked", path, QUICK_CHECK_SECONDS)
         return
     finally:
         conn.set_progress_handler(None, 0)
@@ -134,9 +144,12 @@ def _check_schema(conn: sqlite3.Connection, path: Path, migrations: set[str], ve
 
 def newer_schema(path: Path | str, what: str) -> StoreError:
     """The error for a database written by a newer watcher."""
-    return StoreError(str(path), f"written by a newer watcher ({what} unknown to this version)",
-                      'nothing was changed; upgrade watcher, or restore a backup made by this version (see README, '
-                      '"Restore from backup")')
+    return StoreError(
+        str(path),
+        f"written by a newer watcher ({what} unknown to this version)",
+        "nothing was changed; upgrade watcher, or restore a backup made by this version (see README, "
+        '"Restore from backup")',
+    )
 
 
 def explain(path: Path, exc: sqlite3.Error) -> StoreError:
@@ -151,9 +164,12 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
         who = f"PID {pid}" if pid else "another process"
         return StoreError(str(path), f"the database is locked by {who}", LOCK_HINT)
     if "readonly" in text or "read-only" in text or "unable to open" in text:
-        return StoreError(str(path), f"the database cannot be opened for writing ({text})",
-                          "give the user watcher runs write access to it and to its directory, or set "
-                          "WATCHER_DATA_DIR to a writable directory")
+        return StoreError(
+            str(path),
+            f"the database cannot be opened for writing ({text})",
+            "give the user watcher runs write access to it and to its directory, or set "
+            "WATCHER_DATA_DIR to a writable directory",
+        )
     return StoreError(str(path), f"the database cannot be used ({text})", RESTORE)
 
 

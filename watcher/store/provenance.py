@@ -21,10 +21,11 @@ import logging
 import os
 import sqlite3
 import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from watcher.clock import iso
@@ -125,10 +126,20 @@ def describe(url: str, resp: Any, when: datetime, keep: KeptDocuments | None) ->
     document = PDF_MAGIC in content[:1024]
     headers = {k.lower(): v for k, v in resp.headers.items()}
     kept = bool(document and keep is not None and keep.keep(digest, content))
-    return Fetched(url=url, final_url=resp.url, status=resp.status, sha256=digest, size=len(content),
-                   content_type=headers.get("content-type", ""), etag=headers.get("etag"),
-                   last_modified=headers.get("last-modified"), retrieved_at=when.astimezone(timezone.utc),
-                   document=document, kept=kept, body=b"" if document else content)
+    return Fetched(
+        url=url,
+        final_url=resp.url,
+        status=resp.status,
+        sha256=digest,
+        size=len(content),
+        content_type=headers.get("content-type", ""),
+        etag=headers.get("etag"),
+        last_modified=headers.get("last-modified"),
+        retrieved_at=when.astimezone(UTC),
+        document=document,
+        kept=kept,
+        body=b"" if document else content,
+    )
 
 
 class Recorder:
@@ -142,7 +153,7 @@ class Recorder:
     async def get(self, url: str, **options: Any) -> Any:
         resp = await self._http.get(url, **options)
         clock = getattr(self._http, "clock", None)
-        when = clock.now() if clock is not None else datetime.now(timezone.utc)
+        when = clock.now() if clock is not None else datetime.now(UTC)
         # hashing (and writing) a large PDF takes a while: off the event loop
         self.fetched.append(await asyncio.to_thread(describe, url, resp, when, self.keep))
         return resp
@@ -170,27 +181,40 @@ def links(events: Sequence[tuple[Item, str]], fetched: Sequence[Fetched]) -> Ite
             yield item, event, n, LISTING
 
 
-def record(db: sqlite3.Connection, events: Sequence[tuple[Item, str]], fetched: Sequence[Fetched],
-           now: str) -> None:
+def record(db: sqlite3.Connection, events: Sequence[tuple[Item, str]], fetched: Sequence[Fetched], now: str) -> None:
     """Write the poll's events and their provenance; runs inside the poll's transaction."""
-    db.executemany("INSERT INTO item_events (source, item_id, event, at) VALUES (?,?,?,?)",
-                   [(item.source, item.id, event, now) for item, event in events])
+    db.executemany(
+        "INSERT INTO item_events (source, item_id, event, at) VALUES (?,?,?,?)",
+        [(item.source, item.id, event, now) for item, event in events],
+    )
     if not fetched:
         return
     found = list(links(events, fetched))
     wanted = {n for _, _, n, _ in found} | {n for n, f in enumerate(fetched) if f.document}
     ids = {n: _insert_fetch(db, fetched[n]) for n in sorted(wanted)}
-    db.executemany("INSERT INTO item_fetches (source, item_id, fetch_id, role, event) VALUES (?,?,?,?,?) "
-                   "ON CONFLICT DO NOTHING", [(item.source, item.id, ids[n], role, event)
-                                              for item, event, n, role in found])
+    db.executemany(
+        "INSERT INTO item_fetches (source, item_id, fetch_id, role, event) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
+        [(item.source, item.id, ids[n], role, event) for item, event, n, role in found],
+    )
 
 
 def _insert_fetch(db: sqlite3.Connection, f: Fetched) -> int:
     cur = db.execute(
         "INSERT INTO fetches (url, final_url, status, sha256, size, content_type, etag, last_modified, "
         "retrieved_at, kept) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (f.url, f.final_url, f.status, f.sha256, f.size, f.content_type[:200], f.etag, f.last_modified,
-         iso(f.retrieved_at), int(f.kept)))
+        (
+            f.url,
+            f.final_url,
+            f.status,
+            f.sha256,
+            f.size,
+            f.content_type[:200],
+            f.etag,
+            f.last_modified,
+            iso(f.retrieved_at),
+            int(f.kept),
+        ),
+    )
     return int(cur.lastrowid or 0)
 
 
@@ -198,7 +222,9 @@ def item_provenance(db: sqlite3.Connection, source: str, item_id: str) -> list[d
     """What each of the item's events was learnt from, oldest first."""
     rows = db.execute(
         "SELECT l.role, l.event, f.* FROM item_fetches l JOIN fetches f ON f.id = l.fetch_id WHERE l.source=? AND "
-        "l.item_id=? ORDER BY f.retrieved_at, f.id", (source, item_id)).fetchall()
+        "l.item_id=? ORDER BY f.retrieved_at, f.id",
+        (source, item_id),
+    ).fetchall()
     return [dict(r) for r in rows]
 
 

@@ -75,23 +75,37 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (next_attempt_at) WHERE deli
 
 # Derived columns of an item for the archive, from its ``new`` or ``old`` row (see the triggers below).
 _EXTRA = "CASE WHEN json_valid({r}.extra) THEN {r}.extra ELSE '{{}}' END"
-_FACTS = ("substr(coalesce({r}.published, {r}.first_seen_at), 1, 10), "
-          "CASE WHEN {r}.family IS NOT NULL AND instr({r}.item_id, ' ') > 1 "
-          "THEN substr({r}.item_id, 1, instr({r}.item_id, ' ') - 1) ELSE '' END, "
-          "coalesce(json_extract(" + _EXTRA + ", '$.doc_type'), ''), "
-          "coalesce(json_extract(" + _EXTRA + ", '$.marking'), '')")
+_FACTS = (
+    "substr(coalesce({r}.published, {r}.first_seen_at), 1, 10), "
+    "CASE WHEN {r}.family IS NOT NULL AND instr({r}.item_id, ' ') > 1 "
+    "THEN substr({r}.item_id, 1, instr({r}.item_id, ' ') - 1) ELSE '' END, "
+    "coalesce(json_extract(" + _EXTRA + ", '$.doc_type'), ''), "
+    "coalesce(json_extract(" + _EXTRA + ", '$.marking'), '')"
+)
 _DOC = "(SELECT id FROM archive_docs WHERE source={r}.source AND item_id={r}.item_id)"
-_CODES = ("INSERT INTO archive_codes (doc_id, code) SELECT " + _DOC + ", upper(j.value) FROM json_each(" + _EXTRA +
-          ", '$.subjects') j WHERE j.type = 'text' ON CONFLICT DO NOTHING;")
-_INDEX = ("INSERT INTO archive_fts (rowid, ref, title, summary, snippets, body) SELECT d.id, i.item_id, i.title, "
-          "i.summary, d.snippets, i.body FROM archive_docs d JOIN items i ON i.source = d.source AND "
-          "i.item_id = d.item_id WHERE d.source = {r}.source AND d.item_id = {r}.item_id;")
-_UNINDEX = ("INSERT INTO archive_fts (archive_fts, rowid, ref, title, summary, snippets, body) SELECT 'delete', "
-            "d.id, {r}.item_id, {r}.title, {r}.summary, d.snippets, {r}.body FROM archive_docs d "
-            "WHERE d.source = {r}.source AND d.item_id = {r}.item_id;")
-_UNINDEX_STORED = _UNINDEX.replace("{r}.title", "i.title").replace("{r}.summary", "i.summary").replace(
-    "{r}.body", "i.body").replace("FROM archive_docs d", "FROM archive_docs d JOIN items i ON i.source = d.source "
-                                  "AND i.item_id = d.item_id")
+_CODES = (
+    "INSERT INTO archive_codes (doc_id, code) SELECT "
+    + _DOC
+    + ", upper(j.value) FROM json_each("
+    + _EXTRA
+    + ", '$.subjects') j WHERE j.type = 'text' ON CONFLICT DO NOTHING;"
+)
+_INDEX = (
+    "INSERT INTO archive_fts (rowid, ref, title, summary, snippets, body) SELECT d.id, i.item_id, i.title, "
+    "i.summary, d.snippets, i.body FROM archive_docs d JOIN items i ON i.source = d.source AND "
+    "i.item_id = d.item_id WHERE d.source = {r}.source AND d.item_id = {r}.item_id;"
+)
+_UNINDEX = (
+    "INSERT INTO archive_fts (archive_fts, rowid, ref, title, summary, snippets, body) SELECT 'delete', "
+    "d.id, {r}.item_id, {r}.title, {r}.summary, d.snippets, {r}.body FROM archive_docs d "
+    "WHERE d.source = {r}.source AND d.item_id = {r}.item_id;"
+)
+_UNINDEX_STORED = (
+    _UNINDEX.replace("{r}.title", "i.title")
+    .replace("{r}.summary", "i.summary")
+    .replace("{r}.body", "i.body")
+    .replace("FROM archive_docs d", "FROM archive_docs d JOIN items i ON i.source = d.source AND i.item_id = d.item_id")
+)
 
 ARCHIVE_SEARCH = f"""
     CREATE TABLE IF NOT EXISTS archive_docs (
@@ -180,14 +194,21 @@ FOLLOWS = """
 MIGRATIONS: list[tuple[str, str]] = [
     # Council documents: the family (reference without version) finds earlier versions, and the public flag lets
     # a document listed as not public alert again when it becomes public. NULL for kinds without these notions.
-    ("items-family-and-public",
-     "ALTER TABLE items ADD COLUMN family TEXT; ALTER TABLE items ADD COLUMN public INTEGER; "
-     "CREATE INDEX IF NOT EXISTS items_by_family ON items (source, family) WHERE family IS NOT NULL"),
-    ("http-validators", """
+    (
+        "items-family-and-public",
+        "ALTER TABLE items ADD COLUMN family TEXT; ALTER TABLE items ADD COLUMN public INTEGER; "
+        "CREATE INDEX IF NOT EXISTS items_by_family ON items (source, family) WHERE family IS NOT NULL",
+    ),
+    (
+        "http-validators",
+        """
         CREATE TABLE IF NOT EXISTS http_validators (
             url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, updated_at TEXT NOT NULL)
-    """),
-    ("source-health", """
+    """,
+    ),
+    (
+        "source-health",
+        """
         ALTER TABLE source_state ADD COLUMN failing_since TEXT;
         ALTER TABLE source_state ADD COLUMN failure_notified_at TEXT;
         ALTER TABLE source_state ADD COLUMN stale_notified_at TEXT;
@@ -202,15 +223,19 @@ MIGRATIONS: list[tuple[str, str]] = [
             text TEXT NOT NULL, created_at TEXT NOT NULL, next_attempt_at TEXT NOT NULL,
             attempts INTEGER NOT NULL DEFAULT 0, sent_to TEXT NOT NULL DEFAULT '[]', delivered_at TEXT,
             last_error TEXT)
-    """),
-    ("subscriber-delivery-mode", """
+    """,
+    ),
+    (
+        "subscriber-delivery-mode",
+        """
         ALTER TABLE subscribers ADD COLUMN mode TEXT NOT NULL DEFAULT 'instant';
         ALTER TABLE subscribers ADD COLUMN digest_hour INTEGER;
         ALTER TABLE subscribers ADD COLUMN digest_tz TEXT;
         ALTER TABLE subscribers ADD COLUMN last_digest_at TEXT;
         CREATE INDEX IF NOT EXISTS outbox_pending_by_subscriber ON outbox (subscriber_id)
             WHERE delivered_at IS NULL AND dropped_at IS NULL
-    """),
+    """,
+    ),
     # The archive's search: one row per item with a stable number (the full-text index's rowid, which VACUUM
     # cannot renumber), the Council facts the filters read, and the matcher's snippets; the FTS5 index reads its
     # text from items through a view, and triggers keep it in step with every insert and change. Built here for
@@ -223,6 +248,9 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("follows", FOLLOWS),
     # A chat's own quiet hours: no alert before ``muted_until`` (then one digest of what was held), and ``quiet``
     # alerts that arrive without a sound.
-    ("subscriber-mute-and-quiet", "ALTER TABLE subscribers ADD COLUMN muted_until TEXT; "
-                                  "ALTER TABLE subscribers ADD COLUMN quiet INTEGER NOT NULL DEFAULT 0"),
+    (
+        "subscriber-mute-and-quiet",
+        "ALTER TABLE subscribers ADD COLUMN muted_until TEXT; "
+        "ALTER TABLE subscribers ADD COLUMN quiet INTEGER NOT NULL DEFAULT 0",
+    ),
 ]

@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
 
 from watcher.clock import SYSTEM_CLOCK, Clock, from_iso, iso
 from watcher.errors import StoreError
 from watcher.logs import redact
 from watcher.models import Alert, Item, Match
 from watcher.store import events as events_mod
-from watcher.store import follows
-from watcher.store import opening
-from watcher.store import provenance
+from watcher.store import follows, opening, provenance
 from watcher.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
-
 
 
 @dataclass(frozen=True)
@@ -103,10 +100,11 @@ class Store:
         """The known ids among ``ids`` with their recorded public flag (1, 0, or None for kinds without one)."""
         known: dict[str, int | None] = {}
         for i in range(0, len(ids), 500):
-            chunk = list(ids[i:i + 500])
+            chunk = list(ids[i : i + 500])
             marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"SELECT item_id, public FROM items WHERE source=? AND item_id IN ({marks})",
-                                   [source, *chunk])
+            rows = self.db.execute(
+                f"SELECT item_id, public FROM items WHERE source=? AND item_id IN ({marks})", [source, *chunk]
+            )
             known.update((r[0], r[1]) for r in rows)
         return known
 
@@ -117,8 +115,11 @@ class Store:
         for item in items:
             unique.setdefault(item.id, item)
         states = self.public_states(source, list(unique))
-        return [item for item in unique.values()
-                if item.id not in states or (states[item.id] == 0 and item.extra.get("public") is True)]
+        return [
+            item
+            for item in unique.values()
+            if item.id not in states or (states[item.id] == 0 and item.extra.get("public") is True)
+        ]
 
     def has_items(self, source: str) -> bool:
         """Whether anything was ever recorded for this source. Until then a poll only records, never alerts, so an
@@ -129,12 +130,20 @@ class Store:
         row = self.db.execute("SELECT first_success_at FROM source_state WHERE source=?", (source,)).fetchone()
         return bool(row and row[0])
 
-    def record_poll(self, source: str, items: Iterable[Item], matches: dict[tuple[str, str], list[Match]],
-                    *, alert: bool = True, cursor: dict | None = None,
-                    fetched: Sequence[provenance.Fetched] = ()) -> RecordResult:
+    def record_poll(
+        self,
+        source: str,
+        items: Iterable[Item],
+        matches: dict[tuple[str, str], list[Match]],
+        *,
+        alert: bool = True,
+        cursor: dict | None = None,
+        fetched: Sequence[provenance.Fetched] = (),
+    ) -> RecordResult:
         """Record a successful poll, all in one transaction: new items, and known ones that became public, with
         their matches and, unless the source had no items recorded yet (its first poll that finds anything) or
-        ``alert`` is false, one outbox row per interested subscriber and event. ``cursor``, when given, replaces the source's cursor.
+        ``alert`` is false, one outbox row per interested subscriber and event. ``cursor``, when given, replaces the
+        source's cursor.
         Each event is written with its provenance among ``fetched``, the answers the poll got (see ``provenance``).
 
         A new version, or a document now public, also alerts the topics its earlier versions (or its earlier
@@ -156,8 +165,9 @@ class Store:
                 events.append((item, event))
                 if event != "public":
                     new.append(item)
-                found = events_mod.merge_matches(matches.get(item.key, []),
-                                                 events_mod.earlier_matches(self.db, item, event))
+                found = events_mod.merge_matches(
+                    matches.get(item.key, []), events_mod.earlier_matches(self.db, item, event)
+                )
                 if not found:
                     continue
                 flagged.append((item, found))
@@ -187,23 +197,37 @@ class Store:
         cur = self.db.execute(
             "INSERT INTO items (source, item_id, title, url, published, summary, body, extra, first_seen_at, "
             "family, public) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-            (item.source, item.id, item.title, item.url, iso(item.published), item.summary, item.body,
-             json.dumps(item.extra, default=str), now, item.extra.get("family"),
-             int(public) if isinstance(public, bool) else None))
+            (
+                item.source,
+                item.id,
+                item.title,
+                item.url,
+                iso(item.published),
+                item.summary,
+                item.body,
+                json.dumps(item.extra, default=str),
+                now,
+                item.extra.get("family"),
+                int(public) if isinstance(public, bool) else None,
+            ),
+        )
         return cur.rowcount == 1
 
     def _insert_matches(self, item: Item, found: list[Match], now: str) -> None:
         self.db.executemany(
             "INSERT INTO matches (source, item_id, topic, terms, snippet, field, matched_at) VALUES (?,?,?,?,?,?,?) "
             "ON CONFLICT DO NOTHING",
-            [(item.source, item.id, m.topic, json.dumps(list(m.terms)), m.snippet, m.field, now) for m in found])
+            [(item.source, item.id, m.topic, json.dumps(list(m.terms)), m.snippet, m.field, now) for m in found],
+        )
 
     def _enqueue(self, item: Item, found: list[Match], now: str, event: str = "new") -> int:
         by_topic = {m.topic: m for m in found}
         marks = ",".join("?" * len(by_topic))
         rows = self.db.execute(
             f"SELECT s.id, group_concat(t.topic, ' ') FROM subscribers s JOIN subscriptions t ON t.subscriber_id=s.id "
-            f"WHERE s.active=1 AND t.topic IN ({marks}) GROUP BY s.id", list(by_topic)).fetchall()
+            f"WHERE s.active=1 AND t.topic IN ({marks}) GROUP BY s.id",
+            list(by_topic),
+        ).fetchall()
         count = 0
         for sub_id, topic_list in rows:
             topics = [t for t in by_topic if t in topic_list.split(" ")]
@@ -212,7 +236,8 @@ class Store:
             cur = self.db.execute(
                 "INSERT INTO outbox (subscriber_id, source, item_id, event, topics, terms, snippet, created_at, "
                 "next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-                (sub_id, item.source, item.id, event, json.dumps(topics), json.dumps(terms), snippet, now, now))
+                (sub_id, item.source, item.id, event, json.dumps(topics), json.dumps(terms), snippet, now, now),
+            )
             count += cur.rowcount
         return count
 
@@ -221,11 +246,19 @@ class Store:
         rows = self.db.execute(
             "SELECT i.*, (SELECT group_concat(topic, ' ') FROM matches m WHERE m.source=i.source AND "
             "m.item_id=i.item_id) AS topics FROM items i WHERE i.first_seen_at >= ? ORDER BY i.first_seen_at, i.rowid",
-            (iso(since) if since else "",))
+            (iso(since) if since else "",),
+        )
         for r in rows:
-            item = Item(source=r["source"], id=r["item_id"], title=r["title"], url=r["url"],
-                        published=from_iso(r["published"]), summary=r["summary"], body=r["body"],
-                        extra=json.loads(r["extra"]))
+            item = Item(
+                source=r["source"],
+                id=r["item_id"],
+                title=r["title"],
+                url=r["url"],
+                published=from_iso(r["published"]),
+                summary=r["summary"],
+                body=r["body"],
+                extra=json.loads(r["extra"]),
+            )
             yield item, set((r["topics"] or "").split())
 
     def recent_matches(self, topics: Sequence[str] | None = None, limit: int = 10) -> list[dict]:
@@ -237,7 +270,9 @@ class Store:
             f"SELECT i.source, i.item_id, i.title, i.url, i.published, group_concat(m.topic, ' ') AS topics, "
             f"max(m.matched_at) AS matched_at FROM matches m JOIN items i ON i.source=m.source AND "
             f"i.item_id=m.item_id {where} GROUP BY i.source, i.item_id ORDER BY matched_at DESC, i.rowid DESC "
-            f"LIMIT ?", [*args, limit]).fetchall()
+            f"LIMIT ?",
+            [*args, limit],
+        ).fetchall()
         return [dict(r) | {"topics": r["topics"].split(" ")} for r in rows]
 
     # --- source state ----------------------------------------------------------------------------------------
@@ -247,7 +282,9 @@ class Store:
             "INSERT INTO source_state (source, first_success_at, last_attempt_at, last_success_at) VALUES (?,?,?,?) "
             "ON CONFLICT (source) DO UPDATE SET first_success_at=coalesce(first_success_at, excluded.first_success_at),"
             " last_attempt_at=excluded.last_attempt_at, last_success_at=excluded.last_success_at, "
-            "consecutive_failures=0", (source, now, now, now))
+            "consecutive_failures=0",
+            (source, now, now, now),
+        )
 
     def record_failure(self, source: str, failure: str, detail: str) -> int:
         """Record a failed poll; returns the number of consecutive failures now."""
@@ -258,7 +295,8 @@ class Store:
                 "last_failure_detail) VALUES (?,?,1,?,?) ON CONFLICT (source) DO UPDATE SET "
                 "last_attempt_at=excluded.last_attempt_at, consecutive_failures=consecutive_failures+1, "
                 "last_failure=excluded.last_failure, last_failure_detail=excluded.last_failure_detail",
-                (source, now, failure, redact(detail)[:500]))
+                (source, now, failure, redact(detail)[:500]),
+            )
             row = self.db.execute("SELECT consecutive_failures FROM source_state WHERE source=?", (source,)).fetchone()
         return int(row[0])
 
@@ -270,10 +308,13 @@ class Store:
         return json.loads(row[0]) if row else {}
 
     def set_cursor(self, source: str, cursor: dict) -> None:
-        self.db.execute("INSERT INTO source_state (source, cursor) VALUES (?,?) ON CONFLICT (source) DO UPDATE SET "
-                        "cursor=excluded.cursor", (source, json.dumps(cursor)))
+        self.db.execute(
+            "INSERT INTO source_state (source, cursor) VALUES (?,?) ON CONFLICT (source) DO UPDATE SET "
+            "cursor=excluded.cursor",
+            (source, json.dumps(cursor)),
+        )
 
-    def state_for(self, source: str) -> "BoundState":
+    def state_for(self, source: str) -> BoundState:
         return BoundState(self, source)
 
     # --- subscribers -----------------------------------------------------------------------------------------
@@ -285,17 +326,19 @@ class Store:
             self.db.execute(
                 "INSERT INTO subscribers (channel, address, active, created_at, updated_at) VALUES (?,?,1,?,?) "
                 "ON CONFLICT (channel, address) DO UPDATE SET active=1, updated_at=excluded.updated_at",
-                (channel, address, now, now))
-            row = self.db.execute("SELECT id FROM subscribers WHERE channel=? AND address=?",
-                                  (channel, address)).fetchone()
+                (channel, address, now, now),
+            )
+            row = self.db.execute(
+                "SELECT id FROM subscribers WHERE channel=? AND address=?", (channel, address)
+            ).fetchone()
             sub_id = int(row[0])  # the row was written just above, in this transaction
-            self.db.executemany("INSERT INTO subscriptions VALUES (?,?) ON CONFLICT DO NOTHING",
-                                [(sub_id, t) for t in topics])
+            self.db.executemany(
+                "INSERT INTO subscriptions VALUES (?,?) ON CONFLICT DO NOTHING", [(sub_id, t) for t in topics]
+            )
         return sub_id
 
     def subscriber_id(self, channel: str, address: str) -> int | None:
-        row = self.db.execute("SELECT id FROM subscribers WHERE channel=? AND address=?",
-                              (channel, address)).fetchone()
+        row = self.db.execute("SELECT id FROM subscribers WHERE channel=? AND address=?", (channel, address)).fetchone()
         return row[0] if row else None
 
     def unsubscribe(self, channel: str, address: str, topics: Iterable[str]) -> None:
@@ -303,26 +346,33 @@ class Store:
         if sub_id is None:
             return
         with self.tx():
-            self.db.executemany("DELETE FROM subscriptions WHERE subscriber_id=? AND topic=?",
-                                [(sub_id, t) for t in topics])
+            self.db.executemany(
+                "DELETE FROM subscriptions WHERE subscriber_id=? AND topic=?", [(sub_id, t) for t in topics]
+            )
 
     def deactivate(self, channel: str, address: str) -> None:
         with self.tx():
-            self.db.execute("UPDATE subscribers SET active=0, updated_at=? WHERE channel=? AND address=?",
-                            (self.now(), channel, address))
+            self.db.execute(
+                "UPDATE subscribers SET active=0, updated_at=? WHERE channel=? AND address=?",
+                (self.now(), channel, address),
+            )
             self.db.execute(
                 "UPDATE outbox SET dropped_at=?, last_error='subscriber inactive' WHERE delivered_at IS NULL AND "
                 "dropped_at IS NULL AND subscriber_id=(SELECT id FROM subscribers WHERE channel=? AND address=?)",
-                (self.now(), channel, address))
+                (self.now(), channel, address),
+            )
 
     def subscription(self, channel: str, address: str) -> tuple[bool, list[str]]:
         """Whether the subscriber is active, and its topics."""
-        row = self.db.execute("SELECT id, active FROM subscribers WHERE channel=? AND address=?",
-                              (channel, address)).fetchone()
+        row = self.db.execute(
+            "SELECT id, active FROM subscribers WHERE channel=? AND address=?", (channel, address)
+        ).fetchone()
         if row is None:
             return False, []
-        topics = [r[0] for r in self.db.execute("SELECT topic FROM subscriptions WHERE subscriber_id=? ORDER BY topic",
-                                                (row[0],))]
+        topics = [
+            r[0]
+            for r in self.db.execute("SELECT topic FROM subscriptions WHERE subscriber_id=? ORDER BY topic", (row[0],))
+        ]
         return bool(row[1]), topics
 
     # --- outbox ------------------------------------------------------------------------------------------------
@@ -334,8 +384,10 @@ class Store:
         rows = self.db.execute(
             f"SELECT o.*, s.channel, s.address, i.title, i.url, i.published, {ALERT_ITEM_COLUMNS} FROM outbox o "
             "JOIN subscribers s ON s.id=o.subscriber_id JOIN items i ON i.source=o.source AND i.item_id=o.item_id "
-            f"WHERE o.delivered_at IS NULL AND o.dropped_at IS NULL AND o.next_attempt_at<=? AND s.channel IN ({marks}) "
-            "ORDER BY o.id LIMIT ?", [self.now(), *channels, limit]).fetchall()
+            "WHERE o.delivered_at IS NULL AND o.dropped_at IS NULL AND o.next_attempt_at<=? "
+            f"AND s.channel IN ({marks}) ORDER BY o.id LIMIT ?",
+            [self.now(), *channels, limit],
+        ).fetchall()
         return [_alert(r) for r in rows]
 
     def mark_delivered(self, alert_id: int) -> None:
@@ -343,22 +395,27 @@ class Store:
 
     def mark_retry(self, alert_id: int, delay: float, error: str) -> None:
         when = iso(self.clock() + timedelta(seconds=delay))
-        self.db.execute("UPDATE outbox SET attempts=attempts+1, next_attempt_at=?, last_error=? WHERE id=?",
-                        (when, redact(error)[:500], alert_id))
+        self.db.execute(
+            "UPDATE outbox SET attempts=attempts+1, next_attempt_at=?, last_error=? WHERE id=?",
+            (when, redact(error)[:500], alert_id),
+        )
 
     def mark_dropped(self, alert_id: int, error: str) -> None:
-        self.db.execute("UPDATE outbox SET dropped_at=?, attempts=attempts+1, last_error=? WHERE id=?",
-                        (self.now(), redact(error)[:500], alert_id))
+        self.db.execute(
+            "UPDATE outbox SET dropped_at=?, attempts=attempts+1, last_error=? WHERE id=?",
+            (self.now(), redact(error)[:500], alert_id),
+        )
 
     def outbox_depth(self) -> int:
-        return self.db.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL"
-                               ).fetchone()[0]
+        return self.db.execute(
+            "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL"
+        ).fetchone()[0]
 
     def oldest_pending_at(self) -> datetime | None:
-        row = self.db.execute("SELECT min(created_at) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL"
-                              ).fetchone()
+        row = self.db.execute(
+            "SELECT min(created_at) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL"
+        ).fetchone()
         return from_iso(row[0])
-
 
 
 def statements(sql: str) -> list[str]:
@@ -377,17 +434,31 @@ def statements(sql: str) -> list[str]:
 
 
 # What an alert shows of its item: its extra, and when the document (or its family) was first seen.
-ALERT_ITEM_COLUMNS = ("i.extra AS item_extra, i.first_seen_at AS item_first_seen, (SELECT min(f.first_seen_at) "
-                      "FROM items f WHERE f.source=i.source AND f.family=i.family) AS family_first_seen, "
-                      "s.quiet AS chat_quiet")
+ALERT_ITEM_COLUMNS = (
+    "i.extra AS item_extra, i.first_seen_at AS item_first_seen, (SELECT min(f.first_seen_at) "
+    "FROM items f WHERE f.source=i.source AND f.family=i.family) AS family_first_seen, "
+    "s.quiet AS chat_quiet"
+)
 
 
 def _alert(r: sqlite3.Row) -> Alert:
-    return Alert(id=r["id"], subscriber_id=r["subscriber_id"], channel=r["channel"], address=r["address"],
-                 source=r["source"], item_id=r["item_id"], title=r["title"], url=r["url"],
-                 published=from_iso(r["published"]), topics=tuple(json.loads(r["topics"])),
-                 terms=tuple(json.loads(r["terms"])), snippet=r["snippet"], event=r["event"], attempts=r["attempts"],
-                 **_alert_item(r))
+    return Alert(
+        id=r["id"],
+        subscriber_id=r["subscriber_id"],
+        channel=r["channel"],
+        address=r["address"],
+        source=r["source"],
+        item_id=r["item_id"],
+        title=r["title"],
+        url=r["url"],
+        published=from_iso(r["published"]),
+        topics=tuple(json.loads(r["topics"])),
+        terms=tuple(json.loads(r["terms"])),
+        snippet=r["snippet"],
+        event=r["event"],
+        attempts=r["attempts"],
+        **_alert_item(r),
+    )
 
 
 def _alert_item(r: sqlite3.Row) -> dict:

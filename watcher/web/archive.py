@@ -12,8 +12,9 @@ import logging
 import re
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -70,12 +71,21 @@ class ArchiveSite:
 def filters_of(request: Request) -> tuple[db.Filters, dict[str, Any]]:
     """The search filters from the query string, and the same as parameters for links."""
     q = request.query_params
-    params: dict[str, Any] = {k: q.get(k, "").strip()[:db.MAX_QUERY_CHARS + 1] for k in FILTER_KEYS if k != "code"}
-    codes = [c for value in q.getlist("code") for c in re.split(r"[\s,;]+", value[:200]) if c][:db.MAX_CODES + 1]
+    params: dict[str, Any] = {k: q.get(k, "").strip()[: db.MAX_QUERY_CHARS + 1] for k in FILTER_KEYS if k != "code"}
+    codes = [c for value in q.getlist("code") for c in re.split(r"[\s,;]+", value[:200]) if c][: db.MAX_CODES + 1]
     params["code"] = codes
-    found = db.Filters(q=params["q"], topic=params["topic"], source=params["source"], since=params["since"],
-                       until=params["until"], event=params["event"], series=params["series"],
-                       doc_type=params["type"], codes=tuple(codes), marking=params["marking"])
+    found = db.Filters(
+        q=params["q"],
+        topic=params["topic"],
+        source=params["source"],
+        since=params["since"],
+        until=params["until"],
+        event=params["event"],
+        series=params["series"],
+        doc_type=params["type"],
+        codes=tuple(codes),
+        marking=params["marking"],
+    )
     return found, params
 
 
@@ -96,10 +106,20 @@ async def search_page(request: Request) -> Response:
         log.warning("archive: search failed: %s", exc)
         return site.problem(request, "The database cannot be read just now; try again in a moment.", 503)
     facets = await site.facets()
-    return site.page(request, "search.html", {
-        "params": params, "page": page, "error": error, "facets": facets, "events": db.EVENTS,
-        "qs": lambda **changes: query_string(params, **changes), "searched": any(params.values()),
-    }, 400 if error else 200)
+    return site.page(
+        request,
+        "search.html",
+        {
+            "params": params,
+            "page": page,
+            "error": error,
+            "facets": facets,
+            "events": db.EVENTS,
+            "qs": lambda **changes: query_string(params, **changes),
+            "searched": any(params.values()),
+        },
+        400 if error else 200,
+    )
 
 
 async def item_page(request: Request) -> Response:
@@ -136,8 +156,12 @@ async def kept_copy(request: Request) -> Response:
     path = site.kept.path_of(sha)
     if not path.is_file() or not await site.reader.run(provenance.kept_copy, sha):
         return site.problem(request, "No kept copy by that name.", 404)
-    return FileResponse(path, media_type="application/pdf", filename=f"{sha}.pdf",
-                        headers={"cache-control": "private, max-age=86400, immutable"})
+    return FileResponse(
+        path,
+        media_type="application/pdf",
+        filename=f"{sha}.pdf",
+        headers={"cache-control": "private, max-age=86400, immutable"},
+    )
 
 
 def _absolute(request: Request, path: str) -> str:
@@ -164,11 +188,24 @@ async def topic_feed(request: Request) -> Response:
         return Response("no such topic\n", 404, media_type="text/plain")
     page = await site.reader.run(db.search, db.Filters(topic=topic), limit=FEED_SIZE)
     label = site.topics[topic]
-    entries = [feeds.entry(h, updated=h.updated, item_url=_absolute(request, db.item_path(h.source, h.item_id)),
-                           why=feeds.topic_reason(h, label), labels=site.topics) for h in page.hits]
-    body = feeds.render(id=feeds.feed_id("topic", topic), title=f"watcher: {label}", self_url=_self_url(request),
-                        page_url=_absolute(request, "/" + query_string({"topic": topic})),
-                        updated=feeds.latest((h.updated for h in page.hits), site.reader.clock()), entries=entries)
+    entries = [
+        feeds.entry(
+            h,
+            updated=h.updated,
+            item_url=_absolute(request, db.item_path(h.source, h.item_id)),
+            why=feeds.topic_reason(h, label),
+            labels=site.topics,
+        )
+        for h in page.hits
+    ]
+    body = feeds.render(
+        id=feeds.feed_id("topic", topic),
+        title=f"watcher: {label}",
+        self_url=_self_url(request),
+        page_url=_absolute(request, "/" + query_string({"topic": topic})),
+        updated=feeds.latest((h.updated for h in page.hits), site.reader.clock()),
+        entries=entries,
+    )
     return Response(body, media_type=ATOM_TYPE)
 
 
@@ -179,15 +216,29 @@ async def search_feed(request: Request) -> Response:
         page = await site.reader.run(db.search, f, limit=FEED_SIZE)
     except db.QueryError as exc:
         return Response(f"{exc}\n", 400, media_type="text/plain")
-    described = ", ".join(f"{k} {', '.join(v) if isinstance(v, list) else v}" for k, v in params.items()
-                          if v and k != "q")
-    entries = [feeds.entry(h, updated=h.updated, item_url=_absolute(request, db.item_path(h.source, h.item_id)),
-                           why=feeds.search_reason(h, f.q, described), labels=site.topics) for h in page.hits]
+    described = ", ".join(
+        f"{k} {', '.join(v) if isinstance(v, list) else v}" for k, v in params.items() if v and k != "q"
+    )
+    entries = [
+        feeds.entry(
+            h,
+            updated=h.updated,
+            item_url=_absolute(request, db.item_path(h.source, h.item_id)),
+            why=feeds.search_reason(h, f.q, described),
+            labels=site.topics,
+        )
+        for h in page.hits
+    ]
     key = query_string(params).lstrip("?")
     title = f"watcher: search “{f.q}”" if f.q else "watcher: search"
-    body = feeds.render(id=feeds.feed_id("search", key), title=title + (f" ({described})" if described else ""),
-                        self_url=_self_url(request), page_url=_absolute(request, "/" + query_string(params)),
-                        updated=feeds.latest((h.updated for h in page.hits), site.reader.clock()), entries=entries)
+    body = feeds.render(
+        id=feeds.feed_id("search", key),
+        title=title + (f" ({described})" if described else ""),
+        self_url=_self_url(request),
+        page_url=_absolute(request, "/" + query_string(params)),
+        updated=feeds.latest((h.updated for h in page.hits), site.reader.clock()),
+        entries=entries,
+    )
     return Response(body, media_type=ATOM_TYPE)
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 from urllib.parse import quote
 
 from watcher.store.archive import MARK_OFF, MARK_ON, Hit
@@ -43,8 +43,7 @@ def _el(parent: ET.Element, name: str, text: str | None = None, **attrs: str) ->
     return node
 
 
-def render(*, id: str, title: str, self_url: str, page_url: str, updated: str,
-           entries: Iterable[ET.Element]) -> bytes:
+def render(*, id: str, title: str, self_url: str, page_url: str, updated: str, entries: Iterable[ET.Element]) -> bytes:
     """A complete feed document."""
     feed = ET.Element(f"{{{ATOM}}}feed")
     _el(feed, "id", id)

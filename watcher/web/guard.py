@@ -20,8 +20,8 @@ import base64
 import binascii
 import hmac
 import ipaddress
+from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
-from typing import Awaitable, Callable
 from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,11 +30,17 @@ OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 COOKIE = "token"
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-CSP = ("default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; "
-       "base-uri 'none'; frame-ancestors 'none'")
-HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-           (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"),
-           (b"cross-origin-opener-policy", b"same-origin")]
+CSP = (
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
 
 
 def is_loopback(host: str) -> bool:
@@ -77,8 +83,9 @@ class Guard:
         """None when the request may see the page, else what to answer instead."""
         if self.token is None:
             if self.exposed:
-                return lambda send: _plain(send, 403, "The archive is not served on a public address without a "
-                                           "token: set WATCHER_WEB_TOKEN.\n")
+                return lambda send: _plain(
+                    send, 403, "The archive is not served on a public address without a token: set WATCHER_WEB_TOKEN.\n"
+                )
             if _host_name(scope) not in LOOPBACK_NAMES:
                 return lambda send: _plain(send, 403, "This address is only served as localhost or 127.0.0.1.\n")
             return None
@@ -88,8 +95,12 @@ class Guard:
             return lambda send: _set_cookie_and_return(send, scope, given)
         if any(self._good(t) for t in _offered(scope, given)):
             return None
-        return lambda send: _plain(send, 401, "A token is needed: visit /?token=… once, or send "
-                                   "'Authorization: Bearer …'.\n", [(b"www-authenticate", b'Basic realm="archive"')])
+        return lambda send: _plain(
+            send,
+            401,
+            "A token is needed: visit /?token=… once, or send 'Authorization: Bearer …'.\n",
+            [(b"www-authenticate", b'Basic realm="archive"')],
+        )
 
     def _good(self, offered: str) -> bool:
         assert self.token is not None
@@ -136,13 +147,17 @@ def _with_headers(send: Send) -> Send:
             present = {name.lower() for name, _ in message.get("headers", [])}
             message["headers"] = list(message.get("headers", [])) + [h for h in HEADERS if h[0] not in present]
         await send(message)
+
     return wrapped
 
 
 async def _plain(send: Send, status: int, text: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
     body = text.encode()
-    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
-               *(extra or [])]
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        *(extra or []),
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -155,7 +170,16 @@ async def _set_cookie_and_return(send: Send, scope: Scope, token: str) -> None:
     cookie = SimpleCookie()
     cookie[COOKIE] = token
     value = cookie[COOKIE].OutputString() + f"; Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000{secure}"
-    await send({"type": "http.response.start", "status": 303,
-                "headers": [(b"location", target.encode("latin-1", "replace")), (b"set-cookie", value.encode()),
-                            (b"content-length", b"0"), (b"cache-control", b"no-store")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 303,
+            "headers": [
+                (b"location", target.encode("latin-1", "replace")),
+                (b"set-cookie", value.encode()),
+                (b"content-length", b"0"),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": b""})

@@ -18,17 +18,22 @@ class Metrics:
     def __init__(self, store=None):
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.polls = Counter("watcher_polls", "Polls by source and result class (ok or a failure class)",
-                             ["source", "result"], registry=r)
+        self.polls = Counter(
+            "watcher_polls",
+            "Polls by source and result class (ok or a failure class)",
+            ["source", "result"],
+            registry=r,
+        )
         self.items_seen = Counter("watcher_items_seen", "Items fetched, new or not", ["source"], registry=r)
         self.items_new = Counter("watcher_items_new", "Items seen for the first time", ["source"], registry=r)
-        self.items_matched = Counter("watcher_items_matched", "New items that matched a topic", ["source"],
-                                     registry=r)
+        self.items_matched = Counter("watcher_items_matched", "New items that matched a topic", ["source"], registry=r)
         self.alerts_queued = Counter("watcher_alerts_queued", "Alerts written to the outbox", ["source"], registry=r)
-        self.deliveries = Counter("watcher_deliveries", "Notifier answers by channel and kind", ["channel", "kind"],
-                                  registry=r)
-        self.stage = Histogram("watcher_stage_seconds", "Time spent in each pipeline stage", ["stage"],
-                               buckets=STAGE_BUCKETS, registry=r)
+        self.deliveries = Counter(
+            "watcher_deliveries", "Notifier answers by channel and kind", ["channel", "kind"], registry=r
+        )
+        self.stage = Histogram(
+            "watcher_stage_seconds", "Time spent in each pipeline stage", ["stage"], buckets=STAGE_BUCKETS, registry=r
+        )
         if store is not None:
             r.register(OutboxCollector(store))
 
@@ -67,25 +72,44 @@ class OutboxCollector:
         now = self.store.clock()
         minutes = subscribers.DRAIN_WINDOW_MINUTES
         yield _gauge("watcher_outbox_depth", "Alerts waiting for delivery", self.store.outbox_depth())
-        yield _gauge("watcher_outbox_oldest_age_seconds", "Age of the oldest undelivered alert (digests included)",
-                     _age(self.store.oldest_pending_at(), now))
-        yield _gauge("watcher_outbox_oldest_instant_age_seconds", "Age of the oldest undelivered alert owed to an "
-                     "instant-mode chat (what the late-queue warning watches)",
-                     _age(subscribers.oldest_instant_pending_at(self.store), now))
-        yield _gauge("watcher_outbox_delivered_per_minute", f"Alerts marked delivered per minute over the last "
-                     f"{minutes} minutes", subscribers.delivered_per_minute(self.store, now, minutes))
-        yield _gauge("watcher_outbox_queued_per_minute", f"Alerts queued per minute over the last {minutes} minutes",
-                     subscribers.queued_per_minute(self.store, now, minutes))
-        yield _gauge("watcher_outbox_late", "1 while the operators have been told that alerts are late, else 0",
-                     1.0 if subscribers.backlog_notified_at(self.store) else 0.0)
+        yield _gauge(
+            "watcher_outbox_oldest_age_seconds",
+            "Age of the oldest undelivered alert (digests included)",
+            _age(self.store.oldest_pending_at(), now),
+        )
+        yield _gauge(
+            "watcher_outbox_oldest_instant_age_seconds",
+            "Age of the oldest undelivered alert owed to an instant-mode chat (what the late-queue warning watches)",
+            _age(subscribers.oldest_instant_pending_at(self.store), now),
+        )
+        yield _gauge(
+            "watcher_outbox_delivered_per_minute",
+            f"Alerts marked delivered per minute over the last {minutes} minutes",
+            subscribers.delivered_per_minute(self.store, now, minutes),
+        )
+        yield _gauge(
+            "watcher_outbox_queued_per_minute",
+            f"Alerts queued per minute over the last {minutes} minutes",
+            subscribers.queued_per_minute(self.store, now, minutes),
+        )
+        yield _gauge(
+            "watcher_outbox_late",
+            "1 while the operators have been told that alerts are late, else 0",
+            1.0 if subscribers.backlog_notified_at(self.store) else 0.0,
+        )
         yield from _ledger_gauges(ledger.gauges(self.store))
 
 
 def _ledger_gauges(rows: list[tuple[str, int, int, int, int]]):
     """The Council ledger per series and year: numbers known, public, and open gaps."""
-    families = [GaugeMetricFamily(f"watcher_ledger_{name}", text, labels=["series", "year"]) for name, text in (
-        ("known", "Council document numbers known"), ("public", "Council document numbers public"),
-        ("open_gaps", "Council document numbers known below the highest and never public"))]
+    families = [
+        GaugeMetricFamily(f"watcher_ledger_{name}", text, labels=["series", "year"])
+        for name, text in (
+            ("known", "Council document numbers known"),
+            ("public", "Council document numbers public"),
+            ("open_gaps", "Council document numbers known below the highest and never public"),
+        )
+    ]
     for series, year, *values in rows:
         for family, value in zip(families, values):
             family.add_metric([series, str(year)], value)

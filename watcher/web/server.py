@@ -12,8 +12,9 @@ import asyncio
 import inspect
 import json
 import logging
-from datetime import datetime, timedelta, timezone
-from typing import Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,7 +36,7 @@ METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 def readiness(store, sources, now: datetime | None = None) -> tuple[bool, dict]:
     """Ready when the store answers and at least one enabled source succeeded within max(3 × every, 10 min)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     try:
         states = store.source_states()
     except Exception as exc:  # the store is closed or broken: not ready, and say why
@@ -55,16 +56,26 @@ class WebServer:
     ``/healthz`` never waits for either. With ``archive`` the same port serves the archive, behind ``token`` when
     one is set (and refused without one on a non-loopback ``host``)."""
 
-    def __init__(self, host: str, port: int, *, ready: Answer[tuple[bool, dict]], metrics: Answer[bytes],
-                 archive: ArchiveSite | None = None, token: str | None = None):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        ready: Answer[tuple[bool, dict]],
+        metrics: Answer[bytes],
+        archive: ArchiveSite | None = None,
+        token: str | None = None,
+    ):
         self.host, self.port = host, port
         self.ready = ready
         self.metrics = metrics
         self.archive = archive
         self.exposed = not is_loopback(host)
-        routes: list[BaseRoute] = [Route("/healthz", self._healthz, methods=["GET"]),
-                                   Route("/readyz", self._readyz, methods=["GET"]),
-                                   Route("/metrics", self._metrics, methods=["GET"])]
+        routes: list[BaseRoute] = [
+            Route("/healthz", self._healthz, methods=["GET"]),
+            Route("/readyz", self._readyz, methods=["GET"]),
+            Route("/metrics", self._metrics, methods=["GET"]),
+        ]
         if archive is not None:
             routes += archive_routes()
         app = build_app(routes, token=token, exposed=self.exposed, state={"archive": archive})
@@ -74,11 +85,18 @@ class WebServer:
     async def start(self) -> None:
         await self._served.start()
         self.port = self._served.port
-        log.info("health and metrics on http://%s:%d (/healthz, /readyz, /metrics)%s", self.host, self.port,
-                 "; the archive at /" if self.archive is not None else "")
+        log.info(
+            "health and metrics on http://%s:%d (/healthz, /readyz, /metrics)%s",
+            self.host,
+            self.port,
+            "; the archive at /" if self.archive is not None else "",
+        )
         if self.archive is not None and self.exposed and not self.token:
-            log.warning("the archive is refused on %s until WATCHER_WEB_TOKEN is set (a non-loopback address); "
-                        "the health endpoints answer as usual", self.host)
+            log.warning(
+                "the archive is refused on %s until WATCHER_WEB_TOKEN is set (a non-loopback address); "
+                "the health endpoints answer as usual",
+                self.host,
+            )
 
     async def stop(self) -> None:
         await self._served.stop()

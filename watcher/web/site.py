@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 import logging
 import socket
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -32,8 +33,9 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("not found\n", status_code=404)
 
 
-def build_app(routes: Sequence[BaseRoute], *, token: str | None = None, exposed: bool = False,
-              state: dict[str, Any] | None = None) -> Guard:
+def build_app(
+    routes: Sequence[BaseRoute], *, token: str | None = None, exposed: bool = False, state: dict[str, Any] | None = None
+) -> Guard:
     """The site: ``routes`` behind the guard, with ``state`` kept in ``app.state``."""
     app = Starlette(routes=list(routes), exception_handlers={404: _not_found})
     for key, value in (state or {}).items():
@@ -68,9 +70,21 @@ class Served:
 
     def __init__(self, app: Any, host: str, port: int):
         self.host, self.port = host, port
-        self.config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
-                                     http="h11", ws="none", proxy_headers=False, server_header=False,
-                                     timeout_graceful_shutdown=3, limit_concurrency=100, timeout_keep_alive=5)
+        self.config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            http="h11",
+            ws="none",
+            proxy_headers=False,
+            server_header=False,
+            timeout_graceful_shutdown=3,
+            limit_concurrency=100,
+            timeout_keep_alive=5,
+        )
         self.server = _Server(self.config)
         self._task: asyncio.Task | None = None
 

@@ -4,8 +4,9 @@ values into what a reader sees: times in UTC inside ``<time>``, marked passages,
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
@@ -21,11 +22,16 @@ BODY_SHOWN = 60_000  # characters of a document's text shown on its page
 
 def environment() -> jinja2.Environment:
     """Templates from the package, every value escaped unless a template says otherwise."""
-    env = jinja2.Environment(loader=jinja2.PackageLoader("watcher.web", "templates"),
-                             autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(utc=utc, segments=segments, item_path=item_path, procedures=procedures,
-                       shown=shown, BODY_SHOWN=BODY_SHOWN)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("watcher.web", "templates"),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        utc=utc, segments=segments, item_path=item_path, procedures=procedures, shown=shown, BODY_SHOWN=BODY_SHOWN
+    )
     return env
 
 
@@ -38,8 +44,8 @@ def utc(value: str | None) -> str:
     except ValueError:
         return value
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def segments(text: str) -> list[tuple[str, bool]]:
@@ -68,8 +74,9 @@ def procedures(item: Mapping[str, Any]) -> list[dict[str, str]]:
         for m in _PROCEDURE.finditer(text):
             year, number, kind = m.group(1), m.group(2), m.group(3)
             ref = f"{year}/{int(number):04d}({kind})"
-            found.setdefault(ref, {"ref": ref, "oeil": OEIL.format(ref=ref),
-                                   "eurlex": EURLEX.format(year=year, number=int(number))})
+            found.setdefault(
+                ref, {"ref": ref, "oeil": OEIL.format(ref=ref), "eurlex": EURLEX.format(year=year, number=int(number))}
+            )
     return list(found.values())
 
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
-from watcher.sources.council.pdf import DEFAULT_MAX_PAGES, DocHeader, PdfText, extract_text, parse_header
-from watcher.sources.council.refs import DocRef, RefError, parse_ref
 from watcher.models import Item
 from watcher.sources.council.pages import PAGE_STARTS, join_pages
+from watcher.sources.council.pdf import DEFAULT_MAX_PAGES, DocHeader, PdfText, extract_text, parse_header
+from watcher.sources.council.refs import DocRef, RefError, parse_ref
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def read_pdf(data: bytes, max_pages: int = DEFAULT_MAX_PAGES) -> PdfDocument:
 
 
 def _day(value: date | None) -> datetime | None:
-    return datetime(value.year, value.month, value.day, tzinfo=timezone.utc) if value else None
+    return datetime(value.year, value.month, value.day, tzinfo=UTC) if value else None
 
 
 def identity(given: DocRef | None, header: DocHeader, where: str = "") -> DocRef | None:
@@ -51,8 +51,14 @@ def identity(given: DocRef | None, header: DocHeader, where: str = "") -> DocRef
     if header.ref is not None and header.ref != given:
         # another version of the same document (an EXT printing its INIT number) is common; another document is not
         level = logging.INFO if header.ref.family == given.family else logging.WARNING
-        log.log(level, "%sthe PDF of %s names %s in its header; keeping %s", f"{where}: " if where else "", given,
-                header.ref, given)
+        log.log(
+            level,
+            "%sthe PDF of %s names %s in its header; keeping %s",
+            f"{where}: " if where else "",
+            given,
+            header.ref,
+            given,
+        )
     return given
 
 
@@ -96,8 +102,14 @@ def with_pdf(item: Item, doc: PdfDocument) -> Item:
     extra["originator"] = extra.get("originator") or h.originator or ""
     extra["addressee"] = extra.get("addressee") or h.addressee or ""
     title = h.title if extra.pop("untitled", False) and h.title else item.title
-    return dataclasses.replace(item, title=title, summary=item.summary or h.subject or "", body=body,
-                               published=item.published or _day(h.date), extra=extra)
+    return dataclasses.replace(
+        item,
+        title=title,
+        summary=item.summary or h.subject or "",
+        body=body,
+        published=item.published or _day(h.date),
+        extra=extra,
+    )
 
 
 def item_from_pdf(source: str, ref: DocRef, url: str, doc: PdfDocument) -> Item:
@@ -118,8 +130,16 @@ def item_from_pdf(source: str, ref: DocRef, url: str, doc: PdfDocument) -> Item:
         **pdf_extra(doc, ref),
         PAGE_STARTS: starts,
     }
-    return Item(source=source, id=ref.canonical, title=title, url=url, published=_day(h.date),
-                summary=h.subject or "", body=body, extra=extra)
+    return Item(
+        source=source,
+        id=ref.canonical,
+        title=title,
+        url=url,
+        published=_day(h.date),
+        summary=h.subject or "",
+        body=body,
+        extra=extra,
+    )
 
 
 def _listed_ref(item: Item) -> DocRef | None:
@@ -131,13 +151,28 @@ def _listed_ref(item: Item) -> DocRef | None:
 
 def unread_item(source: str, ref: DocRef, url: str, reason: str) -> Item:
     """A document the server serves but whose text could not be read (too large, unreadable PDF)."""
-    return Item(source=source, id=ref.canonical, title=f"Council document {ref.short}", url=url,
-                extra={"doc_type": "", "subjects": [], "public": True, "family": ref.family,
-                       "version": ref.version_str, "pdf": reason})
+    return Item(
+        source=source,
+        id=ref.canonical,
+        title=f"Council document {ref.short}",
+        url=url,
+        extra={
+            "doc_type": "",
+            "subjects": [],
+            "public": True,
+            "family": ref.family,
+            "version": ref.version_str,
+            "pdf": reason,
+        },
+    )
 
 
 def placeholder_item(source: str, ref: DocRef, url: str) -> Item:
     """A number below the highest one found that the server does not serve: known, not public (yet)."""
-    return Item(source=source, id=ref.canonical, title=f"{ref.canonical} (not available on the document server)",
-                url=url, extra={"public": False, "family": ref.family, "version": ref.version_str,
-                                "probe": "missing"})
+    return Item(
+        source=source,
+        id=ref.canonical,
+        title=f"{ref.canonical} (not available on the document server)",
+        url=url,
+        extra={"public": False, "family": ref.family, "version": ref.version_str, "probe": "missing"},
+    )

@@ -78,8 +78,10 @@ class Follow:
         return cls(families)
 
     def to_cursor(self) -> dict:
-        return {str(n): [int(f.found), int(f.last), ",".join(version_text(v) for v in f.versions), f.language,
-                         int(f.close)] for n, f in sorted(self.families.items())}
+        return {
+            str(n): [int(f.found), int(f.last), ",".join(version_text(v) for v in f.versions), f.language, int(f.close)]
+            for n, f in sorted(self.families.items())
+        }
 
     def add(self, number: int, version: Version, now: float, language: str = "", close: bool = False) -> None:
         """A document of this family was found: follow the family, and start its schedule over."""
@@ -91,7 +93,7 @@ class Follow:
         if version and version not in family.versions:
             family.versions.append(version)
         if len(self.families) > MAX_FAMILIES:
-            for old in sorted(self.families, key=lambda n: self.families[n].found)[:len(self.families) - MAX_FAMILIES]:
+            for old in sorted(self.families, key=lambda n: self.families[n].found)[: len(self.families) - MAX_FAMILIES]:
                 del self.families[old]
 
     def due(self, now: float, max_age: float) -> list[int]:

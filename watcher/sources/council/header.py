@@ -73,21 +73,35 @@ def read_header(text: str) -> DocHeader:
     spans = ref_spans(text)
     codes, codes_start, codes_end = _read_codes(masthead)
     own = _own_ref(spans, min(codes_start, head_end), _list_zones(text, labels))
-    blob = masthead[_values_start(masthead, spans, own, codes_end, date_line):]
+    blob = masthead[_values_start(masthead, spans, own, codes_end, date_line) :]
     fields = f.read_fields(text, labels, blob)
     sender, recipient = _parties(text, fields, labels, kind)
     title, cion = _title(kind, fields, text)
     day = _date(text, date_line)
     found = {
-        "date": day, "ref": own, "type": kind, "title": title,
-        "sender": sender or not _has(labels, w.FROM), "recipient": recipient or not _has(labels, w.TO),
+        "date": day,
+        "ref": own,
+        "type": kind,
+        "title": title,
+        "sender": sender or not _has(labels, w.FROM),
+        "recipient": recipient or not _has(labels, w.TO),
     }
     return DocHeader(
-        date=day, language=_language(masthead), ref=own, marking=_marking(text), codes=tuple(codes),
-        doc_type=kind.normalised if kind else None, type_original=kind.printed if kind else None,
-        originator=sender or None, addressee=recipient or None, subject=fields.get(w.SUBJECT) or None,
-        interinstitutional_files=_procedures(masthead), title=title or None, commission_doc=cion or None,
-        other_refs=_others(spans, own), unread=tuple(name for name, value in found.items() if not value),
+        date=day,
+        language=_language(masthead),
+        ref=own,
+        marking=_marking(text),
+        codes=tuple(codes),
+        doc_type=kind.normalised if kind else None,
+        type_original=kind.printed if kind else None,
+        originator=sender or None,
+        addressee=recipient or None,
+        subject=fields.get(w.SUBJECT) or None,
+        interinstitutional_files=_procedures(masthead),
+        title=title or None,
+        commission_doc=cion or None,
+        other_refs=_others(spans, own),
+        unread=tuple(name for name, value in found.items() if not value),
     )
 
 
@@ -97,7 +111,7 @@ def _find_type(text: str, start: int) -> _Type | None:
     for m in w.TYPE.finditer(text, start, min(len(text), start + TYPE_REACH)):
         index = int((m.lastgroup or "t0")[1:])
         kind = _Type(w.TYPES[index][1], " ".join(m.group(0).split()), m.start(), m.end())
-        rest = text[m.end():m.end() + 80]
+        rest = text[m.end() : m.end() + 80]
         line_rest = rest.split("\n", 1)[0]
         if not line_rest.strip() or w.LABEL.match(rest.lstrip()) or rest.lstrip().startswith("des "):
             return kind
@@ -165,8 +179,9 @@ def _own_ref(spans: list[RefSpan], limit: int, zones: list[tuple[int, int]]) -> 
     return None
 
 
-def _values_start(masthead: str, spans: list[RefSpan], own: DocRef | None, codes_end: int,
-                  date_line: re.Match[str] | None) -> int:
+def _values_start(
+    masthead: str, spans: list[RefSpan], own: DocRef | None, codes_end: int, date_line: re.Match[str] | None
+) -> int:
     """Where the masthead's own facts end: what follows, before the type, can only be printed values."""
     day = w.FULL_DATE.match(masthead, date_line.end()) if date_line else None
     ends = [codes_end, day.end() if day else date_line.end() if date_line else 0]
@@ -218,11 +233,11 @@ _PARENS = re.compile(r"\s*(\([^()\n]{1,80}\))")
 
 def _meeting_after(text: str, start: int) -> tuple[str, str]:
     """The meeting body printed in capitals after the type (with its parenthesised part) and the meeting dates."""
-    window = text[start:start + 600]
+    window = text[start : start + 600]
     words, pos = [], 0
     for m in re.finditer(r"\S+", window):
         word = m.group(0)
-        if window[pos:m.start()].count("\n") > 1 or not _is_upper_word(word):
+        if window[pos : m.start()].count("\n") > 1 or not _is_upper_word(word):
             break
         words.append(m.group(0))
         pos = m.end()

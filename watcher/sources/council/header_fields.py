@@ -47,12 +47,12 @@ def read_fields(text: str, labels: list[Label], blob: str) -> dict[str, str]:
     i = 0
     while i < len(labels):
         j = i
-        while j + 1 < len(labels) and not text[labels[j].end:labels[j + 1].start].strip():
+        while j + 1 < len(labels) and not text[labels[j].end : labels[j + 1].start].strip():
             j += 1
-        after = text[labels[j].end:labels[j + 1].start if j + 1 < len(labels) else len(text)]
+        after = text[labels[j].end : labels[j + 1].start if j + 1 < len(labels) else len(text)]
         if j > i:
             source = blob if blob.strip() and starts_body(after) else after
-            values.update(split_values([lab.key for lab in labels[i:j + 1]], source))
+            values.update(split_values([lab.key for lab in labels[i : j + 1]], source))
         else:
             values[labels[i].key] = after
         i = j + 1
@@ -81,7 +81,7 @@ def old_recipient(sender: str, printed: str) -> tuple[str, str]:
 def old_german_parties(text: str, start: int) -> tuple[str, str]:
     """Old German layouts print ``des Vorsitzes`` / ``für den ...`` under the type instead of labels."""
     sender = recipient = ""
-    for line in text[start:start + 600].split("\n")[:4]:
+    for line in text[start : start + 600].split("\n")[:4]:
         line = line.strip()
         if m := w.OLD_DE_SENDER.match(line):
             sender = m.group(1)
@@ -189,16 +189,19 @@ def _known_prefix(line: str, pos: int, names: tuple[str, ...], tail: re.Pattern[
     return None
 
 
-_LIST_PIECE = re.compile(r"[ \t]*(?:[-–,;]|\+[ \t]*(?:ADD|COR|REV|EXT)[ \t]*\d{1,3}|[A-Z]{2,12}[ \t]+\d{1,5}(?!\d|/)|"
-                         + w.COMMISSION_DOC.pattern + r")")
+_LIST_PIECE = re.compile(
+    r"[ \t]*(?:[-–,;]|\+[ \t]*(?:ADD|COR|REV|EXT)[ \t]*\d{1,3}|[A-Z]{2,12}[ \t]+\d{1,5}(?!\d|/)|"
+    + w.COMMISSION_DOC.pattern
+    + r")"
+)
 
 
 def ref_list_end(line: str, pos: int) -> int:
     """The end of a list of other documents' references that starts at ``pos`` (with their codes, ``+ ADD 1``
     parts and COM numbers), or 0 when none starts there."""
-    line = line[:pos + 1000]
+    line = line[: pos + 1000]
     pos += len(line[pos:]) - len(line[pos:].lstrip(" \t"))
-    spans = {pos + s: pos + e for s, e, _ in ref_spans(line[pos:pos + 1000])}
+    spans = {pos + s: pos + e for s, e, _ in ref_spans(line[pos : pos + 1000])}
     if pos not in spans and not w.COMMISSION_DOC.match(line, pos):
         return 0
     end = pos

@@ -18,8 +18,13 @@ MONTHS = {
     )
     for i, name in enumerate(names.split())
 } | {"jänner": 1, "fevrier": 2, "aout": 8, "decembre": 12, "maerz": 3}
-MONTH = r"(?:" + "|".join(sorted({re.escape(m) for m in MONTHS} | {re.escape(m.capitalize()) for m in MONTHS},
-                                 key=len, reverse=True)) + r")"
+MONTH = (
+    r"(?:"
+    + "|".join(
+        sorted({re.escape(m) for m in MONTHS} | {re.escape(m.capitalize()) for m in MONTHS}, key=len, reverse=True)
+    )
+    + r")"
+)
 
 # "Brussels, 11 October 2023", "Bruxelles, le 1er mars 2016", "Brüssel, den 18. Februar 2021".
 PLACES = ("Brussels", "Bruxelles", "Brüssel", "Luxembourg", "Luxemburg", "Strasbourg", "Straßburg")
@@ -27,8 +32,10 @@ DATE_LINE = re.compile(r"(?<![\w-])(?:" + "|".join(PLACES) + r")[ \t]*,[ \t]*(?:
 FULL_DATE = re.compile(r"(\d{1,2})(?:er|\.)?[ \t]+(" + MONTH + r")[ \t]+((?:19|20)\d\d)(?!\d)")
 # "20 and 22 September 2023", "18 et 20 octobre 2023", "8. und 10. November 2023", "17. Januar 2024".
 _DAY = r"\d{1,2}(?:er|\.)?"
-MEETING_DATES = re.compile(rf"{_DAY}(?:(?:[ \t]*,[ \t]*|[ \t]+(?:and|et|und)[ \t]+|[ \t]*[-–][ \t]*){_DAY})*"
-                           rf"\s+{MONTH}(?:\s+(?:19|20)\d\d)?(?!\d)")
+MEETING_DATES = re.compile(
+    rf"{_DAY}(?:(?:[ \t]*,[ \t]*|[ \t]+(?:and|et|und)[ \t]+|[ \t]*[-–][ \t]*){_DAY})*"
+    rf"\s+{MONTH}(?:\s+(?:19|20)\d\d)?(?!\d)"
+)
 
 _Q = "[\"'‘’“”„«»]"
 # (pattern of the printed type, normalised type). Printed types are upper case; quotes vary.
@@ -79,15 +86,18 @@ TYPES: tuple[tuple[str, str], ...] = (
     (r"NOTE", "NOTE"),
     (r"VERMERK", "NOTE"),
 )
-TYPE = re.compile(r"(?<![\w\-/])(?:" + "|".join(f"(?P<t{i}>{p})" for i, (p, _) in enumerate(TYPES))
-                  + r")(?![\w\-/])")
+TYPE = re.compile(r"(?<![\w\-/])(?:" + "|".join(f"(?P<t{i}>{p})" for i, (p, _) in enumerate(TYPES)) + r")(?![\w\-/])")
 # Types whose title is composed from the type, the meeting body and the meeting dates.
 COMPOSED_TYPES = frozenset({"SUMMARY RECORD", "PROVISIONAL AGENDA", "NOTICE OF MEETING AND PROVISIONAL AGENDA"})
 # How a printed type reads at the start of a composed title.
 TYPE_DISPLAY = {
-    "SUMMARY RECORD": "Summary record", "COMPTE RENDU SOMMAIRE": "Compte rendu sommaire",
-    "COMPTE RENDU": "Compte rendu", "KURZPROTOKOLL": "Kurzprotokoll", "PROVISIONAL AGENDA": "Provisional agenda",
-    "ORDRE DU JOUR PROVISOIRE": "Ordre du jour provisoire", "VORLÄUFIGE TAGESORDNUNG": "Vorläufige Tagesordnung",
+    "SUMMARY RECORD": "Summary record",
+    "COMPTE RENDU SOMMAIRE": "Compte rendu sommaire",
+    "COMPTE RENDU": "Compte rendu",
+    "KURZPROTOKOLL": "Kurzprotokoll",
+    "PROVISIONAL AGENDA": "Provisional agenda",
+    "ORDRE DU JOUR PROVISOIRE": "Ordre du jour provisoire",
+    "VORLÄUFIGE TAGESORDNUNG": "Vorläufige Tagesordnung",
     "NOTICE OF MEETING AND PROVISIONAL AGENDA": "Notice of meeting and provisional agenda",
     "CONVOCATION ET ORDRE DU JOUR PROVISOIRE": "Convocation et ordre du jour provisoire",
     "EINLADUNG UND VORLÄUFIGE TAGESORDNUNG": "Einladung und vorläufige Tagesordnung",
@@ -108,66 +118,197 @@ LABELS: tuple[tuple[str, str], ...] = (
     (MEETING_DATE, r"Date|Datum"),
     (OTHER, r"Contact|Kontakt|Tel\./Fax|Tél\./Fax|Tel\.|Tél\.|Time|Heure|Zeit|Venue|Lieu|Ort"),
 )
-LABEL = re.compile(r"(?<![\w.°/])(?:" + "|".join(f"(?P<{k}_{i}>{p})" for i, (k, p) in enumerate(LABELS))
-                   + r")[ \t]*:")
+LABEL = re.compile(r"(?<![\w.°/])(?:" + "|".join(f"(?P<{k}_{i}>{p})" for i, (k, p) in enumerate(LABELS)) + r")[ \t]*:")
 LIST_KEYS = frozenset({PREV, PROP, CION})
-FILES_LABEL = re.compile(r"Interinstitutional\s+Files?|Dossiers?\s+interinstitutionnels?|"
-                         r"Interinstitutionelles?\s+Dossiers?\s*:?")
+FILES_LABEL = re.compile(
+    r"Interinstitutional\s+Files?|Dossiers?\s+interinstitutionnels?|"
+    r"Interinstitutionelles?\s+Dossiers?\s*:?"
+)
 PROCEDURE = re.compile(r"\b((?:19|20)\d\d)/(\d{4})[ \t]*\([ \t]*([A-Z]{3})[ \t]*\)")
 COMMISSION_DOC = re.compile(r"\b(?:COM|SWD|JOIN|C)[ \t]*\((?:19|20)\d\d\)[ \t]*\d{1,5}(?:[ \t]+final)?\b")
 MARKINGS = ("RESTREINT UE/EU RESTRICTED", "CONFIDENTIEL UE/EU CONFIDENTIAL", "SECRET UE/EU SECRET", "LIMITE")
-MARKING = re.compile(r"(?<![\w/])(?:" + "|".join(re.escape(m).replace(r"\ ", r"\s+") for m in MARKINGS)
-                     + r")(?![\w/])")
+MARKING = re.compile(r"(?<![\w/])(?:" + "|".join(re.escape(m).replace(r"\ ", r"\s+") for m in MARKINGS) + r")(?![\w/])")
 LANGUAGE = re.compile(r"\(OR\.\s*([a-z]{2})\b", re.IGNORECASE)
 
 # Distribution codes: any upper-case word with a running number inside the codes block; without a number only
 # these. Two-word codes are listed whole.
-KNOWN_CODES = frozenset({"MIGR", "FRONT", "COMIX", "SIRIS", "ASIM", "RELEX", "CODEC", "JAI", "JAIEX", "COASI",
-                         "ASILE", "ENFOPOL", "CRIMORG", "IXIM", "VISA", "SCHENGEN", "COSI", "CSC", "EURODAC",
-                         "ENFOCUSTOM", "GENVAL", "DAPIX", "FREMP", "CATS", "COPEN", "DROIPEN", "JUSTCIV", "EJUSTICE",
-                         "PROCIV", "AUS", "USA", "IA", "CT", "CYBER", "COTER", "COPS", "CFSP", "PESC", "POLGEN",
-                         "INST", "ECOFIN", "EF", "AGRILEG", "VETER", "COEST", "ENV", "TRANS", "TELECOM",
-                         "DATAPROTECT", "CORLX"})
+KNOWN_CODES = frozenset(
+    {
+        "MIGR",
+        "FRONT",
+        "COMIX",
+        "SIRIS",
+        "ASIM",
+        "RELEX",
+        "CODEC",
+        "JAI",
+        "JAIEX",
+        "COASI",
+        "ASILE",
+        "ENFOPOL",
+        "CRIMORG",
+        "IXIM",
+        "VISA",
+        "SCHENGEN",
+        "COSI",
+        "CSC",
+        "EURODAC",
+        "ENFOCUSTOM",
+        "GENVAL",
+        "DAPIX",
+        "FREMP",
+        "CATS",
+        "COPEN",
+        "DROIPEN",
+        "JUSTCIV",
+        "EJUSTICE",
+        "PROCIV",
+        "AUS",
+        "USA",
+        "IA",
+        "CT",
+        "CYBER",
+        "COTER",
+        "COPS",
+        "CFSP",
+        "PESC",
+        "POLGEN",
+        "INST",
+        "ECOFIN",
+        "EF",
+        "AGRILEG",
+        "VETER",
+        "COEST",
+        "ENV",
+        "TRANS",
+        "TELECOM",
+        "DATAPROTECT",
+        "CORLX",
+    }
+)
 MULTIWORD_CODES = frozenset({"CRS CRP", "OJ CONS", "OJ CRP1", "OJ CRP2", "CRS CRP1", "CRS CRP2"})
-NOT_CODES = frozenset({"REV", "ADD", "COR", "EXT", "INIT", "OR", "LIMITE", "UE", "EU", "EN", "FR", "DE", "DG",
-                       "ST", "WK", "CM", "PE", "SN", "NOTE", "PART", "PARTIE", "TEIL", "GP"})
+NOT_CODES = frozenset(
+    {
+        "REV",
+        "ADD",
+        "COR",
+        "EXT",
+        "INIT",
+        "OR",
+        "LIMITE",
+        "UE",
+        "EU",
+        "EN",
+        "FR",
+        "DE",
+        "DG",
+        "ST",
+        "WK",
+        "CM",
+        "PE",
+        "SN",
+        "NOTE",
+        "PART",
+        "PARTIE",
+        "TEIL",
+        "GP",
+    }
+)
 CODE_WORD = re.compile(r"[A-Z]{2,12}")
 NUMBER = re.compile(r"\d{1,5}")
 
 # Single-line layouts print the sender and the recipient with nothing between them: these are recognised whole.
 SENDERS = (
-    "General Secretariat of the Council", "General Secretariat", "Presidency", "European Commission", "Commission",
-    "Council Legal Service", "Legal Service", "Secrétariat général du Conseil", "Secrétariat général",
-    "la présidence", "La présidence", "Présidence", "présidence", "Commission européenne", "Service juridique",
-    "Generalsekretariat des Rates", "Generalsekretariat", "Vorsitz", "Europäische Kommission", "Juristischer Dienst",
+    "General Secretariat of the Council",
+    "General Secretariat",
+    "Presidency",
+    "European Commission",
+    "Commission",
+    "Council Legal Service",
+    "Legal Service",
+    "Secrétariat général du Conseil",
+    "Secrétariat général",
+    "la présidence",
+    "La présidence",
+    "Présidence",
+    "présidence",
+    "Commission européenne",
+    "Service juridique",
+    "Generalsekretariat des Rates",
+    "Generalsekretariat",
+    "Vorsitz",
+    "Europäische Kommission",
+    "Juristischer Dienst",
 )
 RECIPIENTS = (
-    "Permanent Representatives Committee", "Delegations", "Council", "Comité des représentants permanents",
-    "délégations", "Délégations", "Conseil", "Ausschuss der Ständigen Vertreter", "Delegationen", "Rat",
+    "Permanent Representatives Committee",
+    "Delegations",
+    "Council",
+    "Comité des représentants permanents",
+    "délégations",
+    "Délégations",
+    "Conseil",
+    "Ausschuss der Ständigen Vertreter",
+    "Delegationen",
+    "Rat",
 )
-RECIPIENT_TAIL = re.compile(r"(?:[ \t]*\((?:Part|Partie|Teil)[^()]{0,12}\)|[ \t]*\(\d\.[ \t]*Teil\)|"
-                            r"/(?:Council|Conseil|Rat)\b)*")
+RECIPIENT_TAIL = re.compile(
+    r"(?:[ \t]*\((?:Part|Partie|Teil)[^()]{0,12}\)|[ \t]*\(\d\.[ \t]*Teil\)|"
+    r"/(?:Council|Conseil|Rat)\b)*"
+)
 # Words a subject commonly starts with: in a single-line layout they end the recipient.
 SUBJECT_OPENERS = re.compile(
     r"(?<!\S)(?:Proposal\s+for|Amended\s+proposal|Draft\s+|Proposition\s+de|Projet\s+de|Vorschlag\s+für|"
-    r"Entwurf\s+|Geänderter\s+Vorschlag)")
+    r"Entwurf\s+|Geänderter\s+Vorschlag)"
+)
 # Where the body starts after a subject: at the start of a line, or anywhere in a single-line layout.
 BODY_LINE = re.compile(
     r"(?:Delegations\s+will\s+find|Delegations\s+are|Les\s+délégations\s+trouveront|Die\s+Delegationen\s+erhalten|"
     r"Building\s+(?:up)?on\b|This\s+document\b|Le\s+présent\s+document\b|Dieses\s+Dokument\b|Concerns\b|"
     r"Concerne\b|Betrifft\s+nur\b|Encl\.|p\.\s?j\.|Anl\.|\[\.\.\.\]|\[…\]|[IVX]{1,4}\.\s+[A-Z]|"
     rf"\d{{1,2}}\.\s+(?!{MONTH}\b)|"
-    r"(?:Introduction|INTRODUCTION|Einleitung|Einführung|Background|Contexte|CORRIGENDUM)\s*$)")
+    r"(?:Introduction|INTRODUCTION|Einleitung|Einführung|Background|Contexte|CORRIGENDUM)\s*$)"
+)
 BODY_INLINE = re.compile(
     r"\s(?:Delegations\s+will\s+find|Les\s+délégations\s+trouveront|Die\s+Delegationen\s+erhalten|"
     r"Building\s+(?:up)?on\s|Encl\.:|p\.j\.:|Anl\.:|\[\.\.\.\]|\[…\]|"
-    rf"\d{{1,2}}\.\s+(?!{MONTH}\b)[A-ZÄÖÜÉ])")
+    rf"\d{{1,2}}\.\s+(?!{MONTH}\b)[A-ZÄÖÜÉ])"
+)
 # A page footer: the reference (or what is left of it) and the author's initials, "5907/21 bhw/KWO/ab 1".
-FOOTER = re.compile(r"(?:^|\s)(?:\d{1,6})?(?:/\d{1,2})?/\d{2}(?:\s+(?:REV|ADD|COR)\s+\d{1,3})*\s+"
-                    r"[A-Za-z]{1,4}(?:[,/][ \t]?[A-Za-z]{1,4})*/[a-z]{1,4}\b")
+FOOTER = re.compile(
+    r"(?:^|\s)(?:\d{1,6})?(?:/\d{1,2})?/\d{2}(?:\s+(?:REV|ADD|COR)\s+\d{1,3})*\s+"
+    r"[A-Za-z]{1,4}(?:[,/][ \t]?[A-Za-z]{1,4})*/[a-z]{1,4}\b"
+)
 # Old German layout: the sender and recipient after prepositions instead of labels.
 OLD_DE_SENDER = re.compile(r"^des[ \t]+(\S.*)$")
 OLD_DE_RECIPIENT = re.compile(r"^für[ \t]+(?:den|die|das)[ \t]+(\S.*)$")
 # Lower-case words kept so in a composed title's body name ("Comité des Représentants ...").
-SMALL_WORDS = frozenset({"of", "the", "and", "on", "for", "in", "to", "de", "du", "des", "la", "le", "les", "et", "l",
-                         "d", "der", "die", "das", "und", "für", "im", "am", "zur", "zum"})
+SMALL_WORDS = frozenset(
+    {
+        "of",
+        "the",
+        "and",
+        "on",
+        "for",
+        "in",
+        "to",
+        "de",
+        "du",
+        "des",
+        "la",
+        "le",
+        "les",
+        "et",
+        "l",
+        "d",
+        "der",
+        "die",
+        "das",
+        "und",
+        "für",
+        "im",
+        "am",
+        "zur",
+        "zum",
+    }
+)

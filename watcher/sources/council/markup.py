@@ -14,8 +14,7 @@ log = logging.getLogger(__name__)
 
 LANG_FIRST = ("en",)
 # A row container never grows past these: they hold many rows.
-_STOP = frozenset({"[document]", "html", "body", "main", "form", "ul", "ol", "table", "tbody",
-                   "thead", "tfoot", "dl"})
+_STOP = frozenset({"[document]", "html", "body", "main", "form", "ul", "ol", "table", "tbody", "thead", "tfoot", "dl"})
 _SKIP_TEXT_IN = frozenset({"script", "style", "title", "head", "noscript", "option", "button"})
 _PDF = re.compile(r"/doc/document/(?P<id>[A-Za-z]{2}-[0-9A-Za-z-]+?)/(?P<lang>[a-z]{2,3})/pdf\b")
 _LABELS = {

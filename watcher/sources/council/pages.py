@@ -47,7 +47,7 @@ def locate(body: str, snippet: str) -> int | None:
     opens = [i for i, ch in enumerate(core) if ch == "["][:_MAX_TRIES]
     for i in opens:
         for j in [k for k in range(i + 1, len(core)) if core[k] == "]"][:_MAX_TRIES]:
-            pattern = f"{_flexible(core[:i])}({_flexible(core[i + 1:j])}){_flexible(core[j + 1:])}"
+            pattern = f"{_flexible(core[:i])}({_flexible(core[i + 1 : j])}){_flexible(core[j + 1 :])}"
             m = re.search(pattern, body)
             if m:
                 return m.start(1)
@@ -67,6 +67,7 @@ def with_pages(item: Item, matches: list[Match]) -> list[Match]:
     out = []
     for m in matches:
         offset = locate(item.body, m.snippet) if m.field == "body" and m.snippet else None
-        out.append(dataclasses.replace(m, snippet=f"p. {page_at(starts, offset)}: {m.snippet}")
-                   if offset is not None else m)
+        out.append(
+            dataclasses.replace(m, snippet=f"p. {page_at(starts, offset)}: {m.snippet}") if offset is not None else m
+        )
     return out

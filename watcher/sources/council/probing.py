@@ -81,21 +81,34 @@ class ProbeState:
                 gaps[int(n)] = Gap(_epoch(v[0]), _epoch(v[1]), rounds)
             highest = int(cursor.get("highest", start - 1))
             edge = {int(n): Gap(float(v[0]), float(v[1]), int(v[2])) for n, v in (cursor.get("edge") or {}).items()}
-            return cls(series, year, highest, int(cursor.get("sweep", 0)), gaps,
-                       Follow.from_cursor(cursor.get("families") or {}), edge)
+            return cls(
+                series,
+                year,
+                highest,
+                int(cursor.get("sweep", 0)),
+                gaps,
+                Follow.from_cursor(cursor.get("families") or {}),
+                edge,
+            )
         first = 1 if cursor.get("series") == series and int(cursor.get("year") or 0) < year else start
         return cls(series, year, first - 1)
 
     def to_cursor(self) -> dict:
-        return {"series": self.series, "year": self.year, "highest": self.highest, "sweep": self.sweep,
-                "gaps": {str(n): [int(g.first), int(g.last), g.rounds] for n, g in sorted(self.gaps.items())},
-                "families": self.families.to_cursor(),
-                "edge": {str(n): [int(g.first), int(g.last), g.rounds] for n, g in sorted(self.edge.items())}}
+        return {
+            "series": self.series,
+            "year": self.year,
+            "highest": self.highest,
+            "sweep": self.sweep,
+            "gaps": {str(n): [int(g.first), int(g.last), g.rounds] for n, g in sorted(self.gaps.items())},
+            "families": self.families.to_cursor(),
+            "edge": {str(n): [int(g.first), int(g.last), g.rounds] for n, g in sorted(self.edge.items())},
+        }
 
     # --- beyond the highest number found ----------------------------------------------------------------------
 
-    def sweep_number(self, after: int, lookahead: int, *, nearest: bool = False,
-                     skip_nearest: bool = False) -> int | None:
+    def sweep_number(
+        self, after: int, lookahead: int, *, nearest: bool = False, skip_nearest: bool = False
+    ) -> int | None:
         """The next number for the sweep, beyond ``after`` (where this run's scan stopped) and at most
         ``lookahead`` beyond ``highest``: the number just after it when ``nearest``, else the next in turn (of the
         farther ones when ``skip_nearest``); None when there is no such number."""

@@ -43,9 +43,7 @@ class RefError(ValueError):
         self.text = text
         self.reason = reason
         why = f" ({reason})" if reason else ""
-        super().__init__(
-            f"{text!r} is not a Council document reference{why}; accepted forms: {ACCEPTED_FORMS}"
-        )
+        super().__init__(f"{text!r} is not a Council document reference{why}; accepted forms: {ACCEPTED_FORMS}")
 
 
 _SEP = r"[ _\-]"
@@ -149,7 +147,7 @@ class DocRef:
 
 
 def _tail_number(ref: DocRef, kind: str) -> int:
-    tail = ref.version[len(ref.part):]
+    tail = ref.version[len(ref.part) :]
     return max((n for k, n in tail if k == kind), default=0)
 
 
@@ -166,8 +164,9 @@ def _parse_version(text: str) -> Version:
 
 
 def _from_long(m: re.Match[str]) -> DocRef:
-    return DocRef(m.group("series").upper(), int(m.group("number")), int(m.group("year")),
-                  _parse_version(m.group("version")))
+    return DocRef(
+        m.group("series").upper(), int(m.group("number")), int(m.group("year")), _parse_version(m.group("version"))
+    )
 
 
 def _from_short(m: re.Match[str], text: str) -> DocRef:
@@ -226,11 +225,11 @@ def leading_ref(text: str) -> tuple[DocRef, str] | None:
     stripped = text.replace("\u00a0", " ").lstrip()
     m = _LONG.match(stripped)
     if m:
-        return _from_long(m), stripped[m.end():]
+        return _from_long(m), stripped[m.end() :]
     m = _SHORT_IN_TEXT.match(stripped)
     if m:
         try:
-            return _from_short(m, m.group(0)), stripped[m.end():]
+            return _from_short(m, m.group(0)), stripped[m.end() :]
         except RefError as exc:
             log.debug("no leading reference in %r: %s", stripped[:40], exc)
     return None
@@ -247,7 +246,7 @@ def find_refs(text: str) -> list[DocRef]:
     for m in _LONG.finditer(plain):
         found.append((m.start(), _from_long(m)))
     for m in _SHORT_IN_TEXT.finditer(plain):
-        if _NOT_IN_TEXT_BEFORE.search(plain[max(0, m.start() - 6):m.start()]) or _is_year_span(m):
+        if _NOT_IN_TEXT_BEFORE.search(plain[max(0, m.start() - 6) : m.start()]) or _is_year_span(m):
             continue
         try:
             found.append((m.start(), _from_short(m, m.group(0))))
@@ -279,7 +278,7 @@ def ref_spans(text: str) -> list[RefSpan]:
     plain = text.replace("\u00a0", " ")
     found: list[RefSpan] = [(m.start(), m.end(), _from_long(m)) for m in _LONG.finditer(plain)]
     for m in _SHORT_IN_TEXT.finditer(plain):
-        if _NOT_IN_TEXT_BEFORE.search(plain[max(0, m.start() - 6):m.start()]) or _is_year_span(m):
+        if _NOT_IN_TEXT_BEFORE.search(plain[max(0, m.start() - 6) : m.start()]) or _is_year_span(m):
             continue
         span = _short_span(plain, m)
         if span is not None:

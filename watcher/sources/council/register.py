@@ -8,16 +8,17 @@ comes out per reference, however many language versions the page lists.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
-import datetime as dt
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import quote, urljoin
 
 from bs4 import BeautifulSoup, Tag
 
 from watcher.http.challenge import detect_challenge
+from watcher.models import Item
 from watcher.sources.council.markup import (
     LANG_FIRST,
     fields_of,
@@ -30,7 +31,6 @@ from watcher.sources.council.markup import (
     text_lines,
 )
 from watcher.sources.council.refs import DocRef, leading_ref
-from watcher.models import Item
 
 __all__ = ["RegisterPage", "RegisterRow", "detect_challenge", "parse_register_page", "row_to_item"]
 
@@ -308,7 +308,7 @@ def row_to_item(row: RegisterRow, source_name: str) -> Item:
         url = row.pdf_url("en") or (row.pdf_links[0][1] if row.pdf_links else row.ref.pdf_url("en"))
     else:
         url = row.url or register_search_url(row.ref)
-    published = datetime(row.date.year, row.date.month, row.date.day, tzinfo=timezone.utc) if row.date else None
+    published = datetime(row.date.year, row.date.month, row.date.day, tzinfo=dt.UTC) if row.date else None
     summary = row.subject
     if row.subjects:
         summary = f"{summary} (subject matters: {', '.join(row.subjects)})".strip()
