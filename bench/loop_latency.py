@@ -59,9 +59,13 @@ class Service:
         where.mkdir(parents=True)
         self.where, self.port, self.log = where, free_port(), where / "err.txt"
         config = make_config(where / "cfg", FAST_HTTP + sources)
-        self.proc = subprocess.Popen([sys.executable, "-m", "watcher", "--config", str(config), "run"], cwd=where,
-                                     env=cli_env(where, WATCHER_HTTP_PORT=str(self.port)),
-                                     stdout=subprocess.DEVNULL, stderr=self.log.open("w"))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "watcher", "--config", str(config), "run"],
+            cwd=where,
+            env=cli_env(where, WATCHER_HTTP_PORT=str(self.port)),
+            stdout=subprocess.DEVNULL,
+            stderr=self.log.open("w"),
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -98,6 +102,9 @@ def idle(where: Path, feeds: FeedServer, seconds: float) -> list[float]:
     service = Service(where, source_toml("idle", feeds.url("/idle.xml"), every="1h"))
     try:
         return probe(service.port, seconds)
+    except OSError:
+        print(service.log.read_text()[-3000:], file=sys.stderr)
+        raise
     finally:
         service.stop()
 
@@ -134,8 +141,12 @@ def big_feed(where: Path, feeds: FeedServer, items: int, seconds: float) -> list
 
 def figures(times: list[float]) -> dict:
     ordered = sorted(times)
-    return {"n": len(ordered), "median_ms": 1000 * statistics.median(ordered),
-            "p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))], "max_ms": 1000 * ordered[-1]}
+    return {
+        "n": len(ordered),
+        "median_ms": 1000 * statistics.median(ordered),
+        "p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))],
+        "max_ms": 1000 * ordered[-1],
+    }
 
 
 def main() -> int:
@@ -154,16 +165,28 @@ def main() -> int:
             phases["idle"].append(figures(idle(base / "idle", feeds, args.lock)))
             phases["locked"].append(figures(locked(base / "locked", feeds, args.lock)))
             phases["big_feed"].append(figures(big_feed(base / "big", feeds, args.items, 120.0)))
-            print(f"run {run + 1}: " + ", ".join(f"{name} p95 {rows[-1]['p95_ms']:.1f} ms max {rows[-1]['max_ms']:.1f}"
-                                                 f" ms" for name, rows in phases.items()), flush=True)
+            print(
+                f"run {run + 1}: "
+                + ", ".join(
+                    f"{name} p95 {rows[-1]['p95_ms']:.1f} ms max {rows[-1]['max_ms']:.1f} ms"
+                    for name, rows in phases.items()
+                ),
+                flush=True,
+            )
     if any(row["n"] == 0 for rows in phases.values() for row in rows):
         print("nothing measured in a phase", file=sys.stderr)
         return 1
-    out = {name: {key: round(statistics.median(row[key] for row in rows), 1) for key in rows[0]}
-           for name, rows in phases.items()}
+    out = {
+        name: {key: round(statistics.median(row[key] for row in rows), 1) for key in rows[0]}
+        for name, rows in phases.items()
+    }
     worst = max(out["locked"]["p95_ms"], out["big_feed"]["p95_ms"])
-    out.update(items=args.items, runs=args.runs, lock_seconds=args.lock,
-               worst_p95_over_idle=round(worst / max(out["idle"]["p95_ms"], 0.1), 1))
+    out.update(
+        items=args.items,
+        runs=args.runs,
+        lock_seconds=args.lock,
+        worst_p95_over_idle=round(worst / max(out["idle"]["p95_ms"], 0.1), 1),
+    )
     print(json.dumps(out))
     return 0
 

@@ -29,12 +29,14 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 ASK_TIMEOUT = 300.0  # a store question from a worker thread gives up after this long (the loop is gone)
-MAX_DEFER = 120.0  # full collections wait at most this long, however many polls overlap
+MAX_DEFER = 120.0  # after this long, polls that start no longer hold full collections off
 NEVER = 1 << 30  # a full-collection threshold that is never reached
 
 
 class FullCollections:
-    """Holds off the collector's full collections while any poll runs (at most MAX_DEFER seconds on end)."""
+    """Holds off the collector's full collections while any poll runs. Once they have waited MAX_DEFER seconds,
+    polls that start later no longer hold them off, until no poll runs, so overlapping polls never put them off
+    for good."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
