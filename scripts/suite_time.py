@@ -32,8 +32,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--before", default="de9a836", help="the commit measured first (default: de9a836)")
     parser.add_argument("--after", default="HEAD", help="the commit compared with it (default: HEAD)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each side (default: 3)")
-    parser.add_argument("--pytest-args", default="-q -p no:cacheprovider",
-                        help="arguments after `python -m pytest` on both sides (default: %(default)s)")
+    parser.add_argument(
+        "--pytest-args",
+        default="-q -p no:cacheprovider",
+        help="arguments after `python -m pytest` on both sides (default: %(default)s)",
+    )
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds one run may take (default: 1800)")
     parser.add_argument("--python", default=sys.executable, help="interpreter for the virtual environments")
     parser.add_argument("--keep", action="store_true", help="keep the clones and environments (printed)")
@@ -50,21 +53,32 @@ def prepare(repo: str, commit: str, where: Path, python: str) -> Path:
     git("checkout", "-q", commit, cwd=where)
     subprocess.run([python, "-m", "venv", str(where / ".venv")], check=True)
     venv_python = where / ".venv" / "bin" / "python"
-    subprocess.run([str(venv_python), "-m", "pip", "install", "-q", "-e", ".[test]"], cwd=where, check=True)
+    done = subprocess.run(
+        [str(venv_python), "-m", "pip", "install", "-q", "-e", ".[test]"], cwd=where, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise SystemExit(f"pip install in {where} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return venv_python
 
 
 def run_suite(python: Path, clone: Path, pytest_args: list[str], timeout: float) -> dict:
-    """One run of the suite in ``clone``: wall seconds, exit code and pytest's summary line."""
+    """One run of the suite in ``clone``: wall seconds, exit code, pytest's summary line and the failed tests."""
     started = time.perf_counter()
     try:
-        done = subprocess.run([str(python), "-m", "pytest", *pytest_args], cwd=clone, capture_output=True,
-                              text=True, timeout=timeout)
+        done = subprocess.run(
+            [str(python), "-m", "pytest", *pytest_args], cwd=clone, capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
-        return {"seconds": None, "exit": None, "summary": f"timed out after {timeout:.0f}s"}
+        return {"seconds": None, "exit": None, "summary": f"timed out after {timeout:.0f}s", "failed": []}
     seconds = time.perf_counter() - started
     found = SUMMARY.findall(done.stdout)
-    return {"seconds": round(seconds, 1), "exit": done.returncode, "summary": found[-1] if found else ""}
+    failed = sorted({line.split()[1] for line in done.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))})
+    return {
+        "seconds": round(seconds, 1),
+        "exit": done.returncode,
+        "summary": found[-1] if found else "",
+        "failed": failed,
+    }
 
 
 def median(runs: list[dict]) -> float | None:
@@ -93,13 +107,23 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(work, ignore_errors=True)
     before, after = median(runs["before"]), median(runs["after"])
-    figures = {"before": shas["before"][:10], "after": shas["after"][:10], "runs": args.runs,
-               "pytest_args": args.pytest_args, "before_s": [r["seconds"] for r in runs["before"]],
-               "after_s": [r["seconds"] for r in runs["after"]], "before_median_s": before,
-               "after_median_s": after, "ratio": round(before / after, 2) if before and after else None,
-               "before_exit": [r["exit"] for r in runs["before"]], "after_exit": [r["exit"] for r in runs["after"]],
-               "before_summary": runs["before"][-1]["summary"] if runs["before"] else "",
-               "after_summary": runs["after"][-1]["summary"] if runs["after"] else ""}
+    figures = {
+        "before": shas["before"][:10],
+        "after": shas["after"][:10],
+        "runs": args.runs,
+        "pytest_args": args.pytest_args,
+        "before_s": [r["seconds"] for r in runs["before"]],
+        "after_s": [r["seconds"] for r in runs["after"]],
+        "before_median_s": before,
+        "after_median_s": after,
+        "ratio": round(before / after, 2) if before and after else None,
+        "before_exit": [r["exit"] for r in runs["before"]],
+        "after_exit": [r["exit"] for r in runs["after"]],
+        "before_summary": runs["before"][-1]["summary"] if runs["before"] else "",
+        "after_summary": runs["after"][-1]["summary"] if runs["after"] else "",
+        "before_failed": sorted({f for r in runs["before"] for f in r["failed"]}),
+        "after_failed": sorted({f for r in runs["after"] for f in r["failed"]}),
+    }
     print(json.dumps(figures))
     return 0 if before and after else 1
 

@@ -37,8 +37,14 @@ class NoMatch:
 
 
 def source_toml(name: str, url: str, every: str = "2s", kind: str = "rss", enabled: bool = True, **extra) -> str:
-    lines = ["[[source]]", f'name = "{name}"', f'kind = "{kind}"', f'url = "{url}"', f'every = "{every}"',
-             f"enabled = {'true' if enabled else 'false'}"]
+    lines = [
+        "[[source]]",
+        f'name = "{name}"',
+        f'kind = "{kind}"',
+        f'url = "{url}"',
+        f'every = "{every}"',
+        f"enabled = {'true' if enabled else 'false'}",
+    ]
     for key, value in extra.items():
         lines.append(f"{key} = {value!r}" if not isinstance(value, str) else f'{key} = "{value}"')
     return "\n".join(lines) + "\n"
@@ -79,7 +85,8 @@ def unpaced(sources: str) -> str:
 
 def run_cli(args: list[str], tmp_path: Path, input: str | None = None, **env: str) -> subprocess.CompletedProcess:
     """Run ``watcher ARGS`` in this process as a user would run it in ``tmp_path`` (environment from ``cli_env``,
-    standard input from ``input``) and return what a finished process would: exit code, stdout and stderr."""
+    standard input from ``input``) and return what a finished process would: exit code, stdout and stderr.
+    A command that keeps running (``run`` that starts) would block here: run those as a process (tests/test_e2e.py)."""
     from watcher import cli, logs  # loaded late: collecting the tests need not import the whole CLI
 
     out, err = io.StringIO(), io.StringIO()
@@ -89,8 +96,12 @@ def run_cli(args: list[str], tmp_path: Path, input: str | None = None, **env: st
     cwd = os.getcwd()
     try:
         os.chdir(tmp_path)
-        with patch.dict(os.environ, cli_env(tmp_path, **env), clear=True), patch.object(sys, "stdin", stdin), \
-                contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with (
+            patch.dict(os.environ, cli_env(tmp_path, **env), clear=True),
+            patch.object(sys, "stdin", stdin),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
             try:
                 code = cli.main(args)
             except SystemExit as exc:  # argparse's own errors and --help
@@ -105,6 +116,7 @@ def run_cli(args: list[str], tmp_path: Path, input: str | None = None, **env: st
 
 
 # --- Telegram and store fixtures shared by the bot, delivery, digest and notifier tests --------------------------
+
 
 @pytest.fixture
 def api():
