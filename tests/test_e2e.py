@@ -45,11 +45,12 @@ class Proc:
             stderr=self._err,
         )
 
-    def stop(self) -> int:
+    def stop(self, timeout: float = 20) -> int:
+        """SIGTERM, then the exit code; a process still running after ``timeout`` seconds is killed (-9)."""
         if self.p.poll() is None:
             self.p.send_signal(signal.SIGTERM)
         try:
-            code = self.p.wait(timeout=20)
+            code = self.p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.p.kill()
             code = self.p.wait()

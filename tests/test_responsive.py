@@ -9,6 +9,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import make_config, run_cli, source_toml
 from tests.fakes.feeds import rss
 from tests.test_e2e import Proc
@@ -70,6 +72,7 @@ def start(tmp_path: Path, sources: str) -> tuple[Proc, int]:
     return proc, port
 
 
+@pytest.mark.alone
 def test_healthz_answers_while_another_process_holds_the_write_lock(tmp_path, feed_server):
     """For 8 s another connection holds an exclusive lock on the database while polls run every second and the
     delivery worker waits for work: every /healthz answer takes under a second; the poll the lock refused is a
@@ -101,6 +104,7 @@ def big_feed(count: int) -> bytes:
     return rss([{"title": f"t{n}", "link": f"https://e.org/{n}", "guid": str(n)} for n in range(count)]).encode()
 
 
+@pytest.mark.alone
 def test_healthz_answers_while_a_100000_item_feed_is_parsed_and_recorded(tmp_path, feed_server):
     """While a 100,000-item feed (under a raised size cap) is parsed, matched and recorded, every /healthz answer
     takes under a second."""
@@ -118,7 +122,7 @@ def test_healthz_answers_while_a_100000_item_feed_is_parsed_and_recorded(tmp_pat
             time.sleep(0.2)
         assert len(times) >= 10 and max(times) < LIMIT, [round(t, 2) for t in times]
     finally:
-        assert proc.stop() == 0
+        assert proc.stop(timeout=120) == 0  # a stop waits for the poll in progress to be recorded
 
 
 def test_a_poll_the_database_refuses_is_a_store_failure_in_status(tmp_path, feed_server):

@@ -13,10 +13,11 @@ import sys
 import tempfile
 import threading
 import tomllib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator, TextIO
+from typing import TextIO
 
 from watcher.commands.init import starter_file
 from watcher.commands.once import run_once
@@ -96,12 +97,13 @@ def run_demo(out: TextIO | None = None) -> int:
         settings = Settings(data_dir=data)  # no token: alerts go to the console
         say = lambda text: (out.write(text + "\n"), out.flush())
         say(f"demo: a sample feed is served at {feed.url}; data in {data} (removed afterwards)")
-        say(f"demo: {len(config.topics)} topics from the shipped topics.toml: "
-            + ", ".join(t.id for t in config.topics))
+        say(
+            f"demo: {len(config.topics)} topics from the shipped topics.toml: " + ", ".join(t.id for t in config.topics)
+        )
         say("demo: poll 1: the first poll of a source records what is there and alerts nobody")
         first = asyncio.run(run_once(config, settings, config.sources, dry_run=False, as_json=False))
         feed.add_item()
-        say("demo: the feed gains one item: \"Council agrees its position on new rules against migrant smuggling\"")
+        say('demo: the feed gains one item: "Council agrees its position on new rules against migrant smuggling"')
         say("demo: poll 2: the new item is matched and its alert goes to the console (no Telegram token is set)")
         second = asyncio.run(run_once(config, settings, config.sources, dry_run=False, as_json=False))
         sent = _alerts_sent(data)

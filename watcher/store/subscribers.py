@@ -6,22 +6,26 @@ Plain functions over a :class:`watcher.store.Store`, so the store module keeps t
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
 
+from watcher.clock import from_iso, iso
 from watcher.logs import redact
 from watcher.models import Alert
-from watcher.store.sqlite import ALERT_ITEM_COLUMNS, Store, _alert, from_iso, iso
+from watcher.store.sqlite import ALERT_ITEM_COLUMNS, Store, _alert
 
 PENDING = "o.delivered_at IS NULL AND o.dropped_at IS NULL"
 UNSENT = "delivered_at IS NULL AND dropped_at IS NULL"
-_ALERT_COLUMNS = (f"SELECT o.*, s.channel, s.address, i.title, i.url, i.published, {ALERT_ITEM_COLUMNS} "
-                  "FROM outbox o "
-                  "JOIN subscribers s ON s.id=o.subscriber_id "
-                  "JOIN items i ON i.source=o.source AND i.item_id=o.item_id ")
+_ALERT_COLUMNS = (
+    f"SELECT o.*, s.channel, s.address, i.title, i.url, i.published, {ALERT_ITEM_COLUMNS} "
+    "FROM outbox o "
+    "JOIN subscribers s ON s.id=o.subscriber_id "
+    "JOIN items i ON i.source=o.source AND i.item_id=o.item_id "
+)
 
 
 # --- delivery mode ----------------------------------------------------------------------------------------------
+
 
 def settings(store: Store, channel: str, address: str) -> dict | None:
     """The subscriber's row (``active``, ``mode``, ``digest_hour``, ``digest_tz``, ...), or None."""
@@ -32,16 +36,21 @@ def settings(store: Store, channel: str, address: str) -> dict | None:
 def set_instant(store: Store, channel: str, address: str) -> None:
     """Send each alert as soon as it is ready."""
     with store.tx():
-        store.db.execute("UPDATE subscribers SET mode='instant', updated_at=? WHERE channel=? AND address=?",
-                         (store.now(), channel, address))
+        store.db.execute(
+            "UPDATE subscribers SET mode='instant', updated_at=? WHERE channel=? AND address=?",
+            (store.now(), channel, address),
+        )
 
 
 def set_digest(store: Store, channel: str, address: str, hour: int, tz: str) -> None:
     """Collect alerts and send them once a day at ``hour`` in time zone ``tz``; the first digest is the next one."""
     now = store.now()
     with store.tx():
-        store.db.execute("UPDATE subscribers SET mode='digest', digest_hour=?, digest_tz=?, last_digest_at=?, "
-                         "updated_at=? WHERE channel=? AND address=?", (hour, tz, now, now, channel, address))
+        store.db.execute(
+            "UPDATE subscribers SET mode='digest', digest_hour=?, digest_tz=?, last_digest_at=?, "
+            "updated_at=? WHERE channel=? AND address=?",
+            (hour, tz, now, now, channel, address),
+        )
 
 
 def digest_subscribers(store: Store, channels: Sequence[str]) -> list[dict]:
@@ -49,8 +58,9 @@ def digest_subscribers(store: Store, channels: Sequence[str]) -> list[dict]:
     if not channels:
         return []
     marks = ",".join("?" * len(channels))
-    rows = store.db.execute(f"SELECT * FROM subscribers WHERE active=1 AND mode='digest' AND channel IN ({marks})",
-                            list(channels))
+    rows = store.db.execute(
+        f"SELECT * FROM subscribers WHERE active=1 AND mode='digest' AND channel IN ({marks})", list(channels)
+    )
     return [dict(r) for r in rows]
 
 
@@ -60,8 +70,9 @@ def mark_digest_sent(store: Store, subscriber_id: int, when: datetime) -> None:
 
 def pending_for(store: Store, subscriber_id: int, limit: int = 500) -> list[Alert]:
     """Undelivered alerts of one subscriber, oldest first, whatever their next attempt time."""
-    rows = store.db.execute(_ALERT_COLUMNS + f"WHERE {PENDING} AND o.subscriber_id=? ORDER BY o.id LIMIT ?",
-                            (subscriber_id, limit)).fetchall()
+    rows = store.db.execute(
+        _ALERT_COLUMNS + f"WHERE {PENDING} AND o.subscriber_id=? ORDER BY o.id LIMIT ?", (subscriber_id, limit)
+    ).fetchall()
     return [_alert(r) for r in rows]
 
 
@@ -73,24 +84,30 @@ def due_instant(store: Store, channels: Sequence[str], limit: int = 500, after_i
     rows = store.db.execute(
         _ALERT_COLUMNS + f"WHERE {PENDING} AND o.next_attempt_at<=? AND o.id>? AND s.active=1 AND s.mode='instant' "
         "AND s.muted_until IS NULL "
-        f"AND s.channel IN ({marks}) ORDER BY o.id LIMIT ?", [store.now(), after_id, *channels, limit]).fetchall()
+        f"AND s.channel IN ({marks}) ORDER BY o.id LIMIT ?",
+        [store.now(), after_id, *channels, limit],
+    ).fetchall()
     return [_alert(r) for r in rows]
 
 
 def mark_many_delivered(store: Store, alert_ids: Iterable[int]) -> None:
     with store.tx():
-        store.db.executemany("UPDATE outbox SET delivered_at=?, attempts=attempts+1 WHERE id=? AND dropped_at IS NULL",
-                             [(store.now(), i) for i in alert_ids])
+        store.db.executemany(
+            "UPDATE outbox SET delivered_at=?, attempts=attempts+1 WHERE id=? AND dropped_at IS NULL",
+            [(store.now(), i) for i in alert_ids],
+        )
 
 
 def postpone(store: Store, alert_id: int, delay: float, error: str) -> None:
     """Due again after ``delay`` seconds without counting an attempt (flood control is nobody's fault)."""
     when = iso(store.clock() + timedelta(seconds=delay))
-    store.db.execute("UPDATE outbox SET next_attempt_at=?, last_error=? WHERE id=?",
-                     (when, redact(error)[:500], alert_id))
+    store.db.execute(
+        "UPDATE outbox SET next_attempt_at=?, last_error=? WHERE id=?", (when, redact(error)[:500], alert_id)
+    )
 
 
 # --- configured notifiers ---------------------------------------------------------------------------------------
+
 
 def set_topics(store: Store, channel: str, address: str, topics: Iterable[str]) -> int:
     """Make an active subscriber with exactly these topics (for notifiers defined in configuration)."""
@@ -98,8 +115,9 @@ def set_topics(store: Store, channel: str, address: str, topics: Iterable[str]) 
     with store.tx():
         sub_id = store.subscribe(channel, address, topics)
         marks = ",".join("?" * len(topics))
-        store.db.execute(f"DELETE FROM subscriptions WHERE subscriber_id=? AND topic NOT IN ({marks})",
-                         [sub_id, *topics])
+        store.db.execute(
+            f"DELETE FROM subscriptions WHERE subscriber_id=? AND topic NOT IN ({marks})", [sub_id, *topics]
+        )
     return sub_id
 
 
@@ -115,6 +133,7 @@ def deactivate_others(store: Store, channel: str, keep: Iterable[str]) -> list[s
 
 # --- chat migration -------------------------------------------------------------------------------------------
 
+
 def migrate_address(store: Store, channel: str, old: str, new: str) -> None:
     """A chat now lives at ``new`` (a group became a supergroup). If ``new`` is already a subscriber (someone sent
     /start there), the old one's topics and pending alerts join it and the old row is retired; else the row moves."""
@@ -126,23 +145,38 @@ def migrate_address(store: Store, channel: str, old: str, new: str) -> None:
         if new_id is None:
             store.db.execute("UPDATE subscribers SET address=?, updated_at=? WHERE id=?", (new, store.now(), old_id))
             return
-        store.db.execute("INSERT OR IGNORE INTO subscriptions SELECT ?, topic FROM subscriptions WHERE subscriber_id=?",
-                         (new_id, old_id))
-        store.db.execute("UPDATE subscribers SET active=1, updated_at=? WHERE id=? AND "
-                         "EXISTS (SELECT 1 FROM subscribers WHERE id=? AND active=1)", (store.now(), new_id, old_id))
-        store.db.execute(f"UPDATE OR IGNORE outbox SET subscriber_id=? WHERE subscriber_id=? AND {UNSENT}",
-                         (new_id, old_id))
-        store.db.execute(f"UPDATE outbox SET dropped_at=?, last_error='duplicate after chat migration' "
-                         f"WHERE subscriber_id=? AND {UNSENT}", (store.now(), old_id))
-        store.db.execute("UPDATE subscribers SET active=0, address=?, updated_at=? WHERE id=?",
-                         (f"{old} (migrated to {new})", store.now(), old_id))
+        store.db.execute(
+            "INSERT OR IGNORE INTO subscriptions SELECT ?, topic FROM subscriptions WHERE subscriber_id=?",
+            (new_id, old_id),
+        )
+        store.db.execute(
+            "UPDATE subscribers SET active=1, updated_at=? WHERE id=? AND "
+            "EXISTS (SELECT 1 FROM subscribers WHERE id=? AND active=1)",
+            (store.now(), new_id, old_id),
+        )
+        store.db.execute(
+            f"UPDATE OR IGNORE outbox SET subscriber_id=? WHERE subscriber_id=? AND {UNSENT}", (new_id, old_id)
+        )
+        store.db.execute(
+            f"UPDATE outbox SET dropped_at=?, last_error='duplicate after chat migration' "
+            f"WHERE subscriber_id=? AND {UNSENT}",
+            (store.now(), old_id),
+        )
+        store.db.execute(
+            "UPDATE subscribers SET active=0, address=?, updated_at=? WHERE id=?",
+            (f"{old} (migrated to {new})", store.now(), old_id),
+        )
 
 
 # --- paused sources ---------------------------------------------------------------------------------------------
 
+
 def set_paused(store: Store, source: str, paused: bool) -> None:
-    store.db.execute("INSERT INTO source_state (source, paused) VALUES (?,?) ON CONFLICT (source) DO UPDATE SET "
-                     "paused=excluded.paused", (source, int(paused)))
+    store.db.execute(
+        "INSERT INTO source_state (source, paused) VALUES (?,?) ON CONFLICT (source) DO UPDATE SET "
+        "paused=excluded.paused",
+        (source, int(paused)),
+    )
 
 
 def is_paused(store: Store, source: str) -> bool:
@@ -151,6 +185,7 @@ def is_paused(store: Store, source: str) -> bool:
 
 
 # --- figures ----------------------------------------------------------------------------------------------------
+
 
 def stats(store: Store, now: datetime | None = None) -> dict:
     """Subscribers by channel and mode, alerts sent (all time and last 24 h), queue depth, retries and drops."""
@@ -172,16 +207,23 @@ def stats(store: Store, now: datetime | None = None) -> dict:
         "dropped_total": one("SELECT count(*) FROM outbox WHERE dropped_at IS NOT NULL"),
         "dropped_24h": one("SELECT count(*) FROM outbox WHERE dropped_at>=?", day_ago),
         "oldest_pending": from_iso(one("SELECT min(created_at) FROM outbox o WHERE " + PENDING)),
-        "last_errors": list(dict.fromkeys(r[0] for r in db.execute(
-            "SELECT last_error FROM outbox WHERE last_error IS NOT NULL ORDER BY id DESC LIMIT 20")))[:3],
+        "last_errors": list(
+            dict.fromkeys(
+                r[0]
+                for r in db.execute(
+                    "SELECT last_error FROM outbox WHERE last_error IS NOT NULL ORDER BY id DESC LIMIT 20"
+                )
+            )
+        )[:3],
     }
-
 
 
 def still_due(store: Store, alert_id: int) -> bool:
     """Whether the alert is still waiting and its subscriber still active (checked just before a send)."""
-    row = store.db.execute(f"SELECT 1 FROM outbox o JOIN subscribers s ON s.id=o.subscriber_id WHERE o.id=? AND "
-                           f"{PENDING} AND s.active=1", (alert_id,)).fetchone()
+    row = store.db.execute(
+        f"SELECT 1 FROM outbox o JOIN subscribers s ON s.id=o.subscriber_id WHERE o.id=? AND {PENDING} AND s.active=1",
+        (alert_id,),
+    ).fetchone()
     return row is not None
 
 
@@ -208,8 +250,10 @@ def queued_per_minute(store: Store, now: datetime, minutes: int = DRAIN_WINDOW_M
 def oldest_instant_pending_at(store: Store) -> datetime | None:
     """When the oldest alert still owed to an active instant-mode subscriber was queued (alerts held for a daily
     digest or by a mute are left out: they wait by design)."""
-    row = store.db.execute(f"SELECT min(o.created_at) FROM outbox o JOIN subscribers s ON s.id=o.subscriber_id "
-                           f"WHERE {PENDING} AND s.active=1 AND s.mode='instant' AND s.muted_until IS NULL").fetchone()
+    row = store.db.execute(
+        f"SELECT min(o.created_at) FROM outbox o JOIN subscribers s ON s.id=o.subscriber_id "
+        f"WHERE {PENDING} AND s.active=1 AND s.mode='instant' AND s.muted_until IS NULL"
+    ).fetchone()
     return from_iso(row[0])
 
 
@@ -223,7 +267,9 @@ def overflowing(store: Store, channels: Sequence[str], cap: int, limit: int = 20
         f"SELECT s.*, count(*) AS waiting FROM outbox o JOIN subscribers s ON s.id=o.subscriber_id WHERE {PENDING} "
         f"AND s.active=1 AND s.mode='instant' AND s.muted_until IS NULL AND s.channel IN ({marks}) GROUP BY s.id "
         f"HAVING count(*)>? "
-        f"ORDER BY waiting DESC, s.id LIMIT ?", [*channels, cap, limit]).fetchall()
+        f"ORDER BY waiting DESC, s.id LIMIT ?",
+        [*channels, cap, limit],
+    ).fetchall()
     return [dict(r) for r in rows]
 
 
@@ -238,5 +284,7 @@ def set_backlog_notified(store: Store, when: datetime | None) -> None:
     if when is None:
         store.db.execute("DELETE FROM meta WHERE key=?", (BACKLOG_KEY,))
         return
-    store.db.execute("INSERT INTO meta (key, value) VALUES (?,?) ON CONFLICT (key) DO UPDATE SET value=excluded.value",
-                     (BACKLOG_KEY, iso(when)))
+    store.db.execute(
+        "INSERT INTO meta (key, value) VALUES (?,?) ON CONFLICT (key) DO UPDATE SET value=excluded.value",
+        (BACKLOG_KEY, iso(when)),
+    )
