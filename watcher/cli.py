@@ -341,14 +341,21 @@ def cmd_match(args, config: Config, settings) -> int:
     return 0 if found else 1
 
 
-def cmd_replay(args, config: Config, settings) -> int:
+def _existing_store(settings) -> Store | None:
+    """The store at WATCHER_DATA_DIR for a command that only reads it; None (and an error line) when there is none."""
     if not settings.db_path.exists():
         print(
             f"error: no database at {settings.db_path}; set WATCHER_DATA_DIR to the directory that holds watcher.db",
             file=sys.stderr,
         )
+        return None
+    return Store(settings.db_path)
+
+
+def cmd_replay(args, config: Config, settings) -> int:
+    store = _existing_store(settings)
+    if store is None:
         return 1
-    store = Store(settings.db_path)
     try:
         result = replay(store, Matcher(config.topics), args.since)
     finally:
@@ -473,13 +480,9 @@ def cmd_demo(args, settings) -> int:
 
 
 def cmd_ledger(args, settings) -> int:
-    if not settings.db_path.exists():
-        print(
-            f"error: no database at {settings.db_path}; set WATCHER_DATA_DIR to the directory that holds watcher.db",
-            file=sys.stderr,
-        )
+    store = _existing_store(settings)
+    if store is None:
         return 1
-    store = Store(settings.db_path)
     try:
         print_ledger(store, args.series, args.year, args.json, args.gaps)
     finally:
