@@ -2,9 +2,11 @@
 
 Each commit is cloned from the repository into a temporary directory and given its own virtual environment with
 its own ``pip install -e '.[test]'``, so each side runs with exactly the dependencies and the settings (pytest
-addopts included) that its commit declares. The two test commands then run alternately, before, after, before,
-after..., so a change in the machine's load touches both sides alike. The medians and their ratio (before / after:
-how many times faster) are printed last as one JSON line. It exits 1 when no run of either side finished.
+addopts included) that its commit declares. A side's test command is one or more pytest passes (the README's: at
+de9a836 one, later a second pass for the tests marked ``alone``); a run's time is that of all its passes. The two
+test commands run alternately, before, after, before, after..., so a change in the machine's load touches both sides
+alike. The medians and their ratio (before / after: how many times faster) are printed last as one JSON line. It
+exits 1 when no run of either side finished.
 
     python scripts/suite_time.py [--before de9a836] [--after HEAD] [--runs 3] [--repo /work/main]
 """
@@ -23,6 +25,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+QUIET = "-q -p no:cacheprovider"
+BEFORE_PASSES = QUIET
+AFTER_PASSES = f"{QUIET};{QUIET} -n 0 -m alone"
+NO_TESTS = 5  # pytest's exit code when a pass selects nothing, which is no failure here
 SUMMARY = re.compile(r"^=*\s*(\d+ (?:passed|failed|errors?)\b.*?) in [\d.]+s", re.MULTILINE)
 
 
@@ -32,11 +38,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--before", default="de9a836", help="the commit measured first (default: de9a836)")
     parser.add_argument("--after", default="HEAD", help="the commit compared with it (default: HEAD)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each side (default: 3)")
-    parser.add_argument(
-        "--pytest-args",
-        default="-q -p no:cacheprovider",
-        help="arguments after `python -m pytest` on both sides (default: %(default)s)",
-    )
+    for side, passes in (("before", BEFORE_PASSES), ("after", AFTER_PASSES)):
+        parser.add_argument(
+            f"--{side}-passes",
+            default=passes,
+            help=f"the {side} side's pytest passes: arguments after `python -m pytest`, passes separated by ';' "
+            "(default: %(default)s)",
+        )
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds one run may take (default: 1800)")
     parser.add_argument("--python", default=sys.executable, help="interpreter for the virtual environments")
     parser.add_argument("--keep", action="store_true", help="keep the clones and environments (printed)")
@@ -61,23 +69,30 @@ def prepare(repo: str, commit: str, where: Path, python: str) -> Path:
     return venv_python
 
 
-def run_suite(python: Path, clone: Path, pytest_args: list[str], timeout: float) -> dict:
-    """One run of the suite in ``clone``: wall seconds, exit code, pytest's summary line and the failed tests."""
+def run_suite(python: Path, clone: Path, passes: str, timeout: float) -> dict:
+    """One run of the test command in ``clone``, every pass: wall seconds, the worst exit code, pytest's summary
+    lines and the failed tests."""
     started = time.perf_counter()
-    try:
-        done = subprocess.run(
-            [str(python), "-m", "pytest", *pytest_args], cwd=clone, capture_output=True, text=True, timeout=timeout
-        )
-    except subprocess.TimeoutExpired:
-        return {"seconds": None, "exit": None, "summary": f"timed out after {timeout:.0f}s", "failed": []}
+    codes: list[int] = []
+    summaries: list[str] = []
+    failed: set[str] = set()
+    for args in passes.split(";"):
+        try:
+            done = subprocess.run(
+                [str(python), "-m", "pytest", *args.split()], cwd=clone, capture_output=True, text=True, timeout=timeout
+            )
+        except subprocess.TimeoutExpired:
+            return {"seconds": None, "exit": None, "summary": f"timed out after {timeout:.0f}s", "failed": []}
+        codes.append(0 if done.returncode == NO_TESTS else done.returncode)
+        found = SUMMARY.findall(done.stdout)
+        summaries.append(found[-1] if found else "")
+        failed |= {line.split()[1] for line in done.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))}
     seconds = time.perf_counter() - started
-    found = SUMMARY.findall(done.stdout)
-    failed = sorted({line.split()[1] for line in done.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))})
     return {
         "seconds": round(seconds, 1),
-        "exit": done.returncode,
-        "summary": found[-1] if found else "",
-        "failed": failed,
+        "exit": max(codes),
+        "summary": " + ".join(summaries),
+        "failed": sorted(failed),
     }
 
 
@@ -98,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list[dict]] = {"before": [], "after": []}
         for n in range(args.runs):
             for side in ("before", "after"):
-                result = run_suite(pythons[side], work / side, args.pytest_args.split(), args.timeout)
+                result = run_suite(pythons[side], work / side, getattr(args, f"{side}_passes"), args.timeout)
                 runs[side].append(result)
                 print(f"run {n + 1} {side}: {result}", file=sys.stderr, flush=True)
     finally:
@@ -111,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         "before": shas["before"][:10],
         "after": shas["after"][:10],
         "runs": args.runs,
-        "pytest_args": args.pytest_args,
+        "before_passes": args.before_passes,
+        "after_passes": args.after_passes,
         "before_s": [r["seconds"] for r in runs["before"]],
         "after_s": [r["seconds"] for r in runs["after"]],
         "before_median_s": before,
