@@ -24,7 +24,7 @@ from starlette.templating import Jinja2Templates
 
 from watcher import health
 from watcher.store import archive as db
-from watcher.store import provenance
+from watcher.store import ledger, provenance
 from watcher.store.provenance import KeptDocuments
 from watcher.web import feeds
 from watcher.web.views import environment, query_string
@@ -138,6 +138,22 @@ async def item_page(request: Request) -> Response:
     return site.page(request, "item.html", {"item": item, "fetched": fetched, "title": item["title"]})
 
 
+async def ledger_page(request: Request) -> Response:
+    """The Council ledger per series and year: counts, the share public, the delay to release, the open gaps."""
+    site: ArchiveSite = request.app.state.archive
+    try:
+        entries = await site.reader.run(ledger.build)
+    except sqlite3.Error as exc:
+        log.warning("archive: the ledger could not be read: %s", exc)
+        return site.problem(request, "The database cannot be read just now; try again in a moment.", 503)
+    now = site.reader.clock()
+    rows = [ledger.summary(entry, now) for entry in entries]
+    gaps = {
+        (e.series, e.year): [ledger.gap_json(n, now) for n in sorted(e.gaps, key=lambda n: n.number)] for e in entries
+    }
+    return site.page(request, "ledger.html", {"rows": rows, "gaps": gaps, "title": "Council ledger"})
+
+
 async def sources_page(request: Request) -> Response:
     site: ArchiveSite = request.app.state.archive
     try:
@@ -248,6 +264,7 @@ def routes() -> list[BaseRoute]:
         Route("/", search_page, methods=["GET"]),
         Route("/item/{source}/{item_id:path}", item_page, methods=["GET"]),
         Route("/sources", sources_page, methods=["GET"]),
+        Route("/ledger", ledger_page, methods=["GET"]),
         Route("/kept/{sha256}", kept_copy, methods=["GET"]),
         Route("/feeds/topic/{topic}.atom", topic_feed, methods=["GET"]),
         Route("/feeds/search.atom", search_feed, methods=["GET"]),
