@@ -45,6 +45,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             help=f"the {side} side's pytest passes: arguments after `python -m pytest`, passes separated by ';' "
             "(default: %(default)s)",
         )
+    parser.add_argument(
+        "--same-files",
+        action="store_true",
+        help="run only the test files the before commit has, on both sides (the same tests, apart from those added "
+        "to them since), so the suite's growth does not count",
+    )
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds one run may take (default: 1800)")
     parser.add_argument("--python", default=sys.executable, help="interpreter for the virtual environments")
     parser.add_argument("--keep", action="store_true", help="keep the clones and environments (printed)")
@@ -69,7 +75,13 @@ def prepare(repo: str, commit: str, where: Path, python: str) -> Path:
     return venv_python
 
 
-def run_suite(python: Path, clone: Path, passes: str, timeout: float) -> dict:
+def suite_files(repo: str, commit: str) -> list[str]:
+    """The test files (tests/test_*.py) of ``commit``."""
+    names = git("ls-tree", "--name-only", commit, "tests/", cwd=repo).splitlines()
+    return sorted(n for n in names if Path(n).name.startswith("test_") and n.endswith(".py"))
+
+
+def run_suite(python: Path, clone: Path, passes: str, timeout: float, files: list[str]) -> dict:
     """One run of the test command in ``clone``, every pass: wall seconds, the worst exit code, pytest's summary
     lines and the failed tests."""
     started = time.perf_counter()
@@ -79,7 +91,11 @@ def run_suite(python: Path, clone: Path, passes: str, timeout: float) -> dict:
     for args in passes.split(";"):
         try:
             done = subprocess.run(
-                [str(python), "-m", "pytest", *args.split()], cwd=clone, capture_output=True, text=True, timeout=timeout
+                [str(python), "-m", "pytest", *args.split(), *files],
+                cwd=clone,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
             )
         except subprocess.TimeoutExpired:
             return {"seconds": None, "exit": None, "summary": f"timed out after {timeout:.0f}s", "failed": []}
@@ -110,10 +126,11 @@ def main(argv: list[str] | None = None) -> int:
         for side, sha in shas.items():
             print(f"preparing {side} ({sha[:10]}) in {work / side}", file=sys.stderr, flush=True)
             pythons[side] = prepare(args.repo, sha, work / side, args.python)
+        files = suite_files(args.repo, shas["before"]) if args.same_files else []
         runs: dict[str, list[dict]] = {"before": [], "after": []}
         for n in range(args.runs):
             for side in ("before", "after"):
-                result = run_suite(pythons[side], work / side, getattr(args, f"{side}_passes"), args.timeout)
+                result = run_suite(pythons[side], work / side, getattr(args, f"{side}_passes"), args.timeout, files)
                 runs[side].append(result)
                 print(f"run {n + 1} {side}: {result}", file=sys.stderr, flush=True)
     finally:
@@ -128,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": args.runs,
         "before_passes": args.before_passes,
         "after_passes": args.after_passes,
+        "same_files": args.same_files,
         "before_s": [r["seconds"] for r in runs["before"]],
         "after_s": [r["seconds"] for r in runs["after"]],
         "before_median_s": before,
