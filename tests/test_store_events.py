@@ -97,12 +97,11 @@ def test_backlog_items_are_recorded_without_alerting(tmp_path):
 
 
 def test_cursor_is_saved_with_the_poll_only(tmp_path):
-    """A cursor set through the bound state is saved by record_poll; without a successful record it is not."""
+    """A cursor given to record_poll is saved with the poll's items; a poll recorded without one keeps it."""
     store = Store(tmp_path / "w.db")
-    state = store.state_for("reg")
-    state.set_cursor({"highest": 5})
-    assert state.get_cursor() == {"highest": 5} and store.get_cursor("reg") == {}
-    store.record_poll("reg", [], {}, cursor=state.pending)
+    store.record_poll("reg", [], {}, cursor={"highest": 5})
+    assert store.get_cursor("reg") == {"highest": 5}
+    store.record_poll("reg", [], {})
     assert store.get_cursor("reg") == {"highest": 5}
 
 

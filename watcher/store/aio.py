@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 P = ParamSpec("P")
 StoreErrors = (sqlite3.Error,)  # what a store call raises when the database refuses it (locked, full, damaged)
-NOT_OFFERED = frozenset({"tx", "state_for", "iter_items", "close"})  # bound to the caller's thread, or explicit
+NOT_OFFERED = frozenset({"tx", "iter_items", "close"})  # bound to the caller's thread, or explicit
 CLOSE_WAIT = 10.0  # seconds a shutdown waits for the database thread to finish its calls
 _RUNNING: weakref.WeakValueDictionary[int, AsyncStore] = weakref.WeakValueDictionary()
 

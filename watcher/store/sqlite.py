@@ -314,9 +314,6 @@ class Store:
             (source, json.dumps(cursor)),
         )
 
-    def state_for(self, source: str) -> BoundState:
-        return BoundState(self, source)
-
     # --- subscribers -----------------------------------------------------------------------------------------
 
     def subscribe(self, channel: str, address: str, topics: Iterable[str]) -> int:
@@ -468,30 +465,6 @@ def _alert_item(r: sqlite3.Row) -> dict:
         return {}
     since = {"version": r["family_first_seen"], "public": r["item_first_seen"]}.get(r["event"])
     return {"extra": json.loads(r["item_extra"] or "{}"), "since": from_iso(since), "quiet": bool(r["chat_quiet"])}
-
-
-class BoundState:
-    """The store as seen by one source during one poll (``SourceState`` protocol).
-
-    A cursor the source sets is held here and saved by ``record_poll`` with the poll's items, in one transaction:
-    a failed poll keeps the old cursor, so nothing the source found is skipped next time."""
-
-    def __init__(self, store: Store, source: str):
-        self.store, self.source = store, source
-        self.pending: dict | None = None
-
-    def known_ids(self, ids: list[str]) -> set[str]:
-        return self.store.known_ids(self.source, ids)
-
-    def get_cursor(self) -> dict:
-        return json.loads(json.dumps(self.pending)) if self.pending is not None else self.store.get_cursor(self.source)
-
-    def set_cursor(self, cursor: dict) -> None:
-        self.pending = json.loads(json.dumps(cursor))
-
-    def now(self) -> datetime:
-        """The store's clock (a fake one in tests)."""
-        return self.store.clock()
 
 
 class _Transaction:
