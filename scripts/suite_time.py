@@ -29,7 +29,7 @@ QUIET = "-q -p no:cacheprovider"
 BEFORE_PASSES = QUIET
 AFTER_PASSES = f"{QUIET};{QUIET} -n 0 -m alone"
 NO_TESTS = 5  # pytest's exit code when a pass selects nothing, which is no failure here
-SUMMARY = re.compile(r"^=*\s*(\d+ (?:passed|failed|errors?)\b.*?) in [\d.]+s", re.MULTILINE)
+SUMMARY = re.compile(r"^=*\s*(\d+ (?:passed|failed|errors?|deselected)\b.*?) in [\d.]+s", re.MULTILINE)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
