@@ -116,6 +116,14 @@ class _Entry:
             return ""
         return value
 
+    def url_or_env(self, example: str, both_or_neither: str) -> str:
+        """The address from 'url', or from the environment variable named by 'url_env'; exactly one must be given
+        (``both_or_neither`` says so in the entry's own words). "" when neither or both are."""
+        if ("url" in self.data) == ("url_env" in self.data):
+            self.error(both_or_neither)
+            return ""
+        return self.string("url", example=example) if "url" in self.data else self.secret("url_env")
+
     def secret(self, key: str) -> str:
         """The value of the environment variable that ``key`` names."""
         var = self.string(key, example="WATCHER_SECRET_NAME")
@@ -168,14 +176,11 @@ class _Entry:
 
 def webhook_from(entry: _Entry, seen: set[str], known: tuple[str, ...]) -> WebhookConfig:
     name = entry.name(seen)
-    if ("url" in entry.data) == ("url_env" in entry.data):
-        entry.error(
-            "give exactly one of 'url' (the address) or 'url_env' (the name of an environment variable "
-            "holding it, for URLs that embed a secret)"
-        )
-        url = ""
-    else:
-        url = entry.string("url", example="https://...") if "url" in entry.data else entry.secret("url_env")
+    url = entry.url_or_env(
+        "https://...",
+        "give exactly one of 'url' (the address) or 'url_env' (the name of an environment variable "
+        "holding it, for URLs that embed a secret)",
+    )
     if url and not re.match(r"^https?://[^\s/]+", url):
         entry.error("the webhook URL must start with http:// or https://")
     payload = entry.string("payload", "full")
@@ -270,14 +275,11 @@ def email_from(entry: _Entry, seen: set[str], known: tuple[str, ...]) -> EmailCo
 
 def apprise_from(entry: _Entry, seen: set[str], known: tuple[str, ...]) -> AppriseConfig:
     name = entry.name(seen)
-    if ("url" in entry.data) == ("url_env" in entry.data):
-        entry.error(
-            "give exactly one of 'url_env' (the name of an environment variable holding the apprise URL, "
-            "which usually embeds a token) or 'url'"
-        )
-        url = ""
-    else:
-        url = entry.string("url", example="json://...") if "url" in entry.data else entry.secret("url_env")
+    url = entry.url_or_env(
+        "json://...",
+        "give exactly one of 'url_env' (the name of an environment variable holding the apprise URL, "
+        "which usually embeds a token) or 'url'",
+    )
     problem = apprise_problem(url) if url else ""
     if problem:
         entry.error(problem)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from watcher.clock import iso
+from watcher.store import subscribers
 from watcher.store.sqlite import Store
 
 
@@ -35,10 +36,4 @@ def unmute(store: Store, subscriber_id: int) -> None:
 
 def muted_subscribers(store: Store, channels: Sequence[str]) -> list[dict]:
     """Active muted chats on these channels, whatever their delivery mode."""
-    if not channels:
-        return []
-    marks = ",".join("?" * len(channels))
-    rows = store.db.execute(
-        f"SELECT * FROM subscribers WHERE active=1 AND muted_until IS NOT NULL AND channel IN ({marks})", list(channels)
-    )
-    return [dict(r) for r in rows]
+    return subscribers.active_subscribers(store, channels, "muted_until IS NOT NULL")

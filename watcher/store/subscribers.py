@@ -53,15 +53,20 @@ def set_digest(store: Store, channel: str, address: str, hour: int, tz: str) -> 
         )
 
 
-def digest_subscribers(store: Store, channels: Sequence[str]) -> list[dict]:
-    """Active digest subscribers on these channels."""
+def active_subscribers(store: Store, channels: Sequence[str], where: str) -> list[dict]:
+    """Active subscribers on these channels that also meet ``where`` (a fixed SQL condition, never user input)."""
     if not channels:
         return []
     marks = ",".join("?" * len(channels))
     rows = store.db.execute(
-        f"SELECT * FROM subscribers WHERE active=1 AND mode='digest' AND channel IN ({marks})", list(channels)
+        f"SELECT * FROM subscribers WHERE active=1 AND {where} AND channel IN ({marks})", list(channels)
     )
     return [dict(r) for r in rows]
+
+
+def digest_subscribers(store: Store, channels: Sequence[str]) -> list[dict]:
+    """Active digest subscribers on these channels."""
+    return active_subscribers(store, channels, "mode='digest'")
 
 
 def mark_digest_sent(store: Store, subscriber_id: int, when: datetime) -> None:
