@@ -46,16 +46,23 @@ def parse_target(text: str) -> tuple[str, str, str] | None:
     return follows.FAMILY, ref.family, label
 
 
-async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Follow a document family or a procedure in this chat."""
+async def _target(update: Update, context: ContextTypes.DEFAULT_TYPE, forms: str) -> tuple[str, str, str] | None:
+    """The family or procedure named in the command, or None once the user has been told why not."""
     if not await may_change(update, context):
         await reply(update, ADMIN_ONLY)
-        return
+        return None
     text = " ".join(context.args or [])
     target = parse_target(text)
     if target is None:
         head = f"{excerpt(text)} is not a reference I can read. " if text else ""
-        await reply(update, head + FORMS)
+        await reply(update, head + forms)
+    return target
+
+
+async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Follow a document family or a procedure in this chat."""
+    target = await _target(update, context, FORMS)
+    if target is None:
         return
     kind, key, label = target
     address = chat_address(update)
@@ -79,14 +86,10 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stop following a document family or a procedure."""
-    if not await may_change(update, context):
-        await reply(update, ADMIN_ONLY)
-        return
-    text = " ".join(context.args or [])
-    target = parse_target(text)
+    target = await _target(
+        update, context, FORMS.replace("/follow", "/unfollow") + " /following lists what you follow."
+    )
     if target is None:
-        head = f"{excerpt(text)} is not a reference I can read. " if text else ""
-        await reply(update, head + FORMS.replace("/follow", "/unfollow") + " /following lists what you follow.")
         return
     kind, key, label = target
     stopped = await deps(context).db.run(follows.unfollow, CHANNEL, chat_address(update), kind, key)
