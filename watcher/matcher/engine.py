@@ -230,25 +230,45 @@ class Matcher:
                         )
                 if not pending:
                     break
-        for rule in [r for r in first if r.ctx >= 0]:
-            counted = self._in_context(field, rule, vetoes)
+        in_context = [r for r in first if r.ctx >= 0]
+        if in_context:
+            self._keep_in_context(field, in_context, first, vetoes, notes)
+        return _joined_hits(first)
+
+    def _keep_in_context(
+        self, field: _Field, rules: list[Rule], first: dict[Rule, _Hit], vetoes: _Vetoes, notes: list[str] | None
+    ) -> None:
+        """Keep the hits of context terms that have their context; the places of these terms and of their markers
+        are read once for the field, whatever the number of context terms found."""
+        wanted, groups = set(rules), {r.ctx for r in rules}
+        terms = self._places(self._index, field, lambda r: r in wanted)
+        marks = self._places(self._markers, field, lambda r: r.topic // 2 in groups)
+        places = Places(field.flat)
+        for rule in rules:
+            counted = self._in_context(field, rule, vetoes, terms.get(rule, []), marks, places)
             if counted is None:
                 del first[rule]
                 if notes is not None:
                     notes.append(self._missing_context(rule))
             else:
                 first[rule] = counted
-        return _joined_hits(first)
 
-    def _in_context(self, field: _Field, rule: Rule, vetoes: _Vetoes) -> _Hit | None:
-        """The first place of a context term that has its context, its evidence naming the near term."""
-        seen = self._places(self._index, field, lambda r: r is rule).get(rule, [])
+    def _in_context(
+        self,
+        field: _Field,
+        rule: Rule,
+        vetoes: _Vetoes,
+        seen: list[_Hit],
+        marks: dict[Rule, list[_Hit]],
+        places: Places,
+    ) -> _Hit | None:
+        """The first place of a context term (``seen``) that has its context among the field's marker places
+        (``marks``), its evidence naming the near term."""
         term_at = [hit.first for hit in seen if not self._vetoed(field, hit, rule, vetoes)]
         g = rule.ctx
-        marks = self._places(self._markers, field, lambda r: r.topic in (2 * g, 2 * g + 1))
         near = [(hit.first, r.source) for r, hits in marks.items() if r.topic == 2 * g for hit in hits]
         unless = [(hit.first, r.source) for r, hits in marks.items() if r.topic == 2 * g + 1 for hit in hits]
-        found = decide(self._index.contexts[g], term_at, near, unless, Places(field.flat))
+        found = decide(self._index.contexts[g], term_at, near, unless, places)
         if found is None:
             return None
         key, source = found
