@@ -10,7 +10,7 @@ from telegram import Bot
 
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import queue_alert
-from watcher.delivery.digest import next_digest_after, zone
+from watcher.delivery.digest import next_digest_after, resolve_zone, zone
 from watcher.delivery.pacing import Pacer
 from watcher.delivery.worker import DeliveryWorker
 from watcher.notifiers.telegram import TelegramNotifier
@@ -108,3 +108,141 @@ def test_next_digest_time_across_summer_time_change():
 def test_time_zone_names_are_checked(name, ok):
     """Only real tz database names are accepted as time zones."""
     assert (zone(name) is not None) is ok
+
+
+def hour_buttons(message: dict) -> list[str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [b["callback_data"] for row in rows for b in row]
+
+
+@pytest.mark.parametrize(
+    "command,stored,fixed",
+    [
+        ("/digest 8 europe/brussels", "Europe/Brussels", False),
+        ("/digest 8 EUROPE/BRUSSELS", "Europe/Brussels", False),
+        ("/digest Europe/Athens 8", "Europe/Athens", False),
+        ("/digest 8 +2", "UTC+02:00", True),
+        ("/digest 8 -5", "UTC-05:00", True),
+        ("/digest 8 +5:30", "UTC+05:30", True),
+        ("/digest 8 UTC+2", "UTC+02:00", True),
+        ("/digest 8 gmt-3", "UTC-03:00", True),
+        ("/digest 8 UTC +2", "UTC+02:00", True),
+        ("/digest 8 utc", "UTC", False),
+    ],
+)
+async def test_digest_accepts_zone_names_in_any_case_and_utc_offsets(running, store, command, stored, fixed):
+    """A zone name in any case is stored as the tz database spells it; an offset becomes a fixed zone, and the
+    reply says it does not follow daylight saving."""
+    await running.say(USER, "/start")
+    answer = await running.say(USER, command)
+    row = subscribers.settings(store, "telegram", str(USER))
+    assert (row["mode"], row["digest_hour"], row["digest_tz"]) == ("digest", 8, stored)
+    assert f"08:00 ({stored})" in answer["plain_text"]
+    assert ("does not follow daylight saving" in answer["plain_text"]) is fixed
+
+
+async def test_a_fixed_offset_digest_comes_at_that_offsets_hour(store, clock, worker):
+    """08:00 at UTC+02:00 is 06:00 UTC, summer or winter."""
+    store.subscribe("telegram", str(USER), ["smuggling"])
+    subscribers.set_digest(store, "telegram", str(USER), 8, "UTC+02:00")
+    queue_alert(store, "council-press", "a")
+    clock.advance(minutes=59)
+    assert await worker.digests.run_due() == 0
+    clock.advance(minutes=1)  # 06:00 UTC
+    assert await worker.digests.run_due() == 1
+    winter = datetime(2026, 12, 1, 5, 59, tzinfo=UTC)
+    assert next_digest_after(winter, 8, zone("UTC+02:00")) == datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+
+
+async def test_digest_without_an_hour_offers_hour_buttons_that_set_it(running, api, store):
+    """/digest alone shows 24 hour buttons in the chat's zone (UTC by default); /digest <zone> shows them in that
+    zone; pressing one switches the chat to its digest at that hour and replaces the buttons by the confirmation."""
+    await running.say(USER, "/start")
+    shown = await running.say(USER, "/digest")
+    assert hour_buttons(shown) == [f"dg:{h:02d}:UTC" for h in range(24)]
+    shown = await running.say(USER, "/digest europe/athens")
+    assert hour_buttons(shown)[7] == "dg:07:Europe/Athens"
+    assert subscribers.settings(store, "telegram", str(USER))["mode"] == "instant"
+    answer = await running.press(USER, shown["message_id"], "dg:07:Europe/Athens")
+    assert answer["text"] == "Daily digest at 07:00 (Europe/Athens)."
+    row = subscribers.settings(store, "telegram", str(USER))
+    assert (row["mode"], row["digest_hour"], row["digest_tz"]) == ("digest", 7, "Europe/Athens")
+    edited = api.message(USER, shown["message_id"])
+    assert "07:00 (Europe/Athens)" in edited["text"] and not hour_buttons(edited)
+    shown = await running.say(USER, "/digest")  # now the chat's own zone
+    assert hour_buttons(shown)[0] == "dg:00:Europe/Athens"
+    shown = await running.say(USER, "/digest +3")
+    assert "does not follow daylight saving" in shown["plain_text"] and hour_buttons(shown)[0] == "dg:00:UTC+03:00"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "dg:99:UTC",
+        "dg:7:UTC",
+        "dg:07:europe/athens",
+        "dg:07:Mars/Olympus",
+        "dg:07:../etc/passwd",
+        "dg:07",
+        "dg:" + "9" * 60,
+    ],
+)
+async def test_a_forged_hour_button_changes_nothing_and_is_logged(running, store, caplog, data):
+    """Data that no hour button of ours carries (an hour out of range or not two digits, a zone not spelt as we
+    store it, an unknown zone) is refused with a reply, changes nothing, and is logged."""
+    await running.say(USER, "/start")
+    shown = await running.say(USER, "/digest")
+    with caplog.at_level("WARNING", logger="watcher.bot"):
+        answer = await running.press(USER, shown["message_id"], data, forged=True, edits=False)
+    assert "not one I sent" in answer["text"]
+    assert subscribers.settings(store, "telegram", str(USER))["mode"] == "instant"
+    assert any("refused an hour button" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_stale_hour_button_after_stop_changes_nothing(running, store):
+    """Hour buttons pressed after /stop say the chat is not subscribed and change nothing."""
+    await running.say(USER, "/start")
+    shown = await running.say(USER, "/digest")
+    await running.say(USER, "/stop")
+    answer = await running.press(USER, shown["message_id"], "dg:08:UTC", edits=False)
+    assert "not subscribed" in answer["text"]
+    assert subscribers.settings(store, "telegram", str(USER))["mode"] == "instant"
+
+
+@pytest.mark.parametrize(
+    "command,says",
+    [
+        ("/digest 8 Mars/Olympus", "I do not know the time zone Mars/Olympus"),
+        ("/digest 8 +15", "UTC offset such as"),
+        ("/digest 25 UTC", "25 is not an hour; give a whole hour from 0 to 23"),
+        ("/digest Atlantis", "Atlantis is neither an hour"),
+        ("/digest 8 UTC extra words", "Write /digest"),
+    ],
+)
+async def test_a_wrong_zone_or_hour_is_named_with_the_fix(running, store, command, says):
+    """A wrong zone or hour gets a reply that names it and shows the forms that work; nothing changes."""
+    await running.say(USER, "/start")
+    answer = await running.say(USER, command)
+    assert says in answer["plain_text"]
+    assert subscribers.settings(store, "telegram", str(USER))["mode"] == "instant"
+
+
+@pytest.mark.parametrize(
+    "text,name",
+    [
+        ("Europe/Brussels", "Europe/Brussels"),
+        ("america/NEW_york", "America/New_York"),
+        ("+14", "UTC+14:00"),
+        ("-12:00", "UTC-12:00"),
+        ("+0545", "UTC+05:45"),
+        ("GMT", "GMT"),
+        ("+5:75", None),
+        ("-13", None),
+        ("x" * 100, None),
+        ("UTC+", None),
+    ],
+)
+def test_resolve_zone(text, name):
+    """Zone names in any case come back spelt as the tz database does; offsets from -12 to +14 as UTC±HH:MM."""
+    found = resolve_zone(text)
+    assert (found[0] if found else None) == name

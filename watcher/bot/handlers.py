@@ -72,7 +72,7 @@ PUBLIC = [
     ("subscribe", "<topic>", "Add a topic"),
     ("unsubscribe", "<topic>", "Remove a topic"),
     ("recent", "[topic]", "The last flagged items"),
-    ("digest", "<hour> <time zone>", "One message a day at that hour"),
+    ("digest", "[hour] [time zone]", "One message a day at that hour (buttons without an hour)"),
     ("instant", "", "Each alert as soon as it is found"),
     ("status", "", "The sources and how they are doing"),
     ("me", "", "This chat's topics, delivery, mute and quiet"),
@@ -371,6 +371,7 @@ def register(app: Application, bot_deps: BotDeps) -> None:
     for name, handler in HANDLERS.items():
         app.add_handler(CommandHandler(name, handler, filters=where))
     app.add_handler(CallbackQueryHandler(preferences.on_button, pattern=preferences.BUTTON_PATTERN))
+    app.add_handler(CallbackQueryHandler(preferences.on_hour_button, pattern=preferences.DIGEST_PATTERN))
     app.add_handler(CallbackQueryHandler(follow.on_button, pattern=follow.BUTTON_PATTERN))
     app.add_handler(ChatMemberHandler(on_my_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))

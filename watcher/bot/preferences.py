@@ -12,7 +12,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from watcher.bot.replies import ADMIN_ONLY, CHANNEL, BotDeps, chat_address, deps, esc, excerpt, may_change, reply
-from watcher.delivery.digest import next_digest_after, zone
+from watcher.delivery.digest import is_fixed, next_digest_after, resolve_zone, zone
 from watcher.store import subscribers
 
 log = logging.getLogger("watcher.bot")
@@ -103,59 +103,163 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.debug("chat %s: topics message already up to date", address)
 
 
-def parse_digest_args(args: list[str], current_tz: str | None) -> tuple[int, str] | str:
-    """``<hour> [time zone]`` to (hour, zone name), or the reason it is not valid."""
-    if not args or len(args) > 2:
-        return (
-            "Write /digest &lt;hour&gt; &lt;time zone&gt;, e.g. <code>/digest 8 Europe/Brussels</code>: one "
-            "message a day at 08:00 Brussels time. /instant goes back to each alert as it comes."
-        )
-    found = _HOUR.match(args[0].strip().lower())
-    if not found or not 0 <= int(found.group(1)) <= 23:
+DIGEST_USAGE = (
+    "Write /digest &lt;hour&gt; &lt;time zone&gt;, e.g. <code>/digest 8 Europe/Brussels</code> (any case) or "
+    "<code>/digest 8 +2</code> (a UTC offset), or /digest alone to pick the hour with buttons. "
+    "/instant goes back to each alert as it comes."
+)
+DEFAULT_ZONE = "UTC"
+DIGEST_PATTERN = r"^dg:"
+HOURS_PER_ROW = 6
+
+
+def _hour(text: str) -> int | None:
+    found = _HOUR.match(text.strip().lower())
+    return int(found.group(1)) if found and 0 <= int(found.group(1)) <= 23 else None
+
+
+def _zone_error(text: str) -> str:
+    return (
+        f"I do not know the time zone {excerpt(text)}. Use a tz database name such as "
+        "<code>Europe/Brussels</code>, <code>Europe/Athens</code> or <code>Africa/Tunis</code> (any case), "
+        "or a UTC offset such as <code>+2</code>, <code>-5</code>, <code>+5:30</code> or <code>UTC+2</code>."
+    )
+
+
+def parse_digest_args(args: list[str], current_tz: str | None) -> tuple[int | None, str] | str:
+    """``[hour] [time zone]`` (either order) to (hour or None when only a zone was given, zone name to store), or
+    the reason it is not valid. The zone is a tz database name in any case or a UTC offset; without one, the chat's
+    own zone (or UTC)."""
+    if not args or len(args) > 3:
+        return DIGEST_USAGE
+    hour = _hour(args[0])
+    if hour is None and re.fullmatch(r"\d+(?::\d+)?h?", args[0].strip().lower()):
         return (
             f"{excerpt(args[0])} is not an hour; give a whole hour from 0 to 23, e.g. "
             "<code>/digest 8 Europe/Brussels</code>."
         )
-    name = args[1].strip() if len(args) == 2 else (current_tz or "UTC")
-    if zone(name) is None:
-        return (
-            f"I do not know the time zone {excerpt(name)}. Use a name from the tz database such as "
-            "<code>Europe/Brussels</code>, <code>Europe/Athens</code>, <code>Africa/Tunis</code> or "
-            "<code>UTC</code>."
-        )
-    return int(found.group(1)), name
+    rest = args[1:]
+    if hour is None and len(args) == 2 and _hour(args[1]) is not None:  # /digest Europe/Brussels 8
+        hour, rest = _hour(args[1]), args[:1]
+    elif hour is None:
+        rest = args
+    if rest:
+        text = "".join(rest)  # "UTC +2" is one zone
+        found = resolve_zone(text)
+        if found is None:
+            if hour is None and len(args) == 1:
+                return (
+                    f"{excerpt(args[0])} is neither an hour (a whole hour from 0 to 23) nor a time zone I know. "
+                    + DIGEST_USAGE
+                )
+            return _zone_error(text)
+        return hour, found[0]
+    found = resolve_zone(current_tz or DEFAULT_ZONE)
+    return hour, found[0] if found else DEFAULT_ZONE
+
+
+def fixed_note(name: str) -> str:
+    """What a fixed offset means for the digest hour, or nothing for a zone name."""
+    if not is_fixed(name):
+        return ""
+    return (
+        f" {esc(name)} is a fixed offset: it does not follow daylight saving, so the hour moves against your "
+        "clock when it changes; a zone name such as <code>Europe/Athens</code> follows it."
+    )
+
+
+def hour_keyboard(name: str) -> InlineKeyboardMarkup:
+    """One button per hour of the day; each sets the digest at that hour in the zone ``name``."""
+    hours = [InlineKeyboardButton(f"{h:02d}:00", callback_data=f"dg:{h:02d}:{name}") for h in range(24)]
+    return InlineKeyboardMarkup([hours[i : i + HOURS_PER_ROW] for i in range(0, 24, HOURS_PER_ROW)])
+
+
+def keyboard_text(name: str) -> str:
+    return f"At what hour ({esc(name)}) should the daily digest come? Tap one.{fixed_note(name)}"
+
+
+async def _set_digest(d: BotDeps, address: str, hour: int, name: str) -> str:
+    """Switch the chat to its digest and return the confirmation."""
+    await d.db.run(subscribers.set_digest, CHANNEL, address, hour, name)
+    now: datetime = d.store.clock()
+    tz = zone(name) or ZoneInfo("UTC")  # the name was resolved already
+    first = next_digest_after(now, hour, tz).astimezone(tz)
+    log.info("chat %s: daily digest at %02d:00 %s", address, hour, name)
+    return (
+        f"From now on this chat gets one message a day at {hour:02d}:00 ({esc(name)}) with the "
+        f"alerts found since the one before. The first comes {first:%a %d %b, %H:%M}.{fixed_note(name)} "
+        "Send /instant to get each alert as it comes."
+    )
 
 
 async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Switch this chat to one digest message a day, at an hour in a time zone."""
+    """Switch this chat to one digest message a day, at an hour in a time zone; without an hour, buttons for the
+    hours."""
     d = deps(context)
     address = chat_address(update)
     row = await d.db.run(subscribers.settings, CHANNEL, address)
-    if not context.args:
-        await reply(update, f"{await mode_line(d, address)}\n\n{parse_digest_args([], None)}")
+    args = list(context.args or [])
+    parsed = parse_digest_args(args, row.get("digest_tz") if row else None) if args else (None, "")
+    if isinstance(parsed, str):
+        await reply(update, parsed)
         return
     if not await may_change(update, context):
         await reply(update, ADMIN_ONLY)
         return
     if row is None or not row["active"]:
-        await reply(update, "This chat is not subscribed; send /start first.")
-        return
-    parsed = parse_digest_args(list(context.args), row.get("digest_tz"))
-    if isinstance(parsed, str):
-        await reply(update, parsed)
+        await reply(update, "This chat is not subscribed; send /start first, then /digest.")
         return
     hour, name = parsed
-    await d.db.run(subscribers.set_digest, CHANNEL, address, hour, name)
-    now: datetime = d.store.clock()
-    tz = zone(name) or ZoneInfo("UTC")  # parse_digest_args has checked the name already
-    first = next_digest_after(now, hour, tz).astimezone(tz)
-    log.info("chat %s: daily digest at %02d:00 %s", address, hour, name)
-    await reply(
-        update,
-        f"From now on this chat gets one message a day at {hour:02d}:00 ({esc(name)}) with the "
-        f"alerts found since the one before. The first comes {first:%a %d %b, %H:%M}. "
-        "Send /instant to get each alert as it comes.",
-    )
+    if hour is None:
+        name = name or (resolve_zone(row.get("digest_tz") or DEFAULT_ZONE) or (DEFAULT_ZONE,))[0]
+        await reply(update, f"{await mode_line(d, address)}\n\n{keyboard_text(name)}", hour_keyboard(name))
+        return
+    await reply(update, await _set_digest(d, address, hour, name))
+
+
+def parse_hour_button(data: str) -> tuple[int, str] | None:
+    """(hour, zone) of an hour button's data ``dg:HH:<zone>``, or None when no button of ours carries it: the hour
+    is two digits from 00 to 23 and the zone is spelt exactly as we store it."""
+    if len(data) > 64:  # Telegram's own limit for callback data
+        return None
+    parts = data.split(":", 2)
+    if len(parts) != 3 or parts[0] != "dg" or not re.fullmatch(r"[0-2][0-9]", parts[1]) or int(parts[1]) > 23:
+        return None
+    found = resolve_zone(parts[2])
+    if found is None or found[0] != parts[2]:
+        return None
+    return int(parts[1]), parts[2]
+
+
+async def on_hour_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An hour button of /digest: set the digest at that hour, or say why not (a forged or stale button changes
+    nothing)."""
+    query = update.callback_query
+    if query is None:
+        return
+    d = deps(context)
+    address = chat_address(update)
+    parsed = parse_hour_button(query.data or "")
+    if parsed is None:
+        log.warning("chat %s: refused an hour button with data %r", address, (query.data or "")[:64])
+        await query.answer("That button is not one I sent, or it is out of date: nothing changed. Send /digest.")
+        return
+    if not await may_change(update, context):
+        await query.answer(ADMIN_ONLY, show_alert=True)
+        return
+    row = await d.db.run(subscribers.settings, CHANNEL, address)
+    if row is None or not row["active"]:
+        log.info("chat %s: hour button pressed while not subscribed", address)
+        await query.answer("This chat is not subscribed: nothing changed. Send /start first.", show_alert=True)
+        return
+    hour, name = parsed
+    text = await _set_digest(d, address, hour, name)
+    await query.answer(f"Daily digest at {hour:02d}:00 ({name}).")
+    try:
+        await query.edit_message_text(text, parse_mode="HTML")
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
 
 
 async def instant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

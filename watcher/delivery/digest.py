@@ -9,10 +9,11 @@ the next check, a few seconds later.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, time, timedelta
-from functools import partial
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
+from functools import cache, partial
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from watcher.clock import from_iso
 from watcher.delivery.unrecorded import Unrecorded
@@ -27,17 +28,68 @@ log = logging.getLogger(__name__)
 MAX_ROUNDS = 20  # 20 × 500 alerts in one digest at most; the rest comes the next day
 
 
-def zone(name: str) -> ZoneInfo | None:
-    """The time zone of that IANA name (e.g. ``Europe/Brussels``), or None if unknown."""
-    if not name or name.startswith(("/", ".")) or ".." in name:
+MAX_ZONE_TEXT = 64  # longer than any tz database name or offset; a longer text is refused before it is read
+_OFFSET = re.compile(r"^(?:utc|gmt)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$")
+MAX_OFFSET = timedelta(hours=14)  # the widest offset in use (Kiribati, UTC+14; the lowest is UTC-12)
+
+
+@cache
+def _zone_names() -> dict[str, str]:
+    """Every IANA zone name by its lower-case spelling (read once: the tz database does not change while we run)."""
+    return {name.lower(): name for name in available_timezones()}
+
+
+def offset_name(offset: timedelta) -> str:
+    """The stored name of a fixed offset: ``UTC+02:00``, ``UTC-05:00``, ``UTC+05:30``."""
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _offset(text: str) -> timedelta | None:
+    found = _OFFSET.match(text.strip().lower())
+    if not found:
+        return None
+    sign, hours, minutes = found.group(1), int(found.group(2)), int(found.group(3) or 0)
+    if minutes >= 60:
+        return None
+    offset = timedelta(hours=hours, minutes=minutes) * (-1 if sign == "-" else 1)
+    return offset if -timedelta(hours=12) <= offset <= MAX_OFFSET else None
+
+
+def resolve_zone(text: str) -> tuple[str, tzinfo] | None:
+    """What a user wrote as a time zone, as (the name to store, the zone), or None when it is neither a tz database
+    name (in any case: ``europe/brussels``) nor a UTC offset (``+2``, ``-5``, ``+5:30``, ``UTC+2``, ``GMT-3``).
+
+    An offset becomes a fixed zone named ``UTC+02:00``: it does not follow daylight saving."""
+    text = text.strip()
+    if not text or len(text) > MAX_ZONE_TEXT:
+        return None
+    offset = _offset(text)
+    if offset is not None:
+        return offset_name(offset), timezone(offset)
+    name = _zone_names().get(text.lower())
+    if name is None or name.startswith(("/", ".")) or ".." in name:
         return None
     try:
-        return ZoneInfo(name)
+        return name, ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return None
 
 
-def next_digest_after(last: datetime, hour: int, tz: ZoneInfo) -> datetime:
+def is_fixed(name: str) -> bool:
+    """Whether a stored zone name is a fixed UTC offset (which keeps no daylight saving)."""
+    return _offset(name) is not None and name.upper().startswith("UTC")
+
+
+def zone(name: str) -> tzinfo | None:
+    """The time zone of a stored name (an IANA name such as ``Europe/Brussels``, any case, or a fixed offset such
+    as ``UTC+02:00``), or None if unknown."""
+    found = resolve_zone(name or "")
+    return found[1] if found else None
+
+
+def next_digest_after(last: datetime, hour: int, tz: tzinfo) -> datetime:
     """The first moment after ``last`` at which the clock in ``tz`` reads ``hour``:00 (as UTC)."""
     local = last.astimezone(tz)
     for days in (0, 1, 2):
