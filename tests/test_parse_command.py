@@ -103,3 +103,11 @@ def test_feed_and_broken_files(tmp_path):
     assert pdf.returncode == 1 and "not a PDF" in pdf.stderr
     missing = parse(tmp_path, "--kind", "rss", str(tmp_path / "nope.xml"))
     assert missing.returncode == 1 and "cannot read" in missing.stderr
+
+
+def test_the_kinds_offered_are_the_kinds_parsed():
+    """`--kind`'s choices are written out in the CLI (so --help loads no source kind); they are the parser's kinds."""
+    from watcher import cli  # loaded late: as in run_cli
+    from watcher.commands.parse import KINDS  # loaded late: as in run_cli
+
+    assert cli.PARSE_KINDS == KINDS

@@ -1,40 +1,37 @@
 # PYTHON_ARGCOMPLETE_OK: lets argcomplete complete `watcher` (README, "Shell completion")
 """Command line: ``watcher run | once | status | check-config | match | replay | parse | healthcheck | init |
-demo | archive verify``."""
+demo | archive verify``.
+
+Each command loads what it uses inside its ``cmd_*`` function, so ``watcher match`` or ``watcher --help`` does not
+pay for the Telegram library, the PDF reader, the HTTP client or the web server (``bench/startup.py`` measures it).
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
-import os
 import sys
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from watcher import __version__, health
-from watcher.commands.archive import verify_kept, verify_lines
-from watcher.commands.checks import shared_failure, shared_failure_hint, vanished_topics
-from watcher.commands.init import init_config, next_steps, refusal_lines
-from watcher.commands.ledger import print_ledger
-from watcher.commands.maintain import match_json, match_lines, replay, replay_lines
-from watcher.commands.notify import TargetError, parse_target, send_sample
-from watcher.commands.parse import KINDS as PARSE_KINDS
-from watcher.commands.parse import Blocked, parse_saved, print_items, select_options
-from watcher.config import Config, config_dir_from, load_config, settings_from_env
-from watcher.errors import ConfigError, FetchError, ParseError, StoreError
-from watcher.http.guard import destination_warnings, private_allowed
+from watcher import __version__
+from watcher.errors import ConfigError, StoreError
 from watcher.logs import redact, set_secret, setup_logging
-from watcher.matcher import Matcher, load_topics
-from watcher.notifiers.settings import WebhookConfig
-from watcher.pipeline import match_items
-from watcher.store.sqlite import Store
+from watcher.settings import config_dir_from, read_toml, settings_from_env
+
+if TYPE_CHECKING:
+    from watcher.config import Config
+    from watcher.matcher import Matcher
+    from watcher.store.sqlite import Store
 
 log = logging.getLogger("watcher")
 STORE_FAILED = 3  # exit code when the database cannot be opened or used
+# What `watcher parse --kind` accepts: commands.parse.KINDS, written out so that building the parser (for --help and
+# shell completion) loads no source kind; tests/test_parse_command.py checks that both lists agree.
+PARSE_KINDS = ("council-documents", "council-pdf", "council-register", "html-list", "rss")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(logging.DEBUG if args.verbose else logging.INFO, fmt=settings.log_format)
     if args.command in NO_CONFIG_COMMANDS:
         return NO_CONFIG_COMMANDS[args.command](args, settings)
+    from watcher.config import load_config  # loaded late: sources.toml's kinds and notifiers; `match` needs neither
+
     try:
         config = load_config(config_dir_from(args.config))
     except ConfigError as exc:
@@ -260,6 +259,8 @@ def _config_failed(exc: ConfigError) -> int:
 
 
 def cmd_run(args, config: Config, settings) -> int:
+    import asyncio  # loaded late: only the commands that poll or send run an event loop
+
     from watcher.app import Service  # loaded late: the service pulls in Telegram and the scheduler
 
     log.info(
@@ -275,6 +276,8 @@ def cmd_run(args, config: Config, settings) -> int:
 
 
 def cmd_once(args, config: Config, settings) -> int:
+    import asyncio  # loaded late: only the commands that poll or send run an event loop
+
     from watcher.commands.once import run_once  # loaded late: it pulls in the service's Telegram set-up
 
     selected = config.sources
@@ -291,6 +294,8 @@ def cmd_once(args, config: Config, settings) -> int:
 
 
 def cmd_check_config(args, config: Config, settings) -> int:
+    from watcher.commands.checks import vanished_topics  # loaded late: the database check is this command's alone
+
     vanished = vanished_topics(settings.db_path, (t.id for t in config.topics), config.directory / "topics.toml")
     for line in private_destinations(config) + vanished:
         print(f"warning: {line}", file=sys.stderr)
@@ -305,6 +310,11 @@ def cmd_check_config(args, config: Config, settings) -> int:
 
 def private_destinations(config: Config) -> list[str]:
     """Warnings about source and webhook URLs that name a private, loopback or link-local address."""
+    import os  # loaded late: with the two below, what only check-config uses
+
+    from watcher.http.guard import destination_warnings, private_allowed  # loaded late: only check-config asks
+    from watcher.notifiers.settings import WebhookConfig  # loaded late: only check-config asks
+
     sources = [(f"{config.directory / 'sources.toml'}: source {s.name!r}", s.url) for s in config.sources]
     hooks = [
         (f"{config.directory / 'notifiers.toml'}: webhook {n.name!r}", n.url)
@@ -314,8 +324,22 @@ def private_destinations(config: Config) -> list[str]:
     return destination_warnings(sources, hooks, private_allowed(config.http.allow_private, os.environ))
 
 
-def cmd_match(args, config: Config, settings) -> int:
-    matcher = Matcher(config.topics)
+def cmd_match(args, settings) -> int:
+    """Reads topics.toml alone: matching a text needs no source, notifier or database."""
+    # loaded late: the matcher and its output, which only match, replay and parse use
+    from watcher.commands.maintain import match_json, match_lines
+    from watcher.matcher import Matcher, topics_from_toml
+
+    path = config_dir_from(args.config) / "topics.toml"
+    data, problems = read_toml(path)
+    topics: list = []
+    if data is not None:
+        topics, problems, warnings = topics_from_toml(data, str(path))
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    if problems:
+        return _config_failed(ConfigError(problems))
+    matcher = Matcher(topics)
     try:
         text = (
             Path(args.file).read_text(encoding="utf-8")
@@ -349,10 +373,16 @@ def _existing_store(settings) -> Store | None:
             file=sys.stderr,
         )
         return None
+    from watcher.store.sqlite import Store  # loaded late: only the commands that read the database need it
+
     return Store(settings.db_path)
 
 
 def cmd_replay(args, config: Config, settings) -> int:
+    # loaded late: the matcher and the replay, which only this command runs
+    from watcher.commands.maintain import replay, replay_lines
+    from watcher.matcher import Matcher
+
     store = _existing_store(settings)
     if store is None:
         return 1
@@ -369,6 +399,11 @@ def cmd_replay(args, config: Config, settings) -> int:
 
 
 def cmd_status(args, config: Config, settings) -> int:
+    # loaded late: the health rules and the store, which only this command reads
+    from watcher import health
+    from watcher.commands.checks import shared_failure, shared_failure_hint
+    from watcher.store.sqlite import Store
+
     db = settings.db_path
     if not db.exists():
         print(f"note: no database at {db} yet (nothing polled, or WATCHER_DATA_DIR points elsewhere)", file=sys.stderr)
@@ -394,6 +429,8 @@ def cmd_status(args, config: Config, settings) -> int:
 
 
 def cmd_healthcheck(args, settings) -> int:
+    import urllib.request  # loaded late: only the container's health check asks over HTTP
+
     url = f"http://127.0.0.1:{settings.http_port}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310 - fixed loopback URL
@@ -406,6 +443,11 @@ def cmd_healthcheck(args, settings) -> int:
 
 
 def cmd_parse(args, settings) -> int:
+    # loaded late: the parsers of every kind (feedparser, BeautifulSoup, the PDF reader), which only parse needs
+    from watcher.commands.parse import Blocked, parse_saved, print_items, select_options
+    from watcher.errors import FetchError, ParseError
+    from watcher.pipeline import match_items
+
     try:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as exc:
@@ -438,8 +480,10 @@ def cmd_parse(args, settings) -> int:
     return 0
 
 
-def _topics_matcher(config_arg: str | None):
+def _topics_matcher(config_arg: str | None) -> Matcher | None:
     """The configured topics, when topics.toml is there and valid; otherwise None (with a warning if invalid)."""
+    from watcher.matcher import Matcher, load_topics  # loaded late: as in cmd_parse, which calls this
+
     path = config_dir_from(config_arg) / "topics.toml"
     if not path.exists():
         return None
@@ -451,6 +495,10 @@ def _topics_matcher(config_arg: str | None):
 
 
 def cmd_test_notify(args, config: Config, settings) -> int:
+    import asyncio  # loaded late: only the commands that poll or send run an event loop
+
+    from watcher.commands.notify import TargetError, parse_target, send_sample  # loaded late: the notifiers' clients
+
     try:
         channel, address = parse_target(args.target, config)
     except TargetError as exc:
@@ -465,6 +513,8 @@ def cmd_test_notify(args, config: Config, settings) -> int:
 
 
 def cmd_init(args, settings) -> int:
+    from watcher.commands.init import init_config, next_steps, refusal_lines  # loaded late: only init writes files
+
     result = init_config(Path(args.directory) if args.directory else config_dir_from(args.config), force=args.force)
     if result.existing and not result.written:
         print("\n".join(refusal_lines(result)), file=sys.stderr)
@@ -480,6 +530,8 @@ def cmd_demo(args, settings) -> int:
 
 
 def cmd_ledger(args, settings) -> int:
+    from watcher.commands.ledger import print_ledger  # loaded late: only this command summarises the ledger
+
     store = _existing_store(settings)
     if store is None:
         return 1
@@ -491,6 +543,8 @@ def cmd_ledger(args, settings) -> int:
 
 
 def cmd_archive(args, settings) -> int:
+    from watcher.commands.archive import verify_kept, verify_lines  # loaded late: only this command hashes documents
+
     checked, bad = verify_kept(settings.data_dir)
     for line in verify_lines(settings.data_dir / "documents", checked, bad):
         print(line, file=sys.stderr if line.startswith("MISMATCH") else sys.stdout)
@@ -498,6 +552,7 @@ def cmd_archive(args, settings) -> int:
 
 
 NO_CONFIG_COMMANDS: dict[str, Callable[..., int]] = {
+    "match": cmd_match,
     "healthcheck": cmd_healthcheck,
     "parse": cmd_parse,
     "init": cmd_init,
@@ -509,7 +564,6 @@ COMMANDS: dict[str, Callable[..., int]] = {
     "run": cmd_run,
     "once": cmd_once,
     "check-config": cmd_check_config,
-    "match": cmd_match,
     "replay": cmd_replay,
     "status": cmd_status,
     "test-notify": cmd_test_notify,

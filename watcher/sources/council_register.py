@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import re
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urljoin
 
 from watcher.errors import FetchError, ParseError
@@ -24,8 +25,10 @@ from watcher.sources.base import Source
 from watcher.sources.council.document import read_pdf, with_pdf
 from watcher.sources.council.pdf import DEFAULT_MAX_PAGES
 from watcher.sources.council.refs import PDF_BASE, RefError, parse_ref
-from watcher.sources.council.register import RegisterPage, parse_register_page, row_to_item
 from watcher.sources.council_pdf import DEFAULT_PDF_MAX_BYTES, fetch_pdf, language_for, pdf_url
+
+if TYPE_CHECKING:
+    from watcher.sources.council.register import RegisterPage
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +83,17 @@ def page_items(
     reason = detect_challenge(status, headers or {}, body)
     if reason:
         raise blocked_error(source, url, reason)
+    # loaded late: the register's reader needs BeautifulSoup, which only polls and `watcher parse` use
+    from watcher.sources.council.register import parse_register_page
+
     page = parse_register_page(body, base_url=url) if url else parse_register_page(body)
     check_page(page, source, url)
     return [_row_item(row, source) for row in page.rows]
 
 
 def _row_item(row, source: str) -> Item:
+    from watcher.sources.council.register import row_to_item  # loaded late: as in page_items, which calls this
+
     item = row_to_item(row, source)
     if not row.title:
         item.extra["untitled"] = True

@@ -14,15 +14,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
-
-import soupsieve
-from bs4 import BeautifulSoup, Tag
 
 from watcher.errors import ParseError
 from watcher.models import Item
 from watcher.sources.base import Source
 from watcher.sources.rss import strip_tracking
+
+if TYPE_CHECKING:
+    from bs4 import Tag
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ class HtmlListSource(Source):
                 raise ValueError(
                     f'kind \'html-list\' needs {key!r}, a CSS selector; e.g. row = "article", title = "h3 a"'
                 )
+        import soupsieve  # loaded late: only a config with an html-list source needs the selector parser
+
         for key in ("row", "title", "link", "date", "summary"):
             selector = getattr(self, key)
             if selector:
@@ -58,6 +61,8 @@ class HtmlListSource(Source):
         return self.parse(resp.content, resp.url)
 
     def parse(self, data: bytes, url: str = "") -> list[Item]:
+        from bs4 import BeautifulSoup, Tag  # loaded late: a parser only polls and `watcher parse` need
+
         soup = BeautifulSoup(data, "html.parser")
         base = url or self.url
         base_tag = soup.find("base", href=True)
@@ -104,6 +109,8 @@ class HtmlListSource(Source):
     def _href(self, row: Tag, title_el: Tag | None) -> str:
         """The link selector's href; without one, the title element's own href or the first link in it or in
         the row."""
+        from bs4 import Tag  # loaded late: as in parse, which calls this
+
         if self.link:
             el = row.select_one(self.link)
             return str(el.get("href") or "") if el is not None else ""

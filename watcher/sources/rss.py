@@ -10,9 +10,6 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import feedparser
-from bs4 import BeautifulSoup
-
 from watcher.errors import ParseError
 from watcher.models import Item
 from watcher.sources.base import Source
@@ -93,6 +90,8 @@ def parse_feed(data: bytes, source: str) -> list[Item]:
     An entry with neither title nor link is debris of broken markup and is dropped. A malformed feed that still
     yields usable entries is accepted with a warning; one that yields none is a failure, never an empty feed.
     """
+    import feedparser  # loaded late: a parser only polls and `watcher parse` need, not every command
+
     refuse_entities(data)
     parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
     entries = parsed.get("entries") or []
@@ -158,5 +157,9 @@ def clean_text(html: str) -> str:
     """Plain text from a feed's HTML fragment, with whitespace folded."""
     if not html:
         return ""
-    text = BeautifulSoup(html, "html.parser").get_text(" ") if "<" in html else html
+    if "<" not in html:
+        return " ".join(html.split())
+    from bs4 import BeautifulSoup  # loaded late: a parser only polls and `watcher parse` need, not every command
+
+    text = BeautifulSoup(html, "html.parser").get_text(" ")
     return " ".join(text.split())

@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass
-
-import pypdf
-from pypdf.errors import PyPdfError
+from typing import TYPE_CHECKING
 
 from watcher.errors import ParseError
 from watcher.sources.council.header import DocHeader, read_header
+
+if TYPE_CHECKING:
+    import pypdf
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ def extract_text(data: bytes, max_pages: int = DEFAULT_MAX_PAGES) -> PdfText:
     if b"%PDF-" not in data[:1024]:
         start = data[:40].decode("latin-1", errors="replace")
         raise ParseError(f"not a PDF: the body starts with {start!r}")
+    import pypdf  # loaded late: the PDF reader is heavy and only polls and `watcher parse` read PDFs
+
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -54,6 +57,8 @@ def extract_text(data: bytes, max_pages: int = DEFAULT_MAX_PAGES) -> PdfText:
 
 
 def _page_text(reader: pypdf.PdfReader, index: int) -> str:
+    from pypdf.errors import PyPdfError  # loaded late: as in extract_text, which calls this
+
     try:
         return reader.pages[index].extract_text() or ""
     except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:

@@ -1,0 +1,157 @@
+"""Deployment settings from the environment (``WATCHER_*``), where the configuration directory is, and reading
+one of its TOML files with errors that name the file and the fix.
+
+Kept apart from ``watcher.config`` so that a command which reads no ``sources.toml`` (``watcher match``) does not
+load every source kind to learn its log format.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from watcher.errors import ConfigError
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Deployment settings and secrets. They come only from the environment."""
+
+    telegram_token: str | None = None
+    telegram_api_url: str = DEFAULT_API_URL
+    data_dir: Path = Path("data")
+    admin_chat_ids: frozenset[int] = frozenset()
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    log_format: str = "plain"
+    send_rate: float = 25.0
+    send_concurrency: int = 1
+    web_token: str | None = None  # WATCHER_WEB_TOKEN: needed by the archive's pages on a non-loopback address
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "watcher.db"
+
+    def __repr__(self) -> str:  # never show the token
+        token = "set" if self.telegram_token else "unset"
+        return (
+            f"Settings(telegram_token=<{token}>, telegram_api_url={self.telegram_api_url!r}, "
+            f"data_dir={str(self.data_dir)!r}, admin_chat_ids={sorted(self.admin_chat_ids)})"
+        )
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Read WATCHER_* variables. Raises ConfigError naming the variable and the fix."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    admins: set[int] = set()
+    for part in env.get("WATCHER_ADMIN_CHAT_IDS", "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            admins.add(int(part))
+        except ValueError:
+            problems.append(
+                f"WATCHER_ADMIN_CHAT_IDS: {part!r} is not a chat id; give whole numbers separated by "
+                "commas, e.g. 12345,-100987"
+            )
+    port_text = env.get("WATCHER_HTTP_PORT", "8080").strip()
+    port = 8080
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        problems.append(f"WATCHER_HTTP_PORT: {port_text!r} is not a port number; give a number from 0 to 65535")
+    else:
+        port = int(port_text)
+    log_format = env.get("WATCHER_LOG_FORMAT", "plain").strip().lower() or "plain"
+    if log_format not in ("plain", "json"):
+        problems.append(f'WATCHER_LOG_FORMAT: {log_format!r} is unknown; use "plain" or "json"')
+    send_rate = _send_rate(env.get("WATCHER_SEND_RATE", ""), problems)
+    concurrency_text = env.get("WATCHER_SEND_CONCURRENCY", "1").strip() or "1"
+    if not concurrency_text.isdigit() or not 1 <= int(concurrency_text) <= 64:
+        problems.append(
+            f"WATCHER_SEND_CONCURRENCY: {concurrency_text!r} is not allowed; give the number of sends "
+            "in flight at once, from 1 to 64 (default 1: at most one message can repeat after "
+            "a crash)"
+        )
+        concurrency_text = "1"
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        telegram_token=env.get("WATCHER_TELEGRAM_TOKEN", "").strip() or None,
+        telegram_api_url=env.get("WATCHER_TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL,
+        data_dir=Path(env.get("WATCHER_DATA_DIR", "").strip() or "data"),
+        admin_chat_ids=frozenset(admins),
+        http_host=env.get("WATCHER_HTTP_HOST", "").strip() or "127.0.0.1",
+        http_port=port,
+        log_format=log_format,
+        send_rate=send_rate,
+        send_concurrency=int(concurrency_text),
+        web_token=env.get("WATCHER_WEB_TOKEN", "").strip() or None,
+    )
+
+
+def _send_rate(text: str, problems: list[str]) -> float:
+    """WATCHER_SEND_RATE: Telegram messages a second overall (default 25; Telegram allows about 30)."""
+    text = text.strip()
+    if not text:
+        return 25.0
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = -1.0
+    # loaded late: the pacer pulls in asyncio, and only a rate to check needs its ceiling
+    from watcher.delivery.pacing import MAX_RATE
+
+    if not 0 < rate <= MAX_RATE:
+        problems.append(
+            f"WATCHER_SEND_RATE: {text!r} is not a rate; give messages a second above 0 and at most "
+            f"{MAX_RATE:g} (Telegram allows about 30), e.g. 25"
+        )
+        return 25.0
+    return rate
+
+
+def config_dir_from(arg: str | None, env: Mapping[str, str] | None = None) -> Path:
+    """The configuration directory: ``--config``, else ``WATCHER_CONFIG``, else ``./config``."""
+    env = os.environ if env is None else env
+    return Path(arg or env.get("WATCHER_CONFIG") or "config")
+
+
+def read_toml(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
+    """Parse one TOML file; a missing file or a syntax error becomes a problem line."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh), []
+    except FileNotFoundError:
+        return None, [f"{path}: file not found; create it or point --config / WATCHER_CONFIG at the right directory"]
+    except tomllib.TOMLDecodeError as exc:
+        return None, [f"{path}: TOML syntax error: {exc}; {single_bracket_hint(path) or 'fix the syntax at that line'}"]
+    except OSError as exc:
+        return None, [f"{path}: cannot read: {exc}"]
+
+
+LIST_TABLES = ("source", "topic", "webhook", "email", "apprise")
+_SINGLE_TABLE = re.compile(r"^\s*\[\s*(" + "|".join(LIST_TABLES) + r")\s*\]\s*(?:#.*)?$", re.M)
+
+
+def single_bracket_hint(path: Path) -> str:
+    """The fix when the file writes ``[source]`` (one table) where each entry must be ``[[source]]``, else ""."""
+    try:
+        found = _SINGLE_TABLE.search(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return ""
+    if found is None:
+        return ""
+    name = found.group(1)
+    line = path.read_text(encoding="utf-8", errors="replace").count("\n", 0, found.start()) + 1
+    return (
+        f"line {line} writes [{name}]: write [[{name}]] (double brackets) at the top of every {name} entry, "
+        "since each one is an item of a list"
+    )
