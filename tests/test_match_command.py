@@ -55,3 +55,23 @@ def test_context_evidence_in_the_match(tmp_path, monkeypatch, capsys):
     """The evidence of a context term names the near term that made it count."""
     code, out, _ = run(tmp_path, monkeypatch, capsys, "--json", "Frontex supported return operations")
     assert code == 0 and json.loads(out)["terms"] == ["return* (near Frontex)"]
+
+
+def test_a_cancelled_hit_names_the_markers_the_text_has(tmp_path, monkeypatch, capsys):
+    """A sense marker that cancels a hit is named as found in the text, and a long list of markers is cut short,
+    so the line says why without printing every marker of the rule."""
+    markers = [f"marker{i}" for i in range(12)] + ["species"]
+    topics = (
+        '[[topic]]\nid = "migration"\nlabel = "Migration"\nterms = ["asylum"]\n\n'
+        f'[[topic.context]]\nterms = ["migrat*"]\nunless = {json.dumps(markers)}\nwithin = 5\n'
+    )
+    cfg = make_config(tmp_path / "cfg", source_toml("feed", "http://127.0.0.1:9/feed.xml"), topics)
+    monkeypatch.setenv("WATCHER_DATA_DIR", str(tmp_path / "data"))
+    code = main(["--config", str(cfg), "match", "the migration of species"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert (
+        "removed: migration: 'migrat*' found but not counted: it needs none of marker0, marker1, marker2, marker3, "
+        "marker4, marker5, marker6, marker7 (and 5 more) within 5 words (the text has 'species')" in out
+    )
+    assert "marker11" not in out

@@ -249,7 +249,7 @@ class Matcher:
             if counted is None:
                 del first[rule]
                 if notes is not None:
-                    notes.append(self._missing_context(rule))
+                    notes.append(self._missing_context(rule, marks))
             else:
                 first[rule] = counted
 
@@ -275,11 +275,16 @@ class Matcher:
         hit = next(h for h in seen if h.first == key)
         return hit._replace(term=f"{rule.source} (near {source})" if source else rule.source)
 
-    def _missing_context(self, rule: Rule) -> str:
+    def _missing_context(self, rule: Rule, marks: dict[Rule, list[_Hit]]) -> str:
+        """Why a context term did not count: what it needs (long lists cut short), and the sense markers of its
+        rule that the field does contain, since those are what a maintainer looks for."""
         context = self._index.contexts[rule.ctx]
         where = f"within {context.within} words" if context.within else "in the same field"
-        wanted = [f"one of {', '.join(context.near)} {where}"] if context.near else []
-        wanted += [f"none of {', '.join(context.unless)} {where}"] if context.unless else []
+        wanted = [f"one of {_few(context.near)} {where}"] if context.near else []
+        if context.unless:
+            present = sorted({r.source for r, hits in marks.items() if r.topic == 2 * rule.ctx + 1 and hits})
+            has = f" (the text has {', '.join(repr(s) for s in present)})" if present else ""
+            wanted.append(f"none of {_few(context.unless)} {where}{has}")
         return f"{self._list[rule.topic].id}: {rule.source!r} found but not counted: it needs {' and '.join(wanted)}"
 
     def _places(self, index: RuleIndex, field: _Field, keep) -> dict[Rule, list[_Hit]]:
@@ -425,3 +430,9 @@ def _subject_codes(value: object) -> frozenset[str]:
     else:
         return frozenset()
     return frozenset(code.upper() for part in parts for code in _CODE_RE.findall(part))
+
+
+def _few(terms: Sequence[str], shown: int = 8) -> str:
+    """The first ``shown`` terms of a list, and how many more there are."""
+    more = f" (and {len(terms) - shown} more)" if len(terms) > shown else ""
+    return ", ".join(terms[:shown]) + more
