@@ -114,3 +114,25 @@ def test_a_context_term_also_listed_as_a_plain_term_is_warned():
         {"topic": [{"id": "m", "label": "M", "terms": ["asylum", "return*"], "context": [RETURNS]}]}
     )
     assert not errors and any("context term 'return*' is also listed in terms" in w for w in warnings)
+
+
+def test_an_exclusion_of_context_words_is_not_called_dead():
+    """An exclusion that contains only a context term vetoes it, so check-config does not warn that it never
+    removes a hit; an exclusion that contains no term of either kind is still warned about."""
+    topics, errors, warnings = topics_from_toml(
+        {
+            "topic": [
+                {
+                    "id": "m",
+                    "label": "M",
+                    "terms": ["asylum"],
+                    "exclude": ["return ticket*", "tobacco"],
+                    "context": [RETURNS],
+                }
+            ]
+        }
+    )
+    assert not errors
+    assert terms_of(Matcher(topics), "Migrants bought return tickets") == []  # the exclusion does remove a hit
+    dead = [w for w in warnings if "never removes a hit" in w]
+    assert len(dead) == 1 and "'tobacco'" in dead[0], warnings

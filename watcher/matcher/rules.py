@@ -225,8 +225,9 @@ class _EntryChecker:
         subjects = self._subjects()
         doc_types = self._strings("doc_types", example='["NOTE", "I/A ITEM NOTE"]')
         yields = self._yield_to(topic_id)
-        self._cross_check(terms, exclude, [p for _, group in yields for p in group])
         contexts = self._contexts(terms or [])
+        in_context = [compile_term(raw) for rule in contexts for raw in rule.terms]
+        self._cross_check(terms, exclude, [p for _, group in yields for p in group], in_context)
         if topic_id is None or label is None or terms is None:
             return None
         return Topic(
@@ -363,7 +364,15 @@ class _EntryChecker:
             return ()
         return tuple(v.strip() for v in value)
 
-    def _cross_check(self, terms: list[Pattern] | None, exclude: list[Pattern] | None, yielding: list[Pattern]) -> None:
+    def _cross_check(
+        self,
+        terms: list[Pattern] | None,
+        exclude: list[Pattern] | None,
+        yielding: list[Pattern],
+        in_context: list[Pattern],
+    ) -> None:
+        """Warn about repeated terms, terms also excluded, and exclusions that can veto none of the topic's terms
+        (plain, yield_to or context terms: an exclusion vetoes all three)."""
         terms, exclude = terms or [], exclude or []
         self._duplicates(terms, "term")
         self._duplicates(exclude, "exclusion")
@@ -374,7 +383,7 @@ class _EntryChecker:
                     f"yield_to term {pattern.source!r} is also listed in terms as "
                     f"{ordinary[pattern.key]!r}, so it always counts; remove it from one list"
                 )
-        terms = terms + yielding
+        terms = terms + yielding + in_context
         excluded = {p.key: p.source for p in exclude}
         for pattern in terms:
             if pattern.key in excluded:
