@@ -12,11 +12,14 @@ from watcher.models import Item
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
-# topic: (precision floor, recall floor) on the dev set
-FLOORS = {"smuggling": (0.95, 0.90), "borders": (0.95, 0.90), "migration": (0.90, 0.85), "policing": (0.90, 0.85)}
+# topic: (precision floor, recall floor) on the dev set, about 0.01 below what the shipped packs reach
+FLOORS = {"smuggling": (0.99, 0.99), "borders": (0.99, 0.99), "migration": (0.93, 0.99), "policing": (0.99, 0.99)}
 # The extra set is harder on purpose (new wordings, smuggling stories that mention migrants
-# without being about migration policy), so its floors are lower.
-EXTRA_FLOORS = {topic_id: (0.85, 0.85) for topic_id in FLOORS}
+# without being about migration policy).
+EXTRA_FLOORS = {"smuggling": (0.99, 0.99), "borders": (0.99, 0.99), "migration": (0.975, 0.99), "policing": (0.99, 0.99)}
+# blind4 was measured twice before the packs were tuned on it (issue 13); these are the floors that
+# issue set, so a later edit cannot quietly undo the classes of errors fixed there.
+BLIND4_FLOORS = {"smuggling": (0.97, 0.95), "borders": (0.97, 0.95), "migration": (0.93, 0.92), "policing": (0.93, 0.92)}
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +68,14 @@ def test_topic_meets_floors_on_extra_cases(matcher, topic_id):
     """Each shipped topic keeps precision and recall above its floor on the extra cases."""
     precision, recall, wrong = score(matcher, load_cases("topic-cases.extra.toml"), topic_id)
     floor_p, floor_r = EXTRA_FLOORS[topic_id]
+    assert precision >= floor_p and recall >= floor_r, (precision, recall, wrong)
+
+
+@pytest.mark.parametrize("topic_id", sorted(FLOORS))
+def test_topic_meets_floors_on_blind4_cases(matcher, topic_id):
+    """Each shipped topic keeps the precision and recall floors of issue 13 on the blind4 cases."""
+    precision, recall, wrong = score(matcher, load_cases("topic-cases.blind4.toml"), topic_id)
+    floor_p, floor_r = BLIND4_FLOORS[topic_id]
     assert precision >= floor_p and recall >= floor_r, (precision, recall, wrong)
 
 
