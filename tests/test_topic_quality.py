@@ -16,10 +16,20 @@ DATA = ROOT / "tests" / "data"
 FLOORS = {"smuggling": (0.99, 0.99), "borders": (0.99, 0.99), "migration": (0.93, 0.99), "policing": (0.99, 0.99)}
 # The extra set is harder on purpose (new wordings, smuggling stories that mention migrants
 # without being about migration policy).
-EXTRA_FLOORS = {"smuggling": (0.99, 0.99), "borders": (0.99, 0.99), "migration": (0.975, 0.99), "policing": (0.99, 0.99)}
+EXTRA_FLOORS = {
+    "smuggling": (0.99, 0.99),
+    "borders": (0.99, 0.99),
+    "migration": (0.975, 0.99),
+    "policing": (0.99, 0.99),
+}
 # blind4 was measured twice before the packs were tuned on it (issue 13); these are the floors that
 # issue set, so a later edit cannot quietly undo the classes of errors fixed there.
-BLIND4_FLOORS = {"smuggling": (0.97, 0.95), "borders": (0.97, 0.95), "migration": (0.93, 0.92), "policing": (0.93, 0.92)}
+BLIND4_FLOORS = {
+    "smuggling": (0.97, 0.95),
+    "borders": (0.97, 0.95),
+    "migration": (0.93, 0.92),
+    "policing": (0.93, 0.92),
+}
 
 
 @pytest.fixture(scope="module")
