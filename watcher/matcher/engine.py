@@ -147,9 +147,15 @@ class Matcher:
                 for kind in ("near", "unless")
             ]
         )
-        self._by_field = {name: frozenset(i for i, t in enumerate(self._list) if name in t.fields) for name in FIELDS}
-        self._by_field[TEXT_FIELD] = self._by_field["title"] | self._by_field["summary"]
+        # Per item, nothing may cost as much as the number of topics (one per term of every chat, see
+        # ``personal``): a field's scope is the set of all topics itself when it is all of them, the doc types and
+        # subject codes are looked at only for the topics that have some, and results are built from the hits.
+        by_field = {name: frozenset(i for i, t in enumerate(self._list) if name in t.fields) for name in FIELDS}
+        by_field[TEXT_FIELD] = by_field["title"] | by_field["summary"]
+        self._by_field = {name: self._all if scope == self._all else scope for name, scope in by_field.items()}
         self._doc_types = [frozenset(fold(d) for d in t.doc_types) for t in self._list]
+        self._typed = any(self._doc_types)
+        self._with_subjects = [i for i, t in enumerate(self._list) if t.subjects]
         self.compile_ms = (time.perf_counter() - started) * 1000.0
 
     # ----------------------------------------------------------------- entry points
@@ -171,6 +177,8 @@ class Matcher:
         return self._run([(TEXT_FIELD, text)], self._allowed_topics(None), frozenset(), notes), notes
 
     def _allowed_topics(self, doc_type: object) -> frozenset[int]:
+        if not self._typed:
+            return self._all
         folded = fold(doc_type) if isinstance(doc_type, str) else None
         return frozenset(i for i, kinds in enumerate(self._doc_types) if not kinds or folded in kinds)
 
@@ -183,7 +191,7 @@ class Matcher:
     ) -> list[Match]:
         found: dict[int, list[tuple[_Field, _Hit]]] = {}
         for order, (name, text) in enumerate(fields):
-            scope = self._by_field[name] & allowed
+            scope = self._by_field[name] if allowed is self._all else self._by_field[name] & allowed
             if not text or not scope:
                 continue
             raw, flat = flatten(text)
@@ -194,8 +202,7 @@ class Matcher:
         _give_way(found, subject_hits)
         return [
             self._build(index, found.get(index, []), subject_hits.get(index, []))
-            for index in range(len(self._list))
-            if index in found or index in subject_hits
+            for index in sorted(found.keys() | subject_hits.keys())
         ]
 
     # ----------------------------------------------------------------- one field
@@ -212,7 +219,7 @@ class Matcher:
         first: dict[Rule, _Hit] = {}
         for token, index, _, entry in anchors:
             pending = entry.free + tuple(rule for rule in entry.needy if present(rule))
-            if scope != self._all:
+            if scope is not self._all:
                 pending = tuple(rule for rule in pending if rule.topic in scope)
             if not pending:
                 continue
@@ -338,7 +345,8 @@ class Matcher:
         if not codes:
             return {}
         hits: dict[int, list[str]] = {}
-        for index, topic in enumerate(self._list):
+        for index in self._with_subjects:
+            topic = self._list[index]
             if index in allowed:
                 fired = [f"subject:{code}" for code in topic.subjects if code in codes]
                 if fired:

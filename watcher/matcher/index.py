@@ -272,9 +272,11 @@ def make_rule(
     )
 
 
-def _yielding_terms(topics: Sequence[Topic], index: int, problems: list[str]) -> dict[str, frozenset[int]]:
-    """The topic's yield_to terms, each with the indices of the topics it gives way to."""
-    ids = {topic.id: number for number, topic in enumerate(topics)}
+def _yielding_terms(
+    topics: Sequence[Topic], ids: dict[str, int], index: int, problems: list[str]
+) -> dict[str, frozenset[int]]:
+    """The topic's yield_to terms, each with the indices of the topics it gives way to (``ids``: topic id ->
+    index, built once for all topics)."""
     topic = topics[index]
     found: dict[str, set[int]] = {}
     for other, raws in topic.yield_to:
@@ -301,8 +303,9 @@ class RuleIndex:
         self.contexts: list[ContextRule] = []
         self._count = 0
         problems: list[str] = []
+        ids = {topic.id: number for number, topic in enumerate(topics)}
         for index, topic in enumerate(topics):
-            yielding = _yielding_terms(topics, index, problems)
+            yielding = _yielding_terms(topics, ids, index, problems)
             terms = [
                 rule
                 for raw, p in _patterns(topic, topic.terms + tuple(yielding), problems)

@@ -1,0 +1,276 @@
+"""A chat's own terms (``/watch``): how one is written, checked with the topics' own validator, and every chat's
+terms compiled into one matcher, so one scan of an item finds the terms of all chats at once.
+
+A ``/watch`` argument is a term written as in ``topics.toml`` (a word, a phrase, a ``word*`` prefix, an acronym in
+capitals, ``a + b`` for words in one field), optionally followed by clauses after semicolons::
+
+    pushbacks
+    smuggl*
+    border; not carbon border, border tax          exclusions
+    return*; near migrant*, readmission; within 12 a context: counts only close to a near term
+    return*; unless fish*, species                 counts only without these close by
+
+A watch is checked by building the ``[[topic]]`` table it stands for and handing it to ``topics_from_toml``, so a
+chat's term obeys exactly the rules, the stopwords and the error texts of the maintainers' topics.
+
+Many chats watch the same thing: a watch has a ``key`` (its folded form, clauses sorted) shared by every chat that
+writes it the same way; :class:`PersonalIndex` compiles each distinct key once, as one pseudo-topic of one
+:class:`~watcher.matcher.engine.Matcher`, and says which keys an item raises.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from watcher.matcher.context import MAX_WITHIN, ContextRule
+from watcher.matcher.engine import Matcher
+from watcher.matcher.folding import WORD_RE, fold
+from watcher.matcher.rules import Topic, parse_term, topics_from_toml
+from watcher.matcher.snippet import CLOSE, OPEN
+from watcher.matcher.terms import Pattern, Word
+from watcher.models import Item
+
+MAX_TEXT = 200  # characters of one /watch argument
+MAX_LIST = 8  # terms in one clause (not, near, unless)
+CLAUSES = ("not", "near", "unless", "within")
+SYNTAX = (
+    "Write a word, a phrase or a prefix, e.g. <code>/watch pushbacks</code>, <code>/watch safe third country</code> "
+    "or <code>/watch smuggl*</code> (at least 4 letters before *). After a semicolon you may add words that cancel "
+    "it (<code>/watch border; not carbon border</code>) or a context it needs "
+    "(<code>/watch return*; near migrant*, readmission; within 12</code>)."
+)
+_FILE, _ID = "/watch", "watch"
+_PREFIX = f"{_FILE}: topic {_ID!r}: "
+_HIT = re.compile(re.escape(OPEN) + r"([^" + re.escape(OPEN + CLOSE) + r"]{1,200})" + re.escape(CLOSE))
+
+
+@dataclass(frozen=True)
+class Watch:
+    """One chat's term with its clauses, as written (whitespace tidied)."""
+
+    term: str
+    exclude: tuple[str, ...] = ()
+    near: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    within: int = 0
+
+    @property
+    def text(self) -> str:
+        """The watch as a /watch argument, the way the chat sees it listed."""
+        parts = [self.term]
+        parts += [f"not {', '.join(self.exclude)}"] if self.exclude else []
+        parts += [f"near {', '.join(self.near)}"] if self.near else []
+        parts += [f"unless {', '.join(self.unless)}"] if self.unless else []
+        parts += [f"within {self.within}"] if self.within else []
+        return "; ".join(parts)
+
+    @property
+    def term_key(self) -> str:
+        """The folded form of the term alone: a chat has one watch per term."""
+        return _pattern_key(self.term)
+
+    @property
+    def key(self) -> str:
+        """The folded form of the whole watch, the same for every chat that writes it alike."""
+        parts = [self.term_key]
+        for name, terms in (("not", self.exclude), ("near", self.near), ("unless", self.unless)):
+            if terms:
+                parts.append(f"{name} {', '.join(sorted({_pattern_key(t) for t in terms}))}")
+        if self.within and (self.near or self.unless):
+            parts.append(f"within {self.within}")
+        return "; ".join(parts)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"term": self.term, "exclude": self.exclude, "near": self.near, "unless": self.unless, "within": self.within}
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Watch:
+        data = json.loads(text)
+        return cls(
+            term=str(data["term"]),
+            exclude=tuple(data.get("exclude") or ()),
+            near=tuple(data.get("near") or ()),
+            unless=tuple(data.get("unless") or ()),
+            within=int(data.get("within") or 0),
+        )
+
+    def topic(self, topic_id: str) -> Topic:
+        """The pseudo-topic this watch compiles to: its term, or (with a context) only the context's term."""
+        context = (
+            (ContextRule(terms=(self.term,), near=self.near, unless=self.unless, within=self.within),)
+            if self.near or self.unless
+            else ()
+        )
+        return Topic(
+            id=topic_id, label=self.term, terms=() if context else (self.term,), exclude=self.exclude, context=context
+        )
+
+
+def _word_key(word: Word) -> str:
+    text = word.text[: word.caps].upper() + word.text[word.caps :] if word.caps else word.text
+    return text + ("*" if word.prefix else "")
+
+
+def _pattern_key(raw: str) -> str:
+    pattern, _ = parse_term(raw)
+    if pattern is None:
+        return " ".join(raw.split())
+    return " + ".join(" ".join(_word_key(w) for w in words) for words in pattern.parts or (pattern.words,))
+
+
+def _tidy(text: str) -> str:
+    return " ".join(text.split())
+
+
+def parse_watch(text: str) -> tuple[Watch | None, str]:
+    """A /watch argument as a Watch, or (None, what is wrong and how to fix it, as plain text)."""
+    text = text.strip()
+    if not text:
+        return None, "Which term? " + SYNTAX
+    if len(text) > MAX_TEXT:
+        return None, f"That is {len(text)} characters; a term with its clauses may have at most {MAX_TEXT}."
+    pieces = [_tidy(p) for p in text.split(";")]
+    term, clauses = pieces[0], pieces[1:]
+    if not term:
+        return None, "The term comes first, before any semicolon. " + SYNTAX
+    found: dict[str, list[str]] = {}
+    within = 0
+    for clause in clauses:
+        if not clause:
+            continue
+        name, _, rest = clause.partition(" ")
+        name = name.lower()
+        if name not in CLAUSES or not rest.strip():
+            return None, (
+                f"After a semicolon write not, near, unless or within followed by words, e.g. "
+                f"“{term}; not …”; I cannot read “{_cut(clause)}”."
+            )
+        if name == "within":
+            if not rest.strip().isdigit() or not 1 <= int(rest) <= MAX_WITHIN:
+                return None, f"within takes a number of words from 1 to {MAX_WITHIN}, e.g. “within 12”."
+            within = int(rest)
+            continue
+        terms = [_tidy(t) for t in rest.split(",") if t.strip()]
+        if len(terms) + len(found.get(name, [])) > MAX_LIST:
+            return None, f"At most {MAX_LIST} terms after {name}; keep the ones that matter most."
+        found.setdefault(name, []).extend(terms)
+    watch = Watch(
+        term=term,
+        exclude=tuple(dict.fromkeys(found.get("not", []))),
+        near=tuple(dict.fromkeys(found.get("near", []))),
+        unless=tuple(dict.fromkeys(found.get("unless", []))),
+        within=within,
+    )
+    if within and not (watch.near or watch.unless):
+        return None, "within says how close the near or unless words must be; add them, e.g. “; near migrant*”."
+    problem = check(watch)
+    return (None, problem) if problem else (watch, "")
+
+
+def check(watch: Watch) -> str:
+    """Why the watch is not valid, or "": the checks of a topics.toml topic made of it (its warnings count too,
+    since a chat cannot be told to edit a file)."""
+    entry: dict = {"id": _ID, "label": watch.term, "terms": [watch.term]}
+    if watch.exclude:
+        entry["exclude"] = list(watch.exclude)
+    if watch.near or watch.unless:
+        table: dict = {"terms": [watch.term], "within": watch.within}
+        if watch.near:
+            table["near"] = list(watch.near)
+        if watch.unless:
+            table["unless"] = list(watch.unless)
+        entry["context"] = [table]
+    _, errors, warnings = topics_from_toml({"topic": [entry]}, _FILE)
+    # The term stands in the topic's terms only because a topic needs one; with a context it is a context term.
+    warnings = [w for w in warnings if "counts without its context" not in w]
+    for line in errors + warnings:
+        return _explain(line)
+    return ""
+
+
+def _explain(line: str) -> str:
+    """A validator line without the file and topic it would name in topics.toml, in the words of /watch."""
+    text = line.removeprefix(_PREFIX)
+    text = re.sub(r"^context #\d+: ", "", text)
+    text = text.replace("term ", "the term ", 1) if text.startswith("term ") else text
+    text = text.replace("exclusion ", "the word after not ", 1) if text.startswith("exclusion ") else text
+    text = text.replace("contains none of the topic's terms", "does not contain your term")
+    text = text.replace("listed in exclude as", "listed after not as").replace("remove it from one list", "remove one")
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _cut(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A watch that an item raised: the words as the text has them, and a snippet around them."""
+
+    words: str
+    snippet: str = ""
+
+
+def as_matched(snippet: str, term: str) -> str:
+    """The words the text has where the term hit (from the snippet's marked hit), or the term when the snippet
+    cannot show them."""
+    found = _HIT.search(snippet)
+    if found is None:
+        return term
+    words = found.group(1).strip()
+    pattern, _ = parse_term(term)
+    return words if pattern is not None and _fits(words, pattern) else term
+
+
+def _fits(words: str, pattern: Pattern) -> bool:
+    """Whether the marked words are the term's (its first part, for an ``a + b`` term)."""
+    seen = WORD_RE.findall(fold(words))
+    wanted = pattern.words
+    if len(seen) != len(wanted):
+        return False
+    return all(s.startswith(w.text) if w.prefix else s == w.text for s, w in zip(seen, wanted))
+
+
+def _compiles(watch: Watch) -> bool:
+    """Whether each term of a stored watch still compiles (cheap: ``check`` ran when the chat added it)."""
+    return all(parse_term(t)[0] is not None for t in (watch.term, *watch.exclude, *watch.near, *watch.unless))
+
+
+class PersonalIndex:
+    """Every distinct watch compiled once into one matcher; ``hits(item)`` gives the keys it raises.
+
+    Built from ``{key: Watch}``. A watch whose terms no longer compile (stored by another version) is left out and
+    listed in ``skipped``, so one bad row never stops the others."""
+
+    def __init__(self, watches: Mapping[str, Watch]):
+        self.skipped: list[str] = []
+        kept: dict[str, Watch] = {}
+        for key, watch in watches.items():
+            if not _compiles(watch):
+                self.skipped.append(key)
+            else:
+                kept[key] = watch
+        self.keys = frozenset(kept)
+        self._terms = {key: watch.term for key, watch in kept.items()}
+        self._matcher = Matcher([watch.topic(key) for key, watch in kept.items()])
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def hits(self, item: Item) -> dict[str, Hit]:
+        """The watches the item raises, by key."""
+        if not self.keys:
+            return {}
+        return {
+            m.topic: Hit(as_matched(m.snippet, self._terms[m.topic]), m.snippet) for m in self._matcher.match(item)
+        }
+
+
+def index_of(watches: Iterable[tuple[str, str]]) -> PersonalIndex:
+    """The index of stored watches given as (key, JSON) rows."""
+    return PersonalIndex({key: Watch.from_json(spec) for key, spec in watches})
