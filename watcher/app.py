@@ -119,6 +119,7 @@ class Service:
         self.settings = settings
         self.stdout = stdout
         self.matcher = Matcher(config.topics)
+        self.personal = pipeline.PersonalTerms()  # every chat's own terms, shared by all polls
         self.store: Store | None = None
         self._db: AsyncStore | None = None  # holds the database thread while the service runs
         self.http: Http | None = None
@@ -265,7 +266,14 @@ class Service:
             return None
         try:
             result = await pipeline.poll(
-                source, self.http, self.db, self.matcher, metrics=self.metrics, health=self.rules, keep=self.kept
+                source,
+                self.http,
+                self.db,
+                self.matcher,
+                metrics=self.metrics,
+                health=self.rules,
+                keep=self.kept,
+                personal=self.personal,
             )
         except Exception:
             log.exception("source %s: poll crashed", source.name)

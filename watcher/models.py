@@ -65,3 +65,5 @@ class Alert:
     extra: dict = field(default_factory=dict, compare=False, hash=False)
     since: datetime | None = None
     quiet: bool = False  # the chat asked for alerts without a sound
+    #: the chat's own terms (/watch) that raised the alert: (the term as the chat wrote it, the words as matched)
+    personal: tuple[tuple[str, str], ...] = ()

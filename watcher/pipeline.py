@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 
 from watcher import health as health_rules
 from watcher.errors import FetchError, NotModified, ParseError
+from watcher.matcher.personal import PersonalIndex, index_of
 from watcher.models import Item, Match
 from watcher.sources.council.pages import with_pages
 from watcher.sources.hosted import FULL_COLLECTIONS, LoopHttp, ThreadState, in_thread, in_worker_thread
 from watcher.store import health as healthdb
+from watcher.store import watches
 from watcher.store.aio import AsyncStore, StoreErrors, as_async
 from watcher.store.provenance import KeptDocuments, Recorder
 
@@ -97,6 +99,50 @@ def match_items(items: list[Item], matcher) -> dict[tuple[str, str], list[Match]
     return {item.key: with_pages(item, found) for item in items if (found := matcher.match(item))}
 
 
+Personal = dict[tuple[str, str], dict[str, watches.Found]]
+
+
+class PersonalTerms:
+    """Every chat's own terms (``/watch``) as one index for all polls, rebuilt when the stored terms change: a
+    poll reads one number (``watches.generation``) and rebuilds, in a worker thread, only when it moved."""
+
+    def __init__(self) -> None:
+        self.index = PersonalIndex({})
+        self.generation = -1
+        self._lock: asyncio.Lock | None = None
+
+    async def current(self, db: AsyncStore) -> PersonalIndex:
+        """The index of the terms stored now."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:  # polls run side by side; one rebuild serves them all
+            number = await db.run(watches.generation)
+            if number != self.generation:
+                rows = await db.run(watches.distinct)  # read after the number: a change in between rebuilds again
+                self.index = await in_thread(index_of, rows, name="personal terms")
+                self.generation = number
+                skipped = f", {len(self.index.skipped)} left out (they no longer compile)" if self.index.skipped else ""
+                log.info("personal terms: %d distinct terms of the chats compiled%s", len(self.index), skipped)
+        return self.index
+
+
+def personal_hits(items: list[Item], index: PersonalIndex) -> Personal:
+    """The chats' own terms each item raises, in one scan of the item for all of them."""
+    found: Personal = {}
+    for item in items:
+        hits = index.hits(item)
+        if hits:
+            found[item.key] = {key: watches.Found(hit.words, hit.snippet) for key, hit in hits.items()}
+    return found
+
+
+def match_all(
+    items: list[Item], matcher, index: PersonalIndex | None
+) -> tuple[dict[tuple[str, str], list[Match]], Personal]:
+    """Topic matches and personal-term hits of the items (one worker thread runs both)."""
+    return match_items(items, matcher), personal_hits(items, index) if index is not None and len(index) else {}
+
+
 def oldest_first(items: list[Item], limit: int) -> tuple[list[Item], list[Item]]:
     """The items to record now (at most ``limit``: the oldest) and those left for the next polls, each in the
     source's order. Oldest by date when every item has one, else by place: sources list the newest first.
@@ -148,6 +194,7 @@ async def poll(
     metrics=None,
     health: health_rules.HealthRules | None = None,
     keep: KeptDocuments | None = None,
+    personal: PersonalTerms | None = None,
 ) -> PollResult:
     """Poll one source once. A failed poll records nothing as seen. With ``dry_run`` nothing is written.
 
@@ -156,7 +203,8 @@ async def poll(
     source's ``max_items`` (never on its first poll) the oldest are taken and the rest left for the next polls.
     Unless dry, the poll is then put to the health rules, which may queue a message for the operator. A database
     that refuses the poll makes it a failure of class ``store``. ``store`` is a Store or an AsyncStore. Every answer
-    the poll got is recorded as the provenance of what it found, and with ``keep`` the PDFs' bytes are kept."""
+    the poll got is recorded as the provenance of what it found, and with ``keep`` the PDFs' bytes are kept. With
+    ``personal`` the chats' own terms are matched too (not in a dry run)."""
     db = as_async(store)
     rules = health or health_rules.HealthRules()
     result = PollResult(source=source.name)
@@ -171,6 +219,7 @@ async def poll(
                 dry_run,
                 metrics or _NoMetrics(),
                 rules,
+                None if dry_run else personal,
             )
     except StoreErrors as exc:
         _validators(http, source.name, keep=False)
@@ -191,6 +240,7 @@ async def _poll(
     dry_run: bool,
     metrics,
     health: health_rules.HealthRules,
+    personal: PersonalTerms | None = None,
 ) -> PollResult:
     state = ThreadState(db, source.name, await db.get_cursor(source.name), asyncio.get_running_loop())
     try:
@@ -231,7 +281,10 @@ async def _poll(
         with metrics.timed("enrich"):
             fresh = await enrich_items(source, http, fresh, matcher)
     with metrics.timed("match"):
-        found = await in_thread(match_items, fresh, matcher, name=f"match {source.name}") if fresh else {}
+        index = await personal.current(db) if personal is not None and fresh and not first else None
+        found, hits = (
+            await in_thread(match_all, fresh, matcher, index, name=f"match {source.name}") if fresh else ({}, {})
+        )
     if dry_run:
         _validators(http, source.name, keep=False)
         result.new = fresh
@@ -239,7 +292,12 @@ async def _poll(
         return result
     with metrics.timed("record"):  # a capped poll keeps the old cursor and validators: the rest is fetched again
         rec = await db.record_poll(
-            source.name, fresh, found, cursor=None if result.left else state.pending, fetched=http.fetched
+            source.name,
+            fresh,
+            found,
+            cursor=None if result.left else state.pending,
+            fetched=http.fetched,
+            personal=hits,
         )
     _validators(http, source.name, keep=not result.left)
     result.new, result.flagged, result.alerts, result.first_poll = rec.new, rec.flagged, rec.alerts, rec.first_poll

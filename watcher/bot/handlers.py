@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 
 from watcher import health
-from watcher.bot import follow, operators, preferences, quiet
+from watcher.bot import follow, operators, preferences, quiet, watch
 from watcher.bot.replies import (
     ADMIN_ONLY,
     CHANNEL,
@@ -75,13 +75,16 @@ PUBLIC = [
     ("digest", "[hour] [time zone]", "One message a day at that hour (buttons without an hour)"),
     ("instant", "", "Each alert as soon as it is found"),
     ("status", "", "The sources and how they are doing"),
-    ("me", "", "This chat's topics, delivery, mute and quiet"),
+    ("me", "", "This chat's topics, own terms, delivery, mute and quiet"),
     ("mute", "<1d|1w>", "No alerts for a while, then one digest"),
     ("unmute", "", "End a mute now"),
     ("quiet", "<on|off>", "Alerts without a sound, or with one"),
     ("follow", "<reference or procedure>", "Follow a document or a procedure, whatever your topics"),
     ("following", "", "What this chat follows, with buttons to stop"),
     ("unfollow", "<reference or procedure>", "Stop following one"),
+    ("watch", "<term>", "Alert on a word or phrase of your own, e.g. pushbacks"),
+    ("watching", "", "Your own terms, with buttons to remove them"),
+    ("unwatch", "<term>", "Remove one of your own terms"),
     ("stop", "", "Stop all alerts to this chat"),
     ("help", "", "What this bot does"),
 ]
@@ -360,6 +363,7 @@ HANDLERS = {
     "unmute": quiet.unmute,
     "quiet": quiet.quiet,
     **follow.HANDLERS,
+    **watch.HANDLERS,
     **operators.HANDLERS,
 }
 
@@ -373,6 +377,7 @@ def register(app: Application, bot_deps: BotDeps) -> None:
     app.add_handler(CallbackQueryHandler(preferences.on_button, pattern=preferences.BUTTON_PATTERN))
     app.add_handler(CallbackQueryHandler(preferences.on_hour_button, pattern=preferences.DIGEST_PATTERN))
     app.add_handler(CallbackQueryHandler(follow.on_button, pattern=follow.BUTTON_PATTERN))
+    app.add_handler(CallbackQueryHandler(watch.on_button, pattern=watch.BUTTON_PATTERN))
     app.add_handler(ChatMemberHandler(on_my_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & (filters.TEXT | filters.COMMAND), not_understood))

@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from watcher.bot.preferences import mode_line
 from watcher.bot.replies import ADMIN_ONLY, CHANNEL, chat_address, deps, esc, excerpt, may_change, reply
+from watcher.bot.watch import me_line
 from watcher.clock import from_iso
 from watcher.durations import parse_duration
 from watcher.store import chat_prefs, subscribers
@@ -86,7 +87,7 @@ async def quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def me(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """This chat's topics, delivery mode, mute and quiet, in one message."""
+    """This chat's topics, own terms, delivery mode, mute and quiet, in one message."""
     d = deps(context)
     address = chat_address(update)
     row = await d.db.run(subscribers.settings, CHANNEL, address)
@@ -99,6 +100,7 @@ async def me(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines = [
         f"<b>This chat</b>{'' if active else ' (stopped: /start turns it back on)'}",
         f"Topics: {topics}",
+        await me_line(update, context),
         await mode_line(d, address),
         f"Muted until {until:%a %d %b, %H:%M} UTC (/unmute)"
         if until and until > d.store.clock()

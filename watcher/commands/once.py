@@ -56,8 +56,12 @@ async def run_once(config: Config, settings: Settings, sources, *, dry_run: bool
         if not dry_run:
             extra = subscribe_notifiers(store, config, settings)
         keep = kept_documents(settings.data_dir, config.archive)
+        personal = pipeline.PersonalTerms()
         results = await asyncio.gather(
-            *(pipeline.poll(s, http, store, matcher, dry_run=dry_run, health=rules, keep=keep) for s in sources)
+            *(
+                pipeline.poll(s, http, store, matcher, dry_run=dry_run, health=rules, keep=keep, personal=personal)
+                for s in sources
+            )
         )
         if not dry_run:
             await deliver_pending(store, config, settings, extra)

@@ -70,7 +70,7 @@ class Watch:
     @property
     def term_key(self) -> str:
         """The folded form of the term alone: a chat has one watch per term."""
-        return _pattern_key(self.term)
+        return fold_term(self.term)
 
     @property
     def key(self) -> str:
@@ -78,15 +78,14 @@ class Watch:
         parts = [self.term_key]
         for name, terms in (("not", self.exclude), ("near", self.near), ("unless", self.unless)):
             if terms:
-                parts.append(f"{name} {', '.join(sorted({_pattern_key(t) for t in terms}))}")
+                parts.append(f"{name} {', '.join(sorted({fold_term(t) for t in terms}))}")
         if self.within and (self.near or self.unless):
             parts.append(f"within {self.within}")
         return "; ".join(parts)
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"term": self.term, "exclude": self.exclude, "near": self.near, "unless": self.unless, "within": self.within}
-        )
+        fields = {"term": self.term, "exclude": self.exclude, "near": self.near, "unless": self.unless}
+        return json.dumps(fields | {"within": self.within})
 
     @classmethod
     def from_json(cls, text: str) -> Watch:
@@ -116,7 +115,8 @@ def _word_key(word: Word) -> str:
     return text + ("*" if word.prefix else "")
 
 
-def _pattern_key(raw: str) -> str:
+def fold_term(raw: str) -> str:
+    """The folded form of one term (``Pushbacks`` -> ``pushbacks``; an acronym keeps its capitals)."""
     pattern, _ = parse_term(raw)
     if pattern is None:
         return " ".join(raw.split())
@@ -128,16 +128,17 @@ def _tidy(text: str) -> str:
 
 
 def parse_watch(text: str) -> tuple[Watch | None, str]:
-    """A /watch argument as a Watch, or (None, what is wrong and how to fix it, as plain text)."""
+    """A /watch argument as a Watch, or (None, what is wrong and how to fix it, as plain text; "" when the
+    argument is empty)."""
     text = text.strip()
     if not text:
-        return None, "Which term? " + SYNTAX
+        return None, ""
     if len(text) > MAX_TEXT:
         return None, f"That is {len(text)} characters; a term with its clauses may have at most {MAX_TEXT}."
     pieces = [_tidy(p) for p in text.split(";")]
     term, clauses = pieces[0], pieces[1:]
     if not term:
-        return None, "The term comes first, before any semicolon. " + SYNTAX
+        return None, "The term comes first, before any semicolon, e.g. “border; not carbon border”."
     found: dict[str, list[str]] = {}
     within = 0
     for clause in clauses:
@@ -266,9 +267,7 @@ class PersonalIndex:
         """The watches the item raises, by key."""
         if not self.keys:
             return {}
-        return {
-            m.topic: Hit(as_matched(m.snippet, self._terms[m.topic]), m.snippet) for m in self._matcher.match(item)
-        }
+        return {m.topic: Hit(as_matched(m.snippet, self._terms[m.topic]), m.snippet) for m in self._matcher.match(item)}
 
 
 def index_of(watches: Iterable[tuple[str, str]]) -> PersonalIndex:

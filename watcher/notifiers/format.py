@@ -148,6 +148,18 @@ def _html_parts(alert: Alert, labels: Mapping[str, str]) -> tuple[str, str, str,
     return heading, topics, terms, e(EVENT_HEADINGS.get(alert.event, alert.event))
 
 
+def personal_line(alert: Alert) -> str:
+    """Plain text: the chat's own terms that raised the alert, each with the words as the text has them
+    (``Your term: smuggl* (“Smuggling”)``); "" when none did."""
+    if not alert.personal:
+        return ""
+    shown = [
+        _cut(term, 80) if words == term else f"{_cut(term, 80)} (“{_cut(words, 80)}”)"
+        for term, words in alert.personal[:MAX_TERMS]
+    ]
+    return f"Your term{'s' if len(shown) > 1 else ''}: {', '.join(shown)}"
+
+
 def alert_html(alert: Alert, labels: Mapping[str, str]) -> str:
     """Telegram HTML: the title linked to the document, source, date, topics and the terms that matched; for a
     Council document also its reference, type, parties, marking, codes and procedures."""
@@ -161,8 +173,8 @@ def alert_html(alert: Alert, labels: Mapping[str, str]) -> str:
         lines += [e(line) for line in _council_lines(alert, facts)] + [_procedures_html(p) for p in facts.procedures]
     lines += [
         f"Source: {e(alert.source)}" if facts else f"Source: {e(alert.source)} · {e(_date(alert))}",
-        f"Topics: {topics}",
-        f"Matched: {terms}",
+        *([f"Topics: {topics}", f"Matched: {terms}"] if alert.topics else []),
+        *([e(personal_line(alert))] if alert.personal else []),
     ]
     if alert.snippet:
         lines.append(f"<i>{e(_cut(alert.snippet, MAX_SNIPPET))}</i>")
@@ -189,8 +201,8 @@ def alert_text(alert: Alert, labels: Mapping[str, str]) -> str:
     lines += [
         f"Link: {alert.url or '(none)'}",
         f"Source: {alert.source}" if facts else f"Source: {alert.source} · {_date(alert)}",
-        f"Topics: {topics}",
-        f"Matched: {', '.join(alert.terms)}",
+        *([f"Topics: {topics}", f"Matched: {', '.join(alert.terms)}"] if alert.topics else []),
+        *([personal_line(alert)] if alert.personal else []),
     ]
     if alert.snippet:
         lines.append(f"Context: {alert.snippet}")
@@ -202,16 +214,20 @@ def digest_entry_html(alert: Alert, labels: Mapping[str, str]) -> str:
     e = html.escape
     heading, topics, terms, event = _html_parts(alert, labels)
     prefix = "" if alert.event == "new" else f"{event}: "
-    return f"• {prefix}<b>{heading}</b>\n  {e(alert.source)} · {e(_date(alert))} · {topics} · {terms}"
+    why = [topics, terms] if alert.topics else []
+    why += [e(personal_line(alert))] if alert.personal else []
+    return f"• {prefix}<b>{heading}</b>\n  {' · '.join([e(alert.source), e(_date(alert)), *why])}"
 
 
 def digest_entry_text(alert: Alert, labels: Mapping[str, str]) -> str:
     topics = ", ".join(labels.get(t, t) for t in alert.topics)
     event = EVENT_HEADINGS.get(alert.event, alert.event)
     prefix = "" if alert.event == "new" else f"{event}: "
+    why = [topics, ", ".join(alert.terms[:MAX_TERMS])] if alert.topics else []
+    why += [personal_line(alert)] if alert.personal else []
     return (
-        f"• {prefix}{_cut(alert.title, MAX_TITLE)}\n  {alert.url or '(no link)'}\n  {alert.source} · "
-        f"{_date(alert)} · {topics} · {', '.join(alert.terms[:MAX_TERMS])}"
+        f"• {prefix}{_cut(alert.title, MAX_TITLE)}\n  {alert.url or '(no link)'}\n  "
+        f"{' · '.join([alert.source, _date(alert), *why])}"
     )
 
 

@@ -189,6 +189,16 @@ FOLLOWS = """
     CREATE INDEX IF NOT EXISTS follows_by_key ON follows (kind, key)
 """
 
+WATCHES = """
+    CREATE TABLE IF NOT EXISTS watches (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+        term_key TEXT NOT NULL, key TEXT NOT NULL, spec TEXT NOT NULL, text TEXT NOT NULL, created_at TEXT NOT NULL,
+        UNIQUE (subscriber_id, term_key));
+    CREATE INDEX IF NOT EXISTS watches_by_key ON watches (key);
+    ALTER TABLE outbox ADD COLUMN personal TEXT NOT NULL DEFAULT '[]'
+"""
+
 # Named schema changes after the base schema, applied once each, in order, and recorded in ``migrations``.
 # Append new ones at the end; never edit or reorder one that has shipped.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -253,4 +263,6 @@ MIGRATIONS: list[tuple[str, str]] = [
         "ALTER TABLE subscribers ADD COLUMN muted_until TEXT; "
         "ALTER TABLE subscribers ADD COLUMN quiet INTEGER NOT NULL DEFAULT 0",
     ),
+    # A chat's own terms (/watch, see ``watches``), and on each outbox row the ones that raised it.
+    ("personal-terms", WATCHES),
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +18,7 @@ from watcher.errors import StoreError
 from watcher.logs import redact
 from watcher.models import Alert, Item, Match
 from watcher.store import events as events_mod
-from watcher.store import follows, opening, provenance
+from watcher.store import follows, opening, provenance, watches
 from watcher.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 
@@ -139,12 +139,15 @@ class Store:
         alert: bool = True,
         cursor: dict | None = None,
         fetched: Sequence[provenance.Fetched] = (),
+        personal: Mapping[tuple[str, str], Mapping[str, watches.Found]] | None = None,
     ) -> RecordResult:
         """Record a successful poll, all in one transaction: new items, and known ones that became public, with
         their matches and, unless the source had no items recorded yet (its first poll that finds anything) or
         ``alert`` is false, one outbox row per interested subscriber and event. ``cursor``, when given, replaces the
         source's cursor.
         Each event is written with its provenance among ``fetched``, the answers the poll got (see ``provenance``).
+        ``personal`` gives, per item, the chats' own terms it raised (see ``watches``): those chats are alerted by the
+        same rules, in one alert with any topic's.
 
         A new version, or a document now public, also alerts the topics its earlier versions (or its earlier
         listing) matched. An item with ``extra["backlog"]`` is recorded without alerting."""
@@ -155,6 +158,7 @@ class Store:
         events: list[tuple[Item, str]] = []
         alerts = 0
         queued: list[tuple[Item, list[Match], str]] = []
+        personal = personal or {}
         with self.tx():
             first = not self.has_items(source)
             families = events_mod.known_families(self.db, source, items)
@@ -168,14 +172,15 @@ class Store:
                 found = events_mod.merge_matches(
                     matches.get(item.key, []), events_mod.earlier_matches(self.db, item, event)
                 )
-                if not found:
-                    continue
-                flagged.append((item, found))
-                self._insert_matches(item, found, now)
-                if alert and not first and not item.extra.get("backlog"):
+                if found:
+                    flagged.append((item, found))
+                    self._insert_matches(item, found, now)
+                if (found or personal.get(item.key)) and alert and not first and not item.extra.get("backlog"):
                     queued.append((item, found, event))
             for item, found, event in oldest_first(queued):
-                alerts += self._enqueue(item, found, now, event)
+                alerts += self._enqueue(item, found, now, event) if found else 0
+                if personal.get(item.key):
+                    alerts += watches.enqueue(self.db, item, event, personal[item.key], now)
             if alert and not first:
                 alerts += follows.enqueue(self.db, events, now)
             provenance.record(self.db, events, fetched, now)
@@ -464,7 +469,10 @@ def _alert_item(r: sqlite3.Row) -> dict:
     if "item_extra" not in columns:
         return {}
     since = {"version": r["family_first_seen"], "public": r["item_first_seen"]}.get(r["event"])
-    return {"extra": json.loads(r["item_extra"] or "{}"), "since": from_iso(since), "quiet": bool(r["chat_quiet"])}
+    found = {"extra": json.loads(r["item_extra"] or "{}"), "since": from_iso(since), "quiet": bool(r["chat_quiet"])}
+    if "personal" in columns:
+        found["personal"] = tuple((str(t), str(w)) for t, w in json.loads(r["personal"] or "[]"))
+    return found
 
 
 class _Transaction:

@@ -154,6 +154,7 @@ def migrate_address(store: Store, channel: str, old: str, new: str) -> None:
             "INSERT OR IGNORE INTO subscriptions SELECT ?, topic FROM subscriptions WHERE subscriber_id=?",
             (new_id, old_id),
         )
+        store.db.execute("UPDATE OR IGNORE watches SET subscriber_id=? WHERE subscriber_id=?", (new_id, old_id))
         store.db.execute(
             "UPDATE subscribers SET active=1, updated_at=? WHERE id=? AND "
             "EXISTS (SELECT 1 FROM subscribers WHERE id=? AND active=1)",
