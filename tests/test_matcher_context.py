@@ -136,3 +136,53 @@ def test_an_exclusion_of_context_words_is_not_called_dead():
     assert terms_of(Matcher(topics), "Migrants bought return tickets") == []  # the exclusion does remove a hit
     dead = [w for w in warnings if "never removes a hit" in w]
     assert len(dead) == 1 and "'tobacco'" in dead[0], warnings
+
+
+def two_topics(context: dict) -> Matcher:
+    topics, errors, _ = topics_from_toml(
+        {
+            "topic": [
+                {"id": "borders", "label": "B", "terms": ["frontex"], "context": [context]},
+                {"id": "policing", "label": "P", "terms": ["europol"]},
+            ]
+        }
+    )
+    assert not errors, errors
+    return Matcher(topics)
+
+
+def test_context_terms_can_give_way_to_another_topic():
+    """A context table with yield_to: its terms keep their context rule, and their hits are dropped when the named
+    topic is raised by its own terms; a plain term of the same topic still counts."""
+    m = two_topics({"terms": ["border*"], "unless": ["customs"], "within": 5, "yield_to": ["policing"]})
+    topics = lambda text: sorted(x.topic for x in m.match_text(text))  # noqa: E731
+    assert topics("Migrants crossed the border at night") == ["borders"]
+    assert topics("Europol helped arrest smugglers near the border") == ["policing"]
+    assert topics("Europol and Frontex at the border") == ["borders", "policing"]
+    assert topics("Customs officers at the border") == []
+
+
+@pytest.mark.parametrize(
+    "yield_to, message",
+    [
+        (["nowhere"], "context #1: yield_to names unknown topic 'nowhere'"),
+        (["borders"], "context #1: yield_to names the topic itself"),
+        ("policing", "'yield_to' must be a list of topic ids"),
+    ],
+)
+def test_a_context_tables_yield_to_is_checked(yield_to, message):
+    """An unknown topic, the topic itself or a bare string in a context table's yield_to is an error."""
+    _, errors, _ = topics_from_toml(
+        {
+            "topic": [
+                {
+                    "id": "borders",
+                    "label": "B",
+                    "terms": ["frontex"],
+                    "context": [{"terms": ["border*"], "unless": ["customs"], "yield_to": yield_to}],
+                },
+                {"id": "policing", "label": "P", "terms": ["europol"]},
+            ]
+        }
+    )
+    assert any(message in e for e in errors), errors

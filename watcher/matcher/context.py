@@ -10,6 +10,9 @@ of the ``unless`` terms (sense markers) occurs that close. A table may have ``ne
     unless = ["species", "fish*", "cultural goods"]
     within = 12
 
+A table may also say ``yield_to = ["policing"]``: its terms then give way to those topics like the terms of a
+``[topic.yield_to]`` table (their hits are dropped when one of those topics is raised by its own ordinary terms).
+
 Words are counted as the text's tokens, so punctuation does not count as a word. The check is linear: it runs only
 for fields where a context term was found, over at most ``MAX_SEEN`` places of each term.
 """
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 
 from watcher.matcher.terms import Pattern
 
-KEYS = ("terms", "near", "unless", "within")
+KEYS = ("terms", "near", "unless", "within", "yield_to")
 MAX_WITHIN = 200
 MAX_SEEN = 64  # places of one term or marker looked at in one field
 _TOKEN = re.compile(rb"[^ ]+")
@@ -41,6 +44,7 @@ class ContextRule:
     near: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
     within: int = 0  # words either side; 0 means anywhere in the same field
+    yield_to: tuple[str, ...] = ()  # ids of topics whose own hits cancel the hits of these terms
 
 
 def contexts_from_toml(value: object, parse: ParseTerm, where: str) -> tuple[list[ContextRule], list[str]]:
@@ -85,9 +89,15 @@ def _one(table: dict, parse: ParseTerm, where: str, errors: list[str]) -> Contex
             f"same field), got {within!r}"
         )
         within = 0
+    yield_to = table.get("yield_to", [])
+    if not isinstance(yield_to, list) or not all(isinstance(v, str) and v.strip() for v in yield_to):
+        errors.append(f"{where}: 'yield_to' must be a list of topic ids, e.g. yield_to = [\"policing\"]")
+        yield_to = []
     if len(errors) != before:
         return None
-    return ContextRule(terms=tuple(terms), near=tuple(near), unless=tuple(unless), within=within)
+    return ContextRule(
+        terms=tuple(terms), near=tuple(near), unless=tuple(unless), within=within, yield_to=tuple(yield_to)
+    )
 
 
 def _terms(table: dict, key: str, parse: ParseTerm, where: str, errors: list[str]) -> list[str]:

@@ -288,6 +288,20 @@ def _yielding_terms(
     return {raw: frozenset(targets) for raw, targets in found.items()}
 
 
+def _context_yields(topics: Sequence[Topic], index: int, context: ContextRule, problems: list[str]) -> frozenset[int]:
+    """The indices of the topics a context table's terms give way to."""
+    ids = {topic.id: number for number, topic in enumerate(topics)}
+    found = set()
+    for other in context.yield_to:
+        if ids.get(other, index) == index:
+            problems.append(
+                f"topic {topics[index].id!r}: a context table's yield_to names {other!r}, which is not another topic"
+            )
+        else:
+            found.add(ids[other])
+    return frozenset(found)
+
+
 class RuleIndex:
     """Files every term under its anchor word and finds them again from text; lists for
     each term the exclusions of its topic that could contain it.
@@ -313,8 +327,9 @@ class RuleIndex:
             ]
             for context in topic.context:
                 self.contexts.append(context)
+                gives_way = _context_yields(topics, index, context, problems)
                 terms += [
-                    replace(make_rule(index, p), ctx=len(self.contexts) - 1)
+                    replace(make_rule(index, p, gives_way), ctx=len(self.contexts) - 1)
                     for _, p in _patterns(topic, context.terms, problems)
                 ]
             exclusions = [

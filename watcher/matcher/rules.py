@@ -157,7 +157,7 @@ def topics_from_toml(data: dict, filename: str = "topics.toml") -> tuple[list[To
             built.append((checker, topic))
     topics = []
     for checker, topic in built:
-        unknown = checker.unknown_targets(seen)
+        unknown = checker.unknown_targets(seen, topic.id, topic.context)
         errors.extend(unknown)
         if not unknown and not checker.errors:
             topics.append(topic)
@@ -196,18 +196,30 @@ class _EntryChecker:
     def error(self, text: str) -> None:
         self.errors.append(f"{self.filename}: {self.name}: {text}")
 
-    def unknown_targets(self, ids: set[str]) -> list[str]:
-        """Errors for yield_to entries naming a topic the file does not define."""
-        value = self.entry.get("yield_to")
-        if not isinstance(value, dict):
-            return []
+    def unknown_targets(self, ids: set[str], own: str, contexts: tuple[ContextRule, ...]) -> list[str]:
+        """Errors for yield_to entries (of [topic.yield_to] or of a context table) naming a topic the file does not
+        define, or the topic itself."""
         known = ", ".join(sorted(ids)) or "none"
-        return [
+        value = self.entry.get("yield_to")
+        found = [
             f"{self.filename}: {self.name}: yield_to names unknown topic {target!r} (topics: {known}); "
             "write [topic.yield_to] after the topic's other keys, since keys below it belong to it"
-            for target in value
+            for target in (value if isinstance(value, dict) else ())
             if target not in ids
         ]
+        for number, rule in enumerate(contexts, start=1):
+            for target in rule.yield_to:
+                if target == own:
+                    found.append(
+                        f"{self.filename}: {self.name}: context #{number}: yield_to names the topic itself "
+                        f"({target!r}); name another topic"
+                    )
+                elif target not in ids:
+                    found.append(
+                        f"{self.filename}: {self.name}: context #{number}: yield_to names unknown topic "
+                        f"{target!r} (topics: {known})"
+                    )
+        return found
 
     def warn(self, text: str) -> None:
         self.warnings.append(f"{self.filename}: {self.name}: {text}")
