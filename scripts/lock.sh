@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Refresh the pinned versions: requirements.lock (what the service runs with, installed by the Dockerfile) and
-# requirements-test.lock (the same plus the test extra, installed by the README's test command and .ci/run).
+# Refresh the pinned versions: requirements.lock (what the service runs with, the PostgreSQL extra included,
+# installed by the Dockerfile) and requirements-test.lock (the same plus the test extra, installed by the README's
+# test command and .ci/run).
 # Run it after changing the dependencies in pyproject.toml, or to take newer releases (--upgrade, or
 # --upgrade-package NAME for one), then run the tests and commit both files.
 #   scripts/lock.sh [--upgrade | --upgrade-package NAME ...]
@@ -22,5 +23,5 @@ compile() {  # compile OUT [pip-compile options]
     --no-emit-trusted-host -o "$out" "$@" pyproject.toml
   { echo "$header"; grep -v "^# Pinned by scripts/lock.sh" "$out"; } > "$out.tmp" && mv "$out.tmp" "$out"
 }
-compile requirements.lock "$@"
+compile requirements.lock --extra postgres "$@"
 compile requirements-test.lock --extra test "$@"

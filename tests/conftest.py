@@ -155,6 +155,49 @@ async def running(api, store):
         yield rb
 
 
+# --- PostgreSQL: a real server for the tests that run the store on both backends -----------------------------------
+
+REQUIRE_POSTGRES = "WATCHER_REQUIRE_POSTGRES"  # set by .ci/run: there, a server that cannot start fails the tests
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server of this test session (Debian's binaries, ``initdb`` in a temporary folder, on
+    127.0.0.1), stopped at the end. Skipped, saying why, when none can start, unless WATCHER_REQUIRE_POSTGRES is
+    set."""
+    from tests.fakes.postgres import PostgresServer, PostgresUnavailable
+
+    try:
+        import psycopg  # noqa: F401  # loaded late: only to say early that the driver is missing
+    except ImportError as exc:
+        reason = f"psycopg is not installed ({exc}): pip install -e '.[test]'"
+        if os.environ.get(REQUIRE_POSTGRES):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        server = PostgresServer.find().start()
+    except PostgresUnavailable as exc:
+        if os.environ.get(REQUIRE_POSTGRES):
+            pytest.fail(f"PostgreSQL cannot start: {exc}")
+        pytest.skip(f"PostgreSQL cannot start: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres_server):
+    """The URL of a new, empty PostgreSQL database on the session's server."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_target(request, tmp_path):
+    """Where a store lives, once per backend: a SQLite file in tmp_path, or a new PostgreSQL database's URL."""
+    if request.param == "sqlite":
+        return tmp_path / "w.db"
+    return request.getfixturevalue("pg_url")
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``alone`` time the service's answers; among parallel workers they would time the machine's load
     instead, so workers skip them and the second pass of the test command runs them by themselves."""

@@ -173,7 +173,7 @@ class Service:
             except (NotImplementedError, RuntimeError):
                 log.debug("signal %s cannot be handled on this platform", sig)
         rules = backpressure.rules_from_env()  # a bad WATCHER_OUTBOX_* value stops the start with its fix
-        self.store = await asyncio.to_thread(Store, self.settings.db_path)
+        self.store = await asyncio.to_thread(Store, self.settings.store_target)
         self._db = AsyncStore(self.store)  # from here on SQLite is used from the database thread only
         self.metrics = Metrics(self.store)
         self.http = make_http(self.config, validators=await LoopValidators.load(self.db))

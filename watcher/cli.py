@@ -366,7 +366,10 @@ def cmd_match(args, settings) -> int:
 
 
 def _existing_store(settings) -> Store | None:
-    """The store at WATCHER_DATA_DIR for a command that only reads it; None (and an error line) when there is none."""
+    """The store at WATCHER_DATABASE_URL or WATCHER_DATA_DIR for a command that only reads it; None (and an error
+    line) when there is none."""
+    if settings.database_url:
+        return Store(settings.database_url)
     if not settings.db_path.exists():
         print(
             f"error: no database at {settings.db_path}; set WATCHER_DATA_DIR to the directory that holds watcher.db",
@@ -405,9 +408,9 @@ def cmd_status(args, config: Config, settings) -> int:
     from watcher.store.sqlite import Store
 
     db = settings.db_path
-    if not db.exists():
+    if not settings.database_url and not db.exists():
         print(f"note: no database at {db} yet (nothing polled, or WATCHER_DATA_DIR points elsewhere)", file=sys.stderr)
-    store = Store(db if db.exists() else ":memory:")
+    store = Store(settings.database_url or (db if db.exists() else ":memory:"))
     try:
         now = store.clock()
         rows = health.source_health(store, config.sources, config.health_rules, now)

@@ -34,10 +34,16 @@ class Settings:
     send_rate: float = 25.0
     send_concurrency: int = 1
     web_token: str | None = None  # WATCHER_WEB_TOKEN: needed by the archive's pages on a non-loopback address
+    database_url: str | None = None  # WATCHER_DATABASE_URL: postgresql://... instead of the SQLite file
 
     @property
     def db_path(self) -> Path:
         return self.data_dir / "watcher.db"
+
+    @property
+    def store_target(self) -> str | Path:
+        """What the store opens: the PostgreSQL URL when one is set, else the SQLite file in the data directory."""
+        return self.database_url or self.db_path
 
     def __repr__(self) -> str:  # never show the token
         token = "set" if self.telegram_token else "unset"
@@ -81,6 +87,13 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             "a crash)"
         )
         concurrency_text = "1"
+    database_url = env.get("WATCHER_DATABASE_URL", "").strip() or None
+    if database_url and not database_url.startswith(("postgresql://", "postgres://")):
+        problems.append(
+            "WATCHER_DATABASE_URL: only PostgreSQL is offered; give postgresql://user:password@host:5432/dbname, "
+            "or leave it unset for the SQLite file in WATCHER_DATA_DIR"
+        )
+        database_url = None
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -94,6 +107,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         send_rate=send_rate,
         send_concurrency=int(concurrency_text),
         web_token=env.get("WATCHER_WEB_TOKEN", "").strip() or None,
+        database_url=database_url,
     )
 
 

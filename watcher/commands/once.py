@@ -48,7 +48,7 @@ def failure_json(result: pipeline.PollResult) -> dict:
 async def run_once(config: Config, settings: Settings, sources, *, dry_run: bool, as_json: bool) -> int:
     matcher = Matcher(config.topics)
     recorded = recorded_sources(settings.db_path) if dry_run else None
-    store = Store(":memory:" if dry_run else settings.db_path)
+    store = Store(":memory:" if dry_run else settings.store_target)
     http = make_http(config, store)
     rules = config.health_rules
     extra: dict = {}

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import inspect
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable, Hashable, Iterable
+
+from watcher.store.db import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
 
-StoreErrors = (sqlite3.Error,)
+StoreErrors = DATABASE_ERRORS  # SQLite's and PostgreSQL's: locked, full, connection lost
 
 
 class Unrecorded:

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from watcher.store.db import DATABASE_ERRORS
 from watcher.store.health import StoredValidators
 from watcher.store.sqlite import Store
 
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 P = ParamSpec("P")
-StoreErrors = (sqlite3.Error,)  # what a store call raises when the database refuses it (locked, full, damaged)
+StoreErrors = DATABASE_ERRORS  # what a store call raises when the database refuses it (locked, full, lost, damaged)
 NOT_OFFERED = frozenset({"tx", "iter_items", "close"})  # bound to the caller's thread, or explicit
 CLOSE_WAIT = 10.0  # seconds a shutdown waits for the database thread to finish its calls
 _RUNNING: weakref.WeakValueDictionary[int, AsyncStore] = weakref.WeakValueDictionary()

@@ -11,14 +11,14 @@ The functions take the store's open connection and run inside its transaction.
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from watcher.models import Item, Match
+from watcher.store.db import Connection
 
 FAMILY_FIELD = "family"
 
 
-def known_families(db: sqlite3.Connection, source: str, items: list[Item]) -> set[str]:
+def known_families(db: Connection, source: str, items: list[Item]) -> set[str]:
     """Families that already had a member in this source before this poll."""
     names = sorted({f for item in items if isinstance(f := item.extra.get("family"), str)})
     found: set[str] = set()
@@ -32,7 +32,7 @@ def known_families(db: sqlite3.Connection, source: str, items: list[Item]) -> se
     return found
 
 
-def mark_public(db: sqlite3.Connection, item: Item, published: str | None) -> bool:
+def mark_public(db: Connection, item: Item, published: str | None) -> bool:
     """A known item recorded as not public is public now: keep what the public version says. False when the item
     was not recorded as not public."""
     cur = db.execute(
@@ -52,7 +52,7 @@ def mark_public(db: sqlite3.Connection, item: Item, published: str | None) -> bo
     return cur.rowcount == 1
 
 
-def earlier_matches(db: sqlite3.Connection, item: Item, event: str) -> list[Match]:
+def earlier_matches(db: Connection, item: Item, event: str) -> list[Match]:
     """What the item's earlier listing (``public``) or its family's other versions (``version``) matched; a
     version cites only the versions that matched on their own, not ones that inherited a topic."""
     if event == "public":

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
 from watcher.models import Item
+from watcher.store.db import Connection
 
 MAX_FOLLOWS = 50  # per chat
 FAMILY, PROCEDURE = "family", "procedure"
@@ -27,7 +27,7 @@ PROCEDURE_RE = re.compile(r"^\s*(\d{4})\s*/\s*(\d{1,4})\s*\(\s*([A-Za-z]{3})\s*\
 class Store(Protocol):
     """What these functions use of ``watcher.store.sqlite.Store`` (which imports this module)."""
 
-    db: sqlite3.Connection
+    db: Connection
 
     def tx(self) -> AbstractContextManager: ...
 
@@ -100,7 +100,7 @@ def _keys(item: Item) -> list[tuple[str, str]]:
     return keys
 
 
-def enqueue(db: sqlite3.Connection, events: Sequence[tuple[Item, str]], now: str) -> int:
+def enqueue(db: Connection, events: Sequence[tuple[Item, str]], now: str) -> int:
     """The outbox rows the follows ask for, for these events of one poll; returns how many were added."""
     added = 0
     for item, event in events:
@@ -120,7 +120,7 @@ def enqueue(db: sqlite3.Connection, events: Sequence[tuple[Item, str]], now: str
     return added
 
 
-def _add(db: sqlite3.Connection, sub_id: int, item: Item, event: str, reason: str, now: str) -> int:
+def _add(db: Connection, sub_id: int, item: Item, event: str, reason: str, now: str) -> int:
     """A new outbox row with the reason, or the reason put in front of the row a topic queued (never a second)."""
     row = db.execute(
         "SELECT id, snippet FROM outbox WHERE subscriber_id=? AND source=? AND item_id=? AND event=?",

@@ -96,11 +96,12 @@ def log_poll(store: Store, source: str, outcome: str, detail: str, items: int, n
 
 def enqueue_event(store: Store, source: str, kind: str, failure: str | None, text: str) -> int:
     now = store.now()
-    cur = store.db.execute(
-        "INSERT INTO health_events (source, kind, failure, text, created_at, next_attempt_at) VALUES (?,?,?,?,?,?)",
+    row = store.db.execute(
+        "INSERT INTO health_events (source, kind, failure, text, created_at, next_attempt_at) VALUES (?,?,?,?,?,?) "
+        "RETURNING id",
         (source, kind, failure, redact(text), now, now),
-    )
-    return int(cur.lastrowid or 0)
+    ).fetchone()
+    return int(row[0])
 
 
 def due_events(store: Store, limit: int = 50) -> list[dict]:

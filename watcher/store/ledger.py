@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from watcher.clock import from_iso
+from watcher.store.db import Connection
 from watcher.store.sqlite import Store
 
 REF = re.compile(r"^([A-Z]{2,4}) (\d{1,6}) (\d{4}) (.+)$")  # the canonical form: ``ST 13589 2026 REV 1``
@@ -78,7 +78,7 @@ class Series:
         return statistics.median(delays) if delays else None
 
 
-def build(db: sqlite3.Connection, series: str | None = None, year: int | None = None) -> list[Series]:
+def build(db: Connection, series: str | None = None, year: int | None = None) -> list[Series]:
     """The ledger of every series and year in the store (or the one asked for), in order."""
     released = {
         (r[0], r[1]): r[2]
@@ -119,7 +119,7 @@ def _add(entry: Series, number: int, version: str, public: int | None, seen: str
         known.released_later = released is not None
 
 
-def _probes(db: sqlite3.Connection, entry: Series) -> None:
+def _probes(db: Connection, entry: Series) -> None:
     """First and last probe of each open gap, from the cursor of a probing source of this series and year."""
     for (text,) in db.execute("SELECT cursor FROM source_state"):
         try:

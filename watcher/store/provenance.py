@@ -19,7 +19,6 @@ import hashlib
 import html
 import logging
 import os
-import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from urllib.parse import urlsplit
 
 from watcher.clock import iso
 from watcher.models import Item
+from watcher.store.db import Connection
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ def links(events: Sequence[tuple[Item, str]], fetched: Sequence[Fetched]) -> Ite
             yield item, event, n, LISTING
 
 
-def record(db: sqlite3.Connection, events: Sequence[tuple[Item, str]], fetched: Sequence[Fetched], now: str) -> None:
+def record(db: Connection, events: Sequence[tuple[Item, str]], fetched: Sequence[Fetched], now: str) -> None:
     """Write the poll's events and their provenance; runs inside the poll's transaction."""
     db.executemany(
         "INSERT INTO item_events (source, item_id, event, at) VALUES (?,?,?,?)",
@@ -198,10 +198,10 @@ def record(db: sqlite3.Connection, events: Sequence[tuple[Item, str]], fetched: 
     )
 
 
-def _insert_fetch(db: sqlite3.Connection, f: Fetched) -> int:
-    cur = db.execute(
+def _insert_fetch(db: Connection, f: Fetched) -> int:
+    row = db.execute(
         "INSERT INTO fetches (url, final_url, status, sha256, size, content_type, etag, last_modified, "
-        "retrieved_at, kept) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "retrieved_at, kept) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id",
         (
             f.url,
             f.final_url,
@@ -214,11 +214,11 @@ def _insert_fetch(db: sqlite3.Connection, f: Fetched) -> int:
             iso(f.retrieved_at),
             int(f.kept),
         ),
-    )
-    return int(cur.lastrowid or 0)
+    ).fetchone()
+    return int(row[0])
 
 
-def item_provenance(db: sqlite3.Connection, source: str, item_id: str) -> list[dict]:
+def item_provenance(db: Connection, source: str, item_id: str) -> list[dict]:
     """What each of the item's events was learnt from, oldest first."""
     rows = db.execute(
         "SELECT l.role, l.event, f.* FROM item_fetches l JOIN fetches f ON f.id = l.fetch_id WHERE l.source=? AND "
@@ -228,7 +228,7 @@ def item_provenance(db: sqlite3.Connection, source: str, item_id: str) -> list[d
     return [dict(r) for r in rows]
 
 
-def kept_copy(db: sqlite3.Connection, sha256: str) -> bool:
+def kept_copy(db: Connection, sha256: str) -> bool:
     """Whether a document with this hash was kept."""
     return db.execute("SELECT 1 FROM fetches WHERE sha256=? AND kept=1 LIMIT 1", (sha256,)).fetchone() is not None
 
@@ -242,7 +242,7 @@ class Mismatch:
     found: str
 
 
-def kept_hashes(db: sqlite3.Connection) -> list[str]:
+def kept_hashes(db: Connection) -> list[str]:
     return [r[0] for r in db.execute("SELECT DISTINCT sha256 FROM fetches WHERE kept=1 ORDER BY sha256")]
 
 

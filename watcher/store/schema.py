@@ -266,3 +266,79 @@ MIGRATIONS: list[tuple[str, str]] = [
     # A chat's own terms (/watch, see ``watches``), and on each outbox row the ones that raised it.
     ("personal-terms", WATCHES),
 ]
+
+# The archive's search on PostgreSQL: the same ``archive_docs`` and ``archive_codes`` rows, kept by PL/pgSQL
+# triggers instead of SQLite's, and a ``words`` tsvector (the 'simple' configuration: no stemming, like FTS5's
+# unicode61) with a GIN index in place of the FTS5 table. The PDF text counts up to its first WORDS_BODY_CHARS
+# characters (a tsvector holds at most 1 MB).
+WORDS_BODY_CHARS = 400_000
+ARCHIVE_SEARCH_POSTGRES = f"""
+    CREATE TABLE IF NOT EXISTS archive_docs (
+        id INTEGER PRIMARY KEY, source TEXT NOT NULL, item_id TEXT NOT NULL, day TEXT NOT NULL DEFAULT '',
+        series TEXT NOT NULL DEFAULT '', doc_type TEXT NOT NULL DEFAULT '', marking TEXT NOT NULL DEFAULT '',
+        snippets TEXT NOT NULL DEFAULT '', UNIQUE (source, item_id));
+    ALTER TABLE archive_docs ADD COLUMN IF NOT EXISTS words tsvector;
+    CREATE INDEX IF NOT EXISTS archive_docs_by_source ON archive_docs (source, id);
+    CREATE INDEX IF NOT EXISTS archive_docs_by_day ON archive_docs (day, id);
+    CREATE INDEX IF NOT EXISTS archive_docs_words ON archive_docs USING GIN (words);
+    CREATE TABLE IF NOT EXISTS archive_codes (code TEXT NOT NULL, doc_id INTEGER NOT NULL, PRIMARY KEY (code, doc_id));
+    CREATE OR REPLACE FUNCTION watcher_archive_item() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        extra jsonb;
+        doc integer;
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            DELETE FROM archive_codes WHERE doc_id IN
+                (SELECT id FROM archive_docs WHERE source = OLD.source AND item_id = OLD.item_id);
+            DELETE FROM archive_docs WHERE source = OLD.source AND item_id = OLD.item_id;
+            RETURN OLD;
+        END IF;
+        BEGIN
+            extra := NEW.extra::jsonb;
+        EXCEPTION WHEN others THEN
+            extra := '{{}}'::jsonb;
+        END;
+        IF jsonb_typeof(extra) <> 'object' THEN
+            extra := '{{}}'::jsonb;
+        END IF;
+        INSERT INTO archive_docs (source, item_id) VALUES (NEW.source, NEW.item_id) ON CONFLICT DO NOTHING;
+        UPDATE archive_docs SET
+            day = substr(coalesce(NEW.published, NEW.first_seen_at), 1, 10),
+            series = CASE WHEN NEW.family IS NOT NULL AND strpos(NEW.item_id, ' ') > 1
+                THEN split_part(NEW.item_id, ' ', 1) ELSE '' END,
+            doc_type = coalesce(extra->>'doc_type', ''),
+            marking = coalesce(extra->>'marking', ''),
+            words = to_tsvector('simple', concat_ws(' ', NEW.item_id, NEW.title, NEW.summary, snippets,
+                left(NEW.body, {WORDS_BODY_CHARS})))
+            WHERE source = NEW.source AND item_id = NEW.item_id RETURNING id INTO doc;
+        DELETE FROM archive_codes WHERE doc_id = doc;
+        IF jsonb_typeof(extra->'subjects') = 'array' THEN
+            INSERT INTO archive_codes (doc_id, code) SELECT doc, upper(v #>> '{{}}')
+                FROM jsonb_array_elements(extra->'subjects') v WHERE jsonb_typeof(v) = 'string'
+                ON CONFLICT DO NOTHING;
+        END IF;
+        RETURN NEW;
+    END $$;
+    CREATE OR REPLACE FUNCTION watcher_archive_snippet() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE archive_docs d SET
+            snippets = CASE WHEN d.snippets = '' THEN NEW.snippet ELSE d.snippets || chr(10) || NEW.snippet END,
+            words = to_tsvector('simple', concat_ws(' ', i.item_id, i.title, i.summary,
+                CASE WHEN d.snippets = '' THEN NEW.snippet ELSE d.snippets || chr(10) || NEW.snippet END,
+                left(i.body, {WORDS_BODY_CHARS})))
+            FROM items i WHERE i.source = d.source AND i.item_id = d.item_id
+            AND d.source = NEW.source AND d.item_id = NEW.item_id;
+        RETURN NEW;
+    END $$;
+    DROP TRIGGER IF EXISTS archive_item_changed ON items;
+    CREATE TRIGGER archive_item_changed AFTER INSERT OR DELETE OR UPDATE OF title, summary, body, published, extra
+        ON items FOR EACH ROW EXECUTE FUNCTION watcher_archive_item();
+    DROP TRIGGER IF EXISTS archive_snippet_added ON matches;
+    CREATE TRIGGER archive_snippet_added AFTER INSERT ON matches FOR EACH ROW WHEN (NEW.snippet <> '')
+        EXECUTE FUNCTION watcher_archive_snippet();
+    INSERT INTO archive_docs (source, item_id) SELECT source, item_id FROM items ORDER BY first_seen_at, rowid;
+    UPDATE items SET title = title
+"""
+
+# Migrations whose SQLite text PostgreSQL cannot run; the same name, the same tables and rows, another body.
+POSTGRES_MIGRATIONS: dict[str, str] = {"archive-search": ARCHIVE_SEARCH_POSTGRES}

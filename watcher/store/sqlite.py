@@ -1,7 +1,8 @@
-"""SQLite store: items seen per source, matches, subscribers and their topics, the outbox, and source state.
+"""The store: items seen per source, matches, subscribers and their topics, the outbox, and source state.
 
-One file in WAL mode. Writes are idempotent (``INSERT ... ON CONFLICT DO NOTHING``). An item, its matches and its
-outbox rows are written in one transaction, so a crash never leaves a match without its alerts.
+One SQLite file in WAL mode, or a PostgreSQL database when the target is a ``postgresql://`` URL (see
+``watcher.store.db`` for what differs). Writes are idempotent (``INSERT ... ON CONFLICT DO NOTHING``). An item, its
+matches and its outbox rows are written in one transaction, so a crash never leaves a match without its alerts.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from watcher.clock import SYSTEM_CLOCK, Clock, from_iso, iso
 from watcher.errors import StoreError
 from watcher.logs import redact
 from watcher.models import Alert, Item, Match
+from watcher.store import db as dbmod
 from watcher.store import events as events_mod
 from watcher.store import follows, opening, provenance, watches
-from watcher.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
+from watcher.store.schema import MIGRATIONS, POSTGRES_MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,18 @@ class Store:
     """All persistence. Pass ``clock`` to control time in tests."""
 
     def __init__(self, path: str | Path, clock: Clock = SYSTEM_CLOCK):
-        """Open (or create) the database; raises ``StoreError`` with one readable line when it cannot be used."""
+        """Open (or create) the database: a SQLite file, or PostgreSQL when ``path`` is a ``postgresql://`` URL.
+        Raises ``StoreError`` with one readable line when it cannot be used."""
         self.path = str(path)
         self.clock: Callable[[], datetime] = clock.now  # read as store.clock() wherever the time is needed
+        self.postgres: dbmod.PostgresDatabase | None = None
+        if dbmod.is_postgres(self.path):
+            self._open_postgres(self.path)
+            return
+        self.backend = dbmod.SQLITE
         if self.path != ":memory:":
             opening.check(Path(self.path), {name for name, _ in MIGRATIONS}, SCHEMA_VERSION)
-        self.db = opening.connect(self.path)
+        self.db: dbmod.Connection = opening.connect(self.path)
         try:
             self._migrate()
         except sqlite3.Error as exc:
@@ -61,11 +70,40 @@ class Store:
             self.db.close()
             raise
 
+    def _open_postgres(self, url: str) -> None:
+        self.backend = dbmod.POSTGRES
+        self.postgres = database = dbmod.PostgresDatabase(url)
+        self.path = database.name  # without the password
+        try:
+            conn = database.connect()
+            self.db = conn
+            with dbmod.advisory_lock(conn):  # one replica migrates, the others wait and then find it done
+                self._migrate()
+        except dbmod.DATABASE_ERRORS as exc:
+            database.close()
+            raise StoreError(
+                self.path,
+                f"PostgreSQL refused the schema ({' '.join(str(exc).split())[:300]})",
+                "check that the user in WATCHER_DATABASE_URL owns the database",
+            ) from exc
+        except StoreError:
+            database.close()
+            raise
+
     def close(self) -> None:
         self.db.close()
+        if self.postgres is not None:
+            self.postgres.close()
+
+    def _schema_statements(self, sql: str) -> list[str]:
+        return dbmod.postgres_ddl(sql) if self.backend == dbmod.POSTGRES else statements(sql)
 
     def _migrate(self) -> None:
-        self.db.executescript(SCHEMA)  # idempotent: every statement is IF NOT EXISTS
+        if self.backend == dbmod.POSTGRES:
+            for statement in dbmod.postgres_ddl(dbmod.POSTGRES_FUNCTIONS + SCHEMA):
+                self.db.execute(statement)
+        else:
+            self.db.executescript(SCHEMA)  # type: ignore[attr-defined]  # idempotent: all IF NOT EXISTS
         self.db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         done = {r[0] for r in self.db.execute("SELECT name FROM migrations")}
         unknown = done - {name for name, _ in MIGRATIONS}
@@ -74,8 +112,10 @@ class Store:
         for name, sql in MIGRATIONS:
             if name in done:
                 continue
+            if self.backend == dbmod.POSTGRES:
+                sql = POSTGRES_MIGRATIONS.get(name, sql)
             with self.tx():
-                for statement in statements(sql):
+                for statement in self._schema_statements(sql):
                     self.db.execute(statement)
                 self.db.execute("INSERT INTO migrations VALUES (?, ?)", (name, self.now()))
         with self.tx():
@@ -285,7 +325,8 @@ class Store:
     def _mark_success(self, source: str, now: str) -> None:
         self.db.execute(
             "INSERT INTO source_state (source, first_success_at, last_attempt_at, last_success_at) VALUES (?,?,?,?) "
-            "ON CONFLICT (source) DO UPDATE SET first_success_at=coalesce(first_success_at, excluded.first_success_at),"
+            "ON CONFLICT (source) DO UPDATE SET "
+            "first_success_at=coalesce(source_state.first_success_at, excluded.first_success_at),"
             " last_attempt_at=excluded.last_attempt_at, last_success_at=excluded.last_success_at, "
             "consecutive_failures=0",
             (source, now, now, now),
@@ -298,7 +339,7 @@ class Store:
             self.db.execute(
                 "INSERT INTO source_state (source, last_attempt_at, consecutive_failures, last_failure, "
                 "last_failure_detail) VALUES (?,?,1,?,?) ON CONFLICT (source) DO UPDATE SET "
-                "last_attempt_at=excluded.last_attempt_at, consecutive_failures=consecutive_failures+1, "
+                "last_attempt_at=excluded.last_attempt_at, consecutive_failures=source_state.consecutive_failures+1, "
                 "last_failure=excluded.last_failure, last_failure_detail=excluded.last_failure_detail",
                 (source, now, failure, redact(detail)[:500]),
             )
@@ -443,7 +484,7 @@ ALERT_ITEM_COLUMNS = (
 )
 
 
-def _alert(r: sqlite3.Row) -> Alert:
+def _alert(r: Any) -> Alert:
     return Alert(
         id=r["id"],
         subscriber_id=r["subscriber_id"],
@@ -463,7 +504,7 @@ def _alert(r: sqlite3.Row) -> Alert:
     )
 
 
-def _alert_item(r: sqlite3.Row) -> dict:
+def _alert_item(r: Any) -> dict:
     """The item's extra and the event's first-seen time, when the query selected them."""
     columns = r.keys()  # a Row's "in" looks at its values, not its column names
     if "item_extra" not in columns:
@@ -478,7 +519,7 @@ def _alert_item(r: sqlite3.Row) -> dict:
 class _Transaction:
     """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error; nests as a no-op."""
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: dbmod.Connection):
         self.db = db
         self.outer = False
 

@@ -151,7 +151,7 @@ def migrate_address(store: Store, channel: str, old: str, new: str) -> None:
             store.db.execute("UPDATE subscribers SET address=?, updated_at=? WHERE id=?", (new, store.now(), old_id))
             return
         store.db.execute(
-            "INSERT OR IGNORE INTO subscriptions SELECT ?, topic FROM subscriptions WHERE subscriber_id=?",
+            "INSERT INTO subscriptions SELECT ?, topic FROM subscriptions WHERE subscriber_id=? ON CONFLICT DO NOTHING",
             (new_id, old_id),
         )
         store.db.execute("UPDATE OR IGNORE watches SET subscriber_id=? WHERE subscriber_id=?", (new_id, old_id))
@@ -160,8 +160,11 @@ def migrate_address(store: Store, channel: str, old: str, new: str) -> None:
             "EXISTS (SELECT 1 FROM subscribers WHERE id=? AND active=1)",
             (store.now(), new_id, old_id),
         )
-        store.db.execute(
-            f"UPDATE OR IGNORE outbox SET subscriber_id=? WHERE subscriber_id=? AND {UNSENT}", (new_id, old_id)
+        store.db.execute(  # each pending alert the new chat does not have already (one row per chat, item, event)
+            f"UPDATE outbox SET subscriber_id=? WHERE subscriber_id=? AND {UNSENT} AND NOT EXISTS (SELECT 1 FROM "
+            "outbox o WHERE o.subscriber_id=? AND o.source=outbox.source AND o.item_id=outbox.item_id AND "
+            "o.event=outbox.event)",
+            (new_id, old_id, new_id),
         )
         store.db.execute(
             f"UPDATE outbox SET dropped_at=?, last_error='duplicate after chat migration' "

@@ -14,13 +14,13 @@ single.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
 from watcher.models import Item
+from watcher.store.db import Connection
 
 MAX_WATCHES = 20  # per chat
 GENERATION_KEY = "watches_generation"
@@ -30,7 +30,7 @@ _CHUNK = 500  # keys per query
 class Store(Protocol):
     """What these functions use of ``watcher.store.sqlite.Store`` (which imports this module)."""
 
-    db: sqlite3.Connection
+    db: Connection
 
     def tx(self) -> AbstractContextManager: ...
 
@@ -56,10 +56,10 @@ class Found:
     snippet: str = ""
 
 
-def _bump(db: sqlite3.Connection) -> None:
+def _bump(db: Connection) -> None:
     db.execute(
         "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET "
-        "value=CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+        "value=CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)",
         (GENERATION_KEY,),
     )
 
@@ -139,7 +139,7 @@ def distinct(store: Store) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in store.db.execute("SELECT key, min(spec) FROM watches GROUP BY key")]
 
 
-def enqueue(db: sqlite3.Connection, item: Item, event: str, found: Mapping[str, Found], now: str) -> int:
+def enqueue(db: Connection, item: Item, event: str, found: Mapping[str, Found], now: str) -> int:
     """The outbox rows the item's watches ask for (``found``: watch key -> what the item showed of it) for one
     event; returns how many rows were added (a row a topic had queued is named, not added)."""
     keys = list(found)
@@ -162,7 +162,7 @@ def enqueue(db: sqlite3.Connection, item: Item, event: str, found: Mapping[str, 
 
 
 def _add(
-    db: sqlite3.Connection, sub_id: int, item: Item, event: str, terms: list[tuple[str, str]], snippet: str, now: str
+    db: Connection, sub_id: int, item: Item, event: str, terms: list[tuple[str, str]], snippet: str, now: str
 ) -> int:
     """A new outbox row naming the terms, or the terms added to the row a topic queued (never a second row)."""
     personal = json.dumps([list(t) for t in terms])

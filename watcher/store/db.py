@@ -1,0 +1,296 @@
+"""The database under the store: a SQLite file (the default) or a PostgreSQL server (``WATCHER_DATABASE_URL``).
+
+The store's SQL is written once, in the subset both databases accept, with ``?`` placeholders. For SQLite the store
+uses ``sqlite3.Connection`` itself. For PostgreSQL it uses :class:`PgConnection`, a connection from a psycopg 3
+pool that offers the same few methods (``execute``, ``executemany``, ``in_transaction``, ``close``) and rows that
+read by position and by name, like ``sqlite3.Row``. What differs is kept here, in three places:
+
+- **Statements** (:func:`translate`): ``?`` becomes psycopg's ``%s`` (and a literal ``%`` is doubled), and
+  ``BEGIN IMMEDIATE`` is plain ``BEGIN``. Nothing else is rewritten.
+- **Schema** (:func:`postgres_ddl`): SQLite's ``INTEGER PRIMARY KEY`` (the rowid alias) is an identity column;
+  text columns compare byte by byte (``COLLATE "C"``, as SQLite does); tables whose insertion order the queries
+  read (``ORDER BY rowid``) get a ``rowid`` identity column; ``WITHOUT ROWID`` is dropped. A migration that
+  cannot be written for both (the archive's full-text index) has a PostgreSQL body of its own in
+  ``schema.POSTGRES_MIGRATIONS``.
+- **Functions** (:data:`POSTGRES_FUNCTIONS`): ``group_concat(text, text)``, which SQLite has, defined in
+  PostgreSQL as an aggregate, so queries need not be written twice.
+
+Migrations on PostgreSQL run under a session advisory lock (:func:`advisory_lock`), so when several replicas start
+together one migrates and the others wait, then find nothing left to do. The pool hands out further connections on
+request (:meth:`PostgresDatabase.connect`): a leader lease would hold one such connection for its own session-level
+advisory lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from watcher.errors import StoreError
+
+try:  # psycopg is the optional extra ``postgres``; without it only SQLite is offered
+    import psycopg
+    import psycopg_pool
+    from psycopg.pq import TransactionStatus
+except ImportError:  # pragma: no cover - exercised where the extra is not installed
+    psycopg = None  # type: ignore[assignment]
+    psycopg_pool = None  # type: ignore[assignment]
+
+SQLITE, POSTGRES = "sqlite", "postgresql"
+URL_SCHEMES = ("postgresql://", "postgres://")
+MIGRATION_LOCK = 0x77617463686572  # "watcher": the advisory lock key held while the schema is migrated
+CONNECT_SECONDS = 10.0
+POOL_SIZE = 4
+_PG_ERROR: type[Exception] = psycopg.Error if psycopg is not None else sqlite3.Error
+DATABASE_ERRORS = (sqlite3.Error, _PG_ERROR)  # what a store call raises when the database refuses it
+INSTALL_EXTRA = "install the PostgreSQL extra: pip install 'eu-council-watcher[postgres]'"
+
+
+class Cursor(Protocol):
+    """What the store reads of a cursor."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """What the store uses of a connection: ``sqlite3.Connection`` and ``PgConnection`` both offer it."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Cursor: ...
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor: ...
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+def is_postgres(target: object) -> bool:
+    """Whether a store target (a path or a URL) names a PostgreSQL database."""
+    return str(target).startswith(URL_SCHEMES)
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+# --- statements -------------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=2048)
+def translate(sql: str) -> str:
+    """A statement written for SQLite's ``?`` placeholders, for psycopg: ``?`` outside quotes becomes ``%s`` and
+    ``%`` becomes ``%%``; ``BEGIN IMMEDIATE`` (SQLite's write transaction) becomes ``BEGIN``."""
+    if sql.strip().upper() == "BEGIN IMMEDIATE":
+        return "BEGIN"
+    out: list[str] = []
+    quote: str | None = None
+    for ch in sql:
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "?":
+            out.append("%s")
+            continue
+        if ch == "%":
+            out.append("%%")
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+class Row(tuple):
+    """A result row read by position (``r[0]``), by column name (``r["id"]``) or as a dict (``dict(r)``), like
+    ``sqlite3.Row``; with a repeated name, the first column of that name answers."""
+
+    _names: tuple[str, ...]
+    _index: dict[str, int]
+
+    def __new__(cls, values: Sequence[Any], names: tuple[str, ...], index: dict[str, int]) -> Row:
+        row = super().__new__(cls, values)
+        row._names, row._index = names, index
+        return row
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+def _rows(cursor: Any) -> Any:
+    """psycopg's row factory for :class:`Row`."""
+    names = tuple(c.name for c in cursor.description or ())
+    index: dict[str, int] = {}
+    for i, name in enumerate(names):
+        index.setdefault(name, i)
+    return lambda values: Row(values, names, index)
+
+
+class PgConnection:
+    """A pooled psycopg connection in autocommit mode behind the store's connection methods; ``BEGIN`` and
+    ``COMMIT`` (see ``Store.tx``) make the transactions. A connection found broken between transactions is
+    replaced from the pool before the next statement."""
+
+    backend = POSTGRES
+
+    def __init__(self, database: PostgresDatabase, conn: Any):
+        self.database = database
+        self.conn = conn
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(self.conn.info.transaction_status != TransactionStatus.IDLE)
+
+    def _live(self) -> Any:
+        if self.conn.broken or self.conn.closed:
+            if self.in_transaction:
+                raise psycopg.OperationalError("the connection to PostgreSQL was lost during a transaction")
+            self.database.release(self.conn)
+            self.conn = self.database.getconn()
+        return self.conn
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        cur = self._live().cursor()
+        cur.execute(translate(sql), parameters or ())
+        return cur
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any:
+        cur = self._live().cursor()
+        cur.executemany(translate(sql), list(parameters))
+        return cur
+
+    def close(self) -> None:
+        self.database.release(self.conn)
+
+
+class PostgresDatabase:
+    """A psycopg pool on one database URL; :meth:`connect` hands out a :class:`PgConnection`."""
+
+    def __init__(self, url: str, size: int = POOL_SIZE):
+        self.name = safe_url(url)
+        if psycopg is None:
+            raise StoreError(
+                self.name, "WATCHER_DATABASE_URL names PostgreSQL but psycopg is not installed", INSTALL_EXTRA
+            )
+        try:  # one direct connection first: it fails at once, with the server's own reason
+            psycopg.connect(url, connect_timeout=int(CONNECT_SECONDS)).close()
+        except psycopg.Error as exc:
+            raise StoreError(
+                self.name,
+                f"cannot connect to PostgreSQL ({' '.join(str(exc).split())[:300]})",
+                "check that the server runs and WATCHER_DATABASE_URL names its host, port, user, password and "
+                "database (postgresql://user:password@host:5432/dbname)",
+            ) from exc
+        self.pool = psycopg_pool.ConnectionPool(
+            url,
+            min_size=1,
+            max_size=size,
+            kwargs={"autocommit": True, "row_factory": _rows},
+            open=False,
+            name="watcher",
+        )
+        self.pool.open(wait=True, timeout=CONNECT_SECONDS)
+
+    def getconn(self) -> Any:
+        return self.pool.getconn(timeout=CONNECT_SECONDS)
+
+    def release(self, conn: Any) -> None:
+        with contextlib.suppress(Exception):  # a closed pool or a broken connection: nothing to give back
+            self.pool.putconn(conn)
+
+    def connect(self) -> PgConnection:
+        return PgConnection(self, self.getconn())
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+@contextlib.contextmanager
+def advisory_lock(db: PgConnection, key: int = MIGRATION_LOCK) -> Iterator[None]:
+    """Hold a session-level advisory lock while the block runs (others asking for it wait)."""
+    db.execute("SELECT pg_advisory_lock(?)", (key,))
+    try:
+        yield
+    finally:
+        if not db.conn.broken:
+            db.execute("SELECT pg_advisory_unlock(?)", (key,))
+
+
+# --- schema -----------------------------------------------------------------------------------------------------
+
+# SQLite functions the store's queries use that PostgreSQL lacks, defined once per database (idempotent).
+POSTGRES_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION watcher_concat_step(acc text, value text, sep text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN value IS NULL THEN acc WHEN acc IS NULL THEN value ELSE acc || sep || value END $$;
+CREATE OR REPLACE AGGREGATE group_concat(text, text) (SFUNC = watcher_concat_step, STYPE = text);
+"""
+ROWID_TABLES = ("items", "follows")  # tables whose insertion order queries read as ``rowid``
+IDENTITY = "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+_KEY = re.compile(r"\bINTEGER PRIMARY KEY(?: AUTOINCREMENT)?")
+_TEXT = re.compile(r"(?<!\bAS)(\s)TEXT\b(?!\s+COLLATE)")  # the type, upper case; never a column named text
+_NO_ROWID = re.compile(r"\)\s*WITHOUT ROWID", re.IGNORECASE)
+_CREATE = re.compile(r"^\s*CREATE TABLE IF NOT EXISTS (\w+)", re.IGNORECASE)
+_DEFINES_COLUMNS = re.compile(r"^\s*(CREATE TABLE|ALTER TABLE \w+ ADD COLUMN)", re.IGNORECASE)
+
+
+def postgres_ddl(sql: str) -> list[str]:
+    """The statements of a schema text written for SQLite, as PostgreSQL runs them (see the module's notes)."""
+    out: list[str] = []
+    for statement in split(sql):
+        if _DEFINES_COLUMNS.match(statement):
+            statement = _TEXT.sub(r'\1TEXT COLLATE "C"', _NO_ROWID.sub(")", _KEY.sub(IDENTITY, statement)))
+        out.append(statement)
+        created = _CREATE.match(statement)
+        if created and created[1] in ROWID_TABLES:
+            out.append(
+                f"ALTER TABLE {created[1]} ADD COLUMN IF NOT EXISTS rowid BIGINT GENERATED BY DEFAULT AS IDENTITY"
+            )
+    return out
+
+
+def split(sql: str) -> list[str]:
+    """Statements separated by ``;``, leaving alone those inside quotes and ``$$`` bodies."""
+    out: list[str] = []
+    start, i, quote = 0, 0, ""
+    while i < len(sql):
+        if quote:
+            if sql.startswith(quote, i):
+                i += len(quote)
+                quote = ""
+                continue
+        elif sql.startswith("$$", i):
+            quote = "$$"
+            i += 2
+            continue
+        elif sql[i] in "'\"":
+            quote = sql[i]
+        elif sql[i] == ";":
+            out.append(sql[start:i])
+            start = i + 1
+        i += 1
+    out.append(sql[start:])
+    return [s.strip() for s in out if s.strip()]
