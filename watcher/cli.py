@@ -368,6 +368,8 @@ def cmd_match(args, settings) -> int:
 def _existing_store(settings) -> Store | None:
     """The store at WATCHER_DATABASE_URL or WATCHER_DATA_DIR for a command that only reads it; None (and an error
     line) when there is none."""
+    from watcher.store.sqlite import Store  # loaded late: only the commands that read the database need it
+
     if settings.database_url:
         return Store(settings.database_url)
     if not settings.db_path.exists():
@@ -376,8 +378,6 @@ def _existing_store(settings) -> Store | None:
             file=sys.stderr,
         )
         return None
-    from watcher.store.sqlite import Store  # loaded late: only the commands that read the database need it
-
     return Store(settings.db_path)
 
 

@@ -33,21 +33,24 @@ from urllib.parse import urlsplit, urlunsplit
 
 from watcher.errors import StoreError
 
-try:  # psycopg is the optional extra ``postgres``; without it only SQLite is offered
-    import psycopg
-    import psycopg_pool
-    from psycopg.pq import TransactionStatus
-except ImportError:  # pragma: no cover - exercised where the extra is not installed
-    psycopg = None  # type: ignore[assignment]
-    psycopg_pool = None  # type: ignore[assignment]
-
 SQLITE, POSTGRES = "sqlite", "postgresql"
 URL_SCHEMES = ("postgresql://", "postgres://")
+IDLE = 0  # psycopg.pq.TransactionStatus.IDLE: no transaction open on the connection
 MIGRATION_LOCK = 0x77617463686572  # "watcher": the advisory lock key held while the schema is migrated
 CONNECT_SECONDS = 10.0
 POOL_SIZE = 4
-_PG_ERROR: type[Exception] = psycopg.Error if psycopg is not None else sqlite3.Error
-DATABASE_ERRORS = (sqlite3.Error, _PG_ERROR)  # what a store call raises when the database refuses it
+
+
+class PostgresError(Exception):
+    """PostgreSQL refused a statement or the connection was lost; ``sqlstate`` is the server's code (or None) and
+    the psycopg error is the cause. psycopg itself is loaded only when a PostgreSQL database is opened."""
+
+    def __init__(self, message: str, sqlstate: str | None = None):
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+DATABASE_ERRORS = (sqlite3.Error, PostgresError)  # what a store call raises when the database refuses it
 INSTALL_EXTRA = "install the PostgreSQL extra: pip install 'eu-council-watcher[postgres]'"
 
 
@@ -162,24 +165,26 @@ class PgConnection:
 
     @property
     def in_transaction(self) -> bool:
-        return bool(self.conn.info.transaction_status != TransactionStatus.IDLE)
+        return bool(self.conn.info.transaction_status != IDLE)
 
     def _live(self) -> Any:
         if self.conn.broken or self.conn.closed:
             if self.in_transaction:
-                raise psycopg.OperationalError("the connection to PostgreSQL was lost during a transaction")
+                raise PostgresError("the connection to PostgreSQL was lost during a transaction")
             self.database.release(self.conn)
             self.conn = self.database.getconn()
         return self.conn
 
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
-        cur = self._live().cursor()
-        cur.execute(translate(sql), parameters or ())
+        with self.database.errors():
+            cur = self._live().cursor()
+            cur.execute(translate(sql), parameters or ())
         return cur
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any:
-        cur = self._live().cursor()
-        cur.executemany(translate(sql), list(parameters))
+        with self.database.errors():
+            cur = self._live().cursor()
+            cur.executemany(translate(sql), list(parameters))
         return cur
 
     def close(self) -> None:
@@ -191,10 +196,14 @@ class PostgresDatabase:
 
     def __init__(self, url: str, size: int = POOL_SIZE):
         self.name = safe_url(url)
-        if psycopg is None:
+        try:
+            import psycopg  # loaded late: only a PostgreSQL store needs the driver (it takes 0.15 s to load)
+            import psycopg_pool  # loaded late: as psycopg
+        except ImportError as exc:
             raise StoreError(
-                self.name, "WATCHER_DATABASE_URL names PostgreSQL but psycopg is not installed", INSTALL_EXTRA
-            )
+                self.name, f"WATCHER_DATABASE_URL names PostgreSQL but {exc.name} is missing", INSTALL_EXTRA
+            ) from exc
+        self.driver_error: type[Exception] = psycopg.Error
         try:  # one direct connection first: it fails at once, with the server's own reason
             psycopg.connect(url, connect_timeout=int(CONNECT_SECONDS)).close()
         except psycopg.Error as exc:
@@ -212,10 +221,20 @@ class PostgresDatabase:
             open=False,
             name="watcher",
         )
-        self.pool.open(wait=True, timeout=CONNECT_SECONDS)
+        with self.errors():
+            self.pool.open(wait=True, timeout=CONNECT_SECONDS)
+
+    @contextlib.contextmanager
+    def errors(self) -> Iterator[None]:
+        """psycopg's errors (and the pool's time-outs) as PostgresError."""
+        try:
+            yield
+        except self.driver_error as exc:
+            raise PostgresError(" ".join(str(exc).split())[:500], getattr(exc, "sqlstate", None)) from exc
 
     def getconn(self) -> Any:
-        return self.pool.getconn(timeout=CONNECT_SECONDS)
+        with self.errors():
+            return self.pool.getconn(timeout=CONNECT_SECONDS)
 
     def release(self, conn: Any) -> None:
         with contextlib.suppress(Exception):  # a closed pool or a broken connection: nothing to give back
