@@ -3,14 +3,17 @@ PostgreSQL, through the same calls: each test runs once per backend (``db_target
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+import watcher.store as store_pkg
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import START, queue_alert
 from watcher.models import Item
-from watcher.store import chat_prefs, follows, health, ledger, provenance, subscribers
+from watcher.store import chat_prefs, follows, health, ledger, provenance, subscribers, watches
 from watcher.store.sqlite import Store
 
 
@@ -129,3 +132,32 @@ def test_provenance_and_ledger(both):
     [series] = ledger.build(s.db)
     assert (series.series, series.year, sorted(series.numbers)) == ("ST", 2026, [1, 2])
     assert [n.number for n in series.gaps] == [2]
+
+
+def test_watches_and_their_generation(both):
+    """A chat's own terms: added once, changed in place, counted in the generation, removed."""
+    s = both
+    assert watches.generation(s) == 0
+    assert watches.add(s, "telegram", "1", "greece", "greece", '{"t": 1}', "Greece") == "added"
+    assert watches.add(s, "telegram", "1", "greece", "greece", '{"t": 1}', "Greece") == "already"
+    assert watches.add(s, "telegram", "1", "greece", "greece -ferry", '{"t": 2}', "Greece -ferry") == "changed"
+    assert watches.generation(s) == 2
+    assert [w.text for w in watches.watching(s, "telegram", "1")] == ["Greece -ferry"]
+    assert watches.distinct(s) == [("greece -ferry", '{"t": 2}')]
+    assert watches.remove(s, "telegram", "1", "greece") is not None and watches.watching(s, "telegram", "1") == []
+
+
+SQLITE_ONLY = re.compile(
+    r"\b(?:INSERT|UPDATE) OR (?:IGNORE|REPLACE)\b|\bREPLACE INTO\b|\.lastrowid\b|\bexecutescript\("
+)
+
+
+def test_the_store_writes_no_sqlite_only_statement():
+    """The store's modules keep to SQL both backends run: ``ON CONFLICT`` rather than ``OR IGNORE``/``OR REPLACE``,
+    ``RETURNING id`` rather than ``lastrowid`` (the SQLite-only migration path in sqlite.py is the one exception)."""
+    found = []
+    for path in sorted(Path(store_pkg.__file__).parent.glob("*.py")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if SQLITE_ONLY.search(line) and "SQLite-only" not in line:
+                found.append(f"{path.name}:{n}: {line.strip()}")
+    assert found == []

@@ -103,7 +103,7 @@ class Store:
             for statement in dbmod.postgres_ddl(dbmod.POSTGRES_FUNCTIONS + SCHEMA):
                 self.db.execute(statement)
         else:
-            self.db.executescript(SCHEMA)  # type: ignore[attr-defined]  # idempotent: all IF NOT EXISTS
+            self.db.executescript(SCHEMA)  # type: ignore[attr-defined]  # SQLite-only path; idempotent
         self.db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         done = {r[0] for r in self.db.execute("SELECT name FROM migrations")}
         unknown = done - {name for name, _ in MIGRATIONS}

@@ -154,7 +154,11 @@ def migrate_address(store: Store, channel: str, old: str, new: str) -> None:
             "INSERT INTO subscriptions SELECT ?, topic FROM subscriptions WHERE subscriber_id=? ON CONFLICT DO NOTHING",
             (new_id, old_id),
         )
-        store.db.execute("UPDATE OR IGNORE watches SET subscriber_id=? WHERE subscriber_id=?", (new_id, old_id))
+        store.db.execute(  # the old chat's terms the new one does not watch already
+            "UPDATE watches SET subscriber_id=? WHERE subscriber_id=? AND NOT EXISTS (SELECT 1 FROM watches w "
+            "WHERE w.subscriber_id=? AND w.term_key=watches.term_key)",
+            (new_id, old_id, new_id),
+        )
         store.db.execute(
             "UPDATE subscribers SET active=1, updated_at=? WHERE id=? AND "
             "EXISTS (SELECT 1 FROM subscribers WHERE id=? AND active=1)",
