@@ -19,6 +19,7 @@ from tests.fakes.feeds import rss
 from watcher import pipeline
 from watcher.app import make_http
 from watcher.config import Config
+from watcher.errors import FetchError
 from watcher.http.client import Http
 from watcher.http.guard import address_kind, destination_warnings
 from watcher.http.options import HttpOptions, http_options_from_toml
@@ -232,3 +233,60 @@ def test_check_config_warns_about_private_source_and_webhook_urls(tmp_path):
     assert "now off" in warnings[0]
     on = run_cli(["--config", str(config), "check-config"], tmp_path, WATCHER_ALLOW_PRIVATE_NETWORKS="1")
     assert "now on" in on.stderr
+
+
+def changing(*answers: list[str]):
+    """A resolver whose answer changes: its first call gets ``answers[0]``, the next ``answers[1]``, and so on (the
+    last answer repeats), as a DNS server rebinding a name between the check and the connection would answer."""
+    asked: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return answers[min(len(asked), len(answers)) - 1]
+
+    return resolve, asked
+
+
+async def test_a_name_answering_public_then_loopback_is_refused_when_the_connection_opens(feed_server):
+    """DNS rebinding: the check before the request sees a public address, the connection's own lookup gets
+    127.0.0.1. The connection asks the same resolver, applies the same rule and refuses: nothing reaches the
+    loopback server."""
+    feed_server.set("/feed.xml", GOOD)
+    port = int(feed_server.base_url.rsplit(":", 1)[1])
+    resolve, asked = changing([PUBLIC], ["127.0.0.1"])
+    http = Http(per_host_interval=0, retry=RetryPolicy(attempts=1), resolve=resolve)
+    try:
+        with pytest.raises(FetchError) as refused:
+            await http.get(f"http://rebind.example:{port}/feed.xml", source="feed")
+    finally:
+        await http.aclose()
+    assert refused.value.failure == "disallowed", refused.value.detail
+    assert "rebind.example" in refused.value.detail and "127.0.0.1, a loopback address" in refused.value.detail
+    assert asked == ["rebind.example", "rebind.example"]
+    assert feed_server.requested("/feed.xml") == 0
+
+
+async def test_the_connection_goes_to_the_address_the_guard_resolved(feed_server):
+    """With private destinations allowed, a made-up name that only the guard's resolver knows (as 127.0.0.1) is
+    fetched: the connection used the guard's answer, not a lookup of its own."""
+    feed_server.set("/feed.xml", GOOD)
+    port = int(feed_server.base_url.rsplit(":", 1)[1])
+    resolve, asked = changing(["127.0.0.1"])
+    http = Http(per_host_interval=0, retry=RetryPolicy(attempts=1), resolve=resolve, allow_private=True)
+    try:
+        resp = await http.get(f"http://only-the-guard-knows.example:{port}/feed.xml", source="feed")
+    finally:
+        await http.aclose()
+    assert resp.status == 200 and b"Internal item" in resp.content
+    assert asked == ["only-the-guard-knows.example"] and feed_server.requested("/feed.xml") == 1
+
+
+async def test_a_configured_loopback_source_still_connects_through_the_guarded_transport(feed_server):
+    """A source configured on 127.0.0.1 on purpose keeps working with the connection-time check."""
+    feed_server.set("/feed.xml", GOOD)
+    http = Http(per_host_interval=0, retry=RetryPolicy(attempts=1))
+    try:
+        resp = await http.get(feed_server.url("/feed.xml"), source="feed")
+    finally:
+        await http.aclose()
+    assert resp.status == 200 and feed_server.requested("/feed.xml") == 1

@@ -6,6 +6,8 @@ What it does for every GET:
 - redirects followed by hand, at most ``max_redirects``; a URL seen twice is a ``redirect_loop`` failure;
 - before every connection, the destination checked by ``watcher.http.guard``: a private, loopback or link-local
   address is a ``disallowed`` failure unless the configured URL itself names it or private networks are allowed;
+  the connection itself goes to an address checked when it is opened (``watcher.http.connect``), so a name that
+  answers differently the second time (DNS rebinding) is refused too;
 - a size cap on the body as it comes over the wire and again as it is decompressed (see ``watcher.http.bodies``);
 - per-host pacing (``watcher.http.polite.HostPacer``) and, when asked, robots.txt (a disallowed URL is a
   ``disallowed`` failure, so the operator hears of it instead of the source going quiet);
@@ -33,6 +35,7 @@ from watcher.clock import SYSTEM_CLOCK, Clock
 from watcher.errors import FetchError, NotModified
 from watcher.http.bodies import ACCEPT_ENCODING, BodyTooLarge, UnsupportedEncoding, read_capped
 from watcher.http.challenge import detect_challenge
+from watcher.http.connect import guarded_transport, refusal
 from watcher.http.guard import Guard, Resolve
 from watcher.http.options import DEFAULT_USER_AGENT
 from watcher.http.polite import ROBOTS_MAX_BYTES, HostPacer, RetryPolicy, RobotsCache, host_of, parse_retry_after
@@ -60,7 +63,8 @@ class Validators(Protocol):
 
 
 class Http:
-    """Shared async client. Pass ``transport`` to point it at a test double and ``clock`` to control time."""
+    """Shared async client. Pass ``transport`` to point it at a test double (it then connects as it likes: only the
+    check before each request applies) and ``clock`` to control time."""
 
     def __init__(
         self,
@@ -97,7 +101,7 @@ class Http:
             headers={"User-Agent": user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout)),
             follow_redirects=False,
-            transport=transport,
+            transport=transport or guarded_transport(self.guard),
         )
 
     async def aclose(self) -> None:
@@ -227,6 +231,9 @@ class Http:
         except httpx.TimeoutException as exc:
             raise FetchError("timeout", f"no answer in time ({type(exc).__name__})", source=source, url=url) from exc
         except httpx.HTTPError as exc:
+            refused = refusal(exc)
+            if refused:
+                raise FetchError("disallowed", refused, source=source, url=url) from exc
             raise FetchError("network", f"{type(exc).__name__}: {exc}", source=source, url=url) from exc
         return Response(url, resp.status_code, got, body)
 

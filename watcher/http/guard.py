@@ -5,14 +5,18 @@ A host name is resolved first and refused when any of its answers is such an add
 deliberately internal source: when the configured URL itself names such an address (a literal IP, or
 ``localhost``), that address stays allowed for it; its redirects elsewhere into private space are still refused.
 ``[http] allow_private = true`` or ``WATCHER_ALLOW_PRIVATE_NETWORKS=1`` lifts the rule for deliberate internal use.
+Webhook notifiers are held to the same rule when they post (a webhook URL naming an internal address is allowed as
+such, a name that resolves to one is not).
 
-A name is resolved here and again by the connection, so a DNS server that changes its answer in between (DNS
-rebinding) is not covered.
+A name is checked before the request and again when the connection is opened (``watcher.http.connect``): the
+connection resolves the name through the same resolver, applies the same rule to the answers and connects to the
+address it checked, so a DNS server that changes its answer in between (DNS rebinding) gains nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -30,6 +34,9 @@ _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 _SHARED = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _LOOPBACK = ipaddress.ip_address("127.0.0.1")
+# The configured URL's own non-public address (or None) of the check made last in this task: the connection that
+# follows the check is allowed what the check allowed, and no more.
+_ORIGIN_OWN: contextvars.ContextVar[Address | None] = contextvars.ContextVar("origin_own", default=None)
 
 
 def env_flag(value: str | None) -> bool | None:
@@ -96,9 +103,9 @@ class Guard:
         self.resolve = resolve or system_resolve
         self.timeout = timeout
 
-    async def check(self, url: str, origin: str, source: str = "") -> None:
+    async def check(self, url: str, origin: str, source: str = "", shown: str = "") -> None:
         """Raise a ``disallowed`` FetchError when ``url`` (reached from the configured ``origin``) may not be
-        fetched."""
+        fetched. ``shown`` replaces the URL in the message (a webhook URL may hold a secret)."""
         if self.allow_private:
             return
         parts = urlsplit(url)
@@ -106,12 +113,37 @@ class Guard:
         literal = host_address(host)
         addresses = [literal] if literal is not None else await self._resolve(host, _port(parts), url, source)
         own = host_address(urlsplit(origin).hostname or "")
+        _ORIGIN_OWN.set(own)
         for addr in addresses:
             kind = address_kind(addr)
             if kind is not None and not _same_internal(addr, own):
+                where = shown or (url if url == origin else f"{url} (a redirect from {origin})")
                 raise FetchError(
-                    "disallowed", _refusal(url, origin, host, addr, kind, literal is None), source=source, url=url
+                    "disallowed", _refusal(where, host, addr, kind, literal is None), source=source, url=url
                 )
+
+    async def connect_targets(self, host: str, port: int) -> list[str]:
+        """The addresses a connection to ``host`` may use, in the resolver's order, checked as ``check`` checks
+        them (against the configured URL of the check made last in this task). A name is resolved once more here,
+        and the connection goes to what this answer says, so the address connected to is the address checked.
+        Raises FetchError: ``disallowed`` for a non-public answer, ``network`` when the name does not resolve."""
+        literal = host_address(host)
+        if literal is not None:
+            addresses = [literal]
+        else:
+            addresses = await self._resolve(host, port, f"{host}:{port}", "")
+        if not self.allow_private:
+            own = _ORIGIN_OWN.get()
+            for addr in addresses:
+                kind = address_kind(addr)
+                if kind is not None and not _same_internal(addr, own):
+                    raise FetchError(
+                        "disallowed",
+                        f"refused to connect to {host}: {'it resolves to ' if literal is None else ''}{addr}, a {kind} "
+                        f"address, outside the public internet (an answer that changed after the check, as in DNS "
+                        f"rebinding, is refused too); to connect to private destinations on purpose set {SETTING}",
+                    )
+        return [host] if literal is not None else [str(addr) for addr in addresses]
 
     async def _resolve(self, host: str, port: int, url: str, source: str) -> list[Address]:
         try:
@@ -147,8 +179,7 @@ def _same_internal(addr: Address, own: Address | None) -> bool:
     return addr == own or (own.is_loopback and addr.is_loopback)
 
 
-def _refusal(url: str, origin: str, host: str, addr: Address, kind: str, resolved: bool) -> str:
-    where = url if url == origin else f"{url} (a redirect from {origin})"
+def _refusal(where: str, host: str, addr: Address, kind: str, resolved: bool) -> str:
     via = f"{host} resolves to " if resolved else ""
     return (
         f"refused to fetch {where}: {via}{addr} is a {kind} address, outside the public internet; to fetch "
@@ -177,8 +208,8 @@ def destination_warnings(
         found = _literal_kind(url)
         if found:
             out.append(
-                f"{label}: url host {found}; alerts are posted there as configured (the private-network "
-                f"setting, {SETTING}, now {state}, governs only what sources fetch)"
+                f"{label}: url host {found}; alerts are posted there as a deliberately internal destination, "
+                f"but a redirect is never followed (private destinations: {SETTING}; now {state})"
             )
     return out
 
