@@ -179,8 +179,9 @@ class Service:
         self.http = make_http(self.config, validators=await LoopValidators.load(self.db))
         self.notifiers = await self._notifiers()
         labels = labels_of(self.config)
+        allow_private = self.config.http.allows_private(os.environ)
         self.notifiers.update(
-            await self.db.run(lambda store: configured_notifiers(self.config.notifiers, store, labels))
+            await self.db.run(lambda store: configured_notifiers(self.config.notifiers, store, labels, allow_private))
         )
         self.delivery = DeliveryWorker(
             self.store,

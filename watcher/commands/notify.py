@@ -3,8 +3,11 @@ token, a webhook, a mail server or an apprise URL before real alerts depend on i
 
 from __future__ import annotations
 
+import os
+
 from watcher.config import Config, Settings
 from watcher.errors import NotifyError, RetryLater
+from watcher.http.guard import Guard
 from watcher.notifiers.email import EmailNotifier
 from watcher.notifiers.format import sample_alert
 from watcher.notifiers.setup import close_notifiers
@@ -39,7 +42,8 @@ def parse_target(text: str, config: Config) -> tuple[str, str]:
 def _notifier(channel: str, config: Config, labels: dict[str, str]):
     entries = [n for n in config.notifiers if n.channel == channel]
     if channel == "webhook":
-        return WebhookNotifier(entries, labels)  # type: ignore[arg-type]
+        allowed = config.http.allows_private(os.environ)
+        return WebhookNotifier(entries, labels, guard=Guard(allowed))  # type: ignore[arg-type]
     if channel == "email":
         return EmailNotifier(entries, labels)  # type: ignore[arg-type]
     # loaded late: apprise is an optional extra

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -79,7 +80,7 @@ async def run_once(config: Config, settings: Settings, sources, *, dry_run: bool
 def subscribe_notifiers(store: Store, config: Config, settings: Settings) -> dict:
     """The webhook and email notifiers, subscribed (with the console, when no token is set) before the poll, so
     what this poll queues reaches an entry that was just added to notifiers.toml."""
-    extra = configured_notifiers(config.notifiers, store, labels_of(config))
+    extra = configured_notifiers(config.notifiers, store, labels_of(config), config.http.allows_private(os.environ))
     if not settings.telegram_token:
         console_mode_setup(store, config)
     return extra

@@ -105,7 +105,8 @@ class Guard:
 
     async def check(self, url: str, origin: str, source: str = "", shown: str = "") -> None:
         """Raise a ``disallowed`` FetchError when ``url`` (reached from the configured ``origin``) may not be
-        fetched. ``shown`` replaces the URL in the message (a webhook URL may hold a secret)."""
+        fetched. ``shown`` replaces "fetch URL" in the message (a webhook's "post to HOST": its URL may hold a
+        secret)."""
         if self.allow_private:
             return
         parts = urlsplit(url)
@@ -117,7 +118,7 @@ class Guard:
         for addr in addresses:
             kind = address_kind(addr)
             if kind is not None and not _same_internal(addr, own):
-                where = shown or (url if url == origin else f"{url} (a redirect from {origin})")
+                where = shown or (f"fetch {url}" if url == origin else f"fetch {url} (a redirect from {origin})")
                 raise FetchError(
                     "disallowed", _refusal(where, host, addr, kind, literal is None), source=source, url=url
                 )
@@ -182,7 +183,7 @@ def _same_internal(addr: Address, own: Address | None) -> bool:
 def _refusal(where: str, host: str, addr: Address, kind: str, resolved: bool) -> str:
     via = f"{host} resolves to " if resolved else ""
     return (
-        f"refused to fetch {where}: {via}{addr} is a {kind} address, outside the public internet; to fetch "
+        f"refused to {where}: {via}{addr} is a {kind} address, outside the public internet; to reach "
         f"private destinations on purpose set {SETTING}"
     )
 

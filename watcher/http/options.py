@@ -45,6 +45,11 @@ class HttpOptions:
     respect_robots: bool = False
     allow_private: bool = False
 
+    def allows_private(self, env: Mapping[str, str] | None = None) -> bool:
+        """Whether private destinations are allowed, by this option or ``env``'s WATCHER_ALLOW_PRIVATE_NETWORKS; the
+        same answer governs what sources fetch and where webhooks post."""
+        return private_allowed(self.allow_private, env or {})
+
     def client_kwargs(self, env: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Keyword arguments of ``watcher.http.client.Http`` for these settings; ``env`` may allow private
         destinations too (``WATCHER_ALLOW_PRIVATE_NETWORKS``)."""
@@ -57,7 +62,7 @@ class HttpOptions:
             "per_host_interval": self.per_host_interval,
             "respect_robots": self.respect_robots,
             "retry": RetryPolicy(attempts=self.attempts, budget=self.retry_budget),
-            "allow_private": private_allowed(self.allow_private, env or {}),
+            "allow_private": self.allows_private(env),
         }
         if self.max_bytes is not None:
             out["max_bytes"] = self.max_bytes

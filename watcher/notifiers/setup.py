@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from watcher.http.guard import Guard
 from watcher.notifiers.email import EmailNotifier
 from watcher.notifiers.webhook import WebhookNotifier
 from watcher.store import subscribers
@@ -19,12 +20,17 @@ def _apprise_notifier(entries, labels: Mapping[str, str]):
     return AppriseNotifier(entries, labels)
 
 
-def configured_notifiers(entries, store, labels: Mapping[str, str]) -> dict:
+def configured_notifiers(entries, store, labels: Mapping[str, str], allow_private: bool = False) -> dict:
     """Webhook, email and apprise notifiers by channel. Each entry is an active subscriber (channel ``webhook``,
     ``email`` or ``apprise``, address = its name) with exactly its configured topics; entries removed from the file
-    stop."""
+    stop. ``allow_private`` lets webhooks post to names that resolve to private addresses, as it lets sources
+    fetch them (``HttpOptions.allows_private``)."""
+
+    def webhooks(entries, labels: Mapping[str, str]) -> WebhookNotifier:
+        return WebhookNotifier(entries, labels, guard=Guard(allow_private))
+
     out: dict = {}
-    for channel, cls in (("webhook", WebhookNotifier), ("email", EmailNotifier), ("apprise", _apprise_notifier)):
+    for channel, cls in (("webhook", webhooks), ("email", EmailNotifier), ("apprise", _apprise_notifier)):
         mine = [e for e in entries if e.channel == channel]
         for entry in mine:
             subscribers.set_topics(store, channel, entry.name, entry.topics)
