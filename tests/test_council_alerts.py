@@ -70,7 +70,7 @@ def document(ref: DocRef) -> Item:
 
 
 def record(store, *items: Item) -> None:
-    matches = {item.key: [Match("smuggling", ("migrant smuggling",), SNIPPET, "title")] for item in items}
+    matches = {item.key: [Match("smuggling", ("migrant smuggling",), SNIPPET, "body")] for item in items}
     store.record_poll(SOURCE, list(items), matches)
 
 

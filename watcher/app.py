@@ -77,6 +77,11 @@ def labels_of(config: Config) -> dict[str, str]:
     return {t.id: t.label for t in config.topics}
 
 
+def source_labels_of(config: Config) -> dict[str, str]:
+    """Each source's human name (its ``label``, else its name), by name."""
+    return {s.name: s.display_name for s in config.sources}
+
+
 def make_http(config: Config, store: Store | None = None, **overrides) -> Http:
     """The shared client from ``[http]`` (and ``WATCHER_ALLOW_PRIVATE_NETWORKS``); with a store, conditional GET
     keeps its validators there."""
@@ -215,7 +220,7 @@ class Service:
                 "and the Telegram bot is off."
             )
             await self.db.run(console_mode_setup, self.config)
-            return {"console": ConsoleNotifier(labels, self.stdout)}
+            return {"console": ConsoleNotifier(labels, self.stdout, source_labels_of(self.config))}
         # loaded late: python-telegram-bot costs ~0.2 s to import and is not needed without a token
         from watcher.bot.outage import PollWatch, build_application
         from watcher.notifiers.telegram import TelegramNotifier
@@ -226,7 +231,7 @@ class Service:
             self.settings.telegram_token, self.settings.telegram_api_url, self.poll_watch
         )
         log.info("Telegram bot on; Bot API at %s", self.settings.telegram_api_url)
-        return {"telegram": TelegramNotifier(application.bot, labels)}
+        return {"telegram": TelegramNotifier(application.bot, labels, source_labels_of(self.config))}
 
     def _scheduler(self, loop) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,6 +38,9 @@ class Match:
     terms: tuple[str, ...]
     snippet: str = ""
     field: str = ""
+    # The words of the text that the terms matched, as the text writes them ("smuggling" for ``smuggl*``); evidence
+    # derived from the hits, so two matches of the same terms compare equal whatever their case in the text.
+    words: tuple[str, ...] = dataclasses.field(default=(), compare=False)  # ``field`` is the name above
 
 
 @dataclass(frozen=True)
@@ -67,3 +71,5 @@ class Alert:
     quiet: bool = False  # the chat asked for alerts without a sound
     #: the chat's own terms (/watch) that raised the alert: (the term as the chat wrote it, the words as matched)
     personal: tuple[tuple[str, str], ...] = ()
+    summary: str = ""  # the item's summary, as the source gave it
+    words: tuple[str, ...] = ()  # the matched words as the text writes them (empty for alerts queued before them)

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from watcher import pipeline
-from watcher.app import console_mode_setup, labels_of, make_http
+from watcher.app import console_mode_setup, labels_of, make_http, source_labels_of
 from watcher.commands.checks import shared_failure, shared_failure_hint
 from watcher.config import Config, Settings
 from watcher.delivery.operators import messenger_for
@@ -103,7 +103,9 @@ async def deliver_pending(store: Store, config: Config, settings: Settings, extr
     """Send what this poll queued, through Telegram when a token is set, else to the console."""
     labels = labels_of(config)
     if not settings.telegram_token:
-        await DeliveryWorker(store, {"console": ConsoleNotifier(labels, sys.stderr), **extra}).drain()
+        await DeliveryWorker(
+            store, {"console": ConsoleNotifier(labels, sys.stderr, source_labels_of(config)), **extra}
+        ).drain()
         await messenger_for(store, settings).drain_once()
         return
     # loaded late: python-telegram-bot costs ~0.2 s to import and is not needed without a token
@@ -114,7 +116,7 @@ async def deliver_pending(store: Store, config: Config, settings: Settings, extr
     async with Bot(settings.telegram_token, base_url=settings.telegram_api_url) as bot:
         worker = DeliveryWorker(
             store,
-            {"telegram": TelegramNotifier(bot, labels), **extra},
+            {"telegram": TelegramNotifier(bot, labels, source_labels_of(config)), **extra},
             Pacer(rate=settings.send_rate),
             concurrency=settings.send_concurrency,
         )

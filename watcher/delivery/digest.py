@@ -141,7 +141,9 @@ class DigestSender:
             alerts = [a for a in await self.db.run(subscribers.pending_for, sub["id"]) if a.id not in self.unrecorded]
             if not alerts:
                 break
-            for html_text, plain_text, ids in digest_messages(alerts, notifier.labels):
+            for html_text, plain_text, ids in digest_messages(
+                alerts, notifier.labels, sources=getattr(notifier, "source_labels", None)
+            ):
                 if not await self._send_part(notifier, sub, html_text, plain_text, ids):
                     return False
                 await self.unrecorded.record_async(ids, partial(self.db.run, subscribers.mark_many_delivered, ids))

@@ -362,7 +362,26 @@ class Matcher:
         field, first = hits[0]
         start, end = char_span(field.text, field.raw, field.flat, first.first, first.last)
         snippet = make_snippet(field.text, start, end)
-        return Match(topic=topic.id, terms=tuple(terms + subjects), snippet=snippet, field=field.name)
+        return Match(
+            topic=topic.id, terms=tuple(terms + subjects), snippet=snippet, field=field.name, words=_words(hits)
+        )
+
+
+MAX_WORDS = 12  # matched words kept per topic, first hits first
+MAX_WORD = 80  # characters of one matched word or phrase
+
+
+def _words(hits: list[tuple[_Field, _Hit]]) -> tuple[str, ...]:
+    """The text of the hits as the item writes it, once each whatever its case, in the order of the hits."""
+    seen: dict[str, str] = {}
+    for field, hit in hits:
+        start, end = char_span(field.text, field.raw, field.flat, hit.first, hit.last)
+        word = " ".join(field.text[start:end].split())[:MAX_WORD]
+        if word:
+            seen.setdefault(word.casefold(), word)
+        if len(seen) >= MAX_WORDS:
+            break
+    return tuple(seen.values())
 
 
 def _joined_hits(first: dict[Rule, _Hit]) -> list[_Hit]:

@@ -19,11 +19,14 @@ class ConsoleNotifier:
     def is_group(self, address: str) -> bool:
         return False
 
-    def __init__(self, labels: Mapping[str, str], stream: TextIO | None = None):
+    def __init__(
+        self, labels: Mapping[str, str], stream: TextIO | None = None, source_labels: Mapping[str, str] | None = None
+    ):
         self.labels = labels
         self.stream = stream
+        self.source_labels: Mapping[str, str] = source_labels or {}  # source name -> its label in sources.toml
 
     async def send(self, alert: Alert, *, plain: bool = False) -> None:
         out = self.stream or sys.stdout
-        out.write("=== ALERT ===\n" + alert_text(alert, self.labels) + "\n\n")
+        out.write("=== ALERT ===\n" + alert_text(alert, self.labels, self.source_labels) + "\n\n")
         out.flush()

@@ -29,6 +29,7 @@ EVENT_HEADINGS = {
 
 
 MAX_TITLE = 600
+MAX_SUMMARY = 300  # characters of the feed's summary an alert shows, cut between words
 MAX_SNIPPET = 400
 MAX_TERMS = 12
 MAX_CODES = 12
@@ -43,7 +44,60 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _safe_url(url: str) -> str | None:
+def _cut_words(text: str, limit: int) -> str:
+    """``text`` on one line, at most ``limit`` characters, cut between words when it is longer."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    piece = flat[: limit - 1]
+    space = piece.rfind(" ")
+    if space > limit // 2:  # a cut between words, unless that loses half the room to one very long word
+        piece = piece[:space]
+    return piece.rstrip(" ,;:.-–—") + "…"
+
+
+def _plain_key(text: str) -> str:
+    """Text reduced to its letters and digits, lower case: what "the same text" means when comparing two."""
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def summary_of(alert: Alert) -> str:
+    """The item's summary shortened for an alert (plain text); "" when there is none or it only repeats the title.
+
+    A summary that starts with the title (as Council register rows and headers often do) shows what follows it."""
+    flat = " ".join(alert.summary.split())
+    title = " ".join(alert.title.split())
+    if not flat or _plain_key(flat) == _plain_key(title):
+        return ""
+    if title and flat.casefold().startswith(title.casefold()):
+        flat = flat[len(title) :].lstrip(" .,;:-–—()")
+        if len(_plain_key(flat)) < 3:
+            return ""
+    return _cut_words(flat, MAX_SUMMARY)
+
+
+def source_label(alert: Alert, sources: Mapping[str, str] | None) -> str:
+    """The source's human name from ``sources.toml`` (its ``label``), else its name."""
+    return (sources or {}).get(alert.source) or alert.source
+
+
+def matched_words(alert: Alert) -> tuple[list[str], list[str]]:
+    """(words, subject codes): the matched words as the text writes them, else (alerts queued before the words
+    were kept, follows) the terms as written; and the Council subject codes that raised a topic."""
+    codes = [t.removeprefix("subject:") for t in alert.terms if t.startswith("subject:")]
+    words = list(alert.words) or [t for t in alert.terms if not t.startswith("subject:")]
+    return words[:MAX_TERMS], codes[:MAX_TERMS]
+
+
+def _matched_line(alert: Alert, quote) -> str:
+    words, codes = matched_words(alert)
+    parts = [", ".join(f"“{quote(_cut(w, 80))}”" for w in words)] if words else []
+    if codes:
+        parts.append(f"subject code{'s' if len(codes) > 1 else ''} {', '.join(quote(c) for c in codes)}")
+    return " · ".join(parts)
+
+
+def safe_url(url: str) -> str | None:
     return url if url.startswith(("https://", "http://")) else None
 
 
@@ -138,14 +192,13 @@ def _event_words(alert: Alert, facts: CouncilFacts | None) -> tuple[str, str, st
 
 
 def _html_parts(alert: Alert, labels: Mapping[str, str]) -> tuple[str, str, str, str]:
-    """Escaped pieces of an alert: the linked title, the topic labels, the matched terms, the event heading."""
+    """Escaped pieces of an alert: the linked title, the topic labels, the matched words, the event heading."""
     e = html.escape
     title = e(_cut(alert.title, MAX_TITLE))
-    url = _safe_url(alert.url)
+    url = safe_url(alert.url)
     heading = f'<a href="{e(url, quote=True)}">{title}</a>' if url else title
     topics = ", ".join(e(labels.get(t, t)) for t in alert.topics)
-    terms = ", ".join(f"“{e(_cut(t, 80))}”" for t in alert.terms[:MAX_TERMS])
-    return heading, topics, terms, e(EVENT_HEADINGS.get(alert.event, alert.event))
+    return heading, topics, _matched_line(alert, e), e(EVENT_HEADINGS.get(alert.event, alert.event))
 
 
 def personal_line(alert: Alert) -> str:
@@ -160,19 +213,23 @@ def personal_line(alert: Alert) -> str:
     return f"Your term{'s' if len(shown) > 1 else ''}: {', '.join(shown)}"
 
 
-def alert_html(alert: Alert, labels: Mapping[str, str]) -> str:
-    """Telegram HTML: the title linked to the document, source, date, topics and the terms that matched; for a
-    Council document also its reference, type, parties, marking, codes and procedures."""
+def alert_html(alert: Alert, labels: Mapping[str, str], sources: Mapping[str, str] | None = None) -> str:
+    """Telegram HTML: the title linked to the document, the summary shortened, the source's name, date, topics and
+    the words that matched; for a Council document also its reference, type, parties, marking, codes and
+    procedures. ``sources`` maps source names to their labels."""
     e = html.escape
     heading, topics, terms, _ = _html_parts(alert, labels)
-    url = _safe_url(alert.url)
+    url = safe_url(alert.url)
     facts = council_facts(alert)
     event, after_event, after_title = (e(part) for part in _event_words(alert, facts))
     lines = [f"🔔 <b>{event}</b>{after_event}: <b>{heading}</b>{after_title}"]
     if facts:
         lines += [e(line) for line in _council_lines(alert, facts)] + [_procedures_html(p) for p in facts.procedures]
+    if summary := summary_of(alert):
+        lines.append(e(summary))
+    source = e(source_label(alert, sources))
     lines += [
-        f"Source: {e(alert.source)}" if facts else f"Source: {e(alert.source)} · {e(_date(alert))}",
+        f"Source: {source}" if facts else f"Source: {source} · {e(_date(alert))}",
         *([f"Topics: {topics}", f"Matched: {terms}"] if alert.topics else []),
         *([e(personal_line(alert))] if alert.personal else []),
     ]
@@ -189,7 +246,7 @@ def _procedures_html(procedure: str) -> str:
     return f'<a href="{e(oeil, quote=True)}">{e(procedure)}</a> (<a href="{e(eurlex, quote=True)}">EUR-Lex</a>)'
 
 
-def alert_text(alert: Alert, labels: Mapping[str, str]) -> str:
+def alert_text(alert: Alert, labels: Mapping[str, str], sources: Mapping[str, str] | None = None) -> str:
     """The same alert as plain text (console, email, and the fallback when Telegram refuses the HTML)."""
     topics = ", ".join(labels.get(t, t) for t in alert.topics)
     facts = council_facts(alert)
@@ -198,10 +255,13 @@ def alert_text(alert: Alert, labels: Mapping[str, str]) -> str:
     if facts:
         lines += _council_lines(alert, facts)
         lines += [f"{p}: {' · '.join(procedure_links(p))}" for p in facts.procedures]
+    if summary := summary_of(alert):
+        lines.append(summary)
+    source = source_label(alert, sources)
     lines += [
         f"Link: {alert.url or '(none)'}",
-        f"Source: {alert.source}" if facts else f"Source: {alert.source} · {_date(alert)}",
-        *([f"Topics: {topics}", f"Matched: {', '.join(alert.terms)}"] if alert.topics else []),
+        f"Source: {source}" if facts else f"Source: {source} · {_date(alert)}",
+        *([f"Topics: {topics}", f"Matched: {_matched_line(alert, str)}"] if alert.topics else []),
         *([personal_line(alert)] if alert.personal else []),
     ]
     if alert.snippet:
@@ -209,25 +269,25 @@ def alert_text(alert: Alert, labels: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
-def digest_entry_html(alert: Alert, labels: Mapping[str, str]) -> str:
-    """One alert as a digest line: linked title, then source, date, topics and matched terms."""
+def digest_entry_html(alert: Alert, labels: Mapping[str, str], sources: Mapping[str, str] | None = None) -> str:
+    """One alert as a digest line: linked title, then source, date, topics and matched words."""
     e = html.escape
     heading, topics, terms, event = _html_parts(alert, labels)
     prefix = "" if alert.event == "new" else f"{event}: "
     why = [topics, terms] if alert.topics else []
     why += [e(personal_line(alert))] if alert.personal else []
-    return f"• {prefix}<b>{heading}</b>\n  {' · '.join([e(alert.source), e(_date(alert)), *why])}"
+    return f"• {prefix}<b>{heading}</b>\n  {' · '.join([e(source_label(alert, sources)), e(_date(alert)), *why])}"
 
 
-def digest_entry_text(alert: Alert, labels: Mapping[str, str]) -> str:
+def digest_entry_text(alert: Alert, labels: Mapping[str, str], sources: Mapping[str, str] | None = None) -> str:
     topics = ", ".join(labels.get(t, t) for t in alert.topics)
     event = EVENT_HEADINGS.get(alert.event, alert.event)
     prefix = "" if alert.event == "new" else f"{event}: "
-    why = [topics, ", ".join(alert.terms[:MAX_TERMS])] if alert.topics else []
+    why = [topics, _matched_line(alert, str)] if alert.topics else []
     why += [personal_line(alert)] if alert.personal else []
     return (
         f"• {prefix}{_cut(alert.title, MAX_TITLE)}\n  {alert.url or '(no link)'}\n  "
-        f"{' · '.join([alert.source, _date(alert), *why])}"
+        f"{' · '.join([source_label(alert, sources), _date(alert), *why])}"
     )
 
 
@@ -235,13 +295,16 @@ DIGEST_HEAD_ROOM = 100  # units kept free for the heading line of each digest me
 
 
 def digest_messages(
-    alerts: list[Alert], labels: Mapping[str, str], limit: int = TELEGRAM_LIMIT
+    alerts: list[Alert],
+    labels: Mapping[str, str],
+    limit: int = TELEGRAM_LIMIT,
+    sources: Mapping[str, str] | None = None,
 ) -> list[tuple[str, str, list[int]]]:
     """The digest as messages under ``limit``: (HTML, plain text, outbox ids), split only between alerts."""
     entries = [
         (
-            shorten_html(digest_entry_html(a, labels), limit - DIGEST_HEAD_ROOM),
-            cut_plain(digest_entry_text(a, labels), limit - DIGEST_HEAD_ROOM),
+            shorten_html(digest_entry_html(a, labels, sources), limit - DIGEST_HEAD_ROOM),
+            cut_plain(digest_entry_text(a, labels, sources), limit - DIGEST_HEAD_ROOM),
         )
         for a in alerts
     ]

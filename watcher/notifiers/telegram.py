@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from datetime import timedelta
+from urllib.parse import urlsplit
 
-from telegram import LinkPreviewOptions
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
 from watcher.models import Alert
 from watcher.notifiers.fit import cut_plain, shorten_html
-from watcher.notifiers.format import alert_html, alert_text
+from watcher.notifiers.format import alert_html, alert_text, safe_url
 
 # python-telegram-bot 22 warns of a deprecation each time a RetryAfter is built or read, unless time periods are
 # taken as timedelta (its next major version's behaviour). Opt in; ``seconds`` reads either form.
@@ -63,13 +65,74 @@ async def call_telegram(coro):
         raise NotifyError(str(exc)) from exc
 
 
+# The buttons under an alert. Their callback data is ``alert:<action>:<topic id>``; Telegram caps it at 64 bytes,
+# and the bot reads it back with ``parse_alert_button`` (watcher/bot/alert_buttons.py).
+ALERT_BUTTON_PREFIX = "alert:"
+MUTE, MORE = "mute", "more"
+MAX_CALLBACK_DATA = 64
+MAX_URL_BUTTON = 2048  # longer links get no 📄 button (the title still links to the document)
+MAX_MUTE_BUTTONS = 3  # one 🔕 per topic of the alert, up to this many
+_ALERT_BUTTON = re.compile(r"alert:(mute|more):([a-z0-9_-]{1,56})")
+
+
+def button_url(url: str) -> str | None:
+    """The link for a 📄 button: an http or https URL with a host and nothing Telegram would refuse in it (spaces,
+    control characters, quotes); else None. Telegram refuses a whole message over one bad button URL."""
+    if not safe_url(url) or len(url) > MAX_URL_BUTTON or any(c.isspace() or ord(c) < 32 or c in '"<>' for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme in ("http", "https") and parts.hostname else None
+
+
+def alert_button_data(action: str, topic: str) -> str | None:
+    """The callback data of one alert button, or None when it would not fit Telegram's 64 bytes."""
+    data = f"{ALERT_BUTTON_PREFIX}{action}:{topic}"
+    return data if len(data.encode()) <= MAX_CALLBACK_DATA and _ALERT_BUTTON.fullmatch(data) else None
+
+
+def parse_alert_button(data: str, topics: Collection[str]) -> tuple[str, str] | None:
+    """(action, topic) of an alert button's callback data; None for anything else: too long, an unknown action, a
+    topic that is not (or no longer) configured. Nothing longer than Telegram's cap is even looked at."""
+    if len(data) > MAX_CALLBACK_DATA or len(data.encode()) > MAX_CALLBACK_DATA:
+        return None
+    found = _ALERT_BUTTON.fullmatch(data)
+    if found is None or found.group(2) not in topics:
+        return None
+    return found.group(1), found.group(2)
+
+
+def alert_markup(alert: Alert, labels: Mapping[str, str]) -> InlineKeyboardMarkup | None:
+    """📄 the document (an http/https link only), 🔎 more like this (the recent items of the alert's first topic)
+    and 🔕 mute for each configured topic of the alert. None when no button applies."""
+    topics = [t for t in alert.topics if t in labels]
+    first: list[InlineKeyboardButton] = []
+    url = button_url(alert.url)
+    if url:
+        first.append(InlineKeyboardButton("📄 Document", url=url))
+    more = alert_button_data(MORE, topics[0]) if topics else None
+    if more:
+        first.append(InlineKeyboardButton("🔎 More like this", callback_data=more))
+    mutes = []
+    for topic in topics[:MAX_MUTE_BUTTONS]:
+        data = alert_button_data(MUTE, topic)
+        if data:
+            name = labels[topic] if len(topics) > 1 else "this topic"
+            mutes.append(InlineKeyboardButton(f"🔕 Mute {name}"[:60], callback_data=data))
+    rows = [row for row in (first, mutes) if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
 class TelegramNotifier:
     channel = "telegram"
     chat_paced = True  # Telegram's per-chat and per-group limits apply
 
-    def __init__(self, bot, labels: Mapping[str, str]):
+    def __init__(self, bot, labels: Mapping[str, str], source_labels: Mapping[str, str] | None = None):
         self.bot = bot
         self.labels = labels
+        self.source_labels: Mapping[str, str] = source_labels or {}  # source name -> its label in sources.toml
 
     def is_group(self, address: str) -> bool:
         return is_group(address)
@@ -77,14 +140,22 @@ class TelegramNotifier:
     async def send(self, alert: Alert, *, plain: bool = False) -> None:
         await self.send_text(
             alert.address,
-            alert_html(alert, self.labels),
-            alert_text(alert, self.labels),
+            alert_html(alert, self.labels, self.source_labels),
+            alert_text(alert, self.labels, self.source_labels),
             plain=plain,
             quiet=alert.quiet,
+            markup=alert_markup(alert, self.labels),
         )
 
     async def send_text(
-        self, address: str, html_text: str, plain_text: str, *, plain: bool = False, quiet: bool = False
+        self,
+        address: str,
+        html_text: str,
+        plain_text: str,
+        *,
+        plain: bool = False,
+        quiet: bool = False,
+        markup: InlineKeyboardMarkup | None = None,
     ) -> None:
         """Send one message: the HTML version, or the plain one; either is kept under Telegram's limit."""
         if plain:
@@ -98,5 +169,6 @@ class TelegramNotifier:
                 parse_mode=mode,
                 disable_notification=quiet,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_markup=markup,
             )
         )

@@ -14,7 +14,8 @@ from typing import Any, ClassVar, Protocol
 from watcher.durations import parse_duration
 from watcher.models import Item
 
-COMMON_KEYS = ("name", "kind", "url", "every", "enabled")
+COMMON_KEYS = ("name", "kind", "url", "every", "enabled", "label")
+MAX_LABEL = 60  # characters of a source's human name (``label``), as alerts, /status and the about text show it
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
@@ -36,6 +37,7 @@ class Source:
     url: str
     every: float
     enabled: bool = True
+    label: str = ""  # the human name alerts and /status show ("Statewatch"); "" shows the name
     # Health options every kind has (see watcher/health.py): a poll that parses to no items after the source has
     # had items is an "empty" failure while expect_items is on; failure_threshold 0 and quiet -1 mean "the
     # [health] default"; quiet 0 turns the staleness warning off for this source.
@@ -55,11 +57,29 @@ class Source:
         if not isinstance(self.max_items, int) or isinstance(self.max_items, bool) or self.max_items < 1:
             raise ValueError(f"'max_items' must be a whole number of at least 1, got {self.max_items!r}")
 
+    @property
+    def display_name(self) -> str:
+        """The source's label, or its name when it has none."""
+        return self.label or self.name
+
     async def poll(self, http, state: SourceState) -> list[Item]:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def parse(self, data: bytes, url: str = "") -> list[Item]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def label_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be a source's ``label``, or None when it can."""
+    if not isinstance(value, str):
+        return f"'label' must be a string in quotes, e.g. label = \"Statewatch\", got {value!r}"
+    if not value.strip():
+        return "'label' is empty; give the source's name as people know it, e.g. label = \"Statewatch\", or remove it"
+    if len(value) > MAX_LABEL:
+        return f"'label' has {len(value)} characters; keep it to at most {MAX_LABEL}"
+    if any(ord(c) < 32 or c == "\x7f" for c in value):
+        return "'label' has a line break or a control character; write it on one line"
+    return None
 
 
 def _coerce(value: Any, default: Any, where: str) -> tuple[Any, str | None]:

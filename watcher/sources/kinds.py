@@ -12,7 +12,7 @@ from typing import Any
 
 from watcher.durations import MIN_EVERY_SECONDS, parse_duration
 from watcher.http.options import HttpOptions, http_options_from_toml
-from watcher.sources.base import _NAME, COMMON_KEYS, Source, _coerce
+from watcher.sources.base import _NAME, COMMON_KEYS, Source, _coerce, label_problem
 from watcher.sources.council_documents import CouncilDocumentsSource
 from watcher.sources.council_register import CouncilRegisterSource
 from watcher.sources.html_list import HtmlListSource
@@ -72,6 +72,9 @@ def build_source(
     enabled = entry.get("enabled", True)
     if not isinstance(enabled, bool):
         problems.append(f"{label}: 'enabled' must be true or false, got {enabled!r}")
+    human = entry.get("label", "")
+    if "label" in entry and (problem := label_problem(human)):
+        problems.append(f"{label}: {problem}")
     options: dict[str, Any] = {}
     fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in COMMON_KEYS}
     for key, value in entry.items():
@@ -94,7 +97,7 @@ def build_source(
     if max_bytes is not None:
         options.update({key: max_bytes for key in CAP_KEYS if key in fields and key not in entry})
     try:
-        return cls(name=str(name), url=str(url), every=every, enabled=enabled, **options), []
+        return cls(name=str(name), url=str(url), every=every, enabled=enabled, label=str(human).strip(), **options), []
     except (TypeError, ValueError) as exc:
         return None, [f"{label}: {exc}"]
 

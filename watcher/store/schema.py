@@ -265,6 +265,9 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     # A chat's own terms (/watch, see ``watches``), and on each outbox row the ones that raised it.
     ("personal-terms", WATCHES),
+    # The words the terms matched, as the text writes them ("smuggling" for ``smuggl*``), for the alert to show;
+    # rows queued before this have none and show their terms.
+    ("outbox-matched-words", "ALTER TABLE outbox ADD COLUMN words TEXT NOT NULL DEFAULT '[]'"),
 ]
 
 # The archive's search on PostgreSQL: the same ``archive_docs`` and ``archive_codes`` rows, kept by PL/pgSQL

@@ -277,11 +277,24 @@ class Store:
         for sub_id, topic_list in rows:
             topics = [t for t in by_topic if t in topic_list.split(" ")]
             terms = list(dict.fromkeys(term for t in topics for term in by_topic[t].terms))
-            snippet = next((by_topic[t].snippet for t in topics if by_topic[t].snippet), "")
+            words = _words_of(by_topic[t] for t in topics)
+            # The title is shown whole, so a snippet of a hit in the title would only repeat it.
+            snippet = next((m.snippet for t in topics if (m := by_topic[t]).snippet and m.field != "title"), "")
             cur = self.db.execute(
-                "INSERT INTO outbox (subscriber_id, source, item_id, event, topics, terms, snippet, created_at, "
-                "next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-                (sub_id, item.source, item.id, event, json.dumps(topics), json.dumps(terms), snippet, now, now),
+                "INSERT INTO outbox (subscriber_id, source, item_id, event, topics, terms, snippet, words, "
+                "created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                (
+                    sub_id,
+                    item.source,
+                    item.id,
+                    event,
+                    json.dumps(topics),
+                    json.dumps(terms),
+                    snippet,
+                    json.dumps(words),
+                    now,
+                    now,
+                ),
             )
             count += cur.rowcount
         return count
@@ -476,10 +489,10 @@ def statements(sql: str) -> list[str]:
     return out
 
 
-# What an alert shows of its item: its extra, and when the document (or its family) was first seen.
+# What an alert shows of its item: its summary and extra, and when the document (or its family) was first seen.
 ALERT_ITEM_COLUMNS = (
-    "i.extra AS item_extra, i.first_seen_at AS item_first_seen, (SELECT min(f.first_seen_at) "
-    "FROM items f WHERE f.source=i.source AND f.family=i.family) AS family_first_seen, "
+    "i.summary AS item_summary, i.extra AS item_extra, i.first_seen_at AS item_first_seen, "
+    "(SELECT min(f.first_seen_at) FROM items f WHERE f.source=i.source AND f.family=i.family) AS family_first_seen, "
     "s.quiet AS chat_quiet"
 )
 
@@ -498,6 +511,7 @@ def _alert(r: Any) -> Alert:
         topics=tuple(json.loads(r["topics"])),
         terms=tuple(json.loads(r["terms"])),
         snippet=r["snippet"],
+        words=tuple(json.loads(r["words"] or "[]")),
         event=r["event"],
         attempts=r["attempts"],
         **_alert_item(r),
@@ -510,10 +524,24 @@ def _alert_item(r: Any) -> dict:
     if "item_extra" not in columns:
         return {}
     since = {"version": r["family_first_seen"], "public": r["item_first_seen"]}.get(r["event"])
-    found = {"extra": json.loads(r["item_extra"] or "{}"), "since": from_iso(since), "quiet": bool(r["chat_quiet"])}
+    found = {
+        "extra": json.loads(r["item_extra"] or "{}"),
+        "since": from_iso(since),
+        "quiet": bool(r["chat_quiet"]),
+        "summary": r["item_summary"] or "",
+    }
     if "personal" in columns:
         found["personal"] = tuple((str(t), str(w)) for t, w in json.loads(r["personal"] or "[]"))
     return found
+
+
+def _words_of(matches: Iterable[Match]) -> list[str]:
+    """The matched words of several topics, once each whatever their case."""
+    seen: dict[str, str] = {}
+    for match in matches:
+        for word in match.words:
+            seen.setdefault(word.casefold(), word)
+    return list(seen.values())
 
 
 class _Transaction:
