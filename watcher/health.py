@@ -241,6 +241,7 @@ class SourceHealth:
     window_days: float
     quiet_seconds: float
     threshold: int
+    label: str = ""  # the source's human name from sources.toml ("" when it has none)
 
 
 def status_of(enabled: bool, row: dict, snap: Snapshot, threshold: int, quiet: float, now: datetime) -> str:
@@ -289,6 +290,7 @@ def source_health(store, sources: Iterable, rules: HealthRules, now: datetime | 
                 window_days=rules.items_window / DAY,
                 quiet_seconds=quiet,
                 threshold=threshold,
+                label=str(getattr(src, "label", "") or ""),
             )
         )
     return out
@@ -347,9 +349,11 @@ TROUBLE = ("failing", "blocked", "degraded")
 STATUS_WORDS = {"blocked": FAILURE_LABELS["blocked"]}  # how a chat line says a status, where not its one word
 
 
-def line_of(r: SourceHealth, now: datetime) -> str:
-    """One source as a short plain-text line, for a chat; escape before sending as HTML."""
-    text = f"{STATUS_MARKS.get(r.status, '•')} {r.name}: {STATUS_WORDS.get(r.status, r.status)}"
+def line_of(r: SourceHealth, now: datetime, by_label: bool = False) -> str:
+    """One source as a short plain-text line, for a chat (by its label with ``by_label``); escape before sending as
+    HTML."""
+    name = (r.label or r.name) if by_label else r.name
+    text = f"{STATUS_MARKS.get(r.status, '•')} {name}: {STATUS_WORDS.get(r.status, r.status)}"
     if r.status == "disabled":
         return text + " in sources.toml"
     if r.consecutive_failures:
@@ -370,7 +374,8 @@ def summary_of(rows: list[SourceHealth]) -> str:
     return f"{polled} source{'s' if polled != 1 else ''} polled, {counts['failing']} failing{extra}"
 
 
-def render_lines(rows: list[SourceHealth], now: datetime) -> list[str]:
-    """The chat view (``/status``, ``/sources``): a summary, then one line per source, trouble first."""
+def render_lines(rows: list[SourceHealth], now: datetime, by_label: bool = False) -> list[str]:
+    """The chat view (``/status`` by label, ``/sources`` by name): a summary, then one line per source, trouble
+    first."""
     ordered = sorted(rows, key=lambda r: TROUBLE.index(r.status) if r.status in TROUBLE else len(TROUBLE))
-    return [summary_of(rows), *(line_of(r, now) for r in ordered)]
+    return [summary_of(rows), *(line_of(r, now, by_label) for r in ordered)]

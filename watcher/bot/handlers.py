@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 
 from watcher import health
-from watcher.bot import follow, operators, preferences, quiet, watch
+from watcher.bot import alert_buttons, follow, operators, preferences, quiet, watch
 from watcher.bot.replies import (
     ADMIN_ONLY,
     CHANNEL,
@@ -35,6 +35,7 @@ from watcher.bot.replies import (
     may_change,
     reply,
     reply_lines,
+    send_recent,
     topic_args,
     topic_list,
     unknown_topics,
@@ -284,25 +285,15 @@ async def recent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if unknown:
         await reply(update, unknown_topics(unknown, d.topics))
         return
-    rows = await d.db.recent_matches(wanted or None, limit=10)
-    if not rows:
-        await reply(update, "Nothing has been flagged yet" + (f" about {esc(d.label(wanted[0]))}." if wanted else "."))
-        return
-    lines = []
-    for r in rows:
-        title = esc(r["title"])
-        link = f'<a href="{esc(r["url"])}">{title}</a>' if r["url"].startswith(("https://", "http://")) else title
-        labels = ", ".join(esc(d.label(t)) for t in r["topics"])
-        lines.append(f"• {link} ({esc(r['source'])}; {labels})")
-    head = "Last flagged items" + (f" about {esc(', '.join(d.label(t) for t in wanted))}" if wanted else "") + ":"
-    await reply_lines(update, head, lines)
+    await send_recent(update, d, wanted)
 
 
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The sources, their last successful poll, and any that are failing."""
     d = deps(context)
     now = d.store.clock()
-    summary, *lines = health.render_lines(await d.db.run(health.source_health, d.sources, d.rules, now), now)
+    rows = await d.db.run(health.source_health, d.sources, d.rules, now)
+    summary, *lines = health.render_lines(rows, now, by_label=True)
     await reply_lines(update, f"<b>{esc(summary)}</b>", [esc(line) for line in lines])
 
 
@@ -378,6 +369,7 @@ def register(app: Application, bot_deps: BotDeps) -> None:
     app.add_handler(CallbackQueryHandler(preferences.on_hour_button, pattern=preferences.DIGEST_PATTERN))
     app.add_handler(CallbackQueryHandler(follow.on_button, pattern=follow.BUTTON_PATTERN))
     app.add_handler(CallbackQueryHandler(watch.on_button, pattern=watch.BUTTON_PATTERN))
+    app.add_handler(CallbackQueryHandler(alert_buttons.on_button, pattern=alert_buttons.BUTTON_PATTERN))
     app.add_handler(ChatMemberHandler(on_my_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & (filters.TEXT | filters.COMMAND), not_understood))

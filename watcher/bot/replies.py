@@ -35,6 +35,13 @@ class BotDeps:
         topic = self.topics.get(topic_id)
         return topic.label if topic else topic_id
 
+    def source_label(self, name: str) -> str:
+        """A source's label from sources.toml, else its name."""
+        for source in self.sources:
+            if source.name == name:
+                return str(getattr(source, "label", "") or name)
+        return name
+
     @property
     def labels(self) -> dict[str, str]:
         return {t: self.label(t) for t in self.topics}
@@ -126,3 +133,22 @@ def unknown_topics(unknown: list[str], topics: dict) -> str:
 
 def topic_list(topics: dict) -> str:
     return ", ".join(f"<code>{esc(t)}</code>" for t in topics)
+
+
+RECENT = 10  # items /recent lists
+
+
+async def send_recent(update: Update, d: BotDeps, wanted: list[str]) -> None:
+    """The last flagged items, of every topic or of the ``wanted`` ones (/recent, and the 🔎 button of an alert)."""
+    rows = await d.db.recent_matches(wanted or None, limit=RECENT)
+    if not rows:
+        await reply(update, "Nothing has been flagged yet" + (f" about {esc(d.label(wanted[0]))}." if wanted else "."))
+        return
+    lines = []
+    for r in rows:
+        title = esc(r["title"])
+        link = f'<a href="{esc(r["url"])}">{title}</a>' if r["url"].startswith(("https://", "http://")) else title
+        labels = ", ".join(esc(d.label(t)) for t in r["topics"])
+        lines.append(f"• {link} ({esc(d.source_label(r['source']))}; {labels})")
+    head = "Last flagged items" + (f" about {esc(', '.join(d.label(t) for t in wanted))}" if wanted else "") + ":"
+    await reply_lines(update, head, lines)

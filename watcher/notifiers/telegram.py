@@ -93,13 +93,14 @@ def alert_button_data(action: str, topic: str) -> str | None:
     return data if len(data.encode()) <= MAX_CALLBACK_DATA and _ALERT_BUTTON.fullmatch(data) else None
 
 
-def parse_alert_button(data: str, topics: Collection[str]) -> tuple[str, str] | None:
+def parse_alert_button(data: str, topics: Collection[str] | None) -> tuple[str, str] | None:
     """(action, topic) of an alert button's callback data; None for anything else: too long, an unknown action, a
-    topic that is not (or no longer) configured. Nothing longer than Telegram's cap is even looked at."""
+    topic that is not (or no longer) among ``topics`` (None: any well-formed topic id). Nothing longer than
+    Telegram's cap is even looked at."""
     if len(data) > MAX_CALLBACK_DATA or len(data.encode()) > MAX_CALLBACK_DATA:
         return None
     found = _ALERT_BUTTON.fullmatch(data)
-    if found is None or found.group(2) not in topics:
+    if found is None or (topics is not None and found.group(2) not in topics):
         return None
     return found.group(1), found.group(2)
 
