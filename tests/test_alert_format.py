@@ -7,14 +7,19 @@ from __future__ import annotations
 import pytest
 from telegram import Bot
 
+from tests.conftest import SHIPPED_CONFIG, make_config, source_toml
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.telegram import RunningBot
+from watcher.config import load_config
 from watcher.delivery.pacing import Pacer
 from watcher.delivery.worker import DeliveryWorker
+from watcher.errors import ConfigError
 from watcher.matcher import Matcher, topics_from_toml
 from watcher.models import Alert, Item
 from watcher.notifiers.fit import TELEGRAM_LIMIT, utf16_len
 from watcher.notifiers.format import MAX_SUMMARY, alert_html, alert_text, digest_messages, summary_of
 from watcher.notifiers.telegram import TelegramNotifier
+from watcher.sources.rss import RssSource
 from watcher.store.sqlite import Store
 
 CHAT = 42
@@ -39,7 +44,7 @@ async def deliver(store: Store, api: FakeBotAPI, matcher: Matcher, *items: Item)
     """Record the items as a second poll of their source (the first only records), then send what was queued to
     CHAT; returns what the fake Bot API received, in order."""
     store.subscribe("telegram", str(CHAT), list(LABELS))
-    for source in {item.source for item in items}:
+    for source in dict.fromkeys(item.source for item in items):
         if not store.has_items(source):
             store.record_poll(source, [Item(source=source, id="seed", title="seed", url="https://e.org/seed")], {})
         mine = [item for item in items if item.source == source]
@@ -56,13 +61,14 @@ def item(title: str, summary: str = "", body: str = "", source: str = "statewatc
 
 async def test_the_source_is_named_by_its_label_and_by_its_name_without_one(store, api, matcher):
     """statewatch has a label and shows it; a source without one shows its name."""
-    first, second = await deliver(
+    sent = await deliver(
         store,
         api,
         matcher,
         item("Frontex report", source="statewatch", id="a"),
         item("Frontex report", source="ep-texts", id="b"),
     )
+    first, second = sorted(sent, key=lambda m: "/b?" in m["text"])
     assert "Source: Statewatch · date not given" in first["text"]
     assert "Source: ep-texts · date not given" in second["text"]
     assert "statewatch" not in first["text"]
@@ -167,3 +173,60 @@ def test_an_alert_queued_before_the_words_were_kept_shows_its_terms():
         1, 1, "telegram", "1", "s", "x", "t", "https://e.org", None, ("smuggling",), ("smuggl*", "subject:MIGR")
     )
     assert "Matched: “smuggl*” · subject code MIGR" in alert_html(alert, LABELS)
+
+
+# --- the label in sources.toml ---------------------------------------------------------------------------------
+
+TOPIC_TOML = '[[topic]]\nid = "smuggling"\nlabel = "Migrant smuggling"\nterms = ["migrant smuggling"]\n'
+
+
+def label_problems(tmp_path, value: str) -> list[str]:
+    sources = source_toml("feed", "http://127.0.0.1:1/feed.xml") + f"label = {value}\n"
+    with pytest.raises(ConfigError) as info:
+        load_config(make_config(tmp_path / "cfg", sources, TOPIC_TOML))
+    return info.value.problems
+
+
+@pytest.mark.parametrize(
+    "value,says",
+    [
+        ('""', "'label' is empty"),
+        ('"   "', "'label' is empty"),
+        ("3", "'label' must be a string"),
+        (f'"{"x" * 61}"', "at most 60"),
+        ('"two\\nlines"', "on one line"),
+    ],
+)
+def test_a_bad_label_is_an_error_naming_the_source_and_the_fix(tmp_path, value, says):
+    """A label that is not a short one-line text stops the start with a line naming the file, source and fix."""
+    [line] = label_problems(tmp_path, value)
+    assert "sources.toml" in line and "source 'feed'" in line and says in line
+
+
+def test_a_good_label_is_kept_and_a_misspelt_key_is_still_an_error(tmp_path):
+    """``label`` is read; ``lable`` is an unknown key, as any typo is."""
+    sources = source_toml("feed", "http://127.0.0.1:1/feed.xml") + 'label = "  The Feed "\n'
+    [source] = load_config(make_config(tmp_path / "ok", sources, TOPIC_TOML)).sources
+    assert source.label == "The Feed" and source.display_name == "The Feed"
+    [line] = label_problems(tmp_path, '"x"\nlable = "y"')
+    assert "unknown key 'lable'" in line
+
+
+def test_every_shipped_source_has_a_label():
+    """The shipped sources.toml names each source for people, and watcher init ships the same file."""
+    config = load_config(SHIPPED_CONFIG)
+    assert all(s.label and s.label != s.name for s in config.sources), [s.name for s in config.sources if not s.label]
+
+
+async def test_status_and_help_name_the_sources_by_their_label(api, store):
+    """/status and the about text of /help use the label; a source without one keeps its name."""
+    labelled = (
+        RssSource(name="statewatch", url="https://e.org/sw.xml", every=1800.0, label="Statewatch <EU>"),
+        RssSource(name="bare-feed", url="https://e.org/b.xml", every=1800.0),
+    )
+    async with RunningBot(api, store) as bot:
+        bot.app.bot_data["deps"].sources = labelled
+        status = await bot.say(CHAT, "/status")
+        help_ = await bot.say(CHAT, "/help")
+    assert "Statewatch &lt;EU&gt;: never polled" in status["text"] and "bare-feed: never polled" in status["text"]
+    assert "(Statewatch &lt;EU&gt;, bare-feed)" in help_["text"]
