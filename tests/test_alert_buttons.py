@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tests.fakes.telegram import RunningBot, queue_alert, wait_sent
-from watcher.bot import alert_buttons, follow, preferences
+from watcher.bot import alert_buttons, follow, preferences, watch
 from watcher.delivery.pacing import Pacer
 from watcher.delivery.worker import DeliveryWorker
 from watcher.models import Item, Match
@@ -200,11 +200,13 @@ def test_the_button_data_is_read_strictly():
 
 
 async def test_the_button_pattern_leaves_the_other_buttons_alone(api, store):
-    """The topic buttons (t:, all:) and /following's (uf:) still reach their own handlers."""
-    for data in ("t:smuggling", "all:on", "all:off", "uf:0"):
+    """The topic buttons (t:, all:), the digest hours (dg:), /following's (uf:) and /watching's (uw:) still reach
+    their own handlers."""
+    others = (preferences.BUTTON_PATTERN, preferences.DIGEST_PATTERN, follow.BUTTON_PATTERN, watch.BUTTON_PATTERN)
+    for data in ("t:smuggling", "all:on", "all:off", "dg:8", "uf:0", "uw:1"):
         assert not re.match(alert_buttons.BUTTON_PATTERN, data)
     for data in ("alert:mute:smuggling", "alert:more:borders"):
-        assert not re.match(preferences.BUTTON_PATTERN, data) and not re.match(follow.BUTTON_PATTERN, data)
+        assert not any(re.match(pattern, data) for pattern in others)
     async with RunningBot(api, store) as bot:
         await bot.say(CHAT, "/start")
         menu = await bot.say(CHAT, "/topics")

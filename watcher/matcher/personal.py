@@ -267,7 +267,11 @@ class PersonalIndex:
         """The watches the item raises, by key."""
         if not self.keys:
             return {}
-        return {m.topic: Hit(as_matched(m.snippet, self._terms[m.topic]), m.snippet) for m in self._matcher.match(item)}
+        # The title is shown whole, so the snippet of a hit in the title is left out, as for the topics' hits.
+        return {
+            m.topic: Hit(as_matched(m.snippet, self._terms[m.topic]), m.snippet if m.field != "title" else "")
+            for m in self._matcher.match(item)
+        }
 
 
 def index_of(watches: Iterable[tuple[str, str]]) -> PersonalIndex:
