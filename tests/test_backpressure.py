@@ -11,6 +11,7 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from tests.conftest import make_config, run_cli, source_toml
 from tests.fakes.telegram import ADMIN_CHAT, make_store, queue_alert
 from watcher.delivery.backpressure import (
     BacklogWatch,
@@ -299,3 +300,29 @@ async def test_a_refused_catch_up_message_loses_nothing(store, bot, api):
     await fast_worker(store, bot, cap=4).drain()
     assert store.outbox_depth() == 0
     assert sorted(titles_in(api.sent_messages(1))) == sorted(f"n{n}" for n in range(10))
+
+
+@pytest.mark.parametrize(
+    "variable,value,says",
+    [
+        ("WATCHER_OUTBOX_ALERT_AGE", "soon", "WATCHER_OUTBOX_ALERT_AGE: 'soon' is not a duration"),
+        ("WATCHER_OUTBOX_CHAT_CAP", "lots", "WATCHER_OUTBOX_CHAT_CAP: 'lots' is not a number"),
+        ("WATCHER_OUTBOX_CHAT_CAP", "9" * 20, "WATCHER_OUTBOX_CHAT_CAP: 99999999999999999999 is more than 100,000"),
+    ],
+)
+def test_check_config_reports_a_bad_backpressure_setting(tmp_path, variable, value, says):
+    """check-config fails on a WATCHER_OUTBOX_* value that would stop `watcher run`, naming the variable and the
+    fix, instead of saying the configuration is OK."""
+    cfg = make_config(tmp_path / "cfg", source_toml("feed", "http://127.0.0.1:9/feed.xml"))
+    done = run_cli(["--config", str(cfg), "check-config"], tmp_path, **{variable: value})
+    assert done.returncode == 1 and "configuration OK" not in done.stdout
+    assert f"error: {says}" in done.stderr
+    assert "e.g." in done.stderr.split(says, 1)[1].splitlines()[0]
+    assert run_cli(["--config", str(cfg), "check-config"], tmp_path).returncode == 0
+
+
+def test_a_chat_cap_beyond_the_bound_is_refused():
+    """A cap past MAX_CHAT_CAP (here past SQLite's integers, which would break the fold query) is a problem."""
+    with pytest.raises(ConfigError, match="more than 100,000"):
+        rules_from_env({"WATCHER_OUTBOX_CHAT_CAP": "100001"})
+    assert rules_from_env({"WATCHER_OUTBOX_CHAT_CAP": "100000"}).chat_cap == 100_000

@@ -295,7 +295,12 @@ def cmd_once(args, config: Config, settings) -> int:
 
 def cmd_check_config(args, config: Config, settings) -> int:
     from watcher.commands.checks import vanished_topics  # loaded late: the database check is this command's alone
+    from watcher.delivery.backpressure import rules_from_env  # loaded late: only run and check-config read them
 
+    try:
+        rules_from_env()  # WATCHER_OUTBOX_*: what `watcher run` would stop on
+    except ConfigError as exc:
+        return _config_failed(exc)
     vanished = vanished_topics(settings.db_path, (t.id for t in config.topics), config.directory / "topics.toml")
     for line in private_destinations(config) + vanished:
         print(f"warning: {line}", file=sys.stderr)

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ALERT_AGE = 3600.0
 DEFAULT_CHAT_CAP = 50
+MAX_CHAT_CAP = 100_000  # a larger cap never folds in practice (and a number past SQLite's integers breaks the query)
 RECOVER_RATIO = 0.75  # "caught up" below this share of the limit, so a queue hovering at it does not flap
 CHECK_EVERY = 60.0
 ROUND_SECONDS = 15.0  # longest fold round: of each 20 s between rounds, single sends keep at least a quarter
@@ -56,7 +57,8 @@ class BackpressureRules:
 
 
 def rules_from_env(env: Mapping[str, str] | None = None) -> BackpressureRules:
-    """Read ``WATCHER_OUTBOX_ALERT_AGE`` and ``WATCHER_OUTBOX_CHAT_CAP``; raises ConfigError naming the fix."""
+    """Read ``WATCHER_OUTBOX_ALERT_AGE`` and ``WATCHER_OUTBOX_CHAT_CAP``; raises ConfigError naming the fix.
+    ``watcher run`` stops on a bad value and ``watcher check-config`` reports it."""
     env = os.environ if env is None else env
     problems: list[str] = []
     age, cap = DEFAULT_ALERT_AGE, DEFAULT_CHAT_CAP
@@ -68,8 +70,13 @@ def rules_from_env(env: Mapping[str, str] | None = None) -> BackpressureRules:
             problems.append(f'WATCHER_OUTBOX_ALERT_AGE: {exc} ("0s" turns the warning off)')
     cap_text = env.get("WATCHER_OUTBOX_CHAT_CAP", "").strip()
     if cap_text:
-        if cap_text.isdigit():
+        if cap_text.isdigit() and int(cap_text) <= MAX_CHAT_CAP:
             cap = int(cap_text)
+        elif cap_text.isdigit():
+            problems.append(
+                f"WATCHER_OUTBOX_CHAT_CAP: {cap_text} is more than {MAX_CHAT_CAP:,}; give a smaller number, "
+                f"e.g. {DEFAULT_CHAT_CAP}, or 0 never to fold"
+            )
         else:
             problems.append(
                 f"WATCHER_OUTBOX_CHAT_CAP: {cap_text!r} is not a number; give how many undelivered "
