@@ -1,6 +1,6 @@
 # PYTHON_ARGCOMPLETE_OK: lets argcomplete complete `watcher` (README, "Shell completion")
 """Command line: ``watcher run | once | status | check-config | match | replay | parse | healthcheck | init |
-demo | archive verify``.
+demo | archive verify | ledger | migrate-db``.
 
 Each command loads what it uses inside its ``cmd_*`` function, so ``watcher match`` or ``watcher --help`` does not
 pay for the Telegram library, the PDF reader, the HTTP client or the web server (``bench/startup.py`` measures it).
@@ -171,6 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve a bundled sample feed on 127.0.0.1, poll it twice in a temporary data "
         "directory with the shipped topics, and print the alert the second poll finds. "
         "Touches no configuration and nothing outside the temporary directory.",
+    )
+    move = sub.add_parser(
+        "migrate-db",
+        help="copy the SQLite database into an empty PostgreSQL database",
+        description="Copy every row of the SQLite database (WATCHER_DATA_DIR/watcher.db, or --from) into the empty "
+        "PostgreSQL database named by --to, in one transaction, and check the counts. Stop the service first; "
+        "then set WATCHER_DATABASE_URL to the same URL and start it. The SQLite file stays where it is.",
+    )
+    move.add_argument("--to", required=True, metavar="URL", help="postgresql://user:password@host:5432/dbname")
+    move.add_argument(
+        "--from", dest="source", metavar="PATH", help="the SQLite file (default: WATCHER_DATA_DIR/watcher.db)"
     )
     notify = sub.add_parser(
         "test-notify",
@@ -559,6 +570,22 @@ def cmd_archive(args, settings) -> int:
     return 1 if bad else 0
 
 
+def cmd_migrate_db(args, settings) -> int:
+    from watcher.store.db import safe_url  # loaded late: only this command copies a database
+    from watcher.store.transfer import copy_to_postgres  # loaded late: as above
+
+    source = Path(args.source) if args.source else settings.db_path
+    try:
+        done = copy_to_postgres(source, args.to, lambda table, rows: print(f"{table}: {rows} rows", flush=True))
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return STORE_FAILED
+    total = sum(done.rows.values())
+    print(f"copied {total} rows of {len(done.rows)} tables from {source} to {safe_url(args.to)}")
+    print(f"next: set WATCHER_DATABASE_URL={safe_url(args.to)} (with its password) and start watcher")
+    return 0
+
+
 NO_CONFIG_COMMANDS: dict[str, Callable[..., int]] = {
     "match": cmd_match,
     "healthcheck": cmd_healthcheck,
@@ -567,6 +594,7 @@ NO_CONFIG_COMMANDS: dict[str, Callable[..., int]] = {
     "demo": cmd_demo,
     "archive": cmd_archive,
     "ledger": cmd_ledger,
+    "migrate-db": cmd_migrate_db,
 }
 COMMANDS: dict[str, Callable[..., int]] = {
     "run": cmd_run,
