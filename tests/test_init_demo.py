@@ -88,7 +88,8 @@ def test_demo_shows_an_alert_from_the_sample_feed(tmp_path):
 
 
 def test_wheel_contains_the_starter_config(tmp_path):
-    """A wheel built from the tree holds the starter files and the demo feed, named eu-council-watcher."""
+    """A wheel built from the tree holds the starter files, the demo feed and the compiled message catalogues, named
+    eu-council-watcher."""
     src = tmp_path / "src"
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
@@ -116,6 +117,8 @@ def test_wheel_contains_the_starter_config(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in (*STARTER_FILES, "demo-feed.xml"):
         assert f"watcher/starter/{name}" in names
+    for language in ("fr", "de"):  # the bot's compiled message catalogues, read at run time
+        assert f"watcher/locale/{language}/LC_MESSAGES/watcher.mo" in names
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "Name: eu-council-watcher" in text and "License-Expression: AGPL-3.0-or-later" in text

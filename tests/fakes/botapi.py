@@ -461,13 +461,17 @@ class FakeBotAPI:
         first_name: str | None = None,
         username: str | None = None,
         title: str | None = None,
+        language_code: str | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
-        """Queue a ``message`` update from a user; returns the update."""
+        """Queue a ``message`` update from a user; returns the update. ``language_code`` is the user's Telegram
+        language (kept for the user's later updates)."""
         with self._cond:
             chat = self._chat(chat_id, chat_type, title)
             uid = user_id if user_id is not None else (chat_id if chat["type"] == "private" else DEFAULT_USER_ID)
             user = self._user(uid, first_name, username)
+            if language_code:
+                user["language_code"] = language_code
             if chat["type"] == "private":
                 chat["first_name"] = user["first_name"]
             message = {

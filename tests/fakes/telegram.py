@@ -19,8 +19,20 @@ from watcher.store.sqlite import Store
 
 TOPICS = {
     "topic": [
-        {"id": "smuggling", "label": "Migrant smuggling", "terms": ["migrant smuggling"], "exclude": []},
-        {"id": "borders", "label": "Borders & Schengen", "terms": ["frontex"], "exclude": []},
+        {
+            "id": "smuggling",
+            "label": "Migrant smuggling",
+            "name": {"fr": "Trafic de migrants", "de": "Schleusung von Migranten"},
+            "terms": ["migrant smuggling"],
+            "exclude": [],
+        },
+        {
+            "id": "borders",
+            "label": "Borders & Schengen",
+            "name": {"fr": "Frontières & Schengen", "de": "Grenzen & Schengen"},
+            "terms": ["frontex"],
+            "exclude": [],
+        },
         {"id": "migration", "label": "Migration and asylum", "terms": ["asylum"], "exclude": []},
     ]
 }

@@ -15,6 +15,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from watcher.bot.replies import ADMIN_ONLY, CHANNEL, chat_address, deps, esc, excerpt, may_change, reply
+from watcher.i18n import N_, _
 from watcher.sources.council.refs import DocRef, RefError, parse_ref
 from watcher.store import follows
 
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 
 BUTTON_PATTERN = r"^uf:"
 MAX_ARG = 100
-FORMS = (
+FORMS = N_(
     "Write a Council document reference, e.g. <code>/follow 13589/23</code>, <code>/follow ST 13589 2023"
     "</code> or <code>/follow 13589/1/23 REV 1</code> (the whole family is followed), or a procedure, e.g. "
     "<code>/follow 2023/0439(COD)</code>."
@@ -49,45 +50,50 @@ def parse_target(text: str) -> tuple[str, str, str] | None:
 async def _target(update: Update, context: ContextTypes.DEFAULT_TYPE, forms: str) -> tuple[str, str, str] | None:
     """The family or procedure named in the command, or None once the user has been told why not."""
     if not await may_change(update, context):
-        await reply(update, ADMIN_ONLY)
+        await reply(update, _(ADMIN_ONLY))
         return None
     text = " ".join(context.args or [])
     target = parse_target(text)
     if target is None:
-        head = f"{excerpt(text)} is not a reference I can read. " if text else ""
+        head = _("{given} is not a reference I can read.").format(given=excerpt(text)) + " " if text else ""
         await reply(update, head + forms)
     return target
 
 
 async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Follow a document family or a procedure in this chat."""
-    target = await _target(update, context, FORMS)
+    target = await _target(update, context, _(FORMS))
     if target is None:
         return
     kind, key, label = target
     address = chat_address(update)
     outcome = await deps(context).db.run(follows.follow, CHANNEL, address, kind, key, label)
     log.info("chat %s: follow %s %s: %s", address, kind, key, outcome)
-    what = (
-        "every new version and when any becomes public"
-        if kind == follows.FAMILY
-        else "every Council document that names it"
-    )
     answers = {
-        "added": f"Following {esc(label)}: you will hear of {what}, whatever your topics.",
-        "already": f"This chat already follows {esc(label)}.",
-        "full": f"This chat follows {follows.MAX_FOLLOWS} documents and procedures, the most it can; "
-        "stop one with /following first.",
+        "added": (
+            _(
+                "Following {label}: you will hear of every new version and when any becomes public, whatever your "
+                "topics."
+            )
+            if kind == follows.FAMILY
+            else _("Following {label}: you will hear of every Council document that names it, whatever your topics.")
+        ).format(label=esc(label)),
+        "already": _("This chat already follows {label}.").format(label=esc(label)),
+        "full": _(
+            "This chat follows {n} documents and procedures, the most it can; stop one with /following first."
+        ).format(n=follows.MAX_FOLLOWS),
     }
-    active, _ = await deps(context).db.subscription(CHANNEL, address)
-    stopped = "" if active else " Alerts to this chat are stopped, so none comes until /start turns them on again."
+    active, _mine = await deps(context).db.subscription(CHANNEL, address)
+    stopped = (
+        "" if active else " " + _("Alerts to this chat are stopped, so none comes until /start turns them on again.")
+    )
     await reply(update, answers[outcome] + stopped)
 
 
 async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stop following a document family or a procedure."""
     target = await _target(
-        update, context, FORMS.replace("/follow", "/unfollow") + " /following lists what you follow."
+        update, context, _(FORMS).replace("/follow", "/unfollow") + " " + _("/following lists what you follow.")
     )
     if target is None:
         return
@@ -95,21 +101,23 @@ async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     stopped = await deps(context).db.run(follows.unfollow, CHANNEL, chat_address(update), kind, key)
     await reply(
         update,
-        f"Stopped following {esc(label)}."
+        _("Stopped following {label}.").format(label=esc(label))
         if stopped
-        else f"This chat does not follow {esc(label)}; /following lists what it does.",
+        else _("This chat does not follow {label}; /following lists what it does.").format(label=esc(label)),
     )
 
 
 async def _view(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[str, InlineKeyboardMarkup | None]:
     rows = await deps(context).db.run(follows.following, CHANNEL, chat_address(update))
     if not rows:
-        return "This chat follows nothing. " + FORMS, None
+        return _("This chat follows nothing.") + " " + _(FORMS), None
     buttons = [
-        [InlineKeyboardButton(f"Stop {label}", callback_data=f"uf:{kind[0]}:{key}")] for kind, key, label in rows
+        [InlineKeyboardButton(_("Stop {label}").format(label=label), callback_data=f"uf:{kind[0]}:{key}")]
+        for kind, key, label in rows
     ]
-    lines = "\n".join(f"• {esc(label)}" for _, _, label in rows)
-    return f"This chat follows ({len(rows)} of {follows.MAX_FOLLOWS}):\n{lines}", InlineKeyboardMarkup(buttons)
+    lines = "\n".join(f"• {esc(label)}" for _kind, _key, label in rows)
+    head = _("This chat follows ({n} of {most}):").format(n=len(rows), most=follows.MAX_FOLLOWS)
+    return f"{head}\n{lines}", InlineKeyboardMarkup(buttons)
 
 
 async def following(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -124,12 +132,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None:
         return
     if not await may_change(update, context):
-        await query.answer(ADMIN_ONLY, show_alert=True)
+        await query.answer(_(ADMIN_ONLY), show_alert=True)
         return
-    _, short, key = (query.data or "uf::").split(":", 2)
+    _prefix, short, key = (query.data or "uf::").split(":", 2)
     kind = follows.FAMILY if short == "f" else follows.PROCEDURE
     stopped = await deps(context).db.run(follows.unfollow, CHANNEL, chat_address(update), kind, key)
-    await query.answer("Stopped." if stopped else "That was already stopped.")
+    await query.answer(_("Stopped.") if stopped else _("That was already stopped."))
     text, markup = await _view(update, context)
     try:
         await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)

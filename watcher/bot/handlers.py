@@ -18,11 +18,12 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from watcher import health
-from watcher.bot import alert_buttons, follow, operators, preferences, quiet, watch
+from watcher import health, i18n
+from watcher.bot import alert_buttons, follow, language, operators, preferences, quiet, watch
 from watcher.bot.replies import (
     ADMIN_ONLY,
     CHANNEL,
@@ -40,6 +41,7 @@ from watcher.bot.replies import (
     topic_list,
     unknown_topics,
 )
+from watcher.i18n import N_, _, ngettext
 from watcher.store import subscribers
 
 __all__ = ["BotDeps", "COMMANDS", "HANDLERS", "register", "set_commands"]
@@ -53,60 +55,75 @@ def about(d: BotDeps) -> str:
     """What the bot does (HTML), built from the configured sources and topics."""
     names = [str(getattr(s, "label", "") or s.name) for s in d.sources]
     shown = ", ".join(esc(n) for n in names[:ABOUT_SOURCES])
-    more = f" and {len(names) - ABOUT_SOURCES} more" if len(names) > ABOUT_SOURCES else ""
-    watched = (
-        f"I watch {len(names)} source{'s' if len(names) != 1 else ''} ({shown}{more})"
-        if names
-        else "I watch the sources this bot is configured with"
+    more = (
+        ngettext(" and {n} more", " and {n} more", len(names) - ABOUT_SOURCES).format(n=len(names) - ABOUT_SOURCES)
+        if len(names) > ABOUT_SOURCES
+        else ""
     )
-    labels = ", ".join(esc(d.label(t)) for t in d.topics) or "the configured topics"
-    return (
-        f"{watched} and tell you when something is published about: {labels}. Every alert says what the "
-        "document is, where it is, and which words matched."
-    )
+    labels = ", ".join(esc(d.label(t)) for t in d.topics) or _("the configured topics")
+    if not names:
+        return _(
+            "I watch the sources this bot is configured with and tell you when something is published about: "
+            "{topics}. Every alert says what the document is, where it is, and which words matched."
+        ).format(topics=labels)
+    return ngettext(
+        "I watch {n} source ({names}) and tell you when something is published about: {topics}. Every alert says "
+        "what the document is, where it is, and which words matched.",
+        "I watch {n} sources ({names}) and tell you when something is published about: {topics}. Every alert "
+        "says what the document is, where it is, and which words matched.",
+        len(names),
+    ).format(n=len(names), names=shown + more, topics=labels)
 
 
 # (command, arguments, what it does): the menu, /help and the README follow this table.
 PUBLIC = [
-    ("start", "", "Subscribe this chat to every topic"),
-    ("topics", "", "Choose topics with buttons"),
-    ("subscribe", "<topic>", "Add a topic"),
-    ("unsubscribe", "<topic>", "Remove a topic"),
-    ("recent", "[topic]", "The last flagged items"),
-    ("digest", "[hour] [time zone]", "One message a day at that hour (buttons without an hour)"),
-    ("instant", "", "Each alert as soon as it is found"),
-    ("status", "", "The sources and how they are doing"),
-    ("me", "", "This chat's topics, own terms, delivery, mute and quiet"),
-    ("mute", "<1d|1w>", "No alerts for a while, then one digest"),
-    ("unmute", "", "End a mute now"),
-    ("quiet", "<on|off>", "Alerts without a sound, or with one"),
-    ("follow", "<reference or procedure>", "Follow a document or a procedure, whatever your topics"),
-    ("following", "", "What this chat follows, with buttons to stop"),
-    ("unfollow", "<reference or procedure>", "Stop following one"),
-    ("watch", "<term>", "Alert on a word or phrase of your own, e.g. pushbacks"),
-    ("watching", "", "Your own terms, with buttons to remove them"),
-    ("unwatch", "<term>", "Remove one of your own terms"),
-    ("stop", "", "Stop all alerts to this chat"),
-    ("help", "", "What this bot does"),
+    ("start", "", N_("Subscribe this chat to every topic")),
+    ("topics", "", N_("Choose topics with buttons")),
+    ("subscribe", N_("<topic>"), N_("Add a topic")),
+    ("unsubscribe", N_("<topic>"), N_("Remove a topic")),
+    ("recent", N_("[topic]"), N_("The last flagged items")),
+    ("digest", N_("[hour] [time zone]"), N_("One message a day at that hour (buttons without an hour)")),
+    ("instant", "", N_("Each alert as soon as it is found")),
+    ("status", "", N_("The sources and how they are doing")),
+    ("me", "", N_("This chat's topics, own terms, delivery, mute, quiet and language")),
+    ("mute", N_("<1d|1w>"), N_("No alerts for a while, then one digest")),
+    ("unmute", "", N_("End a mute now")),
+    ("quiet", N_("<on|off>"), N_("Alerts without a sound, or with one")),
+    ("follow", N_("<reference or procedure>"), N_("Follow a document or a procedure, whatever your topics")),
+    ("following", "", N_("What this chat follows, with buttons to stop")),
+    ("unfollow", N_("<reference or procedure>"), N_("Stop following one")),
+    ("watch", N_("<term>"), N_("Alert on a word or phrase of your own, e.g. pushbacks")),
+    ("watching", "", N_("Your own terms, with buttons to remove them")),
+    ("unwatch", N_("<term>"), N_("Remove one of your own terms")),
+    ("language", N_("<en|fr|de>"), N_("The language I write in: English, French or German")),
+    ("stop", "", N_("Stop all alerts to this chat")),
+    ("help", "", N_("What this bot does")),
 ]
 ADMIN = [
-    ("stats", "", "Subscribers, alerts sent, queue and failures"),
-    ("sources", "", "Every source and its state"),
-    ("pause", "<source>", "Stop polling a source"),
-    ("resume", "<source>", "Poll a paused source again"),
-    ("test", "", "Send a sample alert to this chat"),
+    ("stats", "", N_("Subscribers, alerts sent, queue and failures")),
+    ("sources", "", N_("Every source and its state")),
+    ("pause", N_("<source>"), N_("Stop polling a source")),
+    ("resume", N_("<source>"), N_("Poll a paused source again")),
+    ("test", "", N_("Send a sample alert to this chat")),
 ]
 COMMANDS = [BotCommand(name, text) for name, _args, text in PUBLIC]
 ADMIN_COMMANDS = COMMANDS + [BotCommand(name, text) for name, _args, text in ADMIN]
 
 
+def menu(table: list[tuple[str, str, str]]) -> list[BotCommand]:
+    """The command menu in the current language."""
+    return [BotCommand(name, _(text)) for name, _args, text in table]
+
+
 def help_text(table: list[tuple[str, str, str]]) -> str:
-    return "\n".join(
-        f"/{name}{' ' + esc(args) if args else ''} – {esc(text.lower()[:1] + text[1:])}" for name, args, text in table
-    )
-
-
-HELP = help_text(PUBLIC)
+    """The commands of a table, one a line, in the current language."""
+    lower = i18n.current() == "en"  # "– subscribe this chat…"; German nouns keep their capital
+    lines = []
+    for name, args, text in table:
+        said = _(text)
+        said = said[:1].lower() + said[1:] if lower else said
+        lines.append(f"/{name}{' ' + esc(_(args)) if args else ''} – {esc(said)}")
+    return "\n".join(lines)
 
 
 MAX_PAYLOAD = 64  # Telegram's own limit for a deep-link parameter; anything longer did not come from a link
@@ -152,22 +169,26 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         await reply(
             update,
-            f"That start link is too long (over {MAX_PAYLOAD} characters). Send /start on its own, "
-            "then choose topics with /topics.",
+            _(
+                "That start link is too long (over {limit} characters). Send /start on its own, then choose topics "
+                "with /topics."
+            ).format(limit=MAX_PAYLOAD),
         )
         return
     d = deps(context)
     address = chat_address(update)
     if not await may_change(update, context):
-        await reply(update, f"{about(d)}\n{ADMIN_ONLY} /help lists the commands.")
+        await reply(update, f"{about(d)}\n{_(ADMIN_ONLY)} {_('/help lists the commands.')}")
         return
     wanted, unknown = parse_start_payload(payload, d.topics) if payload else ([], [])
     if payload and not wanted:
-        _, markup = await preferences.topics_view(d, address)
+        _text, markup = await preferences.topics_view(d, address)
         await reply(
             update,
-            f"The link named no topic I know ({excerpt(', '.join(unknown))}), so nothing changed. "
-            f"The topics are: {topic_list(d.topics)}; tap the ones you want.",
+            _(
+                "The link named no topic I know ({given}), so nothing changed. The topics are: {topics}; tap the "
+                "ones you want."
+            ).format(given=excerpt(", ".join(unknown)), topics=topic_list(d.topics)),
             markup,
         )
         return
@@ -176,15 +197,20 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if payload and not active and before:  # a link to a stopped chat turns on what it names, not the old ones
         await d.db.unsubscribe(CHANNEL, address, before)
     await d.db.subscribe(CHANNEL, address, [] if back else wanted or list(d.topics))
-    _, mine = await d.db.subscription(CHANNEL, address)
+    _active, mine = await d.db.subscription(CHANNEL, address)
     log.info("chat %s: subscribed to %s%s", address, ", ".join(mine), " (restored)" if back else "")
     names = ", ".join(esc(d.label(t)) for t in mine)
-    head = f"Welcome back: your topics are on again: {names}." if back else f"This chat is now subscribed to: {names}."
-    note = f" Left out, unknown: {excerpt(', '.join(unknown))}." if unknown else ""
+    head = (
+        _("Welcome back: your topics are on again: {topics}.")
+        if back
+        else _("This chat is now subscribed to: {topics}.")
+    ).format(topics=names)
+    note = " " + _("Left out, unknown: {given}.").format(given=excerpt(", ".join(unknown))) if unknown else ""
     text, markup = await preferences.topics_view(d, address)
     await reply(
         update,
-        f"{head}{note} {await preferences.mode_line(d, address)}\nTap a topic to switch it; /help for the rest.",
+        f"{head}{note} {await preferences.mode_line(d, address)}\n"
+        + _("Tap a topic to switch it; /help for the rest."),
         markup,
     )
 
@@ -192,11 +218,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stop every alert to this chat; its topics and delivery are kept for a later /start."""
     if not await may_change(update, context):
-        await reply(update, ADMIN_ONLY)
+        await reply(update, _(ADMIN_ONLY))
         return
     await deps(context).db.deactivate(CHANNEL, chat_address(update))
     log.info("chat %s: stopped", chat_address(update))
-    await reply(update, "Alerts stopped. Send /start to get them again with the same topics and delivery.")
+    await reply(update, _("Alerts stopped. Send /start to get them again with the same topics and delivery."))
 
 
 def deep_link(context: ContextTypes.DEFAULT_TYPE, d: BotDeps) -> str:
@@ -209,12 +235,12 @@ def deep_link(context: ContextTypes.DEFAULT_TYPE, d: BotDeps) -> str:
 async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """What the bot does, the commands, the topic ids and the deep-link form; operators also get theirs."""
     d = deps(context)
-    text = (
-        f"{about(d)}\n\n{HELP}\n\nTopics: {topic_list(d.topics)}. A link that subscribes to some of them "
-        f"(ids joined by -, or all): {deep_link(context, d)}"
+    links = _("Topics: {topics}. A link that subscribes to some of them (ids joined by -, or all): {link}").format(
+        topics=topic_list(d.topics), link=deep_link(context, d)
     )
+    text = f"{about(d)}\n\n{help_text(PUBLIC)}\n\n{links}"
     if is_operator(update, d):
-        text += f"\n\n<b>Operators</b>\n{help_text(ADMIN)}"
+        text += f"\n\n<b>{_('Operators')}</b>\n{help_text(ADMIN)}"
     await reply(update, text)
 
 
@@ -224,18 +250,28 @@ def _changed(d: BotDeps, verb: str, wanted: list[str], before: list[str], restar
     changed = [t for t in wanted if (t not in before) == on or restarted]
     same = [t for t in wanted if t not in changed]
     labels = lambda ts: ", ".join(esc(d.label(t)) for t in ts)  # noqa: E731
-    parts = [f"{'Subscribed to' if on else 'Unsubscribed from'} {labels(changed)}."] if changed else []
+    parts = []
+    if changed:
+        parts.append(
+            (_("Subscribed to {topics}.") if on else _("Unsubscribed from {topics}.")).format(topics=labels(changed))
+        )
     if same:
-        parts.append(f"{labels(same)} {'was' if len(same) == 1 else 'were'} already {'on' if on else 'off'}.")
+        parts.append(
+            (
+                ngettext("{topics} was already on.", "{topics} were already on.", len(same))
+                if on
+                else ngettext("{topics} was already off.", "{topics} were already off.", len(same))
+            ).format(topics=labels(same))
+        )
     if restarted:
-        parts.append("Alerts start again, for these topics only.")
+        parts.append(_("Alerts start again, for these topics only."))
     return " ".join(parts)
 
 
 async def _change_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, verb: str) -> None:
     d = deps(context)
     if not await may_change(update, context):
-        await reply(update, ADMIN_ONLY)
+        await reply(update, _(ADMIN_ONLY))
         return
     wanted, unknown = topic_args(context.args, d.topics)
     if unknown:
@@ -244,7 +280,9 @@ async def _change_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, ver
     if not wanted:
         await reply(
             update,
-            f"Which topic? Write /{verb} &lt;topic&gt;, with one of: {topic_list(d.topics)}. Or tap them in /topics.",
+            _("Which topic? Write /{command} &lt;topic&gt;, with one of: {topics}. Or tap them in /topics.").format(
+                command=verb, topics=topic_list(d.topics)
+            ),
         )
         return
     address = chat_address(update)
@@ -259,11 +297,11 @@ async def _change_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, ver
     log.info("chat %s: %s %s", address, verb, ", ".join(wanted))
     active, mine = await d.db.subscription(CHANNEL, address)
     now = (
-        f"This chat gets alerts about: {', '.join(esc(d.label(t)) for t in mine)}."
+        _("This chat gets alerts about: {topics}.").format(topics=", ".join(esc(d.label(t)) for t in mine))
         if active and mine
-        else "No topic is on, so this chat gets no alerts."
+        else _("No topic is on, so this chat gets no alerts.")
         if active
-        else "This chat gets no alerts now."
+        else _("This chat gets no alerts now.")
     )
     await reply(update, f"{_changed(d, verb, wanted, before if active or not restarted else [], restarted)} {now}")
 
@@ -321,7 +359,7 @@ async def on_my_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def not_understood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Text or a command in a private chat that no handler before this one took (groups hear nothing)."""
-    await reply(update, "I did not understand; try /help.")
+    await reply(update, _("I did not understand; try /help."))
 
 
 async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -355,6 +393,7 @@ HANDLERS = {
     "quiet": quiet.quiet,
     **follow.HANDLERS,
     **watch.HANDLERS,
+    **language.HANDLERS,
     **operators.HANDLERS,
 }
 
@@ -362,6 +401,7 @@ HANDLERS = {
 def register(app: Application, bot_deps: BotDeps) -> None:
     """Wire every handler into the application. Commands are read from messages and from channel posts."""
     app.bot_data["deps"] = bot_deps
+    app.add_handler(TypeHandler(Update, language.choose), group=-1)  # before any other: the language to write in
     where = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
     for name, handler in HANDLERS.items():
         app.add_handler(CommandHandler(name, handler, filters=where))
@@ -370,6 +410,7 @@ def register(app: Application, bot_deps: BotDeps) -> None:
     app.add_handler(CallbackQueryHandler(follow.on_button, pattern=follow.BUTTON_PATTERN))
     app.add_handler(CallbackQueryHandler(watch.on_button, pattern=watch.BUTTON_PATTERN))
     app.add_handler(CallbackQueryHandler(alert_buttons.on_button, pattern=alert_buttons.BUTTON_PATTERN))
+    app.add_handler(CallbackQueryHandler(language.on_button, pattern=language.BUTTON_PATTERN))
     app.add_handler(ChatMemberHandler(on_my_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & (filters.TEXT | filters.COMMAND), not_understood))
@@ -377,8 +418,13 @@ def register(app: Application, bot_deps: BotDeps) -> None:
 
 
 async def set_commands(bot, admin_chat_ids) -> None:
-    """The command menu: everyone sees the public commands; operators' chats also see theirs."""
+    """The command menu: everyone sees the public commands (in French or German when Telegram is set to them);
+    operators' chats also see theirs."""
     await bot.set_my_commands(COMMANDS)
+    for code in i18n.TRANSLATED:
+        i18n.use(code)
+        await bot.set_my_commands(menu(PUBLIC), language_code=code)
+    i18n.use(i18n.DEFAULT)
     for chat_id in sorted(admin_chat_ids):
         try:
             await bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(chat_id))

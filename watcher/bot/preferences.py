@@ -11,8 +11,20 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from watcher.bot.replies import ADMIN_ONLY, CHANNEL, BotDeps, chat_address, deps, esc, excerpt, may_change, reply
+from watcher.bot.replies import (
+    ADMIN_ONLY,
+    CHANNEL,
+    NOT_SUBSCRIBED,
+    BotDeps,
+    chat_address,
+    deps,
+    esc,
+    excerpt,
+    may_change,
+    reply,
+)
 from watcher.delivery.digest import is_fixed, next_digest_after, resolve_zone, zone
+from watcher.i18n import N_, _, ngettext, when
 from watcher.store import subscribers
 
 log = logging.getLogger("watcher.bot")
@@ -30,18 +42,20 @@ async def topics_view(d: BotDeps, address: str) -> tuple[str, InlineKeyboardMark
     ]
     rows.append(
         [
-            InlineKeyboardButton("All on", callback_data="all:on"),
-            InlineKeyboardButton("All off", callback_data="all:off"),
+            InlineKeyboardButton(_("All on"), callback_data="all:on"),
+            InlineKeyboardButton(_("All off"), callback_data="all:off"),
         ]
     )
     if not active:
-        state = "This chat gets no alerts now; switching a topic on starts them."
+        state = _("This chat gets no alerts now; switching a topic on starts them.")
     elif not mine:
-        state = "No topic is on, so this chat gets no alerts."
+        state = _("No topic is on, so this chat gets no alerts.")
     else:
-        state = "This chat gets alerts about: " + ", ".join(esc(d.label(t)) for t in d.topics if t in mine) + "."
+        state = _("This chat gets alerts about: {topics}.").format(
+            topics=", ".join(esc(d.label(t)) for t in d.topics if t in mine)
+        )
     return (
-        f"<b>Topics</b> – tap one to switch it on or off.\n{state}\n{await mode_line(d, address)}",
+        _("<b>Topics</b> – tap one to switch it on or off.") + f"\n{state}\n{await mode_line(d, address)}",
         InlineKeyboardMarkup(rows),
     )
 
@@ -49,11 +63,10 @@ async def topics_view(d: BotDeps, address: str) -> tuple[str, InlineKeyboardMark
 async def mode_line(d: BotDeps, address: str) -> str:
     row = await d.db.run(subscribers.settings, CHANNEL, address)
     if row and row.get("mode") == "digest":
-        return (
-            f"Delivery: a daily digest at {int(row['digest_hour']):02d}:00 {esc(row['digest_tz'])} "
-            "(/instant to change)."
+        return _("Delivery: a daily digest at {hour:02d}:00 {zone} (/instant to change).").format(
+            hour=int(row["digest_hour"]), zone=esc(row["digest_tz"])
         )
-    return "Delivery: each alert as it comes (/digest to get one message a day)."
+    return _("Delivery: each alert as it comes (/digest to get one message a day).")
 
 
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -70,28 +83,28 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     address = chat_address(update)
     if not await may_change(update, context):
-        await query.answer(ADMIN_ONLY, show_alert=True)
+        await query.answer(_(ADMIN_ONLY), show_alert=True)
         return
     data = query.data or ""
     active, mine = await d.db.subscription(CHANNEL, address)
     if data == "all:on":
         await d.db.subscribe(CHANNEL, address, list(d.topics))
-        answer = "Every topic is on."
+        answer = _("Every topic is on.")
     elif data == "all:off":
         await d.db.unsubscribe(CHANNEL, address, list(d.topics))
-        answer = "Every topic is off."
+        answer = _("Every topic is off.")
     elif data[2:] in d.topics:
         topic = data[2:]
         if active and topic in mine:
             await d.db.unsubscribe(CHANNEL, address, [topic])
-            answer = f"{d.label(topic)}: off"
+            answer = _("{topic}: off").format(topic=d.label(topic))
         else:
             if not active and mine:  # a stopped chat starts again with this topic, not its old ones
                 await d.db.unsubscribe(CHANNEL, address, mine)
             await d.db.subscribe(CHANNEL, address, [topic])
-            answer = f"{d.label(topic)}: on"
+            answer = _("{topic}: on").format(topic=d.label(topic))
     else:
-        answer = "That topic no longer exists."
+        answer = _("That topic no longer exists.")
     log.info("chat %s: button %s", address, data)
     await query.answer(answer)
     text, markup = await topics_view(d, address)
@@ -103,7 +116,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.debug("chat %s: topics message already up to date", address)
 
 
-DIGEST_USAGE = (
+DIGEST_USAGE = N_(
     "Write /digest &lt;hour&gt; &lt;time zone&gt;, e.g. <code>/digest 8 Europe/Brussels</code> (any case) or "
     "<code>/digest 8 +2</code> (a UTC offset), or /digest alone to pick the hour with buttons. "
     "/instant goes back to each alert as it comes."
@@ -119,11 +132,11 @@ def _hour(text: str) -> int | None:
 
 
 def _zone_error(text: str) -> str:
-    return (
-        f"I do not know the time zone {excerpt(text)}. Use a tz database name such as "
-        "<code>Europe/Brussels</code>, <code>Europe/Athens</code> or <code>Africa/Tunis</code> (any case), "
-        "or a UTC offset such as <code>+2</code>, <code>-5</code>, <code>+5:30</code> or <code>UTC+2</code>."
-    )
+    return _(
+        "I do not know the time zone {given}. Use a tz database name such as <code>Europe/Brussels</code>, "
+        "<code>Europe/Athens</code> or <code>Africa/Tunis</code> (any case), or a UTC offset such as "
+        "<code>+2</code>, <code>-5</code>, <code>+5:30</code> or <code>UTC+2</code>."
+    ).format(given=excerpt(text))
 
 
 def parse_digest_args(args: list[str], current_tz: str | None) -> tuple[int | None, str] | str:
@@ -131,13 +144,12 @@ def parse_digest_args(args: list[str], current_tz: str | None) -> tuple[int | No
     the reason it is not valid. The zone is a tz database name in any case or a UTC offset; without one, the chat's
     own zone (or UTC)."""
     if not args or len(args) > 3:
-        return DIGEST_USAGE
+        return _(DIGEST_USAGE)
     hour = _hour(args[0])
     if hour is None and re.fullmatch(r"\d+(?::\d+)?h?", args[0].strip().lower()):
-        return (
-            f"{excerpt(args[0])} is not an hour; give a whole hour from 0 to 23, e.g. "
-            "<code>/digest 8 Europe/Brussels</code>."
-        )
+        return _(
+            "{given} is not an hour; give a whole hour from 0 to 23, e.g. <code>/digest 8 Europe/Brussels</code>."
+        ).format(given=excerpt(args[0]))
     rest = args[1:]
     if hour is None and len(args) == 2 and _hour(args[1]) is not None:  # /digest Europe/Brussels 8
         hour, rest = _hour(args[1]), args[:1]
@@ -149,8 +161,11 @@ def parse_digest_args(args: list[str], current_tz: str | None) -> tuple[int | No
         if found is None:
             if hour is None and len(args) == 1:
                 return (
-                    f"{excerpt(args[0])} is neither an hour (a whole hour from 0 to 23) nor a time zone I know. "
-                    + DIGEST_USAGE
+                    _("{given} is neither an hour (a whole hour from 0 to 23) nor a time zone I know.").format(
+                        given=excerpt(args[0])
+                    )
+                    + " "
+                    + _(DIGEST_USAGE)
                 )
             return _zone_error(text)
         return hour, found[0]
@@ -162,10 +177,10 @@ def fixed_note(name: str) -> str:
     """What a fixed offset means for the digest hour, or nothing for a zone name."""
     if not is_fixed(name):
         return ""
-    return (
-        f" {esc(name)} is a fixed offset: it does not follow daylight saving, so the hour moves against your "
-        "clock when it changes; a zone name such as <code>Europe/Athens</code> follows it."
-    )
+    return " " + _(
+        "{zone} is a fixed offset: it does not follow daylight saving, so the hour moves against your clock when "
+        "it changes; a zone name such as <code>Europe/Athens</code> follows it."
+    ).format(zone=esc(name))
 
 
 def hour_keyboard(name: str) -> InlineKeyboardMarkup:
@@ -175,7 +190,7 @@ def hour_keyboard(name: str) -> InlineKeyboardMarkup:
 
 
 def keyboard_text(name: str) -> str:
-    return f"At what hour ({esc(name)}) should the daily digest come? Tap one.{fixed_note(name)}"
+    return _("At what hour ({zone}) should the daily digest come? Tap one.").format(zone=esc(name)) + fixed_note(name)
 
 
 async def _set_digest(d: BotDeps, address: str, hour: int, name: str) -> str:
@@ -186,9 +201,13 @@ async def _set_digest(d: BotDeps, address: str, hour: int, name: str) -> str:
     first = next_digest_after(now, hour, tz).astimezone(tz)
     log.info("chat %s: daily digest at %02d:00 %s", address, hour, name)
     return (
-        f"From now on this chat gets one message a day at {hour:02d}:00 ({esc(name)}) with the "
-        f"alerts found since the one before. The first comes {first:%a %d %b, %H:%M}.{fixed_note(name)} "
-        "Send /instant to get each alert as it comes."
+        _(
+            "From now on this chat gets one message a day at {hour:02d}:00 ({zone}) with the alerts found since "
+            "the one before. The first comes {first}."
+        ).format(hour=hour, zone=esc(name), first=when(first))
+        + fixed_note(name)
+        + " "
+        + _("Send /instant to get each alert as it comes.")
     )
 
 
@@ -204,10 +223,10 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, parsed)
         return
     if not await may_change(update, context):
-        await reply(update, ADMIN_ONLY)
+        await reply(update, _(ADMIN_ONLY))
         return
     if row is None or not row["active"]:
-        await reply(update, "This chat is not subscribed; send /start first, then /digest.")
+        await reply(update, _("This chat is not subscribed; send /start first, then /digest."))
         return
     hour, name = parsed
     if hour is None:
@@ -242,19 +261,19 @@ async def on_hour_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     parsed = parse_hour_button(query.data or "")
     if parsed is None:
         log.warning("chat %s: refused an hour button with data %r", address, (query.data or "")[:64])
-        await query.answer("That button is not one I sent, or it is out of date: nothing changed. Send /digest.")
+        await query.answer(_("That button is not one I sent, or it is out of date: nothing changed. Send /digest."))
         return
     if not await may_change(update, context):
-        await query.answer(ADMIN_ONLY, show_alert=True)
+        await query.answer(_(ADMIN_ONLY), show_alert=True)
         return
     row = await d.db.run(subscribers.settings, CHANNEL, address)
     if row is None or not row["active"]:
         log.info("chat %s: hour button pressed while not subscribed", address)
-        await query.answer("This chat is not subscribed: nothing changed. Send /start first.", show_alert=True)
+        await query.answer(_("This chat is not subscribed: nothing changed. Send /start first."), show_alert=True)
         return
     hour, name = parsed
     text = await _set_digest(d, address, hour, name)
-    await query.answer(f"Daily digest at {hour:02d}:00 ({name}).")
+    await query.answer(_("Daily digest at {hour:02d}:00 ({zone}).").format(hour=hour, zone=name))
     try:
         await query.edit_message_text(text, parse_mode="HTML")
     except BadRequest as exc:
@@ -267,20 +286,23 @@ async def instant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     address = chat_address(update)
     if not await may_change(update, context):
-        await reply(update, ADMIN_ONLY)
+        await reply(update, _(ADMIN_ONLY))
         return
     row = await d.db.run(subscribers.settings, CHANNEL, address)
     if row is None or not row["active"]:
-        await reply(update, "This chat is not subscribed; send /start first.")
+        await reply(update, _(NOT_SUBSCRIBED))
         return
     await d.db.run(subscribers.set_instant, CHANNEL, address)
     log.info("chat %s: instant alerts", address)
     waiting = len(await d.db.run(subscribers.pending_for, row["id"]))
     extra = (
-        " The alert waiting for the digest follows now."
-        if waiting == 1
-        else f" The {waiting} alerts waiting for the digest follow now."
+        " "
+        + ngettext(
+            "The alert waiting for the digest follows now.",
+            "The {n} alerts waiting for the digest follow now.",
+            waiting,
+        ).format(n=waiting)
         if waiting
         else ""
     )
-    await reply(update, "From now on each alert comes as soon as it is found." + extra)
+    await reply(update, _("From now on each alert comes as soon as it is found.") + extra)

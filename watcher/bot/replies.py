@@ -12,15 +12,18 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from watcher import i18n
 from watcher.health import HealthRules
+from watcher.i18n import N_, _
 from watcher.notifiers.fit import TELEGRAM_LIMIT, pack, shorten_html, utf16_len
 from watcher.store.aio import AsyncStore, as_async
 from watcher.store.sqlite import Store
 
 log = logging.getLogger("watcher.bot")
 CHANNEL = "telegram"
-ADMIN_ONLY = "Only this chat's administrators can change its subscription."
-OPERATORS_ONLY = "This command is for the operators of this bot."
+ADMIN_ONLY = N_("Only this chat's administrators can change its subscription.")
+OPERATORS_ONLY = N_("This command is for the operators of this bot.")
+NOT_SUBSCRIBED = N_("This chat is not subscribed; send /start first.")
 
 
 @dataclass
@@ -32,8 +35,9 @@ class BotDeps:
     rules: HealthRules = field(default_factory=HealthRules)  # thresholds for what "failing" means
 
     def label(self, topic_id: str) -> str:
+        """The topic's name in the language of the text being written."""
         topic = self.topics.get(topic_id)
-        return topic.label if topic else topic_id
+        return topic.label_in(i18n.current()) if topic else topic_id
 
     def source_label(self, name: str) -> str:
         """A source's label from sources.toml, else its name."""
@@ -44,7 +48,8 @@ class BotDeps:
 
     @property
     def labels(self) -> dict[str, str]:
-        return {t: self.label(t) for t in self.topics}
+        """The topics' names as alerts give them (in English)."""
+        return {t: topic.label for t, topic in self.topics.items()}
 
     @property
     def db(self) -> AsyncStore:
@@ -128,7 +133,9 @@ def topic_args(args: list[str] | None, topics: dict) -> tuple[list[str], list[st
 
 def unknown_topics(unknown: list[str], topics: dict) -> str:
     """The answer to topic names that do not exist: a short excerpt of them and the list of real ones."""
-    return f"Unknown topic {excerpt(', '.join(unknown))}. The topics are: {topic_list(topics)}."
+    return _("Unknown topic {given}. The topics are: {topics}.").format(
+        given=excerpt(", ".join(unknown)), topics=topic_list(topics)
+    )
 
 
 def topic_list(topics: dict) -> str:

@@ -28,13 +28,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from watcher.i18n import TRANSLATED
 from watcher.matcher.context import ContextRule, contexts_from_toml
 from watcher.matcher.folding import WORD_RE, fold, fold_keep_case
 from watcher.matcher.stopwords import too_common
 from watcher.matcher.terms import Pattern, TermParts, Word
 
 FIELDS = ("title", "summary", "body")
-KEYS = ("id", "label", "terms", "exclude", "fields", "subjects", "doc_types", "yield_to", "context")
+KEYS = ("id", "label", "name", "terms", "exclude", "fields", "subjects", "doc_types", "yield_to", "context")
 MIN_PREFIX = 4
 MAX_CAPS = 5
 MAX_PARTS = 4
@@ -59,6 +60,12 @@ class Topic:
     yield_to: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: terms that count only with their context (see ``watcher.matcher.context``)
     context: tuple[ContextRule, ...] = ()
+    #: (language code, label in that language) for the bot's other languages (``name.fr = "…"``)
+    names: tuple[tuple[str, str], ...] = ()
+
+    def label_in(self, language: str) -> str:
+        """The label in that language, or the English ``label`` when the file gives none."""
+        return dict(self.names).get(language, self.label)
 
 
 def compile_term(raw: str) -> Pattern:
@@ -231,6 +238,7 @@ class _EntryChecker:
         topic_id = self._id(seen)
         self._unknown_keys()
         label = self._label()
+        names = self._names()
         terms = self._terms("terms", required=True)
         exclude = self._terms("exclude", required=False)
         fields = self._fields()
@@ -252,6 +260,7 @@ class _EntryChecker:
             doc_types=doc_types,
             yield_to=tuple((other, tuple(p.source for p in group)) for other, group in yields),
             context=tuple(contexts),
+            names=names,
         )
 
     def _contexts(self, terms: list[Pattern]) -> list[ContextRule]:
@@ -293,6 +302,31 @@ class _EntryChecker:
             self.error('has no label; add label = "Readable name" (shown in alerts)')
             return None
         return value.strip()
+
+    def _names(self) -> tuple[tuple[str, str], ...]:
+        """The label in the bot's other languages: ``name.fr = "…"``, ``name.de = "…"``."""
+        value = self.entry.get("name")
+        if value is None:
+            return ()
+        codes = ", ".join(TRANSLATED)
+        if not isinstance(value, dict):
+            self.error(
+                f'name must give the label in other languages, one line each: name.fr = "…", name.de = "…" '
+                f"(languages: {codes}; the English one is label)"
+            )
+            return ()
+        names = []
+        for code, text in value.items():
+            if code not in TRANSLATED:
+                self.error(
+                    f"name.{code}: the bot does not speak {code!r}; use one of {codes} (the English name is label), "
+                    f"or remove the line"
+                )
+            elif not isinstance(text, str) or not text.strip():
+                self.error(f'name.{code} must be a non-empty text, e.g. name.{code} = "…"')
+            else:
+                names.append((code, text.strip()))
+        return tuple(names)
 
     def _yield_to(self, topic_id: str | None) -> list[tuple[str, list[Pattern]]]:
         value = self.entry.get("yield_to")

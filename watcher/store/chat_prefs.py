@@ -1,5 +1,5 @@
-"""A chat's own quiet settings: muted until a time (alerts are held, then sent as one digest) and quiet (alerts
-arrive without a sound)."""
+"""A chat's own settings besides its topics: muted until a time (alerts are held, then sent as one digest), quiet
+(alerts arrive without a sound) and the language it chose."""
 
 from __future__ import annotations
 
@@ -37,3 +37,21 @@ def unmute(store: Store, subscriber_id: int) -> None:
 def muted_subscribers(store: Store, channels: Sequence[str]) -> list[dict]:
     """Active muted chats on these channels, whatever their delivery mode."""
     return subscribers.active_subscribers(store, channels, "muted_until IS NOT NULL")
+
+
+def language(store: Store, channel: str, address: str) -> str | None:
+    """The language the chat chose with /language, or None when it never chose."""
+    row = store.db.execute(
+        "SELECT language FROM chat_language WHERE channel=? AND address=?", (channel, address)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def set_language(store: Store, channel: str, address: str, language: str) -> None:
+    """Remember the chat's language (a code the caller has checked)."""
+    with store.tx():
+        store.db.execute(
+            "INSERT INTO chat_language (channel, address, language, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (channel, address) DO UPDATE SET language=excluded.language, updated_at=excluded.updated_at",
+            (channel, address, language, store.now()),
+        )

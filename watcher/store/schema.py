@@ -268,6 +268,13 @@ MIGRATIONS: list[tuple[str, str]] = [
     # The words the terms matched, as the text writes them ("smuggling" for ``smuggl*``), for the alert to show;
     # rows queued before this have none and show their terms.
     ("outbox-matched-words", "ALTER TABLE outbox ADD COLUMN words TEXT NOT NULL DEFAULT '[]'"),
+    # The language a chat chose with /language (en, fr, de); a chat that never chose is spoken to in its user's
+    # Telegram language. Kept apart from subscribers: a chat may choose before it subscribes.
+    (
+        "chat-language",
+        "CREATE TABLE IF NOT EXISTS chat_language (channel TEXT NOT NULL, address TEXT NOT NULL, "
+        "language TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (channel, address))",
+    ),
 ]
 
 # The archive's search on PostgreSQL: the same ``archive_docs`` and ``archive_codes`` rows, kept by PL/pgSQL

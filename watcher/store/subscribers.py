@@ -143,6 +143,9 @@ def migrate_address(store: Store, channel: str, old: str, new: str) -> None:
     """A chat now lives at ``new`` (a group became a supergroup). If ``new`` is already a subscriber (someone sent
     /start there), the old one's topics and pending alerts join it and the old row is retired; else the row moves."""
     with store.tx():
+        store.db.execute(  # the language chosen goes with the chat, unless the new chat chose one itself
+            "UPDATE OR IGNORE chat_language SET address=? WHERE channel=? AND address=?", (new, channel, old)
+        )
         old_id = store.subscriber_id(channel, old)
         new_id = store.subscriber_id(channel, new)
         if old_id is None:

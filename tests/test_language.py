@@ -1,0 +1,225 @@
+"""The bot in the subscriber's language: the message catalogues are complete, the language comes from Telegram's
+``language_code`` until the chat chooses with /language, the choice survives a restart, and topic names are
+translated. Through the real python-telegram-bot and the fake Bot API."""
+
+from __future__ import annotations
+
+import gettext
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.pofile import read_po
+
+from tests.conftest import ROOT, SHIPPED_CONFIG
+from tests.fakes.telegram import ADMIN_CHAT, RunningBot, make_store
+from watcher import i18n
+from watcher.bot import handlers as watcher_bot
+from watcher.matcher import topics_from_toml
+from watcher.store import chat_prefs, subscribers
+
+USER = 1001
+GROUP = -2002
+LOCALE = ROOT / "watcher" / "locale"
+SOURCES_OF_TEXTS = [ROOT / "watcher" / "bot", ROOT / "watcher" / "i18n.py"]  # what scripts/catalogues.sh extracts
+PLACEHOLDER = re.compile(r"\{[a-z_]*(?::[^}]*)?\}")
+
+
+def buttons(message: dict) -> dict[str, str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return {b["callback_data"]: b["text"] for row in rows for b in row}
+
+
+def extracted(paths: list[Path]) -> set[str | tuple[str, str]]:
+    """Every text marked for translation in these files and folders, as pybabel extract finds it."""
+    found: set[str | tuple[str, str]] = set()
+    for path in paths:
+        if path.is_dir():
+            messages = extract_from_dir(path, [("**.py", "python")], keywords=DEFAULT_KEYWORDS)
+            found |= {m[2] if isinstance(m[2], str) else tuple(m[2][:2]) for m in messages}
+        else:
+            messages = extract_from_dir(path.parent, [(path.name, "python"), ("**", "ignore")])
+            found |= {m[2] if isinstance(m[2], str) else tuple(m[2][:2]) for m in messages}
+    return found
+
+
+def problems(texts: set, language: str) -> list[str]:
+    """What is wrong with one language's catalogue for these texts: a text missing or untranslated (or fuzzy), a
+    placeholder lost or added, a compiled catalogue that does not say what the .po says."""
+    po_path = LOCALE / language / "LC_MESSAGES" / "watcher.po"
+    with po_path.open("rb") as f:
+        po = read_po(f)
+    with (po_path.with_suffix(".mo")).open("rb") as f:
+        mo = gettext.GNUTranslations(f)
+    found = []
+    for text in sorted(texts, key=str):
+        key = text[0] if isinstance(text, tuple) else text
+        entry = po.get(key)
+        strings = entry and (list(entry.string) if isinstance(entry.string, tuple) else [entry.string])
+        if entry is None or not all(strings) or entry.fuzzy:
+            found.append(f"{language}: no translation of {text!r}")
+            continue
+        wanted = set(PLACEHOLDER.findall(key if isinstance(text, str) else text[1]))
+        for s in strings:
+            if set(PLACEHOLDER.findall(s)) - {"{n}"} != wanted - {"{n}"}:
+                found.append(f"{language}: {s!r} does not keep the placeholders of {key!r}")
+        compiled = mo.gettext(key) if isinstance(text, str) else mo.ngettext(text[0], text[1], 2)
+        if compiled != strings[-1 if isinstance(text, tuple) else 0]:
+            found.append(f"{language}: the .mo is older than the .po for {key!r}; run scripts/catalogues.sh")
+    return found
+
+
+def test_every_text_of_the_bot_is_translated_in_every_catalogue():
+    """Extract the marked texts from the code as scripts/catalogues.sh does: each has a translation (not fuzzy,
+    with the same placeholders) in the French and German catalogues, their compiled .mo files agree, and the .pot
+    lists exactly the texts in the code."""
+    texts = extracted(SOURCES_OF_TEXTS)
+    assert len(texts) > 100
+    assert [p for language in i18n.TRANSLATED for p in problems(texts, language)] == []
+    with (LOCALE / "watcher.pot").open("rb") as f:
+        pot = {m.id if isinstance(m.id, str) else tuple(m.id) for m in read_po(f) if m.id}
+    assert pot == texts, "watcher.pot is out of date: run scripts/catalogues.sh"
+
+
+def test_a_new_text_without_a_translation_is_found(tmp_path):
+    """The check above does fail: a module with a text that no catalogue has is reported, for both languages."""
+    module = tmp_path / "new_command.py"
+    module.write_text('from watcher.i18n import _\n\nTEXT = _("A reply nobody has translated yet.")\n')
+    texts = extracted([*SOURCES_OF_TEXTS, tmp_path])
+    found = [p for language in i18n.TRANSLATED for p in problems(texts, language)]
+    assert found == [
+        "fr: no translation of 'A reply nobody has translated yet.'",
+        "de: no translation of 'A reply nobody has translated yet.'",
+    ]
+
+
+@pytest.mark.parametrize("code,language", [("fr", "fr"), ("fr-CA", "fr"), ("de-AT", "de"), ("es", "en"), (None, "en")])
+def test_telegram_language_codes(code, language):
+    assert i18n.from_telegram(code) == language
+
+
+async def test_a_french_user_gets_french_start_and_help(running, store):
+    """A user whose Telegram is in French gets /start, the topic buttons and /help in French, topic names
+    included; nothing is stored until the chat chooses."""
+    answer = await running.say(USER, "/start", language_code="fr-FR")
+    assert "Cette discussion est maintenant abonnée à : " in answer["plain_text"]
+    assert "Trafic de migrants" in answer["plain_text"] and "Migrant smuggling" not in answer["plain_text"]
+    assert buttons(answer)["t:smuggling"] == "✅ Trafic de migrants" and buttons(answer)["all:on"] == "Tout activer"
+    answer = await running.say(USER, "/help", language_code="fr-FR")
+    assert "Je surveille 2 sources (council-press, statewatch)" in answer["plain_text"]
+    assert "/subscribe <thème> – Ajouter un thème" in answer["plain_text"]
+    assert "Thèmes : smuggling, borders, migration." in answer["plain_text"]
+    assert chat_prefs.language(store, "telegram", str(USER)) is None
+    answer = await running.say(USER, "/help", language_code="en-GB")
+    assert "/subscribe <topic> – add a topic" in answer["plain_text"]
+
+
+async def test_language_command_switches_and_is_kept_over_the_users_telegram_language(running, store):
+    """/language de answers in German and from then on the chat gets German, whatever the user's own Telegram
+    language; /me shows it."""
+    await running.say(USER, "/start", language_code="fr")
+    answer = await running.say(USER, "/language de", language_code="fr")
+    assert answer["plain_text"] == "Ab jetzt schreibe ich diesem Chat auf Deutsch."
+    assert chat_prefs.language(store, "telegram", str(USER)) == "de"
+    answer = await running.say(USER, "/subscribe borders", language_code="fr")
+    assert "Grenzen & Schengen war schon eingeschaltet." in answer["plain_text"]
+    me = await running.say(USER, "/me", language_code="fr")
+    assert "Sprache: Deutsch (/language)" in me["plain_text"] and "Themen: " in me["plain_text"]
+    answer = await running.say(USER, "/language en")
+    assert answer["plain_text"] == "From now on I write to this chat in English."
+
+
+async def test_the_chosen_language_survives_a_restart(api, tmp_path, clock):
+    """The choice is in the database: a new Application on the same SQLite file still writes German."""
+    path = tmp_path / "w.db"
+    store = make_store(path, clock)
+    async with RunningBot(api, store) as bot:
+        await bot.say(USER, "/start")
+        await bot.say(USER, "/language de")
+    store.close()
+    store = make_store(path, clock)
+    try:
+        async with RunningBot(api, store) as bot:
+            answer = await bot.say(USER, "/digest 8 europe/berlin")
+        assert "Ab jetzt erhält dieser Chat täglich um 08:00 Uhr (Europe/Berlin)" in answer["plain_text"]
+        assert "Die erste kommt am Di. 15 Sept., 08:00." in answer["plain_text"]  # Babel's German day and month
+        assert subscribers.settings(store, "telegram", str(USER))["digest_tz"] == "Europe/Berlin"
+    finally:
+        store.close()
+
+
+async def test_an_unknown_language_code_gets_the_ones_that_work(running, store):
+    """/language es (or a long text) is answered with the three codes, quoting a short excerpt; nothing changes."""
+    answer = await running.say(USER, "/language es")
+    assert answer["plain_text"] == (
+        "I do not speak es. Write /language en, /language fr, /language de (English, French, German)."
+    )
+    answer = await running.say(USER, "/language " + "x" * 4000, language_code="de")
+    assert answer["plain_text"].startswith("Die Sprache xxxxxxxxxx") and len(answer["text"]) < 300
+    assert chat_prefs.language(store, "telegram", str(USER)) is None
+
+
+async def test_language_buttons_and_a_forged_one(running, api, store, caplog):
+    """/language alone shows a button per language; pressing one switches and redraws in the new language; data
+    that no button carries changes nothing, says so and is logged."""
+    shown = await running.say(USER, "/language")
+    assert buttons(shown) == {"lang:en": "✅ English", "lang:fr": "Français", "lang:de": "Deutsch"}
+    answer = await running.press(USER, shown["message_id"], "lang:fr")
+    assert answer["text"] == "Désormais, j’écris à cette discussion en français."
+    assert "Langue de cette discussion : Français." in api.message(USER, shown["message_id"])["text"]
+    with caplog.at_level("WARNING", logger="watcher.bot"):
+        answer = await running.press(USER, shown["message_id"], "lang:es", forged=True, edits=False)
+    assert answer["text"] == "Ce bouton ne vient pas de moi : rien n’a changé. Envoyez /language."
+    assert chat_prefs.language(store, "telegram", str(USER)) == "fr"
+    assert any("refused a language button" in r.getMessage() for r in caplog.records)
+
+
+async def test_in_a_group_only_administrators_choose_the_language(running, api, store):
+    """A member's /language in a group is refused (in the member's language); an administrator's is kept for the
+    whole group."""
+    api.add_chat(GROUP, "group", "Researchers")
+    api.set_admins(GROUP, [42])
+    answer = await running.say(GROUP, "/language de", user_id=7, language_code="fr")
+    assert "Seuls les administrateurs" in answer["plain_text"]
+    assert chat_prefs.language(store, "telegram", str(GROUP)) is None
+    await running.say(GROUP, "/language de", user_id=42)
+    answer = await running.say(GROUP, "/topics", user_id=7, language_code="fr")
+    assert answer["plain_text"].startswith("Themen – tippen Sie auf eines")
+
+
+async def test_the_command_menu_in_french_and_german(api, store):
+    """At start-up the menu is also set for Telegram apps in French and German."""
+    async with RunningBot(api, store) as rb:
+        await watcher_bot.set_commands(rb.app.bot, frozenset({ADMIN_CHAT}))
+    french = {c["command"]: c["description"] for c in api.commands(language_code="fr")}
+    german = {c["command"]: c["description"] for c in api.commands(language_code="de")}
+    assert french["start"] == "Abonner cette discussion à tous les thèmes"
+    assert german["language"] == "Die Sprache, in der ich schreibe: Englisch, Französisch oder Deutsch"
+    assert list(french) == list(german) == [name for name, _a, _t in watcher_bot.PUBLIC]
+
+
+def test_shipped_topics_have_french_and_german_names():
+    """Each of the four shipped topics has a French and a German name."""
+    topics, errors, _ = topics_from_toml(tomllib.loads((SHIPPED_CONFIG / "topics.toml").read_text(encoding="utf-8")))
+    assert errors == []
+    assert {t.id: sorted(dict(t.names)) for t in topics} == {t.id: ["de", "fr"] for t in topics}
+    assert len(topics) == 4
+    assert {t.id: t.label_in("fr") for t in topics}["migration"] == "Asile et migration"
+    assert {t.id: t.label_in("de") for t in topics}["borders"] == "EU-Grenzen, Schengen und Visa"
+
+
+@pytest.mark.parametrize(
+    "name,error",
+    [
+        ({"es": "Migración"}, "name.es: the bot does not speak 'es'; use one of fr, de"),
+        ({"fr": ""}, 'name.fr must be a non-empty text, e.g. name.fr = "…"'),
+        ("Migration", 'name must give the label in other languages, one line each: name.fr = "…"'),
+    ],
+)
+def test_a_topic_name_in_an_unknown_language_is_an_error_that_names_the_fix(name, error):
+    data = {"topic": [{"id": "migration", "label": "Migration", "name": name, "terms": ["asylum"]}]}
+    topics, errors, _ = topics_from_toml(data)
+    assert topics == [] and len(errors) == 1 and error in errors[0]
+    assert errors[0].startswith("topics.toml: topic 'migration': ")
