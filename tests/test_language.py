@@ -23,7 +23,12 @@ from watcher.store import chat_prefs, subscribers
 USER = 1001
 GROUP = -2002
 LOCALE = ROOT / "watcher" / "locale"
-SOURCES_OF_TEXTS = [ROOT / "watcher" / "bot", ROOT / "watcher" / "i18n.py"]  # what scripts/catalogues.sh extracts
+# What scripts/catalogues.sh extracts.
+SOURCES_OF_TEXTS = [
+    ROOT / "watcher" / "bot",
+    ROOT / "watcher" / "i18n.py",
+    ROOT / "watcher" / "matcher" / "personal.py",
+]
 PLACEHOLDER = re.compile(r"\{[a-z_]*(?::[^}]*)?\}")
 
 
@@ -223,3 +228,15 @@ def test_a_topic_name_in_an_unknown_language_is_an_error_that_names_the_fix(name
     topics, errors, _ = topics_from_toml(data)
     assert topics == [] and len(errors) == 1 and error in errors[0]
     assert errors[0].startswith("topics.toml: topic 'migration': ")
+
+
+async def test_own_terms_commands_in_german(running, store):
+    """/watch, /watching and /me's line about the chat's own terms follow the chat's language too."""
+    await running.say(USER, "/start", language_code="de")
+    answer = await running.say(USER, "/watch pushbacks", language_code="de")
+    assert answer["plain_text"].startswith("pushbacks wird beobachtet: Jeder Eintrag, der ihn enthält")
+    listed = await running.say(USER, "/watching", language_code="de")
+    assert listed["plain_text"].startswith("Dieser Chat beobachtet (1 von ")
+    assert buttons(listed) and list(buttons(listed).values()) == ["pushbacks entfernen"]
+    me = await running.say(USER, "/me", language_code="de")
+    assert "Ihre Begriffe: pushbacks (/watching)" in me["plain_text"]

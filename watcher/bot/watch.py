@@ -15,6 +15,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from watcher.bot.replies import ADMIN_ONLY, CHANNEL, chat_address, deps, esc, excerpt, may_change, reply
+from watcher.i18n import N_, _
 from watcher.matcher.personal import MAX_TEXT, SYNTAX, fold_term, parse_watch
 from watcher.store import watches
 from watcher.store.watches import MAX_WATCHES
@@ -23,7 +24,7 @@ log = logging.getLogger("watcher.bot")
 
 BUTTON_PATTERN = r"^uw:"
 _BUTTON = re.compile(r"uw:(\d{1,12})")
-STALE = "That button is out of date; /watching shows this chat's terms now."
+STALE = N_("That button is out of date; /watching shows this chat's terms now.")
 MAX_LABEL = 40  # characters of a term on its button
 
 
@@ -34,13 +35,18 @@ def _argument(context: ContextTypes.DEFAULT_TYPE) -> str:
 async def watch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Add one of the chat's own terms."""
     if not await may_change(update, context):
-        await reply(update, ADMIN_ONLY)
+        await reply(update, _(ADMIN_ONLY))
         return
     text = _argument(context)
     found, problem = parse_watch(text)
     if found is None:
         # The reasons quote pieces of the argument only once it is known to be under MAX_TEXT, so they are short.
-        await reply(update, f"I cannot watch {excerpt(text)}: {esc(problem)}" if problem else f"Which term? {SYNTAX}")
+        await reply(
+            update,
+            _("I cannot watch {given}: {problem}").format(given=excerpt(text), problem=esc(problem))
+            if problem
+            else _("Which term?") + " " + _(SYNTAX),
+        )
         return
     address = chat_address(update)
     d = deps(context)
@@ -50,49 +56,55 @@ async def watch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.info("chat %s: watch %r: %s", address, found.key, outcome)
     shown = esc(found.text)
     answers = {
-        "added": f"Watching <b>{shown}</b>: an item that has it reaches this chat, whatever its topics.",
-        "changed": f"Now watching <b>{shown}</b> (this term was watched with other words after the semicolon).",
-        "already": f"This chat already watches <b>{shown}</b>.",
-        "full": f"This chat watches {MAX_WATCHES} terms, the most it can; remove one with /watching first.",
+        "added": _("Watching <b>{term}</b>: an item that has it reaches this chat, whatever its topics."),
+        "changed": _("Now watching <b>{term}</b> (this term was watched with other words after the semicolon)."),
+        "already": _("This chat already watches <b>{term}</b>."),
+        "full": _("This chat watches {n} terms, the most it can; remove one with /watching first."),
     }
-    active, _ = await d.db.subscription(CHANNEL, address)
-    stopped = "" if active else " Alerts to this chat are stopped, so none comes until /start turns them on again."
-    await reply(update, answers[outcome] + stopped)
+    active, _mine = await d.db.subscription(CHANNEL, address)
+    stopped = (
+        "" if active else " " + _("Alerts to this chat are stopped, so none comes until /start turns them on again.")
+    )
+    await reply(update, answers[outcome].format(term=shown, n=MAX_WATCHES) + stopped)
 
 
 async def unwatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Remove one of the chat's own terms, named as it was written (its term alone is enough)."""
     if not await may_change(update, context):
-        await reply(update, ADMIN_ONLY)
+        await reply(update, _(ADMIN_ONLY))
         return
     text = _argument(context)
     if not text.strip():
-        await reply(update, "Which term? Write /unwatch &lt;term&gt;; /watching lists them with buttons.")
+        await reply(update, _("Which term? Write /unwatch &lt;term&gt;; /watching lists them with buttons."))
         return
     if len(text) > MAX_TEXT:
-        await reply(update, f"No term of this chat is that long (over {MAX_TEXT} characters); /watching lists them.")
+        await reply(
+            update,
+            _("No term of this chat is that long (over {n} characters); /watching lists them.").format(n=MAX_TEXT),
+        )
         return
     term = text.split(";", 1)[0]
     removed = await deps(context).db.run(watches.remove, CHANNEL, chat_address(update), fold_term(term))
     log.info("chat %s: unwatch %r: %s", chat_address(update), term, "removed" if removed else "not watched")
     await reply(
         update,
-        f"No longer watching <b>{esc(removed)}</b>."
+        _("No longer watching <b>{term}</b>.").format(term=esc(removed))
         if removed is not None
-        else f"This chat does not watch {excerpt(term)}; /watching lists its terms.",
+        else _("This chat does not watch {given}; /watching lists its terms.").format(given=excerpt(term)),
     )
 
 
 async def _view(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[str, InlineKeyboardMarkup | None]:
     rows = await deps(context).db.run(watches.watching, CHANNEL, chat_address(update))
     if not rows:
-        return "This chat watches no term of its own. " + SYNTAX, None
-    buttons = [[InlineKeyboardButton(f"Remove {_label(row.text)}", callback_data=f"uw:{row.id}")] for row in rows]
+        return _("This chat watches no term of its own.") + " " + _(SYNTAX), None
+    buttons = [
+        [InlineKeyboardButton(_("Remove {term}").format(term=_label(row.text)), callback_data=f"uw:{row.id}")]
+        for row in rows
+    ]
     lines = "\n".join(f"• {esc(row.text)}" for row in rows)
-    return (
-        f"This chat watches ({len(rows)} of {MAX_WATCHES}):\n{lines}\nTap a button to remove a term.",
-        InlineKeyboardMarkup(buttons),
-    )
+    head = _("This chat watches ({n} of {most}):").format(n=len(rows), most=MAX_WATCHES)
+    return f"{head}\n{lines}\n" + _("Tap a button to remove a term."), InlineKeyboardMarkup(buttons)
 
 
 def _label(text: str) -> str:
@@ -112,7 +124,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None:
         return
     if not await may_change(update, context):
-        await query.answer(ADMIN_ONLY, show_alert=True)
+        await query.answer(_(ADMIN_ONLY), show_alert=True)
         return
     address = chat_address(update)
     data = query.data or ""
@@ -120,10 +132,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     removed = await deps(context).db.run(watches.remove_id, CHANNEL, address, int(found.group(1))) if found else None
     if removed is None:
         log.warning("chat %s: a remove button that names no term of this chat: %r", address, data[:64])
-        await query.answer(STALE, show_alert=True)
+        await query.answer(_(STALE), show_alert=True)
     else:
         log.info("chat %s: unwatch %r (button)", address, removed)
-        await query.answer(f"Removed {_label(removed)}.")
+        await query.answer(_("Removed {term}.").format(term=_label(removed)))
     text, markup = await _view(update, context)
     try:
         await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
@@ -136,8 +148,8 @@ async def me_line(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     """The /me line: this chat's own terms."""
     rows = await deps(context).db.run(watches.watching, CHANNEL, chat_address(update))
     if not rows:
-        return "Your terms: none (/watch pushbacks)"
-    return f"Your terms: {', '.join(esc(_label(r.text)) for r in rows)} (/watching)"
+        return _("Your terms: none (/watch pushbacks)")
+    return _("Your terms: {terms} (/watching)").format(terms=", ".join(esc(_label(r.text)) for r in rows))
 
 
 HANDLERS = {"watch": watch, "watching": watching, "unwatch": unwatch}

@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from watcher.i18n import N_
 from watcher.matcher.context import MAX_WITHIN, ContextRule
 from watcher.matcher.engine import Matcher
 from watcher.matcher.folding import WORD_RE, fold
@@ -36,7 +37,7 @@ from watcher.models import Item
 MAX_TEXT = 200  # characters of one /watch argument
 MAX_LIST = 8  # terms in one clause (not, near, unless)
 CLAUSES = ("not", "near", "unless", "within")
-SYNTAX = (
+SYNTAX = N_(  # translated by the bot where it is shown
     "Write a word, a phrase or a prefix, e.g. <code>/watch pushbacks</code>, <code>/watch safe third country</code> "
     "or <code>/watch smuggl*</code> (at least 4 letters before *). After a semicolon you may add words that cancel "
     "it (<code>/watch border; not carbon border</code>) or a context it needs "
