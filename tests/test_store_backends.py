@@ -69,6 +69,21 @@ def test_chat_migration_merges_into_an_existing_chat(both):
     assert s.subscription("telegram", "old (migrated to new)")[0] is False
 
 
+def test_chat_language_is_kept_and_follows_a_migrated_chat(both):
+    """The language a chat chose is kept, changed in place, and moves with the chat to its new id unless the new
+    chat chose one itself."""
+    s = both
+    assert chat_prefs.language(s, "telegram", "old") is None
+    chat_prefs.set_language(s, "telegram", "old", "fr")
+    chat_prefs.set_language(s, "telegram", "old", "de")
+    assert chat_prefs.language(s, "telegram", "old") == "de"
+    subscribers.migrate_address(s, "telegram", "old", "new")
+    assert (chat_prefs.language(s, "telegram", "new"), chat_prefs.language(s, "telegram", "old")) == ("de", None)
+    chat_prefs.set_language(s, "telegram", "other", "fr")
+    subscribers.migrate_address(s, "telegram", "other", "new")
+    assert chat_prefs.language(s, "telegram", "new") == "de"
+
+
 def test_source_health_poll_log_and_operator_messages(both):
     s = both
     assert s.record_failure("feed", "timeout", "no answer") == 1

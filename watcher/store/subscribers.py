@@ -144,7 +144,9 @@ def migrate_address(store: Store, channel: str, old: str, new: str) -> None:
     /start there), the old one's topics and pending alerts join it and the old row is retired; else the row moves."""
     with store.tx():
         store.db.execute(  # the language chosen goes with the chat, unless the new chat chose one itself
-            "UPDATE OR IGNORE chat_language SET address=? WHERE channel=? AND address=?", (new, channel, old)
+            "UPDATE chat_language SET address=? WHERE channel=? AND address=? AND NOT EXISTS (SELECT 1 FROM "
+            "chat_language c WHERE c.channel=? AND c.address=?)",
+            (new, channel, old, channel, new),
         )
         old_id = store.subscriber_id(channel, old)
         new_id = store.subscriber_id(channel, new)
