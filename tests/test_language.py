@@ -240,3 +240,16 @@ async def test_own_terms_commands_in_german(running, store):
     assert buttons(listed) and list(buttons(listed).values()) == ["pushbacks entfernen"]
     me = await running.say(USER, "/me", language_code="de")
     assert "Ihre Begriffe: pushbacks (/watching)" in me["plain_text"]
+
+
+async def test_alert_buttons_answer_in_the_chats_language(running, store):
+    """The 🔕 button under an alert answers in the chat's language; a forged one too."""
+    shown = await running.say(USER, "/start", language_code="fr")
+    await running.say(USER, "/language fr")
+    answer = await running.press(USER, shown["message_id"], "alert:mute:smuggling", forged=True, edits=False)
+    assert answer["text"] == (
+        "🔕 Trafic de migrants est désactivé pour cette discussion : plus d’alertes à ce sujet. "
+        "Pour annuler : /subscribe smuggling"
+    )
+    answer = await running.press(USER, shown["message_id"], "alert:nonsense", forged=True, edits=False)
+    assert answer["text"] == "Ce bouton ne vient pas de moi. Rien n’a changé."

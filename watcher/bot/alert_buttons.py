@@ -14,14 +14,15 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from watcher.bot.replies import ADMIN_ONLY, CHANNEL, BotDeps, chat_address, deps, may_change, send_recent
+from watcher.i18n import N_, _
 from watcher.notifiers.telegram import ALERT_BUTTON_PREFIX, MORE, MUTE, parse_alert_button
 
 log = logging.getLogger(__name__)
 
 BUTTON_PATTERN = rf"^{ALERT_BUTTON_PREFIX}"
 MAX_LOGGED = 80  # characters of a refused button's data that reach the log
-STALE = "This button is out of date: its topic is no longer offered. Nothing changed; /topics shows the topics."
-FORGED = "This button is not one I sent. Nothing changed."
+STALE = N_("This button is out of date: its topic is no longer offered. Nothing changed; /topics shows the topics.")
+FORGED = N_("This button is not one I sent. Nothing changed.")
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -41,7 +42,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "topic not configured" if stale else "malformed",
             data[:MAX_LOGGED],
         )
-        await query.answer(STALE if stale else FORGED, show_alert=True)
+        await query.answer(_(STALE) if stale else _(FORGED), show_alert=True)
         return
     action, topic = parsed
     if action == MUTE:
@@ -57,13 +58,21 @@ async def _mute(update: Update, context: ContextTypes.DEFAULT_TYPE, d: BotDeps, 
     characters for an answer)."""
     address = chat_address(update)
     if not await may_change(update, context):
-        return ADMIN_ONLY
+        return _(ADMIN_ONLY)
     name = d.label(topic)[:60]
     active, mine = await d.db.subscription(CHANNEL, address)
     if topic not in mine:
-        return f"{name} was already off for this chat. To get its alerts: /subscribe {topic}"
+        return _("{topic} was already off for this chat. To get its alerts: /subscribe {id}").format(
+            topic=name, id=topic
+        )
     await d.db.unsubscribe(CHANNEL, address, [topic])
     log.info("chat %s: alert button: unsubscribed from %s", address, topic)
     rest = [t for t in mine if t != topic]
-    after = "" if rest or not active else " No topic is on now."
-    return f"🔕 {name} is off for this chat: no more alerts about it.{after} To undo: /subscribe {topic}"
+    after = "" if rest or not active else " " + _("No topic is on now.")
+    return (
+        "🔕 "
+        + _("{topic} is off for this chat: no more alerts about it.").format(topic=name)
+        + after
+        + " "
+        + _("To undo: /subscribe {id}").format(id=topic)
+    )

@@ -149,7 +149,12 @@ async def send_recent(update: Update, d: BotDeps, wanted: list[str]) -> None:
     """The last flagged items, of every topic or of the ``wanted`` ones (/recent, and the 🔎 button of an alert)."""
     rows = await d.db.recent_matches(wanted or None, limit=RECENT)
     if not rows:
-        await reply(update, "Nothing has been flagged yet" + (f" about {esc(d.label(wanted[0]))}." if wanted else "."))
+        await reply(
+            update,
+            _("Nothing has been flagged yet about {topic}.").format(topic=esc(d.label(wanted[0])))
+            if wanted
+            else _("Nothing has been flagged yet."),
+        )
         return
     lines = []
     for r in rows:
@@ -157,5 +162,9 @@ async def send_recent(update: Update, d: BotDeps, wanted: list[str]) -> None:
         link = f'<a href="{esc(r["url"])}">{title}</a>' if r["url"].startswith(("https://", "http://")) else title
         labels = ", ".join(esc(d.label(t)) for t in r["topics"])
         lines.append(f"• {link} ({esc(d.source_label(r['source']))}; {labels})")
-    head = "Last flagged items" + (f" about {esc(', '.join(d.label(t) for t in wanted))}" if wanted else "") + ":"
+    head = (
+        _("Last flagged items about {topics}:").format(topics=esc(", ".join(d.label(t) for t in wanted)))
+        if wanted
+        else _("Last flagged items:")
+    )
     await reply_lines(update, head, lines)
