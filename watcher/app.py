@@ -16,6 +16,7 @@ from watcher import pipeline
 from watcher.config import Config, Settings
 from watcher.delivery import backpressure
 from watcher.delivery.operators import AdminMessenger, messenger_for
+from watcher.delivery.pacing import SharedPacer
 from watcher.delivery.worker import DeliveryWorker, Pacer
 from watcher.durations import doubling
 from watcher.health import HealthRules, next_delay
@@ -27,6 +28,9 @@ from watcher.store import subscribers
 from watcher.store.aio import AsyncStore, LoopValidators, StoreErrors, as_async
 from watcher.store.archive import Reader
 from watcher.store.health import StoredValidators
+from watcher.store.leader import LEASES, OUTBOX_BACKLOG, TELEGRAM_UPDATES, Leadership, leadership_for
+from watcher.store.notify import OutboxSignal
+from watcher.store.pace import PaceBook, bot_key
 from watcher.store.provenance import kept_documents
 from watcher.store.sqlite import Store
 from watcher.web.archive import ArchiveSite
@@ -135,6 +139,11 @@ class Service:
         self.admin: AdminMessenger | None = None
         self.backlog: backpressure.BacklogWatch | None = None
         self.scheduler: AsyncIOScheduler | None = None
+        self.leadership: Leadership | None = None  # which singletons this replica runs (all of them on SQLite)
+        self.pace_book: PaceBook | None = None  # paces shared with the other replicas (PostgreSQL only)
+        self.signal: OutboxSignal | None = None  # LISTEN/NOTIFY between replicas for queued alerts (PostgreSQL only)
+        self._bot_started = False
+        self._polling = asyncio.Lock()
         self.rules = config.health_rules
         self.kept = kept_documents(settings.data_dir, config.archive)  # None unless [archive] keep_documents
         self.cycle = CycleSummary()
@@ -181,7 +190,12 @@ class Service:
         self.store = await asyncio.to_thread(Store, self.settings.store_target)
         self._db = AsyncStore(self.store)  # from here on SQLite is used from the database thread only
         self.metrics = Metrics(self.store)
-        self.http = make_http(self.config, validators=await LoopValidators.load(self.db))
+        await self._start_replication()
+        self.http = make_http(
+            self.config,
+            validators=await LoopValidators.load(self.db),
+            **({"host_reserve": self._host_reserve} if self.pace_book else {}),
+        )
         self.notifiers = await self._notifiers()
         labels = labels_of(self.config)
         allow_private = self.config.http.allows_private(os.environ)
@@ -191,7 +205,7 @@ class Service:
         self.delivery = DeliveryWorker(
             self.store,
             self.notifiers,
-            Pacer(rate=self.settings.send_rate),
+            self._send_pacer(),
             metrics=self.metrics,
             concurrency=self.settings.send_concurrency,
             chat_cap=rules.chat_cap,
@@ -202,6 +216,10 @@ class Service:
         scheduler = self.scheduler = self._scheduler(loop)
         self._start_task(self.delivery.run(), "delivery")
         self._start_task(self.admin.run(), "operator-messages")
+        if self.leadership is not None:
+            self._start_task(self.leadership.run(), "leases")
+        if self.signal is not None:
+            self._start_task(self.signal.run(), "outbox-signal")
         if self.settings.telegram_token:
             self._start_task(self._run_bot(), "telegram")
         scheduler.start()
@@ -211,6 +229,68 @@ class Service:
             log.info("shutting down")
             scheduler.shutdown(wait=False)
             await self._shutdown()
+
+    async def _start_replication(self) -> None:
+        """Leases for the singletons; with WATCHER_DATABASE_URL also the shared paces and the outbox signal."""
+        url = self.settings.database_url
+        self.leadership = leadership_for(url, LEASES)
+        self.leadership.on_change(self._lease_changed)
+        if self.metrics is not None:
+            for name in LEASES:
+                self.metrics.leader.labels(name).set(0)
+        if url:
+            self.pace_book = await PaceBook(url).open()
+            self.signal = OutboxSignal(url, self._wake_delivery)
+            log.info("replicas: leases by advisory lock, paces shared and queued alerts signalled in PostgreSQL")
+
+    def _send_pacer(self) -> Pacer:
+        """The send pace: shared by every replica of the bot on PostgreSQL, this process's own otherwise."""
+        token = self.settings.telegram_token
+        if self.pace_book is not None and token:
+            return SharedPacer(self.pace_book, bot_key(token), rate=self.settings.send_rate)
+        return Pacer(rate=self.settings.send_rate)
+
+    async def _host_reserve(self, key: str, interval: float) -> float:
+        assert self.pace_book is not None
+        return (await self.pace_book.reserve(key, interval)).wait
+
+    def _wake_delivery(self) -> None:
+        if self.delivery is not None:
+            self.delivery.wake()
+
+    async def _lease_changed(self, name: str, leads: bool) -> None:
+        if self.metrics is not None:
+            self.metrics.leader.labels(name).set(1 if leads else 0)
+        if name == TELEGRAM_UPDATES:
+            await self._follow_lease()
+
+    async def _follow_lease(self) -> None:
+        """Fetch Telegram's updates exactly while this replica leads ``telegram-updates`` (one getUpdates consumer
+        per token) and the bot is up."""
+        # loaded late: python-telegram-bot costs ~0.2 s to import and is not needed without a token
+        from telegram import Update
+
+        async with self._polling:
+            application = self.application
+            if application is None or application.updater is None or not self._bot_started:
+                return
+            updater = application.updater
+            wanted = self.leadership is not None and self.leadership.leads(TELEGRAM_UPDATES) and not self._stop.is_set()
+            if wanted and not updater.running:
+                await updater.start_polling(
+                    allowed_updates=Update.ALL_TYPES,
+                    poll_interval=0.5,
+                    timeout=10,
+                    error_callback=self.poll_watch.on_polling_error,
+                )
+                log.info("Telegram bot polling for updates")
+            elif not wanted and updater.running:
+                await updater.stop()
+                log.info("Telegram bot: another replica fetches the updates now; this one stopped polling")
+
+    async def _ready(self, enabled) -> tuple[bool, dict]:
+        ok, detail = await self.db.run(readiness, enabled)
+        return ok, {**detail, "leader": self.leadership.held() if self.leadership is not None else {}}
 
     async def _notifiers(self) -> dict:
         labels = labels_of(self.config)
@@ -254,7 +334,7 @@ class Service:
         )
         if self.backlog is not None:
             scheduler.add_job(
-                self.backlog.run_check,
+                self.check_backlog,
                 IntervalTrigger(seconds=backpressure.CHECK_EVERY),
                 id="outbox-backlog",
                 max_instances=1,
@@ -263,6 +343,12 @@ class Service:
         skipped = [s.name for s in self.config.sources if not s.enabled]
         log.info("scheduled %d sources%s", len(enabled), f"; disabled: {', '.join(skipped)}" if skipped else "")
         return scheduler
+
+    async def check_backlog(self) -> None:
+        """The outbox age check, by the replica that leads ``outbox-backlog`` only (one "late" message, not one per
+        replica)."""
+        if self.backlog is not None and self.leadership is not None and self.leadership.leads(OUTBOX_BACKLOG):
+            await self.backlog.run_check()
 
     async def poll_source(self, source) -> pipeline.PollResult | None:
         if await self._paused(source):
@@ -289,6 +375,8 @@ class Service:
         self.cycle.add(result)
         if result.alerts and self.delivery:
             self.delivery.wake()
+        if result.alerts and self.signal is not None:
+            await self.signal.queued()  # the other replicas' senders too
         if self.admin:
             self.admin.wake()
         await self._space_out(source, result)
@@ -331,7 +419,7 @@ class Service:
         self.web = WebServer(
             self.settings.http_host,
             self.settings.http_port,
-            ready=lambda: self.db.run(readiness, enabled),
+            ready=lambda: self._ready(enabled),
             metrics=lambda: self.db.run(render_metrics, self.metrics),
             archive=archive,
             token=self.settings.web_token,
@@ -356,7 +444,6 @@ class Service:
     async def _run_bot(self) -> None:
         """Start the Telegram bot, retrying with backoff while the Bot API cannot be reached."""
         # loaded late: python-telegram-bot costs ~0.2 s to import and is not needed without a token
-        from telegram import Update
         from telegram.error import InvalidToken, NetworkError
 
         from watcher.bot import handlers as bot
@@ -389,15 +476,8 @@ class Service:
                 log.warning("Telegram not reachable (%s); retrying in %.0fs", exc, delay)
                 await asyncio.sleep(delay)
         await application.start()
-        if application.updater is None:
-            return
-        await application.updater.start_polling(
-            allowed_updates=Update.ALL_TYPES,
-            poll_interval=0.5,
-            timeout=10,
-            error_callback=self.poll_watch.on_polling_error,
-        )
-        log.info("Telegram bot polling for updates")
+        self._bot_started = True
+        await self._follow_lease()  # polls now if this replica leads telegram-updates, else once it does
 
     async def _shutdown(self) -> None:
         if self.delivery:
@@ -409,8 +489,9 @@ class Service:
             await asyncio.wait(workers, timeout=30)
         if self.application is not None and self.application.running:
             try:
-                if self.application.updater is not None:
-                    await self.application.updater.stop()
+                async with self._polling:
+                    if self.application.updater is not None and self.application.updater.running:
+                        await self.application.updater.stop()
                 await self.application.stop()
                 await self.application.shutdown()
             except Exception:
@@ -418,6 +499,12 @@ class Service:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.leadership is not None:
+            await self.leadership.aclose()  # the session ends: another replica takes the leases at its next try
+        if self.signal is not None:
+            await self.signal.aclose()
+        if self.pace_book is not None:
+            await self.pace_book.aclose()
         await close_notifiers(self.notifiers)
         if self.web:
             await self.web.stop()

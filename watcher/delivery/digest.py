@@ -161,7 +161,7 @@ class DigestSender:
         quiet = {"quiet": True} if sub.get("quiet") else {}  # only chats of a channel that offers it set it
         while (wait := self.pacer.chat_wait(key, group, paced)) > 0:
             await self.pacer.sleep(wait)
-        await self.pacer.acquire()
+        await self.pacer.acquire(key, group, paced)
         self.pacer.begin(key)
         sent = False
         try:

@@ -129,7 +129,7 @@ class DeliveryWorker:
                 continue
             floods = self.pacer.floods
             await self._slots.acquire()
-            await self.pacer.acquire()
+            await self.pacer.acquire(key, group, paced)
             if self.pacer.floods != floods:  # flood control struck meanwhile: start again at the head of the queue
                 self._slots.release()
                 self._cursor = 0

@@ -38,7 +38,15 @@ from watcher.http.challenge import detect_challenge
 from watcher.http.connect import guarded_transport, refusal
 from watcher.http.guard import Guard, Resolve
 from watcher.http.options import DEFAULT_USER_AGENT
-from watcher.http.polite import ROBOTS_MAX_BYTES, HostPacer, RetryPolicy, RobotsCache, host_of, parse_retry_after
+from watcher.http.polite import (
+    ROBOTS_MAX_BYTES,
+    HostPacer,
+    Reserve,
+    RetryPolicy,
+    RobotsCache,
+    host_of,
+    parse_retry_after,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +93,7 @@ class Http:
         max_time: float | None = None,
         allow_private: bool = False,
         resolve: Resolve | None = None,
+        host_reserve: Reserve | None = None,
     ):
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
@@ -94,7 +103,7 @@ class Http:
         self.max_time = max_time if max_time is not None else max(60.0, 3 * timeout)
         self.validators = validators
         self.guard = Guard(allow_private, resolve, timeout=min(timeout, connect_timeout))
-        self.pacer = HostPacer(per_host_concurrency, per_host_interval, clock)
+        self.pacer = HostPacer(per_host_concurrency, per_host_interval, clock, host_reserve)
         self.robots = RobotsCache(self._fetch_robots, ROBOTS_AGENT, clock) if respect_robots else None
         self._pending: dict[str, list[tuple[str, str | None, str | None]]] = {}
         self._client = httpx.AsyncClient(

@@ -77,13 +77,22 @@ class RetryPolicy:
         return wait if wait <= left else None
 
 
-class HostPacer:
-    """At most ``concurrency`` requests in flight per host, and starts at least ``interval`` seconds apart."""
+Reserve = Callable[[str, float], Awaitable[float]]
 
-    def __init__(self, concurrency: int, interval: float, clock: Clock):
+
+class HostPacer:
+    """At most ``concurrency`` requests in flight per host, and starts at least ``interval`` seconds apart.
+
+    With ``reserve`` the starts are spaced across every process that shares it (replicas on one database): it is
+    handed the host's key and the interval, reserves the host's next start and answers how many seconds from now
+    that is. While it fails the host keeps this process's own spacing, so a database that cannot answer never makes
+    a poll less polite than one process alone."""
+
+    def __init__(self, concurrency: int, interval: float, clock: Clock, reserve: Reserve | None = None):
         self.concurrency = max(1, concurrency)
         self.interval = max(0.0, interval)
         self.clock = clock
+        self.reserve = reserve
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._next_start: dict[str, float] = {}
 
@@ -95,8 +104,14 @@ class HostPacer:
             now = self.clock.monotonic()
             start = max(now, self._next_start.get(host, now))
             self._next_start[host] = start + self.interval
-            if start > now:
-                await self.clock.sleep(start - now)
+            wait = start - now
+            if self.reserve is not None and self.interval > 0:
+                try:
+                    wait = max(wait, await self.reserve(f"host:{host}", self.interval))
+                except Exception as exc:  # the shared pace cannot answer: this process's own spacing still holds
+                    log.warning("per-host pace of %s not shared this time (%s); spaced by this process alone", host, exc)
+            if wait > 0:
+                await self.clock.sleep(wait)
             yield
 
 

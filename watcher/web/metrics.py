@@ -6,7 +6,7 @@ import time
 from contextlib import contextmanager
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from watcher.store import ledger, subscribers
@@ -33,6 +33,12 @@ class Metrics:
         )
         self.stage = Histogram(
             "watcher_stage_seconds", "Time spent in each pipeline stage", ["stage"], buckets=STAGE_BUCKETS, registry=r
+        )
+        self.leader = Gauge(
+            "watcher_leader",
+            "1 while this replica holds the leader lease of that name (it runs that singleton), else 0",
+            ["lease"],
+            registry=r,
         )
         if store is not None:
             r.register(OutboxCollector(store))
