@@ -1,17 +1,15 @@
 """Replicas on a real PostgreSQL server: leader leases (advisory locks), the shared paces, and LISTEN/NOTIFY.
 
-The server is Debian's, started in a temporary folder on 127.0.0.1 (tests/pg_server.py); without one these tests
-skip, saying why.
+The server is Debian's, started in a temporary folder on 127.0.0.1 by the ``postgres_server`` fixture
+(tests/fakes/postgres.py); without one these tests skip, saying why (and fail where WATCHER_REQUIRE_POSTGRES is set).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 
 import pytest
 
-from tests.pg_server import Server, Unavailable
 from watcher.store import leader as leases
 from watcher.store.leader import AdvisoryLeadership, lock_key
 from watcher.store.notify import OutboxSignal
@@ -22,21 +20,9 @@ psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed: pip i
 LEASE = leases.TELEGRAM_UPDATES
 
 
-@pytest.fixture(scope="module")
-def pg():
-    try:
-        server = Server().start()
-    except Unavailable as exc:
-        if os.environ.get("WATCHER_REQUIRE_POSTGRES"):
-            pytest.fail(f"PostgreSQL cannot start: {exc}")
-        pytest.skip(f"PostgreSQL cannot start: {exc}")
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def url(pg):
-    return pg.new_database()
+def url(pg_url):
+    return pg_url
 
 
 async def until(predicate, timeout: float = 10.0) -> None:
@@ -127,8 +113,8 @@ async def test_closing_a_leadership_frees_its_leases_for_another(url):
         await asyncio.gather(two, return_exceptions=True)
 
 
-async def test_an_unreachable_database_leads_nothing_and_keeps_trying(pg):
-    port = pg.port
+async def test_an_unreachable_database_leads_nothing_and_keeps_trying(postgres_server):
+    port = postgres_server.port
     dead = f"postgresql://watcher@127.0.0.1:{port}/no_such_database"
     leadership = AdvisoryLeadership(dead, [LEASE], retry=0.1)
     task = asyncio.create_task(leadership.run())

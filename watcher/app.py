@@ -194,7 +194,7 @@ class Service:
         self.http = make_http(
             self.config,
             validators=await LoopValidators.load(self.db),
-            **({"host_reserve": self._host_reserve} if self.pace_book else {}),
+            host_reserve=self._host_reserve if self.pace_book else None,
         )
         self.notifiers = await self._notifiers()
         labels = labels_of(self.config)

@@ -109,7 +109,9 @@ class HostPacer:
                 try:
                     wait = max(wait, await self.reserve(f"host:{host}", self.interval))
                 except Exception as exc:  # the shared pace cannot answer: this process's own spacing still holds
-                    log.warning("per-host pace of %s not shared this time (%s); spaced by this process alone", host, exc)
+                    log.warning(
+                        "per-host pace of %s not shared this time (%s); spaced by this process alone", host, exc
+                    )
             if wait > 0:
                 await self.clock.sleep(wait)
             yield
