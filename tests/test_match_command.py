@@ -38,6 +38,17 @@ def test_exit_codes(tmp_path, monkeypatch, capsys):
     assert run(tmp_path, monkeypatch, capsys, "--file", str(tmp_path / "nope.txt"))[0] == 2
 
 
+def test_a_broken_topics_file_is_not_no_match(tmp_path, monkeypatch, capsys):
+    """topics.toml that does not load exits 2, with its problems, so a script never reads it as "no topic matched";
+    sources.toml is not read at all."""
+    cfg = make_config(tmp_path / "cfg", "this is not [[toml", '[topic]\nid = "x"\n')
+    monkeypatch.setenv("WATCHER_DATA_DIR", str(tmp_path / "data"))
+    code = main(["--config", str(cfg), "match", "asylum"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"error: {cfg / 'topics.toml'}: 'topic' must be written [[topic]]" in err and "sources.toml" not in err
+
+
 def test_removed_hits_are_listed(tmp_path, monkeypatch, capsys):
     """An exclusion and a missing or cancelling context each get a 'removed:' line naming the term and why."""
     code, out, _ = run(tmp_path, monkeypatch, capsys, "Annual returns rose; the asylum seekers' library opened")

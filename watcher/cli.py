@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="show which topics and terms match a text",
         description="Run the configured topics over a text: the arguments, a file, or standard "
         "input. Lists the hits that an exclusion or a missing context removed. "
-        "Exits 0 when a topic matched and 1 when none did, so scripts can test it.",
+        "Reads only topics.toml. Exits 0 when a topic matched and 1 when none did, so scripts can test it; "
+        "2 when the text or topics.toml cannot be read.",
     )
     match.add_argument("text", nargs="*", help="the text (default: read standard input)")
     match.add_argument("--file", metavar="PATH", help="read the text from a file")
@@ -354,7 +355,8 @@ def cmd_match(args, settings) -> int:
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
     if problems:
-        return _config_failed(ConfigError(problems))
+        _config_failed(ConfigError(problems))
+        return 2  # not 1, which says "nothing matched" to a script
     matcher = Matcher(topics)
     try:
         text = (
