@@ -64,7 +64,7 @@ async def test_only_an_http_link_gets_a_document_button(api, store):
 
 
 async def test_an_alert_of_two_topics_offers_to_mute_each(api, store):
-    """With two topics the 🔕 buttons name them; 🔎 takes the first."""
+    """With two topics the 🔕 buttons name them, one row each; 🔎 takes the first."""
     store.subscribe("telegram", str(CHAT), ["smuggling", "borders"])
     async with RunningBot(api, store) as bot:
         await send_alert(bot, item_id="first")  # the source's first poll only records; this one alerts
@@ -84,6 +84,7 @@ async def test_an_alert_of_two_topics_offers_to_mute_each(api, store):
         "🔕 Mute Borders & Schengen",
     ]
     assert buttons(sent)[3]["callback_data"] == "alert:mute:borders"
+    assert [len(row) for row in sent["reply_markup"]["inline_keyboard"]] == [2, 1, 1]
 
 
 async def test_mute_unsubscribes_that_topic_and_says_how_to_undo(api, store, caplog):

@@ -120,6 +120,13 @@ async def test_the_matched_words_are_those_of_the_text(store, api, matcher):
     assert "smuggl*" not in sent["text"]
 
 
+def test_a_hit_inside_a_longer_one_is_not_named_apart(matcher):
+    """``smuggl*`` also hits the "smugglers" of "people smugglers": the words name the phrase once; the same rule's
+    hit in another field (the title's "Smuggling") still counts."""
+    [match] = matcher.match(item("Smuggling report", summary="Arrests of people smugglers"))
+    assert match.words == ("Smuggling", "people smugglers")
+
+
 async def test_a_hit_in_the_title_has_no_snippet(store, api, matcher):
     """The title is shown whole; a snippet of the same hit would only repeat it."""
     [sent] = await deliver(store, api, matcher, item("Frontex annual report", body="Nothing else to see here."))

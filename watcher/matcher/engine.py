@@ -372,9 +372,13 @@ MAX_WORD = 80  # characters of one matched word or phrase
 
 
 def _words(hits: list[tuple[_Field, _Hit]]) -> tuple[str, ...]:
-    """The text of the hits as the item writes it, once each whatever its case, in the order of the hits."""
+    """The text of the hits as the item writes it, once each whatever its case, in the order of the hits; a hit
+    inside another one ("smugglers" in "migrant smugglers") is not named apart."""
+    spans = [(field.order, hit.first, hit.last, field, hit) for field, hit in hits[: 4 * MAX_WORDS]]
     seen: dict[str, str] = {}
-    for field, hit in hits:
+    for order, first, last, field, hit in spans:
+        if any(o == order and a <= first and last <= b and (a, b) != (first, last) for o, a, b, _, _ in spans):
+            continue
         start, end = char_span(field.text, field.raw, field.flat, hit.first, hit.last)
         word = " ".join(field.text[start:end].split())[:MAX_WORD]
         if word:

@@ -71,7 +71,8 @@ ALERT_BUTTON_PREFIX = "alert:"
 MUTE, MORE = "mute", "more"
 MAX_CALLBACK_DATA = 64
 MAX_URL_BUTTON = 2048  # longer links get no 📄 button (the title still links to the document)
-MAX_MUTE_BUTTONS = 3  # one 🔕 per topic of the alert, up to this many
+MAX_MUTE_BUTTONS = 3  # one 🔕 per topic of the alert (a row each), up to this many
+MAX_BUTTON_LABEL = 40  # characters of a topic's label on its 🔕 button
 _ALERT_BUTTON = re.compile(r"alert:(mute|more):([a-z0-9_-]{1,56})")
 
 
@@ -120,10 +121,19 @@ def alert_markup(alert: Alert, labels: Mapping[str, str]) -> InlineKeyboardMarku
     for topic in topics[:MAX_MUTE_BUTTONS]:
         data = alert_button_data(MUTE, topic)
         if data:
-            name = labels[topic] if len(topics) > 1 else "this topic"
-            mutes.append(InlineKeyboardButton(f"🔕 Mute {name}"[:60], callback_data=data))
-    rows = [row for row in (first, mutes) if row]
+            name = _short(labels[topic], MAX_BUTTON_LABEL) if len(topics) > 1 else "this topic"
+            mutes.append([InlineKeyboardButton(f"🔕 Mute {name}", callback_data=data)])
+    rows = [first, *mutes] if first else mutes
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _short(text: str, limit: int) -> str:
+    """``text`` cut between words to at most ``limit`` characters, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    piece = text[: limit - 1]
+    space = piece.rfind(" ")
+    return (piece[:space] if space > limit // 2 else piece).rstrip(" ,;:-") + "…"
 
 
 class TelegramNotifier:
