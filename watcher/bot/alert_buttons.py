@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 BUTTON_PATTERN = rf"^{ALERT_BUTTON_PREFIX}"
 MAX_LOGGED = 80  # characters of a refused button's data that reach the log
+MAX_NAME = 40  # characters of a topic's label in an answer (Telegram shows at most 200 characters of one)
 STALE = N_("This button is out of date: its topic is no longer offered. Nothing changed; /topics shows the topics.")
 FORGED = N_("This button is not one I sent. Nothing changed.")
 
@@ -59,7 +60,8 @@ async def _mute(update: Update, context: ContextTypes.DEFAULT_TYPE, d: BotDeps, 
     address = chat_address(update)
     if not await may_change(update, context):
         return _(ADMIN_ONLY)
-    name = d.label(topic)[:60]
+    name = d.label(topic)
+    name = name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + "…"
     active, mine = await d.db.subscription(CHANNEL, address)
     if topic not in mine:
         return _("{topic} was already off for this chat. To get its alerts: /subscribe {id}").format(
