@@ -82,13 +82,18 @@ class PostgresServer:
             tail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
             raise PostgresUnavailable(f"{tool} failed ({done.returncode}): {done.stderr.strip()[-1500:]} {tail}")
 
-    def start(self) -> PostgresServer:
+    def start(self, durable: bool = False) -> PostgresServer:
+        """initdb and start. Tests run without fsync (nothing here must survive a power cut); ``durable`` keeps
+        fsync on and only lets commits return before their WAL is flushed (``synchronous_commit=off``), which is
+        what SQLite in WAL mode with ``synchronous=NORMAL`` promises: the last commits may be lost at a power cut,
+        the database is never damaged."""
         self._run(
             "initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "-N"
         )
+        safety = "" if durable else "-c fsync=off -c full_page_writes=off "
         options = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off -c synchronous_commit=off "
-            "-c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB"
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} {safety}-c synchronous_commit=off "
+            "-c max_connections=200 -c shared_buffers=32MB"
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-w", "-o", options, "start")
         self.started = True
