@@ -13,7 +13,7 @@ from tests.conftest import SHIPPED_CONFIG, cli_env
 # Loaded by `watcher run`, `once`, `parse` or `test-notify`, never by the three commands below.
 NEVER = ("telegram", "pypdf", "httpx", "feedparser", "apscheduler", "apprise", "starlette", "uvicorn", "jinja2")
 # `watcher match` reads topics.toml alone: no parser, event loop or database either.
-NOT_FOR_MATCH = NEVER + ("bs4", "soupsieve", "lxml", "asyncio", "sqlite3", "watcher.sources", "watcher.store")
+NOT_FOR_MATCH = NEVER + ("babel", "bs4", "soupsieve", "lxml", "asyncio", "sqlite3", "watcher.sources", "watcher.store")
 
 PROBE = """
 import json, sys

@@ -15,8 +15,6 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from babel.dates import format_datetime
-
 DOMAIN = "watcher"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DEFAULT = "en"
@@ -66,4 +64,8 @@ def N_(message: str) -> str:  # noqa: N802 (the usual gettext name for a marker)
 
 def when(moment: datetime) -> str:
     """A day and a time in the current language: ``Tue 15 Sep, 08:00``, ``mar. 15 sept., 08:00``."""
+    # Babel's date formats are heavy; the matcher (which reads TRANSLATED here) and the commands that load it never
+    # show a date. loaded late: only a date to show needs them
+    from babel.dates import format_datetime
+
     return format_datetime(moment, "EEE d MMM, HH:mm", tzinfo=moment.tzinfo, locale=_current.get())
