@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Update the bot's message catalogues: extract the marked texts of watcher/bot (and /watch's syntax) into
+# Update the bot's message catalogues: extract the marked texts of watcher/bot, /watch's syntax and the alerts into
 # watcher/locale/watcher.pot, merge them into the French and German catalogues, and compile those to the .mo files
 # the bot reads.
 #   scripts/catalogues.sh [--help]
@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 pybabel=${PYBABEL:-.venv/bin/pybabel}
 locale=watcher/locale
 "$pybabel" -q extract --no-location --sort-output --project=watcher --copyright-holder="watcher contributors" \
-  -k N_ -o "$locale/watcher.pot" watcher/bot watcher/i18n.py watcher/matcher/personal.py
+  -k N_ -o "$locale/watcher.pot" watcher/bot watcher/i18n.py watcher/matcher/personal.py \
+  watcher/notifiers/format.py watcher/notifiers/telegram.py
 "$pybabel" -q update --width=120 --ignore-obsolete --ignore-pot-creation-date -D watcher -i "$locale/watcher.pot" -d "$locale"
 "$pybabel" -q compile --statistics -D watcher -d "$locale"

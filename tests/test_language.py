@@ -12,12 +12,17 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
+from telegram import Bot
 
 from tests.conftest import ROOT, SHIPPED_CONFIG
-from tests.fakes.telegram import ADMIN_CHAT, RunningBot, make_store
+from tests.fakes.telegram import ADMIN_CHAT, RunningBot, make_store, queue_alert
+from tests.fakes.telegram import topics as fake_topics
 from watcher import i18n
 from watcher.bot import handlers as watcher_bot
+from watcher.delivery.pacing import Pacer
+from watcher.delivery.worker import DeliveryWorker
 from watcher.matcher import topics_from_toml
+from watcher.notifiers.telegram import TelegramNotifier
 from watcher.store import chat_prefs, subscribers
 
 USER = 1001
@@ -28,6 +33,8 @@ SOURCES_OF_TEXTS = [
     ROOT / "watcher" / "bot",
     ROOT / "watcher" / "i18n.py",
     ROOT / "watcher" / "matcher" / "personal.py",
+    ROOT / "watcher" / "notifiers" / "format.py",
+    ROOT / "watcher" / "notifiers" / "telegram.py",
 ]
 PLACEHOLDER = re.compile(r"\{[a-z_]*(?::[^}]*)?\}")
 
@@ -86,6 +93,19 @@ def test_every_text_of_the_bot_is_translated_in_every_catalogue():
     with (LOCALE / "watcher.pot").open("rb") as f:
         pot = {m.id if isinstance(m.id, str) else tuple(m.id) for m in read_po(f) if m.id}
     assert pot == texts, "watcher.pot is out of date: run scripts/catalogues.sh"
+
+
+def test_no_text_is_marked_inside_an_f_string():
+    """pybabel does not look inside f-strings, so a ``_()`` there would never reach the catalogues."""
+    marked_inside = re.compile(r"\{(?:_|N_|ngettext)\(")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for source in SOURCES_OF_TEXTS
+        for path in ([source] if source.is_file() else sorted(source.rglob("*.py")))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if marked_inside.search(line)
+    ]
+    assert found == []
 
 
 def test_a_new_text_without_a_translation_is_found(tmp_path):
@@ -253,3 +273,38 @@ async def test_alert_buttons_answer_in_the_chats_language(running, store):
     )
     answer = await running.press(USER, shown["message_id"], "alert:nonsense", forged=True, edits=False)
     assert answer["text"] == "Ce bouton ne vient pas de moi. Rien n’a changé."
+
+
+def topic_names() -> i18n.Names:
+    return i18n.Names({t.id: {"en": t.label, **dict(t.names)} for t in fake_topics().values()})
+
+
+async def test_alerts_and_digests_come_in_the_chats_language(running, api, store, clock):
+    """A private chat whose user writes in French gets its alerts in French (labels, topic names, buttons) though it
+    never chose; a group that chose German gets its digest in German; a chat with neither gets English."""
+    await running.say(USER, "/start", language_code="fr-BE")
+    await running.say(USER + 1, "/start")
+    api.add_chat(GROUP, "group", "Forschung")
+    api.set_admins(GROUP, [42])
+    await running.say(GROUP, "/start", user_id=42)
+    await running.say(GROUP, "/language de", user_id=42)
+    subscribers.set_digest(store, "telegram", str(GROUP), 6, "UTC")
+    queue_alert(store, "council-press", "a", "Report on migrant smuggling")
+    async with Bot(api.token, base_url=api.base_url) as bot:
+        worker = DeliveryWorker(store, {"telegram": TelegramNotifier(bot, topic_names())}, Pacer(per_chat_interval=0))
+        await worker.drain()
+        clock.advance(hours=1)
+        assert await worker.digests.run_due() == 1
+    french = api.sent_messages(USER)[-1]
+    assert "Source : council-press" in french["plain_text"]
+    assert "Thèmes : Trafic de migrants" in french["plain_text"] and "Mots trouvés : " in french["plain_text"]
+    assert [b["text"] for row in french["reply_markup"]["inline_keyboard"] for b in row] == [
+        "📄 Document",
+        "🔎 Plus de ce genre",
+        "🔕 Couper ce thème",
+    ]
+    english = api.sent_messages(USER + 1)[-1]
+    assert "Topics: Migrant smuggling" in english["plain_text"] and "🔎 More like this" in str(english["reply_markup"])
+    [digest] = [m for m in api.sent_messages(GROUP) if "Zusammenfassung" in m["plain_text"]]
+    assert digest["plain_text"].startswith("🗞 Tägliche Zusammenfassung: 1 Benachrichtigung")
+    assert "Schleusung von Migranten" in digest["plain_text"]

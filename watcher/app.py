@@ -6,13 +6,14 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from watcher import pipeline
+from watcher import i18n, pipeline
 from watcher.config import Config, Settings
 from watcher.delivery import backpressure
 from watcher.delivery.operators import AdminMessenger, messenger_for
@@ -77,8 +78,9 @@ class CycleSummary:
         return line
 
 
-def labels_of(config: Config) -> dict[str, str]:
-    return {t.id: t.label for t in config.topics}
+def labels_of(config: Config) -> Mapping[str, str]:
+    """Each topic's label by id, read in the language of the text being written (``name.fr``, ``name.de``)."""
+    return i18n.Names({t.id: {i18n.DEFAULT: t.label, **dict(t.names)} for t in config.topics})
 
 
 def source_labels_of(config: Config) -> dict[str, str]:
@@ -411,7 +413,7 @@ class Service:
         enabled = [s for s in self.config.sources if s.enabled]
         archive = ArchiveSite(
             reader=Reader(self.settings.db_path),
-            topics=labels_of(self.config),
+            topics=dict(labels_of(self.config)),  # the archive is in English
             sources=tuple(self.config.sources),
             rules=self.rules,
             kept=self.kept,

@@ -10,8 +10,10 @@ them). The language of the text being written is a context variable: the bot set
 from __future__ import annotations
 
 import gettext
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
@@ -47,6 +49,16 @@ def current() -> str:
     return _current.get()
 
 
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Write in this language inside the block (an alert to a chat that chose it), then as before."""
+    token = _current.set(language if language in LANGUAGES else DEFAULT)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
 def _(message: str) -> str:
     """The text in the current language."""
     return catalogue(_current.get()).gettext(message)
@@ -60,6 +72,30 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:  # noqa: N802 (the usual gettext name for a marker)
     """Mark a constant text for the catalogues without translating it yet (``_`` translates it where it is used)."""
     return message
+
+
+def day(moment: date) -> str:
+    """A date in the current language: ``12 Oct 2026``, ``12 oct. 2026``, ``12. Okt. 2026``."""
+    from babel.dates import format_date  # loaded late: only a date to show needs Babel's heavy date formats
+
+    return format_date(moment, "d MMM y", locale=_current.get())
+
+
+class Names(Mapping[str, str]):
+    """Names by id (topics' labels), each read in the language of the text being written, else in English."""
+
+    def __init__(self, names: Mapping[str, Mapping[str, str]]):
+        self._names = {key: dict(by_language) for key, by_language in names.items()}  # id -> {language: name}
+
+    def __getitem__(self, key: str) -> str:
+        by_language = self._names[key]
+        return by_language.get(_current.get()) or by_language[DEFAULT]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def when(moment: datetime) -> str:

@@ -73,3 +73,4 @@ class Alert:
     personal: tuple[tuple[str, str], ...] = ()
     summary: str = ""  # the item's summary, as the source gave it
     words: tuple[str, ...] = ()  # the matched words as the text writes them (empty for alerts queued before them)
+    language: str = "en"  # the chat's language (what it chose with /language, else its user's Telegram language)

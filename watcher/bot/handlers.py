@@ -178,7 +178,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     address = chat_address(update)
     if not await may_change(update, context):
-        await reply(update, f"{about(d)}\n{_(ADMIN_ONLY)} {_('/help lists the commands.')}")
+        await reply(update, f"{about(d)}\n" + _(ADMIN_ONLY) + " " + _("/help lists the commands."))
         return
     wanted, unknown = parse_start_payload(payload, d.topics) if payload else ([], [])
     if payload and not wanted:
@@ -240,7 +240,7 @@ async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     text = f"{about(d)}\n\n{help_text(PUBLIC)}\n\n{links}"
     if is_operator(update, d):
-        text += f"\n\n<b>{_('Operators')}</b>\n{help_text(ADMIN)}"
+        text += "\n\n<b>" + _("Operators") + f"</b>\n{help_text(ADMIN)}"
     await reply(update, text)
 
 

@@ -2,7 +2,9 @@
 
 A chat that never chose is spoken to in the language of whoever wrote (Telegram's ``language_code``: fr* French,
 de* German, anything else English); once it chooses with /language (or its buttons), that choice is kept in the
-store and wins. ``choose`` runs before every other handler and sets the language for the rest of the update.
+store and wins. ``choose`` runs before every other handler and sets the language for the rest of the update. For a
+private chat that never chose, it also keeps the language its user was last seen writing in, for the alerts (sent
+when no one writes, so with no ``language_code`` to read); alerts to a group that never chose are in English.
 """
 
 from __future__ import annotations
@@ -27,11 +29,19 @@ async def choose(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Set the language of every text written while this update is handled."""
     if not isinstance(update, Update):
         return
-    chosen = None
-    if update.effective_chat is not None:
-        chosen = await deps(context).db.run(chat_prefs.language, CHANNEL, chat_address(update))
-    user = update.effective_user
-    i18n.use(chosen or i18n.from_telegram(user.language_code if user else None))
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        i18n.use(i18n.from_telegram(user.language_code if user else None))
+        return
+    d = deps(context)
+    chosen, seen = await d.db.run(chat_prefs.languages, CHANNEL, chat_address(update))
+    if chosen:
+        i18n.use(chosen)
+        return
+    language = i18n.from_telegram(user.language_code if user else None)
+    i18n.use(language)
+    if user is not None and user.id == chat.id and seen != language:  # a private chat: its alerts follow its user
+        await d.db.run(chat_prefs.set_seen_language, CHANNEL, chat_address(update), language)
 
 
 def _view() -> tuple[str, InlineKeyboardMarkup]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from telegram import ChatMember, InlineKeyboardMarkup, LinkPreviewOptions, Update
@@ -47,9 +48,9 @@ class BotDeps:
         return name
 
     @property
-    def labels(self) -> dict[str, str]:
-        """The topics' names as alerts give them (in English)."""
-        return {t: topic.label for t, topic in self.topics.items()}
+    def labels(self) -> Mapping[str, str]:
+        """The topics' names as alerts give them, in the language of the text being written."""
+        return i18n.Names({t: {i18n.DEFAULT: topic.label, **dict(topic.names)} for t, topic in self.topics.items()})
 
     @property
     def db(self) -> AsyncStore:

@@ -17,15 +17,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from watcher.i18n import N_, _, day, ngettext, speaking
 from watcher.models import Alert
 from watcher.notifiers.fit import TELEGRAM_LIMIT, cut_plain, pack, shorten_html, utf16_len
 from watcher.sources.council.refs import DocRef, RefError, parse_ref
 
 EVENT_HEADINGS = {
-    "new": "New",
-    "version": "New version",
-    "public": "Now public",
+    "new": N_("New"),
+    "version": N_("New version"),
+    "public": N_("Now public"),
 }
+
+
+def _heading(event: str) -> str:
+    return _(EVENT_HEADINGS[event]) if event in EVENT_HEADINGS else event
 
 
 MAX_TITLE = 600
@@ -93,7 +98,11 @@ def _matched_line(alert: Alert, quote) -> str:
     words, codes = matched_words(alert)
     parts = [", ".join(f"“{quote(_cut(w, 80))}”" for w in words)] if words else []
     if codes:
-        parts.append(f"subject code{'s' if len(codes) > 1 else ''} {', '.join(quote(c) for c in codes)}")
+        parts.append(
+            ngettext("subject code {codes}", "subject codes {codes}", len(codes)).format(
+                codes=", ".join(quote(c) for c in codes)
+            )
+        )
     return " · ".join(parts)
 
 
@@ -102,11 +111,11 @@ def safe_url(url: str) -> str | None:
 
 
 def _date(alert: Alert) -> str:
-    return alert.published.strftime("%Y-%m-%d") if alert.published else "date not given"
+    return alert.published.strftime("%Y-%m-%d") if alert.published else _("date not given")
 
 
 def _day(when: datetime) -> str:
-    return f"{when.day} {when:%b %Y}"
+    return day(when)
 
 
 @dataclass(frozen=True)
@@ -143,13 +152,13 @@ def council_facts(alert: Alert) -> CouncilFacts | None:
     parties = [
         " → ".join(p for p in (sender, recipient) if p)
         if sender and recipient
-        else f"From: {sender}"
+        else _("From: {sender}").format(sender=sender)
         if sender
-        else f"To: {recipient}"
+        else _("To: {recipient}").format(recipient=recipient)
         if recipient
         else ""
     ]
-    parties += [str(extra.get("marking") or ""), "not public" if extra.get("public") is False else ""]
+    parties += [str(extra.get("marking") or ""), _("not public") if extra.get("public") is False else ""]
     procedures = [
         p
         for p in extra.get("procedures") or [extra.get("interinstitutional_file") or ""]
@@ -181,13 +190,17 @@ def _council_lines(alert: Alert, facts: CouncilFacts) -> list[str]:
 
 def _event_words(alert: Alert, facts: CouncilFacts | None) -> tuple[str, str, str]:
     """The event's heading, and what follows the heading and the title (first seen, listed since)."""
-    heading = EVENT_HEADINGS.get(alert.event, alert.event)
+    heading = _heading(alert.event)
     if facts is None or alert.since is None:
         return heading, "", ""
     if alert.event == "version":
-        return (f"{heading} {facts.ref.version_str} of {facts.family_label}", f" (first seen {_day(alert.since)})", "")
+        return (
+            _("New version {version} of {family}").format(version=facts.ref.version_str, family=facts.family_label),
+            " " + _("(first seen {day})").format(day=_day(alert.since)),
+            "",
+        )
     if alert.event == "public":
-        return heading, "", f" (listed as not public since {_day(alert.since)})"
+        return heading, "", " " + _("(listed as not public since {day})").format(day=_day(alert.since))
     return heading, "", ""
 
 
@@ -198,7 +211,7 @@ def _html_parts(alert: Alert, labels: Mapping[str, str]) -> tuple[str, str, str,
     url = safe_url(alert.url)
     heading = f'<a href="{e(url, quote=True)}">{title}</a>' if url else title
     topics = ", ".join(e(labels.get(t, t)) for t in alert.topics)
-    return heading, topics, _matched_line(alert, e), e(EVENT_HEADINGS.get(alert.event, alert.event))
+    return heading, topics, _matched_line(alert, e), e(_heading(alert.event))
 
 
 def personal_line(alert: Alert) -> str:
@@ -210,15 +223,20 @@ def personal_line(alert: Alert) -> str:
         _cut(term, 80) if words == term else f"{_cut(term, 80)} (“{_cut(words, 80)}”)"
         for term, words in alert.personal[:MAX_TERMS]
     ]
-    return f"Your term{'s' if len(shown) > 1 else ''}: {', '.join(shown)}"
+    return ngettext("Your term: {terms}", "Your terms: {terms}", len(shown)).format(terms=", ".join(shown))
 
 
 def alert_html(alert: Alert, labels: Mapping[str, str], sources: Mapping[str, str] | None = None) -> str:
     """Telegram HTML: the title linked to the document, the summary shortened, the source's name, date, topics and
     the words that matched; for a Council document also its reference, type, parties, marking, codes and
-    procedures. ``sources`` maps source names to their labels."""
+    procedures. ``sources`` maps source names to their labels. In the chat's language."""
+    with speaking(alert.language):
+        return _alert_html(alert, labels, sources)
+
+
+def _alert_html(alert: Alert, labels: Mapping[str, str], sources: Mapping[str, str] | None) -> str:
     e = html.escape
-    heading, topics, terms, _ = _html_parts(alert, labels)
+    heading, topics, terms, _event = _html_parts(alert, labels)
     url = safe_url(alert.url)
     facts = council_facts(alert)
     event, after_event, after_title = (e(part) for part in _event_words(alert, facts))
@@ -229,15 +247,23 @@ def alert_html(alert: Alert, labels: Mapping[str, str], sources: Mapping[str, st
         lines.append(e(summary))
     source = e(source_label(alert, sources))
     lines += [
-        f"Source: {source}" if facts else f"Source: {source} · {e(_date(alert))}",
-        *([f"Topics: {topics}", f"Matched: {terms}"] if alert.topics else []),
+        _("Source: {source}").format(source=source) if facts else _source_dated(source, e(_date(alert))),
+        *(_why(topics, terms) if alert.topics else []),
         *([e(personal_line(alert))] if alert.personal else []),
     ]
     if alert.snippet:
         lines.append(f"<i>{e(_cut(alert.snippet, MAX_SNIPPET))}</i>")
     if not url and alert.url:
-        lines.append(f"Where: {e(_cut(alert.url, 300))}")
+        lines.append(_("Where: {url}").format(url=e(_cut(alert.url, 300))))
     return "\n".join(lines)
+
+
+def _source_dated(source: str, date: str) -> str:
+    return _("Source: {source} · {date}").format(source=source, date=date)
+
+
+def _why(topics: str, terms: str) -> list[str]:
+    return [_("Topics: {topics}").format(topics=topics), _("Matched: {words}").format(words=terms)]
 
 
 def _procedures_html(procedure: str) -> str:
@@ -248,6 +274,11 @@ def _procedures_html(procedure: str) -> str:
 
 def alert_text(alert: Alert, labels: Mapping[str, str], sources: Mapping[str, str] | None = None) -> str:
     """The same alert as plain text (console, email, and the fallback when Telegram refuses the HTML)."""
+    with speaking(alert.language):
+        return _alert_text(alert, labels, sources)
+
+
+def _alert_text(alert: Alert, labels: Mapping[str, str], sources: Mapping[str, str] | None) -> str:
     topics = ", ".join(labels.get(t, t) for t in alert.topics)
     facts = council_facts(alert)
     event, after_event, after_title = _event_words(alert, facts)
@@ -259,13 +290,13 @@ def alert_text(alert: Alert, labels: Mapping[str, str], sources: Mapping[str, st
         lines.append(summary)
     source = source_label(alert, sources)
     lines += [
-        f"Link: {alert.url or '(none)'}",
-        f"Source: {source}" if facts else f"Source: {source} · {_date(alert)}",
-        *([f"Topics: {topics}", f"Matched: {_matched_line(alert, str)}"] if alert.topics else []),
+        _("Link: {url}").format(url=alert.url or _("(none)")),
+        _("Source: {source}").format(source=source) if facts else _source_dated(source, _date(alert)),
+        *(_why(topics, _matched_line(alert, str)) if alert.topics else []),
         *([personal_line(alert)] if alert.personal else []),
     ]
     if alert.snippet:
-        lines.append(f"Context: {alert.snippet}")
+        lines.append(_("Context: {snippet}").format(snippet=alert.snippet))
     return "\n".join(lines)
 
 
@@ -281,12 +312,13 @@ def digest_entry_html(alert: Alert, labels: Mapping[str, str], sources: Mapping[
 
 def digest_entry_text(alert: Alert, labels: Mapping[str, str], sources: Mapping[str, str] | None = None) -> str:
     topics = ", ".join(labels.get(t, t) for t in alert.topics)
-    event = EVENT_HEADINGS.get(alert.event, alert.event)
+    event = _heading(alert.event)
     prefix = "" if alert.event == "new" else f"{event}: "
     why = [topics, _matched_line(alert, str)] if alert.topics else []
     why += [personal_line(alert)] if alert.personal else []
+    link = alert.url or _("(no link)")
     return (
-        f"• {prefix}{_cut(alert.title, MAX_TITLE)}\n  {alert.url or '(no link)'}\n  "
+        f"• {prefix}{_cut(alert.title, MAX_TITLE)}\n  {link}\n  "
         f"{' · '.join([source_label(alert, sources), _date(alert), *why])}"
     )
 
@@ -300,7 +332,15 @@ def digest_messages(
     limit: int = TELEGRAM_LIMIT,
     sources: Mapping[str, str] | None = None,
 ) -> list[tuple[str, str, list[int]]]:
-    """The digest as messages under ``limit``: (HTML, plain text, outbox ids), split only between alerts."""
+    """The digest as messages under ``limit``: (HTML, plain text, outbox ids), split only between alerts; in the
+    chat's language (the alerts of one digest are one chat's)."""
+    with speaking(alerts[0].language if alerts else "en"):
+        return _digest_messages(alerts, labels, limit, sources)
+
+
+def _digest_messages(
+    alerts: list[Alert], labels: Mapping[str, str], limit: int, sources: Mapping[str, str] | None
+) -> list[tuple[str, str, list[int]]]:
     entries = [
         (
             shorten_html(digest_entry_html(a, labels, sources), limit - DIGEST_HEAD_ROOM),
@@ -312,10 +352,11 @@ def digest_messages(
     groups = pack(sizes, limit, sep=2, head=DIGEST_HEAD_ROOM)
     out = []
     for number, group in enumerate(groups, 1):
-        part = f" (part {number} of {len(groups)})" if len(groups) > 1 else ""
-        count = f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''}"
-        head_html = f"🗞 <b>Daily digest</b>: {count}{part}"
-        head_text = f"Daily digest: {count}{part}"
+        part = " " + _("(part {n} of {total})").format(n=number, total=len(groups)) if len(groups) > 1 else ""
+        count = ngettext("{n} alert", "{n} alerts", len(alerts)).format(n=len(alerts))
+        title = _("Daily digest")
+        head_html = f"🗞 <b>{title}</b>: {count}{part}"
+        head_text = f"{title}: {count}{part}"
         body_html = "\n\n".join(entries[i][0] for i in group)
         body_text = "\n\n".join(entries[i][1] for i in group)
         out.append(

@@ -13,6 +13,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
+from watcher.i18n import _, speaking
 from watcher.models import Alert
 from watcher.notifiers.fit import cut_plain, shorten_html
 from watcher.notifiers.format import alert_html, alert_text, safe_url
@@ -108,21 +109,30 @@ def parse_alert_button(data: str, topics: Collection[str] | None) -> tuple[str, 
 
 def alert_markup(alert: Alert, labels: Mapping[str, str]) -> InlineKeyboardMarkup | None:
     """📄 the document (an http/https link only), 🔎 more like this (the recent items of the alert's first topic)
-    and 🔕 mute for each configured topic of the alert. None when no button applies."""
+    and 🔕 mute for each configured topic of the alert, in the chat's language. None when no button applies."""
+    with speaking(alert.language):
+        return _alert_markup(alert, labels)
+
+
+def _alert_markup(alert: Alert, labels: Mapping[str, str]) -> InlineKeyboardMarkup | None:
     topics = [t for t in alert.topics if t in labels]
     first: list[InlineKeyboardButton] = []
     url = button_url(alert.url)
     if url:
-        first.append(InlineKeyboardButton("📄 Document", url=url))
+        first.append(InlineKeyboardButton("📄 " + _("Document"), url=url))
     more = alert_button_data(MORE, topics[0]) if topics else None
     if more:
-        first.append(InlineKeyboardButton("🔎 More like this", callback_data=more))
+        first.append(InlineKeyboardButton("🔎 " + _("More like this"), callback_data=more))
     mutes = []
     for topic in topics[:MAX_MUTE_BUTTONS]:
         data = alert_button_data(MUTE, topic)
         if data:
-            name = _short(labels[topic], MAX_BUTTON_LABEL) if len(topics) > 1 else "this topic"
-            mutes.append([InlineKeyboardButton(f"🔕 Mute {name}", callback_data=data)])
+            text = (
+                _("Mute {topic}").format(topic=_short(labels[topic], MAX_BUTTON_LABEL))
+                if len(topics) > 1
+                else _("Mute this topic")
+            )
+            mutes.append([InlineKeyboardButton(f"🔕 {text}", callback_data=data)])
     rows = [first, *mutes] if first else mutes
     return InlineKeyboardMarkup(rows) if rows else None
 

@@ -55,3 +55,23 @@ def set_language(store: Store, channel: str, address: str, language: str) -> Non
             "ON CONFLICT (channel, address) DO UPDATE SET language=excluded.language, updated_at=excluded.updated_at",
             (channel, address, language, store.now()),
         )
+
+
+def languages(store: Store, channel: str, address: str) -> tuple[str | None, str | None]:
+    """(the language the chat chose, the language last seen from its user), each None when there is none."""
+    row = store.db.execute(
+        "SELECT (SELECT language FROM chat_language WHERE channel=? AND address=?), "
+        "(SELECT language FROM chat_seen_language WHERE channel=? AND address=?)",
+        (channel, address, channel, address),
+    ).fetchone()
+    return row[0], row[1]
+
+
+def set_seen_language(store: Store, channel: str, address: str, language: str) -> None:
+    """Remember the language a private chat's user writes in (for the alerts, which no one's message starts)."""
+    with store.tx():
+        store.db.execute(
+            "INSERT INTO chat_seen_language (channel, address, language, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (channel, address) DO UPDATE SET language=excluded.language, updated_at=excluded.updated_at",
+            (channel, address, language, store.now()),
+        )

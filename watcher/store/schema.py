@@ -275,6 +275,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         "CREATE TABLE IF NOT EXISTS chat_language (channel TEXT NOT NULL, address TEXT NOT NULL, "
         "language TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (channel, address))",
     ),
+    # The language last seen from the user of a private chat that never chose one (Telegram's language_code), so
+    # that its alerts, sent when no one is writing, come in that language too.
+    (
+        "chat-seen-language",
+        "CREATE TABLE IF NOT EXISTS chat_seen_language (channel TEXT NOT NULL, address TEXT NOT NULL, "
+        "language TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (channel, address))",
+    ),
 ]
 
 # The archive's search on PostgreSQL: the same ``archive_docs`` and ``archive_codes`` rows, kept by PL/pgSQL

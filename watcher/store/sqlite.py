@@ -493,7 +493,9 @@ def statements(sql: str) -> list[str]:
 ALERT_ITEM_COLUMNS = (
     "i.summary AS item_summary, i.extra AS item_extra, i.first_seen_at AS item_first_seen, "
     "(SELECT min(f.first_seen_at) FROM items f WHERE f.source=i.source AND f.family=i.family) AS family_first_seen, "
-    "s.quiet AS chat_quiet"
+    "s.quiet AS chat_quiet, coalesce((SELECT c.language FROM chat_language c WHERE c.channel=s.channel AND "
+    "c.address=s.address), (SELECT c.language FROM chat_seen_language c WHERE c.channel=s.channel AND "
+    "c.address=s.address)) AS chat_language"
 )
 
 
@@ -528,6 +530,7 @@ def _alert_item(r: Any) -> dict:
         "extra": json.loads(r["item_extra"] or "{}"),
         "since": from_iso(since),
         "quiet": bool(r["chat_quiet"]),
+        "language": r["chat_language"] or "en",
         "summary": r["item_summary"] or "",
     }
     if "personal" in columns:
