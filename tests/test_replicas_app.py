@@ -112,3 +112,24 @@ async def test_two_replicas_on_postgresql_have_one_getupdates_consumer_and_hand_
 def _quiet_sources(monkeypatch):
     """The source on 127.0.0.1:9 is never reached in these tests; nothing is to be learnt from its failures."""
     monkeypatch.setenv("WATCHER_ALLOW_PRIVATE_NETWORKS", "1")
+
+
+def test_watcher_once_beside_replicas_takes_its_turn_at_a_site(tmp_path, pg_url, feed_server):
+    """Two ``watcher once`` runs on one PostgreSQL database, one after the other at once: the second one's request to
+    the site is reserved at least the per-host interval after the first one's (read from the shared pace row)."""
+    from tests.conftest import make_config, run_cli
+    from tests.fakes.feeds import rss
+
+    feed_server.set("/feed.xml", rss([{"title": "Council adopts conclusions", "link": "https://e.org/1", "guid": "1"}]))
+    text = '[http]\nper_host_interval = "2s"\n\n' + source_toml("feed", feed_server.url("/feed.xml"))
+    config = make_config(tmp_path / "cfg", text)
+    reserved = []
+    for _ in range(2):
+        done = run_cli(["--config", str(config), "once"], tmp_path, WATCHER_DATABASE_URL=pg_url)
+        assert done.returncode == 0, done.stderr
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            rows = conn.execute("SELECT key, extract(epoch FROM next_at) FROM watcher_pace").fetchall()
+        [(key, next_at)] = rows
+        assert key == "host:" + feed_server.url("/").rstrip("/")
+        reserved.append(float(next_at))
+    assert reserved[1] - reserved[0] >= 2.0 - 1e-6

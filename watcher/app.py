@@ -196,7 +196,7 @@ class Service:
         self.http = make_http(
             self.config,
             validators=await LoopValidators.load(self.db),
-            host_reserve=self._host_reserve if self.pace_book else None,
+            host_reserve=self.pace_book.reserve_wait if self.pace_book else None,
         )
         self.notifiers = await self._notifiers()
         labels = labels_of(self.config)
@@ -251,10 +251,6 @@ class Service:
         if self.pace_book is not None and token:
             return SharedPacer(self.pace_book, bot_key(token), rate=self.settings.send_rate)
         return Pacer(rate=self.settings.send_rate)
-
-    async def _host_reserve(self, key: str, interval: float) -> float:
-        assert self.pace_book is not None
-        return (await self.pace_book.reserve(key, interval)).wait
 
     def _wake_delivery(self) -> None:
         if self.delivery is not None:

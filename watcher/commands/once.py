@@ -16,11 +16,13 @@ from watcher.app import console_mode_setup, labels_of, make_http, source_labels_
 from watcher.commands.checks import shared_failure, shared_failure_hint
 from watcher.config import Config, Settings
 from watcher.delivery.operators import messenger_for
+from watcher.delivery.pacing import SharedPacer
 from watcher.delivery.worker import DeliveryWorker, Pacer
 from watcher.matcher import Matcher
 from watcher.notifiers.console import ConsoleNotifier
 from watcher.notifiers.format import EVENT_HEADINGS
 from watcher.notifiers.setup import close_notifiers, configured_notifiers
+from watcher.store.pace import PaceBook, bot_key
 from watcher.store.provenance import kept_documents
 from watcher.store.sqlite import Store
 
@@ -50,7 +52,9 @@ async def run_once(config: Config, settings: Settings, sources, *, dry_run: bool
     matcher = Matcher(config.topics)
     recorded = recorded_sources(settings.db_path) if dry_run else None
     store = Store(":memory:" if dry_run else settings.store_target)
-    http = make_http(config, store)
+    # beside replicas on PostgreSQL, the sites and the bot are paced together with them
+    book = await PaceBook(settings.database_url).open() if settings.database_url and not dry_run else None
+    http = make_http(config, store, host_reserve=book.reserve_wait if book else None)
     rules = config.health_rules
     extra: dict = {}
     try:
@@ -65,10 +69,12 @@ async def run_once(config: Config, settings: Settings, sources, *, dry_run: bool
             )
         )
         if not dry_run:
-            await deliver_pending(store, config, settings, extra)
+            await deliver_pending(store, config, settings, extra, book)
     finally:
         await close_notifiers(extra)
         await http.aclose()
+        if book is not None:
+            await book.aclose()
         store.close()
     report(results, as_json=as_json, dry_run=dry_run, recorded=recorded)
     failure = shared_failure([r.failure for r in results])
@@ -99,8 +105,11 @@ def recorded_sources(db_path: Path) -> set[str]:
         return set()
 
 
-async def deliver_pending(store: Store, config: Config, settings: Settings, extra: dict) -> None:
-    """Send what this poll queued, through Telegram when a token is set, else to the console."""
+async def deliver_pending(
+    store: Store, config: Config, settings: Settings, extra: dict, book: PaceBook | None = None
+) -> None:
+    """Send what this poll queued, through Telegram when a token is set, else to the console; with ``book`` (on
+    PostgreSQL) at the send pace the replicas share."""
     labels = labels_of(config)
     if not settings.telegram_token:
         await DeliveryWorker(
@@ -117,7 +126,9 @@ async def deliver_pending(store: Store, config: Config, settings: Settings, extr
         worker = DeliveryWorker(
             store,
             {"telegram": TelegramNotifier(bot, labels, source_labels_of(config)), **extra},
-            Pacer(rate=settings.send_rate),
+            SharedPacer(book, bot_key(settings.telegram_token), rate=settings.send_rate)
+            if book is not None
+            else Pacer(rate=settings.send_rate),
             concurrency=settings.send_concurrency,
         )
         await worker.drain()

@@ -114,6 +114,10 @@ class PaceBook:
         self.reserved += 1
         return Slot(float(start), max(0.0, float(start) - float(now)))
 
+    async def reserve_wait(self, key: str, interval: float) -> float:
+        """Seconds from now until the slot :meth:`reserve` took (the per-host pacer's question)."""
+        return (await self.reserve(key, interval)).wait
+
     async def reserve_send(
         self, bot: str, rate_interval: float, chat: str | None = None, chat_interval: float = 0.0
     ) -> Slot:
