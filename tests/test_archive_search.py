@@ -11,6 +11,7 @@ from watcher.models import Item, Match
 from watcher.store import archive
 from watcher.store import sqlite as store_mod
 from watcher.store.archive import Filters, QueryError, fts_query, search
+from watcher.store.db import PostgresError
 from watcher.store.sqlite import Store
 
 NEW_MIGRATIONS = ("archive-search", "item-events-and-provenance")
@@ -41,7 +42,9 @@ def ids(page) -> list[str]:
 
 
 def integrity(store: Store) -> None:
-    store.db.execute("INSERT INTO archive_fts (archive_fts, rank) VALUES ('integrity-check', 1)")
+    """FTS5's own check of its index against the items (PostgreSQL's tsvector column has no separate index)."""
+    if store.backend == "sqlite":
+        store.db.execute("INSERT INTO archive_fts (archive_fts, rank) VALUES ('integrity-check', 1)")
 
 
 def test_old_database_is_indexed_by_the_migration(tmp_path, monkeypatch):
@@ -65,9 +68,9 @@ def test_old_database_is_indexed_by_the_migration(tmp_path, monkeypatch):
     integrity(store)
 
 
-def test_index_follows_inserts_matches_and_a_document_made_public(tmp_path):
+def test_index_follows_inserts_matches_and_a_document_made_public(db_target):
     """A new item, a match's snippet and a placeholder that became public are found by their current words only."""
-    store = Store(tmp_path / "w.db")
+    store = Store(db_target)
     placeholder = Item(
         "council",
         "ST 2 2024 INIT",
@@ -102,9 +105,10 @@ def test_index_follows_inserts_matches_and_a_document_made_public(tmp_path):
         '-"only minus" a',
     ],
 )
-def test_user_input_never_reaches_fts_syntax(tmp_path, text):
-    """Operators, quotes and column names typed by a reader are searched as words, never as FTS5 syntax."""
-    store = Store(tmp_path / "w.db")
+def test_user_input_never_reaches_fts_syntax(db_target, text):
+    """Operators, quotes and column names typed by a reader are searched as words, never as FTS5 (or tsquery)
+    syntax."""
+    store = Store(db_target)
     store.record_poll("council", [council(1, "NEAR OR AND title x")], {})
     try:
         search(store.db, Filters(q=text))
@@ -123,9 +127,9 @@ def test_query_words_phrases_prefixes_and_exclusions():
         Filters(q="x" * 201).check()
 
 
-def test_filters_and_newest_first_paging(tmp_path):
+def test_filters_and_newest_first_paging(db_target):
     """Filters narrow the results; pages go newest first, older and back, without repeating or skipping."""
-    store = Store(tmp_path / "w.db")
+    store = Store(db_target)
     store.record_poll("council", [council(n, f"Note {n} on borders") for n in range(1, 46)], {})
     store.record_poll("feed", [Item("feed", "f1", "Feed item on borders", "https://e.org/f1")], {})
     first = search(store.db, Filters(q="borders"))
@@ -163,3 +167,38 @@ def test_reader_is_read_only(tmp_path):
     finally:
         reader.close()
         store.close()
+
+
+def test_postgres_search_marks_words_and_reads_read_only(pg_url):
+    """On PostgreSQL the reader finds words, phrases and prefixes, leaves out -words, marks what matched in the title
+    and the passage, and cannot write."""
+    store = Store(pg_url)
+    store.record_poll("council", [council(1, "Border guard cooperation"), council(2, "Visa border policy")], {})
+    reader = archive.Reader(pg_url)
+    try:
+        db = reader.db
+        assert ids(search(db, Filters(q='"border guard"'))) == ["ST 1 2024 INIT"]
+        assert ids(search(db, Filters(q="bord* -visa"))) == ["ST 1 2024 INIT"]
+        assert ids(search(db, Filters(q="border"))) == ["ST 2 2024 INIT", "ST 1 2024 INIT"]
+        [hit] = search(db, Filters(q="cooperation")).hits
+        assert hit.title_marked == f"Border guard {archive.MARK_ON}cooperation{archive.MARK_OFF}"
+        assert hit.matched == ["cooperation"]
+        assert archive.facets(db)["types"] == ["NOTE"]
+        with pytest.raises(PostgresError, match="read-only"):
+            db.execute("DELETE FROM items")
+    finally:
+        reader.close()
+        store.close()
+
+
+def test_postgres_costly_search_stops_with_a_message(pg_url, monkeypatch):
+    """PostgreSQL's statement timeout stops a search past its budget with the same message."""
+    store = Store(pg_url)
+    long_body = " ".join(f"borders word{n}" for n in range(20_000))
+    store.record_poll("council", [council(n, "borders") for n in range(1, 40)], {})
+    store.db.execute("UPDATE items SET body = ?", (long_body,))
+    monkeypatch.setattr(archive, "SEARCH_SECONDS", 0.001)
+    with pytest.raises(QueryError, match="too long"):
+        search(store.db, Filters(q="borders word19999"))
+    store.db.execute("SELECT pg_sleep(0.05)")  # the store's own statements run without that time limit again
+    store.close()

@@ -408,7 +408,7 @@ class Service:
     async def _start_web(self) -> None:
         enabled = [s for s in self.config.sources if s.enabled]
         archive = ArchiveSite(
-            reader=Reader(self.settings.db_path),
+            reader=Reader(self.settings.store_target),
             topics=dict(labels_of(self.config)),  # the archive is in English
             sources=tuple(self.config.sources),
             rules=self.rules,

@@ -27,6 +27,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote
 
 from watcher.clock import SYSTEM_CLOCK, Clock
+from watcher.store.db import POSTGRES, PostgresDatabase, PostgresError, is_postgres
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -43,6 +44,8 @@ MARK_ON, MARK_OFF = "\x02", "\x03"  # around a matched word in snippets; rendere
 _WORD = re.compile(r"\w", re.UNICODE)
 _TERM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+QUERY_CANCELED = "57014"  # PostgreSQL's code for a statement stopped by statement_timeout
+TSQUERY_ERRORS = ("42601", "22023")  # syntax error; invalid parameter value
 
 
 class QueryError(ValueError):
@@ -81,29 +84,57 @@ class Filters:
                 raise QueryError("A filter value is too long.")
 
 
-def fts_query(text: str) -> str:
-    """The user's words as an FTS5 query: each word or "quoted phrase" is a quoted string (a trailing ``*`` asks
-    for a prefix), all must match, and ``-word`` leaves out what has it. Raises QueryError when nothing is left."""
-    wanted: list[str] = []
-    unwanted: list[str] = []
+def _terms(text: str) -> list[tuple[bool, str, bool]]:
+    """The user's words as (left out, text, prefix): each word or "quoted phrase", ``-`` before it to leave it out,
+    ``*`` after it for a prefix. Raises QueryError when nothing is left or there are too many."""
+    found: list[tuple[bool, str, bool]] = []
     for m in _TERM.finditer(text):
         negative = bool(m.group(1)) or (m.group(3) or "").startswith("-")
         raw = m.group(2) if m.group(2) is not None else (m.group(3) or "").lstrip("-")
         prefix = raw.endswith("*")
         raw = raw.rstrip("*")
-        if not _WORD.search(raw):
-            continue
-        term = '"' + raw.replace('"', '""') + '"' + ("*" if prefix else "")
-        (unwanted if negative else wanted).append(term)
-    if len(wanted) + len(unwanted) > MAX_TERMS:
+        if _WORD.search(raw):
+            found.append((negative, raw, prefix))
+    if len(found) > MAX_TERMS:
         raise QueryError(f"Too many words: at most {MAX_TERMS}.")
-    if not wanted:
+    if not any(not negative for negative, _, _ in found):
         raise QueryError(
             "Give at least one word to look for (a search of only -words finds nothing)."
-            if unwanted
+            if found
             else "Give at least one word or number to look for."
         )
-    return " ".join(wanted) + "".join(f" NOT {t}" for t in unwanted)
+    return found
+
+
+def fts_query(text: str) -> str:
+    """The user's words as an FTS5 query: each word or "quoted phrase" is a quoted string (a trailing ``*`` asks
+    for a prefix), all must match, and ``-word`` leaves out what has it. Raises QueryError when nothing is left."""
+    terms = _terms(text)
+    quoted = [
+        ('"' + raw.replace('"', '""') + '"' + ("*" if prefix else ""), negative) for negative, raw, prefix in terms
+    ]
+    return " ".join(t for t, negative in quoted if not negative) + "".join(
+        f" NOT {t}" for t, negative in quoted if negative
+    )
+
+
+def ts_query(text: str) -> str:
+    """The same words as a PostgreSQL tsquery (read with the 'simple' configuration): each word a quoted lexeme, a
+    phrase its words in sequence (``<->``), ``:*`` for a prefix, ``!`` to leave out, all joined by ``&``."""
+    parts: list[str] = []
+    for negative, raw, prefix in _terms(text):
+        words = [w for w in re.findall(r"\w+", raw.casefold()) if w]
+        if not words:
+            continue
+        body = " <-> ".join(f"'{w}'" for w in words) + (":*" if prefix else "")
+        body = f"({body})" if len(words) > 1 else body
+        parts.append(f"!{body}" if negative else body)
+    return " & ".join(sorted(parts, key=lambda p: p.startswith("!")))
+
+
+def _postgres(db: Any) -> bool:
+    """Whether ``db`` is a PostgreSQL connection (see ``watcher.store.db``)."""
+    return getattr(db, "backend", None) == POSTGRES
 
 
 @dataclass
@@ -139,7 +170,7 @@ class Page:
     newer: int | None  # pass as ``after`` for the previous page
 
 
-def _where(f: Filters) -> tuple[list[str], list[Any]]:
+def _where(f: Filters, postgres: bool = False) -> tuple[list[str], list[Any]]:
     """SQL conditions on ``archive_docs d`` for the filters."""
     sql: list[str] = []
     args: list[Any] = []
@@ -152,7 +183,7 @@ def _where(f: Filters) -> tuple[list[str], list[Any]]:
             args.append(value)
     for column, value in (("d.doc_type", f.doc_type), ("d.marking", f.marking)):
         if value:
-            sql.append(f"{column} = ? COLLATE NOCASE")
+            sql.append(f"lower({column}) = lower(?)" if postgres else f"{column} = ? COLLATE NOCASE")
             args.append(value)
     if f.since:
         sql.append("d.day >= ?")
@@ -187,9 +218,14 @@ def _ids(
 ) -> list[tuple[int, str, str]]:
     """(id, marked passage, marked title) of up to ``limit`` results, newest first. The passages are made in the
     same pass, which FTS5 walks lazily in rowid order: asking for them again by id would walk each term's whole
-    list once per result."""
-    where, args = _where(f)
-    if match is not None:
+    list once per result. On PostgreSQL the GIN index gives the ids and ``ts_headline`` marks the page's passages."""
+    postgres = _postgres(db)
+    where, args = _where(f, postgres)
+    if match is not None and postgres:
+        head, key = "SELECT d.id, '', '' FROM archive_docs d", "d.id"
+        where.insert(0, "d.words @@ to_tsquery('simple', ?)")
+        args.insert(0, match)
+    elif match is not None:
         head = (
             "SELECT d.id, snippet(archive_fts, -1, char(2), char(3), '…', 20), highlight(archive_fts, 1, "
             "char(2), char(3)) FROM archive_fts JOIN archive_docs d ON d.id = archive_fts.rowid"
@@ -213,13 +249,39 @@ def _ids(
     order = "ASC" if after is not None and before is None else "DESC"
     sql = f"{head} {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {key} {order} LIMIT ?"
     rows = [(r[0], r[1] or "", r[2] or "") for r in db.execute(sql, [*args, limit])]
+    if match is not None and postgres and rows:
+        rows = _headlines(db, [r[0] for r in rows], match)
     return sorted(rows, reverse=True)
+
+
+# ts_headline's options: the words marked as FTS5's snippet() and highlight() mark them, one passage of some 20 words
+_PASSAGE = "'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=20, MinWords=8, MaxFragments=1'"
+_WHOLE = "'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', HighlightAll=true'"
+HEADLINE_CHARS = 20_000  # of the summary, snippets and PDF text, read for the passage
+
+
+def _headlines(db: Any, ids: list[int], match: str) -> list[tuple[int, str, str]]:
+    """(id, marked passage, marked title) of these documents on PostgreSQL."""
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(
+        f"SELECT d.id, ts_headline('simple', left(concat_ws(' ', i.summary, d.snippets, i.body), {HEADLINE_CHARS}), "
+        f"q, {_PASSAGE}), ts_headline('simple', i.title, q, {_WHOLE}) FROM archive_docs d JOIN items i ON "
+        f"i.source = d.source AND i.item_id = d.item_id CROSS JOIN to_tsquery('simple', ?) q WHERE d.id IN ({marks})",
+        [match, *ids],
+    )
+    marked = {r[0]: (r[0], r[1] if MARK_ON in (r[1] or "") else "", r[2] or "") for r in rows}
+    return [marked.get(i, (i, "", "")) for i in ids]
 
 
 def _count(db: sqlite3.Connection, f: Filters, match: str | None) -> int | None:
     """How many results, counting at most COUNT_CAP + 1 for at most COUNT_SECONDS (None: too many to count)."""
-    where, args = _where(f)
-    if match is not None:
+    postgres = _postgres(db)
+    where, args = _where(f, postgres)
+    if match is not None and postgres:
+        head = "SELECT 1 FROM archive_docs d"
+        where.insert(0, "d.words @@ to_tsquery('simple', ?)")
+        args.insert(0, match)
+    elif match is not None:
         head = "SELECT 1 FROM archive_fts JOIN archive_docs d ON d.id = archive_fts.rowid"
         where.insert(0, "archive_fts MATCH ?")
         args.insert(0, match)
@@ -228,10 +290,10 @@ def _count(db: sqlite3.Connection, f: Filters, match: str | None) -> int | None:
     window = _window(db, f)
     if window is None:
         return 0
-    key = "archive_fts.rowid" if match is not None else "d.id"
+    key = "archive_fts.rowid" if match is not None and not postgres else "d.id"
     where += [f"{key} {w}" for w in window[0]]
     args += window[1]
-    sql = f"SELECT count(*) FROM ({head} {'WHERE ' + ' AND '.join(where) if where else ''} LIMIT ?)"
+    sql = f"SELECT count(*) FROM ({head} {'WHERE ' + ' AND '.join(where) if where else ''} LIMIT ?) counted"
     try:
         with _deadline(db, COUNT_SECONDS):
             return int(db.execute(sql, [*args, COUNT_CAP + 1]).fetchone()[0])
@@ -244,7 +306,7 @@ def search(
 ) -> Page:
     """One page of results for the filters, newest first. Raises QueryError for input it will not run."""
     f.check()
-    match = fts_query(f.q) if f.q.strip() else None
+    match = (ts_query(f.q) if _postgres(db) else fts_query(f.q)) if f.q.strip() else None
     with _deadline(db, SEARCH_SECONDS):
         rows = _ids(db, f, match, before, after, limit + 1)
     total = _count(db, f, match)
@@ -311,16 +373,29 @@ def _mark(hit: Hit, passage: str, title: str) -> None:
 
 
 class _deadline:
-    """Interrupt the connection's statements once ``seconds`` have passed (QueryError: the search was too costly)."""
+    """Interrupt the connection's statements once ``seconds`` have passed (QueryError: the search was too costly):
+    SQLite's progress handler, or PostgreSQL's ``statement_timeout`` (at least 1 ms) for the session."""
 
-    def __init__(self, db: sqlite3.Connection, seconds: float):
+    def __init__(self, db: Any, seconds: float):
         self.db, self.seconds = db, seconds
 
     def __enter__(self) -> None:
+        if _postgres(self.db):
+            self.db.execute(
+                "SELECT set_config('statement_timeout', ?, false)", (f"{max(1, int(self.seconds * 1000))}ms",)
+            )
+            return
         end = time.monotonic() + self.seconds
         self.db.set_progress_handler(lambda: int(time.monotonic() > end), PROGRESS_STEP)
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        if _postgres(self.db):
+            self.db.execute("SELECT set_config('statement_timeout', '0', false)")
+            if isinstance(exc, PostgresError) and exc.sqlstate == QUERY_CANCELED:
+                raise QueryError("This search takes too long; add words or filters to narrow it.") from exc
+            if isinstance(exc, PostgresError) and exc.sqlstate in TSQUERY_ERRORS:
+                raise QueryError('The search could not be read; use words, "quoted phrases", -word and word*.') from exc
+            return
         self.db.set_progress_handler(None, 0)
         if isinstance(exc, sqlite3.OperationalError):
             text = str(exc)
@@ -336,17 +411,22 @@ def facets(db: sqlite3.Connection) -> dict[str, list[str]]:
     def values(sql: str) -> list[str]:
         return [r[0] for r in db.execute(sql) if r[0]]
 
+    def spellings(column: str, limit: int) -> list[str]:  # one spelling per value, whatever its case
+        if _postgres(db):
+            return values(
+                f"SELECT min({column}) FROM archive_docs WHERE {column} <> '' GROUP BY lower({column}) "
+                f"ORDER BY count(*) DESC LIMIT {limit}"
+            )
+        return values(
+            f"SELECT {column} FROM archive_docs WHERE {column} <> '' GROUP BY {column} COLLATE NOCASE "
+            f"ORDER BY count(*) DESC LIMIT {limit}"
+        )
+
     return {
         "sources": values("SELECT DISTINCT source FROM archive_docs ORDER BY source"),
         "series": values("SELECT DISTINCT series FROM archive_docs ORDER BY series"),
-        "types": values(
-            "SELECT doc_type FROM archive_docs WHERE doc_type <> '' GROUP BY doc_type COLLATE NOCASE "
-            "ORDER BY count(*) DESC LIMIT 60"
-        ),
-        "markings": values(
-            "SELECT marking FROM archive_docs WHERE marking <> '' GROUP BY marking COLLATE NOCASE "
-            "ORDER BY count(*) DESC LIMIT 30"
-        ),
+        "types": spellings("doc_type", 60),
+        "markings": spellings("marking", 30),
         "codes": values("SELECT code FROM archive_codes GROUP BY code ORDER BY count(*) DESC LIMIT 200"),
     }
 
@@ -429,16 +509,23 @@ def item_path(source: str, item_id: str) -> str:
 class Reader:
     """A read-only connection to the database, used on one thread of its own (``await reader.run(fn, ...)``).
 
-    ``db`` and ``clock`` make it stand in for the store in read-only query functions (source health)."""
+    ``db`` and ``clock`` make it stand in for the store in read-only query functions (source health). Given a
+    ``postgresql://`` URL it reads PostgreSQL instead, on a connection of its own whose transactions are read-only."""
 
     def __init__(self, path: str | Path, clock: Clock = SYSTEM_CLOCK):
-        self.path = Path(path)
+        self.url = str(path) if is_postgres(path) else None
+        self.path = Path(path) if self.url is None else Path()
         self.clock: Callable[[], datetime] = clock.now
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-reader")
-        self._db: sqlite3.Connection | None = None
+        self._db: Any = None
+        self._postgres: PostgresDatabase | None = None
 
     @property
-    def db(self) -> sqlite3.Connection:
+    def db(self) -> Any:
+        if self._db is None and self.url is not None:
+            self._postgres = PostgresDatabase(self.url, size=1)
+            self._db = self._postgres.connect()
+            self._db.execute("SET default_transaction_read_only = on")
         if self._db is None:
             uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
@@ -446,7 +533,7 @@ class Reader:
             self._db.execute("PRAGMA busy_timeout=2000")
         return self._db
 
-    async def run(self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def run(self, fn: Callable[Concatenate[Any, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(connection, *args, **kwargs)`` on the reader's thread."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, lambda: fn(self.db, *args, **kwargs))
@@ -461,6 +548,9 @@ class Reader:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+            if self._postgres is not None:
+                self._postgres.close()
+                self._postgres = None
 
         self._pool.submit(shut).result(timeout=10)
         self._pool.shutdown(wait=True)

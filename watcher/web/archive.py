@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from starlette.templating import Jinja2Templates
 from watcher import health
 from watcher.store import archive as db
 from watcher.store import ledger, provenance
+from watcher.store.db import DATABASE_ERRORS
 from watcher.store.provenance import KeptDocuments
 from watcher.web import feeds
 from watcher.web.views import environment, query_string
@@ -102,7 +102,7 @@ async def search_page(request: Request) -> Response:
         page = await site.reader.run(db.search, f, before=before, after=after)
     except db.QueryError as exc:
         error = str(exc)
-    except sqlite3.Error as exc:
+    except DATABASE_ERRORS as exc:
         log.warning("archive: search failed: %s", exc)
         return site.problem(request, "The database cannot be read just now; try again in a moment.", 503)
     facets = await site.facets()
@@ -128,7 +128,7 @@ async def item_page(request: Request) -> Response:
     try:
         item = await site.reader.run(db.item_detail, source, item_id)
         fetched = await site.reader.run(provenance.item_provenance, source, item_id) if item else []
-    except sqlite3.Error as exc:
+    except DATABASE_ERRORS as exc:
         log.warning("archive: item %s/%s could not be read: %s", source, item_id, exc)
         return site.problem(request, "The database cannot be read just now; try again in a moment.", 503)
     if item is None:
@@ -143,7 +143,7 @@ async def ledger_page(request: Request) -> Response:
     site: ArchiveSite = request.app.state.archive
     try:
         entries = await site.reader.run(ledger.build)
-    except sqlite3.Error as exc:
+    except DATABASE_ERRORS as exc:
         log.warning("archive: the ledger could not be read: %s", exc)
         return site.problem(request, "The database cannot be read just now; try again in a moment.", 503)
     now = site.reader.clock()
@@ -158,7 +158,7 @@ async def sources_page(request: Request) -> Response:
     site: ArchiveSite = request.app.state.archive
     try:
         rows = await site.reader.call(health.source_health, site.sources, site.rules or health.HealthRules())
-    except sqlite3.Error as exc:
+    except DATABASE_ERRORS as exc:
         log.warning("archive: source health could not be read: %s", exc)
         return site.problem(request, "The database cannot be read just now; try again in a moment.", 503)
     return site.page(request, "sources.html", {"rows": rows, "title": "Sources"})
