@@ -65,3 +65,33 @@ def test_env_example_documents_every_variable_and_keeps_image_paths():
     assert documented and documented <= named
     image_set = set(re.findall(r"(WATCHER_[A-Z_]+)=", DOCKERFILE))
     assert image_set and not image_set & active
+
+
+def test_compose_keeps_one_service_by_default_and_offers_replicas_on_postgresql():
+    """`docker compose up -d` still starts the one SQLite service; the ``replicas`` profile adds a PostgreSQL server
+    and two replicas on it, each with its own data volume and its own loopback port, with no password written down."""
+    import yaml  # loaded late: PyYAML comes with the test extras (apprise needs it); only this test reads YAML
+
+    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    services = yaml.safe_load(text)["services"]
+    assert "profiles" not in services["watcher"]
+    assert "WATCHER_DATABASE_URL" not in str(services["watcher"])
+    in_profile = {name for name, s in services.items() if "replicas" in s.get("profiles", [])}
+    replicas = sorted(n for n in in_profile if n != "postgres")
+    assert "postgres" in in_profile and len(replicas) >= 2
+    assert services["postgres"]["image"].startswith("postgres:")
+    assert "pg_isready" in services["postgres"]["healthcheck"]["test"]
+    volumes, ports = set(), set()
+    for name in replicas:
+        replica = services[name]
+        url = replica["environment"]["WATCHER_DATABASE_URL"]
+        assert url.startswith("postgresql://") and "@postgres:5432/" in url and "${POSTGRES_PASSWORD" in url
+        assert replica["depends_on"]["postgres"]["condition"] == "service_healthy"
+        [volume] = replica["volumes"]
+        [port] = replica["ports"]
+        assert port.startswith("127.0.0.1:")
+        volumes.add(volume.split(":")[0])
+        ports.add(port)
+        assert "healthcheck" in replica["healthcheck"]["test"]
+    assert len(volumes) == len(ports) == len(replicas) and "watcher-data" not in volumes
+    assert "${POSTGRES_PASSWORD" in str(services["postgres"]["environment"]["POSTGRES_PASSWORD"])
