@@ -266,3 +266,28 @@ def test_one_index_serves_every_chat_and_keeps_each_terms_words():
         "smuggl*": "smugglers",
         "safe third country": "safe third-country",
     }
+
+
+def test_the_live_index_compiles_only_what_was_added_and_drops_what_was_removed(monkeypatch):
+    """An added watch is compiled on its own next to the base; a removed one stops hitting without a compile; past
+    the limit of added ones the base is built again from everything."""
+    from watcher.matcher.personal import LiveIndex
+
+    def stored(*specs: str) -> tuple[frozenset[str], list[tuple[str, str]]]:
+        found = [w for w in (parse_watch(s)[0] for s in specs) if w is not None]
+        return frozenset(w.key for w in found), [(w.key, w.to_json()) for w in found]
+
+    item = Item(source="s", id="1", title="Greece and Malta: pushbacks", url="")
+    index = LiveIndex()
+    index.update(*stored("Greece", "Malta"))
+    assert index.rebuilds == 0 and set(index.added.keys) == {"greece", "malta"}  # few: no base yet
+    monkeypatch.setattr(LiveIndex, "ADDED_MAX", 2)
+    index.update(*stored("Greece", "Malta", "pushbacks"))
+    assert index.rebuilds == 1 and set(index.base.keys) == {"greece", "malta", "pushbacks"} and not index.added.keys
+    assert index.wanted(stored("Greece", "pushbacks", "Lesbos")[0]) == {"lesbos"}  # only its JSON is read
+    index.update(*stored("Greece", "pushbacks", "Lesbos"))
+    assert index.rebuilds == 1 and set(index.added.keys) == {"lesbos"}
+    assert set(index.hits(item)) == {"greece", "pushbacks"}  # Malta was removed: no hit, no compile
+    index.update(*stored("Lesbos", "Evros", "Moria", "Chios"))
+    assert index.rebuilds == 2 and set(index.base.keys) == {"lesbos", "evros", "moria", "chios"}
+    assert index.hits(item) == {}

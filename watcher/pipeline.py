@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from watcher import health as health_rules
 from watcher.errors import FetchError, NotModified, ParseError
-from watcher.matcher.personal import PersonalIndex, index_of
+from watcher.matcher.personal import LiveIndex
 from watcher.models import Item, Match
 from watcher.sources.council.pages import with_pages
 from watcher.sources.hosted import FULL_COLLECTIONS, LoopHttp, ThreadState, in_thread, in_worker_thread
@@ -103,30 +103,37 @@ Personal = dict[tuple[str, str], dict[str, watches.Found]]
 
 
 class PersonalTerms:
-    """Every chat's own terms (``/watch``) as one index for all polls, rebuilt when the stored terms change: a
-    poll reads one number (``watches.generation``) and rebuilds, in a worker thread, only when it moved."""
+    """Every chat's own terms (``/watch``) as one index for all polls, brought up to date when the stored terms
+    change: a poll reads one number (``watches.generation``), and only when it moved the stored terms, in a worker
+    thread that compiles only what was added (see ``LiveIndex``)."""
 
     def __init__(self) -> None:
-        self.index = PersonalIndex({})
+        self.index = LiveIndex()
         self.generation = -1
         self._lock: asyncio.Lock | None = None
 
-    async def current(self, db: AsyncStore) -> PersonalIndex:
+    async def current(self, db: AsyncStore) -> LiveIndex:
         """The index of the terms stored now."""
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:  # polls run side by side; one rebuild serves them all
             number = await db.run(watches.generation)
             if number != self.generation:
-                rows = await db.run(watches.distinct)  # read after the number: a change in between rebuilds again
-                self.index = await in_thread(index_of, rows, name="personal terms")
+                keys = await db.run(watches.keys)  # read after the number: a change in between updates again
+                rows = await db.run(watches.specs, self.index.wanted(keys))
+                await in_thread(self.index.update, keys, rows, name="personal terms")
                 self.generation = number
                 skipped = f", {len(self.index.skipped)} left out (they no longer compile)" if self.index.skipped else ""
-                log.info("personal terms: %d distinct terms of the chats compiled%s", len(self.index), skipped)
+                log.info(
+                    "personal terms: %d distinct terms of the chats, %d compiled since the last full build%s",
+                    len(self.index),
+                    len(self.index.added),
+                    skipped,
+                )
         return self.index
 
 
-def personal_hits(items: list[Item], index: PersonalIndex) -> Personal:
+def personal_hits(items: list[Item], index: LiveIndex) -> Personal:
     """The chats' own terms each item raises, in one scan of the item for all of them."""
     found: Personal = {}
     for item in items:
@@ -137,7 +144,7 @@ def personal_hits(items: list[Item], index: PersonalIndex) -> Personal:
 
 
 def match_all(
-    items: list[Item], matcher, index: PersonalIndex | None
+    items: list[Item], matcher, index: LiveIndex | None
 ) -> tuple[dict[tuple[str, str], list[Match]], Personal]:
     """Topic matches and personal-term hits of the items (one worker thread runs both)."""
     return match_items(items, matcher), personal_hits(items, index) if index is not None and len(index) else {}

@@ -278,3 +278,58 @@ class PersonalIndex:
 def index_of(watches: Iterable[tuple[str, str]]) -> PersonalIndex:
     """The index of stored watches given as (key, JSON) rows."""
     return PersonalIndex({key: Watch.from_json(spec) for key, spec in watches})
+
+
+class LiveIndex:
+    """The index of the watches stored now, kept up to date at the cost of what changed.
+
+    A large ``base`` index, and a small one of the watches added since it was built: an added term costs the
+    compile of the few added since, not of every chat's terms. A removed watch needs no compile at all: its hits
+    are left out. When the added ones pass ``ADDED_MAX`` or the removed ones a fifth of the base (or ``ADDED_MAX``),
+    the base is built again from everything."""
+
+    ADDED_MAX = 2000
+
+    def __init__(self) -> None:
+        self.base = PersonalIndex({})
+        self.added = PersonalIndex({})
+        self.keys: frozenset[str] = frozenset()
+        self.rebuilds = 0  # times the base was built
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def _rebuild(self, keys: frozenset[str]) -> bool:
+        added = len(keys - self.base.keys)
+        removed = len(self.base.keys - keys)
+        return added > self.ADDED_MAX or removed > max(self.ADDED_MAX, len(self.base.keys) // 5)
+
+    def wanted(self, keys: frozenset[str]) -> frozenset[str]:
+        """Of the watches stored now (``keys``), those whose JSON ``update`` needs: the ones added since the base
+        was built, or all of them when the base is to be built again."""
+        return keys if self._rebuild(keys) else keys - self.base.keys
+
+    def update(self, keys: frozenset[str], rows: Iterable[tuple[str, str]]) -> None:
+        """Follow the stored watches: ``keys`` are all of them, ``rows`` the (key, JSON) of at least those that
+        ``wanted(keys)`` names."""
+        wanted = self.wanted(keys)
+        specs = {key: spec for key, spec in rows if key in wanted}
+        base, added = self.base, self.added
+        if self._rebuild(keys):
+            base, added = index_of(specs.items()), PersonalIndex({})
+            self.rebuilds += 1
+        elif wanted != added.keys | frozenset(added.skipped):
+            added = index_of(specs.items())
+        # Polls that are matching meanwhile see the old state or the new one, never half of each.
+        self.base, self.added, self.keys = base, added, keys
+
+    @property
+    def skipped(self) -> list[str]:
+        return [key for key in self.base.skipped + self.added.skipped if key in self.keys]
+
+    def hits(self, item: Item) -> dict[str, Hit]:
+        """The stored watches the item raises, by key."""
+        if not self.keys:
+            return {}
+        found = self.base.hits(item) | self.added.hits(item)
+        return {key: hit for key, hit in found.items() if key in self.keys}

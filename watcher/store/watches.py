@@ -134,9 +134,21 @@ def watching(store: Store, channel: str, address: str) -> list[Watched]:
     ]
 
 
-def distinct(store: Store) -> list[tuple[str, str]]:
-    """Every distinct watch as (key, spec), once however many chats watch it."""
-    return [(r[0], r[1]) for r in store.db.execute("SELECT key, min(spec) FROM watches GROUP BY key")]
+def keys(store: Store) -> frozenset[str]:
+    """The key of every distinct watch (read from the index on keys alone)."""
+    return frozenset(r[0] for r in store.db.execute("SELECT DISTINCT key FROM watches"))
+
+
+def specs(store: Store, wanted: Iterable[str]) -> list[tuple[str, str]]:
+    """(key, spec) of the watches with these keys, once each."""
+    wanted = list(wanted)
+    found: list[tuple[str, str]] = []
+    for i in range(0, len(wanted), _CHUNK):
+        chunk = wanted[i : i + _CHUNK]
+        found += store.db.execute(
+            f"SELECT key, min(spec) FROM watches WHERE key IN ({','.join('?' * len(chunk))}) GROUP BY key", chunk
+        ).fetchall()
+    return found
 
 
 def enqueue(db: Connection, item: Item, event: str, found: Mapping[str, Found], now: str) -> int:
@@ -155,30 +167,31 @@ def enqueue(db: Connection, item: Item, event: str, found: Mapping[str, Found], 
         for sub_id, key, text in rows:
             chats.setdefault(sub_id, []).append((text, found[key].words))
             snippets[sub_id] = snippets.get(sub_id) or found[key].snippet
-    added = 0
-    for sub_id, terms in chats.items():
-        added += _add(db, sub_id, item, event, terms, snippets[sub_id], now)
-    return added
-
-
-def _add(
-    db: Connection, sub_id: int, item: Item, event: str, terms: list[tuple[str, str]], snippet: str, now: str
-) -> int:
-    """A new outbox row naming the terms, or the terms added to the row a topic queued (never a second row)."""
-    personal = json.dumps([list(t) for t in terms])
-    row = db.execute(
-        "SELECT id FROM outbox WHERE subscriber_id=? AND source=? AND item_id=? AND event=?",
-        (sub_id, item.source, item.id, event),
-    ).fetchone()
-    if row is not None:
-        db.execute(
-            "UPDATE outbox SET personal=? WHERE id=? AND delivered_at IS NULL AND dropped_at IS NULL",
-            (personal, row[0]),
-        )
+    if not chats:
         return 0
-    db.execute(
+    ids = list(chats)
+    queued: set[int] = set()  # chats a topic already queued this alert for
+    for i in range(0, len(ids), _CHUNK):
+        some = ids[i : i + _CHUNK]
+        queued.update(
+            r[0]
+            for r in db.execute(
+                f"SELECT subscriber_id FROM outbox WHERE subscriber_id IN ({','.join('?' * len(some))}) AND "
+                "source=? AND item_id=? AND event=?",
+                [*some, item.source, item.id, event],
+            )
+        )
+    personal = {sub_id: json.dumps([list(t) for t in terms]) for sub_id, terms in chats.items()}
+    # One row per chat, item and event: a row a topic queued gets the terms, never a second row.
+    db.executemany(
+        "UPDATE outbox SET personal=? WHERE subscriber_id=? AND source=? AND item_id=? AND event=? AND "
+        "delivered_at IS NULL AND dropped_at IS NULL",
+        [(personal[sub_id], sub_id, item.source, item.id, event) for sub_id in ids if sub_id in queued],
+    )
+    fresh = [sub_id for sub_id in ids if sub_id not in queued]
+    db.executemany(
         "INSERT INTO outbox (subscriber_id, source, item_id, event, topics, terms, snippet, created_at, "
         "next_attempt_at, personal) VALUES (?,?,?,?,'[]','[]',?,?,?,?)",
-        (sub_id, item.source, item.id, event, snippet, now, now, personal),
+        [(sub_id, item.source, item.id, event, snippets[sub_id], now, now, personal[sub_id]) for sub_id in fresh],
     )
-    return 1
+    return len(fresh)
