@@ -291,3 +291,41 @@ def test_the_live_index_compiles_only_what_was_added_and_drops_what_was_removed(
     index.update(*stored("Lesbos", "Evros", "Moria", "Chios"))
     assert index.rebuilds == 2 and set(index.base.keys) == {"lesbos", "evros", "moria", "chios"}
     assert index.hits(item) == {}
+
+
+def test_the_store_keeps_terms_and_queues_one_alert_per_chat_on_either_backend(db_target):
+    """On SQLite and PostgreSQL: adding, changing and removing a term bumps the generation; a hit alerts each
+    watching chat once, and names the terms in the alert a topic already queued rather than adding a second."""
+    from watcher.models import Match
+    from watcher.store.sqlite import Store
+
+    s = Store(db_target)
+    try:
+        s.subscribe("telegram", "1", ["smuggling"])
+        s.subscribe("telegram", "2", [])
+        before = watches.generation(s)
+        for chat, spec in (("1", "Libya"), ("2", "libya"), ("2", "Malta")):
+            w = parse_watch(spec)[0]
+            assert w is not None
+            assert watches.add(s, "telegram", chat, w.term_key, w.key, w.to_json(), w.text) == "added"
+        changed = parse_watch("Malta; not Malta road")[0]
+        assert changed is not None
+        assert watches.add(s, "telegram", "2", *(changed.term_key, changed.key, changed.to_json(), changed.text))
+        assert watches.generation(s) == before + 4
+        assert watches.keys(s) == {"libya", "malta; not malta road"}
+        assert [k for k, _ in watches.specs(s, ["libya"])] == ["libya"]
+        seed = Item(source="f", id="0", title="seed", url="https://e.org/0")
+        s.record_poll("f", [seed], {})
+        item = Item(source="f", id="1", title="Migrant smuggling from Libya", url="https://e.org/1")
+        found = {"libya": watches.Found("Libya", "… from [Libya]")}
+        result = s.record_poll(
+            "f", [item], {item.key: [Match("smuggling", ("migrant smuggling",), "")]}, personal={item.key: found}
+        )
+        assert result.alerts == 2  # chat 1 (topic and term, one row) and chat 2 (its term)
+        alerts = {a.address: a for a in s.due_alerts(["telegram"])}
+        assert alerts["1"].topics == ("smuggling",) and alerts["1"].personal == (("Libya", "Libya"),)
+        assert alerts["2"].topics == () and alerts["2"].personal == (("libya", "Libya"),)
+        assert watches.remove(s, "telegram", "2", "libya") == "libya" and watches.generation(s) == before + 5
+        assert watches.remove(s, "telegram", "2", "libya") is None
+    finally:
+        s.close()
