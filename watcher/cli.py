@@ -313,7 +313,7 @@ def cmd_check_config(args, config: Config, settings) -> int:
         rules_from_env()  # WATCHER_OUTBOX_*: what `watcher run` would stop on
     except ConfigError as exc:
         return _config_failed(exc)
-    vanished = vanished_topics(settings.db_path, (t.id for t in config.topics), config.directory / "topics.toml")
+    vanished = vanished_topics(settings.store_target, (t.id for t in config.topics), config.directory / "topics.toml")
     for line in private_destinations(config) + vanished:
         print(f"warning: {line}", file=sys.stderr)
     enabled = sum(1 for s in config.sources if s.enabled)
@@ -566,7 +566,7 @@ def cmd_ledger(args, settings) -> int:
 def cmd_archive(args, settings) -> int:
     from watcher.commands.archive import verify_kept, verify_lines  # loaded late: only this command hashes documents
 
-    checked, bad = verify_kept(settings.data_dir)
+    checked, bad = verify_kept(settings.data_dir, settings.database_url)
     for line in verify_lines(settings.data_dir / "documents", checked, bad):
         print(line, file=sys.stderr if line.startswith("MISMATCH") else sys.stdout)
     return 1 if bad else 0

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from watcher.store.archive import Reader
+from watcher.store.db import DATABASE_ERRORS
 from watcher.store.provenance import Mismatch, kept_hashes, verify
 
 
-def verify_kept(data_dir: Path) -> tuple[int, list[Mismatch]]:
-    """Check the copies under ``data_dir/documents``, and that every copy the database lists is there."""
+def verify_kept(data_dir: Path, database_url: str | None = None) -> tuple[int, list[Mismatch]]:
+    """Check the copies under ``data_dir/documents``, and that every copy the database (the SQLite file in
+    ``data_dir``, or PostgreSQL at ``database_url``) lists is there."""
     expected: list[str] = []
     db_path = data_dir / "watcher.db"
-    if db_path.exists():
-        reader = Reader(db_path)
+    if database_url or db_path.exists():
+        reader = Reader(database_url or db_path)
         try:
             expected = kept_hashes(reader.db)
-        except sqlite3.Error:  # no provenance tables yet (an older database): check the files alone
+        except DATABASE_ERRORS:  # no provenance tables yet (an older database): check the files alone
             expected = []
         finally:
             reader.close()

@@ -8,6 +8,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
 
+from watcher.errors import StoreError
+from watcher.store.db import PostgresError, is_postgres, read_rows, safe_url
+
 log = logging.getLogger(__name__)
 
 SUBSCRIBED_TOPICS = (
@@ -16,8 +19,15 @@ SUBSCRIBED_TOPICS = (
 )
 
 
-def subscribed_topics(db_path: Path) -> dict[str, int]:
+def subscribed_topics(target: Path | str) -> dict[str, int]:
     """Topic id → active Telegram chats subscribed to it, read without writing; empty without a database."""
+    if is_postgres(target):
+        try:
+            return {topic: int(count) for topic, count in read_rows(str(target), SUBSCRIBED_TOPICS)}
+        except (StoreError, PostgresError) as exc:
+            log.debug("check-config: subscriptions not read: %s", exc)
+            return {}
+    db_path = Path(target)
     if not db_path.exists():
         return {}
     try:
@@ -28,13 +38,13 @@ def subscribed_topics(db_path: Path) -> dict[str, int]:
         return {}
 
 
-def vanished_topics(db_path: Path, topic_ids: Iterable[str], topics_file: Path) -> list[str]:
+def vanished_topics(db_path: Path | str, topic_ids: Iterable[str], topics_file: Path) -> list[str]:
     """One warning per topic id that chats are subscribed to but ``topics_file`` no longer defines."""
     known = set(topic_ids)
     return [
         f"{topics_file}: topic {topic!r} is gone, but {count} chat{'s are' if count > 1 else ' is'} subscribed "
-        f"to it in {db_path} and get{'' if count > 1 else 's'} nothing for it now; put the topic back under that "
-        "id (rename it back), or tell the chats to pick new topics with /topics"
+        f"to it in {safe_url(str(db_path))} and get{'' if count > 1 else 's'} nothing for it now; put the topic back "
+        "under that id (rename it back), or tell the chats to pick new topics with /topics"
         for topic, count in subscribed_topics(db_path).items()
         if topic not in known
     ]

@@ -18,10 +18,12 @@ from watcher.config import Config, Settings
 from watcher.delivery.operators import messenger_for
 from watcher.delivery.pacing import SharedPacer
 from watcher.delivery.worker import DeliveryWorker, Pacer
+from watcher.errors import StoreError
 from watcher.matcher import Matcher
 from watcher.notifiers.console import ConsoleNotifier
 from watcher.notifiers.format import EVENT_HEADINGS
 from watcher.notifiers.setup import close_notifiers, configured_notifiers
+from watcher.store.db import PostgresError, is_postgres, read_rows
 from watcher.store.pace import PaceBook, bot_key
 from watcher.store.provenance import kept_documents
 from watcher.store.sqlite import Store
@@ -50,7 +52,7 @@ def failure_json(result: pipeline.PollResult) -> dict:
 
 async def run_once(config: Config, settings: Settings, sources, *, dry_run: bool, as_json: bool) -> int:
     matcher = Matcher(config.topics)
-    recorded = recorded_sources(settings.db_path) if dry_run else None
+    recorded = recorded_sources(settings.store_target) if dry_run else None
     store = Store(":memory:" if dry_run else settings.store_target)
     # beside replicas on PostgreSQL, the sites and the bot are paced together with them
     book = await PaceBook(settings.database_url).open() if settings.database_url and not dry_run else None
@@ -92,9 +94,16 @@ def subscribe_notifiers(store: Store, config: Config, settings: Settings) -> dic
     return extra
 
 
-def recorded_sources(db_path: Path) -> set[str]:
+def recorded_sources(target: Path | str) -> set[str]:
     """Sources that have items in the database (read only; empty when there is none): their next real poll is
     not a first poll."""
+    if is_postgres(target):
+        try:
+            return {row[0] for row in read_rows(str(target), "SELECT DISTINCT source FROM items")}
+        except (StoreError, PostgresError) as exc:
+            log.debug("dry run: cannot read the database (%s); every source counts as never polled", exc)
+            return set()
+    db_path = Path(target)
     if not db_path.exists():
         return set()
     try:

@@ -247,6 +247,21 @@ class PostgresDatabase:
         self.pool.close()
 
 
+def read_rows(url: str, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
+    """The rows of one query on a PostgreSQL database, in a read-only session of its own (for commands that only
+    look, like ``check-config``); StoreError or PostgresError when it cannot be read."""
+    database = PostgresDatabase(url, size=1)
+    try:
+        conn = database.connect()
+        try:
+            conn.execute("SET default_transaction_read_only = on")
+            return conn.execute(sql, parameters).fetchall()
+        finally:
+            conn.close()
+    finally:
+        database.close()
+
+
 @contextlib.contextmanager
 def advisory_lock(db: PgConnection, key: int = MIGRATION_LOCK) -> Iterator[None]:
     """Hold a session-level advisory lock while the block runs (others asking for it wait)."""
