@@ -25,7 +25,7 @@ from watcher.http.client import Http
 from watcher.matcher import Matcher
 from watcher.notifiers.console import CONSOLE_ADDRESS, ConsoleNotifier
 from watcher.notifiers.setup import close_notifiers, configured_notifiers
-from watcher.store import subscribers
+from watcher.store import claims, subscribers
 from watcher.store.aio import AsyncStore, LoopValidators, StoreErrors, as_async
 from watcher.store.archive import Reader
 from watcher.store.health import StoredValidators
@@ -146,6 +146,7 @@ class Service:
         self.signal: OutboxSignal | None = None  # LISTEN/NOTIFY between replicas for queued alerts (PostgreSQL only)
         self._bot_started = False
         self._polling = asyncio.Lock()
+        self.claim_owner = claims.new_owner()  # whose claim on a source poll says this process polls it
         self.rules = config.health_rules
         self.kept = kept_documents(settings.data_dir, config.archive)  # None unless [archive] keep_documents
         self.cycle = CycleSummary()
@@ -354,6 +355,9 @@ class Service:
                 "source %s: paused by an operator; poll skipped (/resume %s to poll it again)", source.name, source.name
             )
             return None
+        if not await self._claim(source):
+            return None
+        renewing = asyncio.create_task(self._renew_claim(source), name=f"claim {source.name}")
         try:
             result = await pipeline.poll(
                 source,
@@ -368,6 +372,9 @@ class Service:
         except Exception:
             log.exception("source %s: poll crashed", source.name)
             raise
+        finally:
+            renewing.cancel()
+            await self._release_claim(source)
         if self.metrics is not None:
             self.metrics.observe_poll(result)
         self.cycle.add(result)
@@ -379,6 +386,52 @@ class Service:
             self.admin.wake()
         await self._space_out(source, result)
         return result
+
+    async def _claim(self, source) -> bool:
+        """Claim the source's poll (see ``store.claims``): False when another replica polls it now or it was polled
+        less than its interval ago; this replica then tries again when it is due. A database that cannot answer
+        skips the poll (it could not be recorded either)."""
+        try:
+            answer = await self.db.run(claims.claim, source.name, source.every, self.claim_owner)
+        except StoreErrors as exc:
+            log.warning("source %s: could not claim its poll (%s); trying again at its next turn", source.name, exc)
+            return False
+        if answer.ok:
+            return True
+        who = "another replica polls it now" if answer.holder else "polled less than its interval ago"
+        log.debug("source %s: poll skipped (%s); due again in %.1fs", source.name, who, answer.wait)
+        if self.metrics is not None:
+            self.metrics.polls_skipped.labels(source.name).inc()
+        self._reschedule(source, answer.wait)
+        return False
+
+    def _reschedule(self, source, delay: float) -> None:
+        """Move the source's next poll to ``delay`` seconds from now, when that comes before its own next turn."""
+        if self.scheduler is None:
+            return
+        job = self.scheduler.get_job(source.name)
+        when = datetime.now(UTC) + timedelta(seconds=delay + 0.05)
+        if job is not None and job.next_run_time is not None and when < job.next_run_time:
+            job.modify(next_run_time=when)
+
+    async def _renew_claim(self, source) -> None:
+        """Extend the claim while a long poll runs, so no other replica takes the source over meanwhile."""
+        while True:
+            await asyncio.sleep(claims.RENEW_SECONDS)
+            try:
+                if not await self.db.run(claims.renew, source.name, self.claim_owner):
+                    log.warning(
+                        "source %s: its claim expired during a long poll; another replica may poll it", source.name
+                    )
+                    return
+            except StoreErrors as exc:
+                log.warning("source %s: could not extend the claim on its poll (%s)", source.name, exc)
+
+    async def _release_claim(self, source) -> None:
+        try:
+            await self.db.run(claims.release, source.name, self.claim_owner)
+        except StoreErrors as exc:  # the claim then ends at its expiry
+            log.warning("source %s: could not give up the claim on its poll (%s)", source.name, exc)
 
     async def _paused(self, source) -> bool:
         """Whether an operator paused the source; a database that cannot say lets the poll go ahead."""

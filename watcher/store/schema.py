@@ -282,6 +282,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         "CREATE TABLE IF NOT EXISTS chat_seen_language (channel TEXT NOT NULL, address TEXT NOT NULL, "
         "language TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (channel, address))",
     ),
+    # Who polls each source now and when its last poll started (see ``claims``): replicas poll a due source once.
+    (
+        "source-claims",
+        "CREATE TABLE IF NOT EXISTS source_claims (source TEXT PRIMARY KEY, owner TEXT, lease_until TEXT, "
+        "started_at TEXT NOT NULL)",
+    ),
 ]
 
 # The archive's search on PostgreSQL: the same ``archive_docs`` and ``archive_codes`` rows, kept by PL/pgSQL

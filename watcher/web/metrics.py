@@ -24,6 +24,12 @@ class Metrics:
             ["source", "result"],
             registry=r,
         )
+        self.polls_skipped = Counter(
+            "watcher_polls_skipped",
+            "Polls not made because another replica polled the source or it was not due yet (source claims)",
+            ["source"],
+            registry=r,
+        )
         self.items_seen = Counter("watcher_items_seen", "Items fetched, new or not", ["source"], registry=r)
         self.items_new = Counter("watcher_items_new", "Items seen for the first time", ["source"], registry=r)
         self.items_matched = Counter("watcher_items_matched", "New items that matched a topic", ["source"], registry=r)
