@@ -158,7 +158,8 @@ def test_watches_and_their_generation(both):
     assert watches.add(s, "telegram", "1", "greece", "greece -ferry", '{"t": 2}', "Greece -ferry") == "changed"
     assert watches.generation(s) == 2
     assert [w.text for w in watches.watching(s, "telegram", "1")] == ["Greece -ferry"]
-    assert watches.distinct(s) == [("greece -ferry", '{"t": 2}')]
+    assert watches.keys(s) == {"greece -ferry"}
+    assert [tuple(r) for r in watches.specs(s, ["greece -ferry"])] == [("greece -ferry", '{"t": 2}')]
     assert watches.remove(s, "telegram", "1", "greece") is not None and watches.watching(s, "telegram", "1") == []
 
 
