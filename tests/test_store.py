@@ -146,3 +146,41 @@ def test_an_unreachable_postgres_is_one_clear_error():
         Store(f"postgresql://u:secret@127.0.0.1:{port}/db")
     text = str(err.value)
     assert "secret" not in text and "cannot connect to PostgreSQL" in text and "WATCHER_DATABASE_URL" in text
+
+
+def test_a_lost_postgres_session_is_replaced(pg_url):
+    """When the server ends the store's session (a restart, an administrator), the call that finds out fails with the
+    store's database error and the next one runs on a new connection from the pool."""
+    import psycopg  # loaded late: only this test speaks to the server beside the store
+
+    from watcher.store.db import DATABASE_ERRORS
+
+    s = Store(pg_url)
+    s.subscribe("telegram", "1", ["t"])
+    pid = s.db.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(DATABASE_ERRORS):
+        s.subscription("telegram", "1")
+    assert s.subscription("telegram", "1") == (True, ["t"])
+    assert s.db.execute("SELECT pg_backend_pid()").fetchone()[0] != pid
+    s.close()
+
+
+def test_a_transaction_whose_session_ends_is_lost_whole(pg_url):
+    """A session ended inside a transaction fails that transaction (none of its rows stay) and the store goes on on
+    a new connection."""
+    import psycopg  # loaded late: only this test speaks to the server beside the store
+
+    from watcher.store.db import DATABASE_ERRORS
+
+    s = Store(pg_url)
+    pid = s.db.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with pytest.raises(DATABASE_ERRORS), s.tx():
+        s.db.execute("INSERT INTO meta VALUES ('half', 'done')")
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        s.db.execute("INSERT INTO meta VALUES ('other', 'half')")
+    assert not s.db.in_transaction
+    assert s.db.execute("SELECT count(*) FROM meta WHERE key IN ('half', 'other')").fetchone()[0] == 0
+    s.close()

@@ -154,37 +154,64 @@ def _rows(cursor: Any) -> Any:
 
 class PgConnection:
     """A pooled psycopg connection in autocommit mode behind the store's connection methods; ``BEGIN`` and
-    ``COMMIT`` (see ``Store.tx``) make the transactions. A connection found broken between transactions is
-    replaced from the pool before the next statement."""
+    ``COMMIT`` (see ``Store.tx``) make the transactions.
+
+    A session the server ended (a restart, a failover, an administrator) fails the statement that finds out with
+    PostgresError; the next statement runs on a new connection from the pool. Inside a transaction nothing moves to a
+    new connection: the transaction's remaining statements fail until its ``ROLLBACK`` (which then has nothing left
+    to undo: the server ended the transaction with the session)."""
 
     backend = POSTGRES
 
     def __init__(self, database: PostgresDatabase, conn: Any):
         self.database = database
         self.conn = conn
+        self._open = False  # between our BEGIN and its COMMIT or ROLLBACK
 
     @property
     def in_transaction(self) -> bool:
+        if self.conn.broken or self.conn.closed:
+            return self._open
         return bool(self.conn.info.transaction_status != IDLE)
 
-    def _live(self) -> Any:
-        if self.conn.broken or self.conn.closed:
-            if self.in_transaction:
-                raise PostgresError("the connection to PostgreSQL was lost during a transaction")
-            self.database.release(self.conn)
-            self.conn = self.database.getconn()
+    def _live(self, sql: str) -> Any:
+        """The connection to run ``sql`` on, or None when it is the ROLLBACK of a transaction the server ended."""
+        if not (self.conn.broken or self.conn.closed):
+            return self.conn
+        word = sql.lstrip()[:8].upper()
+        if self._open and not word.startswith(("ROLLBACK", "COMMIT")):
+            raise PostgresError("the connection to PostgreSQL was lost during a transaction")
+        self.database.release(self.conn)
+        self.conn = self.database.getconn()
+        if self._open:
+            self._open = False
+            if word.startswith("COMMIT"):
+                raise PostgresError("the connection to PostgreSQL was lost before the transaction committed")
+            return None
         return self.conn
 
+    def _track(self, sql: str) -> None:
+        word = sql.lstrip()[:8].upper()
+        if word.startswith("BEGIN"):
+            self._open = True
+        elif word.startswith(("COMMIT", "ROLLBACK")):
+            self._open = False
+
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        text = translate(sql)
         with self.database.errors():
-            cur = self._live().cursor()
-            cur.execute(translate(sql), parameters or ())
+            conn = self._live(text)
+            cur = (conn or self.conn).cursor()
+            if conn is not None:
+                cur.execute(text, parameters or ())
+        self._track(text)
         return cur
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any:
+        text = translate(sql)
         with self.database.errors():
-            cur = self._live().cursor()
-            cur.executemany(translate(sql), list(parameters))
+            cur = self._live(text).cursor()
+            cur.executemany(text, list(parameters))
         return cur
 
     def close(self) -> None:
