@@ -50,3 +50,19 @@ def test_check_config_and_archive_verify_read_postgres(tmp_path, pg_url):
     assert "topic 'no-such-topic' is gone, but 1 chat is subscribed" in checked.stderr + checked.stdout
     verify = run_cli(["archive", "verify"], tmp_path, WATCHER_DATABASE_URL=pg_url)
     assert verify.returncode == 0 and "no kept documents" in verify.stdout
+
+
+def test_an_unreachable_database_url_is_one_error_line(tmp_path):
+    """A command given a WATCHER_DATABASE_URL where nothing answers exits 3 with one line naming the URL (without
+    its password) and the fix, instead of a traceback."""
+    import socket  # loaded late: only to find a closed port
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"postgresql://watcher:secret@127.0.0.1:{port}/watcher"
+    done = run_cli(["ledger"], tmp_path, WATCHER_DATABASE_URL=url)
+    assert done.returncode == 3 and "Traceback" not in done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("error: postgresql://watcher:***@127.0.0.1") and "cannot connect to PostgreSQL" in line
+    assert "secret" not in done.stderr

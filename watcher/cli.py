@@ -235,7 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     set_secret(settings.telegram_token)  # the one place the token is handed to redaction
     setup_logging(logging.DEBUG if args.verbose else logging.INFO, fmt=settings.log_format)
     if args.command in NO_CONFIG_COMMANDS:
-        return NO_CONFIG_COMMANDS[args.command](args, settings)
+        try:
+            return NO_CONFIG_COMMANDS[args.command](args, settings)
+        except StoreError as exc:  # the database cannot be used (damaged, out of reach): one line
+            print(f"error: {exc}", file=sys.stderr)
+            return STORE_FAILED
     from watcher.config import load_config  # loaded late: sources.toml's kinds and notifiers; `match` needs neither
 
     try:
