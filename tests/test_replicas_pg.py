@@ -7,6 +7,8 @@ The server is Debian's, started in a temporary folder on 127.0.0.1 by the ``post
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 
 import pytest
 
@@ -92,6 +94,46 @@ async def test_killing_the_leaders_connection_hands_the_lease_over(url):
         for task in (one, two):
             task.cancel()
         await asyncio.gather(one, two, return_exceptions=True)
+
+
+LEADER_PROCESS = """
+import asyncio, sys
+from watcher.store.leader import AdvisoryLeadership
+
+async def main():
+    leadership = AdvisoryLeadership(sys.argv[1], ["telegram-updates"], retry=0.5)
+    leadership.on_change(lambda name, leads: print("leading" if leads else "lost", flush=True))
+    await leadership.run()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_follower_leads_soon_after_the_leader_process_is_killed(url):
+    """kill -9 of the process that leads: its session ends with it, and the follower takes over at its next try,
+    far inside the 30 s the issue allows."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", LEADER_PROCESS, url, stdout=asyncio.subprocess.PIPE
+    )
+    follower = AdvisoryLeadership(url, [LEASE], retry=0.5)
+    task = None
+    try:
+        assert child.stdout is not None
+        assert (await asyncio.wait_for(child.stdout.readline(), 30)).strip() == b"leading"
+        task = asyncio.create_task(follower.run())
+        await until(lambda: follower.backend_pid is not None)
+        await asyncio.sleep(1.0)  # two tries refused
+        assert not follower.leads(LEASE)
+        child.send_signal(signal.SIGKILL)
+        await child.wait()
+        await until(lambda: follower.leads(LEASE), timeout=10.0)
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 async def test_closing_a_leadership_frees_its_leases_for_another(url):

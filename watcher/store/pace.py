@@ -22,13 +22,16 @@ SQLite deployments run one process, whose in-process pacers are exact; this modu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger(__name__)
 
+STATEMENT_TIMEOUT = "5s"
 TABLE_LOCK = 0x7761746368657270  # the advisory lock key held while the table is created
 CREATE = """
 CREATE TABLE IF NOT EXISTS watcher_pace (
@@ -68,7 +71,9 @@ class Slot:
 
 
 class PaceBook:
-    """Reservations in ``watcher_pace`` through one connection of its own (calls are serialised on it)."""
+    """Reservations in ``watcher_pace`` through one connection of its own (calls are serialised on it). A statement
+    that takes longer than :data:`STATEMENT_TIMEOUT` fails instead of holding up a send or a poll; a connection that
+    fails is opened afresh on the next call."""
 
     def __init__(self, url: str, *, connect: Any = None):
         self.url = url
@@ -78,39 +83,54 @@ class PaceBook:
         self.reserved = 0
 
     async def open(self) -> PaceBook:
-        await self._ensure_connection()
+        async with self._session():
+            pass
         return self
 
-    async def _ensure_connection(self) -> Any:
-        if self.conn is not None and not self.conn.closed:
-            return self.conn
+    @contextlib.asynccontextmanager
+    async def _session(self) -> AsyncIterator[Any]:
+        async with self._lock:
+            try:
+                if self.conn is None or self.conn.closed:
+                    self.conn = await self._new_connection()
+                yield self.conn
+            except BaseException:
+                await self.aclose()
+                raise
+
+    async def _new_connection(self) -> Any:
         # loaded late: psycopg is the optional PostgreSQL extra, and SQLite deployments never need it
         import psycopg
 
         connect = self._connect or psycopg.AsyncConnection.connect
-        conn = await connect(self.url, autocommit=True, connect_timeout=5, application_name="watcher pace")
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (TABLE_LOCK,))  # one replica creates it
-            await conn.execute(CREATE)
-        self.conn = conn
+        conn = await connect(
+            self.url,
+            autocommit=True,
+            connect_timeout=5,
+            application_name="watcher pace",
+            options=f"-c statement_timeout={STATEMENT_TIMEOUT}",
+        )
+        try:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (TABLE_LOCK,))  # one replica creates it
+                await conn.execute(CREATE)
+        except BaseException:
+            await conn.close()
+            raise
         return conn
 
     async def aclose(self) -> None:
         conn, self.conn = self.conn, None
         if conn is not None:
-            await conn.close()
+            with contextlib.suppress(Exception):  # a broken connection has nothing left to close cleanly
+                await conn.close()
 
     async def reserve(self, key: str, interval: float, floor: float | None = None) -> Slot:
         """The next start of ``key``, at least ``interval`` seconds after the one reserved before it (and not before
         ``floor``, seconds since the epoch, when given)."""
-        async with self._lock:
-            conn = await self._ensure_connection()
-            try:
-                cur = await conn.execute(RESERVE, {"key": key, "interval": interval, "floor": floor})
-                start, now = await cur.fetchone()
-            except Exception:
-                await self.aclose()  # a broken connection is opened afresh on the next call
-                raise
+        async with self._session() as conn:
+            cur = await conn.execute(RESERVE, {"key": key, "interval": interval, "floor": floor})
+            start, now = await cur.fetchone()
         self.reserved += 1
         return Slot(float(start), max(0.0, float(start) - float(now)))
 
@@ -130,31 +150,23 @@ class PaceBook:
             floor = await self._pause_floor(bot)
             return await self.reserve(f"send:{bot}", rate_interval, floor)
         chat_key = f"chat:{bot}:{chat}"
-        async with self._lock:
-            conn = await self._ensure_connection()
-            try:
-                async with conn.transaction():
-                    await conn.execute(ENSURE, (chat_key,))
-                    row = await (await conn.execute(LOCK_CHAT, (chat_key,))).fetchone()
-                    paused = await (await conn.execute(PAUSED_UNTIL, (f"pause:{bot}",))).fetchone()
-                    floor = max(float(row[0]), float(paused[0]) if paused else 0.0)
-                    cur = await conn.execute(RESERVE, {"key": f"send:{bot}", "interval": rate_interval, "floor": floor})
-                    start, now = await cur.fetchone()
-                    await conn.execute(MOVE_CHAT, (float(start), chat_interval, chat_key))
-            except Exception:
-                await self.aclose()
-                raise
+        async with self._session() as conn, conn.transaction():
+            await conn.execute(ENSURE, (chat_key,))
+            row = await (await conn.execute(LOCK_CHAT, (chat_key,))).fetchone()
+            paused = await (await conn.execute(PAUSED_UNTIL, (f"pause:{bot}",))).fetchone()
+            floor = max(float(row[0]), float(paused[0]) if paused else 0.0)
+            cur = await conn.execute(RESERVE, {"key": f"send:{bot}", "interval": rate_interval, "floor": floor})
+            start, now = await cur.fetchone()
+            await conn.execute(MOVE_CHAT, (float(start), chat_interval, chat_key))
         self.reserved += 1
         return Slot(float(start), max(0.0, float(start) - float(now)))
 
     async def _pause_floor(self, bot: str) -> float | None:
-        async with self._lock:
-            conn = await self._ensure_connection()
+        async with self._session() as conn:
             row = await (await conn.execute(PAUSED_UNTIL, (f"pause:{bot}",))).fetchone()
         return float(row[0]) if row else None
 
     async def pause(self, bot: str, seconds: float) -> None:
         """Flood control: no replica starts a send of this bot for ``seconds`` from now."""
-        async with self._lock:
-            conn = await self._ensure_connection()
+        async with self._session() as conn:
             await conn.execute(PAUSE, {"key": f"pause:{bot}", "secs": seconds})
