@@ -27,7 +27,7 @@ def url(pg_url):
     return pg_url
 
 
-async def until(predicate, timeout: float = 10.0) -> None:
+async def until(predicate, timeout: float = 30.0) -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while not predicate():
@@ -67,7 +67,9 @@ async def test_two_leaderships_on_two_connections_only_one_leads(url):
 
 async def test_killing_the_leaders_connection_hands_the_lease_over(url):
     changes: list[tuple[str, str, bool]] = []
-    first, second = AdvisoryLeadership(url, [LEASE], retry=0.5), AdvisoryLeadership(url, [LEASE], retry=0.5)
+    # the leader checks its connection only once a minute: losing the lease within the test shows that the closed
+    # socket was seen at once
+    first, second = AdvisoryLeadership(url, [LEASE], retry=60.0), AdvisoryLeadership(url, [LEASE], retry=0.5)
     first.on_change(lambda name, leads: changes.append(("first", name, leads)))
     second.on_change(lambda name, leads: changes.append(("second", name, leads)))
     one = asyncio.create_task(first.run())
@@ -77,17 +79,11 @@ async def test_killing_the_leaders_connection_hands_the_lease_over(url):
         await until(lambda: second.backend_pid is not None)
         await asyncio.sleep(0.6)  # the follower has tried at least once and been refused
         assert not second.leads(LEASE)
-        loop = asyncio.get_running_loop()
-        killed = loop.time()
         terminate(url, first.backend_pid)
-        await until(lambda: not first.leads(LEASE), timeout=2.0)  # seen at once, not at the next check
-        lost_after = loop.time() - killed
-        await until(lambda: second.leads(LEASE), timeout=5.0)
-        assert lost_after < 0.45  # sooner than the 0.5 s check: the socket's closing was noticed
+        await until(lambda: not first.leads(LEASE))  # long before its next check, a minute away
+        await until(lambda: second.leads(LEASE))
         assert changes[:2] == [("first", LEASE, True), ("first", LEASE, False)]
         assert ("second", LEASE, True) in changes
-        await until(lambda: first.backend_pid is not None)  # reconnected, and now the follower
-        await asyncio.sleep(0.6)
         assert not first.leads(LEASE) and second.leads(LEASE)
         assert first.losses == 1
     finally:
@@ -126,7 +122,7 @@ async def test_a_follower_leads_soon_after_the_leader_process_is_killed(url):
         assert not follower.leads(LEASE)
         child.send_signal(signal.SIGKILL)
         await child.wait()
-        await until(lambda: follower.leads(LEASE), timeout=10.0)
+        await until(lambda: follower.leads(LEASE), timeout=25.0)  # the issue allows 30 s
     finally:
         if child.returncode is None:
             child.kill()
@@ -149,7 +145,7 @@ async def test_closing_a_leadership_frees_its_leases_for_another(url):
         await asyncio.gather(one, return_exceptions=True)
         await first.aclose()
         assert not any(first.held().values())
-        await until(lambda: all(second.held().values()), timeout=3.0)
+        await until(lambda: all(second.held().values()))
     finally:
         two.cancel()
         await asyncio.gather(two, return_exceptions=True)
@@ -280,9 +276,9 @@ async def test_a_listener_listens_again_after_its_connection_is_killed(url):
     try:
         await until(lambda: signal.listening)
         terminate(url, signal.backend_pid)
-        await until(lambda: not signal.listening, timeout=2.0)
+        await until(lambda: not signal.listening)
         woken.clear()
-        await until(lambda: signal.listening, timeout=5.0)
+        await until(lambda: signal.listening)
         assert woken.is_set()  # a reconnection wakes the sender once, for what may have been queued meanwhile
         woken.clear()
         with psycopg.connect(url, autocommit=True) as conn:
