@@ -28,10 +28,8 @@ from dataclasses import dataclass
 from watcher.i18n import N_
 from watcher.matcher.context import MAX_WITHIN, ContextRule
 from watcher.matcher.engine import Matcher
-from watcher.matcher.folding import WORD_RE, fold
 from watcher.matcher.rules import Topic, parse_term, topics_from_toml
-from watcher.matcher.snippet import CLOSE, OPEN
-from watcher.matcher.terms import Pattern, Word
+from watcher.matcher.terms import Word
 from watcher.models import Item
 
 MAX_TEXT = 200  # characters of one /watch argument
@@ -45,7 +43,6 @@ SYNTAX = N_(  # translated by the bot where it is shown
 )
 _FILE, _ID = "/watch", "watch"
 _PREFIX = f"{_FILE}: topic {_ID!r}: "
-_HIT = re.compile(re.escape(OPEN) + r"([^" + re.escape(OPEN + CLOSE) + r"]{1,200})" + re.escape(CLOSE))
 
 
 @dataclass(frozen=True)
@@ -218,26 +215,6 @@ class Hit:
     snippet: str = ""
 
 
-def as_matched(snippet: str, term: str) -> str:
-    """The words the text has where the term hit (from the snippet's marked hit), or the term when the snippet
-    cannot show them."""
-    found = _HIT.search(snippet)
-    if found is None:
-        return term
-    words = found.group(1).strip()
-    pattern, _ = parse_term(term)
-    return words if pattern is not None and _fits(words, pattern) else term
-
-
-def _fits(words: str, pattern: Pattern) -> bool:
-    """Whether the marked words are the term's (its first part, for an ``a + b`` term)."""
-    seen = WORD_RE.findall(fold(words))
-    wanted = pattern.words
-    if len(seen) != len(wanted):
-        return False
-    return all(s.startswith(w.text) if w.prefix else s == w.text for s, w in zip(seen, wanted))
-
-
 def _compiles(watch: Watch) -> bool:
     """Whether each term of a stored watch still compiles (cheap: ``check`` ran when the chat added it)."""
     return all(parse_term(t)[0] is not None for t in (watch.term, *watch.exclude, *watch.near, *watch.unless))
@@ -270,7 +247,7 @@ class PersonalIndex:
             return {}
         # The title is shown whole, so the snippet of a hit in the title is left out, as for the topics' hits.
         return {
-            m.topic: Hit(as_matched(m.snippet, self._terms[m.topic]), m.snippet if m.field != "title" else "")
+            m.topic: Hit(m.words[0] if m.words else self._terms[m.topic], m.snippet if m.field != "title" else "")
             for m in self._matcher.match(item)
         }
 
