@@ -140,15 +140,17 @@ def items_for(texts: list[str], run: int, count: int, rng: random.Random) -> lis
     ]
 
 
-def one_poll(store: Store, matcher: Matcher, index: LiveIndex | None, items: list[Item]) -> tuple[float, float, int]:
-    """(seconds for match + record, seconds for match alone, alerts queued), with full collections deferred as
-    ``pipeline.poll`` defers them."""
+def one_poll(
+    store: Store, matcher: Matcher, index: LiveIndex | None, items: list[Item]
+) -> tuple[float, float, int, int]:
+    """(seconds for match + record, seconds for match alone, alerts queued, personal terms hit), with full
+    collections deferred as ``pipeline.poll`` defers them."""
     with FULL_COLLECTIONS.deferred():
         started = time.perf_counter()
         found, hits = match_all(items, matcher, index)
         matched = time.perf_counter()
         result = store.record_poll("bench", items, found, personal=hits)
-        return time.perf_counter() - started, matched - started, result.alerts
+        return time.perf_counter() - started, matched - started, result.alerts, sum(len(h) for h in hits.values())
 
 
 def timed_update(index: LiveIndex, store: Store) -> float:
@@ -191,10 +193,12 @@ def main() -> int:
             return 1
         timings: dict[str, list[float]] = {"without": [], "with": [], "match_without": [], "match_with": []}
         alerts: dict[str, list[int]] = {"without": [], "with": []}
+        terms_hit: list[int] = []
         for run in range(runs):
             for kind, personal in (("without", None), ("with", index)):
                 batch = items_for(texts, run * 2 + (kind == "with"), items, rng)
-                total, matching, queued = one_poll(store, matcher, personal, batch)
+                total, matching, queued, hit = one_poll(store, matcher, personal, batch)
+                terms_hit.append(hit)
                 timings[kind].append(total)
                 timings[f"match_{kind}"].append(matching)
                 alerts[kind].append(queued)
@@ -224,6 +228,7 @@ def main() -> int:
         "match_ms_with": round(medians["match_with"] * 1000, 1),
         "alerts_without": statistics.median(alerts["without"]),
         "alerts_with": statistics.median(alerts["with"]),
+        "personal_hits_per_item": round(max(terms_hit) / items, 1),
         "index_build_s": round(build, 2),
         "index_update_ms": round(added * 1000, 1),
         # Recording costs per alert queued: the added alerts, not the lookup of who watches what, make it grow.
