@@ -288,9 +288,10 @@ def _yielding_terms(
     return {raw: frozenset(targets) for raw, targets in found.items()}
 
 
-def _context_yields(topics: Sequence[Topic], index: int, context: ContextRule, problems: list[str]) -> frozenset[int]:
-    """The indices of the topics a context table's terms give way to."""
-    ids = {topic.id: number for number, topic in enumerate(topics)}
+def _context_yields(
+    topics: Sequence[Topic], ids: dict[str, int], index: int, context: ContextRule, problems: list[str]
+) -> frozenset[int]:
+    """The indices of the topics a context table's terms give way to (``ids``: topic id -> index, built once)."""
     found = set()
     for other in context.yield_to:
         if ids.get(other, index) == index:
@@ -327,7 +328,7 @@ class RuleIndex:
             ]
             for context in topic.context:
                 self.contexts.append(context)
-                gives_way = _context_yields(topics, index, context, problems)
+                gives_way = _context_yields(topics, ids, index, context, problems)
                 terms += [
                     replace(make_rule(index, p, gives_way), ctx=len(self.contexts) - 1)
                     for _, p in _patterns(topic, context.terms, problems)

@@ -140,15 +140,19 @@ def keys(store: Store) -> frozenset[str]:
 
 
 def specs(store: Store, wanted: Iterable[str]) -> list[tuple[str, str]]:
-    """(key, spec) of the watches with these keys, once each."""
+    """(key, spec) of the watches with these keys, once each. Many keys (a full rebuild) are read in one scan of the
+    table rather than as many lookups."""
     wanted = list(wanted)
-    found: list[tuple[str, str]] = []
-    for i in range(0, len(wanted), _CHUNK):
-        chunk = wanted[i : i + _CHUNK]
-        found += store.db.execute(
-            f"SELECT key, min(spec) FROM watches WHERE key IN ({','.join('?' * len(chunk))}) GROUP BY key", chunk
-        ).fetchall()
-    return found
+    if len(wanted) > _CHUNK:
+        keep = set(wanted)
+        rows = store.db.execute("SELECT key, min(spec) FROM watches GROUP BY key")
+        return [(r[0], r[1]) for r in rows if r[0] in keep]
+    if not wanted:
+        return []
+    rows = store.db.execute(
+        f"SELECT key, min(spec) FROM watches WHERE key IN ({','.join('?' * len(wanted))}) GROUP BY key", wanted
+    )
+    return [(r[0], r[1]) for r in rows]
 
 
 def enqueue(db: Connection, item: Item, event: str, found: Mapping[str, Found], now: str) -> int:
