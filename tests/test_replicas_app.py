@@ -77,6 +77,24 @@ async def test_on_sqlite_the_one_process_leads_and_polls_telegram(tmp_path, api)
         await stop((svc, task))
 
 
+async def test_a_leader_whose_polling_could_not_start_tries_again(tmp_path, api):
+    """The Bot API refuses the start of polling once: the leader does not poll, logs it, and the periodic check
+    (the scheduler's follow-telegram-lease job, called here directly) starts polling."""
+    api.fail_next("deleteWebhook", 502, "Bad Gateway")
+    svc = service(tmp_path, "solo", api)
+    task = asyncio.create_task(svc.run())
+    try:
+        await until(lambda: svc._bot_started and len(api.calls("deleteWebhook")) > 0)
+        await asyncio.sleep(0.5)
+        assert not polling(svc) and api.calls("getUpdates") == []
+        assert svc.leadership is not None and svc.leadership.leads(TELEGRAM_UPDATES)
+        assert svc.scheduler is not None and svc.scheduler.get_job("follow-telegram-lease") is not None
+        await svc._follow_lease()
+        await until(lambda: polling(svc) and len(api.calls("getUpdates")) > 0)
+    finally:
+        await stop((svc, task))
+
+
 async def test_two_replicas_on_postgresql_have_one_getupdates_consumer_and_hand_it_over(tmp_path, pg_url):
     with FakeBotAPI() as api_a, FakeBotAPI() as api_b:  # one fake per replica, to see who polls
         a = service(tmp_path, "a", api_a, pg_url)

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 BOT_RETRY_MAX = 300.0
 SUMMARY_EVERY = 60.0
+LEASE_FOLLOW_EVERY = 30.0  # how often polling is checked against the telegram-updates lease, besides its changes
 
 
 class CycleSummary:
@@ -276,12 +277,18 @@ class Service:
             updater = application.updater
             wanted = self.leadership is not None and self.leadership.leads(TELEGRAM_UPDATES) and not self._stop.is_set()
             if wanted and not updater.running:
-                await updater.start_polling(
-                    allowed_updates=Update.ALL_TYPES,
-                    poll_interval=0.5,
-                    timeout=10,
-                    error_callback=self.poll_watch.on_polling_error,
-                )
+                try:
+                    await updater.start_polling(
+                        allowed_updates=Update.ALL_TYPES,
+                        poll_interval=0.5,
+                        timeout=10,
+                        error_callback=self.poll_watch.on_polling_error,
+                    )
+                except Exception as exc:  # e.g. the Bot API unreachable just now: the check below tries again
+                    log.warning(
+                        "Telegram bot could not start polling (%s); trying again in %.0fs", exc, LEASE_FOLLOW_EVERY
+                    )
+                    return
                 log.info("Telegram bot polling for updates")
             elif not wanted and updater.running:
                 await updater.stop()
@@ -331,6 +338,14 @@ class Service:
         scheduler.add_job(
             self.log_cycle, IntervalTrigger(seconds=SUMMARY_EVERY), id="cycle-summary", max_instances=1, coalesce=True
         )
+        if self.settings.telegram_token:  # a leader whose start of polling failed tries again (changes act at once)
+            scheduler.add_job(
+                self._follow_lease,
+                IntervalTrigger(seconds=LEASE_FOLLOW_EVERY),
+                id="follow-telegram-lease",
+                max_instances=1,
+                coalesce=True,
+            )
         if self.backlog is not None:
             scheduler.add_job(
                 self.check_backlog,
