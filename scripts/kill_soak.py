@@ -15,110 +15,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import re
 import shutil
-import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.fakes.botapi import FakeBotAPI  # noqa: E402
-from tests.fakes.feeds import FeedServer, Route, rss  # noqa: E402
+from tests.fakes.feeds import FeedServer  # noqa: E402
+from tests.fakes.soak import Publisher, Service, received, service_env, tally, wait_until  # noqa: E402
 from watcher.store.sqlite import Store  # noqa: E402
 
-TITLE = "Soak item {n}: Council agrees new rules against migrant smuggling networks"
-ITEM_RE = re.compile(r"Soak item (\d+):")
-SEED = {"title": "Council adopts conclusions on fisheries", "link": "https://e.org/soak/seed", "guid": "soak-seed"}
 FIRST_CHAT = 7001
-
-
-class Publisher:
-    """The feed: a non-matching seed item, then one matching item every ``every`` seconds while started."""
-
-    def __init__(self, every: float) -> None:
-        self.every = every
-        self.items: list[dict] = [SEED]
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    @property
-    def published(self) -> int:
-        """Matching items in the feed so far."""
-        with self._lock:
-            return len(self.items) - 1
-
-    def route(self, _headers: dict[str, str]) -> Route:
-        with self._lock:
-            body = rss(list(reversed(self.items)), title="Soak feed")
-        return Route(body.encode())
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            with self._lock:
-                n = len(self.items)
-                self.items.append({"title": TITLE.format(n=n), "link": f"https://e.org/soak/{n}", "guid": f"soak-{n}"})
-
-
-class Service:
-    """`watcher run` as a child process, started again after each kill; its output goes to one log file."""
-
-    def __init__(self, work: Path, env: dict[str, str]) -> None:
-        self.work, self.env = work, env
-        self.log = (work / "service.log").open("ab")
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "watcher", "--config", str(self.work / "config"), "run"],
-            cwd=self.work,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL the running child and reap it."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-    def stop(self) -> int:
-        """SIGTERM, and the exit code (killed after 30 s if it does not stop)."""
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
-        self.log.close()
-        return code
-
-    def tail(self, lines: int = 20) -> str:
-        return "\n".join((self.work / "service.log").read_text(errors="replace").splitlines()[-lines:])
 
 
 def read_db(path: Path, sql: str) -> tuple:
@@ -137,25 +50,6 @@ def outbox(path: Path) -> tuple[int, int]:
     return read_db(path, "SELECT count(*), count(delivered_at) FROM outbox")
 
 
-def received(api: FakeBotAPI) -> Counter:
-    """Alerts accepted by the fake, counted per (chat, item number); a message listing several items counts each of
-    them once (an alert names its item in the title and again in the snippet)."""
-    counts: Counter = Counter()
-    for message in api.sent_messages():
-        items = {int(n) for n in ITEM_RE.findall(message.get("plain_text") or message["text"])}
-        counts.update((int(message["chat_id"]), n) for n in items)
-    return counts
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, service: Service | None = None) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline or (service is not None and not service.alive()):
-            return False
-        time.sleep(0.1)
-    return True
-
-
 def prepare(work: Path, feed_url: str, chats: list[int], api: FakeBotAPI) -> dict[str, str]:
     """Config, subscribers in the database, and the service's environment."""
     config = work / "config"
@@ -168,23 +62,12 @@ def prepare(work: Path, feed_url: str, chats: list[int], api: FakeBotAPI) -> dic
     for chat in chats:
         store.subscribe("telegram", str(chat), ["smuggling"])
     store.close()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
-    env.update(
-        {
-            "WATCHER_TELEGRAM_TOKEN": api.token,
-            "WATCHER_TELEGRAM_API_URL": api.base_url,
-            "WATCHER_DATA_DIR": str(work / "data"),
-            "WATCHER_HTTP_PORT": "0",
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
-        }
-    )
-    return env
+    return service_env(api, WATCHER_DATA_DIR=str(work / "data"))
 
 
 def ready(service: Service, api: FakeBotAPI, before: int) -> bool:
     """Wait until this life of the service has set its bot commands (it then polls and delivers)."""
-    return wait_until(lambda: len(api.calls("setMyCommands")) > before, 60, service)
+    return wait_until(lambda: len(api.calls("setMyCommands")) > before, 60, service.alive)
 
 
 def kill_loop(service: Service, api: FakeBotAPI, db: Path, rng: random.Random, args: argparse.Namespace) -> dict:
@@ -204,19 +87,6 @@ def kill_loop(service: Service, api: FakeBotAPI, db: Path, rng: random.Random, a
     return {"kills": args.kills, "kills_with_backlog": busy, "died": False}
 
 
-def tally(counts: Counter, chats: list[int], items: int) -> dict:
-    expected = {(chat, n) for chat in chats for n in range(1, items + 1)}
-    return {
-        "items": items,
-        "subscribers": len(chats),
-        "expected": len(expected),
-        "received": sum(counts[pair] for pair in expected),
-        "lost": sum(1 for pair in expected if not counts[pair]),
-        "duplicates": sum(counts[pair] - 1 for pair in expected if counts[pair] > 1),
-        "unexpected": sum(n for pair, n in counts.items() if pair not in expected),
-    }
-
-
 def soak(args: argparse.Namespace, work: Path) -> dict:
     rng = random.Random(args.seed)
     chats = [FIRST_CHAT + i for i in range(args.subscribers)]
@@ -229,7 +99,7 @@ def soak(args: argparse.Namespace, work: Path) -> dict:
         feeds.set_handler("/feed.xml", publisher.route)
         service = Service(work, prepare(work, feeds.url("/feed.xml"), chats, api))
         service.start()
-        if not wait_until(lambda: read_db(db, "SELECT count(*) FROM items")[0] > 0, 60, service):
+        if not wait_until(lambda: read_db(db, "SELECT count(*) FROM items")[0] > 0, 60, service.alive):
             service.stop()
             raise SystemExit(f"the service did not record the feed's first poll:\n{service.tail()}")
         publisher.start()
@@ -238,8 +108,8 @@ def soak(args: argparse.Namespace, work: Path) -> dict:
         publisher.stop()
         items = publisher.published
         goal = items * len(chats)
-        drained = wait_until(lambda: outbox(db) == (goal, goal), args.drain_timeout, service)
-        wait_until(lambda: len(received(api)) >= goal, 5.0, service)
+        drained = wait_until(lambda: outbox(db) == (goal, goal), args.drain_timeout, service.alive)
+        wait_until(lambda: len(received(api)) >= goal, 5.0, service.alive)
         time.sleep(2.0)  # a late answer to a send cut short would show up by now
         died = result.pop("died") or not service.alive()
         code = service.stop()

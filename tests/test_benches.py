@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = sorted(ROOT.glob("bench/*.py")) + [ROOT / "scripts" / "kill_soak.py"]
+SCRIPTS = sorted(ROOT.glob("bench/*.py")) + [ROOT / "scripts" / "kill_soak.py", ROOT / "scripts" / "chaos.py"]
 
 
 def test_there_are_benches():

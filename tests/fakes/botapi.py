@@ -24,6 +24,7 @@ import email.policy
 import json
 import logging
 import re
+import select
 import socket
 import threading
 import time
@@ -324,6 +325,11 @@ class FakeBotAPI:
         self._limits: RateLimits | None = None
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.count_429 = 0
+        # getUpdates consumers: the connections of the long polls waiting now, the most seen at once (a poll whose
+        # client has gone, say killed, no longer counts), and (time, consumers) at each poll's start
+        self._long_polls: list[socket.socket] = []
+        self.max_consumers = 0
+        self.consumers_log: list[tuple[float, int]] = []
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getme": lambda p: self.bot_user,
             "getupdates": self._get_updates,
@@ -725,6 +731,19 @@ class FakeBotAPI:
         self._confirm(int(p.get("offset") or 0))
         limit = min(max(int(p.get("limit") or 100), 1), 100)
         deadline = time.monotonic() + max(float(p.get("timeout") or 0), 0.0)
+        connection = getattr(_REQUEST, "connection", None)
+        live = sum(1 for other in self._long_polls if _connected(other)) + 1
+        self.max_consumers = max(self.max_consumers, live)
+        self.consumers_log.append((time.time(), live))
+        if connection is not None:
+            self._long_polls.append(connection)
+        try:
+            return self._wait_for_updates(limit, deadline)
+        finally:
+            if connection is not None:
+                self._long_polls.remove(connection)
+
+    def _wait_for_updates(self, limit: int, deadline: float) -> list[dict[str, Any]]:
         self._poll_generation += 1
         generation = self._poll_generation
         self._cond.notify_all()
@@ -846,6 +865,19 @@ def _answer(payload: dict[str, Any], status: int) -> tuple[int, bytes]:
     return status, json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 
+_REQUEST = threading.local()  # the connection of the request this server thread answers
+
+
+def _connected(connection: socket.socket) -> bool:
+    """Whether the client of a waiting request is still there: a socket readable at EOF (or broken) is a client
+    that closed or died; a waiting client sends nothing more, so a live one is never readable."""
+    try:
+        readable, _, _ = select.select([connection], [], [], 0)
+        return not readable or connection.recv(1, socket.MSG_PEEK) != b""
+    except (OSError, ValueError):
+        return False
+
+
 class _Server(ThreadingHTTPServer):
     """Tracks connections so stop() can close keep-alive sockets and join handlers."""
 
@@ -892,6 +924,7 @@ class _Handler(BaseHTTPRequestHandler):
         # Headers and body go out in separate writes; without this, Nagle's algorithm meets the client's delayed
         # ACK and every answer waits about 40 ms, which no real Bot API does.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _REQUEST.connection = self.connection
 
     def do_POST(self) -> None:  # noqa: N802 (http.server naming)
         self._serve()

@@ -45,6 +45,7 @@ class FeedServer:
         self.handlers: dict[str, Callable[[dict[str, str]], Route]] = {}
         self.hits: dict[str, int] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.log: list[tuple[float, str]] = []  # (time.time() at arrival, path) of every request, in order
         self.in_flight = 0
         self.max_in_flight = 0
         self.bytes_sent: dict[str, int] = {}
@@ -127,6 +128,7 @@ class FeedServer:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 with server._lock:
                     server.requests.append((path, headers))
+                    server.log.append((time.time(), path))
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 try:
