@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dtm
 import json
+import socket
 import threading
 import time
 import warnings
@@ -159,6 +160,37 @@ def test_get_updates_times_out_empty(fake: FakeBotAPI) -> None:
     started = time.monotonic()
     assert post(fake, "getUpdates", data={"timeout": "0.4"}).json() == {"ok": True, "result": []}
     assert time.monotonic() - started >= 0.35
+
+
+def test_two_live_long_polls_are_two_consumers(fake: FakeBotAPI) -> None:
+    """A getUpdates that starts while another client's long poll waits is a second consumer at once (and the older
+    poll ends with Telegram's 409 Conflict)."""
+    answers: list[int] = []
+    first = threading.Thread(target=lambda: answers.append(post(fake, "getUpdates", data={"timeout": "3"}).status_code))
+    first.start()
+    assert fake.wait_until(lambda: len(fake.consumers_log) == 1, 5)
+    post(fake, "getUpdates", data={"timeout": "0"})
+    first.join()
+    assert fake.max_consumers == 2
+    assert answers == [409]
+
+
+def test_a_killed_clients_long_poll_is_no_consumer(fake: FakeBotAPI) -> None:
+    """A long poll whose client went away (its connection closed, as at kill -9) no longer counts: the next
+    consumer is the only one."""
+    body = b"timeout=5"
+    raw = socket.create_connection(("127.0.0.1", httpx.URL(fake.url).port or 80))
+    raw.sendall(
+        f"POST /bot{fake.token}/getUpdates HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+        f"\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    assert fake.wait_until(lambda: len(fake.consumers_log) == 1, 5)
+    raw.close()
+    time.sleep(0.2)
+    post(fake, "getUpdates", data={"timeout": "0"})
+    assert fake.max_consumers == 1
+    assert [n for _, n in fake.consumers_log] == [1, 1]
 
 
 def test_offset_limit_and_allowed_updates(fake: FakeBotAPI) -> None:
