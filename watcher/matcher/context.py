@@ -47,8 +47,11 @@ class ContextRule:
     yield_to: tuple[str, ...] = ()  # ids of topics whose own hits cancel the hits of these terms
 
 
-def contexts_from_toml(value: object, parse: ParseTerm, where: str) -> tuple[list[ContextRule], list[str]]:
-    """The topic's ``context`` tables, checked; returns (rules, errors)."""
+def contexts_from_toml(
+    value: object, parse: ParseTerm, where: str, plain: Callable[[object], bool] | None = None
+) -> tuple[list[ContextRule], list[str]]:
+    """The topic's ``context`` tables, checked; returns (rules, errors). ``plain``, when given, tells in one pass
+    that a whole list is valid (it may say False for a valid list; those are checked term by term)."""
     if value is None:
         return [], []
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
@@ -59,22 +62,24 @@ def contexts_from_toml(value: object, parse: ParseTerm, where: str) -> tuple[lis
     rules: list[ContextRule] = []
     errors: list[str] = []
     for number, table in enumerate(value, start=1):
-        rule = _one(table, parse, f"{where}: context #{number}", errors)
+        rule = _one(table, parse, f"{where}: context #{number}", errors, plain)
         if rule is not None:
             rules.append(rule)
     return rules, errors
 
 
-def _one(table: dict, parse: ParseTerm, where: str, errors: list[str]) -> ContextRule | None:
+def _one(
+    table: dict, parse: ParseTerm, where: str, errors: list[str], plain: Callable[[object], bool] | None
+) -> ContextRule | None:
     before = len(errors)
     for key in table:
         if key not in KEYS:
             close = difflib.get_close_matches(key, KEYS, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             errors.append(f"{where}: unknown key {key!r}; {hint}allowed keys are {', '.join(KEYS)}")
-    terms = _terms(table, "terms", parse, where, errors)
-    near = _terms(table, "near", parse, where, errors)
-    unless = _terms(table, "unless", parse, where, errors)
+    terms = _terms(table, "terms", parse, where, errors, plain)
+    near = _terms(table, "near", parse, where, errors, plain)
+    unless = _terms(table, "unless", parse, where, errors, plain)
     if "terms" not in table or not terms and len(errors) == before:
         errors.append(f'{where}: needs terms = ["..."], the terms that count only with this context')
     if not near and not unless and len(errors) == before:
@@ -100,8 +105,12 @@ def _one(table: dict, parse: ParseTerm, where: str, errors: list[str]) -> Contex
     )
 
 
-def _terms(table: dict, key: str, parse: ParseTerm, where: str, errors: list[str]) -> list[str]:
+def _terms(
+    table: dict, key: str, parse: ParseTerm, where: str, errors: list[str], plain: Callable[[object], bool] | None
+) -> list[str]:
     value = table.get(key, [])
+    if plain is not None and plain(value):
+        return list(value)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         errors.append(f'{where}: {key!r} must be a list of terms in quotes, e.g. {key} = ["migrant*"]')
         return []

@@ -29,7 +29,7 @@ from typing import NamedTuple
 from watcher.errors import ConfigError
 from watcher.matcher.context import MAX_SEEN, Places, decide
 from watcher.matcher.folding import fold
-from watcher.matcher.index import Group, Rule, RuleIndex
+from watcher.matcher.index import Group, Reach, Rule, RuleIndex
 from watcher.matcher.rules import FIELDS, MIN_PREFIX, Topic
 from watcher.matcher.scan import (
     Key,
@@ -127,10 +127,16 @@ class _Field:
 
 
 class Matcher:
-    """Compiled topics. ``match(item)`` returns one Match per topic that fired."""
+    """Compiled topics. ``match(item)`` returns one Match per topic that fired.
 
-    def __init__(self, topics: Sequence[Topic]):
+    ``Matcher(topics, for_text=text)`` compiles only the terms that text can reach (see ``index.Reach``): much less
+    work for one text, the same matches for it, and for any other text made of its words; a text with other words
+    raises ValueError. A text with very many distinct words gets the whole index.
+    """
+
+    def __init__(self, topics: Sequence[Topic], for_text: str | None = None):
         started = time.perf_counter()
+        self._reach = Reach.of(for_text)
         self.topics: dict[str, Topic] = {}
         for topic in topics:
             if topic.id in self.topics:
@@ -138,14 +144,15 @@ class Matcher:
             self.topics[topic.id] = topic
         self._list = list(self.topics.values())
         self._all = frozenset(range(len(self._list)))
-        self._index = RuleIndex(self._list)
+        self._index = RuleIndex(self._list, self._reach)
         # The near and unless terms of context rule g are pseudo-topics 2g and 2g + 1 of their own index.
         self._markers = RuleIndex(
             [
                 Topic(id=f"context-{g}-{kind}", label="", terms=getattr(rule, kind))
                 for g, rule in enumerate(self._index.contexts)
                 for kind in ("near", "unless")
-            ]
+            ],
+            self._reach,
         )
         # Per item, nothing may cost as much as the number of topics (one per term of every chat, see
         # ``personal``): a field's scope is the set of all topics itself when it is all of them, the doc types and
@@ -191,6 +198,8 @@ class Matcher:
     ) -> list[Match]:
         found: dict[int, list[tuple[_Field, _Hit]]] = {}
         for order, (name, text) in enumerate(fields):
+            if text and self._reach is not None and not self._reach.covers(text):
+                raise ValueError("this matcher was compiled for another text (for_text); build one for this text")
             scope = self._by_field[name] if allowed is self._all else self._by_field[name] & allowed
             if not text or not scope:
                 continue

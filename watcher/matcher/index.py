@@ -3,11 +3,14 @@ exclusions that could contain it."""
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from watcher.errors import ConfigError
 from watcher.matcher.context import ContextRule
+from watcher.matcher.folding import WORD_RE, fold, fold_keep_case
 from watcher.matcher.rules import MIN_PREFIX, Topic, parse_term
 from watcher.matcher.scan import words_of
 from watcher.matcher.terms import Pattern, Word, words_fit_inside
@@ -233,6 +236,11 @@ def _rarity(word: Word) -> float:
     return len(text) - (0.5 if word.prefix else 0.0)
 
 
+def anchor_of(words: tuple[Word, ...]) -> int:
+    """The index of the word a term is filed under: its rarest, the first of equals."""
+    return max(range(len(words)), key=lambda i: (_rarity(words[i]), -i))
+
+
 def make_rules(topic: int, pattern: Pattern, yields: frozenset[int] = frozenset()) -> list[Rule]:
     """One rule for a plain term; one rule per part, sharing a Group, for a ``+`` term."""
     if not pattern.parts:
@@ -255,7 +263,7 @@ def make_rule(
     """Compile a pattern into a rule filed under its rarest word."""
     caps = tuple(w.caps for w in pattern.words)
     words = pattern.words
-    anchor = max(range(len(words)), key=lambda i: (_rarity(words[i]), -i))
+    anchor = anchor_of(words)
     needs = {w.text: w.text.encode() for i, w in enumerate(words) if i != anchor and not w.prefix}
     starts = {w.text: w.text.encode() for i, w in enumerate(words) if i != anchor and w.prefix}
     return Rule(
@@ -303,6 +311,71 @@ def _context_yields(
     return frozenset(found)
 
 
+MAX_REACH_KEYS = 400  # distinct word starts of a text beyond which a whole index is built instead
+
+
+class Reach:
+    """The terms a known text can reach, to build an index for that text alone (``watcher match 'text'``).
+
+    A word of a term can match a word ``x`` of the text only if it is ``x`` or starts with ``x[:MIN_PREFIX]`` (a
+    whole word equals ``x``; a prefix has at least MIN_PREFIX letters and starts ``x``). A term none of whose words
+    passes that test can never hit that text, nor can an exclusion or a context marker; the others are compiled as
+    usual, in the file's order, so every rule whose anchor word the text can look up is there, with the same
+    neighbours, and the text's matches are those of the whole index.
+    """
+
+    def __init__(self, text: str):
+        words = set(WORD_RE.findall(fold(text)))
+        self.words = frozenset(words)
+        self.by_start: dict[str, list[str]] = {}
+        for word in words:
+            self.by_start.setdefault(word[:MIN_PREFIX], []).append(word)
+        self.short = frozenset(w for w in words if len(w) < MIN_PREFIX)
+        self.starts = frozenset(w[:MIN_PREFIX] for w in words if len(w) >= MIN_PREFIX)
+        keys = [rf"\b{re.escape(w)}\b" for w in sorted(self.short)] + [
+            rf"\b{re.escape(k)}" for k in sorted(self.starts)
+        ]
+        self._find = re.compile("|".join(keys)) if keys else None
+
+    @classmethod
+    def of(cls, text: str | None) -> Reach | None:
+        """The reach of ``text``, or None (build everything) when there is no text or it has too many words."""
+        if text is None:
+            return None
+        reach = cls(text)
+        return reach if len(reach.short) + len(reach.starts) <= MAX_REACH_KEYS else None
+
+    def covers(self, text: str) -> bool:
+        """True when every word of ``text`` is one the reach was made for (so its index answers ``text``)."""
+        return all(
+            (w in self.short) if len(w) < MIN_PREFIX else (w[:MIN_PREFIX] in self.starts)
+            for w in WORD_RE.findall(fold(text))
+        )
+
+    def looks_up(self, word: Word) -> bool:
+        """True when some word of the text finds a rule filed under ``word`` (see ``RuleIndex.rules_for``)."""
+        if not word.prefix:
+            return word.text in self.words
+        return any(w.startswith(word.text) for w in self.by_start.get(word.text[:MIN_PREFIX], ()))
+
+    def keep(self, raws: tuple[str, ...]) -> tuple[str, ...]:
+        """The terms of ``raws`` that have a word the text could match, in their order."""
+        if not raws or self._find is None:
+            return ()
+        # Terms are folded as parse_term folds them (fold_keep_case, then each word with fold): per character, so
+        # each folded term is one line of the folded list.
+        joined = fold(fold_keep_case("\n".join(raw.strip() for raw in raws)))
+        lines = joined.split("\n")
+        if len(lines) != len(raws):
+            return raws  # a term spans lines; keep them all
+        ends, total = [], 0
+        for line in lines:
+            total += len(line) + 1
+            ends.append(total)
+        kept = sorted({bisect_right(ends, m.start()) for m in self._find.finditer(joined)})
+        return tuple(raws[i] for i in kept)
+
+
 class RuleIndex:
     """Files every term under its anchor word and finds them again from text; lists for
     each term the exclusions of its topic that could contain it.
@@ -311,7 +384,10 @@ class RuleIndex:
     are remembered so most of a text's vocabulary is skipped with one set difference.
     """
 
-    def __init__(self, topics: Sequence[Topic]):
+    def __init__(self, topics: Sequence[Topic], reach: Reach | None = None):
+        keep = reach.keep if reach is not None else (lambda raws: raws)
+        # With a reach, a rule no word of the text looks up is left out: it could never be found (see ``Reach``).
+        looked_up = reach.looks_up if reach is not None else (lambda word: True)
         exact: dict[str, list[Rule]] = {}
         prefixes: dict[str, list[Rule]] = {}
         self.vetoers: dict[Rule, Vetoers] = {}
@@ -323,20 +399,23 @@ class RuleIndex:
             yielding = _yielding_terms(topics, ids, index, problems)
             terms = [
                 rule
-                for raw, p in _patterns(topic, topic.terms + tuple(yielding), problems)
+                for raw, p in _patterns(topic, keep(topic.terms + tuple(yielding)), problems)
+                if any(looked_up(part[anchor_of(part)]) for part in p.parts or (p.words,))
                 for rule in make_rules(index, p, yielding.get(raw, frozenset()))
+                if looked_up(rule.head)
             ]
             for context in topic.context:
                 self.contexts.append(context)
                 gives_way = _context_yields(topics, ids, index, context, problems)
                 terms += [
                     replace(make_rule(index, p, gives_way), ctx=len(self.contexts) - 1)
-                    for _, p in _patterns(topic, context.terms, problems)
+                    for _, p in _patterns(topic, keep(context.terms), problems)
+                    if looked_up(p.words[anchor_of(p.words)])
                 ]
             exclusions = [
                 make_rule(index, p)
-                for _, p in _patterns(topic, topic.exclude, problems)
-                if not _joined(topic, p, problems)
+                for _, p in _patterns(topic, keep(topic.exclude), problems)
+                if not _joined(topic, p, problems) and looked_up(p.words[anchor_of(p.words)])
             ]
             self._count += len(terms) + len(exclusions)
             for rule in terms:

@@ -26,12 +26,12 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from watcher.i18n import TRANSLATED
 from watcher.matcher.context import ContextRule, contexts_from_toml
 from watcher.matcher.folding import WORD_RE, fold, fold_keep_case
-from watcher.matcher.stopwords import too_common
+from watcher.matcher.stopwords import STOPWORDS, too_common
 from watcher.matcher.terms import Pattern, TermParts, Word
 
 FIELDS = ("title", "summary", "body")
@@ -42,6 +42,47 @@ MAX_PARTS = 4
 _SLUG_RE = re.compile(r"[a-z0-9_-]+")
 _CODE_RE = re.compile(r"[A-Za-z]+")
 _REGEX_HINTS = ("|", "\\", "^", "$", "?", "+", "{", "}", "[", "]", ".*", "(", ")")
+
+# A list of terms every one of which is certainly valid, checked in one pass over the folded list (one term a line).
+# It accepts only a subset of what ``parse_term`` and ``too_common`` accept: ASCII words after folding, a few
+# separators, a '*' right after a word of at least MIN_PREFIX letters, at most MAX_PARTS parts joined by '+', and in
+# each part a prefix or a word of 3 letters or more that is no stopword. Anything else is checked term by term.
+_ALNUM = "[A-Za-z0-9]"
+_SEP = "[ \t'/.,:;&\"-]"
+_TOKEN = f"{_ALNUM}++(?:(?<={_ALNUM}{{{MIN_PREFIX}}})\\*)?"
+_PART = f"{_SEP}*+{_TOKEN}(?:{_SEP}++{_TOKEN})*+{_SEP}*+"
+_STOP = "|".join(sorted({w for words in STOPWORDS.values() for w in words}, key=lambda w: (-len(w), w)))
+_STRONG = (
+    f"(?=[^+\\n]*?(?<!{_ALNUM})(?:{_ALNUM}{{{MIN_PREFIX},}}\\*|(?!(?:{_STOP})(?!{_ALNUM})){_ALNUM}{{3,}}(?!{_ALNUM})))"
+)
+_PARTS_OVER = re.compile("[^\\n+]*".join(["\\+"] * MAX_PARTS))  # MAX_PARTS '+' in one line: too many parts
+
+
+@cache
+def _plain(strong: bool) -> re.Pattern[str]:
+    """Lines (each ended by a newline, or by '+' between parts) of the certainly valid grammar; compiled when first
+    needed, as it is part of checking the topics, not of loading the code."""
+    line = f"{_STRONG}{_PART}[+\\n]" if strong else f"{_PART}\\n"
+    return re.compile(f"(?:{line})+", re.ASCII | re.IGNORECASE)
+
+
+def plain_terms(values: object, kind: str) -> bool:
+    """True when every string of the list ``values`` is certainly a valid term of that ``kind`` ("term",
+    "exclusion" or "context"), found in one pass; False means "check them one by one", not that one is wrong."""
+    if not isinstance(values, list) or not values:
+        return False
+    try:
+        joined = "\n".join(values)
+    except TypeError:
+        return False
+    if joined.count("\n") != len(values) - 1:
+        return False  # a term spans lines
+    folded = fold_keep_case(joined) + "\n"
+    if folded.count("+") != joined.count("+"):
+        return False  # folding made a '+' (a full-width plus) that parse_term would call a regex hint
+    if "+" in joined and (kind != "term" or _PARTS_OVER.search(folded) is not None):
+        return False  # '+' outside terms, or a term of too many parts
+    return _plain(kind != "context").fullmatch(folded) is not None
 
 
 @dataclass(frozen=True)
@@ -147,18 +188,25 @@ def acronym_length(word: str) -> int:
     return 0
 
 
-def topics_from_toml(data: dict, filename: str = "topics.toml") -> tuple[list[Topic], list[str], list[str]]:
-    """Build topics from parsed TOML; return (topics, errors, warnings), one line each."""
+def topics_from_toml(
+    data: dict, filename: str = "topics.toml", *, warnings: bool = True
+) -> tuple[list[Topic], list[str], list[str]]:
+    """Build topics from parsed TOML; return (topics, errors, warnings), one line each.
+
+    With ``warnings=False`` the checks that only warn (repeated terms, terms also excluded, exclusions that veto
+    nothing, context terms also plain terms) are skipped: they never change which topics a text raises, and
+    ``watcher match`` needs only the errors. Every error is still found, with the same message.
+    """
     errors: list[str] = []
-    warnings: list[str] = []
+    notes: list[str] = []
     entries = _entries(data, filename, errors)
     built: list[tuple[_EntryChecker, Topic]] = []
     seen: set[str] = set()
     for number, entry in enumerate(entries, start=1):
-        checker = _EntryChecker(filename, number, entry)
+        checker = _EntryChecker(filename, number, entry, warnings)
         topic = checker.build(seen)
         errors.extend(checker.errors)
-        warnings.extend(checker.warnings)
+        notes.extend(checker.warnings)
         if topic is not None:
             seen.add(topic.id)
             built.append((checker, topic))
@@ -168,7 +216,12 @@ def topics_from_toml(data: dict, filename: str = "topics.toml") -> tuple[list[To
         errors.extend(unknown)
         if not unknown and not checker.errors:
             topics.append(topic)
-    return topics, errors, warnings
+    return topics, errors, notes
+
+
+def _compiled(raws: list[str] | None) -> list[Pattern]:
+    """The patterns of terms already checked valid (parse_term caches them)."""
+    return [compile_term(raw) for raw in raws or ()]
 
 
 def _entries(data: dict, filename: str, errors: list[str]) -> list:
@@ -191,8 +244,9 @@ def _entries(data: dict, filename: str, errors: list[str]) -> list:
 class _EntryChecker:
     """Validates one [[topic]] table and collects its errors and warnings."""
 
-    def __init__(self, filename: str, number: int, entry: object):
+    def __init__(self, filename: str, number: int, entry: object, warnings: bool = True):
         self.filename = filename
+        self.full = warnings  # False: errors only
         self.entry = entry if isinstance(entry, dict) else {}
         self.name = f"topic #{number}"
         self.errors: list[str] = []
@@ -246,27 +300,37 @@ class _EntryChecker:
         doc_types = self._strings("doc_types", example='["NOTE", "I/A ITEM NOTE"]')
         yields = self._yield_to(topic_id)
         contexts = self._contexts(terms or [])
-        in_context = [compile_term(raw) for rule in contexts for raw in rule.terms]
-        self._cross_check(terms, exclude, [p for _, group in yields for p in group], in_context)
+        if self.full:
+            self._cross_check(
+                _compiled(terms),
+                _compiled(exclude),
+                _compiled([raw for _, group in yields for raw in group]),
+                _compiled([raw for rule in contexts for raw in rule.terms]),
+            )
         if topic_id is None or label is None or terms is None:
             return None
         return Topic(
             id=topic_id,
             label=label,
-            terms=tuple(p.source for p in terms),
-            exclude=tuple(p.source for p in exclude or ()),
+            terms=tuple(terms),
+            exclude=tuple(exclude or ()),
             fields=fields,
             subjects=subjects,
             doc_types=doc_types,
-            yield_to=tuple((other, tuple(p.source for p in group)) for other, group in yields),
+            yield_to=tuple((other, tuple(group)) for other, group in yields),
             context=tuple(contexts),
             names=names,
         )
 
-    def _contexts(self, terms: list[Pattern]) -> list[ContextRule]:
-        rules, errors = contexts_from_toml(self.entry.get("context"), parse_term, f"{self.filename}: {self.name}")
+    def _contexts(self, terms: list[str]) -> list[ContextRule]:
+        plain_list = None if self.full else (lambda values: plain_terms(values, "context"))
+        rules, errors = contexts_from_toml(
+            self.entry.get("context"), parse_term, f"{self.filename}: {self.name}", plain_list
+        )
         self.errors.extend(errors)
-        plain = {p.key: p.source for p in terms}
+        if not self.full:
+            return rules
+        plain = {p.key: p.source for p in _compiled(terms)}
         for rule in rules:
             for raw in rule.terms:
                 pattern = compile_term(raw)
@@ -328,7 +392,7 @@ class _EntryChecker:
                 names.append((code, text.strip()))
         return tuple(names)
 
-    def _yield_to(self, topic_id: str | None) -> list[tuple[str, list[Pattern]]]:
+    def _yield_to(self, topic_id: str | None) -> list[tuple[str, list[str]]]:
         value = self.entry.get("yield_to")
         if value is None:
             return []
@@ -348,7 +412,7 @@ class _EntryChecker:
                 groups.append((other, patterns))
         return groups
 
-    def _terms(self, key: str, required: bool) -> list[Pattern] | None:
+    def _terms(self, key: str, required: bool) -> list[str] | None:
         value = self.entry.get(key)
         if value is None and not required:
             return []
@@ -360,12 +424,18 @@ class _EntryChecker:
             return None
         return self._term_list(value, key, "term" if key == "terms" else "exclusion")
 
-    def _term_list(self, value: object, key: str, kind: str) -> list[Pattern] | None:
+    def _term_list(self, value: object, key: str, kind: str) -> list[str] | None:
+        """The valid terms of the list (as written); an error for each of the others."""
+        if not self.full and plain_terms(value, "exclusion" if kind == "exclusion" else "term"):
+            return list(value)  # type: ignore[call-overload]  # plain_terms checked it is a list of strings
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.error(f'{key!r} must be a list of strings, e.g. {key.rsplit(".", 1)[-1]} = ["frontex"]')
             return None
         patterns = []
         for raw in value:
+            if not self.full and plain_terms([raw], "exclusion" if kind == "exclusion" else "term"):
+                patterns.append(raw)
+                continue
             pattern, problem = parse_term(raw)
             problem = problem or too_common(pattern) if pattern is not None else problem
             if pattern is None or problem:
@@ -376,7 +446,7 @@ class _EntryChecker:
                     "write the phrase to exclude without '+'"
                 )
             else:
-                patterns.append(pattern)
+                patterns.append(raw)
         return patterns
 
     def _fields(self) -> tuple[str, ...]:
