@@ -4,7 +4,6 @@ exclusions that could contain it."""
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -364,16 +363,18 @@ class Reach:
             return ()
         # Terms are folded as parse_term folds them (fold_keep_case, then each word with fold): per character, so
         # each folded term is one line of the folded list.
-        joined = fold(fold_keep_case("\n".join(raw.strip() for raw in raws)))
-        lines = joined.split("\n")
-        if len(lines) != len(raws):
+        joined = fold(fold_keep_case("\n".join(raws)))
+        if joined.count("\n") != len(raws) - 1:
             return raws  # a term spans lines; keep them all
-        ends, total = [], 0
-        for line in lines:
-            total += len(line) + 1
-            ends.append(total)
-        kept = sorted({bisect_right(ends, m.start()) for m in self._find.finditer(joined)})
-        return tuple(raws[i] for i in kept)
+        kept: list[str] = []
+        line, at, last = 0, 0, -1
+        for found in self._find.finditer(joined):
+            line += joined.count("\n", at, found.start())  # the line of this match, counted from the last one
+            at = found.start()
+            if line != last:
+                kept.append(raws[line])
+                last = line
+        return tuple(kept)
 
 
 class RuleIndex:

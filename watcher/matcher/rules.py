@@ -31,7 +31,7 @@ from functools import cache, lru_cache
 from watcher.i18n import TRANSLATED
 from watcher.matcher.context import ContextRule, contexts_from_toml
 from watcher.matcher.folding import WORD_RE, fold, fold_keep_case
-from watcher.matcher.stopwords import STOPWORDS, too_common
+from watcher.matcher.stopwords import STOPWORDS, common_language, too_common
 from watcher.matcher.terms import Pattern, TermParts, Word
 
 FIELDS = ("title", "summary", "body")
@@ -45,25 +45,24 @@ _REGEX_HINTS = ("|", "\\", "^", "$", "?", "+", "{", "}", "[", "]", ".*", "(", ")
 
 # A list of terms every one of which is certainly valid, checked in one pass over the folded list (one term a line).
 # It accepts only a subset of what ``parse_term`` and ``too_common`` accept: ASCII words after folding, a few
-# separators, a '*' right after a word of at least MIN_PREFIX letters, at most MAX_PARTS parts joined by '+', and in
-# each part a prefix or a word of 3 letters or more that is no stopword. Anything else is checked term by term.
+# separators, a '*' right after a word of at least MIN_PREFIX letters, at most MAX_PARTS parts joined by '+', and (in
+# terms and exclusions) no part made only of stopwords and short words. Anything else is checked term by term.
 _ALNUM = "[A-Za-z0-9]"
 _SEP = "[ \t'/.,:;&\"-]"
 _TOKEN = f"{_ALNUM}++(?:(?<={_ALNUM}{{{MIN_PREFIX}}})\\*)?"
 _PART = f"{_SEP}*+{_TOKEN}(?:{_SEP}++{_TOKEN})*+{_SEP}*+"
-_STOP = "|".join(sorted({w for words in STOPWORDS.values() for w in words}, key=lambda w: (-len(w), w)))
-_STRONG = (
-    f"(?=[^+\\n]*?(?<!{_ALNUM})(?:{_ALNUM}{{{MIN_PREFIX},}}\\*|(?!(?:{_STOP})(?!{_ALNUM})){_ALNUM}{{3,}}(?!{_ALNUM})))"
-)
 _PARTS_OVER = re.compile("[^\\n+]*".join(["\\+"] * MAX_PARTS))  # MAX_PARTS '+' in one line: too many parts
+# A word no longer than the longest stopword, without a star; a part made only of them may be too common.
+_SHORT = f"{_ALNUM}{{1,{max(len(w) for words in STOPWORDS.values() for w in words)}}}+(?![A-Za-z0-9*])"
 
 
 @cache
-def _plain(strong: bool) -> re.Pattern[str]:
-    """Lines (each ended by a newline, or by '+' between parts) of the certainly valid grammar; compiled when first
-    needed, as it is part of checking the topics, not of loading the code."""
-    line = f"{_STRONG}{_PART}[+\\n]" if strong else f"{_PART}\\n"
-    return re.compile(f"(?:{line})+", re.ASCII | re.IGNORECASE)
+def _plain(what: str) -> re.Pattern[str]:
+    """The one-pass patterns, compiled when first needed (they are part of checking topics, not of loading code):
+    "lines", every part (ended by '+' or a newline) in the grammar; "short", the parts made only of short words."""
+    if what == "lines":
+        return re.compile(f"(?:{_PART}[+\\n])+", re.ASCII)
+    return re.compile(f"[+\\n]({_SEP}*+{_SHORT}(?:{_SEP}++{_SHORT})*+{_SEP}*+)(?=[+\\n])", re.ASCII)
 
 
 def plain_terms(values: object, kind: str) -> bool:
@@ -77,12 +76,18 @@ def plain_terms(values: object, kind: str) -> bool:
         return False
     if joined.count("\n") != len(values) - 1:
         return False  # a term spans lines
-    folded = fold_keep_case(joined) + "\n"
+    folded = "\n" + fold_keep_case(joined) + "\n"
     if folded.count("+") != joined.count("+"):
         return False  # folding made a '+' (a full-width plus) that parse_term would call a regex hint
     if "+" in joined and (kind != "term" or _PARTS_OVER.search(folded) is not None):
         return False  # '+' outside terms, or a term of too many parts
-    return _plain(kind != "context").fullmatch(folded) is not None
+    if _plain("lines").fullmatch(folded, 1) is None:
+        return False
+    if kind == "context":
+        return True  # context lists are not checked for stopwords
+    return not any(
+        all(common_language(word.lower()) for word in WORD_RE.findall(part)) for part in _plain("short").findall(folded)
+    )
 
 
 @dataclass(frozen=True)
