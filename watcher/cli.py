@@ -9,6 +9,7 @@ pay for the Telegram library, the PDF reader, the HTTP client or the web server 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -278,16 +279,20 @@ def cmd_run(args, config: Config, settings) -> int:
     import asyncio  # loaded late: only the commands that poll or send run an event loop
 
     from watcher.app import Service  # loaded late: the service pulls in Telegram and the scheduler
+    from watcher.store import dirlock  # loaded late: only `run` locks the data directory
 
-    log.info(
-        "watcher %s starting with %d sources and %d topics; data in %s",
-        __version__,
-        len(config.sources),
-        len(config.topics),
-        settings.data_dir,
-    )
-    service = Service(config, settings)
-    asyncio.run(service.run())
+    # One service per SQLite data directory, for the life of this process; replicas on PostgreSQL share no file.
+    lock = contextlib.nullcontext() if settings.database_url else dirlock.acquire(settings.data_dir)
+    with lock:
+        log.info(
+            "watcher %s starting with %d sources and %d topics; data in %s",
+            __version__,
+            len(config.sources),
+            len(config.topics),
+            settings.data_dir,
+        )
+        service = Service(config, settings)
+        asyncio.run(service.run())
     return 1 if service.failed else 0
 
 

@@ -30,7 +30,7 @@ WAL_HEADER_BYTE = 18  # 2 there means the database is in WAL mode
 
 def check(path: Path, migrations: set[str], version: int) -> None:
     """Create the data directory, then check an existing database without writing to it."""
-    _make_directory(path)
+    make_directory(path)
     header = _read_header(path)
     if not header:
         return  # no file yet, or an empty one: SQLite starts a new database there
@@ -65,7 +65,8 @@ def connect(path: str) -> sqlite3.Connection:
     return db
 
 
-def _make_directory(path: Path) -> None:
+def make_directory(path: Path) -> None:
+    """Create the directory that holds the database file ``path``; raises ``StoreError`` saying what is in the way."""
     directory = path.parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
