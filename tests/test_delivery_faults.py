@@ -1,12 +1,16 @@
 """A send that Telegram accepted is never sent again, even when the database will not record it: the disk is full,
 or another process holds the write lock past the busy timeout. The worker keeps the send in memory as
-sent-but-unrecorded and writes the record once the store takes it."""
+sent-but-unrecorded and writes the record once the store takes it.
+
+The fault starts right after Telegram accepted the send (the worker claims a row with a write before it sends it,
+so a database that refuses writes from the start sends nothing): the notifier runs a hook once its send is done."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,8 +38,22 @@ async def run_for(worker: DeliveryWorker, seconds: float) -> None:
     await asyncio.wait_for(task, 10)
 
 
-def worker_for(store, bot) -> DeliveryWorker:
-    return DeliveryWorker(store, {"telegram": TelegramNotifier(bot, LABELS)}, Pacer(), idle_wait=0.1)
+class FaultAfterSend(TelegramNotifier):
+    """The real Telegram notifier, and ``fault()`` run once, after the first send Telegram accepted."""
+
+    def __init__(self, bot, fault: Callable[[], None]):
+        super().__init__(bot, LABELS)
+        self.fault: Callable[[], None] | None = fault
+
+    async def send(self, alert, plain: bool = False) -> None:
+        await super().send(alert, plain=plain)
+        if self.fault is not None:
+            self.fault, fault = None, self.fault
+            fault()
+
+
+def worker_for(store, bot, fault: Callable[[], None] = lambda: None) -> DeliveryWorker:
+    return DeliveryWorker(store, {"telegram": FaultAfterSend(bot, fault)}, Pacer(), idle_wait=0.1)
 
 
 async def test_held_lock_after_the_send_gives_no_extra_send(tmp_path, bot, api):
@@ -46,8 +64,7 @@ async def test_held_lock_after_the_send_gives_no_extra_send(tmp_path, bot, api):
     queue_alert(store, "council-press", "a")
     store.db.execute("PRAGMA busy_timeout=50")
     holder = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # the write lock; reads still work in WAL mode
-    worker = worker_for(store, bot)
+    worker = worker_for(store, bot, lambda: holder.execute("BEGIN IMMEDIATE"))  # the write lock; reads still work
     await run_for(worker, 3.5)
     assert len(api.sent_messages(1)) == 1
     assert store.outbox_depth() == 1 and len(worker.unrecorded) == 1
@@ -83,15 +100,14 @@ def fill(directory: Path) -> None:
 
 
 async def test_full_disk_after_the_send_gives_no_extra_send(small_disk, bot, api):
-    """The disk fills after the alert was queued: the alert is sent once, and recorded when space comes back."""
+    """The disk fills right after the send: the alert is sent once, and recorded when space comes back."""
     store = make_store(small_disk / "w.db")
     store.subscribe("telegram", "1", ["smuggling"])
     queue_alert(store, "council-press", "a")
-    fill(small_disk)
+    worker = worker_for(store, bot, lambda: fill(small_disk))
+    await run_for(worker, 3.5)
     with pytest.raises(sqlite3.OperationalError, match="full"):
         store.db.execute("INSERT INTO migrations VALUES ('probe-of-a-full-disk', 'x')")
-    worker = worker_for(store, bot)
-    await run_for(worker, 3.5)
     assert len(api.sent_messages(1)) == 1
     assert len(worker.unrecorded) == 1
     (small_disk / "filler").unlink()

@@ -266,17 +266,20 @@ class OverflowFolder(DigestSender):
         plans: list[tuple[Mapping, list | None]] = [(sub, None) for sub in chats]  # parts built at a chat's turn
         deadline = self.pacer.monotonic() + ROUND_SECONDS
         handed = sent = 0
-        while any(parts is None or parts for _, parts in plans) and self.pacer.monotonic() < deadline:
-            for n, (sub, parts) in enumerate(plans):
-                if parts == [] or self.pacer.monotonic() >= deadline:
-                    continue
-                if parts is None:
-                    plans[n] = (sub, parts := await self._parts(sub))
-                if not parts or not self._chat_free(sub):  # a group at its minute limit waits for the next round
-                    parts.clear()
-                    continue
-                folded = await self._send_folded(sub, parts)
-                handed, sent = handed + folded, sent + bool(folded)
+        try:
+            while any(parts is None or parts for _, parts in plans) and self.pacer.monotonic() < deadline:
+                for n, (sub, parts) in enumerate(plans):
+                    if parts == [] or self.pacer.monotonic() >= deadline:
+                        continue
+                    if parts is None:
+                        plans[n] = (sub, parts := await self._parts(sub))
+                    if not parts or not self._chat_free(sub):  # a group at its minute limit waits for the next round
+                        parts.clear()
+                        continue
+                    folded = await self._send_folded(sub, parts)
+                    handed, sent = handed + folded, sent + bool(folded)
+        finally:
+            await self.release_claimed()
         if handed:
             log.info(
                 "delivery: %d alerts of %d chats over the cap of %d went out folded in %d messages",
@@ -290,11 +293,7 @@ class OverflowFolder(DigestSender):
 
     async def _parts(self, sub: Mapping) -> list[tuple[str, str, list[int]]]:
         over = min(int(sub["waiting"]) - self.cap, MAX_FOLD)
-        alerts = [
-            a
-            for a in await self.db.run(subscribers.pending_for, sub["id"], over)
-            if a.id not in self.inflight and a.id not in self.unrecorded
-        ]
+        alerts = await self.claim_pending(sub["id"], over)
         if alerts:
             log.debug(
                 "delivery: %s %s has %d alerts waiting (cap %d); folding %d",
@@ -320,5 +319,5 @@ class OverflowFolder(DigestSender):
         if not await self._send_part(self.notifiers[sub["channel"]], sub, html_text, plain_text, ids):
             parts.clear()
             return 0
-        await self.unrecorded.record_async(ids, lambda: self.db.run(subscribers.mark_many_delivered, ids))
+        await self.handed(ids)
         return len(ids)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
 from functools import cache, partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -20,7 +20,7 @@ from watcher.delivery.unrecorded import Unrecorded
 from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
 from watcher.notifiers import Notifier, TextNotifier
 from watcher.notifiers.format import digest_messages
-from watcher.store import chat_prefs, subscribers
+from watcher.store import chat_prefs, leases, subscribers
 from watcher.store.aio import as_async
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,29 @@ class DigestSender:
         self.pacer = pacer
         self.count = count
         self.unrecorded = Unrecorded("digest")  # the delivery worker hands in its own, so both skip the same rows
+        self.inflight: Container[int] = ()  # alerts this process is sending alone (never claimed away from them)
+        self.claimed: set[int] = set()  # alerts claimed here and not handed over yet
+
+    async def release_claimed(self) -> None:
+        """Give up the leases on alerts claimed and not handed over (a digest cut short), so they wait for the next
+        try here, or another process, without holding anybody up."""
+        rest = [i for i in self.claimed if i not in self.inflight and i not in self.unrecorded]
+        self.claimed.clear()
+        if rest:
+            await self.db.run(leases.release, "outbox", rest)
+
+    async def claim_pending(self, sub_id: int, limit: int = 500) -> list:
+        """The subscriber's undelivered alerts this process may send now: claimed (see ``leases``), and neither
+        being sent alone nor sent already and waiting to be recorded."""
+        alerts = await self.db.run(subscribers.claim_pending_for, sub_id, limit)
+        mine = [a for a in alerts if a.id not in self.inflight and a.id not in self.unrecorded]
+        self.claimed.update(a.id for a in mine)
+        return mine
+
+    async def handed(self, ids: list[int]) -> None:
+        """Record alerts as delivered once their message was accepted."""
+        await self.unrecorded.record_async(ids, partial(self.db.run, subscribers.mark_many_delivered, ids))
+        self.claimed.difference_update(ids)
 
     def channels(self) -> list[str]:
         return [name for name, n in self.notifiers.items() if isinstance(n, TextNotifier)]
@@ -128,17 +151,20 @@ class DigestSender:
         done = 0
         subs = {s["id"]: s for s in await self.db.run(subscribers.digest_subscribers, self.channels())}
         subs.update((s["id"], s) for s in await self.db.run(chat_prefs.muted_subscribers, self.channels()))
-        for sub in subs.values():
-            if is_due(sub, now) and await self.send_digest(sub, now):
-                done += 1
-                if sub.get("muted_until"):
-                    await self.db.run(chat_prefs.unmute, sub["id"])
+        try:
+            for sub in subs.values():
+                if is_due(sub, now) and await self.send_digest(sub, now):
+                    done += 1
+                    if sub.get("muted_until"):
+                        await self.db.run(chat_prefs.unmute, sub["id"])
+        finally:
+            await self.release_claimed()
         return done
 
     async def send_digest(self, sub: Mapping, now: datetime) -> bool:
         notifier = self.notifiers[sub["channel"]]
         for _ in range(MAX_ROUNDS):
-            alerts = [a for a in await self.db.run(subscribers.pending_for, sub["id"]) if a.id not in self.unrecorded]
+            alerts = await self.claim_pending(sub["id"])
             if not alerts:
                 break
             for html_text, plain_text, ids in digest_messages(
@@ -146,7 +172,7 @@ class DigestSender:
             ):
                 if not await self._send_part(notifier, sub, html_text, plain_text, ids):
                     return False
-                await self.unrecorded.record_async(ids, partial(self.db.run, subscribers.mark_many_delivered, ids))
+                await self.handed(ids)
         await self.unrecorded.record_async(
             [("digest", sub["id"])], lambda: self.db.run(subscribers.mark_digest_sent, sub["id"], now)
         )

@@ -17,6 +17,7 @@ from watcher.delivery.unrecorded import StoreErrors, Unrecorded
 from watcher.delivery.wakeup import Wakeup
 from watcher.errors import NotifyError, RetryLater
 from watcher.store import health as healthdb
+from watcher.store import leases
 from watcher.store.aio import as_async
 
 log = logging.getLogger(__name__)
@@ -75,8 +76,11 @@ class AdminMessenger:
         """Send every due event; returns how many were finished (sent everywhere, skipped or given up)."""
         finished = 0
         await self.unrecorded.flush()
-        for event in await self.db.run(healthdb.due_events):
+        events = await self.db.run(healthdb.due_events)  # claimed: no other process sends these meanwhile
+        for n, event in enumerate(events):
             if self._wakeup.stopping:
+                rest = [e["id"] for e in events[n:] if e["id"] not in self.unrecorded]
+                await self.db.run(leases.release, "health_events", rest)
                 break
             if event["id"] in self.unrecorded:
                 continue

@@ -2,6 +2,10 @@
 notifier accepted it. What is not delivered stays in the outbox and is sent after a restart; the only messages that
 can repeat after a crash are the few in flight at that moment (at most ``concurrency``).
 
+The worker sends only rows it has claimed (:mod:`watcher.store.leases`), so a ``watcher once`` beside the service, or
+another process on the same database, never sends the same alert: each pass claims the due rows, renews a row's claim
+just before its send, and gives back the ones it did not start.
+
 A chat that must wait for its per-chat limit is skipped while the others go on; with ``concurrency`` above 1, sends
 to different chats also run concurrently (a slow send then holds up only its own slot) under one overall pace; see
 :mod:`watcher.delivery.pacing`. Digest subscribers are served by :mod:`watcher.delivery.digest` from the same loop.
@@ -22,7 +26,7 @@ from watcher.delivery.wakeup import Wakeup
 from watcher.errors import BadMarkup, NotifyError, RecipientGone, RecipientMoved, RetryLater
 from watcher.models import Alert
 from watcher.notifiers import Notifier
-from watcher.store import subscribers
+from watcher.store import leases, subscribers
 from watcher.store.aio import as_async
 
 __all__ = ["DeliveryWorker", "Pacer"]
@@ -83,6 +87,8 @@ class DeliveryWorker:
         try:
             while not self._wakeup.stopping:
                 try:
+                    if loop.time() >= next_digest_check:
+                        await self.free_gone_leases()
                     started, waiting = await self.drain_once()
                     if loop.time() >= next_digest_check:
                         next_digest_check = loop.time() + DIGEST_CHECK_EVERY
@@ -95,6 +101,21 @@ class DeliveryWorker:
                     await self._idle(0.2 if waiting else self.idle_wait)
         finally:
             await self.settle()
+            await self.release_leases()
+
+    async def free_gone_leases(self) -> None:
+        """End the leases of processes of this host that have ended (a ``kill -9``), so their alerts go out now."""
+        freed = await self.db.run(leases.free_gone)
+        if freed:
+            log.info("delivery: %d alerts claimed by an ended process are free again", freed)
+
+    async def release_leases(self) -> None:
+        """Give up the outbox leases this process still holds (its sends are over), so a restart or another process
+        sends those alerts at once instead of after the leases expire."""
+        try:
+            await self.db.run(leases.release_all, "outbox")
+        except StoreErrors as exc:
+            log.warning("delivery: could not give up the outbox leases (%s); they expire by themselves", exc)
 
     async def _idle(self, timeout: float) -> None:
         await self._wakeup.sleep(timeout)
@@ -118,14 +139,17 @@ class DeliveryWorker:
         alerts = await self.db.run(subscribers.due_instant, list(self.notifiers), limit, after_id=self._cursor)
         self._cursor = alerts[-1].id if len(alerts) == limit else 0
         started = waiting = 0
-        for alert in alerts:
+        unstarted: list[int] = []  # claimed here and not sent now: released, so another process may send them
+        for n, alert in enumerate(alerts):
             if self._wakeup.stopping:
+                unstarted.extend(a.id for a in alerts[n:] if a.id not in self._inflight and a.id not in self.unrecorded)
                 break
             if alert.id in self._inflight or alert.id in self.unrecorded:
-                continue
+                continue  # this process's own: being sent, or sent and waiting to be recorded
             key, group, paced = self._pacing(alert)
             if self.pacer.chat_wait(key, group, paced) > 0:
                 waiting += 1
+                unstarted.append(alert.id)
                 continue
             floods = self.pacer.floods
             await self._slots.acquire()
@@ -133,22 +157,29 @@ class DeliveryWorker:
             if self.pacer.floods != floods:  # flood control struck meanwhile: start again at the head of the queue
                 self._slots.release()
                 self._cursor = 0
+                unstarted.extend(a.id for a in alerts[n:] if a.id not in self._inflight and a.id not in self.unrecorded)
                 break
             self.pacer.begin(key)
             self._inflight[alert.id] = asyncio.create_task(self._send(alert), name=f"send {alert.id}")
             started += 1
+        if unstarted:
+            await self.db.run(leases.release, "outbox", unstarted)
         return started, waiting
 
     async def drain(self) -> None:
         """Send everything that is due now and wait for the answers (``watcher once``, tests)."""
+        await self.free_gone_leases()
         await self.overflow.run_due()
-        while True:
-            started, waiting = await self.drain_once()
-            if not started and not waiting and not self._inflight:
-                return
-            if not started:
-                await asyncio.sleep(min(0.2, max(self.pacer.paused_for(), 0.05)))
-            await self.settle()
+        try:
+            while True:
+                started, waiting = await self.drain_once()
+                if not started and not waiting and not self._inflight:
+                    return
+                if not started:
+                    await asyncio.sleep(min(0.2, max(self.pacer.paused_for(), 0.05)))
+                await self.settle()
+        finally:
+            await self.release_leases()
 
     def _pacing(self, alert: Alert) -> tuple[str, bool, bool]:
         """The pacer's key for this recipient, whether it is a group, and whether per-chat limits apply."""
@@ -178,8 +209,8 @@ class DeliveryWorker:
 
     async def deliver(self, alert: Alert) -> str:
         """Send one alert and act on the answer; returns the kind of answer."""
-        if alert.id in self.unrecorded or not await self.db.run(subscribers.still_due, alert.id):
-            return "stale"
+        if alert.id in self.unrecorded or not await self.db.run(subscribers.hold_for_send, alert.id):
+            return "stale"  # sent, delivered or dropped meanwhile, or another process holds it now
         notifier = self.notifiers[alert.channel]
         try:
             try:
@@ -198,7 +229,7 @@ class DeliveryWorker:
         except Exception as exc:  # every failure is turned into a decision on this alert, see outcome()
             kind = await self.outcome(alert, exc)
         else:
-            await self.unrecorded.record_async([alert.id], lambda: self.db.mark_delivered(alert.id))
+            await self.unrecorded.record_async([alert.id], lambda: self._mark_delivered(alert))
             self.sent += 1
             if self.down.pop(alert.channel, None) is not None:
                 log.info("delivery: %s accepts alerts again; the ones waiting are being sent", alert.channel)
@@ -212,6 +243,16 @@ class DeliveryWorker:
             )
         self._count(alert.channel, kind)
         return kind
+
+    async def _mark_delivered(self, alert: Alert) -> None:
+        if not await self.db.mark_delivered(alert.id):
+            log.warning(
+                "delivery: alert %d to %s %s was sent, but another process had taken it over (this one's lease "
+                "expired during the send); it may arrive twice",
+                alert.id,
+                alert.channel,
+                alert.address,
+            )
 
     async def outcome(self, alert: Alert, exc: Exception) -> str:
         """Decide what a failed send means for the alert, the subscriber and the queue; returns its kind."""

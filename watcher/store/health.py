@@ -13,7 +13,8 @@ from typing import Any
 
 from watcher.clock import from_iso, iso
 from watcher.logs import redact
-from watcher.store.sqlite import Store
+from watcher.store import leases
+from watcher.store.sqlite import CLEAR, Store
 
 POLL_LOG_KEEP = 200
 HEALTH_COLUMNS = ("failing_since", "failure_notified_at", "stale_notified_at", "last_unchanged_at")
@@ -105,10 +106,18 @@ def enqueue_event(store: Store, source: str, kind: str, failure: str | None, tex
 
 
 def due_events(store: Store, limit: int = 50) -> list[dict]:
-    rows = store.db.execute(
-        "SELECT * FROM health_events WHERE delivered_at IS NULL AND next_attempt_at<=? ORDER BY id LIMIT ?",
-        (store.now(), limit),
-    ).fetchall()
+    """Claim the operator messages due now (see ``leases``) and return them, oldest first."""
+    ids = leases.claim(
+        store,
+        "health_events",
+        "FROM health_events o WHERE o.delivered_at IS NULL AND o.next_attempt_at<=?",
+        [store.now()],
+        limit,
+    )
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = store.db.execute(f"SELECT * FROM health_events WHERE id IN ({marks}) ORDER BY id", ids).fetchall()
     return [dict(r) | {"sent_to": json.loads(r["sent_to"])} for r in rows]
 
 
@@ -121,17 +130,19 @@ def events(store: Store, source: str | None = None) -> list[dict]:
 def mark_event(
     store: Store, event_id: int, sent_to: Sequence[str], *, done: bool, retry_in: float = 0.0, error: str | None = None
 ) -> None:
-    """Record which addresses accepted an event; either it is done, or it is tried again after ``retry_in``."""
+    """Record which addresses accepted an event; either it is done, or it is tried again after ``retry_in``. Applies
+    only for the event's lease holder (or when nobody holds it), and ends the lease."""
     when = iso(store.clock() + timedelta(seconds=retry_in))
     store.db.execute(
-        "UPDATE health_events SET sent_to=?, attempts=attempts+1, delivered_at=?, next_attempt_at=?, last_error=? "
-        "WHERE id=?",
+        "UPDATE health_events SET sent_to=?, attempts=attempts+1, delivered_at=?, next_attempt_at=?, last_error=?, "
+        f"{CLEAR} WHERE id=? AND {leases.holds()}",
         (
             json.dumps(list(sent_to)),
             store.now() if done else None,
             when,
             redact(error)[:500] if error else None,
             event_id,
+            store.lease_owner,
         ),
     )
 

@@ -288,6 +288,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         "CREATE TABLE IF NOT EXISTS source_claims (source TEXT PRIMARY KEY, owner TEXT, lease_until TEXT, "
         "started_at TEXT NOT NULL)",
     ),
+    # Leases on queued work (see ``leases``): who is sending an outbox row or an operator message, and until when
+    # that claim holds; a process that dies loses its claims when they expire.
+    (
+        "outbox-leases",
+        """
+        ALTER TABLE outbox ADD COLUMN lease_owner TEXT;
+        ALTER TABLE outbox ADD COLUMN lease_until TEXT;
+        CREATE INDEX IF NOT EXISTS outbox_leased ON outbox (lease_owner) WHERE lease_owner IS NOT NULL;
+        ALTER TABLE health_events ADD COLUMN lease_owner TEXT;
+        ALTER TABLE health_events ADD COLUMN lease_until TEXT
+    """,
+    ),
 ]
 
 # The archive's search on PostgreSQL: the same ``archive_docs`` and ``archive_codes`` rows, kept by PL/pgSQL

@@ -2,7 +2,8 @@
 
 One SQLite file in WAL mode, or a PostgreSQL database when the target is a ``postgresql://`` URL (see
 ``watcher.store.db`` for what differs). Writes are idempotent (``INSERT ... ON CONFLICT DO NOTHING``). An item, its
-matches and its outbox rows are written in one transaction, so a crash never leaves a match without its alerts.
+matches and its outbox rows are written in one transaction, so a crash never leaves a match without its alerts. Due
+outbox rows are claimed before they are sent (see ``leases``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from watcher.logs import redact
 from watcher.models import Alert, Item, Match
 from watcher.store import db as dbmod
 from watcher.store import events as events_mod
-from watcher.store import follows, opening, provenance, watches
+from watcher.store import follows, leases, opening, provenance, watches
 from watcher.store.schema import MIGRATIONS, POSTGRES_MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 
@@ -53,6 +54,7 @@ class Store:
         Raises ``StoreError`` with one readable line when it cannot be used."""
         self.path = str(path)
         self.clock: Callable[[], datetime] = clock.now  # read as store.clock() wherever the time is needed
+        self.lease_owner = leases.new_owner()  # who this store's claims on queued work say holds them
         self.postgres: dbmod.PostgresDatabase | None = None
         if dbmod.is_postgres(self.path):
             self._open_postgres(self.path)
@@ -434,33 +436,65 @@ class Store:
     # --- outbox ------------------------------------------------------------------------------------------------
 
     def due_alerts(self, channels: Sequence[str], limit: int = 100) -> list[Alert]:
+        """Claim the alerts due now on these channels (see ``leases``) and return them, oldest first."""
         if not channels:
             return []
         marks = ",".join("?" * len(channels))
-        rows = self.db.execute(
-            f"SELECT o.*, s.channel, s.address, i.title, i.url, i.published, {ALERT_ITEM_COLUMNS} FROM outbox o "
-            "JOIN subscribers s ON s.id=o.subscriber_id JOIN items i ON i.source=o.source AND i.item_id=o.item_id "
-            "WHERE o.delivered_at IS NULL AND o.dropped_at IS NULL AND o.next_attempt_at<=? "
-            f"AND s.channel IN ({marks}) ORDER BY o.id LIMIT ?",
-            [self.now(), *channels, limit],
-        ).fetchall()
-        return [_alert(r) for r in rows]
+        ids = leases.claim(
+            self,
+            "outbox",
+            "FROM outbox o JOIN subscribers s ON s.id=o.subscriber_id WHERE o.delivered_at IS NULL AND "
+            f"o.dropped_at IS NULL AND o.next_attempt_at<=? AND s.channel IN ({marks})",
+            [self.now(), *channels],
+            limit,
+        )
+        return self.alerts_by_id(ids)
 
-    def mark_delivered(self, alert_id: int) -> None:
-        self.db.execute("UPDATE outbox SET delivered_at=?, attempts=attempts+1 WHERE id=?", (self.now(), alert_id))
+    def alerts_by_id(self, ids: Sequence[int]) -> list[Alert]:
+        """The alerts of these outbox rows, in id order (rows claimed a moment ago)."""
+        found: list[Alert] = []
+        for i in range(0, len(ids), leases.CHUNK):
+            chunk = list(ids[i : i + leases.CHUNK])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT o.*, s.channel, s.address, i.title, i.url, i.published, {ALERT_ITEM_COLUMNS} FROM outbox o "
+                "JOIN subscribers s ON s.id=o.subscriber_id JOIN items i ON i.source=o.source AND "
+                f"i.item_id=o.item_id WHERE o.id IN ({marks}) ORDER BY o.id",
+                chunk,
+            ).fetchall()
+            found.extend(_alert(r) for r in rows)
+        return found
 
-    def mark_retry(self, alert_id: int, delay: float, error: str) -> None:
+    # Each mark applies only for the row's lease holder (or when nobody holds it) and ends the lease; False when
+    # another process holds the row now (this one's lease expired and was taken over).
+
+    def mark_delivered(self, alert_id: int) -> bool:
+        cur = self.db.execute(
+            f"UPDATE outbox SET delivered_at=?, attempts=attempts+1, {CLEAR} WHERE id=? AND {leases.holds()}",
+            (self.now(), alert_id, self.lease_owner),
+        )
+        return cur.rowcount == 1
+
+    def mark_retry(self, alert_id: int, delay: float, error: str) -> bool:
         when = iso(self.clock() + timedelta(seconds=delay))
-        self.db.execute(
-            "UPDATE outbox SET attempts=attempts+1, next_attempt_at=?, last_error=? WHERE id=?",
-            (when, redact(error)[:500], alert_id),
+        cur = self.db.execute(
+            f"UPDATE outbox SET attempts=attempts+1, next_attempt_at=?, last_error=?, {CLEAR} WHERE id=? AND "
+            f"{leases.holds()}",
+            (when, redact(error)[:500], alert_id, self.lease_owner),
         )
+        return cur.rowcount == 1
 
-    def mark_dropped(self, alert_id: int, error: str) -> None:
-        self.db.execute(
-            "UPDATE outbox SET dropped_at=?, attempts=attempts+1, last_error=? WHERE id=?",
-            (self.now(), redact(error)[:500], alert_id),
+    def mark_dropped(self, alert_id: int, error: str) -> bool:
+        cur = self.db.execute(
+            f"UPDATE outbox SET dropped_at=?, attempts=attempts+1, last_error=?, {CLEAR} WHERE id=? AND "
+            f"{leases.holds()}",
+            (self.now(), redact(error)[:500], alert_id, self.lease_owner),
         )
+        return cur.rowcount == 1
+
+    def leases_held(self) -> int:
+        """How many outbox rows this store holds a lease on now (alerts being sent by this process)."""
+        return leases.held(self)
 
     def outbox_depth(self) -> int:
         return self.db.execute(
@@ -488,6 +522,8 @@ def statements(sql: str) -> list[str]:
         out.append(pending.strip())
     return out
 
+
+CLEAR = "lease_owner=NULL, lease_until=NULL"  # the SET part that ends a lease
 
 # What an alert shows of its item: its summary and extra, and when the document (or its family) was first seen.
 ALERT_ITEM_COLUMNS = (

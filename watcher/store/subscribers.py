@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from watcher.clock import from_iso, iso
 from watcher.logs import redact
 from watcher.models import Alert
-from watcher.store.sqlite import ALERT_ITEM_COLUMNS, Store, _alert
+from watcher.store import leases
+from watcher.store.sqlite import ALERT_ITEM_COLUMNS, CLEAR, Store, _alert
 
 PENDING = "o.delivered_at IS NULL AND o.dropped_at IS NULL"
 UNSENT = "delivered_at IS NULL AND dropped_at IS NULL"
@@ -81,33 +82,58 @@ def pending_for(store: Store, subscriber_id: int, limit: int = 500) -> list[Aler
     return [_alert(r) for r in rows]
 
 
+def claim_pending_for(store: Store, subscriber_id: int, limit: int = 500) -> list[Alert]:
+    """Claim the undelivered alerts of one subscriber that no other process holds, oldest first, whatever their next
+    attempt time (a digest, or a chat's folded backlog)."""
+    ids = leases.claim(store, "outbox", f"FROM outbox o WHERE {PENDING} AND o.subscriber_id=?", [subscriber_id], limit)
+    return store.alerts_by_id(ids)
+
+
 def due_instant(store: Store, channels: Sequence[str], limit: int = 500, after_id: int = 0) -> list[Alert]:
-    """Due alerts of active instant-mode subscribers, by outbox id, starting after ``after_id``."""
+    """Claim the due alerts of active instant-mode subscribers, by outbox id, starting after ``after_id``, and return
+    them (see ``leases``: rows another process holds are left to it)."""
     if not channels:
         return []
     marks = ",".join("?" * len(channels))
-    rows = store.db.execute(
-        _ALERT_COLUMNS + f"WHERE {PENDING} AND o.next_attempt_at<=? AND o.id>? AND s.active=1 AND s.mode='instant' "
-        "AND s.muted_until IS NULL "
-        f"AND s.channel IN ({marks}) ORDER BY o.id LIMIT ?",
-        [store.now(), after_id, *channels, limit],
-    ).fetchall()
-    return [_alert(r) for r in rows]
+    ids = leases.claim(
+        store,
+        "outbox",
+        f"FROM outbox o JOIN subscribers s ON s.id=o.subscriber_id WHERE {PENDING} AND o.next_attempt_at<=? AND "
+        f"o.id>? AND s.active=1 AND s.mode='instant' AND s.muted_until IS NULL AND s.channel IN ({marks})",
+        [store.now(), after_id, *channels],
+        limit,
+    )
+    return store.alerts_by_id(ids)
+
+
+def hold_for_send(store: Store, alert_id: int) -> bool:
+    """Just before a send: whether the alert still waits, its subscriber is active, and this store holds its lease
+    (renewed for another ``leases.LEASE_SECONDS``; taken when nobody holds it). False leaves it to whoever does."""
+    cur = store.db.execute(
+        f"UPDATE outbox SET lease_owner=?, lease_until=? WHERE id=? AND {UNSENT} AND {leases.claimable('outbox')} "
+        "AND EXISTS (SELECT 1 FROM subscribers s WHERE s.id=outbox.subscriber_id AND s.active=1)",
+        (store.lease_owner, leases.until(store), alert_id, store.now(), store.lease_owner),
+    )
+    return cur.rowcount == 1
 
 
 def mark_many_delivered(store: Store, alert_ids: Iterable[int]) -> None:
+    """Mark sent the alerts this store holds (or nobody holds), ending their leases."""
     with store.tx():
         store.db.executemany(
-            "UPDATE outbox SET delivered_at=?, attempts=attempts+1 WHERE id=? AND dropped_at IS NULL",
-            [(store.now(), i) for i in alert_ids],
+            f"UPDATE outbox SET delivered_at=?, attempts=attempts+1, {CLEAR} WHERE id=? AND dropped_at IS NULL AND "
+            f"{leases.holds()}",
+            [(store.now(), i, store.lease_owner) for i in alert_ids],
         )
 
 
 def postpone(store: Store, alert_id: int, delay: float, error: str) -> None:
-    """Due again after ``delay`` seconds without counting an attempt (flood control is nobody's fault)."""
+    """Due again after ``delay`` seconds without counting an attempt (flood control is nobody's fault); the lease
+    ends, so whoever is free first sends it."""
     when = iso(store.clock() + timedelta(seconds=delay))
     store.db.execute(
-        "UPDATE outbox SET next_attempt_at=?, last_error=? WHERE id=?", (when, redact(error)[:500], alert_id)
+        f"UPDATE outbox SET next_attempt_at=?, last_error=?, {CLEAR} WHERE id=? AND {leases.holds()}",
+        (when, redact(error)[:500], alert_id, store.lease_owner),
     )
 
 

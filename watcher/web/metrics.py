@@ -71,8 +71,8 @@ class Metrics:
 
 class OutboxCollector:
     """The outbox read from the store at scrape time: its depth, the age of its oldest undelivered alert (all of
-    them, and those owed to instant-mode chats), the drain and fill rates, and whether the operators were told that
-    alerts are late."""
+    them, and those owed to instant-mode chats), the drain and fill rates, whether the operators were told that alerts
+    are late, and how many outbox leases this process holds."""
 
     def __init__(self, store):
         self.store = store
@@ -108,6 +108,11 @@ class OutboxCollector:
             "watcher_outbox_late",
             "1 while the operators have been told that alerts are late, else 0",
             1.0 if subscribers.backlog_notified_at(self.store) else 0.0,
+        )
+        yield _gauge(
+            "watcher_outbox_leases_held",
+            "Outbox rows this process holds a lease on (alerts it is sending now)",
+            self.store.leases_held(),
         )
         yield from _ledger_gauges(ledger.gauges(self.store))
 

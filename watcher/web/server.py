@@ -35,7 +35,8 @@ METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def readiness(store, sources, now: datetime | None = None) -> tuple[bool, dict]:
-    """Ready when the store answers and at least one enabled source succeeded within max(3 × every, 10 min)."""
+    """Ready when the store answers and at least one enabled source succeeded within max(3 × every, 10 min); the
+    answer also says how many outbox leases this process holds."""
     now = now or datetime.now(UTC)
     try:
         states = store.source_states()
@@ -48,7 +49,7 @@ def readiness(store, sources, now: datetime | None = None) -> tuple[bool, dict]:
         window = max(READY_MIN_WINDOW, timedelta(seconds=3 * src.every))
         if last and now - datetime.fromisoformat(last) <= window:
             fresh.append(src.name)
-    return bool(fresh), {"store": "ok", "sources_recently_ok": fresh}
+    return bool(fresh), {"store": "ok", "sources_recently_ok": fresh, "outbox_leases_held": store.leases_held()}
 
 
 class WebServer:
