@@ -1,5 +1,6 @@
-"""Outbox leases on a real SQLite file: a claim takes rows for one store, two stores on one file get disjoint rows, an
-expired lease is taken over, and the marks apply only for the holder."""
+"""Outbox leases on a real SQLite file and on a real PostgreSQL database (``db_target``): a claim takes rows for one
+store, two stores on one database get disjoint rows, an expired lease is taken over, and the marks apply only for the
+holder."""
 
 from __future__ import annotations
 
@@ -43,9 +44,9 @@ def lease_of(s: Store, alert_id: int) -> tuple[str | None, str | None]:
     return row[0], row[1]
 
 
-def test_a_claim_leases_the_rows_to_this_store_until_now_plus_the_lease_time(tmp_path):
+def test_a_claim_leases_the_rows_to_this_store_until_now_plus_the_lease_time(db_target):
     clock = FakeClock()
-    s = queue(tmp_path / "w.db", clock)
+    s = queue(db_target, clock)
     claimed = s.due_alerts(["telegram"], limit=3)
     assert [a.id for a in claimed] == [1, 2, 3]
     until = iso(clock.now() + timedelta(seconds=leases.LEASE_SECONDS))
@@ -57,10 +58,10 @@ def test_a_claim_leases_the_rows_to_this_store_until_now_plus_the_lease_time(tmp
     assert [a.id for a in s.due_alerts(["telegram"], limit=3)] == [1, 2, 3]  # a store claims its own rows again
 
 
-def test_two_stores_on_one_file_claim_disjoint_rows(tmp_path):
+def test_two_stores_on_one_file_claim_disjoint_rows(db_target):
     clock = FakeClock()
-    a = queue(tmp_path / "w.db", clock)
-    b = Store(tmp_path / "w.db", clock)
+    a = queue(db_target, clock)
+    b = Store(db_target, clock)
     assert a.lease_owner != b.lease_owner
     first = [x.id for x in a.due_alerts(["telegram"], limit=8)]
     second = [x.id for x in b.due_alerts(["telegram"], limit=100)]
@@ -70,10 +71,10 @@ def test_two_stores_on_one_file_claim_disjoint_rows(tmp_path):
     assert (a.leases_held(), b.leases_held()) == (8, 12)
 
 
-def test_an_expired_lease_is_taken_over_and_the_old_holder_cannot_mark_the_row(tmp_path):
+def test_an_expired_lease_is_taken_over_and_the_old_holder_cannot_mark_the_row(db_target):
     clock = FakeClock()
-    a = queue(tmp_path / "w.db", clock, items=1, chats=1)
-    b = Store(tmp_path / "w.db", clock)
+    a = queue(db_target, clock, items=1, chats=1)
+    b = Store(db_target, clock)
     [alert] = a.due_alerts(["telegram"])
     clock.advance(leases.LEASE_SECONDS - 1)
     assert b.due_alerts(["telegram"]) == []  # still held by a
@@ -92,10 +93,10 @@ def test_an_expired_lease_is_taken_over_and_the_old_holder_cannot_mark_the_row(t
     assert tuple(b.db.execute("SELECT delivered_at IS NOT NULL, attempts FROM outbox").fetchone()) == (1, 1)
 
 
-def test_mark_delivered_applies_only_for_the_holder_and_ends_the_lease(tmp_path):
+def test_mark_delivered_applies_only_for_the_holder_and_ends_the_lease(db_target):
     clock = FakeClock()
-    a = queue(tmp_path / "w.db", clock, items=2, chats=1)
-    b = Store(tmp_path / "w.db", clock)
+    a = queue(db_target, clock, items=2, chats=1)
+    b = Store(db_target, clock)
     first, second = a.due_alerts(["telegram"])
     assert not b.mark_delivered(first.id)
     subscribers.mark_many_delivered(b, [first.id, second.id])
@@ -106,10 +107,10 @@ def test_mark_delivered_applies_only_for_the_holder_and_ends_the_lease(tmp_path)
     assert a.due_alerts(["telegram"]) == []
 
 
-def test_released_rows_go_to_the_next_claimer_at_once(tmp_path):
+def test_released_rows_go_to_the_next_claimer_at_once(db_target):
     clock = FakeClock()
-    a = queue(tmp_path / "w.db", clock, items=3, chats=1)
-    b = Store(tmp_path / "w.db", clock)
+    a = queue(db_target, clock, items=3, chats=1)
+    b = Store(db_target, clock)
     ids = [x.id for x in a.due_alerts(["telegram"])]
     leases.release(b, "outbox", ids)  # only the holder can release
     assert b.due_alerts(["telegram"]) == []
@@ -119,10 +120,10 @@ def test_released_rows_go_to_the_next_claimer_at_once(tmp_path):
     assert [x.id for x in b.due_alerts(["telegram"])] == ids
 
 
-def test_digest_claims_leave_out_what_another_store_holds(tmp_path):
+def test_digest_claims_leave_out_what_another_store_holds(db_target):
     clock = FakeClock()
-    a = queue(tmp_path / "w.db", clock, items=4, chats=1)
-    b = Store(tmp_path / "w.db", clock)
+    a = queue(db_target, clock, items=4, chats=1)
+    b = Store(db_target, clock)
     sub = a.subscriber_id("telegram", "100")
     assert [x.id for x in a.due_alerts(["telegram"], limit=2)] == [1, 2]
     assert [x.id for x in subscribers.claim_pending_for(b, sub)] == [3, 4]
@@ -130,10 +131,10 @@ def test_digest_claims_leave_out_what_another_store_holds(tmp_path):
     assert [x.id for x in subscribers.claim_pending_for(a, sub, 10)] == [1, 2]
 
 
-def test_operator_messages_are_claimed_once(tmp_path):
+def test_operator_messages_are_claimed_once(db_target):
     clock = FakeClock()
-    a = Store(tmp_path / "w.db", clock)
-    b = Store(tmp_path / "w.db", clock)
+    a = Store(db_target, clock)
+    b = Store(db_target, clock)
     for n in range(3):
         a.db.execute(
             "INSERT INTO health_events (source, kind, text, created_at, next_attempt_at) VALUES (?,?,?,?,?)",
@@ -147,17 +148,17 @@ def test_operator_messages_are_claimed_once(tmp_path):
     assert healthdb.pending_events(a) == 2
 
 
-def test_concurrent_claimers_on_one_file_send_each_alert_once(tmp_path):
+def test_concurrent_claimers_on_one_file_send_each_alert_once(db_target):
     """Two threads, each with its own Store (its own connection) on one file, claim small batches and mark them
     delivered until nothing is due: every alert is handed to exactly one of them."""
-    queue(tmp_path / "w.db", FakeClock(), items=50, chats=4).close()
+    queue(db_target, FakeClock(), items=50, chats=4).close()
     taken: Counter = Counter()
     errors: list[BaseException] = []
     start = threading.Barrier(2)
     lock = threading.Lock()
 
     def worker() -> None:
-        s = Store(tmp_path / "w.db")
+        s = Store(db_target)
         try:
             start.wait()
             while batch := s.due_alerts(["telegram"], limit=3):
@@ -179,11 +180,11 @@ def test_concurrent_claimers_on_one_file_send_each_alert_once(tmp_path):
     assert len(taken) == 200 and set(taken.values()) == {1}
 
 
-def test_leases_of_an_ended_process_of_this_host_are_freed_at_once(tmp_path):
+def test_leases_of_an_ended_process_of_this_host_are_freed_at_once(db_target):
     """A `watcher run` killed with -9 leaves its leases; the next process frees those of ended local processes
     without waiting for them to expire, and leaves live ones and other hosts' alone."""
     clock = FakeClock()
-    a = queue(tmp_path / "w.db", clock, items=3, chats=1)
+    a = queue(db_target, clock, items=3, chats=1)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     host = socket.gethostname()

@@ -7,9 +7,10 @@ died or hung), or when the claimer already holds it (a claim renews its own leas
 or dropped applies only for its holder (or when nobody holds it) and clears the lease; a process that lost a lease
 learns it from the mark's answer and leaves the row to its new holder.
 
-SQLite serialises the claims through its write lock; on PostgreSQL the same statements take ``LOCKING`` (``FOR
-UPDATE OF o SKIP LOCKED``) in the inner SELECT, which is the one place :func:`claim` puts it. The SQL is otherwise
-standard: no ``INSERT OR``, no SQLite-only functions; times are ISO 8601 strings in UTC, compared as text.
+SQLite serialises the claims through its write lock; on PostgreSQL the inner SELECT takes ``FOR UPDATE OF o SKIP
+LOCKED`` (``LOCKING``), so concurrent claimers pass over each other's rows instead of waiting; :func:`claim` is the
+one place that adds it. The SQL is otherwise the same on both: no ``INSERT OR``, no SQLite-only functions; times are
+ISO 8601 strings in UTC, compared as text.
 """
 
 from __future__ import annotations
@@ -17,23 +18,24 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from watcher.clock import iso
+from watcher.store import db as dbmod
 
 LEASE_SECONDS = 60.0  # longer than one send (Telegram's own timeouts are far below it); renewed before each send
-LOCKING = ""  # the row locking clause of the claim's inner SELECT; PostgreSQL: "FOR UPDATE OF o SKIP LOCKED"
+LOCKING = {dbmod.POSTGRES: "FOR UPDATE OF o SKIP LOCKED"}  # the claim's row locking, by backend (SQLite: none)
 CHUNK = 500  # ids per statement, far below SQLite's limit on bound parameters
 TABLES = ("outbox", "health_events")  # the tables with lease columns
 
 
 class Holder(Protocol):
-    """What the lease functions need of a store: its connection, its clock and its lease owner id."""
+    """What the lease functions need of a store: its connection and backend, its clock and its lease owner id."""
 
-    db: sqlite3.Connection
+    db: dbmod.Connection
+    backend: str
     lease_owner: str
     clock: Callable[[], datetime]
 
@@ -113,9 +115,10 @@ def claim(store: Holder, table: str, rows: str, args: Sequence[object], limit: i
     parameters; the lease condition, the order, the limit and the row locking (``LOCKING``) are added here. This is
     the one statement that decides who sends what."""
     now = iso(store.clock()) or ""
+    locking = LOCKING.get(store.backend, "")
     sql = (
         f"UPDATE {table} SET lease_owner = ?, lease_until = ? WHERE id IN (SELECT o.id {rows} AND {claimable()} "
-        f"ORDER BY o.id LIMIT ? {LOCKING}) RETURNING id"
+        f"ORDER BY o.id LIMIT ? {locking}) RETURNING id"
     )
     if store.db.in_transaction:
         found = store.db.execute(sql, [store.lease_owner, until(store), *args, now, store.lease_owner, limit])
