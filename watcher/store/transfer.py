@@ -4,9 +4,9 @@ Both ends are opened as stores, so both have this version's schema (the SQLite f
 any command that opens it would). The target must hold no items, subscribers or alerts. Every table is copied in one
 transaction on the target, parents before the tables that refer to them, with the columns both sides have: ids are
 kept (so the outbox still points at its subscribers and ``items`` keeps its order in ``rowid``), and each identity
-sequence is moved past the highest id copied. The archive's index tables are not copied: PostgreSQL's triggers
-rebuild them as the items and matches arrive. The row counts of both sides are compared before the transaction
-commits; any difference rolls it back.
+sequence is moved past the highest id copied. Leases are not copied (every queued row arrives unclaimed), nor are the
+archive's index tables: PostgreSQL's triggers rebuild them as the items and matches arrive. The row counts of both
+sides are compared before the transaction commits; any difference rolls it back.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ BATCH = 1000
 # archive rows PostgreSQL's triggers write, and the record of applied migrations.
 NOT_COPIED = ("sqlite_", "archive_fts", "archive_docs", "archive_codes", "migrations")
 MUST_BE_EMPTY = ("items", "subscribers", "outbox")
+# Columns left behind: a lease names a process of the old database (see ``leases``) and means nothing in the new one,
+# so every queued alert and operator message arrives unclaimed.
+NOT_COPIED_COLUMNS = ("lease_owner", "lease_until")
 
 
 @dataclass
@@ -65,7 +68,11 @@ def _copy(src: Store, dst: Store, progress: Callable[[str, int], None]) -> Trans
     done = Transfer(source=src.path, target=dst.path)
     with dst.tx():
         for table in _tables(src.db):
-            columns = [c for c in _sqlite_columns(src.db, table) if c in _postgres_columns(dst.db, table)]
+            columns = [
+                c
+                for c in _sqlite_columns(src.db, table)
+                if c in _postgres_columns(dst.db, table) and c not in NOT_COPIED_COLUMNS
+            ]
             if not columns:
                 continue
             done.rows[table] = _copy_table(src.db, dst.db, table, columns)
