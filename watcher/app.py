@@ -267,13 +267,13 @@ class Service:
     async def _follow_lease(self) -> None:
         """Fetch Telegram's updates exactly while this replica leads ``telegram-updates`` (one getUpdates consumer
         per token) and the bot is up."""
-        # loaded late: python-telegram-bot costs ~0.2 s to import and is not needed without a token
-        from telegram import Update
-
         async with self._polling:
             application = self.application
             if application is None or application.updater is None or not self._bot_started:
                 return
+            # loaded late: python-telegram-bot costs ~0.2 s to import and is not needed without a token
+            from telegram import Update
+
             updater = application.updater
             wanted = self.leadership is not None and self.leadership.leads(TELEGRAM_UPDATES) and not self._stop.is_set()
             if wanted and not updater.running:
