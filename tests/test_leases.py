@@ -19,6 +19,8 @@ from watcher.models import Item, Match
 from watcher.store import health as healthdb
 from watcher.store import leases, subscribers
 from watcher.store.sqlite import Store
+from watcher.web.metrics import Metrics
+from watcher.web.server import readiness
 
 CHATS = 4
 
@@ -199,3 +201,18 @@ def test_leases_of_an_ended_process_of_this_host_are_freed_at_once(db_target):
     assert not leases.gone(a.lease_owner)
     assert leases.free_gone(a) == 1
     assert [x.id for x in a.due_alerts(["telegram"])] == [1]
+
+
+def test_readyz_and_metrics_show_the_leases_this_process_holds(db_target):
+    """/readyz's JSON and /metrics give the outbox rows this store holds, and only this store's."""
+    clock = FakeClock()
+    a = queue(db_target, clock, items=2, chats=2)
+    b = Store(db_target, clock)
+    a.due_alerts(["telegram"], limit=3)
+    b.due_alerts(["telegram"])
+    _, body = readiness(a, [], now=clock.now())
+    assert body["outbox_leases_held"] == 3
+    assert "watcher_outbox_leases_held 3.0" in Metrics(a).render().decode()
+    assert "watcher_outbox_leases_held 1.0" in Metrics(b).render().decode()
+    leases.release_all(a, "outbox")
+    assert readiness(a, [], now=clock.now())[1]["outbox_leases_held"] == 0
