@@ -8,12 +8,13 @@ one topic and a seeded source. Then
 
 - **queue**: I polls of one matching item each, recorded with ``Store.record_poll`` (one transaction per poll that
   writes the item, its match and one outbox row per subscriber): outbox rows a second;
-- **drain**: the store calls the delivery worker makes for each alert, without any network or pacing: the due
-  alerts in pages of 100 (``subscribers.due_instant``), then for each alert ``subscribers.still_due`` and
-  ``Store.mark_delivered``: alerts a second through the outbox;
+- **drain**: the store calls the delivery worker makes, without any network or pacing: the due alerts claimed in
+  pages of 100 (``subscribers.due_instant``: one ``UPDATE … RETURNING`` that leases them, with ``FOR UPDATE SKIP
+  LOCKED`` on PostgreSQL, then the page read by id), then for each alert the lease renewed just before its send
+  (``subscribers.hold_for_send``) and ``Store.mark_delivered``: alerts a second through the outbox;
   Before each phase PostgreSQL's statistics are gathered (``ANALYZE``), as autovacuum does on a running server;
-- **queries**: the median time of one call of each of those queries (and, where the store has outbox leases, of
-  one claim of 100 rows), over every call of the run.
+- **queries**: the median time of one call of each of those queries (the lease and claim queries), over every call
+  of the run.
 
 The figures are medians over ``--runs`` runs; ``ratio`` is PostgreSQL's figure over SQLite's (above 1: PostgreSQL
 is faster; for query times, above 1: PostgreSQL takes longer). The PostgreSQL server runs on this machine, over TCP
@@ -94,30 +95,14 @@ def queue(store: Store, items: int) -> tuple[int, float]:
     return queued, time.perf_counter() - started
 
 
-def claim_once(store: Store) -> Callable[[], Any] | None:
-    """One claim of a page of outbox rows, when this store leases its outbox (``watcher.store.leases``)."""
-    try:
-        from watcher.store import leases  # loaded late: present once the outbox has leases
-    except ImportError:
-        return None
-    claim = getattr(subs, "claim_due", None) or getattr(subs, "claim_instant", None)
-    if claim is not None:
-        return lambda: claim(store, ["telegram"], PAGE)
-    rows = "FROM outbox o WHERE o.delivered_at IS NULL AND o.dropped_at IS NULL"
-    return lambda: leases.claim(store, "outbox", rows, [], PAGE)  # type: ignore[arg-type]
-
-
 def drain(store: Store, timer: Timer) -> tuple[int, float]:
-    claim = claim_once(store)
     done, after, started = 0, 0, time.perf_counter()
     while True:
-        if claim is not None:
-            timer.call("claim_100", claim)
-        page = timer.call("due_instant_100", subs.due_instant, store, ["telegram"], PAGE, after)
+        page = timer.call("claim_due_100", subs.due_instant, store, ["telegram"], PAGE, after)
         if not page:
             break
         for alert in page:
-            if timer.call("still_due", subs.still_due, store, alert.id):
+            if timer.call("hold_for_send", subs.hold_for_send, store, alert.id):
                 timer.call("mark_delivered", store.mark_delivered, alert.id)
                 done += 1
             after = alert.id
