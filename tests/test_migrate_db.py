@@ -17,7 +17,7 @@ from watcher.delivery.pacing import Pacer
 from watcher.delivery.worker import DeliveryWorker
 from watcher.models import Item
 from watcher.notifiers.telegram import TelegramNotifier
-from watcher.store import follows, health, provenance
+from watcher.store import follows, health, provenance, subscribers
 from watcher.store.sqlite import Store
 
 LABELS = {"smuggling": "Migrant smuggling"}
@@ -54,6 +54,7 @@ def sqlite_with_a_backlog(path) -> Store:
     due = s.due_alerts(["telegram"])
     s.mark_delivered(due[0].id)
     s.mark_dropped(due[1].id, "refused")
+    assert len(subscribers.due_instant(s, ["telegram"])) == 5  # claimed by this store, as a sender stopped mid-way
     return s
 
 
@@ -80,6 +81,8 @@ async def test_migrate_db_moves_everything_and_delivery_continues(tmp_path, pg_u
     new = Store(pg_url, clock=FakeClock(START))
     try:
         assert counts(new) == before
+        # the claims of the stopped sender did not come along: every waiting alert can be taken at once
+        assert new.db.execute("SELECT count(*) FROM outbox WHERE lease_owner IS NOT NULL").fetchone()[0] == 0
         assert new.due_alerts(["telegram"]) == waiting  # same ids, chats, items, topics, snippets
         assert [r["sha256"] for r in provenance.item_provenance(new.db, "reg", "ST 9 2026 INIT")] == ["cd" * 32]
         assert health.pending_events(new) == 1
