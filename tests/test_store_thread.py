@@ -17,12 +17,14 @@ from watcher.http.client import Http
 from watcher.models import Item
 from watcher.sources.rss import RssSource
 from watcher.store.aio import AsyncStore, as_async
+from watcher.store.db import PostgresError
 from watcher.store.sqlite import Store
 
 
 @pytest.fixture
-async def db(tmp_path):
-    facade = AsyncStore(Store(tmp_path / "w.db"))
+async def db(db_target):
+    """The store behind its database thread, on SQLite and on PostgreSQL."""
+    facade = AsyncStore(Store(db_target))
     yield facade
     await facade.close()
 
@@ -54,7 +56,7 @@ async def test_a_caller_that_stops_waiting_does_not_cancel_the_write(db):
 
 async def test_errors_come_back_to_the_caller(db):
     """A database error raised on the thread is raised to the awaiting caller as itself."""
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(sqlite3.OperationalError if db.sync.backend == "sqlite" else PostgresError):
         await db.run(lambda store: store.db.execute("SELECT * FROM no_such_table"))
 
 
