@@ -89,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="show which topics and terms match a text",
         description="Run the configured topics over a text: the arguments, a file, or standard "
         "input. Lists the hits that an exclusion or a missing context removed. "
-        "Reads only topics.toml. Exits 0 when a topic matched and 1 when none did, so scripts can test it; "
+        "Reads only topics.toml, and stops on any error in it (check-config also lists its warnings). "
+        "Exits 0 when a topic matched and 1 when none did, so scripts can test it; "
         "2 when the text or topics.toml cannot be read.",
     )
     match.add_argument("text", nargs="*", help="the text (default: read standard input)")

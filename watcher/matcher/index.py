@@ -331,8 +331,10 @@ class Reach:
             self.by_start.setdefault(word[:MIN_PREFIX], []).append(word)
         self.short = frozenset(w for w in words if len(w) < MIN_PREFIX)
         self.starts = frozenset(w[:MIN_PREFIX] for w in words if len(w) >= MIN_PREFIX)
-        keys = [rf"\b{re.escape(w)}\b" for w in sorted(self.short)] + [
-            rf"\b{re.escape(k)}" for k in sorted(self.starts)
+        # A short word whole, a word start at a word's start; the word edge is tested after the letters, so the
+        # search skips ahead on the letters instead of stopping at every edge.
+        keys = [rf"{re.escape(w)}(?<!\w.{{{len(w)}}})(?!\w)" for w in sorted(self.short)] + [
+            rf"{re.escape(k)}(?<!\w.{{{len(k)}}})" for k in sorted(self.starts)
         ]
         self._find = re.compile("|".join(keys)) if keys else None
 

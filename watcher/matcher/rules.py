@@ -421,6 +421,8 @@ class _EntryChecker:
         value = self.entry.get(key)
         if value is None and not required:
             return []
+        if not self.full and plain_terms(value, "term" if key == "terms" else "exclusion"):
+            return list(value or ())  # plain_terms checked it is a list of strings
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.error(f'{key!r} must be a list of strings, e.g. {key} = ["frontex", "border control"]')
             return None
