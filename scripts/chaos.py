@@ -14,12 +14,15 @@ the last line one JSON object.
 
 Checks (each one a failure, exit code 1): an alert lost; more duplicates than kills; two requests for one source
 closer than its interval (less the slack below); two requests to the site closer than its per-host interval (less
-the slack); two getUpdates consumers at once; more sends in one second than the configured pace; a replica that
+the slack); two getUpdates consumers at once; more sends than the configured pace (see below); a replica that
 exited on its own or did not stop cleanly; nothing received. The feed server sees a request some time after the
 replica claimed the poll (the shared per-host slot may hold it back by up to one interval per other source on the
 site, and a loaded machine adds its own delay), so the gaps are judged with a slack: the per-host interval times the
 other sources on the site plus ``--slack`` seconds for a source, ``--slack`` for the site. The smallest gaps seen are
-printed too.
+printed too. Sends meet the same delay: a reserved start reaches the fake late by what the machine adds, the next
+one perhaps not, so a single second may hold a few more than the pace (27 at 25 a second were seen on a loaded
+machine). The pace is therefore judged over any 10 s (at most rate × 10 + 1 sends: starts 1/rate apart), and any
+one second must stay within Telegram's own 30 messages.
 
     python scripts/chaos.py [--replicas 3] [--subscribers 200] [--duration 180] [--kill-every 10] [--smoke]
 """
@@ -49,6 +52,8 @@ FIRST_CHAT = 9001
 ALERTS, QUIET = "/alerts.xml", "/quiet.xml"
 HOST_INTERVAL = 1.0  # the [http] per_host_interval the replicas keep towards the feed server (the default)
 SEND_RATE = 25.0  # WATCHER_SEND_RATE: the bot's overall pace, messages a second (the default)
+RATE_WINDOW = 10.0  # seconds over which the pace is judged (see the module's doc)
+TELEGRAM_LIMIT = 30  # messages a second Telegram takes from one bot, judged over any one second
 QUIET_FEED = rss(
     [{"title": "Council adopts conclusions on fisheries", "link": "https://e.org/quiet/1", "guid": "quiet-1"}],
     title="Quiet feed",
@@ -118,12 +123,12 @@ def polls(feeds: FeedServer, every: float, slack: float) -> dict[str, Any]:
     }
 
 
-def send_rate(api: FakeBotAPI) -> int:
-    """The most sendMessage calls the fake accepted within any one second."""
+def most_sends(api: FakeBotAPI, window: float) -> int:
+    """The most sendMessage calls the fake accepted within any ``window`` seconds."""
     times = sorted(m["time"] for m in api.sent_messages())
     most, first = 0, 0
     for last, t in enumerate(times):
-        while t - times[first] >= 1.0:
+        while t - times[first] >= window:
             first += 1
         most = max(most, last - first + 1)
     return most
@@ -191,8 +196,10 @@ def chaos(args: argparse.Namespace, work: Path, url: str) -> dict[str, Any]:
                 "replicas": args.replicas,
                 "max_getupdates_consumers": api.max_consumers,
                 "getupdates_calls": len(api.calls("getUpdates")),
-                "max_sends_per_second": send_rate(api),
+                "max_sends_per_second": most_sends(api, 1.0),
+                "max_sends_per_10s": most_sends(api, RATE_WINDOW),
                 "send_rate": SEND_RATE,
+                "telegram_limit": TELEGRAM_LIMIT,
                 "drained": drained,
                 "replicas_died": sorted(set(died)),
                 "exit_codes": codes,
@@ -222,8 +229,12 @@ def failures(result: dict[str, Any]) -> list[str]:
         problems.append(f"{result['host_interval_broken']} requests to the feed site within the per-host interval")
     if result["max_getupdates_consumers"] > 1:
         problems.append(f"{result['max_getupdates_consumers']} getUpdates consumers at once")
-    if result["max_sends_per_second"] > result["send_rate"] + 1:  # slots 1/rate apart: rate + 1 fit in 1 s
-        problems.append(f"{result['max_sends_per_second']} sends in one second, over the pace of {result['send_rate']}")
+    if result["max_sends_per_10s"] > result["send_rate"] * RATE_WINDOW + 1:  # starts 1/rate apart: rate × 10 + 1
+        problems.append(
+            f"{result['max_sends_per_10s']} sends in {RATE_WINDOW:g} s, over the pace of {result['send_rate']:g}/s"
+        )
+    if result["max_sends_per_second"] > result["telegram_limit"]:
+        problems.append(f"{result['max_sends_per_second']} sends in one second, over Telegram's limit")
     if result["replicas_died"]:
         problems.append(f"replicas exited on their own: {', '.join(result['replicas_died'])}")
     if any(result["exit_codes"].values()):
@@ -284,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         f"subscribers = {result['expected']} alerts expected; received {result['received']}, lost {result['lost']}, "
         f"duplicates {result['duplicates']}; polls {result['polls']}, smallest gaps {result['min_source_gap']} s "
         f"(source) and {result['min_host_gap']} s (site); getUpdates consumers at once ≤ "
-        f"{result['max_getupdates_consumers']}; ≤ {result['max_sends_per_second']} sends a second; "
+        f"{result['max_getupdates_consumers']}; ≤ {result['max_sends_per_second']} sends in a second, "
+        f"{result['max_sends_per_10s']} in 10 s; "
         f"{result['seconds']} s"
     )
     for problem in problems:
