@@ -5,7 +5,6 @@ the reason, when PostgreSQL cannot start."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -14,16 +13,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# Without leases on outbox rows (watcher.store.leases) every replica takes the same due alerts: the still-due check
-# keeps them from being sent twice, but each replica reserves a shared send slot for each one and the chat's
-# spacing pushes the bot's pace back, so delivery crawls at about one alert a second and the outbox does not drain
-# in time (alerts lost). This expected failure ends by itself once the leases are in the store, and strictly: a
-# pass before that fails.
-OUTBOX_LEASES = importlib.util.find_spec("watcher.store.leases") is not None
 
 
 @pytest.mark.alone
-@pytest.mark.xfail(not OUTBOX_LEASES, reason="outbox rows are not leased: replicas crawl over one queue", strict=True)
 def test_replicas_killed_at_random_lose_and_double_nothing(pg_url):
     run = subprocess.run(
         [
