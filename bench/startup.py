@@ -8,6 +8,8 @@ against loading its own code (the target is at most 1.2), and a command that loa
 not a flattering ratio. Medians of ``--runs`` runs; wall and CPU (user + system of the child).
 Run:
     .venv/bin/python bench/startup.py [--runs 5] [--smoke]
+``match_phases_cpu_ms`` splits what ``watcher match 'x'`` does after its imports (fresh process each run): reading
+topics.toml, checking it (every error, no warnings), compiling the terms the text can reach, matching.
 The last line is one JSON object.
 """
 
@@ -103,6 +105,50 @@ def topics_load(runs: int) -> dict[str, float]:
     }
 
 
+# Run in a fresh process, so caches and compiled patterns start cold as in the command; prints one JSON object.
+MATCH_PHASES = """
+import json, sys, time
+clock = time.process_time
+started = clock()
+from pathlib import Path
+from watcher.matcher import Matcher, topics_from_toml
+from watcher.settings import read_toml
+imported = clock()
+data, problems = read_toml(Path(sys.argv[1]))
+read = clock()
+topics, errors, _ = topics_from_toml(data, warnings=False)
+checked = clock()
+matcher = Matcher(topics, for_text="x")
+built = clock()
+matcher.explain_text("x")
+done = clock()
+ms = lambda a, b: round((b - a) * 1000, 2)
+print(json.dumps({"read_toml": ms(imported, read), "check": ms(read, checked), "compile_for_text": ms(checked, built),
+                  "match": ms(built, done), "ok": not problems and not errors}))
+"""
+
+
+def match_phases(runs: int, env: dict[str, str]) -> dict[str, float]:
+    """Median CPU milliseconds of what ``watcher match 'x'`` does after its imports, phase by phase, each run in a
+    fresh process: read topics.toml, check it (errors only), compile the terms 'x' can reach, match."""
+    samples = []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-c", MATCH_PHASES, str(CONFIG / "topics.toml")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"match phases failed: {done.stderr[-500:]}")
+        found = json.loads(done.stdout)
+        if not found.pop("ok"):
+            raise SystemExit("match phases: the shipped topics.toml has errors")
+        samples.append(found)
+    return {name: round(statistics.median(s[name] for s in samples), 2) for name in samples[0]}
+
+
 COMMANDS = {"match": ["match", "x"], "check_config": ["check-config"]}
 
 
@@ -117,6 +163,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as data:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
         env["WATCHER_DATA_DIR"] = data
+        figures["match_phases_cpu_ms"] = match_phases(runs, env)
         for name, argv in COMMANDS.items():
             argv = ["--config", str(CONFIG), *argv]
             listing = Path(data) / f"{name}.json"
@@ -143,6 +190,8 @@ def main() -> int:
         f"topics               load cpu {figures['topics']['load_cpu_ms']:6.1f} ms   compile cpu "
         f"{figures['topics']['compile_cpu_ms']:6.1f} ms"
     )
+    phases = figures["match_phases_cpu_ms"]
+    print("match 'x' after imports (cpu ms): " + ", ".join(f"{name} {value}" for name, value in phases.items()))
     print(
         f"match {figures['match_vs_import']}x its imports (cpu {figures['match_vs_import_cpu']}x), "
         f"check-config {figures['check_config_vs_import']}x (cpu {figures['check_config_vs_import_cpu']}x)"
