@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from watcher.errors import ConfigError
 from watcher.matcher.context import ContextRule
@@ -237,6 +237,8 @@ def _rarity(word: Word) -> float:
 
 def anchor_of(words: tuple[Word, ...]) -> int:
     """The index of the word a term is filed under: its rarest, the first of equals."""
+    if len(words) == 1:
+        return 0
     return max(range(len(words)), key=lambda i: (_rarity(words[i]), -i))
 
 
@@ -247,24 +249,30 @@ def make_rules(topic: int, pattern: Pattern, yields: frozenset[int] = frozenset(
     group = Group(topic, pattern.source, len(pattern.parts), yields)
     rules = []
     for number, words in enumerate(pattern.parts):
-        rule = make_rule(topic, Pattern(pattern.source, words), group=group, part=number)
         # A part is worth locating only when the field has every word of the other parts.
         others = [w for other, ws in enumerate(pattern.parts) if other != number for w in ws]
-        needs = dict(rule.needs) | {w.text: w.text.encode() for w in others if not w.prefix}
-        starts = dict(rule.prefixes) | {w.text: w.text.encode() for w in others if w.prefix}
-        rules.append(replace(rule, needs=tuple(needs.items()), prefixes=tuple(starts.items())))
+        rules.append(make_rule(topic, Pattern(pattern.source, words), group=group, part=number, others=others))
     return rules
 
 
 def make_rule(
-    topic: int, pattern: Pattern, yields: frozenset[int] = frozenset(), group: Group | None = None, part: int = 0
+    topic: int,
+    pattern: Pattern,
+    yields: frozenset[int] = frozenset(),
+    group: Group | None = None,
+    part: int = 0,
+    others: Sequence[Word] = (),
+    ctx: int = -1,
 ) -> Rule:
-    """Compile a pattern into a rule filed under its rarest word."""
-    caps = tuple(w.caps for w in pattern.words)
+    """Compile a pattern into a rule filed under its rarest word; ``others`` are the words of the other parts of
+    its ``+`` term, which the field must have too."""
     words = pattern.words
+    caps = tuple(w.caps for w in words)
     anchor = anchor_of(words)
     needs = {w.text: w.text.encode() for i, w in enumerate(words) if i != anchor and not w.prefix}
     starts = {w.text: w.text.encode() for i, w in enumerate(words) if i != anchor and w.prefix}
+    for w in others:
+        (starts if w.prefix else needs).setdefault(w.text, w.text.encode())
     return Rule(
         topic,
         pattern.source,
@@ -276,6 +284,7 @@ def make_rule(
         yields,
         group,
         part,
+        ctx,
     )
 
 
@@ -389,8 +398,13 @@ class RuleIndex:
 
     def __init__(self, topics: Sequence[Topic], reach: Reach | None = None):
         keep = reach.keep if reach is not None else (lambda raws: raws)
-        # With a reach, a rule no word of the text looks up is left out: it could never be found (see ``Reach``).
-        looked_up = reach.looks_up if reach is not None else (lambda word: True)
+
+        def reached(pattern: Pattern) -> bool:
+            """With a reach, a term none of whose parts is filed under a word the text looks up is left out: it could
+            never be found (see ``Reach``)."""
+            parts = pattern.parts or (pattern.words,)
+            return reach is None or any(reach.looks_up(part[anchor_of(part)]) for part in parts)
+
         exact: dict[str, list[Rule]] = {}
         prefixes: dict[str, list[Rule]] = {}
         self.vetoers: dict[Rule, Vetoers] = {}
@@ -403,22 +417,22 @@ class RuleIndex:
             terms = [
                 rule
                 for raw, p in _patterns(topic, keep(topic.terms + tuple(yielding)), problems)
-                if any(looked_up(part[anchor_of(part)]) for part in p.parts or (p.words,))
+                if reached(p)
                 for rule in make_rules(index, p, yielding.get(raw, frozenset()))
-                if looked_up(rule.head)
+                if reach is None or reach.looks_up(rule.head)
             ]
             for context in topic.context:
                 self.contexts.append(context)
                 gives_way = _context_yields(topics, ids, index, context, problems)
                 terms += [
-                    replace(make_rule(index, p, gives_way), ctx=len(self.contexts) - 1)
+                    make_rule(index, p, gives_way, ctx=len(self.contexts) - 1)
                     for _, p in _patterns(topic, keep(context.terms), problems)
-                    if looked_up(p.words[anchor_of(p.words)])
+                    if reached(p)
                 ]
             exclusions = [
                 make_rule(index, p)
                 for _, p in _patterns(topic, keep(topic.exclude), problems)
-                if not _joined(topic, p, problems) and looked_up(p.words[anchor_of(p.words)])
+                if not _joined(topic, p, problems) and reached(p)
             ]
             self._count += len(terms) + len(exclusions)
             for rule in terms:
