@@ -4,11 +4,19 @@ replicas that claim at the same moment never both win."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import tomllib
+from pathlib import Path
 
 import pytest
 
+from tests.conftest import source_toml
 from tests.fakes.clock import FakeClock
+from tests.fakes.feeds import rss
+from watcher.app import Service, make_http
+from watcher.config import Config, Settings
+from watcher.sources.kinds import sources_from_toml
 from watcher.store import claims
 from watcher.store.sqlite import Store
 
@@ -102,3 +110,30 @@ def test_replicas_claiming_at_once_never_both_win(db_target):
     for s in stores:
         s.close()
     assert [len(w) for w in wins] == [1] * rounds, wins
+
+
+async def test_two_services_poll_a_due_source_once(db_target, feed_server):
+    """Two replicas' services on one database, both told to poll the same source at once: the feed server sees one
+    request; once the interval has passed, the other one's turn is a poll again."""
+    text = source_toml("press", feed_server.url("/feed.xml"), every="1s")
+    sources, _, errors = sources_from_toml(tomllib.loads(text), "sources.toml")
+    assert not errors
+    feed_server.set("/feed.xml", rss([{"title": "Council press release", "link": "https://e.org/1", "guid": "1"}]))
+    services = []
+    for _ in range(2):
+        service = Service(Config(Path("."), tuple(sources), ()), Settings(data_dir=Path(".")))
+        service.store = Store(db_target)
+        service.http = make_http(service.config)
+        services.append(service)
+    try:
+        results = await asyncio.gather(*(s.poll_source(sources[0]) for s in services))
+        assert sorted(r is None for r in results) == [False, True]
+        assert feed_server.count("/feed.xml") == 1
+        await asyncio.sleep(1.1)
+        assert await services[results.index(None)].poll_source(sources[0]) is not None
+        assert feed_server.count("/feed.xml") == 2
+    finally:
+        for service in services:
+            assert service.http is not None and service.store is not None
+            await service.http.aclose()
+            service.store.close()
