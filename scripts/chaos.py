@@ -33,6 +33,7 @@ import argparse
 import json
 import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -151,7 +152,6 @@ def kill_loop(replicas: list[Service], rng: random.Random, args: argparse.Namesp
 
 
 def chaos(args: argparse.Namespace, work: Path, url: str) -> dict[str, Any]:
-    rng = random.Random(args.seed)
     chats = [FIRST_CHAT + i for i in range(args.subscribers)]
     publisher = Publisher(args.every)
     started = time.monotonic()
@@ -168,48 +168,68 @@ def chaos(args: argparse.Namespace, work: Path, url: str) -> dict[str, Any]:
                 WATCHER_SEND_RATE=f"{SEND_RATE:g}",
             )
             replicas.append(Service(work, env, name=f"replica-{n}"))
-        for replica in replicas:
-            replica.start()
-
-        def alive() -> bool:
-            return all(r.alive() for r in replicas)
-
-        if not wait_until(lambda: read(url, "SELECT count(*) FROM items")[0] >= 2, 90, alive):
+        try:
             for replica in replicas:
-                replica.stop()
-            tails = "\n".join(f"--- {r.name}\n{r.tail()}" for r in replicas)
-            raise SystemExit(f"the replicas did not record the feeds' first polls:\n{tails}")
-        publisher.start()
-        result = kill_loop(replicas, rng, args)
-        publisher.stop()
-        items = publisher.published
-        goal = items * len(chats)
-        drained = wait_until(lambda: outbox(url) == (goal, goal), args.drain_timeout, alive)
-        wait_until(lambda: len(received(api)) >= goal, 5.0, alive)
-        time.sleep(2.0)  # a late answer to a send cut short would show up by now
-        died = result.pop("died") + [r.name for r in replicas if not r.alive()]
-        codes = {r.name: r.stop() for r in replicas}
-        result.update(tally(received(api), chats, items))
-        result.update(polls(feeds, args.poll_every, args.slack))
-        result.update(
-            {
-                "replicas": args.replicas,
-                "max_getupdates_consumers": api.max_consumers,
-                "getupdates_calls": len(api.calls("getUpdates")),
-                "max_sends_per_second": most_sends(api, 1.0),
-                "max_sends_per_10s": most_sends(api, RATE_WINDOW),
-                "send_rate": SEND_RATE,
-                "telegram_limit": TELEGRAM_LIMIT,
-                "drained": drained,
-                "replicas_died": sorted(set(died)),
-                "exit_codes": codes,
-                "outbox": list(outbox(url)),
-                "seed": args.seed,
-                "seconds": round(time.monotonic() - started, 1),
-            }
-        )
-        if died or any(codes.values()):
-            result["log_tails"] = {r.name: r.tail() for r in replicas}
+                replica.start()
+            return run(args, url, api, feeds, publisher, replicas, chats, started)
+        finally:  # a run cut short (an error, Ctrl-C) leaves no replica behind
+            for replica in replicas:
+                if replica.alive():
+                    replica.kill()
+
+
+def run(
+    args: argparse.Namespace,
+    url: str,
+    api: FakeBotAPI,
+    feeds: FeedServer,
+    publisher: Publisher,
+    replicas: list[Service],
+    chats: list[int],
+    started: float,
+) -> dict[str, Any]:
+    """From the replicas' start to the figures: first polls, the kills, the drain, the stop and the count."""
+    rng = random.Random(args.seed)
+
+    def alive() -> bool:
+        return all(r.alive() for r in replicas)
+
+    if not wait_until(lambda: read(url, "SELECT count(*) FROM items")[0] >= 2, 90, alive):
+        for replica in replicas:
+            replica.stop()
+        tails = "\n".join(f"--- {r.name}\n{r.tail()}" for r in replicas)
+        raise SystemExit(f"the replicas did not record the feeds' first polls:\n{tails}")
+    publisher.start()
+    result = kill_loop(replicas, rng, args)
+    publisher.stop()
+    items = publisher.published
+    goal = items * len(chats)
+    drained = wait_until(lambda: outbox(url) == (goal, goal), args.drain_timeout, alive)
+    wait_until(lambda: len(received(api)) >= goal, 5.0, alive)
+    time.sleep(2.0)  # a late answer to a send cut short would show up by now
+    died = result.pop("died") + [r.name for r in replicas if not r.alive()]
+    codes = {r.name: r.stop() for r in replicas}
+    result.update(tally(received(api), chats, items))
+    result.update(polls(feeds, args.poll_every, args.slack))
+    result.update(
+        {
+            "replicas": args.replicas,
+            "max_getupdates_consumers": api.max_consumers,
+            "getupdates_calls": len(api.calls("getUpdates")),
+            "max_sends_per_second": most_sends(api, 1.0),
+            "max_sends_per_10s": most_sends(api, RATE_WINDOW),
+            "send_rate": SEND_RATE,
+            "telegram_limit": TELEGRAM_LIMIT,
+            "drained": drained,
+            "replicas_died": sorted(set(died)),
+            "exit_codes": codes,
+            "outbox": list(outbox(url)),
+            "seed": args.seed,
+            "seconds": round(time.monotonic() - started, 1),
+        }
+    )
+    if died or any(codes.values()):
+        result["log_tails"] = {r.name: r.tail() for r in replicas}
     return result
 
 
@@ -270,6 +290,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped from outside: the replicas are stopped too
     work = Path(tempfile.mkdtemp(prefix="watcher-chaos-"))
     server = None
     try:

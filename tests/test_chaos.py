@@ -6,6 +6,8 @@ the reason, when PostgreSQL cannot start."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,31 +18,37 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.alone
+@pytest.mark.timeout(600)
 def test_replicas_killed_at_random_lose_and_double_nothing(pg_url):
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "chaos.py"),
-            "--database-url",
-            pg_url,
-            "--replicas",
-            "3",
-            "--subscribers",
-            "20",
-            "--duration",
-            "45",
-            "--kill-every",
-            "15",
-            "--every",
-            "3",
-            "--drain-timeout",
-            "120",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    command = [
+        sys.executable,
+        str(ROOT / "scripts" / "chaos.py"),
+        "--database-url",
+        pg_url,
+        "--replicas",
+        "3",
+        "--subscribers",
+        "20",
+        "--duration",
+        "45",
+        "--kill-every",
+        "15",
+        "--every",
+        "3",
+        "--drain-timeout",
+        "120",
+    ]
+    # its own process group: a run cut short takes its replicas with it
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
+    try:
+        stdout, stderr = proc.communicate(timeout=540)
+    except BaseException:  # too slow, or the test was stopped
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    run = subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
     assert run.stdout.strip(), run.stderr[-3000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
     summary = {k: v for k, v in result.items() if k != "log_tails"}
