@@ -5,6 +5,9 @@ replicas that claim at the same moment never both win."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
+import sys
 import threading
 import tomllib
 from pathlib import Path
@@ -137,3 +140,25 @@ async def test_two_services_poll_a_due_source_once(db_target, feed_server):
             assert service.http is not None and service.store is not None
             await service.http.aclose()
             service.store.close()
+
+
+def test_a_claim_of_a_process_of_this_host_that_died_is_ended_at_once(pair):
+    """A service killed (kill -9) while it polled a source leaves its claim; restarted, it polls that source when it
+    is due, not after the dead claim expires. A live process's claim, and another host's, still wait."""
+    a, b, clock = pair
+    dead = f"{socket.gethostname()}:{_ended_pid()}:0bad"
+    alive = f"{socket.gethostname()}:1:0bad"  # PID 1 runs as long as this host (or container) does
+    elsewhere = "another-host:4242:0bad"
+    for source, holder in (("press", dead), ("statewatch", alive), ("frontex", elsewhere)):
+        assert claims.claim(a, source, 5.0, holder, lease=30.0).ok
+    clock.advance(10)  # past the interval, well inside the claims' 30 s
+    mine = claims.new_owner()
+    assert claims.claim(b, "press", 5.0, mine).ok, "the dead process's claim is ended at once"
+    assert claims.claim(b, "statewatch", 5.0, mine).holder == alive
+    assert claims.claim(b, "frontex", 5.0, mine).holder == elsewhere
+
+
+def _ended_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603
+    child.wait()
+    return child.pid

@@ -11,7 +11,8 @@ It gets a row back when the source is its to poll, and nothing when another repl
 than its interval ago. The upsert is atomic on both backends: SQLite serialises writers, and PostgreSQL locks the
 row and checks the condition again on the latest version, so two replicas that claim at the same moment never both
 get it. After the poll the owner gives the claim up (``release``); a replica that dies (``kill -9``) keeps it until
-``lease_until``, and then another one takes the source over. A long poll extends its claim while it runs (``renew``).
+``lease_until``, and then another one takes the source over (a dead process of the claimer's own host, such as the
+service before its restart, loses it at once, as with the outbox's leases). A long poll extends its claim while it runs (``renew``).
 
 Times are the claiming process's clock (as everywhere in the store), written as ISO 8601 in UTC with milliseconds so
 that they compare as text; replicas on several hosts need their clocks in step (NTP), as for every other lease.
@@ -20,15 +21,13 @@ On SQLite one process runs per data directory, and the same code only keeps its 
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from watcher.store import db as dbmod
+from watcher.store import leases
 
 LEASE_SECONDS = 30.0  # a claim lasts this long unless renewed; a dead owner's source waits at most this
 RENEW_SECONDS = 10.0  # a poll that runs longer extends its claim this often
@@ -50,8 +49,9 @@ class Holder(Protocol):
 
 
 def new_owner() -> str:
-    """An owner id for one process's claims: host, PID and a random part (a PID is reused after a restart)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+    """An owner id for one process's claims: host, PID and a random part (a PID is reused after a restart); the same
+    form as the outbox's lease owners, so :func:`watcher.store.leases.gone` can tell when its process has ended."""
+    return leases.new_owner()
 
 
 def stamp(when: datetime) -> str:
@@ -86,6 +86,8 @@ def claim(store: Holder, source: str, interval: float, owner: str, lease: float 
     ).fetchone()
     if row is not None:
         return Claim(True)
+    if _free_if_gone(store, source, owner):  # a process of this host that died polling it (kill -9, a crash)
+        return claim(store, source, interval, owner, lease)
     held = store.db.execute(
         "SELECT owner, lease_until, started_at FROM source_claims WHERE source = ?", (source,)
     ).fetchone()
@@ -96,6 +98,18 @@ def claim(store: Holder, source: str, interval: float, owner: str, lease: float 
     if live:
         due = max(due, datetime.fromisoformat(held[1]))
     return Claim(False, holder=held[0] if live else None, wait=max(0.0, (due - now).total_seconds()))
+
+
+def _free_if_gone(store: Holder, source: str, owner: str) -> bool:
+    """End the claim on ``source`` when its owner is a process of this host that has ended, so a restarted service
+    polls the source when it is due instead of waiting for the dead claim to expire; True when one was ended."""
+    held = store.db.execute("SELECT owner FROM source_claims WHERE source = ?", (source,)).fetchone()
+    if held is None or held[0] is None or held[0] == owner or not leases.gone(held[0]):
+        return False
+    cur = store.db.execute(
+        "UPDATE source_claims SET owner = NULL, lease_until = NULL WHERE source = ? AND owner = ?", (source, held[0])
+    )
+    return cur.rowcount == 1
 
 
 def renew(store: Holder, source: str, owner: str, lease: float = LEASE_SECONDS) -> bool:
