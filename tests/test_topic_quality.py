@@ -41,6 +41,18 @@ BLIND5_FLOORS = {
     "policing": (0.97, 0.85),
 }
 
+# blind6 was measured once before the packs were tuned on it (classes of errors: offences in the wording of national
+# law, rescues and arrivals at sea, EPPO, passenger data, two countries' police forces, words with a second sense such
+# as Schlepper, Prüm, VIS, readmission, sbarco); these floors keep what that round reached. Two of its labels differ
+# from those of the extra set (a border named in a smuggling prosecution, a route named in a smuggling story), so
+# borders precision and migration recall stay below 1.
+BLIND6_FLOORS = {
+    "smuggling": (0.99, 0.99),
+    "borders": (0.97, 0.99),
+    "migration": (0.97, 0.97),
+    "policing": (0.99, 0.99),
+}
+
 
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
@@ -107,6 +119,14 @@ def test_topic_meets_floors_on_blind5_cases(matcher, topic_id):
     assert precision >= floor_p and recall >= floor_r, (precision, recall, wrong)
 
 
+@pytest.mark.parametrize("topic_id", sorted(FLOORS))
+def test_topic_meets_floors_on_blind6_cases(matcher, topic_id):
+    """Each shipped topic keeps the floors reached on the blind6 cases."""
+    precision, recall, wrong = score(matcher, load_cases("topic-cases.blind6.toml"), topic_id)
+    floor_p, floor_r = BLIND6_FLOORS[topic_id]
+    assert precision >= floor_p and recall >= floor_r, (precision, recall, wrong)
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [
@@ -122,6 +142,18 @@ def test_topic_meets_floors_on_blind5_cases(matcher, topic_id):
         ("Em Schengen, os vinhos da Mosela celebram a vindima", set()),
         ("Amending budget 4/2026: heading 4, line 11.10.02 (Frontex)", set()),
         ("Customs seize cigarettes at the Medyka border crossing point", set()),
+        ("Der Schlepper zog das Containerschiff in den Hafen", set()),
+        ("Prüm: Stadtrat beschließt neuen Haushalt", set()),
+        ("Het VIS in de Noordzee: quotum voor kabeljauw omlaag", set()),
+        ("Hospital readmission within 30 days falls in Denmark", set()),
+        ("Lifeboat crew rescue two kitesurfers off Cornwall", set()),
+        ("Tourist arrivals in the Canary Islands hit a record in August", set()),
+        ("Regolamento sulla pesca: l'obbligo di sbarco viene semplificato", set()),
+        ("Gas TSOs publish entry/exit system tariffs for 2026", set()),
+        ("Rückkehr des Luchses in den Pfälzerwald", set()),
+        ("La Guardia Civil y la Policía Nacional detienen a un atracador en Madrid", set()),
+        ("EPPO charges former mayor with misuse of EU farm subsidies", set()),
+        ("Opvangplekken voor daklozen in Amsterdam uitgebreid", set()),
         # the same words next to the words of the topic's sense
         ("Ministers agree on the new migration policy", {"migration"}),
         ("Polska: wnioski o azyl złożone na granicy z Białorusią", {"borders", "migration"}),
@@ -133,6 +165,15 @@ def test_topic_meets_floors_on_blind5_cases(matcher, topic_id):
         ),
         ("EES: fingerprints of travellers taken at airports from October", {"borders"}),
         ("Schengen members agree to lift internal checks with Bulgaria", {"borders"}),
+        ("Polizei nimmt mutmaßliche Schlepper an der A4 fest", {"smuggling"}),
+        ("Le Conseil adopte le règlement Prüm II sur l'échange automatisé de données", {"policing"}),
+        ("VIS: Council adopts revised regulation on visa information", {"borders"}),
+        ("EU and Bangladesh discuss readmission of irregular migrants", {"migration"}),
+        ("Salvamento Marítimo rescata a 52 personas de una patera al sur de Lanzarote", {"migration"}),
+        ("Irregular arrivals to the Canary Islands doubled in 2024", {"migration"}),
+        ("Sbarco di 300 migranti a Lampedusa nella notte", {"migration"}),
+        ("Parquet européen : démantèlement d'une fraude carrousel à la TVA de 50 millions", {"policing"}),
+        ("Gemeenten moeten meer opvangplekken voor asielzoekers bieden", {"migration"}),
         # classes named without the usual words
         ("Screening of third-country nationals arriving irregularly begins under the Pact", {"borders", "migration"}),
         ("Minori stranieri non accompagnati: nuovi centri di prima accoglienza", {"migration"}),
@@ -145,7 +186,8 @@ def test_topic_meets_floors_on_blind5_cases(matcher, topic_id):
 )
 def test_ambiguous_words_count_only_with_their_context(matcher, text, expected):
     """Words with other senses (migration, asilo, Azyl, Rückführung, border, SIS, EES, Schengen, Frontex in a
-    budget line) raise a topic only next to words of its sense; classes named without them still do."""
+    budget line, Schlepper, Prüm, VIS, readmission, rescue, arrivals, sbarco, EPPO, opvang) raise a topic only next
+    to words of its sense; classes named without them still do."""
     assert {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))} == expected
 
 
