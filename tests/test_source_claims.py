@@ -115,9 +115,12 @@ def test_replicas_claiming_at_once_never_both_win(db_target):
     assert [len(w) for w in wins] == [1] * rounds, wins
 
 
-async def test_two_services_poll_a_due_source_once(db_target, feed_server):
-    """Two replicas' services on one database, both told to poll the same source at once: the feed server sees one
-    request; once the interval has passed, the other one's turn is a poll again."""
+async def test_two_services_poll_a_due_source_once(pg_url, feed_server):
+    """Two replicas' services on one PostgreSQL database, both told to poll the same source at once: the feed server
+    sees one request; once the interval has passed, the other one's turn is a poll again. (On SQLite one service runs
+    per data directory, so its polls are not claimed: tests/test_responsive.py shows a poll running while another
+    process holds the database's write lock.)"""
+    db_target = pg_url
     text = source_toml("press", feed_server.url("/feed.xml"), every="1s")
     sources, _, errors = sources_from_toml(tomllib.loads(text), "sources.toml")
     assert not errors

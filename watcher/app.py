@@ -26,6 +26,7 @@ from watcher.matcher import Matcher
 from watcher.notifiers.console import CONSOLE_ADDRESS, ConsoleNotifier
 from watcher.notifiers.setup import close_notifiers, configured_notifiers
 from watcher.store import claims, subscribers
+from watcher.store import db as dbmod
 from watcher.store.aio import AsyncStore, LoopValidators, StoreErrors, as_async
 from watcher.store.archive import Reader
 from watcher.store.health import StoredValidators
@@ -370,9 +371,10 @@ class Service:
                 "source %s: paused by an operator; poll skipped (/resume %s to poll it again)", source.name, source.name
             )
             return None
-        if not await self._claim(source):
+        shared = self._polls_shared()
+        if shared and not await self._claim(source):
             return None
-        renewing = asyncio.create_task(self._renew_claim(source), name=f"claim {source.name}")
+        renewing = asyncio.create_task(self._renew_claim(source), name=f"claim {source.name}") if shared else None
         try:
             result = await pipeline.poll(
                 source,
@@ -388,8 +390,9 @@ class Service:
             log.exception("source %s: poll crashed", source.name)
             raise
         finally:
-            renewing.cancel()
-            await self._release_claim(source)
+            if renewing is not None:
+                renewing.cancel()
+                await self._release_claim(source)
         if self.metrics is not None:
             self.metrics.observe_poll(result)
         self.cycle.add(result)
@@ -401,6 +404,12 @@ class Service:
             self.admin.wake()
         await self._space_out(source, result)
         return result
+
+    def _polls_shared(self) -> bool:
+        """Whether other replicas may poll the same sources, so each poll is claimed first (PostgreSQL). On SQLite
+        one service runs per data directory (its lock), and a claim would be a write that waits behind any other
+        process's write lock (a ``watcher once``, a backup) where the fetch itself needs no database at all."""
+        return self.store is not None and self.store.backend == dbmod.POSTGRES
 
     async def _claim(self, source) -> bool:
         """Claim the source's poll (see ``store.claims``): False when another replica polls it now or it was polled

@@ -12,7 +12,8 @@ than its interval ago. The upsert is atomic on both backends: SQLite serialises 
 row and checks the condition again on the latest version, so two replicas that claim at the same moment never both
 get it. After the poll the owner gives the claim up (``release``); a replica that dies (``kill -9``) keeps it until
 ``lease_until``, and then another one takes the source over (a dead process of the claimer's own host, such as the
-service before its restart, loses it at once, as with the outbox's leases). A long poll extends its claim while it runs (``renew``).
+service before its restart, loses it at once, as with the outbox's leases). A long poll extends its claim while it
+runs (``renew``).
 
 Times are the claiming process's clock (as everywhere in the store), written as ISO 8601 in UTC with milliseconds so
 that they compare as text; replicas on several hosts need their clocks in step (NTP), as for every other lease.
