@@ -116,13 +116,13 @@ async def test_status_lists_sources_and_failures(running, store):
     answer = await running.say(USER, "/status")
     lines = answer["plain_text"].splitlines()
     assert lines[0] == "2 sources polled, 0 failing, 1 degraded"
-    assert lines[1].startswith("🟡 statewatch: degraded (timeout, 1 poll)")
+    assert lines[1].startswith("🟡 statewatch: degraded (timed out, 1 failed poll)")
     for _ in range(2):
         store.record_failure("statewatch", "timeout", "no answer in 20s")
     lines = (await running.say(USER, "/status"))["plain_text"].splitlines()
     assert lines[0] == "2 sources polled, 1 failing"
-    assert lines[1].startswith("⚠️ statewatch: failing (timeout, 3 polls in a row)")
-    assert "council-press: ok; last success just now" in "\n".join(lines)
+    assert lines[1].startswith("⚠️ statewatch: failing (timed out, 3 failed polls in a row)")
+    assert "council-press: ok; last success just now; 0 new in 7 days" in "\n".join(lines)
 
 
 async def test_digest_and_instant_commands(running, store):

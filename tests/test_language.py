@@ -23,6 +23,7 @@ from watcher.delivery.pacing import Pacer
 from watcher.delivery.worker import DeliveryWorker
 from watcher.matcher import topics_from_toml
 from watcher.notifiers.telegram import TelegramNotifier
+from watcher.sources.rss import RssSource
 from watcher.store import chat_prefs, subscribers
 
 USER = 1001
@@ -32,6 +33,7 @@ LOCALE = ROOT / "watcher" / "locale"
 SOURCES_OF_TEXTS = [
     ROOT / "watcher" / "bot",
     ROOT / "watcher" / "i18n.py",
+    ROOT / "watcher" / "health.py",
     ROOT / "watcher" / "matcher" / "personal.py",
     ROOT / "watcher" / "notifiers" / "format.py",
     ROOT / "watcher" / "notifiers" / "telegram.py",
@@ -308,3 +310,31 @@ async def test_alerts_and_digests_come_in_the_chats_language(running, api, store
     [digest] = [m for m in api.sent_messages(GROUP) if "Zusammenfassung" in m["plain_text"]]
     assert digest["plain_text"].startswith("🗞 Tägliche Zusammenfassung: 1 Benachrichtigung")
     assert "Schleusung von Migranten" in digest["plain_text"]
+
+
+LABELLED = (
+    RssSource(name="council-press", url="https://e.org/press.xml", every=900.0, label="Conseil : presse"),
+    RssSource(name="statewatch", url="https://e.org/sw.xml", every=1800.0, label="Statewatch"),
+)
+
+
+async def test_status_comes_in_the_chats_language_by_label(api, store, clock):
+    """/status in a French chat says the summary, each state, the failure, the counts and how long ago in French,
+    by each source's label; the same facts in German once the chat chooses German."""
+    store.record_poll("council-press", [], {})
+    for _ in range(3):
+        store.record_failure("statewatch", "timeout", "no answer in 20s")
+    clock.advance(2 * 3600 + 5 * 60)
+    async with RunningBot(api, store, sources=LABELLED) as bot:
+        lines = (await bot.say(USER, "/status", language_code="fr"))["plain_text"].splitlines()
+        assert lines == [
+            "2 sources interrogées, 1 en échec",
+            "⚠️ Statewatch : en échec (délai dépassé, 3 interrogations échouées d’affilée) ; dernier succès : jamais ;"
+            " 0 nouveau en 7 jours",
+            "✅ Conseil : presse : ok ; dernier succès : il y a 2 h 5 min ; 0 nouveau en 7 jours",
+        ]
+        await bot.say(USER, "/language de")
+        lines = (await bot.say(USER, "/status", language_code="fr"))["plain_text"].splitlines()
+        assert lines[0] == "2 Quellen abgefragt, 1 gestört"
+        assert lines[1].startswith("⚠️ Statewatch: gestört (Zeitüberschreitung, 3 fehlgeschlagene Abfragen in Folge)")
+        assert lines[2] == "✅ Conseil : presse: ok; letzter Erfolg: vor 2 Std. 5 Min.; 0 neue Einträge in 7 Tagen"

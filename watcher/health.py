@@ -24,24 +24,27 @@ from typing import Any
 
 from watcher.clock import from_iso, iso
 from watcher.durations import doubling, parse_duration
+from watcher.i18n import N_
 from watcher.store import health as healthdb
 
 log = logging.getLogger(__name__)
 
 DAY = 86400.0
+# What each failure class means, in English for the operators; marked so that /status can say it in a chat's
+# language (watcher.bot.status).
 FAILURE_LABELS = {
-    "blocked": "blocked by bot protection",
-    "rate_limited": "rate limited",
-    "server_error": "server error",
-    "client_error": "the request was refused (4xx)",
-    "timeout": "timed out",
-    "too_large": "answer too large",
-    "network": "network error",
-    "unparseable": "could not be parsed",
-    "empty": "no items where items were expected",
-    "redirect_loop": "redirect loop",
-    "disallowed": "disallowed by robots.txt",
-    "store": "the database refused to record the poll",
+    "blocked": N_("blocked by bot protection"),
+    "rate_limited": N_("rate limited"),
+    "server_error": N_("server error"),
+    "client_error": N_("the request was refused (4xx)"),
+    "timeout": N_("timed out"),
+    "too_large": N_("answer too large"),
+    "network": N_("network error"),
+    "unparseable": N_("could not be parsed"),
+    "empty": N_("no items where items were expected"),
+    "redirect_loop": N_("redirect loop"),
+    "disallowed": N_("disallowed by robots.txt"),
+    "store": N_("the database refused to record the poll"),
 }
 
 

@@ -80,10 +80,12 @@ async def wait_sent(api: FakeBotAPI, n: int, chat_id: int | None = None, timeout
 class RunningBot:
     """The watcher's handlers on a real Application, polling the fake."""
 
-    def __init__(self, api: FakeBotAPI, store: Store, admins: frozenset[int] = frozenset({ADMIN_CHAT})):
+    def __init__(
+        self, api: FakeBotAPI, store: Store, admins: frozenset[int] = frozenset({ADMIN_CHAT}), sources=SOURCES
+    ):
         self.api, self.store = api, store
         self.app = Application.builder().token(api.token).base_url(api.base_url).build()
-        watcher_bot.register(self.app, watcher_bot.BotDeps(store, topics(), admins, SOURCES))
+        watcher_bot.register(self.app, watcher_bot.BotDeps(store, topics(), admins, tuple(sources)))
 
     async def __aenter__(self) -> RunningBot:
         await self.app.initialize()

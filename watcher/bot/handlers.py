@@ -41,6 +41,7 @@ from watcher.bot.replies import (
     topic_list,
     unknown_topics,
 )
+from watcher.bot.status import lines as status_lines
 from watcher.i18n import N_, _, ngettext
 from watcher.store import subscribers
 
@@ -331,7 +332,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     now = d.store.clock()
     rows = await d.db.run(health.source_health, d.sources, d.rules, now)
-    summary, *lines = health.render_lines(rows, now, by_label=True)
+    summary, *lines = status_lines(rows, now)
     await reply_lines(update, f"<b>{esc(summary)}</b>", [esc(line) for line in lines])
 
 
