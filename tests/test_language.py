@@ -24,7 +24,7 @@ from watcher.delivery.worker import DeliveryWorker
 from watcher.matcher import topics_from_toml
 from watcher.notifiers.telegram import TelegramNotifier
 from watcher.sources.rss import RssSource
-from watcher.store import chat_prefs, subscribers
+from watcher.store import chat_prefs, subscribers, watches
 
 USER = 1001
 GROUP = -2002
@@ -262,6 +262,27 @@ async def test_own_terms_commands_in_german(running, store):
     assert buttons(listed) and list(buttons(listed).values()) == ["pushbacks entfernen"]
     me = await running.say(USER, "/me", language_code="de")
     assert "Ihre Begriffe: pushbacks (/watching)" in me["plain_text"]
+
+
+async def test_a_refused_watch_says_why_in_french(running, store):
+    """A French chat's refused /watch gives the validator's reason in French (the term, the word after not, a
+    stopword and its language, a clause it cannot read), and nothing is watched."""
+    cases = {
+        "/watch smu*": "Je ne peux pas surveiller smu* : Le terme 'smu*' est un préfixe de moins de 4 lettres ; "
+        "écrivez au moins 4 lettres avant *.",
+        "/watch the": "Le terme 'the' est un mot très courant (anglais : 'the') : il figure dans presque tous les "
+        "textes ; retirez-le, ou écrivez une expression qui le contient.",
+        "/watch border; not carbon": "Le mot après not 'carbon' ne contient pas votre terme, il n’écarte donc jamais "
+        "rien ; ajoutez-y le terme qu’il doit écarter, ou retirez-le.",
+        "/watch border; after carbon": "Après un point-virgule, écrivez not, near, unless ou within suivi de mots, "
+        "p. ex. « border; not … » ; je ne sais pas lire « after carbon ».",
+        "/watch sm* + border": "Le terme 'sm* + border' (partie 'sm*') est un préfixe de moins de 4 lettres",
+    }
+    for command, reason in cases.items():
+        assert reason in (await running.say(USER, command, language_code="fr"))["plain_text"], command
+    answer = await running.say(USER, "/watch der", language_code="de")
+    assert "Der Begriff 'der' ist ein sehr häufiges Wort (Deutsch: 'der')" in answer["plain_text"]
+    assert watches.watching(store, "telegram", str(USER)) == []
 
 
 async def test_alert_buttons_answer_in_the_chats_language(running, store):

@@ -12,12 +12,12 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import rss
 from tests.fakes.telegram import topics
 from tests.test_bot import buttons
-from watcher import pipeline
+from watcher import i18n, pipeline
 from watcher.delivery.pacing import Pacer
 from watcher.delivery.worker import DeliveryWorker
 from watcher.http.client import Http
 from watcher.matcher import Matcher
-from watcher.matcher.personal import PersonalIndex, Watch, parse_watch
+from watcher.matcher.personal import PersonalIndex, Watch, explain, parse_watch
 from watcher.models import Item
 from watcher.notifiers.telegram import TelegramNotifier
 from watcher.sources.rss import RssSource
@@ -100,7 +100,7 @@ async def test_refusals_say_why(running, store):
     """Stopwords, words under 3 letters, short prefixes, regular expressions and unreadable clauses are refused with
     the reason the topics' validator gives; an empty /watch shows how to write one."""
     cases = {
-        "/watch the": "is a stopword",
+        "/watch the": "is a common word in English",
         "/watch EU": "fewer than 3 letters",
         "/watch smu*": "prefix shorter than 4 letters",
         "/watch smuggl(er|ing)": "not regular expressions",
@@ -112,6 +112,52 @@ async def test_refusals_say_why(running, store):
     for command, reason in cases.items():
         assert reason in (await running.say(USER, command))["plain_text"], command
     assert watched(store) == []
+
+
+REFUSED = [
+    "x" * 201,
+    "; not carbon",
+    "border; after carbon",
+    "border; within 5",
+    "border; not " + ", ".join(f"word{n}" for n in range(9)),
+    "sm*",
+    "smuggl(er|ing)",
+    "smu*ggl",
+    "**",
+    "a + b + c + d + e",
+    "border + ",
+    "…",
+    "the",
+    "EU",
+    "of the",
+    "sm* + border",
+    "border; not carbon",
+    "border; not border",
+    "border; not fish, Fish",
+    "border; not carbon + tax",
+    "border; near fi*",
+    "border; near a + b",
+    "border; unless x*",
+]
+
+
+@pytest.mark.parametrize("spec", REFUSED)
+def test_every_refusal_has_words_the_catalogues_translate(spec):
+    """Each way /watch refuses a term (its own checks and each validator line it can meet) is read into marked
+    templates: the French and German say differ from the English, and the English ends as a sentence."""
+    watch, problem = parse_watch(spec)
+    assert watch is None and problem is not None
+    english = str(problem)
+    assert english.endswith(".") and "{" not in english
+    for language in i18n.TRANSLATED:
+        assert problem.say(i18n.catalogue(language).gettext) != english, (language, english)
+
+
+def test_a_validator_line_it_cannot_read_is_shown_as_written():
+    """A validator line that no template reads (a new check, say) still refuses, in the validator's English."""
+    problem = explain("/watch: topic 'watch': term 'x' is spelled with a new mistake")
+    assert str(problem) == "The term 'x' is spelled with a new mistake."
+    assert problem.say(i18n.catalogue("fr").gettext) == str(problem)
 
 
 async def test_the_twenty_first_term_is_refused(running, store):

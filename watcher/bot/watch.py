@@ -43,7 +43,7 @@ async def watch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # The reasons quote pieces of the argument only once it is known to be under MAX_TEXT, so they are short.
         await reply(
             update,
-            _("I cannot watch {given}: {problem}").format(given=excerpt(text), problem=esc(problem))
+            _("I cannot watch {given}: {problem}").format(given=excerpt(text), problem=esc(problem.say(_)))
             if problem
             else _("Which term?") + " " + _(SYNTAX),
         )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from watcher.i18n import N_
@@ -43,6 +43,32 @@ SYNTAX = N_(  # translated by the bot where it is shown
 )
 _FILE, _ID = "/watch", "watch"
 _PREFIX = f"{_FILE}: topic {_ID!r}: "
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a /watch argument is refused, as plain text: an English template marked for the bot's catalogues
+    (``N_``), and the values that fill it, some of them refusals themselves (the subject and the problem of a
+    validator's line). ``str()`` is the English sentence; ``say(translate)`` the same in another language, with the
+    bot's ``_`` as ``translate`` (the matcher knows no bot code)."""
+
+    template: str
+    values: tuple[tuple[str, object], ...] = ()
+
+    def say(self, translate: Callable[[str], str] | None = None) -> str:
+        said = {k: v.say(translate) if isinstance(v, Refusal) else v for k, v in self.values}
+        return (translate or _same)(self.template).format(**said)
+
+    def __str__(self) -> str:
+        return self.say()
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _refusal(template: str, **values: object) -> Refusal:
+    return Refusal(template, tuple(values.items()))
 
 
 @dataclass(frozen=True)
@@ -125,18 +151,20 @@ def _tidy(text: str) -> str:
     return " ".join(text.split())
 
 
-def parse_watch(text: str) -> tuple[Watch | None, str]:
-    """A /watch argument as a Watch, or (None, what is wrong and how to fix it, as plain text; "" when the
-    argument is empty)."""
+def parse_watch(text: str) -> tuple[Watch | None, Refusal | None]:
+    """A /watch argument as a Watch, or (None, what is wrong and how to fix it; None when the argument is
+    empty)."""
     text = text.strip()
     if not text:
-        return None, ""
+        return None, None
     if len(text) > MAX_TEXT:
-        return None, f"That is {len(text)} characters; a term with its clauses may have at most {MAX_TEXT}."
+        return None, _refusal(
+            N_("That is {n} characters; a term with its clauses may have at most {most}."), n=len(text), most=MAX_TEXT
+        )
     pieces = [_tidy(p) for p in text.split(";")]
     term, clauses = pieces[0], pieces[1:]
     if not term:
-        return None, "The term comes first, before any semicolon, e.g. “border; not carbon border”."
+        return None, _refusal(N_("The term comes first, before any semicolon, e.g. “border; not carbon border”."))
     found: dict[str, list[str]] = {}
     within = 0
     for clause in clauses:
@@ -145,18 +173,26 @@ def parse_watch(text: str) -> tuple[Watch | None, str]:
         name, _, rest = clause.partition(" ")
         name = name.lower()
         if name not in CLAUSES or not rest.strip():
-            return None, (
-                f"After a semicolon write not, near, unless or within followed by words, e.g. "
-                f"“{term}; not …”; I cannot read “{_cut(clause)}”."
+            return None, _refusal(
+                N_(
+                    "After a semicolon write not, near, unless or within followed by words, e.g. “{term}; not …”; "
+                    "I cannot read “{clause}”."
+                ),
+                term=term,
+                clause=_cut(clause),
             )
         if name == "within":
             if not rest.strip().isdigit() or not 1 <= int(rest) <= MAX_WITHIN:
-                return None, f"within takes a number of words from 1 to {MAX_WITHIN}, e.g. “within 12”."
+                return None, _refusal(
+                    N_("within takes a number of words from 1 to {most}, e.g. “within 12”."), most=MAX_WITHIN
+                )
             within = int(rest)
             continue
         terms = [_tidy(t) for t in rest.split(",") if t.strip()]
         if len(terms) + len(found.get(name, [])) > MAX_LIST:
-            return None, f"At most {MAX_LIST} terms after {name}; keep the ones that matter most."
+            return None, _refusal(
+                N_("At most {most} terms after {clause}; keep the ones that matter most."), most=MAX_LIST, clause=name
+            )
         found.setdefault(name, []).extend(terms)
     watch = Watch(
         term=term,
@@ -166,13 +202,15 @@ def parse_watch(text: str) -> tuple[Watch | None, str]:
         within=within,
     )
     if within and not (watch.near or watch.unless):
-        return None, "within says how close the near or unless words must be; add them, e.g. “; near migrant*”."
+        return None, _refusal(
+            N_("within says how close the near or unless words must be; add them, e.g. “; near migrant*”.")
+        )
     problem = check(watch)
-    return (None, problem) if problem else (watch, "")
+    return (None, problem) if problem else (watch, None)
 
 
-def check(watch: Watch) -> str:
-    """Why the watch is not valid, or "": the checks of a topics.toml topic made of it (its warnings count too,
+def check(watch: Watch) -> Refusal | None:
+    """Why the watch is not valid, or None: the checks of a topics.toml topic made of it (its warnings count too,
     since a chat cannot be told to edit a file)."""
     entry: dict = {"id": _ID, "label": watch.term, "terms": [watch.term]}
     if watch.exclude:
@@ -188,19 +226,140 @@ def check(watch: Watch) -> str:
     # The term stands in the topic's terms only because a topic needs one; with a context it is a context term.
     warnings = [w for w in warnings if "counts without its context" not in w]
     for line in errors + warnings:
-        return _explain(line)
-    return ""
+        return explain(line)
+    return None
 
 
-def _explain(line: str) -> str:
-    """A validator line without the file and topic it would name in topics.toml, in the words of /watch."""
+# The validator's lines (watcher.matcher.rules, .context, .stopwords) stay English for check-config; a /watch
+# refusal is read back from them into the templates below, which the bot translates. A line none of them reads is
+# shown as the validator wrote it.
+_QUOTED = r"""(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+_LINE = re.compile(rf"(?P<kind>term|exclusion|terms|near|unless) (?P<term>{_QUOTED}) (?P<rest>.+)", re.S)
+_PART = re.compile(rf"\(part (?P<part>{_QUOTED})\) (?P<rest>.+)", re.S)
+SUBJECTS = {
+    "term": N_("The term {term}"),
+    "terms": N_("The term {term}"),
+    "exclusion": N_("The word after not {term}"),
+    "near": N_("The word after near {term}"),
+    "unless": N_("The word after unless {term}"),
+}
+STOPWORD_LANGUAGES = {  # the languages watcher.matcher.stopwords names
+    "English": N_("English"),
+    "French": N_("French"),
+    "German": N_("German"),
+    "Spanish": N_("Spanish"),
+    "Italian": N_("Italian"),
+    "Dutch": N_("Dutch"),
+    "Portuguese": N_("Portuguese"),
+    "Polish": N_("Polish"),
+}
+PROBLEMS = [  # (the validator's words, the words of /watch)
+    (
+        r"is a prefix shorter than (?P<n>\d+) letters; write at least \d+ letters before \*",
+        N_("is a prefix shorter than {n} letters; write at least {n} letters before *"),
+    ),
+    (
+        rf"contains (?P<hint>{_QUOTED}); terms are plain words, phrases or word\* prefixes, not regular expressions: "
+        r"write one term per alternative",
+        N_(
+            "contains {hint}; terms are plain words, phrases or word* prefixes, not regular expressions: write one "
+            "term per alternative"
+        ),
+    ),
+    (
+        r"has a '\*' inside a word; a star may only end a word, e\.g\. smuggl\*",
+        N_("has a '*' inside a word; a star may only end a word, e.g. smuggl*"),
+    ),
+    (
+        r"has a '\*' that does not end a word; write it straight after at least (?P<n>\d+) letters, e\.g\. smuggl\*",
+        N_("has a '*' that does not end a word; write it straight after at least {n} letters, e.g. smuggl*"),
+    ),
+    (
+        r"has more than (?P<n>\d+) parts joined by '\+'; split it into several terms",
+        N_("has more than {n} parts joined by '+'; split it into several terms"),
+    ),
+    (
+        r"has an empty part around '\+'; write e\.g\. \"per person \+ crossing\*\"",
+        N_("has an empty part around '+'; write e.g. “per person + crossing*”"),
+    ),
+    (r"has no letters or digits after folding; remove it", N_("has no letters or digits; remove it")),
+    (r"is empty; remove it", N_("is empty; remove it")),
+    (
+        rf"has fewer than (?P<n>\d+) letters \((?P<word>{_QUOTED})\): on its own it matches far too much; write a "
+        r"longer word or a phrase that contains it",
+        N_(
+            "has fewer than {n} letters ({word}): on its own it matches far too much; write a longer word or a "
+            "phrase that contains it"
+        ),
+    ),
+    (
+        rf"is a stopword \((?P<word>{_QUOTED}), (?P<language>[A-Za-z]+)\): it occurs in almost every text; remove "
+        r"it, or write a phrase that contains it",
+        N_(
+            "is a common word in {language} ({word}): it occurs in almost every text; remove it, or write a phrase "
+            "that contains it"
+        ),
+    ),
+    (
+        r"is made only of stopwords and short words, which occur in almost every text; add a word that says what "
+        r"the item is about",
+        N_(
+            "is made only of common and short words, which occur in almost every text; add a word that says what "
+            "the item is about"
+        ),
+    ),
+    (
+        r"joins parts with '\+', which only terms may do; write the phrase to exclude without '\+'",
+        N_("joins parts with '+', which only your term may do; write the phrase to exclude without '+'"),
+    ),
+    (
+        r"joins parts with '\+'; a context rule's words are already tied together by 'near' and 'within'",
+        N_("joins parts with '+'; the words after near and unless are tied to your term by near and within already"),
+    ),
+    (
+        rf"is also listed in exclude as (?P<other>{_QUOTED}), so it can never match; remove it from one list",
+        N_("is also listed after not as {other}, so it can never match; remove one"),
+    ),
+    (
+        r"contains none of the topic's terms, so it never removes a hit; add the term it should veto to it, or "
+        r"remove it",
+        N_("does not contain your term, so it never removes a hit; add the term it should veto to it, or remove it"),
+    ),
+    (rf"repeats (?P<other>{_QUOTED}); remove one", N_("repeats {other}; remove one")),
+]
+_PROBLEMS = [(re.compile(pattern, re.S), template) for pattern, template in PROBLEMS]
+
+
+def _problem(rest: str) -> Refusal | None:
+    """The words of /watch for what the validator says is wrong with one term, or None when it says something
+    else."""
+    part = _PART.fullmatch(rest)
+    if part:
+        inner = _problem(part["rest"])
+        return inner and _refusal(N_("(part {part}) {problem}"), part=part["part"], problem=inner)
+    for pattern, template in _PROBLEMS:
+        found = pattern.fullmatch(rest)
+        if found:
+            values: dict[str, object] = dict(found.groupdict())
+            if "language" in values:
+                values["language"] = Refusal(STOPWORD_LANGUAGES.get(str(values["language"]), str(values["language"])))
+            return _refusal(template, **values)
+    return None
+
+
+def explain(line: str) -> Refusal:
+    """A validator line in the words of /watch, without the file and topic it would name in topics.toml."""
     text = line.removeprefix(_PREFIX)
     text = re.sub(r"^context #\d+: ", "", text)
-    text = text.replace("term ", "the term ", 1) if text.startswith("term ") else text
-    text = text.replace("exclusion ", "the word after not ", 1) if text.startswith("exclusion ") else text
-    text = text.replace("contains none of the topic's terms", "does not contain your term")
-    text = text.replace("listed in exclude as", "listed after not as").replace("remove it from one list", "remove one")
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+    found = _LINE.fullmatch(text)
+    problem = _problem(found["rest"]) if found else None
+    if found is None or problem is None:
+        words = {"term": "the term", "terms": "the term", "exclusion": "the word after not"}
+        kind, _, rest = text.partition(" ")
+        text = f"{words[kind]} {rest}" if kind in words else text
+        return _refusal("{text}", text=text[:1].upper() + text[1:] + ("" if text.endswith(".") else "."))
+    subject = _refusal(SUBJECTS[found["kind"]], term=found["term"])
+    return _refusal("{subject} {problem}.", subject=subject, problem=problem)
 
 
 def _cut(text: str, limit: int = 40) -> str:
