@@ -24,8 +24,8 @@ from watcher.delivery.pacing import Pacer
 from watcher.delivery.worker import DeliveryWorker
 from watcher.errors import ConfigError
 from watcher.notifiers.telegram import TelegramNotifier
+from watcher.store import chat_prefs, subscribers
 from watcher.store import health as healthdb
-from watcher.store import subscribers
 from watcher.web.metrics import Metrics
 from watcher.web.server import WebServer
 
@@ -272,6 +272,23 @@ async def test_a_chat_over_the_cap_gets_its_overflow_folded_and_loses_nothing(st
     assert not any("Catching up" in m["plain_text"] for m in others)
     assert store.outbox_depth() == 0
     assert store.db.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL").fetchone()[0] == 123
+
+
+async def test_a_french_chats_catch_up_is_in_french_and_names_the_source_by_its_label(store, bot, api):
+    """A chat that chose French gets its folded alerts headed in French, and each entry names the source by its
+    label from sources.toml, as alerts and digests do, not by its configuration name."""
+    store.subscribe("telegram", "1", ["smuggling"])
+    chat_prefs.set_language(store, "telegram", "1", "fr")
+    for n in range(8):
+        queue_alert(store, "council-press", f"n{n}")
+    notifiers = {"telegram": TelegramNotifier(bot, LABELS, {"council-press": "Conseil de l’UE : presse"})}
+    folder = OverflowFolder(
+        store, notifiers, Pacer(rate=29, per_chat_interval=0.0), lambda c, k: None, cap=3, inflight=set()
+    )
+    assert await folder.run_due() == 5
+    [message] = api.sent_messages(1)
+    assert message["plain_text"].startswith("🗞 Rattrapage : 5 alertes en retard\n\n")
+    assert message["plain_text"].count("Conseil de l’UE : presse") == 5 and "council-press" not in message["plain_text"]
 
 
 async def test_an_alert_in_flight_is_never_folded(store, bot, api):

@@ -14,7 +14,7 @@ from watcher.delivery.digest import next_digest_after, resolve_zone, zone
 from watcher.delivery.pacing import Pacer
 from watcher.delivery.worker import DeliveryWorker
 from watcher.notifiers.telegram import TelegramNotifier
-from watcher.store import subscribers
+from watcher.store import chat_prefs, subscribers
 
 LABELS = {"smuggling": "Migrant smuggling"}
 USER = 1001
@@ -56,6 +56,23 @@ async def test_digest_arrives_at_its_hour_in_the_subscribers_zone(store, clock, 
     assert await worker.digests.run_due() == 1
     assert "1 alert" in api.sent_messages(USER)[1]["plain_text"]
     assert "Report 0" not in api.sent_messages(USER)[1]["text"]
+
+
+async def test_a_french_digest_names_each_source_by_its_label(store, clock, api):
+    """A French chat's digest is headed in French and names the source by its label from sources.toml, not by its
+    configuration name."""
+    store.subscribe("telegram", str(USER), ["smuggling"])
+    chat_prefs.set_language(store, "telegram", str(USER), "fr")
+    subscribers.set_digest(store, "telegram", str(USER), 8, "Europe/Brussels")
+    queue_alert(store, "council-press", "a", "Report on smuggling routes")
+    async with Bot(api.token, base_url=api.base_url) as bot:
+        notifier = TelegramNotifier(bot, LABELS, {"council-press": "Conseil de l’UE : presse"})
+        worker = DeliveryWorker(store, {"telegram": notifier}, Pacer(per_chat_interval=0.1))
+        clock.advance(hours=1)
+        assert await worker.digests.run_due() == 1
+    [digest] = api.sent_messages(USER)
+    assert digest["plain_text"].startswith("🗞 Résumé quotidien : 1 alerte\n\n")
+    assert "Conseil de l’UE : presse · " in digest["plain_text"] and "council-press" not in digest["plain_text"]
 
 
 async def test_long_digest_is_split_between_alerts(store, clock, worker, api):

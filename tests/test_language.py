@@ -37,6 +37,7 @@ SOURCES_OF_TEXTS = [
     ROOT / "watcher" / "matcher" / "personal.py",
     ROOT / "watcher" / "notifiers" / "format.py",
     ROOT / "watcher" / "notifiers" / "telegram.py",
+    ROOT / "watcher" / "delivery" / "backpressure.py",
 ]
 PLACEHOLDER = re.compile(r"\{[a-z_]*(?::[^}]*)?\}")
 

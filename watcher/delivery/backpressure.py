@@ -25,6 +25,7 @@ from watcher.delivery.unrecorded import StoreErrors
 from watcher.durations import parse_duration
 from watcher.errors import ConfigError
 from watcher.health import human_duration, stamp
+from watcher.i18n import _, ngettext, speaking
 from watcher.models import Alert
 from watcher.notifiers import Notifier
 from watcher.notifiers.fit import cut_plain, shorten_html
@@ -211,22 +212,28 @@ class BacklogWatch:
 
 # --- the per-chat cap -------------------------------------------------------------------------------------------
 
-CATCH_UP_HTML = "🗞 <b>Catching up</b>: {count}{part}"
-CATCH_UP_TEXT = "Catching up: {count}{part}"
 
-
-def folded_messages(alerts: list[Alert], labels: Mapping[str, str]) -> list[tuple[str, str, list[int]]]:
-    """The alerts as digest messages (split between alerts under Telegram's limit), headed as a catch-up."""
-    parts = digest_messages(alerts, labels)
-    count = f"{len(alerts)} earlier alert{'s' if len(alerts) != 1 else ''}"
+def folded_messages(
+    alerts: list[Alert], labels: Mapping[str, str], sources: Mapping[str, str] | None = None
+) -> list[tuple[str, str, list[int]]]:
+    """The alerts as digest messages (split between alerts under Telegram's limit), headed as a catch-up, each
+    source by its label (``sources``: name -> label) and in the chat's language (the alerts are one chat's)."""
+    parts = digest_messages(alerts, labels, sources=sources)
     out = []
-    for number, (html_text, plain_text, ids) in enumerate(parts, 1):
-        part = f" (part {number} of {len(parts)})" if len(parts) > 1 else ""
-        head_html = CATCH_UP_HTML.format(count=count, part=part)
-        head_text = CATCH_UP_TEXT.format(count=count, part=part)
-        out.append(
-            (shorten_html(f"{head_html}\n\n{_body(html_text)}"), cut_plain(f"{head_text}\n\n{_body(plain_text)}"), ids)
-        )
+    with speaking(alerts[0].language if alerts else "en"):
+        title = _("Catching up")
+        count = ngettext("{n} earlier alert", "{n} earlier alerts", len(alerts)).format(n=len(alerts))
+        for number, (html_text, plain_text, ids) in enumerate(parts, 1):
+            part = " " + _("(part {n} of {total})").format(n=number, total=len(parts)) if len(parts) > 1 else ""
+            head_html = "🗞 " + _("{title}: {count}").format(title=f"<b>{title}</b>", count=count) + part
+            head_text = _("{title}: {count}").format(title=title, count=count) + part
+            out.append(
+                (
+                    shorten_html(f"{head_html}\n\n{_body(html_text)}"),
+                    cut_plain(f"{head_text}\n\n{_body(plain_text)}"),
+                    ids,
+                )
+            )
     return out
 
 
@@ -303,7 +310,8 @@ class OverflowFolder(DigestSender):
                 self.cap,
                 len(alerts),
             )
-        return folded_messages(alerts, self.notifiers[sub["channel"]].labels) if alerts else []
+        notifier = self.notifiers[sub["channel"]]
+        return folded_messages(alerts, notifier.labels, getattr(notifier, "source_labels", None)) if alerts else []
 
     def _chat_free(self, sub: Mapping) -> bool:
         """Whether the chat may get a message within its ordinary per-message interval."""

@@ -355,8 +355,8 @@ def _digest_messages(
         part = " " + _("(part {n} of {total})").format(n=number, total=len(groups)) if len(groups) > 1 else ""
         count = ngettext("{n} alert", "{n} alerts", len(alerts)).format(n=len(alerts))
         title = _("Daily digest")
-        head_html = f"🗞 <b>{title}</b>: {count}{part}"
-        head_text = f"{title}: {count}{part}"
+        head_html = "🗞 " + _("{title}: {count}").format(title=f"<b>{title}</b>", count=count) + part
+        head_text = _("{title}: {count}").format(title=title, count=count) + part
         body_html = "\n\n".join(entries[i][0] for i in group)
         body_text = "\n\n".join(entries[i][1] for i in group)
         out.append(
