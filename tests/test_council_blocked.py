@@ -110,8 +110,8 @@ async def test_chat_status_command_shows_the_blocked_class(running, store):
         store.record_failure("council-press", "server_error", "HTTP 502")
     lines = (await running.say(ADMIN, "/status"))["plain_text"].splitlines()
     assert lines[0] == "2 sources polled, 1 failing, 1 blocked by bot protection"
-    assert lines[1].startswith("⚠️ council-press: failing (server_error, 3 polls in a row)")
-    assert lines[2].startswith("🛡 statewatch: blocked by bot protection (3 polls in a row)")
+    assert lines[1].startswith("⚠️ council-press: failing (server error, 3 failed polls in a row)")
+    assert lines[2].startswith("🛡 statewatch: blocked by bot protection (3 failed polls in a row)")
 
 
 def test_watcher_run_tells_the_admin_once_and_status_says_blocked(tmp_path, feed_server):
