@@ -53,6 +53,19 @@ BLIND6_FLOORS = {
     "policing": (0.99, 0.99),
 }
 
+# blind7 was measured once before the packs were tuned on it (classes: the facilitation offence in each language's
+# legal and press wording, national names of detention and reception centres, the return and screening regulations
+# and the border procedure by their names, visa policy against the other senses of Visum/visado, Schengen reports and
+# suspension, the other senses of resettlement, readmission, respingimento and Abschiebung); these floors keep what
+# that round reached. Two of its labels go against the other sets (a Border Guard arrest in a smuggling story is not
+# borders; a route named in a smuggling story is not migration), so borders and migration precision stay below 1.
+BLIND7_FLOORS = {
+    "smuggling": (0.99, 0.99),
+    "borders": (0.97, 0.99),
+    "migration": (0.97, 0.99),
+    "policing": (0.99, 0.99),
+}
+
 
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
@@ -124,6 +137,14 @@ def test_topic_meets_floors_on_blind6_cases(matcher, topic_id):
     """Each shipped topic keeps the floors reached on the blind6 cases."""
     precision, recall, wrong = score(matcher, load_cases("topic-cases.blind6.toml"), topic_id)
     floor_p, floor_r = BLIND6_FLOORS[topic_id]
+    assert precision >= floor_p and recall >= floor_r, (precision, recall, wrong)
+
+
+@pytest.mark.parametrize("topic_id", sorted(FLOORS))
+def test_topic_meets_floors_on_blind7_cases(matcher, topic_id):
+    """Each shipped topic keeps the floors reached on the blind7 cases."""
+    precision, recall, wrong = score(matcher, load_cases("topic-cases.blind7.toml"), topic_id)
+    floor_p, floor_r = BLIND7_FLOORS[topic_id]
     assert precision >= floor_p and recall >= floor_r, (precision, recall, wrong)
 
 
