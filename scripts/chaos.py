@@ -30,7 +30,6 @@ one second must stay within Telegram's own 30 messages.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
 import signal
@@ -46,7 +45,16 @@ sys.path.insert(0, str(ROOT))
 from tests.fakes.botapi import FakeBotAPI  # noqa: E402
 from tests.fakes.feeds import FeedServer, Route, rss  # noqa: E402
 from tests.fakes.postgres import PostgresServer, PostgresUnavailable  # noqa: E402
-from tests.fakes.soak import Publisher, Service, received, service_env, tally, wait_until  # noqa: E402
+from tests.fakes.soak import (  # noqa: E402
+    Publisher,
+    Service,
+    delivery_failures,
+    received,
+    report,
+    service_env,
+    tally,
+    wait_until,
+)
 from watcher.store.sqlite import Store  # noqa: E402
 
 FIRST_CHAT = 9001
@@ -234,15 +242,7 @@ def run(
 
 
 def failures(result: dict[str, Any]) -> list[str]:
-    problems = []
-    if not result["received"]:
-        problems.append("nothing was received")
-    if result["lost"]:
-        problems.append(f"{result['lost']} alerts lost")
-    if result["duplicates"] > result["kills"]:
-        problems.append(f"{result['duplicates']} duplicates for {result['kills']} kills")
-    if result["unexpected"]:
-        problems.append(f"{result['unexpected']} messages for items that should not alert")
+    problems = delivery_failures(result)
     if result["source_interval_broken"]:
         problems.append(f"{result['source_interval_broken']} polls of a source within its interval")
     if result["host_interval_broken"]:
@@ -310,8 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"replicas' logs kept in {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    problems = failures(result)
-    print(
+    summary = (
         f"{result['replicas']} replicas, {result['kills']} kills; {result['items']} items × {result['subscribers']} "
         f"subscribers = {result['expected']} alerts expected; received {result['received']}, lost {result['lost']}, "
         f"duplicates {result['duplicates']}; polls {result['polls']}, smallest gaps {result['min_source_gap']} s "
@@ -320,11 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{result['max_sends_per_10s']} in 10 s; "
         f"{result['seconds']} s"
     )
-    for problem in problems:
-        print("FAILED: " + problem, file=sys.stderr)
-    result["ok"] = not problems
-    print(json.dumps(result))
-    return 1 if problems else 0
+    return report(result, summary, failures(result))
 
 
 if __name__ == "__main__":

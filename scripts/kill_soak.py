@@ -14,7 +14,6 @@ duplicates than kills, when the service died on its own or did not stop cleanly,
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
 import sqlite3
@@ -28,7 +27,16 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fakes.botapi import FakeBotAPI  # noqa: E402
 from tests.fakes.feeds import FeedServer  # noqa: E402
-from tests.fakes.soak import Publisher, Service, received, service_env, tally, wait_until  # noqa: E402
+from tests.fakes.soak import (  # noqa: E402
+    Publisher,
+    Service,
+    delivery_failures,
+    received,
+    report,
+    service_env,
+    tally,
+    wait_until,
+)
 from watcher.store.sqlite import Store  # noqa: E402
 
 FIRST_CHAT = 7001
@@ -131,15 +139,7 @@ def soak(args: argparse.Namespace, work: Path) -> dict:
 
 
 def failures(result: dict) -> list[str]:
-    problems = []
-    if not result["received"]:
-        problems.append("nothing was received")
-    if result["lost"]:
-        problems.append(f"{result['lost']} alerts lost")
-    if result["duplicates"] > result["kills"]:
-        problems.append(f"{result['duplicates']} duplicates for {result['kills']} kills")
-    if result["unexpected"]:
-        problems.append(f"{result['unexpected']} messages for items that should not alert")
+    problems = delivery_failures(result)
     if result["service_died"]:
         problems.append("the service exited on its own")
     if result["exit_code"] != 0:
@@ -178,17 +178,12 @@ def main(argv: list[str] | None = None) -> int:
         result = soak(args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    problems = failures(result)
-    print(
+    summary = (
         f"{result['kills']} kills ({result['kills_with_backlog']} with alerts waiting); {result['items']} items × "
         f"{result['subscribers']} subscribers = {result['expected']} alerts expected; received {result['received']}, "
         f"lost {result['lost']}, duplicates {result['duplicates']}; {result['seconds']} s"
     )
-    for problem in problems:
-        print("FAILED: " + problem, file=sys.stderr)
-    result["ok"] = not problems
-    print(json.dumps(result))
-    return 1 if problems else 0
+    return report(result, summary, failures(result))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ alerts."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -155,3 +156,30 @@ def tally(counts: Counter, chats: list[int], items: int) -> dict:
         "duplicates": sum(counts[pair] - 1 for pair in expected if counts[pair] > 1),
         "unexpected": sum(n for pair, n in counts.items() if pair not in expected),
     }
+
+
+def delivery_failures(result: dict) -> list[str]:
+    """What went wrong with delivery in a run's ``result`` (a ``tally`` with its ``kills``): nothing received, alerts
+    lost, more duplicates than kills (a kill between the send and its record may double one alert), or alerts for
+    items that should not alert."""
+    problems = []
+    if not result["received"]:
+        problems.append("nothing was received")
+    if result["lost"]:
+        problems.append(f"{result['lost']} alerts lost")
+    if result["duplicates"] > result["kills"]:
+        problems.append(f"{result['duplicates']} duplicates for {result['kills']} kills")
+    if result["unexpected"]:
+        problems.append(f"{result['unexpected']} messages for items that should not alert")
+    return problems
+
+
+def report(result: dict, summary: str, problems: list[str]) -> int:
+    """Print the one-line ``summary``, each problem on stderr, and the result with ``ok`` as the last line (one JSON
+    object); the exit code: 1 if there were problems, else 0."""
+    print(summary)
+    for problem in problems:
+        print("FAILED: " + problem, file=sys.stderr)
+    result["ok"] = not problems
+    print(json.dumps(result))
+    return 1 if problems else 0
