@@ -4,6 +4,7 @@ translated. Through the real python-telegram-bot and the fake Bot API."""
 
 from __future__ import annotations
 
+import asyncio
 import gettext
 import re
 import tomllib
@@ -360,3 +361,17 @@ async def test_status_comes_in_the_chats_language_by_label(api, store, clock):
         assert lines[0] == "2 Quellen abgefragt, 1 gestört"
         assert lines[1].startswith("⚠️ Statewatch: gestört (Zeitüberschreitung, 3 fehlgeschlagene Abfragen in Folge)")
         assert lines[2] == "✅ Conseil : presse: ok; letzter Erfolg: vor 2 Std. 5 Min.; 0 neue Einträge in 7 Tagen"
+
+
+async def test_the_same_language_button_pressed_twice_is_answered_without_an_error(running, api, caplog):
+    """A second press of the button already chosen redraws nothing (Telegram refuses an edit that changes nothing):
+    the press is still answered and no handler fails."""
+    shown = await running.say(USER, "/language")
+    await running.press(USER, shown["message_id"], "lang:fr")
+    edits = len(api.calls("editMessageText"))
+    with caplog.at_level("ERROR", logger="watcher"):
+        answer = await running.press(USER, shown["message_id"], "lang:fr", edits=False)
+        assert answer["text"] == "Désormais, j’écris à cette discussion en français."
+        assert await asyncio.to_thread(api.wait_until, lambda: len(api.calls("editMessageText")) > edits, 10.0)
+        await running.say(USER, "/language")
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from watcher.bot.replies import ADMIN_ONLY, CHANNEL, chat_address, deps, esc, excerpt, may_change, reply
+from watcher.bot.replies import ADMIN_ONLY, CHANNEL, chat_address, deps, esc, excerpt, may_change, redraw, reply
 from watcher.i18n import N_, _
 from watcher.sources.council.refs import DocRef, RefError, parse_ref
 from watcher.store import follows
@@ -139,11 +138,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     stopped = await deps(context).db.run(follows.unfollow, CHANNEL, chat_address(update), kind, key)
     await query.answer(_("Stopped.") if stopped else _("That was already stopped."))
     text, markup = await _view(update, context)
-    try:
-        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    await redraw(query, text, markup)
 
 
 HANDLERS = {"follow": follow, "following": following, "unfollow": unfollow}

@@ -12,11 +12,10 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from watcher import i18n
-from watcher.bot.replies import ADMIN_ONLY, CHANNEL, chat_address, deps, excerpt, may_change, reply
+from watcher.bot.replies import ADMIN_ONLY, CHANNEL, chat_address, deps, excerpt, may_change, redraw, reply
 from watcher.i18n import _
 from watcher.store import chat_prefs
 
@@ -101,11 +100,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer(await _set(update, context, code))
     text, markup = _view()
-    try:
-        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    await redraw(query, text, markup)
 
 
 HANDLERS = {"language": language}

@@ -8,7 +8,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from watcher.bot.replies import (
@@ -21,6 +20,7 @@ from watcher.bot.replies import (
     esc,
     excerpt,
     may_change,
+    redraw,
     reply,
 )
 from watcher.delivery.digest import is_fixed, next_digest_after, resolve_zone, zone
@@ -108,11 +108,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.info("chat %s: button %s", address, data)
     await query.answer(answer)
     text, markup = await topics_view(d, address)
-    try:
-        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    if not await redraw(query, text, markup):
         log.debug("chat %s: topics message already up to date", address)
 
 
@@ -274,11 +270,7 @@ async def on_hour_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     hour, name = parsed
     text = await _set_digest(d, address, hour, name)
     await query.answer(_("Daily digest at {hour:02d}:00 ({zone}).").format(hour=hour, zone=name))
-    try:
-        await query.edit_message_text(text, parse_mode="HTML")
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    await redraw(query, text)
 
 
 async def instant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -8,9 +8,9 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from telegram import ChatMember, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import CallbackQuery, ChatMember, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from watcher import i18n
@@ -96,6 +96,18 @@ async def reply_lines(update: Update, head: str, lines: list[str]) -> None:
     lines = [shorten_html(line, TELEGRAM_LIMIT - room) for line in lines]
     for group in pack([utf16_len(line) for line in lines], TELEGRAM_LIMIT, sep=1, head=room) or [[]]:
         await reply(update, "\n".join([head, *(lines[i] for i in group)]) if group else head)
+
+
+async def redraw(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> bool:
+    """Put ``text`` (HTML) and ``markup`` in place of the message whose button was pressed; False when that message
+    already reads so (Telegram refuses an edit that changes nothing, e.g. a button pressed twice)."""
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+        return False
+    return True
 
 
 def is_operator(update: Update, d: BotDeps) -> bool:

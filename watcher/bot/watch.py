@@ -11,10 +11,9 @@ import logging
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from watcher.bot.replies import ADMIN_ONLY, CHANNEL, chat_address, deps, esc, excerpt, may_change, reply
+from watcher.bot.replies import ADMIN_ONLY, CHANNEL, chat_address, deps, esc, excerpt, may_change, redraw, reply
 from watcher.i18n import N_, _
 from watcher.matcher.personal import MAX_TEXT, SYNTAX, fold_term, parse_watch
 from watcher.store import watches
@@ -137,11 +136,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("chat %s: unwatch %r (button)", address, removed)
         await query.answer(_("Removed {term}.").format(term=_label(removed)))
     text, markup = await _view(update, context)
-    try:
-        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    await redraw(query, text, markup)
 
 
 async def me_line(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
