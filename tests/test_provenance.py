@@ -4,6 +4,7 @@ status, validators and size; kept PDFs are stored by hash, and `watcher archive 
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,9 +15,17 @@ from tests.fakes.council import MORNING, PDF_HEADERS
 from tests.fakes.feeds import rss
 from watcher import pipeline
 from watcher.http.client import Http
+from watcher.models import Item
 from watcher.sources.council_documents import CouncilDocumentsSource
 from watcher.sources.rss import RssSource
-from watcher.store.provenance import ArchiveOptions, KeptDocuments, archive_options_from_toml, item_provenance
+from watcher.store.provenance import (
+    ArchiveOptions,
+    Fetched,
+    KeptDocuments,
+    archive_options_from_toml,
+    item_provenance,
+    links,
+)
 from watcher.store.sqlite import Store
 
 ENTRY = {"title": "Council agrees on migrant smuggling", "link": "https://e.org/a", "guid": "a"}
@@ -129,3 +138,47 @@ def test_archive_table_is_checked():
     )
     _, problems = archive_options_from_toml({"keep": True, "keep_max_bytes": 0}, "s.toml")
     assert len(problems) == 2 and "unknown key 'keep'" in problems[0]
+
+
+def _answer(url: str, body: bytes = b"", document: bool = False) -> Fetched:
+    return Fetched(url, url, 200, "", len(body), "", None, None, datetime(2026, 1, 1, tzinfo=UTC), document, body=body)
+
+
+def test_each_item_is_linked_to_the_pages_that_name_it():
+    """Several listing pages: an item comes from the pages whose markup names it (its URL, escaped or not, its path
+    or its id; in a small page also inside text), from every page when none does; a PDF from its own answer."""
+    page1 = b'<a href="https://e.org/a?x=1&amp;y=2">A</a> <guid>item-b</guid>'
+    page2 = b"<p>see https://e.org/c.</p>" + b"<link>/news/d</link>"
+    fetched = [
+        _answer("https://e.org/p1", page1),
+        _answer("https://e.org/p2", page2),
+        _answer("https://e.org/e.pdf", document=True),
+    ]
+    items = {
+        "a": Item("s", "a", "A", "https://e.org/a?x=1&y=2"),
+        "b": Item("s", "item-b", "B", "https://e.org/b"),
+        "c": Item("s", "c", "C", "https://e.org/c"),
+        "d": Item("s", "d", "D", "https://e.org/news/d"),
+        "e": Item("s", "e", "E", "https://e.org/e.pdf"),
+        "z": Item("s", "z", "Z", "https://e.org/z"),
+    }
+    found: dict[str, list[tuple[int, str]]] = {}
+    for item, _, n, role in links([(i, "new") for i in items.values()], fetched):
+        found.setdefault(item.title.lower(), []).append((n, role))
+    assert found == {
+        "a": [(0, "listing")],
+        "b": [(0, "listing")],
+        "c": [(1, "listing")],
+        "d": [(1, "listing")],
+        "e": [(2, "document"), (0, "listing"), (1, "listing")],
+        "z": [(0, "listing"), (1, "listing")],
+    }
+
+
+def test_one_listing_gives_every_item_without_reading_its_body():
+    """With one listing there is nothing to tell apart: every item came from it (a 100,000-item feed used to be
+    searched once per item, which took minutes)."""
+    body = b"".join(b"<item><link>https://e.org/%d</link></item>" % n for n in range(50_000))
+    items = [Item("s", str(n), "t", f"https://e.org/{n}") for n in range(50_000)]
+    found = list(links([(i, "new") for i in items], [_answer("https://e.org/feed", body)]))
+    assert [(i.id, n) for i, _, n, _ in found] == [(str(n), 0) for n in range(50_000)]
