@@ -388,9 +388,20 @@ class _deadline:
         end = time.monotonic() + self.seconds
         self.db.set_progress_handler(lambda: int(time.monotonic() > end), PROGRESS_STEP)
 
+    def _lift_timeout(self) -> None:
+        """Back to no time limit. That statement runs under the limit it lifts, so on a busy server a very short one
+        can stop it too: it is tried again, a few times."""
+        for attempt in range(5):
+            try:
+                self.db.execute("SELECT set_config('statement_timeout', '0', false)")
+                return
+            except PostgresError as err:
+                if err.sqlstate != QUERY_CANCELED or attempt == 4:
+                    raise
+
     def __exit__(self, exc_type, exc, tb) -> None:
         if _postgres(self.db):
-            self.db.execute("SELECT set_config('statement_timeout', '0', false)")
+            self._lift_timeout()
             if isinstance(exc, PostgresError) and exc.sqlstate == QUERY_CANCELED:
                 raise QueryError("This search takes too long; add words or filters to narrow it.") from exc
             if isinstance(exc, PostgresError) and exc.sqlstate in TSQUERY_ERRORS:
