@@ -139,6 +139,12 @@ def _lost_errors() -> tuple[type[BaseException], ...]:
     return (psycopg.Error, OSError, TimeoutError)
 
 
+def _being_cancelled() -> bool:
+    """Whether the running task has been asked to stop (a cancel it has not yet seen through to the end)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 class AdvisoryLeadership(_Base):
     """PostgreSQL: each lease is a session-level advisory lock on one dedicated connection to ``url``.
 
@@ -175,6 +181,8 @@ class AdvisoryLeadership(_Base):
                     await self._watch()
                     await self._check()
                 except errors as exc:
+                    if _being_cancelled():  # a library turned our cancellation into its own error: stop all the same
+                        raise asyncio.CancelledError from exc
                     await self._lose(exc)
                     await asyncio.sleep(self.retry)
         finally:
