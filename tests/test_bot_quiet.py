@@ -59,7 +59,7 @@ async def test_quiet_sends_alerts_without_a_sound(running, api, store, worker):
 
 
 async def test_me_shows_topics_delivery_mute_and_quiet(running):
-    """/me gives this chat's topics, delivery mode, mute and quiet in one message."""
+    """/me gives this chat's topics, delivery mode, mute, quiet, own terms and follows in one message."""
     assert "no subscription" in (await running.say(USER, "/me"))["plain_text"]
     await running.say(USER, "/start smuggling")
     await running.say(USER, "/digest 8 Europe/Brussels")
@@ -68,6 +68,11 @@ async def test_me_shows_topics_delivery_mute_and_quiet(running):
     text = (await running.say(USER, "/me"))["plain_text"]
     assert "Topics: Migrant smuggling" in text and "daily digest at 08:00" in text
     assert "Muted until" in text and "Quiet: on" in text
+    assert "Your terms: none" in text and "Following: nothing" in text
+    await running.say(USER, "/follow ST 700 2023")
+    await running.say(USER, "/watch pushbacks")
+    text = (await running.say(USER, "/me"))["plain_text"]
+    assert "Following: ST 700/23" in text and "Your terms: pushbacks" in text
 
 
 async def test_alerts_held_by_a_mute_are_neither_late_nor_folded(running, store):

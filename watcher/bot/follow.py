@@ -119,6 +119,14 @@ async def _view(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[str
     return f"{head}\n{lines}", InlineKeyboardMarkup(buttons)
 
 
+async def me_line(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The /me line: the documents and procedures this chat follows."""
+    rows = await deps(context).db.run(follows.following, CHANNEL, chat_address(update))
+    if not rows:
+        return _("Following: nothing (/follow ST 9876/26)")
+    return _("Following: {labels} (/following)").format(labels=", ".join(esc(label) for _kind, _key, label in rows))
+
+
 async def following(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The families and procedures this chat follows, with a button to stop each."""
     text, markup = await _view(update, context)

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from watcher import i18n
+from watcher.bot import follow
 from watcher.bot.preferences import mode_line
 from watcher.bot.replies import ADMIN_ONLY, CHANNEL, NOT_SUBSCRIBED, chat_address, deps, esc, excerpt, may_change, reply
 from watcher.bot.watch import me_line
@@ -103,6 +104,7 @@ async def me(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         _("<b>This chat</b>") if active else _("<b>This chat</b> (stopped: /start turns it back on)"),
         _("Topics: {topics}").format(topics=topics),
         await me_line(update, context),
+        await follow.me_line(update, context),
         await mode_line(d, address),
         _("Muted until {until} UTC (/unmute)").format(until=when(until))
         if until and until > d.store.clock()
