@@ -72,6 +72,7 @@ async def test_per_host_concurrency_is_limited(feed_server):
         await asyncio.gather(*(http.get(feed_server.url("/slow.xml")) for _ in range(6)))
     finally:
         await http.aclose()
+    feed_server.wait_for_hits("/slow.xml", 6)  # the server counts a request once its answer is written
     assert feed_server.max_in_flight == 2 and feed_server.count("/slow.xml") == 6
 
 
