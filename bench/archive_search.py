@@ -34,51 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench._common import ENGLISH_WORDS, POLICY_WORDS  # noqa: E402
 from watcher.models import Item, Match  # noqa: E402
 from watcher.store.archive import Filters, Reader, search  # noqa: E402
 from watcher.store.sqlite import Store  # noqa: E402
 
 TARGET_P95_MS = 50.0
-COMMON = [
-    "the",
-    "of",
-    "and",
-    "to",
-    "in",
-    "a",
-    "is",
-    "that",
-    "for",
-    "on",
-    "with",
-    "as",
-    "by",
-    "this",
-    "be",
-    "are",
-    "from",
-    "at",
-    "or",
-    "it",
-    "an",
-    "which",
-    "Council",
-    "Member",
-    "States",
-    "delegations",
-    "Presidency",
-    "document",
-    "meeting",
-    "agreement",
-    "report",
-    "Brussels",
-    "ministers",
-    "regulation",
-    "directive",
-    "proposal",
-    "conclusions",
-    "budget",
-]
+COMMON = [*ENGLISH_WORDS, "Brussels", *POLICY_WORDS]
 TOPICAL = [
     "migrant",
     "smuggling",

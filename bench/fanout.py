@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from telegram import Bot  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
+from bench._common import add_subscribers  # noqa: E402
 from watcher.delivery.pacing import Pacer  # noqa: E402
 from watcher.delivery.worker import DeliveryWorker  # noqa: E402
 from watcher.models import Item, Match  # noqa: E402
@@ -74,14 +75,7 @@ def peak_rss_mb() -> float:
 
 def prepare(store: Store, subscribers: int) -> int:
     """N private chats subscribed to one topic, and one matching item: N outbox rows."""
-    now = store.now()
-    with store.tx():
-        store.db.executemany(
-            "INSERT INTO subscribers (channel, address, active, created_at, updated_at) "
-            "VALUES ('telegram', ?, 1, ?, ?)",
-            [(str(1000 + i), now, now) for i in range(subscribers)],
-        )
-        store.db.execute("INSERT INTO subscriptions SELECT id, 'smuggling' FROM subscribers")
+    add_subscribers(store, subscribers, "smuggling")
     seed = Item(
         source="council-press",
         id="fanout-0",

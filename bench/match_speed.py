@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench._common import ENGLISH_WORDS, POLICY_WORDS  # noqa: E402
 from watcher.matcher import Matcher, Topic, load_topics  # noqa: E402
 from watcher.matcher.folding import WORD_RE, fold, fold_keep_case  # noqa: E402
 from watcher.matcher.rules import Pattern, compile_term  # noqa: E402
@@ -42,37 +43,7 @@ from watcher.models import Item  # noqa: E402
 
 CASE_FILES = [ROOT / "tests/data/topic-cases.dev.toml", ROOT / "tests/data/topic-cases.extra.toml"]
 FILLER = [
-    "the",
-    "of",
-    "and",
-    "to",
-    "in",
-    "a",
-    "is",
-    "that",
-    "for",
-    "on",
-    "with",
-    "as",
-    "by",
-    "this",
-    "be",
-    "are",
-    "from",
-    "at",
-    "or",
-    "it",
-    "an",
-    "which",
-    "Council",
-    "Member",
-    "States",
-    "delegations",
-    "Presidency",
-    "document",
-    "meeting",
-    "agreement",
-    "report",
+    *ENGLISH_WORDS,
     "le",
     "la",
     "les",
@@ -186,12 +157,7 @@ FILLER = [
     "por",
     "Brussels",
     "Luxembourg",
-    "ministers",
-    "regulation",
-    "directive",
-    "proposal",
-    "conclusions",
-    "budget",
+    *POLICY_WORDS,
     "energy",
     "fisheries",
     "agriculture",

@@ -41,6 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import add_subscribers  # noqa: E402
 from tests.fakes.postgres import PostgresServer, PostgresUnavailable  # noqa: E402
 from watcher.models import Item, Match  # noqa: E402
 from watcher.store import subscribers as subs  # noqa: E402
@@ -67,14 +68,7 @@ class Timer:
 
 
 def fill(store: Store, subscribers: int) -> None:
-    now = store.now()
-    with store.tx():
-        store.db.executemany(
-            "INSERT INTO subscribers (channel, address, active, created_at, updated_at) "
-            "VALUES ('telegram', ?, 1, ?, ?)",
-            [(str(1000 + i), now, now) for i in range(subscribers)],
-        )
-        store.db.execute(f"INSERT INTO subscriptions SELECT id, '{TOPIC}' FROM subscribers")
+    add_subscribers(store, subscribers, TOPIC)
     store.record_poll("feed", [Item(source="feed", id="seed", title="seed", url="https://e.org/seed")], {})
 
 
