@@ -3,13 +3,20 @@
 
 Baseline, measured in the same run: for each command, a Python process that only imports the modules that command
 really loads. The bench first runs the command once and records every module in ``sys.modules`` when it exits,
-then times a process that imports exactly that list. So ``match_vs_import`` is what ``watcher match 'x'`` costs
+then times a process that imports exactly that list. So ``match_warm_vs_import`` is what ``watcher match 'x'`` costs
 against loading its own code (the target is at most 1.2), and a command that loads less shows a smaller baseline,
-not a flattering ratio. Medians of ``--runs`` runs; wall and CPU (user + system of the child).
+not a flattering ratio. Medians of ``--runs`` runs, the baseline's and the command's taken in turn; wall and CPU
+(user + system of the child).
+
+``watcher match`` is timed three ways, each against the imports of that way: ``match_warm`` reads the topics from
+its cache (``WATCHER_CACHE_DIR`` filled by an earlier run of the same file), ``match_cold`` starts each run with an
+empty cache directory (it parses, checks and writes the entry: the first run after an edit), ``match_off`` runs with
+``WATCHER_NO_CACHE=1`` (parses and checks, writes nothing). check-config never uses the cache.
 Run:
     .venv/bin/python bench/startup.py [--runs 5] [--smoke]
 ``match_phases_cpu_ms`` splits what ``watcher match 'x'`` does after its imports (fresh process each run): reading
-topics.toml, checking it (every error, no warnings), compiling the terms the text can reach, matching.
+topics.toml, checking it (every error, no warnings), compiling the terms the text can reach, matching; and
+``cache_hit``, reading the same topics from a filled cache instead of the first two.
 The last line is one JSON object.
 """
 
@@ -19,11 +26,13 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,8 +62,10 @@ sys.exit(3 if failed > len(names) // 10 else 0)
 NOT_IMPORTED = {"__main__", "watcher.__main__"}
 
 
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU seconds (user + system of the child) of one run of ``argv``."""
+def timed(argv: list[str], env: dict[str, str], prepare: Callable[[], object] | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system of the child) of one run of ``argv``, after ``prepare()`` (not timed)."""
+    if prepare is not None:
+        prepare()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
@@ -65,12 +76,23 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def medians(argv: list[str], env: dict[str, str], runs: int) -> dict[str, float]:
-    samples = [timed(argv, env) for _ in range(runs)]
+def medians(samples: list[tuple[float, float]]) -> dict[str, float]:
     return {
         "wall_ms": round(statistics.median(s[0] for s in samples) * 1000, 1),
         "cpu_ms": round(statistics.median(s[1] for s in samples) * 1000, 1),
     }
+
+
+def paired(
+    baseline: list[str], command: list[str], env: dict[str, str], runs: int, prepare: Callable[[], object] | None
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Medians of ``runs`` runs of the baseline and of the command, taken in turn (baseline, command, baseline, ...)
+    so that a change in the machine's load while the bench runs weighs on both alike."""
+    base, timed_command = [], []
+    for _ in range(runs):
+        base.append(timed(baseline, env))
+        timed_command.append(timed(command, env, prepare))
+    return medians(base), medians(timed_command)
 
 
 def modules_loaded(args: list[str], env: dict[str, str], into: Path) -> list[str]:
@@ -113,6 +135,7 @@ started = clock()
 from pathlib import Path
 from watcher.matcher import Matcher, topics_from_toml
 from watcher.settings import read_toml
+from watcher.topic_cache import checked_topics
 imported = clock()
 data, problems = read_toml(Path(sys.argv[1]))
 read = clock()
@@ -122,19 +145,23 @@ matcher = Matcher(topics, for_text="x")
 built = clock()
 matcher.explain_text("x")
 done = clock()
+cached, cache_errors = checked_topics(Path(sys.argv[1]), Path(sys.argv[2]))
+hit = clock()
 ms = lambda a, b: round((b - a) * 1000, 2)
 print(json.dumps({"read_toml": ms(imported, read), "check": ms(read, checked), "compile_for_text": ms(checked, built),
-                  "match": ms(built, done), "ok": not problems and not errors}))
+                  "match": ms(built, done), "cache_hit": ms(done, hit),
+                  "ok": not problems and not errors and not cache_errors and cached == topics}))
 """
 
 
-def match_phases(runs: int, env: dict[str, str]) -> dict[str, float]:
+def match_phases(runs: int, env: dict[str, str], cache: Path) -> dict[str, float]:
     """Median CPU milliseconds of what ``watcher match 'x'`` does after its imports, phase by phase, each run in a
-    fresh process: read topics.toml, check it (errors only), compile the terms 'x' can reach, match."""
+    fresh process: read topics.toml, check it (errors only), compile the terms 'x' can reach, match; and read the
+    topics from the filled cache directory ``cache`` instead."""
     samples = []
     for _ in range(runs):
         done = subprocess.run(
-            [sys.executable, "-c", MATCH_PHASES, str(CONFIG / "topics.toml")],
+            [sys.executable, "-c", MATCH_PHASES, str(CONFIG / "topics.toml"), str(cache)],
             env=env,
             capture_output=True,
             text=True,
@@ -144,12 +171,19 @@ def match_phases(runs: int, env: dict[str, str]) -> dict[str, float]:
             raise SystemExit(f"match phases failed: {done.stderr[-500:]}")
         found = json.loads(done.stdout)
         if not found.pop("ok"):
-            raise SystemExit("match phases: the shipped topics.toml has errors")
+            raise SystemExit("match phases: the shipped topics.toml has errors, or the cache gave other topics")
         samples.append(found)
     return {name: round(statistics.median(s[name] for s in samples), 2) for name in samples[0]}
 
 
-COMMANDS = {"match": ["match", "x"], "check_config": ["check-config"]}
+# name: (arguments, cache setting); "warm" is a cache directory an earlier run filled, "cold" one emptied before each
+# run, "off" WATCHER_NO_CACHE=1.
+COMMANDS = {
+    "match_warm": (["match", "x"], "warm"),
+    "match_cold": (["match", "x"], "cold"),
+    "match_off": (["match", "x"], "off"),
+    "check_config": (["check-config"], "off"),
+}
 
 
 def main() -> int:
@@ -161,28 +195,43 @@ def main() -> int:
     py = [sys.executable]
     figures: dict = {"runs": runs, "topics": topics_load(runs)}
     with tempfile.TemporaryDirectory() as data:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
-        env["WATCHER_DATA_DIR"] = data
-        figures["match_phases_cpu_ms"] = match_phases(runs, env)
-        for name, argv in COMMANDS.items():
+        base = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+        base["WATCHER_DATA_DIR"] = data
+        warm, cold = Path(data) / "warm-cache", Path(data) / "cold-cache"
+        envs = {
+            "warm": {**base, "WATCHER_CACHE_DIR": str(warm)},
+            "cold": {**base, "WATCHER_CACHE_DIR": str(cold)},
+            "off": {**base, "WATCHER_NO_CACHE": "1"},
+        }
+        # Fills the warm cache (and checks that the command runs) before anything is timed.
+        timed(py + ["-m", "watcher", "--config", str(CONFIG), "match", "x"], envs["warm"])
+        if not any(warm.iterdir()):
+            raise SystemExit("watcher match wrote no cache entry")
+        figures["match_phases_cpu_ms"] = match_phases(runs, envs["off"], warm)
+        for name, (argv, cache) in COMMANDS.items():
             argv = ["--config", str(CONFIG), *argv]
+            prepare = (lambda: shutil.rmtree(cold, ignore_errors=True)) if cache == "cold" else None
             listing = Path(data) / f"{name}.json"
-            loaded = modules_loaded(argv, env, listing)
+            if prepare is not None:
+                prepare()
+            loaded = modules_loaded(argv, envs[cache], listing)
+            imports, figures[name] = paired(
+                py + ["-c", IMPORTER, str(listing)], py + ["-m", "watcher", *argv], envs[cache], runs, prepare
+            )
             figures[f"{name}_imports"] = {
-                **medians(py + ["-c", IMPORTER, str(listing)], env, runs),
+                **imports,
                 "modules": len(loaded),
                 "watcher_modules": sum(1 for n in loaded if n.split(".")[0] == "watcher"),
             }
-            figures[name] = medians(py + ["-m", "watcher", *argv], env, runs)
-        figures["python_alone"] = medians(py + ["-c", "pass"], env, runs)
+        figures["python_alone"] = medians([timed(py + ["-c", "pass"], base) for _ in range(runs)])
     for name in COMMANDS:
-        base = figures[f"{name}_imports"]["wall_ms"]
-        if not base or not figures[name]["wall_ms"]:
+        imports = figures[f"{name}_imports"]
+        if not imports["wall_ms"] or not figures[name]["wall_ms"] or not imports["cpu_ms"]:
             print("nothing was measured", file=sys.stderr)
             return 1
-        figures[f"{name}_vs_import"] = round(figures[name]["wall_ms"] / base, 2)
-        figures[f"{name}_vs_import_cpu"] = round(figures[name]["cpu_ms"] / figures[f"{name}_imports"]["cpu_ms"], 2)
-    for name in ("python_alone", "match_imports", "match", "check_config_imports", "check_config"):
+        figures[f"{name}_vs_import"] = round(figures[name]["wall_ms"] / imports["wall_ms"], 2)
+        figures[f"{name}_vs_import_cpu"] = round(figures[name]["cpu_ms"] / imports["cpu_ms"], 2)
+    for name in ("python_alone", *(n for c in COMMANDS for n in (f"{c}_imports", c))):
         count = figures[name].get("modules")
         extra = f"   ({count} modules)" if count else ""
         print(f"{name:21} wall {figures[name]['wall_ms']:8.1f} ms   cpu {figures[name]['cpu_ms']:8.1f} ms{extra}")
@@ -193,8 +242,11 @@ def main() -> int:
     phases = figures["match_phases_cpu_ms"]
     print("match 'x' after imports (cpu ms): " + ", ".join(f"{name} {value}" for name, value in phases.items()))
     print(
-        f"match {figures['match_vs_import']}x its imports (cpu {figures['match_vs_import_cpu']}x), "
-        f"check-config {figures['check_config_vs_import']}x (cpu {figures['check_config_vs_import_cpu']}x)"
+        ", ".join(
+            f"{name.replace('_', ' ')} {figures[f'{name}_vs_import']}x its imports "
+            f"(cpu {figures[f'{name}_vs_import_cpu']}x)"
+            for name in COMMANDS
+        )
     )
     print(json.dumps(figures, sort_keys=True))
     return 0

@@ -64,9 +64,25 @@ def make_config(directory: Path, sources: str, topics: str | None = None) -> Pat
     return directory
 
 
+@pytest.fixture(autouse=True)
+def own_cache_dir(monkeypatch, tmp_path_factory):
+    """`watcher match` run in this process keeps its topics cache in the tests' temporary folder, never in the
+    user's ~/.cache (entries are named by the topics file's path, so tests do not share them)."""
+    monkeypatch.setenv("WATCHER_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "topics-cache"))
+    monkeypatch.delenv("WATCHER_NO_CACHE", raising=False)
+
+
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `watcher` run in ``tmp_path``: the data directory and the topics cache in it, and no
+    other WATCHER_* setting of the user's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
-    env.update({"WATCHER_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "WATCHER_DATA_DIR": str(tmp_path / "data"),
+            "WATCHER_CACHE_DIR": str(tmp_path / "cache"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra)
     return env
 

@@ -8,10 +8,25 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import SHIPPED_CONFIG, cli_env
+import pytest
 
-# Loaded by `watcher run`, `once`, `parse` or `test-notify`, never by the three commands below.
-NEVER = ("telegram", "pypdf", "httpx", "feedparser", "apscheduler", "apprise", "starlette", "uvicorn", "jinja2")
+from tests.conftest import SHIPPED_CONFIG, cli_env
+from watcher.cli import COMMANDS, _command_in, build_parser
+
+# Loaded by `watcher run`, `once`, `parse` or `test-notify` (argcomplete: by the shell's completion request), never by
+# the three commands below.
+NEVER = (
+    "telegram",
+    "pypdf",
+    "httpx",
+    "feedparser",
+    "apscheduler",
+    "apprise",
+    "starlette",
+    "uvicorn",
+    "jinja2",
+    "argcomplete",
+)
 # `watcher match` reads topics.toml alone: no parser, event loop or database either.
 NOT_FOR_MATCH = NEVER + ("babel", "bs4", "soupsieve", "lxml", "asyncio", "sqlite3", "watcher.sources", "watcher.store")
 
@@ -61,3 +76,48 @@ def test_check_config_loads_no_client_or_server(tmp_path):
     assert code == 0
     assert "watcher.sources.kinds" in modules
     assert sorted(modules & set(NEVER)) == []
+
+
+def test_match_with_a_warm_cache_parses_no_toml(tmp_path):
+    """The second run reads the topics checked by the first from the cache: tomllib is not even loaded."""
+    assert "tomllib" in loaded(tmp_path, "match", "frontex")[1]
+    code, modules = loaded(tmp_path, "match", "frontex")
+    assert code == 0
+    assert "watcher.topic_cache" in modules and "tomllib" not in modules
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_the_parser_of_one_command_is_the_same(command, capsys):
+    """main builds only the parser of the command it runs; that command's help reads the same as with all of them."""
+    shown = []
+    for only in (None, command):
+        with pytest.raises(SystemExit):
+            build_parser(only).parse_args([command, "--help"])
+        shown.append(capsys.readouterr().out)
+    assert shown[0] and shown[0] == shown[1]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--config", "c", "match", "-v", "a", "b", "--json"],
+        ["check-config", "--config", "d"],
+        ["-v", "--config=e", "archive", "verify", "-v"],
+        ["parse", "--kind", "rss", "f", "--select", "row=li"],
+        ["--config", "match", "replay", "--since", "2026-11-01"],
+    ],
+)
+def test_one_command_parser_reads_arguments_the_same(argv):
+    assert _command_in(argv) in COMMANDS  # main builds that command's parser alone
+    assert vars(build_parser(_command_in(argv)).parse_args(argv)) == vars(build_parser().parse_args(argv))
+
+
+def test_which_command_is_named():
+    """Only plain --config DIR and -v may come before the name; anything else builds every parser (None)."""
+    assert _command_in(["match", "x"]) == "match"
+    assert _command_in(["--config", "match", "-v", "check-config"]) == "check-config"  # a directory called match
+    assert _command_in(["--config=match", "status"]) == "status"
+    assert _command_in(["--conf", "d", "match"]) is None  # an abbreviation: argparse decides
+    assert _command_in(["--help"]) is None
+    assert _command_in(["matc", "x"]) is None
+    assert _command_in([]) is None

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 from watcher import __version__
 from watcher.errors import ConfigError, StoreError
 from watcher.logs import redact, set_secret, setup_logging
-from watcher.settings import config_dir_from, read_toml, settings_from_env
+from watcher.settings import config_dir_from, settings_from_env
 
 if TYPE_CHECKING:
     from watcher.config import Config
@@ -30,12 +31,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("watcher")
 STORE_FAILED = 3  # exit code when the database cannot be opened or used
+COMPLETION_REQUEST = "_ARGCOMPLETE"  # set by the shell's completion hook (argcomplete's protocol), never by a user
 # What `watcher parse --kind` accepts: commands.parse.KINDS, written out so that building the parser (for --help and
 # shell completion) loads no source kind; tests/test_parse_command.py checks that both lists agree.
 PARSE_KINDS = ("council-documents", "council-pdf", "council-register", "html-list", "rss")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only``, a command's name, the parser of that command alone among them (the
+    one a run of it uses: building the others would cost ``watcher match`` more than matching does)."""
     parser = argparse.ArgumentParser(
         prog="watcher",
         description="Watch EU Council publications and related feeds; alert on Telegram about migrant smuggling, "
@@ -43,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"watcher {__version__}")
     _common_options(parser)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = _Commands(parser.add_subparsers(dest="command", metavar="COMMAND"), only)
 
     sub.add_parser(
         "run",
@@ -199,6 +203,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Commands:
+    """The subparsers action of ``build_parser``, adding only the ``only`` command's parser when one is named: the
+    others get a stand-in that accepts their arguments and keeps nothing."""
+
+    def __init__(self, action, only: str | None):
+        self.action = action
+        self.only = only
+        self.choices = action.choices
+
+    def add_parser(self, name: str, **kwargs):
+        if self.only is None or name == self.only:
+            return self.action.add_parser(name, **kwargs)
+        return _Unused()
+
+
+class _Unused:
+    """A command's parser that is not built: every call to it is accepted and dropped."""
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: self
+
+
+def _command_in(args: list[str]) -> str | None:
+    """The command ``args`` run when only ``--config DIR`` and ``-v`` come before its name, else None (then every
+    parser is built: ``--help``, an unknown command or anything unusual is handled as it always was)."""
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--config":
+            next(rest, None)
+        elif not (arg in ("-v", "--verbose") or arg.startswith("--config=")):
+            return arg if arg in COMMANDS else None
+    return None
+
+
 def _common_options(parser: argparse.ArgumentParser, default=None) -> None:
     """--config and -v; given after the command they land in the same place as before it."""
     parser.add_argument(
@@ -224,8 +262,10 @@ def _date_arg(text: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    _complete(parser)
+    argv = sys.argv[1:] if argv is None else argv
+    if COMPLETION_REQUEST in os.environ:  # the shell asks what may follow: every command and option
+        _complete(build_parser())
+    parser = build_parser(_command_in(argv))
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
@@ -261,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _complete(parser: argparse.ArgumentParser) -> None:
-    """Shell completion when argcomplete is installed (the ``completion`` extra) and the shell asks for it."""
+    """Shell completion when argcomplete is installed (the ``completion`` extra); argcomplete answers and exits."""
     try:
         import argcomplete  # loaded late: optional, and only the shell's completion request needs it
     except ImportError:
@@ -337,8 +377,6 @@ def cmd_check_config(args, config: Config, settings) -> int:
 
 def private_destinations(config: Config) -> list[str]:
     """Warnings about source and webhook URLs that name a private, loopback or link-local address."""
-    import os  # loaded late: with the two below, what only check-config uses
-
     from watcher.http.guard import destination_warnings, private_allowed  # loaded late: only check-config asks
     from watcher.notifiers.settings import WebhookConfig  # loaded late: only check-config asks
 
@@ -355,14 +393,12 @@ def cmd_match(args, settings) -> int:
     """Reads topics.toml alone: matching a text needs no source, notifier or database."""
     # loaded late: the matcher and its output, which only match, replay and parse use
     from watcher.commands.maintain import match_json, match_lines
-    from watcher.matcher import Matcher, topics_from_toml
+    from watcher.matcher import Matcher
+    from watcher.topic_cache import checked_topics
 
-    path = config_dir_from(args.config) / "topics.toml"
-    data, problems = read_toml(path)
-    topics: list = []
-    if data is not None:
-        # Every error of check-config, none of its warnings: they never change what a text matches.
-        topics, problems, _ = topics_from_toml(data, str(path), warnings=False)
+    # Every error of check-config, none of its warnings (they never change what a text matches); from the cache
+    # when topics.toml has not changed since it was last checked.
+    topics, problems = checked_topics(config_dir_from(args.config) / "topics.toml", settings.cache_dir)
     if problems:
         _config_failed(ConfigError(problems))
         return 2  # not 1, which says "nothing matched" to a script

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ class Settings:
     send_concurrency: int = 1
     web_token: str | None = None  # WATCHER_WEB_TOKEN: needed by the archive's pages on a non-loopback address
     database_url: str | None = None  # WATCHER_DATABASE_URL: postgresql://... instead of the SQLite file
+    cache_dir: Path | None = None  # where `watcher match` keeps checked topics (watcher.topic_cache); None: no cache
 
     @property
     def db_path(self) -> Path:
@@ -94,6 +94,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             "or leave it unset for the SQLite file in WATCHER_DATA_DIR"
         )
         database_url = None
+    cache_dir = cache_dir_from(env, problems)
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -108,6 +109,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         send_concurrency=int(concurrency_text),
         web_token=env.get("WATCHER_WEB_TOKEN", "").strip() or None,
         database_url=database_url,
+        cache_dir=cache_dir,
     )
 
 
@@ -132,6 +134,31 @@ def _send_rate(text: str, problems: list[str]) -> float:
     return rate
 
 
+_ON = ("1", "true", "yes", "on")
+_OFF = ("", "0", "false", "no", "off")
+
+
+def cache_dir_from(env: Mapping[str, str], problems: list[str]) -> Path | None:
+    """Where `watcher match` may keep the topics it has checked: ``WATCHER_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/watcher`` (an absolute path, as the XDG rules ask), else ``$HOME/.cache/watcher``; None when
+    ``WATCHER_NO_CACHE`` is set or there is no home to put it in."""
+    off = env.get("WATCHER_NO_CACHE", "").strip().lower()
+    if off not in _ON + _OFF:
+        problems.append(
+            f"WATCHER_NO_CACHE: {off!r} is not understood; give 1 to turn the topics cache off, or unset it"
+        )
+    if off in _ON:
+        return None
+    given = env.get("WATCHER_CACHE_DIR", "").strip()
+    if given:
+        return Path(given)
+    xdg = env.get("XDG_CACHE_HOME", "").strip()
+    if os.path.isabs(xdg):
+        return Path(xdg) / "watcher"
+    home = env.get("HOME", "").strip()
+    return Path(home) / ".cache" / "watcher" if os.path.isabs(home) else None
+
+
 def config_dir_from(arg: str | None, env: Mapping[str, str] | None = None) -> Path:
     """The configuration directory: ``--config``, else ``WATCHER_CONFIG``, else ``./config``."""
     env = os.environ if env is None else env
@@ -140,15 +167,33 @@ def config_dir_from(arg: str | None, env: Mapping[str, str] | None = None) -> Pa
 
 def read_toml(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
     """Parse one TOML file; a missing file or a syntax error becomes a problem line."""
+    raw, problems = read_bytes(path)
+    return (None, problems) if raw is None else parse_toml(path, raw)
+
+
+def read_bytes(path: Path) -> tuple[bytes | None, list[str]]:
+    """The bytes of one configuration file, or the problem line saying why it cannot be read."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh), []
+        return path.read_bytes(), []
     except FileNotFoundError:
         return None, [f"{path}: file not found; create it or point --config / WATCHER_CONFIG at the right directory"]
-    except tomllib.TOMLDecodeError as exc:
-        return None, [f"{path}: TOML syntax error: {exc}; {single_bracket_hint(path) or 'fix the syntax at that line'}"]
     except OSError as exc:
         return None, [f"{path}: cannot read: {exc}"]
+
+
+def parse_toml(path: Path, raw: bytes) -> tuple[dict[str, Any] | None, list[str]]:
+    """The TOML document in ``raw`` (the bytes of ``path``); text that is not UTF-8 or not TOML becomes a problem."""
+    import tomllib  # loaded late: `watcher match` reads its topics from the cache when topics.toml has not changed
+
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return None, [f"{path}: line {line} is not UTF-8 text; save the file as UTF-8"]
+    try:
+        return tomllib.loads(text), []
+    except tomllib.TOMLDecodeError as exc:
+        return None, [f"{path}: TOML syntax error: {exc}; {single_bracket_hint(path) or 'fix the syntax at that line'}"]
 
 
 LIST_TABLES = ("source", "topic", "webhook", "email", "apprise")

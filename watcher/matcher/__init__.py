@@ -28,7 +28,6 @@ Semantics, in short (the header of ``config/topics.toml`` explains them to maint
 from __future__ import annotations
 
 import logging
-import tomllib
 from pathlib import Path
 
 from watcher.errors import ConfigError
@@ -46,6 +45,8 @@ def load_topics(path: str | Path) -> list[Topic]:
 
     Warnings are logged, not raised.
     """
+    import tomllib  # loaded late: `watcher match` may load its topics from the cache and parse no TOML
+
     path = Path(path)
     try:
         with path.open("rb") as handle:
