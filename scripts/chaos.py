@@ -49,13 +49,14 @@ from tests.fakes.soak import (  # noqa: E402
     Publisher,
     Service,
     delivery_failures,
+    drain,
     received,
     report,
     service_env,
     tally,
     wait_until,
+    write_setup,
 )
-from watcher.store.sqlite import Store  # noqa: E402
 
 FIRST_CHAT = 9001
 ALERTS, QUIET = "/alerts.xml", "/quiet.xml"
@@ -71,20 +72,11 @@ QUIET_FEED = rss(
 
 def prepare(work: Path, feeds: FeedServer, url: str, chats: list[int], every: float) -> None:
     """Configuration (both sources every ``every`` seconds) and the subscribers, written into the database."""
-    config = work / "config"
-    config.mkdir(parents=True)
     sources = "".join(
         f'[[source]]\nname = "{name}"\nkind = "rss"\nurl = "{feeds.url(path)}"\nevery = "{every:g}s"\n\n'
         for name, path in (("chaos-alerts", ALERTS), ("chaos-quiet", QUIET))
     )
-    (config / "sources.toml").write_text(sources, encoding="utf-8")
-    shutil.copy(ROOT / "config" / "topics.toml", config / "topics.toml")
-    store = Store(url)
-    try:
-        for chat in chats:
-            store.subscribe("telegram", str(chat), ["smuggling"])
-    finally:
-        store.close()
+    write_setup(work, sources, url, chats)
 
 
 def read(url: str, sql: str) -> tuple:
@@ -209,12 +201,7 @@ def run(
         raise SystemExit(f"the replicas did not record the feeds' first polls:\n{tails}")
     publisher.start()
     result = kill_loop(replicas, rng, args)
-    publisher.stop()
-    items = publisher.published
-    goal = items * len(chats)
-    drained = wait_until(lambda: outbox(url) == (goal, goal), args.drain_timeout, alive)
-    wait_until(lambda: len(received(api)) >= goal, 5.0, alive)
-    time.sleep(2.0)  # a late answer to a send cut short would show up by now
+    items, drained = drain(publisher, api, chats, lambda: outbox(url), args.drain_timeout, alive)
     died = result.pop("died") + [r.name for r in replicas if not r.alive()]
     codes = {r.name: r.stop() for r in replicas}
     result.update(tally(received(api), chats, items))

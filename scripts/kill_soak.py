@@ -31,13 +31,14 @@ from tests.fakes.soak import (  # noqa: E402
     Publisher,
     Service,
     delivery_failures,
+    drain,
     received,
     report,
     service_env,
     tally,
     wait_until,
+    write_setup,
 )
-from watcher.store.sqlite import Store  # noqa: E402
 
 FIRST_CHAT = 7001
 
@@ -60,16 +61,8 @@ def outbox(path: Path) -> tuple[int, int]:
 
 def prepare(work: Path, feed_url: str, chats: list[int], api: FakeBotAPI) -> dict[str, str]:
     """Config, subscribers in the database, and the service's environment."""
-    config = work / "config"
-    config.mkdir(parents=True)
-    (config / "sources.toml").write_text(
-        f'[[source]]\nname = "soak"\nkind = "rss"\nurl = "{feed_url}"\nevery = "1s"\n', encoding="utf-8"
-    )
-    shutil.copy(ROOT / "config" / "topics.toml", config / "topics.toml")
-    store = Store(work / "data" / "watcher.db")
-    for chat in chats:
-        store.subscribe("telegram", str(chat), ["smuggling"])
-    store.close()
+    sources = f'[[source]]\nname = "soak"\nkind = "rss"\nurl = "{feed_url}"\nevery = "1s"\n'
+    write_setup(work, sources, work / "data" / "watcher.db", chats)
     return service_env(api, WATCHER_DATA_DIR=str(work / "data"))
 
 
@@ -113,12 +106,7 @@ def soak(args: argparse.Namespace, work: Path) -> dict:
         publisher.start()
         result = kill_loop(service, api, db, rng, args)
         time.sleep(rng.uniform(args.min_up, args.max_up))
-        publisher.stop()
-        items = publisher.published
-        goal = items * len(chats)
-        drained = wait_until(lambda: outbox(db) == (goal, goal), args.drain_timeout, service.alive)
-        wait_until(lambda: len(received(api)) >= goal, 5.0, service.alive)
-        time.sleep(2.0)  # a late answer to a send cut short would show up by now
+        items, drained = drain(publisher, api, chats, lambda: outbox(db), args.drain_timeout, service.alive)
         died = result.pop("died") or not service.alive()
         code = service.stop()
         result.update(tally(received(api), chats, items))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.feeds import Route, rss
+from watcher.store.sqlite import Store
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TITLE = "Soak item {n}: Council agrees new rules against migrant smuggling networks"
@@ -124,6 +126,22 @@ def service_env(api: FakeBotAPI, **settings: str) -> dict[str, str]:
     return env
 
 
+def write_setup(work: Path, sources: str, database: str | Path, chats: list[int]) -> None:
+    """What the service reads at start: ``work/config`` with ``sources`` (the text of its sources.toml) and the
+    shipped topics, and ``chats`` subscribed to the smuggling topic in ``database`` (a SQLite file or a PostgreSQL
+    URL)."""
+    config = work / "config"
+    config.mkdir(parents=True)
+    (config / "sources.toml").write_text(sources, encoding="utf-8")
+    shutil.copy(ROOT / "config" / "topics.toml", config / "topics.toml")
+    store = Store(database)
+    try:
+        for chat in chats:
+            store.subscribe("telegram", str(chat), ["smuggling"])
+    finally:
+        store.close()
+
+
 def received(api: FakeBotAPI) -> Counter:
     """Alerts accepted by the fake, counted per (chat, item number); a message listing several items counts each of
     them once (an alert names its item in the title and again in the snippet)."""
@@ -142,6 +160,26 @@ def wait_until(condition: Callable[[], bool], timeout: float, alive: Callable[[]
             return False
         time.sleep(0.1)
     return True
+
+
+def drain(
+    publisher: Publisher,
+    api: FakeBotAPI,
+    chats: list[int],
+    outbox: Callable[[], tuple[int, int]],
+    timeout: float,
+    alive: Callable[[], bool],
+) -> tuple[int, bool]:
+    """Stop the feed, then wait (up to ``timeout`` s, while ``alive()``) until ``outbox()`` (rows queued, rows
+    delivered) holds every published item delivered to every chat, and a little more for the fake to have them all
+    and for late answers to sends cut short. The number of items published, and whether the outbox drained."""
+    publisher.stop()
+    items = publisher.published
+    goal = items * len(chats)
+    drained = wait_until(lambda: outbox() == (goal, goal), timeout, alive)
+    wait_until(lambda: len(received(api)) >= goal, 5.0, alive)
+    time.sleep(2.0)  # a late answer to a send cut short would show up by now
+    return items, drained
 
 
 def tally(counts: Counter, chats: list[int], items: int) -> dict:
