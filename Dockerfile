@@ -23,6 +23,7 @@ COPY config ./config
 
 ENV WATCHER_CONFIG=/app/config \
     WATCHER_DATA_DIR=/data \
+    WATCHER_CACHE_DIR=/data/cache \
     WATCHER_HTTP_HOST=0.0.0.0 \
     WATCHER_HTTP_PORT=8080
 
