@@ -14,7 +14,7 @@ from unittest.mock import patch
 
 import pytest
 
-from tests.fakes.feeds import FeedServer
+from tests.fakes.feeds import FeedServer, rss
 
 NOISY = ("httpx", "httpcore", "telegram", "apscheduler")  # the loggers whose levels setup_logging sets
 
@@ -64,12 +64,45 @@ def make_config(directory: Path, sources: str, topics: str | None = None) -> Pat
     return directory
 
 
+# The feed of the `once` tests: the first item (fisheries) raises no shipped topic, the second (migrant smuggling,
+# dated) raises smuggling.
+ONCE_ITEMS = [
+    {"title": "Council adopts fisheries conclusions", "link": "https://e.org/1", "guid": "1"},
+    {
+        "title": "Frontex and Europol step up the fight against migrant smuggling",
+        "link": "https://e.org/2",
+        "guid": "2",
+        "pubDate": "Tue, 15 Sep 2026 08:00:00 GMT",
+    },
+]
+
+
+def one_feed_config(tmp_path: Path, feed_server: FeedServer, items: list[dict]) -> Path:
+    """Serve ``items`` at /feed.xml and return a config directory (``tmp_path/cfg``) whose one source, ``feed``,
+    reads it."""
+    feed_server.set("/feed.xml", rss(items))
+    return make_config(tmp_path / "cfg", source_toml("feed", feed_server.url("/feed.xml")))
+
+
 @pytest.fixture(autouse=True)
 def own_cache_dir(monkeypatch, tmp_path_factory):
     """`watcher match` run in this process keeps its topics cache in the tests' temporary folder, never in the
     user's ~/.cache (entries are named by the topics file's path, so tests do not share them)."""
     monkeypatch.setenv("WATCHER_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "topics-cache"))
     monkeypatch.delenv("WATCHER_NO_CACHE", raising=False)
+
+
+@pytest.fixture
+def restore_logging():
+    """For tests that call setup_logging or set_secret themselves: afterwards the root logger has its handlers and
+    level of before, and no token is redacted any more."""
+    from watcher.logs import set_secret  # loaded late: collecting the tests need not import watcher
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:], root.level = handlers, level
+    set_secret(None)
 
 
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:

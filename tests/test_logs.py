@@ -12,13 +12,7 @@ from watcher.logs import redact, set_secret, setup_logging
 TOKEN = "987654:SECRET-token_value"
 
 
-@pytest.fixture(autouse=True)
-def restore_logging():
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:], root.level = handlers, level
-    set_secret(None)
+pytestmark = pytest.mark.usefixtures("restore_logging")  # tests/conftest.py
 
 
 def test_token_is_redacted_in_messages_args_and_tracebacks(capsys):

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import make_config, run_cli, source_toml
+from tests.conftest import ONCE_ITEMS, make_config, one_feed_config, run_cli, source_toml
 from tests.fakes.feeds import rss
-
-ITEMS = [
-    {"title": "Council adopts fisheries conclusions", "link": "https://e.org/1", "guid": "1"},
-    {
-        "title": "Frontex and Europol step up the fight against migrant smuggling",
-        "link": "https://e.org/2",
-        "guid": "2",
-        "pubDate": "Tue, 15 Sep 2026 08:00:00 GMT",
-    },
-]
 
 
 def test_dry_run_json_prints_flagged_items_and_writes_nothing(tmp_path, feed_server):
     """--dry-run --json prints one JSON object per flagged item with the documented keys and creates no data."""
-    feed_server.set("/feed.xml", rss(ITEMS))
-    cfg = make_config(tmp_path / "cfg", source_toml("feed", feed_server.url("/feed.xml")))
+    cfg = one_feed_config(tmp_path, feed_server, ONCE_ITEMS)
     proc = run_cli(["--config", str(cfg), "once", "--dry-run", "--json"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     [row] = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -35,7 +24,7 @@ def test_dry_run_json_prints_flagged_items_and_writes_nothing(tmp_path, feed_ser
 def test_failed_source_json_and_exit_code(tmp_path, feed_server):
     """A failing source gives a JSON object with source, failure and detail, and a non-zero exit; others still
     report."""
-    feed_server.set("/feed.xml", rss(ITEMS))
+    feed_server.set("/feed.xml", rss(ONCE_ITEMS))
     feed_server.set("/down.xml", "error", status=503)
     sources = (
         "[http]\nattempts = 1\n\n"
@@ -51,21 +40,20 @@ def test_failed_source_json_and_exit_code(tmp_path, feed_server):
 
 def test_once_records_then_alerts_on_console(tmp_path, feed_server):
     """Without --dry-run the first run records silently; a later run delivers the new match to the console."""
-    feed_server.set("/feed.xml", rss(ITEMS[:1]))
-    cfg = make_config(tmp_path / "cfg", source_toml("feed", feed_server.url("/feed.xml")))
+    cfg = one_feed_config(tmp_path, feed_server, ONCE_ITEMS[:1])
     first = run_cli(["--config", str(cfg), "once"], tmp_path)
     assert first.returncode == 0 and "first poll: recorded without alerting" in first.stdout
-    feed_server.set("/feed.xml", rss(ITEMS))
+    feed_server.set("/feed.xml", rss(ONCE_ITEMS))
     second = run_cli(["--config", str(cfg), "once"], tmp_path)
     assert "feed: 2 items, 1 new, 1 flagged" in second.stdout
-    assert "=== ALERT ===" in second.stderr and ITEMS[1]["title"] in second.stderr
+    assert "=== ALERT ===" in second.stderr and ONCE_ITEMS[1]["title"] in second.stderr
     third = run_cli(["--config", str(cfg), "once"], tmp_path)
     assert "0 new" in third.stdout and "=== ALERT ===" not in third.stderr
 
 
 def test_source_selection(tmp_path, feed_server):
     """--source polls only the named source, also a disabled one; an unknown name is an error listing the known."""
-    feed_server.set("/feed.xml", rss(ITEMS))
+    feed_server.set("/feed.xml", rss(ONCE_ITEMS))
     sources = (
         "[http]\nattempts = 1\n\n"
         + source_toml("a", feed_server.url("/feed.xml"))

@@ -3,25 +3,14 @@ notifiers.toml before it polls, so an entry just added gets the alerts of that v
 
 from __future__ import annotations
 
-from tests.conftest import make_config, run_cli, source_toml
+from tests.conftest import ONCE_ITEMS, make_config, one_feed_config, run_cli, source_toml
 from tests.fakes.feeds import rss
 from tests.fakes.hooks import HookServer
-
-ITEMS = [
-    {"title": "Council adopts fisheries conclusions", "link": "https://e.org/1", "guid": "1"},
-    {
-        "title": "Frontex and Europol step up the fight against migrant smuggling",
-        "link": "https://e.org/2",
-        "guid": "2",
-        "pubDate": "Tue, 15 Sep 2026 08:00:00 GMT",
-    },
-]
 
 
 def test_dry_run_says_a_first_poll_alerts_nobody(tmp_path, feed_server):
     """A dry run of a never-polled source says a real first poll records without alerting; once polled, it does not."""
-    feed_server.set("/feed.xml", rss(ITEMS))
-    cfg = make_config(tmp_path / "cfg", source_toml("feed", feed_server.url("/feed.xml")))
+    cfg = one_feed_config(tmp_path, feed_server, ONCE_ITEMS)
     dry = run_cli(["--config", str(cfg), "once", "--dry-run"], tmp_path)
     assert dry.returncode == 0, dry.stderr
     assert (
@@ -35,15 +24,14 @@ def test_dry_run_says_a_first_poll_alerts_nobody(tmp_path, feed_server):
 
 def test_a_webhook_added_between_runs_gets_the_next_alert(tmp_path, feed_server):
     """A webhook entry added to notifiers.toml gets the alert of the first `once` run that knows it."""
-    feed_server.set("/feed.xml", rss(ITEMS[:1]))
-    cfg = make_config(tmp_path / "cfg", source_toml("feed", feed_server.url("/feed.xml")))
+    cfg = one_feed_config(tmp_path, feed_server, ONCE_ITEMS[:1])
     assert run_cli(["--config", str(cfg), "once"], tmp_path).returncode == 0
     with HookServer() as hooks:
         (cfg / "notifiers.toml").write_text(f'[[webhook]]\nname = "team"\nurl = "{hooks.url()}"\n', encoding="utf-8")
-        feed_server.set("/feed.xml", rss(ITEMS))
+        feed_server.set("/feed.xml", rss(ONCE_ITEMS))
         second = run_cli(["--config", str(cfg), "once"], tmp_path)
         assert second.returncode == 0, second.stderr
-        assert [p["json"]["alert"]["title"] for p in hooks.posts] == [ITEMS[1]["title"]]
+        assert [p["json"]["alert"]["title"] for p in hooks.posts] == [ONCE_ITEMS[1]["title"]]
 
 
 def test_every_source_failing_the_same_way_gets_one_hint(tmp_path, feed_server):
@@ -58,7 +46,7 @@ def test_every_source_failing_the_same_way_gets_one_hint(tmp_path, feed_server):
     assert "check the network" in once.stderr and "`watcher status`" in once.stderr
     status = run_cli(["--config", str(cfg), "status"], tmp_path)
     assert status.stderr.count("hint: every source failed the same way (network)") == 1
-    feed_server.set("/feed.xml", rss(ITEMS))
+    feed_server.set("/feed.xml", rss(ONCE_ITEMS))
     mixed = make_config(
         tmp_path / "mixed",
         source_toml("a", "http://127.0.0.1:9/a") + source_toml("ok", feed_server.url("/feed.xml")) + fast,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import make_config, run_cli, source_toml
+from tests.conftest import make_config, one_feed_config, run_cli, source_toml
 from tests.fakes.feeds import rss
 from watcher.store.sqlite import Store
 
@@ -21,8 +21,7 @@ ITEMS = [
 
 
 def test_once_status_and_dry_run_use_postgres(tmp_path, feed_server, pg_url):
-    feed_server.set("/feed.xml", rss(ITEMS[:1]))
-    cfg = make_config(tmp_path / "cfg", source_toml("feed", feed_server.url("/feed.xml")))
+    cfg = one_feed_config(tmp_path, feed_server, ITEMS[:1])
     env = {"WATCHER_DATABASE_URL": pg_url}
     first = run_cli(["--config", str(cfg), "once"], tmp_path, **env)
     assert first.returncode == 0 and "first poll: recorded without alerting" in first.stdout, first.stderr
