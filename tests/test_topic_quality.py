@@ -75,6 +75,17 @@ CASE_SETS = [
         " Border Guard arrest in a smuggling story is not borders; a route named in a smuggling story is not"
         " migration), so borders and migration precision stay below 1.",
     ),
+    CaseSet(
+        "topic-cases.blind8.toml",
+        {"smuggling": (0.99, 0.99), "borders": (0.97, 0.99), "migration": (0.99, 0.99), "policing": (0.99, 0.99)},
+        "blind8 was measured twice before the packs were tuned on it (classes: generic smuggler words next to the"
+        " people smuggled, drivers hiding people in vehicles, crossings made for others, the facilitation offence by"
+        " each national article, the forms of exploitation of the anti-trafficking law, EPPO and automated DNA and"
+        " fingerprint exchange, national reception and foreigners' offices, residence cards and permits, binational"
+        " joint patrols, and the other senses of Visum/visado, SIS, asylum, resettlement, Abschiebung and the Polish"
+        " Border Guard); these floors keep what that round reached. One of its labels goes against blind3 and extra"
+        " (arrivals reported from Frontex figures are not borders), so borders precision stays below 1.",
+    ),
 ]
 
 
