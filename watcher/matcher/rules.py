@@ -56,6 +56,18 @@ _PARTS_OVER = re.compile("[^\\n+]*".join(["\\+"] * MAX_PARTS))  # MAX_PARTS '+' 
 _SHORT = f"{_ALNUM}{{1,{max(len(w) for words in STOPWORDS.values() for w in words)}}}+(?![A-Za-z0-9*])"
 
 
+# The words of a simple term (see _simple_term), each with the '*' that may end it.
+_WORD_STAR = re.compile(r"([A-Za-z0-9]+)(\*?)")
+
+
+@cache
+def _simple_term() -> re.Pattern[str]:
+    """The commonest terms, valid for certain and parsed in two regex calls: ASCII words (letters and digits, so
+    exactly the words WORD_RE finds in them), separated by the separators of the one-pass check (none of which is a
+    regex hint), a '*' only right after a word of at least MIN_PREFIX letters. Anything else takes every check."""
+    return re.compile(f"{_TOKEN}(?:{_SEP}++{_TOKEN})*+", re.ASCII)
+
+
 @cache
 def _plain(what: str) -> re.Pattern[str]:
     """The one-pass patterns, compiled when first needed (they are part of checking topics, not of loading code):
@@ -129,6 +141,15 @@ def parse_term(raw: str) -> tuple[Pattern | None, str]:
     if "+" in raw:
         return _parse_together(raw)
     text = fold_keep_case(raw.strip())
+    if _simple_term().fullmatch(text):
+        made = _words_made.get
+        return Pattern(source=raw, words=tuple([made(w) or _new_word(w) for w in _WORD_STAR.findall(text)])), ""
+    return _parse_words(raw, text)
+
+
+def _parse_words(raw: str, text: str) -> tuple[Pattern | None, str]:
+    """``parse_term`` for any term without '+', ``text`` being the term stripped and folded except for its case:
+    every check, in order, with the first problem found."""
     if not text:
         return None, "is empty; remove it"
     for hint in _REGEX_HINTS:
@@ -140,20 +161,48 @@ def parse_term(raw: str) -> tuple[Pattern | None, str]:
     words: list[Word] = []
     pos = 0
     for found in WORD_RE.finditer(text):
-        prefix = text[found.end() : found.end() + 1] == "*"
-        problem = _star_problem(text[pos : found.start()]) or _word_problem(found.group(), prefix)
-        pos = found.end() + (1 if prefix else 0)
+        start, end = found.span()
+        prefix = text[end : end + 1] == "*"
+        written = found.group()
+        problem = _star_problem(text[pos:start]) or _word_problem(written, prefix)
+        pos = end + 1 if prefix else end
         if prefix and text[pos : pos + 1].isalnum():
             problem = "has a '*' inside a word; a star may only end a word, e.g. smuggl*"
         if problem:
             return None, problem
-        words.append(Word(fold(found.group()), prefix, acronym_length(found.group())))
+        key = (written, "*" if prefix else "")
+        words.append(_words_made.get(key) or _new_word(key))
     problem = _star_problem(text[pos:])
     if problem:
         return None, problem
     if not words:
         return None, "has no letters or digits after folding; remove it"
     return Pattern(source=raw, words=tuple(words)), ""
+
+
+_WORD_LIMIT = 50_000
+#: The Word of each word of the terms parsed, by (word as written, folded except for its case; "*" or ""): the same
+#: word in many terms is one object (Words are immutable), since folding it and counting its capitals is most of
+#: the cost of parsing a term.
+_words_made: dict[tuple[str, str], Word] = {}
+
+
+def _new_word(key: tuple[str, str]) -> Word:
+    if len(_words_made) > _WORD_LIMIT:
+        _words_made.clear()
+    written, star = key
+    made = _words_made[key] = Word(fold(written), star == "*", acronym_length(written))
+    return made
+
+
+@lru_cache(maxsize=16384)
+def _checked_term(raw: str) -> tuple[Pattern | None, str]:
+    """``parse_term``, then ``too_common`` for a term that parses: (pattern, "") for a valid term, else the
+    pattern (None when it does not parse) and what is wrong. Cached like parse_term, for a topics file read again."""
+    pattern, problem = parse_term(raw)
+    if pattern is None:
+        return None, problem
+    return pattern, too_common(pattern)
 
 
 def _parse_together(raw: str) -> tuple[Pattern | None, str]:
@@ -304,10 +353,14 @@ class _EntryChecker:
         subjects = self._subjects()
         doc_types = self._strings("doc_types", example='["NOTE", "I/A ITEM NOTE"]')
         yields = self._yield_to(topic_id)
-        contexts = self._contexts(terms or [])
+        compiled = _compiled(terms) if self.full else []
+        # Each key of the topic's terms with the last term written with it (the checks name that one).
+        ordinary = {p.key: p.source for p in compiled}
+        contexts = self._contexts(ordinary)
         if self.full:
             self._cross_check(
-                _compiled(terms),
+                compiled,
+                ordinary,
                 _compiled(exclude),
                 _compiled([raw for _, group in yields for raw in group]),
                 _compiled([raw for rule in contexts for raw in rule.terms]),
@@ -327,15 +380,20 @@ class _EntryChecker:
             names=names,
         )
 
-    def _contexts(self, terms: list[str]) -> list[ContextRule]:
-        plain_list = None if self.full else (lambda values: plain_terms(values, "context"))
+    def _contexts(self, plain: dict[tuple, str]) -> list[ContextRule]:
+        """The context rules; in full checks, a warning for each context term also among the topic's terms (the
+        keys of ``plain``)."""
+        # A list found valid in one pass needs no term parsed: the checks below compile the rules' terms, and
+        # nothing compares near or unless terms.
         rules, errors = contexts_from_toml(
-            self.entry.get("context"), parse_term, f"{self.filename}: {self.name}", plain_list
+            self.entry.get("context"),
+            parse_term,
+            f"{self.filename}: {self.name}",
+            lambda values: plain_terms(values, "context"),
         )
         self.errors.extend(errors)
         if not self.full:
             return rules
-        plain = {p.key: p.source for p in _compiled(terms)}
         for rule in rules:
             for raw in rule.terms:
                 pattern = compile_term(raw)
@@ -443,8 +501,7 @@ class _EntryChecker:
             if not self.full and plain_terms([raw], "exclusion" if kind == "exclusion" else "term"):
                 patterns.append(raw)
                 continue
-            pattern, problem = parse_term(raw)
-            problem = problem or too_common(pattern) if pattern is not None else problem
+            pattern, problem = _checked_term(raw)
             if pattern is None or problem:
                 self.error(f"{kind} {raw!r} {problem}")
             elif pattern.parts and kind == "exclusion":
@@ -489,17 +546,17 @@ class _EntryChecker:
 
     def _cross_check(
         self,
-        terms: list[Pattern] | None,
-        exclude: list[Pattern] | None,
+        terms: list[Pattern],
+        ordinary: dict[tuple, str],
+        exclude: list[Pattern],
         yielding: list[Pattern],
         in_context: list[Pattern],
     ) -> None:
         """Warn about repeated terms, terms also excluded, and exclusions that can veto none of the topic's terms
-        (plain, yield_to or context terms: an exclusion vetoes all three)."""
-        terms, exclude = terms or [], exclude or []
+        (plain, yield_to or context terms: an exclusion vetoes all three). ``ordinary``: each key of ``terms`` with
+        the last term written with it."""
         self._duplicates(terms, "term")
         self._duplicates(exclude, "exclusion")
-        ordinary = {p.key: p.source for p in terms}
         for pattern in yielding:
             if pattern.key in ordinary:
                 self.warn(
@@ -508,13 +565,15 @@ class _EntryChecker:
                 )
         terms = terms + yielding + in_context
         excluded = {p.key: p.source for p in exclude}
+        keys = set()
         for pattern in terms:
-            if pattern.key in excluded:
+            key = pattern.key
+            keys.add(key)
+            if key in excluded:
                 self.warn(
                     f"term {pattern.source!r} is also listed in exclude as "
-                    f"{excluded[pattern.key]!r}, so it can never match; remove it from one list"
+                    f"{excluded[key]!r}, so it can never match; remove it from one list"
                 )
-        keys = {t.key for t in terms}
         parts = TermParts(terms)
         for pattern in exclude:
             if pattern.key not in keys and not parts.any_inside(pattern):
@@ -524,9 +583,10 @@ class _EntryChecker:
                 )
 
     def _duplicates(self, patterns: list[Pattern], kind: str) -> None:
-        first: dict[tuple[Word, ...], str] = {}
+        first: dict[tuple, str] = {}
         for pattern in patterns:
-            if pattern.key in first:
-                self.warn(f"{kind} {pattern.source!r} repeats {first[pattern.key]!r}; remove one")
+            key = pattern.key
+            if key in first:
+                self.warn(f"{kind} {pattern.source!r} repeats {first[key]!r}; remove one")
             else:
-                first[pattern.key] = pattern.source
+                first[key] = pattern.source

@@ -31,6 +31,9 @@ STOPWORDS: dict[str, frozenset[str]] = {
     "Portuguese": _words("dos das com uma para pelo pela"),
     "Polish": _words("oraz dla nie sie jest przez"),
 }
+# Each stopword with the first language in STOPWORDS that lists it ("que": French), found in one lookup. Built from
+# the last language to the first, so that an earlier language overwrites a later one.
+_LANGUAGE_OF = {word: language for language, words in reversed(STOPWORDS.items()) for word in words}
 
 
 def too_common(pattern: Pattern) -> str:
@@ -46,15 +49,18 @@ def common_language(text: str) -> str:
     """ "short" for a folded word under MIN_LETTERS, the language whose stopword it is, or ""."""
     if len(text) < MIN_LETTERS:
         return "short"
-    return next((language for language, words in STOPWORDS.items() if text in words), "")
+    return _LANGUAGE_OF.get(text, "")
 
 
 def _words_problem(words: tuple[Word, ...]) -> str:
-    if any(w.prefix for w in words):
-        return ""
-    found = [common_language(w.text) for w in words]
-    if not all(found):
-        return ""
+    found = []
+    for word in words:
+        if word.prefix:
+            return ""
+        language = "short" if len(word.text) < MIN_LETTERS else _LANGUAGE_OF.get(word.text, "")
+        if not language:
+            return ""  # a word that is neither short nor a stopword: the part says what it is about
+        found.append(language)
     if len(words) > 1:
         return (
             "is made only of stopwords and short words, which occur in almost every text; add a word that "
