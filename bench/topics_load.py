@@ -2,10 +2,10 @@
 against the code of a git revision as the baseline, on the same file and in the same run.
 
 Each round starts one fresh process per side, baseline first: it times its first load (cold caches: what
-``watcher check-config`` pays) and the median of five more (term caches filled: what ``bench/startup.py`` reports
-as ``topics load cpu``), and the TOML parse alone (``tomllib``, the part no matcher code can change). Medians over
-the rounds, and the ratio of this checkout to the baseline. Both sides must give the same topics, errors and
-warnings, or the bench fails.
+``watcher check-config`` pays; ``bench/startup.py``'s ``first_load_cpu_ms``) and the median of five more (term
+caches filled: startup's ``later_load_cpu_ms``), and the TOML parse alone (``tomllib``, the part no matcher code
+can change). Medians over the rounds, and the ratio of this checkout to the baseline. Both sides must give the
+same topics, errors and warnings, or the bench fails.
 Run:
     .venv/bin/python bench/topics_load.py [--against REV] [--rounds 7] [--topics config/topics.toml] [--smoke]
 The last line is one JSON object.
