@@ -8,8 +8,9 @@ import random
 import tomllib
 from pathlib import Path
 
-from watcher.matcher.folding import fold_keep_case
-from watcher.matcher.rules import _parse_words, _simple_term, parse_term
+from watcher.matcher.folding import fold, fold_keep_case
+from watcher.matcher.rules import _WORD_STAR, _new_ascii_word, _parse_words, _simple_term, acronym_length, parse_term
+from watcher.matcher.terms import Word
 
 ROOT = Path(__file__).resolve().parent.parent
 # Words (short, long, capitals, stopwords), stars, separators, regex characters and characters folding changes.
@@ -72,3 +73,34 @@ def test_keys_are_equal_exactly_when_the_words_are():
         assert a.key is a.key  # made once
         same += a.key == b.key
     assert same > 20  # equal keys do occur among the pairs
+
+
+def test_the_words_of_simple_terms_are_made_as_any_word_is():
+    """The short path makes its words without ``fold`` and ``acronym_length`` (its words are ASCII letters and
+    digits); each is the Word those give."""
+    words = {
+        "SIS",
+        "JITs",
+        "EUs",
+        "Sis",
+        "sIS",
+        "ABCDEF",
+        "ABCDEs",
+        "ABCDEFs",
+        "S",
+        "s",
+        "SS",
+        "2024",
+        "G7",
+        "g7",
+        "A1s",
+    }
+    for raw in random_terms(30_000) + shipped_strings():
+        text = fold_keep_case(raw.strip())
+        if _simple_term().fullmatch(text):
+            words.update(written for written, _ in _WORD_STAR.findall(text))
+    assert len(words) > 3_000
+    for written in words:
+        for star in ("", "*"):
+            expected = Word(fold(written), star == "*", acronym_length(written))
+            assert _new_ascii_word((written, star)) == expected, written

@@ -140,10 +140,12 @@ def parse_term(raw: str) -> tuple[Pattern | None, str]:
     result is cached."""
     if "+" in raw:
         return _parse_together(raw)
-    text = fold_keep_case(raw.strip())
+    text = raw.strip()
+    if not text.isascii() or "_" in text:
+        text = fold_keep_case(text)  # (an ASCII text without '_' folds to itself)
     if _simple_term().fullmatch(text):
-        made = _words_made.get
-        return Pattern(source=raw, words=tuple([made(w) or _new_word(w) for w in _WORD_STAR.findall(text)])), ""
+        # _words_made[w] makes a word it does not hold yet (its __missing__), so a word made before costs no call
+        return _new_pattern(Pattern, (raw, tuple(map(_words_made.__getitem__, _WORD_STAR.findall(text))), ())), ""
     return _parse_words(raw, text)
 
 
@@ -181,10 +183,20 @@ def _parse_words(raw: str, text: str) -> tuple[Pattern | None, str]:
 
 
 _WORD_LIMIT = 50_000
-#: The Word of each word of the terms parsed, by (word as written, folded except for its case; "*" or ""): the same
-#: word in many terms is one object (Words are immutable), since folding it and counting its capitals is most of
-#: the cost of parsing a term.
-_words_made: dict[tuple[str, str], Word] = {}
+_new_pattern = tuple.__new__  # Pattern(source, words, ()) without the Python frame of a named tuple's __new__
+
+
+class _Words(dict[tuple[str, str], Word]):
+    """The Word of each word of the terms parsed, by (word as written, folded except for its case; "*" or ""): the
+    same word in many terms is one object (Words are immutable), since folding it and counting its capitals is most
+    of the cost of parsing a term. Looking up a word it does not hold makes it as a simple term's word (ASCII
+    letters and digits); other words are made with ``_new_word``."""
+
+    def __missing__(self, key: tuple[str, str]) -> Word:
+        return _new_ascii_word(key)
+
+
+_words_made = _Words()
 
 
 def _new_word(key: tuple[str, str]) -> Word:
@@ -192,6 +204,22 @@ def _new_word(key: tuple[str, str]) -> Word:
         _words_made.clear()
     written, star = key
     made = _words_made[key] = Word(fold(written), star == "*", acronym_length(written))
+    return made
+
+
+def _new_ascii_word(key: tuple[str, str]) -> Word:
+    """``_new_word`` for a word of ASCII letters and digits (a simple term's), which ``fold`` only lower-cases."""
+    if len(_words_made) > _WORD_LIMIT:
+        _words_made.clear()
+    written, star = key
+    lower = written.lower()
+    # acronym_length: capitals of an all-capitals word of at most MAX_CAPS letters, an ending lower-case 's' apart
+    if lower == written:
+        caps = 0
+    else:
+        stem = written[:-1] if len(written) > 1 and written[-1] == "s" else written
+        caps = len(stem) if len(stem) <= MAX_CAPS and stem.isupper() else 0
+    made = _words_made[key] = Word(lower, star == "*", caps)
     return made
 
 
@@ -479,8 +507,8 @@ class _EntryChecker:
         value = self.entry.get(key)
         if value is None and not required:
             return []
-        if not self.full and plain_terms(value, "term" if key == "terms" else "exclusion"):
-            return list(value or ())  # plain_terms checked it is a list of strings
+        if plain_terms(value, "term" if key == "terms" else "exclusion"):
+            return list(value or ())  # plain_terms checked it is a list of strings, every one valid
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.error(f'{key!r} must be a list of strings, e.g. {key} = ["frontex", "border control"]')
             return None
@@ -491,7 +519,9 @@ class _EntryChecker:
 
     def _term_list(self, value: object, key: str, kind: str) -> list[str] | None:
         """The valid terms of the list (as written); an error for each of the others."""
-        if not self.full and plain_terms(value, "exclusion" if kind == "exclusion" else "term"):
+        # A list found valid in one pass needs no term checked here, in full checks too: their warnings compare
+        # the patterns compile_term makes, and the one pass finds exactly the lists that give no error.
+        if plain_terms(value, "exclusion" if kind == "exclusion" else "term"):
             return list(value)  # type: ignore[call-overload]  # plain_terms checked it is a list of strings
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.error(f'{key!r} must be a list of strings, e.g. {key.rsplit(".", 1)[-1]} = ["frontex"]')

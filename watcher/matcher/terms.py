@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import overload
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     """One word of a compiled term.
 
     ``text`` is folded; ``prefix`` makes it match words starting with it;
     ``caps`` is how many leading letters must be capitals in the text (0: any case).
+
+    A named tuple, not a dataclass: thousands are made when topics.toml is first loaded, and the checks of the file
+    hash thousands of tuples of them (``Pattern.key``), which a tuple does in C.
     """
 
     text: str
@@ -28,40 +29,18 @@ class Word:
     caps: int = 0
 
 
-class _Key:
-    """``Pattern.key``: computed once, then stored in the pattern's ``__dict__`` where later reads find it first
-    (functools.cached_property does the same, but takes a lock on every first read on Python 3.11)."""
-
-    @overload
-    def __get__(self, pattern: None, owner: type) -> _Key: ...
-
-    @overload
-    def __get__(self, pattern: Pattern, owner: type | None = None) -> tuple: ...
-
-    def __get__(self, pattern: Pattern | None, owner: type | None = None) -> tuple | _Key:
-        if pattern is None:
-            return self
-        if pattern.parts:
-            key: tuple = tuple([tuple([(w.text, w.prefix, w.caps) for w in part]) for part in pattern.parts])
-        else:
-            key = tuple([(w.text, w.prefix, w.caps) for w in pattern.words])
-        pattern.__dict__["key"] = key
-        return key
-
-
-@dataclass(frozen=True)
-class Pattern:
-    """A compiled term: the text as written and its words."""
+class Pattern(NamedTuple):
+    """A compiled term: the text as written and its words (a named tuple, made as cheaply as ``Word``)."""
 
     source: str
     words: tuple[Word, ...]
     #: for ``a + b`` terms, the words of each part (``words`` is then the first part)
     parts: tuple[tuple[Word, ...], ...] = ()
 
-    #: What two terms that match the same texts share: their words (of each part, for ``a + b`` terms) as
-    #: (text, prefix, caps) tuples. Made on first use and kept, so that the checks of topics.toml, which compare
-    #: thousands of terms, hash plain tuples and no Word.
-    key = _Key()  # not annotated, so not a field
+    @property
+    def key(self) -> tuple:
+        """What two terms that match the same texts share: their words (of each part, for ``a + b`` terms)."""
+        return self.parts or self.words
 
 
 def could_hit_inside(term: Pattern, exclusion: Pattern) -> bool:
