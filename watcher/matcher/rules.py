@@ -183,7 +183,7 @@ def _parse_words(raw: str, text: str) -> tuple[Pattern | None, str]:
 
 
 _WORD_LIMIT = 50_000
-_new_pattern = tuple.__new__  # Pattern(source, words, ()) without the Python frame of a named tuple's __new__
+_new_pattern = tuple.__new__  # Pattern(...) or Word(...) without the Python frame of a named tuple's __new__
 
 
 class _Words(dict[tuple[str, str], Word]):
@@ -193,10 +193,23 @@ class _Words(dict[tuple[str, str], Word]):
     letters and digits); other words are made with ``_new_word``."""
 
     def __missing__(self, key: tuple[str, str]) -> Word:
-        return _new_ascii_word(key)
+        """``_new_word`` for a word of ASCII letters and digits (a simple term's), which ``fold`` only lower-cases."""
+        if len(self) > _WORD_LIMIT:
+            self.clear()
+        written, star = key
+        lower = written.lower()
+        # acronym_length: capitals of an all-capitals word of at most MAX_CAPS letters, an ending lower-case 's' apart
+        if lower == written:
+            caps = 0
+        else:
+            stem = written[:-1] if len(written) > 1 and written[-1] == "s" else written
+            caps = len(stem) if len(stem) <= MAX_CAPS and stem.isupper() else 0
+        made = self[key] = _new_pattern(Word, (lower, star == "*", caps))  # Word(lower, star == "*", caps)
+        return made
 
 
 _words_made = _Words()
+_new_ascii_word = _words_made.__missing__
 
 
 def _new_word(key: tuple[str, str]) -> Word:
@@ -204,22 +217,6 @@ def _new_word(key: tuple[str, str]) -> Word:
         _words_made.clear()
     written, star = key
     made = _words_made[key] = Word(fold(written), star == "*", acronym_length(written))
-    return made
-
-
-def _new_ascii_word(key: tuple[str, str]) -> Word:
-    """``_new_word`` for a word of ASCII letters and digits (a simple term's), which ``fold`` only lower-cases."""
-    if len(_words_made) > _WORD_LIMIT:
-        _words_made.clear()
-    written, star = key
-    lower = written.lower()
-    # acronym_length: capitals of an all-capitals word of at most MAX_CAPS letters, an ending lower-case 's' apart
-    if lower == written:
-        caps = 0
-    else:
-        stem = written[:-1] if len(written) > 1 and written[-1] == "s" else written
-        caps = len(stem) if len(stem) <= MAX_CAPS and stem.isupper() else 0
-    made = _words_made[key] = Word(lower, star == "*", caps)
     return made
 
 
