@@ -86,6 +86,19 @@ CASE_SETS = [
         " Border Guard); these floors keep what that round reached. One of its labels goes against blind3 and extra"
         " (arrivals reported from Frontex figures are not borders), so borders precision stays below 1.",
     ),
+    CaseSet(
+        "topic-cases.blind9.toml",
+        {"smuggling": (0.99, 0.99), "borders": (0.99, 0.99), "migration": (0.99, 0.98), "policing": (0.99, 0.99)},
+        "blind9 was measured twice before the packs were tuned on it (classes: payment taken for a crossing, a boat or"
+        " a vehicle; people found in vehicles; passports kept by recruiters and recruitment for brothels; the"
+        " criminalisation of help to migrants; Schleusung compounds and coyotes; the child sexual abuse regulation,"
+        " SIRENE and liaison officers; arrivals, departures, deaths and interceptions on the crossing routes; NGO"
+        " rescue ships; golden, work and seasonal visas; border barriers and Frontex operations; informal"
+        " readmissions; a border named next to the police making a smuggling arrest gives way to smuggling); these"
+        " floors keep what that round reached. One of its cases counts the facilitation offence in crime statistics,"
+        " which the dev set's rule for the Facilitation Directive leaves to smuggling alone, so migration recall stays"
+        " below 1.",
+    ),
 ]
 
 
