@@ -8,10 +8,12 @@ the watcher and Python versions, and the size and modification time of each file
 (the version stays the same between releases, the checks do not).
 
 An entry is a header line (format, key and the SHA-256 of the rest) and the topics. It is used only when all of that
-reads back exactly, in the shape written; anything else (damaged, cut short, another format, hand-edited) is
-ignored and written again, never an error. A directory that cannot be written is skipped without a word (``-v``
-logs why). Only a file without errors is kept, so every error is still reported; ``watcher check-config`` never
-reads the cache and checks everything from scratch. JSON only: nothing read from the cache is ever executed.
+reads back exactly, in the shape written; anything else (damaged, cut short, another format, an edit that leaves the
+checksum wrong) is ignored and written again, never an error. The checksum guards against damage, not against someone
+who may write the cache directory: such a person can change what ``watcher match`` answers. A directory that cannot be
+written is skipped without a word (``-v`` logs why). Only a file without errors is kept, so every error is still
+reported; ``watcher check-config`` never reads the cache and checks everything from scratch. JSON only: nothing read
+from the cache is ever executed.
 """
 
 from __future__ import annotations
@@ -139,15 +141,21 @@ def store(entry: Path, key: str, topics: list[Topic]) -> None:
     entry or the new one, never half of one. Skipped (logged at debug level) when the directory cannot be written."""
     body = json.dumps([_plain(topic) for topic in topics], separators=(",", ":")).encode("ascii")
     head = json.dumps({"format": FORMAT, "key": key, "sha256": hashlib.sha256(body).hexdigest()}).encode("ascii")
-    part = entry.with_name(f".{entry.name}.{os.getpid()}.part")
+    import tempfile  # loaded late: only when an entry is written, a warm run never needs it
+
+    part: str | None = None
     try:
         entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        part.write_bytes(head + b"\n" + body)
+        # a new file of a name nobody can guess, opened exclusively: never a link someone planted in a shared directory
+        handle, part = tempfile.mkstemp(prefix=f".{entry.name}.", suffix=".part", dir=entry.parent)
+        with os.fdopen(handle, "wb") as out:
+            out.write(head + b"\n" + body)
         os.replace(part, entry)
     except OSError as exc:
         log.debug("topics cache not written to %s: %s", entry.parent, exc)
-        with contextlib.suppress(OSError):
-            part.unlink()
+        if part is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(part)
 
 
 def _plain(topic: Topic) -> dict[str, Any]:
