@@ -134,23 +134,20 @@ print(json.dumps({"first": loaded - started, "compile": compiled - loaded, "late
 """
 
 
+def _fresh(script: str, args: list[str], env: dict[str, str], what: str) -> dict:
+    """The JSON object ``script`` prints when run with ``args`` in a fresh interpreter; stops the bench if it fails."""
+    done = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise SystemExit(f"{what} failed: {done.stderr[-500:]}")
+    return json.loads(done.stdout)
+
+
 def topics_load(runs: int, env: dict[str, str]) -> dict[str, float]:
     """Median CPU milliseconds (CPU time, so a busy machine moves it less than wall time) over ``runs`` fresh
     processes: the first load of config/topics.toml in the process (read, parse, check with warnings: what every
     command that reads the file pays), compiling the topics, and a later load in the same process (its term caches
     filled, so only a long-running process sees it)."""
-    samples = []
-    for _ in range(runs):
-        done = subprocess.run(
-            [sys.executable, "-c", TOPICS_LOAD, str(CONFIG / "topics.toml")],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if done.returncode != 0:
-            raise SystemExit(f"topics load failed: {done.stderr[-500:]}")
-        samples.append(json.loads(done.stdout))
+    samples = [_fresh(TOPICS_LOAD, [str(CONFIG / "topics.toml")], env, "topics load") for _ in range(runs)]
     ms = {name: round(statistics.median(s[name] for s in samples) * 1000, 1) for name in samples[0]}
     return {"first_load_cpu_ms": ms["first"], "later_load_cpu_ms": ms["later"], "compile_cpu_ms": ms["compile"]}
 
@@ -188,16 +185,7 @@ def match_phases(runs: int, env: dict[str, str], cache: Path) -> dict[str, float
     topics from the filled cache directory ``cache`` instead."""
     samples = []
     for _ in range(runs):
-        done = subprocess.run(
-            [sys.executable, "-c", MATCH_PHASES, str(CONFIG / "topics.toml"), str(cache)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if done.returncode != 0:
-            raise SystemExit(f"match phases failed: {done.stderr[-500:]}")
-        found = json.loads(done.stdout)
+        found = _fresh(MATCH_PHASES, [str(CONFIG / "topics.toml"), str(cache)], env, "match phases")
         if not found.pop("ok"):
             raise SystemExit("match phases: the shipped topics.toml has errors, or the cache gave other topics")
         samples.append(found)
