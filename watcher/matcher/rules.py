@@ -192,20 +192,17 @@ class _Words(dict[tuple[str, str], Word]):
     of the cost of parsing a term. Looking up a word it does not hold makes it as a simple term's word (ASCII
     letters and digits); other words are made with ``_new_word``."""
 
-    def __missing__(self, key: tuple[str, str]) -> Word:
-        """``_new_word`` for a word of ASCII letters and digits (a simple term's), which ``fold`` only lower-cases."""
+    def keep(self, key: tuple[str, str], word: Word) -> Word:
+        """``word`` kept under ``key``; the table starts again when it has grown past ``_WORD_LIMIT``."""
         if len(self) > _WORD_LIMIT:
             self.clear()
+        self[key] = word
+        return word
+
+    def __missing__(self, key: tuple[str, str]) -> Word:
+        """``_new_word`` for a word of ASCII letters and digits (a simple term's), which ``fold`` only lower-cases."""
         written, star = key
-        lower = written.lower()
-        # acronym_length: capitals of an all-capitals word of at most MAX_CAPS letters, an ending lower-case 's' apart
-        if lower == written:
-            caps = 0
-        else:
-            stem = written[:-1] if len(written) > 1 and written[-1] == "s" else written
-            caps = len(stem) if len(stem) <= MAX_CAPS and stem.isupper() else 0
-        made = self[key] = _new_pattern(Word, (lower, star == "*", caps))  # Word(lower, star == "*", caps)
-        return made
+        return self.keep(key, _new_pattern(Word, (written.lower(), star == "*", acronym_length(written))))
 
 
 _words_made = _Words()
@@ -213,11 +210,8 @@ _new_ascii_word = _words_made.__missing__
 
 
 def _new_word(key: tuple[str, str]) -> Word:
-    if len(_words_made) > _WORD_LIMIT:
-        _words_made.clear()
     written, star = key
-    made = _words_made[key] = Word(fold(written), star == "*", acronym_length(written))
-    return made
+    return _words_made.keep(key, Word(fold(written), star == "*", acronym_length(written)))
 
 
 @lru_cache(maxsize=16384)
