@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.errors import ConfigError
+from watcher.flags import env_flag
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 
@@ -134,20 +135,17 @@ def _send_rate(text: str, problems: list[str]) -> float:
     return rate
 
 
-_ON = ("1", "true", "yes", "on")
-_OFF = ("", "0", "false", "no", "off")
-
-
 def cache_dir_from(env: Mapping[str, str], problems: list[str]) -> Path | None:
     """Where `watcher match` may keep the topics it has checked: ``WATCHER_CACHE_DIR``, else
     ``$XDG_CACHE_HOME/watcher`` (an absolute path, as the XDG rules ask), else ``$HOME/.cache/watcher``; None when
     ``WATCHER_NO_CACHE`` is set or there is no home to put it in."""
-    off = env.get("WATCHER_NO_CACHE", "").strip().lower()
-    if off not in _ON + _OFF:
+    off = env_flag(env.get("WATCHER_NO_CACHE"))
+    if off is None:
+        written = env.get("WATCHER_NO_CACHE", "").strip().lower()
         problems.append(
-            f"WATCHER_NO_CACHE: {off!r} is not understood; give 1 to turn the topics cache off, or unset it"
+            f"WATCHER_NO_CACHE: {written!r} is not understood; give 1 to turn the topics cache off, or unset it"
         )
-    if off in _ON:
+    if off:
         return None
     given = env.get("WATCHER_CACHE_DIR", "").strip()
     if given:

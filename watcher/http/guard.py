@@ -23,13 +23,13 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from watcher.errors import FetchError
+from watcher.flags import env_flag
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolve = Callable[[str, int], Awaitable[list[str]]]
 
 ENV_ALLOW = "WATCHER_ALLOW_PRIVATE_NETWORKS"
 SETTING = f"[http] allow_private = true or {ENV_ALLOW}=1"
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 _SHARED = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -37,12 +37,6 @@ _LOOPBACK = ipaddress.ip_address("127.0.0.1")
 # The configured URL's own non-public address (or None) of the check made last in this task: the connection that
 # follows the check is allowed what the check allowed, and no more.
 _ORIGIN_OWN: contextvars.ContextVar[Address | None] = contextvars.ContextVar("origin_own", default=None)
-
-
-def env_flag(value: str | None) -> bool | None:
-    """``WATCHER_ALLOW_PRIVATE_NETWORKS`` as a flag: True, False, or None when it is not understood."""
-    text = (value or "").strip().lower()
-    return True if text in _TRUE else False if text in _FALSE else None
 
 
 def private_allowed(option: bool, env: Mapping[str, str]) -> bool:
