@@ -57,7 +57,7 @@ def _words_problem(words: tuple[Word, ...]) -> str:
     for word in words:
         if word.prefix:
             return ""
-        language = "short" if len(word.text) < MIN_LETTERS else _LANGUAGE_OF.get(word.text, "")
+        language = common_language(word.text)
         if not language:
             return ""  # a word that is neither short nor a stopword: the part says what it is about
         found.append(language)
