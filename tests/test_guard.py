@@ -17,7 +17,6 @@ from tests.conftest import NoMatch, make_config, run_cli, source_toml
 from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import rss
 from watcher import pipeline
-from watcher.app import make_http
 from watcher.config import Config
 from watcher.errors import FetchError
 from watcher.http.client import Http
@@ -26,6 +25,7 @@ from watcher.http.options import HttpOptions, http_options_from_toml
 from watcher.http.polite import RetryPolicy
 from watcher.sources.rss import RssSource
 from watcher.store.sqlite import Store
+from watcher.wiring import make_http
 
 GOOD = rss([{"title": "Internal item", "link": "https://e.org/1", "guid": "1"}])
 PUBLIC = "93.184.216.34"

@@ -11,11 +11,11 @@ from tests.conftest import NoMatch
 from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import rss
 from watcher import pipeline
-from watcher.app import make_http
 from watcher.config import Config
 from watcher.http.options import HttpOptions, http_options_from_toml
 from watcher.sources.kinds import sources_from_toml
 from watcher.store.sqlite import Store
+from watcher.wiring import make_http
 
 BIG_FEED = rss(
     [{"title": f"Council item {i} " + "x" * 200, "link": f"https://e.org/{i}", "guid": str(i)} for i in range(20)]

@@ -17,11 +17,12 @@ import pytest
 from tests.conftest import source_toml
 from tests.fakes.clock import FakeClock
 from tests.fakes.feeds import rss
-from watcher.app import Service, make_http
+from watcher.app import Service
 from watcher.config import Config, Settings
 from watcher.sources.kinds import sources_from_toml
 from watcher.store import claims
 from watcher.store.sqlite import Store
+from watcher.wiring import make_http
 
 INTERVAL = 60.0
 

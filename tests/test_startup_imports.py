@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import SHIPPED_CONFIG, cli_env
+from tests.conftest import ONCE_ITEMS, SHIPPED_CONFIG, cli_env, one_feed_config
 from watcher.cli import COMMANDS, _command_in, build_parser
 
 # Loaded by `watcher run`, `once`, `parse` or `test-notify` (argcomplete: by the shell's completion request), never by
@@ -41,10 +41,10 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
 
 
-def loaded(tmp_path, *args: str) -> tuple[int, set[str]]:
+def loaded(tmp_path, *args: str, config=SHIPPED_CONFIG) -> tuple[int, set[str]]:
     """Exit code and the top-level names of the modules loaded by `watcher ARGS` in a new process."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, "--config", str(SHIPPED_CONFIG), *args],
+        [sys.executable, "-c", PROBE, "--config", str(config), *args],
         env=cli_env(tmp_path),
         cwd=tmp_path,
         capture_output=True,
@@ -76,6 +76,17 @@ def test_check_config_loads_no_client_or_server(tmp_path):
     assert code == 0
     assert "watcher.sources.kinds" in modules
     assert sorted(modules & set(NEVER)) == []
+
+
+def test_once_loads_neither_the_scheduler_nor_the_web_site(tmp_path, feed_server):
+    """`watcher once` polls, matches and records, and without a token it alerts on the console: the scheduler, the
+    web server, its templates and metrics, and the Telegram library are for `watcher run` alone."""
+    config = one_feed_config(tmp_path, feed_server, ONCE_ITEMS)
+    code, modules = loaded(tmp_path, "once", "--dry-run", config=config)
+    assert code == 0
+    assert {"watcher.commands.once", "httpx", "feedparser"} <= modules
+    heavy = {"watcher.app", "watcher.web", "telegram", "apscheduler", "starlette", "uvicorn", "jinja2"}
+    assert sorted(modules & (heavy | {"prometheus_client"})) == []
 
 
 def test_match_with_a_warm_cache_parses_no_toml(tmp_path):

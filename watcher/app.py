@@ -6,14 +6,13 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from watcher import i18n, pipeline
+from watcher import pipeline
 from watcher.config import Config, Settings
 from watcher.delivery import backpressure
 from watcher.delivery.operators import AdminMessenger, messenger_for
@@ -29,7 +28,6 @@ from watcher.store import claims, subscribers
 from watcher.store import db as dbmod
 from watcher.store.aio import AsyncStore, LoopValidators, StoreErrors, as_async
 from watcher.store.archive import Reader
-from watcher.store.health import StoredValidators
 from watcher.store.leader import LEASES, OUTBOX_BACKLOG, TELEGRAM_UPDATES, Leadership, leadership_for
 from watcher.store.notify import OutboxSignal
 from watcher.store.pace import PaceBook, bot_key
@@ -38,6 +36,7 @@ from watcher.store.sqlite import Store
 from watcher.web.archive import ArchiveSite
 from watcher.web.metrics import Metrics
 from watcher.web.server import WebServer, readiness
+from watcher.wiring import console_mode_setup, labels_of, make_http, source_labels_of
 
 if TYPE_CHECKING:  # for annotations only: the Telegram library is loaded late, with a token
     from telegram.ext import Application
@@ -80,25 +79,6 @@ class CycleSummary:
         return line
 
 
-def labels_of(config: Config) -> Mapping[str, str]:
-    """Each topic's label by id, read in the language of the text being written (``name.fr``, ``name.de``)."""
-    return i18n.Names({t.id: {i18n.DEFAULT: t.label, **dict(t.names)} for t in config.topics})
-
-
-def source_labels_of(config: Config) -> dict[str, str]:
-    """Each source's human name (its ``label``, else its name), by name."""
-    return {s.name: s.display_name for s in config.sources}
-
-
-def make_http(config: Config, store: Store | None = None, **overrides) -> Http:
-    """The shared client from ``[http]`` (and ``WATCHER_ALLOW_PRIVATE_NETWORKS``); with a store, conditional GET
-    keeps its validators there."""
-    options = config.http.client_kwargs(os.environ)
-    if store is not None:
-        options["validators"] = StoredValidators(store)
-    return Http(**(options | overrides))
-
-
 def poll_delay(store: Store, source, result, rules: HealthRules) -> float:
     """Seconds until the source's next poll: its interval, spaced out while it keeps failing (see
     ``health.next_delay``), and never sooner than a Retry-After the server gave."""
@@ -112,11 +92,6 @@ def poll_delay(store: Store, source, result, rules: HealthRules) -> float:
 def render_metrics(store: Store, metrics: Metrics | None) -> bytes:
     """The metrics page; run on the database thread, since its outbox figures read the store."""
     return metrics.render() if metrics is not None else b""
-
-
-def console_mode_setup(store: Store, config: Config) -> None:
-    """Without a token every alert goes to standard output: a console subscriber gets every topic."""
-    store.subscribe("console", CONSOLE_ADDRESS, [t.id for t in config.topics])
 
 
 def schedule_offsets(count: int, spread: float = 5.0) -> list[float]:

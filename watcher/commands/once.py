@@ -12,7 +12,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 from watcher import pipeline
-from watcher.app import console_mode_setup, labels_of, make_http, source_labels_of
 from watcher.commands.checks import shared_failure, shared_failure_hint
 from watcher.config import Config, Settings
 from watcher.delivery.operators import messenger_for
@@ -27,6 +26,7 @@ from watcher.store.db import PostgresError, is_postgres, read_rows
 from watcher.store.pace import PaceBook, bot_key
 from watcher.store.provenance import kept_documents
 from watcher.store.sqlite import Store
+from watcher.wiring import console_mode_setup, labels_of, make_http, source_labels_of
 
 log = logging.getLogger(__name__)
 
