@@ -687,3 +687,38 @@ def test_joined_term_is_refused_in_exclusions_and_when_malformed():
     for bad in ["per person +", "+ crossing*", "per person + cr*", "a + b + c + d + e"]:
         _, errors, _ = topics_from_toml({"topic": [{"id": "t", "label": "T", "terms": [bad]}]})
         assert errors, bad
+
+
+def test_lazy_matcher_compiles_once_on_first_match_and_matches_alike(monkeypatch):
+    """LazyMatcher builds nothing until an item is matched; threads matching at once share one compiled Matcher,
+    and its answers are the Matcher's."""
+    import threading
+
+    from watcher.matcher import LazyMatcher, engine
+
+    topics = [Topic(id="smuggling", label="S", terms=("smuggl*",)), Topic(id="borders", label="B", terms=("frontex",))]
+    builds = []
+    real_init = engine.Matcher.__init__
+
+    def slow_init(self, *args, **kwargs):
+        builds.append(threading.get_ident())
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(engine.Matcher, "__init__", slow_init)
+    lazy = LazyMatcher(topics)
+    assert not lazy.compiled and builds == []
+    item = Item(source="s", id="1", title="Frontex and the smugglers", url="https://e.org/1")
+    start = threading.Barrier(8)
+    answers = []
+
+    def match() -> None:
+        start.wait()
+        answers.append(lazy.match(item))
+
+    threads = [threading.Thread(target=match) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert lazy.compiled and len(builds) == 1
+    assert answers == [Matcher(topics).match(item)] * 8

@@ -66,3 +66,30 @@ def test_source_selection(tmp_path, feed_server):
     assert disabled.returncode == 1 and "b: FAILED (network)" in disabled.stdout
     unknown = run_cli(["--config", str(cfg), "once", "--source", "zzz"], tmp_path)
     assert unknown.returncode == 1 and "unknown source zzz" in unknown.stderr and "a, b" in unknown.stderr
+
+
+def test_once_compiles_the_topics_only_when_something_is_new(tmp_path, feed_server, monkeypatch):
+    """A run whose sources bring nothing new never compiles the topics (its largest cost after the imports); the run
+    that finds a new item compiles them once and alerts as before."""
+    from watcher.matcher import engine
+
+    built = []
+    real_init = engine.Matcher.__init__
+
+    def counting_init(self, topics, for_text=None):
+        built.append(len(topics))
+        real_init(self, topics, for_text)
+
+    monkeypatch.setattr(engine.Matcher, "__init__", counting_init)
+    cfg = one_feed_config(tmp_path, feed_server, ONCE_ITEMS[:1])
+    assert run_cli(["--config", str(cfg), "once"], tmp_path).returncode == 0  # first poll: records all
+    compiled_first = [n for n in built if n]
+    built.clear()
+    unchanged = run_cli(["--config", str(cfg), "once"], tmp_path)
+    assert unchanged.returncode == 0 and "0 new" in unchanged.stdout
+    assert [n for n in built if n] == []  # no Matcher of the shipped topics was built
+    feed_server.set("/feed.xml", rss(ONCE_ITEMS))
+    new = run_cli(["--config", str(cfg), "once"], tmp_path)
+    assert "1 new, 1 flagged" in new.stdout and "=== ALERT ===" in new.stderr
+    assert len([n for n in built if n]) == 1
+    assert len(compiled_first) == 1  # the first poll matches what it records (no alert), so it compiles too

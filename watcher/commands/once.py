@@ -18,7 +18,7 @@ from watcher.delivery.operators import messenger_for
 from watcher.delivery.pacing import SharedPacer
 from watcher.delivery.worker import DeliveryWorker, Pacer
 from watcher.errors import StoreError
-from watcher.matcher import Matcher
+from watcher.matcher import LazyMatcher
 from watcher.notifiers.console import ConsoleNotifier
 from watcher.notifiers.format import EVENT_HEADINGS
 from watcher.notifiers.setup import close_notifiers, configured_notifiers
@@ -51,7 +51,7 @@ def failure_json(result: pipeline.PollResult) -> dict:
 
 
 async def run_once(config: Config, settings: Settings, sources, *, dry_run: bool, as_json: bool) -> int:
-    matcher = Matcher(config.topics)
+    matcher = LazyMatcher(config.topics)  # compiled only if some source brings a new item
     recorded = recorded_sources(settings.store_target) if dry_run else None
     store = Store(":memory:" if dry_run else settings.store_target)
     # beside replicas on PostgreSQL, the sites and the bot are paced together with them

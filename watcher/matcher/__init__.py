@@ -1,6 +1,6 @@
 """Topic matching: which maintainers' topics an item raises, and why.
 
-Public names: :class:`Topic`, :class:`Matcher`, :func:`fold`,
+Public names: :class:`Topic`, :class:`Matcher` (and :class:`LazyMatcher`, compiled on first use), :func:`fold`,
 :func:`topics_from_toml` and :func:`load_topics`. Pure: no I/O except
 ``load_topics`` reading the file it is given.
 
@@ -31,11 +31,11 @@ import logging
 from pathlib import Path
 
 from watcher.errors import ConfigError
-from watcher.matcher.engine import Matcher
+from watcher.matcher.engine import LazyMatcher, Matcher
 from watcher.matcher.folding import fold
 from watcher.matcher.rules import Topic, topics_from_toml
 
-__all__ = ["Matcher", "Topic", "fold", "load_topics", "topics_from_toml"]
+__all__ = ["LazyMatcher", "Matcher", "Topic", "fold", "load_topics", "topics_from_toml"]
 
 log = logging.getLogger(__name__)
 
