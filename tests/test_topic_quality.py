@@ -99,6 +99,16 @@ CASE_SETS = [
         " which the dev set's rule for the Facilitation Directive leaves to smuggling alone, so migration recall stays"
         " below 1.",
     ),
+    CaseSet(
+        "topic-cases.blind10.toml",
+        {"smuggling": (0.99, 0.99), "borders": (0.99, 0.99), "migration": (0.98, 0.99), "policing": (0.99, 0.99)},
+        "blind10 was measured three times before the packs were tuned on it (classes: forged or false documents, sham"
+        " jobs and employers' declarations sold for a stay; helpers prosecuted for sheltering or carrying migrants;"
+        " labour inspectors finding exploited workers; canal locks and smugglers of history; drug and arms"
+        " trafficking without cross-border or EU context; refusal of entry in each language's verbs; crossings counted"
+        " over a period; countries of origin and transit; international protection of patents); these floors keep"
+        " what that round reached.",
+    ),
 ]
 
 
