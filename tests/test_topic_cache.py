@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHIPPED_CONFIG, make_config, run_cli, source_toml
+from tests.fakes.feeds import rss
 from watcher import topic_cache
 from watcher.errors import ConfigError
 from watcher.matcher import Topic, topics_from_toml
@@ -102,9 +103,9 @@ def _another_shape(path: Path) -> None:
     """A header that fits (key and checksum), over topics of a shape this code does not write: the terms are one
     text, not a list of them."""
     head, _, body = path.read_bytes().partition(b"\n")
-    topics = json.loads(body)
-    topics[0]["terms"] = "asylum"
-    body = json.dumps(topics).encode()
+    kept = json.loads(body)
+    kept["topics"][0]["terms"] = "asylum"
+    body = json.dumps(kept).encode()
     header = json.loads(head)
     header["sha256"] = topic_cache.hashlib.sha256(body).hexdigest()
     path.write_bytes(json.dumps(header).encode() + b"\n" + body)
@@ -257,3 +258,32 @@ def test_reading_an_entry_leaves_the_garbage_collector_as_it_was(tmp_path):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_once_takes_its_topics_and_their_warnings_from_the_cache(tmp_path, feed_server):
+    """`watcher once` (as every command that loads the whole configuration) keeps the checked topics with their
+    warnings in an entry of their own and reads both from it while topics.toml is unchanged; WATCHER_NO_CACHE and
+    check-config read the file."""
+    feed_server.set("/feed.xml", rss([{"title": "zzqx asylum news", "link": "https://e.org/1", "guid": "1"}]))
+    warned = TOPICS.replace('terms = ["asylum"]', 'terms = ["asylum", "asylum"]')
+    cfg = make_config(tmp_path / "cfg", source_toml("feed", feed_server.url("/feed.xml")), warned)
+
+    def once(**env: str) -> tuple[list[str], str]:
+        done = run_cli(["--config", str(cfg), "once", "--dry-run", "--json"], tmp_path, **env)
+        assert done.returncode == 0, done.stderr
+        return [topic for line in done.stdout.splitlines() for topic in json.loads(line)["topics"]], done.stderr
+
+    raised, said = once()
+    warnings = [line.removeprefix("warning: ") for line in said.splitlines() if line.startswith("warning: ")]
+    assert raised == ["migration"] and len(warnings) == 1 and "asylum" in warnings[0]
+    where = topic_cache.entry_path(tmp_path / "cache", cfg / "topics.toml", warnings=True)
+    key = topic_cache.cache_key((cfg / "topics.toml").read_bytes(), warnings=True)
+    assert topic_cache.load_entry(where, key) == (topics_from_toml(read_toml(cfg / "topics.toml")[0])[0], warnings)
+    assert kept(tmp_path, cfg) is None  # match's entry (no warnings) is another file, not written by once
+    # only a run that reads the entry knows the planted topic and says the planted warning
+    topic_cache.store(where, key, [Topic(id="planted", label="Planted", terms=("zzqx",))], ["planted warning"])
+    assert once() == (["planted"], "warning: planted warning\n")
+    raised, said = once(WATCHER_NO_CACHE="1")
+    assert raised == ["migration"] and warnings[0] in said and "planted" not in said
+    checked = run_cli(["--config", str(cfg), "check-config"], tmp_path)
+    assert warnings[0] in checked.stderr and "planted" not in checked.stderr + checked.stdout

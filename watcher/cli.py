@@ -284,8 +284,11 @@ def main(argv: list[str] | None = None) -> int:
             return STORE_FAILED
     from watcher.config import load_config  # loaded late: sources.toml's kinds and notifiers; `match` needs neither
 
+    # check-config checks topics.toml from scratch; the others take its checked topics from the cache while it is
+    # unchanged (the warnings are kept with them, and printed below either way)
+    cache_dir = None if args.command == "check-config" else settings.cache_dir
     try:
-        config = load_config(config_dir_from(args.config))
+        config = load_config(config_dir_from(args.config), cache_dir)
     except ConfigError as exc:
         return _config_failed(exc)
     for warning in config.warnings:

@@ -13,7 +13,7 @@ from pathlib import Path
 from watcher.errors import ConfigError
 from watcher.health import HealthRules, rules_from_toml
 from watcher.http.options import HttpOptions
-from watcher.matcher import Topic, topics_from_toml
+from watcher.matcher import Topic
 from watcher.notifiers.settings import AppriseConfig, EmailConfig, WebhookConfig, notifiers_from_toml
 from watcher.settings import (
     DEFAULT_API_URL,
@@ -25,6 +25,7 @@ from watcher.settings import (
 from watcher.sources.base import Source
 from watcher.sources.kinds import sources_from_toml
 from watcher.store.provenance import ArchiveOptions, archive_options_from_toml
+from watcher.topic_cache import checked_topics_and_warnings
 
 # Settings and the directory come from the environment and live in watcher.settings, which commands that read no
 # sources.toml can import alone; they are named here too, where most callers look for them.
@@ -64,15 +65,16 @@ class Config:
         raise KeyError(name)
 
 
-def load_config(directory: Path) -> Config:
-    """Read and validate ``sources.toml`` and ``topics.toml``. Raises ConfigError listing every problem."""
+def load_config(directory: Path, cache_dir: Path | None = None) -> Config:
+    """Read and validate ``sources.toml`` and ``topics.toml``. Raises ConfigError listing every problem.
+
+    With ``cache_dir``, topics.toml's topics and warnings come from its entry in the topics cache while the file is
+    unchanged (``watcher.topic_cache``); check-config passes none and checks everything."""
     directory = Path(directory)
     problems: list[str] = []
     warnings: list[str] = []
     src_path, topic_path = directory / "sources.toml", directory / "topics.toml"
     src_data, errs = read_toml(src_path)
-    problems += errs
-    topic_data, errs = read_toml(topic_path)
     problems += errs
     sources: list = []
     http = HttpOptions()
@@ -85,11 +87,9 @@ def load_config(directory: Path) -> Config:
         problems += errs
         archive, errs = archive_options_from_toml(src_data.get("archive"), str(src_path))
         problems += errs
-    topics: list = []
-    if topic_data is not None:
-        topics, errs, warns = topics_from_toml(topic_data, str(topic_path))
-        problems += errs
-        warnings += warns
+    topics, errs, warns = checked_topics_and_warnings(topic_path, cache_dir)
+    problems += errs
+    warnings += warns
     notifiers, errs = _notifiers(directory / "notifiers.toml", tuple(t.id for t in topics))
     problems += errs
     if problems:

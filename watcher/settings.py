@@ -35,7 +35,7 @@ class Settings:
     send_concurrency: int = 1
     web_token: str | None = None  # WATCHER_WEB_TOKEN: needed by the archive's pages on a non-loopback address
     database_url: str | None = None  # WATCHER_DATABASE_URL: postgresql://... instead of the SQLite file
-    cache_dir: Path | None = None  # where `watcher match` keeps checked topics (watcher.topic_cache); None: no cache
+    cache_dir: Path | None = None  # where the commands keep checked topics (watcher.topic_cache); None: no cache
 
     @property
     def db_path(self) -> Path:
@@ -136,7 +136,7 @@ def _send_rate(text: str, problems: list[str]) -> float:
 
 
 def cache_dir_from(env: Mapping[str, str], problems: list[str]) -> Path | None:
-    """Where `watcher match` may keep the topics it has checked: ``WATCHER_CACHE_DIR``, else
+    """Where the commands may keep the topics they have checked: ``WATCHER_CACHE_DIR``, else
     ``$XDG_CACHE_HOME/watcher`` (an absolute path, as the XDG rules ask), else ``$HOME/.cache/watcher``; None when
     ``WATCHER_NO_CACHE`` is set or there is no home to put it in."""
     off = env_flag(env.get("WATCHER_NO_CACHE"))

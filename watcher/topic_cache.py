@@ -1,19 +1,23 @@
-"""The topics of a topics.toml as ``watcher match`` needs them, checked once per version of the file.
+"""The topics of a topics.toml as the commands need them, checked once per version of the file.
 
-Parsing and checking the shipped topics.toml costs more than the rest of ``watcher match``. So the topics that
-checked clean are kept as JSON in the cache directory (``Settings.cache_dir``: ``WATCHER_CACHE_DIR``, else
-``$XDG_CACHE_HOME/watcher``, else ``~/.cache/watcher``; ``WATCHER_NO_CACHE=1`` turns it off), one entry per
-topics.toml path, and read back while the entry's key still matches: a SHA-256 of the file's bytes, the cache format,
-the watcher and Python versions, and the size and modification time of each file of the code that checks topics
-(the version stays the same between releases, the checks do not).
+Parsing and checking the shipped topics.toml costs more than the rest of ``watcher match``, and a good part of
+``watcher once``. So the topics that checked clean are kept as JSON in the cache directory (``Settings.cache_dir``:
+``WATCHER_CACHE_DIR``, else ``$XDG_CACHE_HOME/watcher``, else ``~/.cache/watcher``; ``WATCHER_NO_CACHE=1`` turns it
+off), one entry per topics.toml path and kind of check, and read back while the entry's key still matches: a SHA-256
+of the file's bytes, the cache format, the kind of check, the watcher and Python versions, and the size and
+modification time of each file of the code that checks topics (the version stays the same between releases, the
+checks do not). ``watcher match`` keeps the topics alone (``checked_topics``: every error, no warning, which it would
+pay a cross-check of every term for); the commands that load the whole configuration keep the warnings with them
+(``checked_topics_and_warnings``), so that ``watcher once`` and ``watcher run`` still print each warning, from the
+entry as from the file.
 
-An entry is a header line (format, key and the SHA-256 of the rest) and the topics. It is used only when all of that
-reads back exactly, in the shape written; anything else (damaged, cut short, another format, an edit that leaves the
-checksum wrong) is ignored and written again, never an error. The checksum guards against damage, not against someone
-who may write the cache directory: such a person can change what ``watcher match`` answers. A directory that cannot be
-written is skipped without a word (``-v`` logs why). Only a file without errors is kept, so every error is still
-reported; ``watcher check-config`` never reads the cache and checks everything from scratch. JSON only: nothing read
-from the cache is ever executed.
+An entry is a header line (format, key and the SHA-256 of the rest) and the topics with their warnings (null when
+they were not looked for). It is used only when all of that reads back exactly, in the shape written; anything else
+(damaged, cut short, another format, an edit that leaves the checksum wrong) is ignored and written again, never an
+error. The checksum guards against damage, not against someone who may write the cache directory: such a person can
+change what the commands answer. A directory that cannot be written is skipped without a word (``-v`` logs why).
+Only a file without errors is kept, so every error is still reported; ``watcher check-config`` never reads the cache
+and checks everything from scratch. JSON only: nothing read from the cache is ever executed.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from watcher.matcher import Topic, topics_from_toml
 from watcher.matcher.context import MAX_WITHIN, ContextRule
 from watcher.settings import parse_toml, read_bytes
 
-FORMAT = 1  # raise it when the entry's layout changes
+FORMAT = 2  # raise it when the entry's layout changes
 _HERE = Path(__file__).parent
 #: The code whose answer the cache keeps: the matcher's term syntax and checks, the languages a topic may name, the
 #: TOML reading, and this module.
@@ -51,38 +55,53 @@ def checked_topics(path: Path, cache_dir: Path | None) -> tuple[list[Topic], lis
     """The topics of ``path`` and its errors: every error check-config finds in it, none of its warnings. From the
     cache entry when ``cache_dir`` holds one for these bytes; else parsed and checked, and kept when there was no
     error."""
+    topics, errors, _ = _cached(path, cache_dir, warnings=False)
+    return topics, errors
+
+
+def checked_topics_and_warnings(path: Path, cache_dir: Path | None) -> tuple[list[Topic], list[str], list[str]]:
+    """As ``checked_topics``, with the warnings check-config gives for the file (kept in the entry with the
+    topics)."""
+    topics, errors, warnings = _cached(path, cache_dir, warnings=True)
+    return topics, errors, warnings or []
+
+
+def _cached(path: Path, cache_dir: Path | None, warnings: bool) -> tuple[list[Topic], list[str], list[str] | None]:
     raw, problems = read_bytes(path)
     if raw is None:
-        return [], problems
+        return [], problems, None
     if cache_dir is None:
-        return _checked(path, raw)
-    entry, key = entry_path(cache_dir, path), cache_key(raw)
-    cached = load(entry, key)
-    if cached is not None:
-        return cached, []
-    topics, errors = _checked(path, raw)
+        return _checked(path, raw, warnings)
+    entry, key = entry_path(cache_dir, path, warnings), cache_key(raw, warnings=warnings)
+    cached = load_entry(entry, key)
+    if cached is not None and (cached[1] is not None) == warnings:
+        return cached[0], [], cached[1]
+    topics, errors, found = _checked(path, raw, warnings)
     if not errors:
-        store(entry, key, topics)
-    return topics, errors
+        store(entry, key, topics, found)
+    return topics, errors, found
 
 
-def _checked(path: Path, raw: bytes) -> tuple[list[Topic], list[str]]:
+def _checked(path: Path, raw: bytes, warnings: bool) -> tuple[list[Topic], list[str], list[str] | None]:
     data, problems = parse_toml(path, raw)
     if data is None:
-        return [], problems
-    topics, errors, _ = topics_from_toml(data, str(path), warnings=False)
-    return topics, errors
+        return [], problems, None
+    topics, errors, found = topics_from_toml(data, str(path), warnings=warnings)
+    return topics, errors, (found if warnings else None)
 
 
-def entry_path(cache_dir: Path, topics_path: Path) -> Path:
-    """The cache entry of one topics.toml, named after its absolute path."""
+def entry_path(cache_dir: Path, topics_path: Path, warnings: bool = False) -> Path:
+    """The cache entry of one topics.toml, named after its absolute path (and ``-warnings`` for the entry that keeps
+    them)."""
     name = hashlib.sha256(os.fsencode(os.path.abspath(topics_path))).hexdigest()[:32]
-    return cache_dir / f"topics-{name}.json"
+    return cache_dir / f"topics-{name}{'-warnings' if warnings else ''}.json"
 
 
-def cache_key(raw: bytes, code: Iterable[Path] = CODE) -> str:
-    """What an entry must have been made from to be used: these bytes, read by this code."""
-    digest = hashlib.sha256(f"{FORMAT}\n{__version__}\n{sys.version}\n{code_stamp(code)}\n\0".encode())
+def cache_key(raw: bytes, code: Iterable[Path] = CODE, warnings: bool = False) -> str:
+    """What an entry must have been made from to be used: these bytes, read by this code, checked with or without
+    warnings."""
+    check = "warnings" if warnings else "errors"
+    digest = hashlib.sha256(f"{FORMAT}\n{check}\n{__version__}\n{sys.version}\n{code_stamp(code)}\n\0".encode())
     digest.update(raw)
     return digest.hexdigest()
 
@@ -108,6 +127,13 @@ def code_stamp(places: Iterable[Path]) -> str:
 
 def load(entry: Path, key: str) -> list[Topic] | None:
     """The topics kept in ``entry`` when it was made under ``key`` and reads back whole; None otherwise."""
+    found = load_entry(entry, key)
+    return found[0] if found is not None else None
+
+
+def load_entry(entry: Path, key: str) -> tuple[list[Topic], list[str] | None] | None:
+    """The topics and warnings (None: not looked for) kept in ``entry`` when it was made under ``key`` and reads
+    back whole; None otherwise."""
     try:
         raw = entry.read_bytes()
     except OSError:
@@ -118,7 +144,9 @@ def load(entry: Path, key: str) -> list[Topic] | None:
         if header != {"format": FORMAT, "key": key, "sha256": hashlib.sha256(body).hexdigest()}:
             return None
         with _collector_paused():
-            return [_topic(value) for value in _list(json.loads(body))]
+            found = _table(json.loads(body), ("topics", "warnings"))
+            warnings = None if found["warnings"] is None else list(_texts(found["warnings"]))
+            return [_topic(value) for value in _list(found["topics"])], warnings
     except (ValueError, TypeError, KeyError, RecursionError):  # damaged, or not the shape this code writes
         return None
 
@@ -136,10 +164,12 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def store(entry: Path, key: str, topics: list[Topic]) -> None:
-    """Keep ``topics`` in ``entry`` under ``key``: written beside it, then renamed over it, so a reader sees the old
-    entry or the new one, never half of one. Skipped (logged at debug level) when the directory cannot be written."""
-    body = json.dumps([_plain(topic) for topic in topics], separators=(",", ":")).encode("ascii")
+def store(entry: Path, key: str, topics: list[Topic], warnings: list[str] | None = None) -> None:
+    """Keep ``topics`` (and ``warnings``, None when they were not looked for) in ``entry`` under ``key``: written
+    beside it, then renamed over it, so a reader sees the old entry or the new one, never half of one. Skipped
+    (logged at debug level) when the directory cannot be written."""
+    kept = {"topics": [_plain(topic) for topic in topics], "warnings": warnings}
+    body = json.dumps(kept, separators=(",", ":")).encode("ascii")
     head = json.dumps({"format": FORMAT, "key": key, "sha256": hashlib.sha256(body).hexdigest()}).encode("ascii")
     import tempfile  # loaded late: only when an entry is written, a warm run never needs it
 
