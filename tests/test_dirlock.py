@@ -88,3 +88,20 @@ def test_a_second_run_on_the_same_data_directory_exits_and_kill_9_frees_it(tmp_p
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=60)
     assert third.returncode == 0
+
+
+def test_a_stop_request_while_the_service_starts_ends_it_cleanly(tmp_path):
+    """SIGTERM as soon as `watcher run` holds the data directory's lock, while it is still building the service
+    (compiling the shipped topics): exit 0 as for a stop later on, never the death by signal a supervisor takes for a
+    crash, and the lock is free for the next run."""
+    config = make_config(tmp_path / "config", unpaced(source_toml("feed", "http://127.0.0.1:9/feed.xml", every="1h")))
+    run = start_run(tmp_path, config, "run")
+    try:
+        assert wait_for(lambda: holder(tmp_path) == str(run.pid), timeout=60), (tmp_path / "run.out").read_text()
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=60) == 0, (tmp_path / "run.out").read_text()
+    finally:
+        if run.poll() is None:
+            run.kill()
+    with dirlock.acquire(tmp_path / "data"):
+        pass

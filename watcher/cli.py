@@ -321,6 +321,12 @@ def _config_failed(exc: ConfigError) -> int:
 
 def cmd_run(args, config: Config, settings) -> int:
     import asyncio  # loaded late: only the commands that poll or send run an event loop
+    import signal
+
+    # Until the service's event loop handles SIGTERM itself (its first step), a stop request ends the start at once
+    # with exit 0, as a stop during the service does, not with the death by signal a supervisor counts as a crash;
+    # nothing has been started yet, and leaving releases the data directory's lock.
+    signal.signal(signal.SIGTERM, _stop_before_start)
 
     from watcher.app import Service  # loaded late: the service pulls in Telegram and the scheduler
     from watcher.store import dirlock  # loaded late: only `run` locks the data directory
@@ -338,6 +344,11 @@ def cmd_run(args, config: Config, settings) -> int:
         service = Service(config, settings)
         asyncio.run(service.run())
     return 1 if service.failed else 0
+
+
+def _stop_before_start(signum: int, frame: object) -> None:
+    log.info("stop requested while starting; nothing was started")
+    raise SystemExit(0)
 
 
 def cmd_once(args, config: Config, settings) -> int:
