@@ -109,6 +109,39 @@ CASE_SETS = [
         " over a period; countries of origin and transit; international protection of patents); these floors keep"
         " what that round reached.",
     ),
+    CaseSet(
+        "topic-cases.blind11.toml",
+        {"smuggling": (0.99, 0.93), "borders": (0.93, 0.96), "migration": (0.95, 0.94), "policing": (0.99, 0.99)},
+        "blind11 was measured twice before the packs were tuned on it (classes: journeys and fake papers sold online;"
+        " a network taking people across a border; forced labour and forced theft said plainly; visas for bribes;"
+        " carrier sanctions; the Entry/Exit System described; refusal of entry; church asylum; naturalisation;"
+        " stowaways and drownings during crossings); these floors keep what that round reached. Three smuggling"
+        " wordings were left rather than copied into the lists, so smuggling recall stays below 1.",
+    ),
+    CaseSet(
+        "topic-cases.blind12.toml",
+        {"smuggling": (0.99, 0.99), "borders": (0.95, 0.97), "migration": (0.98, 0.93), "policing": (0.99, 0.99)},
+        "blind12 was measured before the packs were tuned on it (classes: trafficking by its short names and national"
+        " bodies; boat drivers and helmsmen; interceptions at sea; pushbacks by each language's verbs; national"
+        " names of detention and removal; national long-stay visas; the safe third country concept); these floors"
+        " keep what that round reached. One label (Schengen visas sold for bribes) differs from blind13's rule.",
+    ),
+    CaseSet(
+        "topic-cases.blind13.toml",
+        {"smuggling": (0.99, 0.99), "borders": (0.96, 0.96), "migration": (0.98, 0.94), "policing": (0.99, 0.99)},
+        "blind13 was measured before the packs were tuned on it (classes: pushbacks described; ETIAS and EES by"
+        " their descriptive names; age assessment; third-country workers and the single permit; regularisation;"
+        " border fences anywhere; sea-rescue wording next to the people rescued); these floors keep what that round"
+        " reached.",
+    ),
+    CaseSet(
+        "topic-cases.blind15.toml",
+        {"smuggling": (0.99, 0.99), "borders": (0.93, 0.93), "migration": (0.97, 0.90), "policing": (0.99, 0.97)},
+        "blind15 was measured before the packs were tuned on it (classes: sham paternity; crossings advertised;"
+        " servitude and slave labour; ransom; joint investigation teams named by two countries' adjective; boats"
+        " towed back; airport waiting zones; the green border; national long-stay visas); these floors keep what"
+        " that round reached. Its rule that national long-stay visas are migration only differs from older sets.",
+    ),
 ]
 
 
