@@ -142,6 +142,22 @@ CASE_SETS = [
         " towed back; airport waiting zones; the green border; national long-stay visas); these floors keep what"
         " that round reached. Its rule that national long-stay visas are migration only differs from older sets.",
     ),
+    CaseSet(
+        "topic-cases.blind14.toml",
+        {"smuggling": (0.99, 0.96), "borders": (0.94, 0.93), "migration": (0.90, 0.94), "policing": (0.99, 0.99)},
+        "blind14 was kept out of all tuning until it was measured, then the packs were tuned on it with blind16"
+        " (classes: the offence in national legal wording; forced labour and aggravated procuring; prices per place;"
+        " police cooperation centres for major events; encrypted platforms; airport transit visas; the visa database"
+        " described; national border and aliens services; transmigrants); these floors keep what that round reached."
+        " Its label for an airport holding centre differs from five older sets, so migration precision stays low.",
+    ),
+    CaseSet(
+        "topic-cases.blind16.toml",
+        {"smuggling": (0.95, 0.89), "borders": (0.94, 0.90), "migration": (0.94, 0.94), "policing": (0.97, 0.98)},
+        "blind16 was kept out of all tuning until it was measured, then tuned on with blind14; these floors keep what"
+        " that round reached. Fiction about smugglers and cases named only by their circumstances stay wrong, as no"
+        " rule for them was found that spares the other sets.",
+    ),
 ]
 
 
