@@ -277,7 +277,7 @@ def test_once_takes_its_topics_and_their_warnings_from_the_cache(tmp_path, feed_
     warnings = [line.removeprefix("warning: ") for line in said.splitlines() if line.startswith("warning: ")]
     assert raised == ["migration"] and len(warnings) == 1 and "asylum" in warnings[0]
     where = topic_cache.entry_path(tmp_path / "cache", cfg / "topics.toml", warnings=True)
-    key = topic_cache.cache_key((cfg / "topics.toml").read_bytes(), warnings=True)
+    key = topic_cache.cache_key((cfg / "topics.toml").read_bytes(), warnings=True, named=str(cfg / "topics.toml"))
     assert topic_cache.load_entry(where, key) == (topics_from_toml(read_toml(cfg / "topics.toml")[0])[0], warnings)
     assert kept(tmp_path, cfg) is None  # match's entry (no warnings) is another file, not written by once
     # only a run that reads the entry knows the planted topic and says the planted warning
@@ -287,3 +287,16 @@ def test_once_takes_its_topics_and_their_warnings_from_the_cache(tmp_path, feed_
     assert raised == ["migration"] and warnings[0] in said and "planted" not in said
     checked = run_cli(["--config", str(cfg), "check-config"], tmp_path)
     assert warnings[0] in checked.stderr and "planted" not in checked.stderr + checked.stdout
+
+
+def test_a_warning_from_the_cache_names_the_file_as_this_run_was_given_it(tmp_path):
+    """The entry with warnings is made again when the same topics.toml is given by another path (relative, then
+    absolute), so each run's warnings name the file as check-config would for that run."""
+    cfg = config(tmp_path, TOPICS.replace('terms = ["asylum"]', 'terms = ["asylum", "asylum"]'))
+    said = []
+    for given in ("cfg", str(cfg), "cfg"):
+        done = run_cli(["--config", given, "status"], tmp_path)
+        said.append([line for line in done.stderr.splitlines() if line.startswith("warning: ")])
+    assert said[0] and said[0][0].startswith(f"warning: {Path('cfg') / 'topics.toml'}:")
+    assert said[1] and said[1][0].startswith(f"warning: {cfg / 'topics.toml'}:")
+    assert said[2] == said[0]

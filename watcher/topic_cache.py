@@ -72,7 +72,10 @@ def _cached(path: Path, cache_dir: Path | None, warnings: bool) -> tuple[list[To
         return [], problems, None
     if cache_dir is None:
         return _checked(path, raw, warnings)
-    entry, key = entry_path(cache_dir, path, warnings), cache_key(raw, warnings=warnings)
+    entry, key = (
+        entry_path(cache_dir, path, warnings),
+        cache_key(raw, warnings=warnings, named=str(path) if warnings else ""),
+    )
     cached = load_entry(entry, key)
     if cached is not None and (cached[1] is not None) == warnings:
         return cached[0], [], cached[1]
@@ -97,10 +100,11 @@ def entry_path(cache_dir: Path, topics_path: Path, warnings: bool = False) -> Pa
     return cache_dir / f"topics-{name}{'-warnings' if warnings else ''}.json"
 
 
-def cache_key(raw: bytes, code: Iterable[Path] = CODE, warnings: bool = False) -> str:
+def cache_key(raw: bytes, code: Iterable[Path] = CODE, warnings: bool = False, named: str = "") -> str:
     """What an entry must have been made from to be used: these bytes, read by this code, checked with or without
-    warnings."""
-    check = "warnings" if warnings else "errors"
+    warnings; with warnings, also the path as they name it (``named``), so a run given the file by another path
+    prints that path in its warnings as a check of the file would."""
+    check = f"warnings {named}" if warnings else "errors"
     digest = hashlib.sha256(f"{FORMAT}\n{check}\n{__version__}\n{sys.version}\n{code_stamp(code)}\n\0".encode())
     digest.update(raw)
     return digest.hexdigest()
