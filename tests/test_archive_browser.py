@@ -132,6 +132,15 @@ def journey(base: str, width: int) -> dict:
     """Search, follow the first result, open its topic's feed; returns what the test checks."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    def left(element) -> None:
+        """Wait until the page that held ``element`` has been replaced by the next one and that one has loaded:
+        reading elements before would read the old page, or elements it drops while it goes."""
+        wait = WebDriverWait(driver, 30)
+        wait.until(expected_conditions.staleness_of(element))
+        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     driver, profile = browser(width)
     seen: dict = {}
@@ -139,6 +148,7 @@ def journey(base: str, width: int) -> dict:
         driver.get(base + "/")
         box = driver.find_element(By.ID, "q")
         box.send_keys("migrant smuggling", Keys.ENTER)
+        left(box)
         seen["results"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".hit h2")]
         seen["marks"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".hit mark")]
         seen["title_after_search"] = driver.title
@@ -146,13 +156,17 @@ def journey(base: str, width: int) -> dict:
         seen["time_text"] = driver.find_element(By.CSS_SELECTOR, ".hit time").text
         seen["time_title"] = driver.find_element(By.CSS_SELECTOR, ".hit time").get_attribute("title")
         seen["search_shot"] = shot(driver, f"archive-{width}.png")
-        driver.find_element(By.PARTIAL_LINK_TEXT, "Action plan against").click()
+        result = driver.find_element(By.PARTIAL_LINK_TEXT, "Action plan against")
+        result.click()
+        left(result)
         seen["item_h1"] = driver.find_element(By.TAG_NAME, "h1").text
         seen["procedure_links"] = [
             a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, ".procedure a")
         ]
         seen["item_shot"] = shot(driver, f"item-{width}.png")
-        driver.find_element(By.CSS_SELECTOR, ".matches a.feed").click()
+        feed = driver.find_element(By.CSS_SELECTOR, ".matches a.feed")
+        feed.click()
+        left(feed)
         seen["feed_source"] = driver.page_source
         seen["console"] = [entry["message"] for entry in driver.get_log("browser")]
     finally:

@@ -58,8 +58,12 @@ async def test_readyz_metrics_and_healthz(tmp_path, feed_server):
                 return (await client.get("/readyz")).status_code == 200
 
             await wait_until(ready)
+
+            async def ok_counted() -> bool:  # counted just after the poll is recorded, which /readyz reads
+                return 'watcher_polls_total{result="ok",source="feed"}' in (await client.get("/metrics")).text
+
+            await wait_until(ok_counted)
             text = (await client.get("/metrics")).text
-            assert 'watcher_polls_total{result="ok",source="feed"}' in text
             assert 'watcher_items_new_total{source="feed"} 1.0' in text
             assert "watcher_outbox_depth 0.0" in text
             assert 'watcher_stage_seconds_count{stage="fetch"}' in text
