@@ -49,7 +49,8 @@ def plant(tmp_path: Path, cfg: Path, term: str) -> None:
 
 def kept(tmp_path: Path, cfg: Path) -> list[Topic] | None:
     """The topics the entry holds for topics.toml as it is now (None: no usable entry)."""
-    return topic_cache.load(entry(tmp_path, cfg), topic_cache.cache_key((cfg / "topics.toml").read_bytes()))
+    found = topic_cache.load(entry(tmp_path, cfg), topic_cache.cache_key((cfg / "topics.toml").read_bytes()))
+    return found[0] if found is not None else None
 
 
 def test_an_unchanged_file_is_read_from_the_cache(tmp_path):
@@ -172,7 +173,7 @@ def test_the_shipped_topics_match_the_same_from_the_cache(tmp_path):
     topics = topics_from_toml(read_toml(SHIPPED_CONFIG / "topics.toml")[0], warnings=False)[0]
     where = tmp_path / "entry.json"
     topic_cache.store(where, "k", topics)
-    assert topic_cache.load(where, "k") == topics
+    assert topic_cache.load(where, "k") == (topics, None)
     assert topic_cache.load(where, "another key") is None
     texts = tmp_path / "texts.txt"
     texts.write_text(
@@ -278,7 +279,7 @@ def test_once_takes_its_topics_and_their_warnings_from_the_cache(tmp_path, feed_
     assert raised == ["migration"] and len(warnings) == 1 and "asylum" in warnings[0]
     where = topic_cache.entry_path(tmp_path / "cache", cfg / "topics.toml", warnings=True)
     key = topic_cache.cache_key((cfg / "topics.toml").read_bytes(), warnings=True, named=str(cfg / "topics.toml"))
-    assert topic_cache.load_entry(where, key) == (topics_from_toml(read_toml(cfg / "topics.toml")[0])[0], warnings)
+    assert topic_cache.load(where, key) == (topics_from_toml(read_toml(cfg / "topics.toml")[0])[0], warnings)
     assert kept(tmp_path, cfg) is None  # match's entry (no warnings) is another file, not written by once
     # only a run that reads the entry knows the planted topic and says the planted warning
     topic_cache.store(where, key, [Topic(id="planted", label="Planted", terms=("zzqx",))], ["planted warning"])

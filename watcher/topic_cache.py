@@ -76,8 +76,8 @@ def _cached(path: Path, cache_dir: Path | None, warnings: bool) -> tuple[list[To
         entry_path(cache_dir, path, warnings),
         cache_key(raw, warnings=warnings, named=str(path) if warnings else ""),
     )
-    cached = load_entry(entry, key)
-    if cached is not None and (cached[1] is not None) == warnings:
+    cached = load(entry, key)  # the key says whether the entry kept warnings
+    if cached is not None:
         return cached[0], [], cached[1]
     topics, errors, found = _checked(path, raw, warnings)
     if not errors:
@@ -129,13 +129,7 @@ def code_stamp(places: Iterable[Path]) -> str:
     return "\n".join(lines)
 
 
-def load(entry: Path, key: str) -> list[Topic] | None:
-    """The topics kept in ``entry`` when it was made under ``key`` and reads back whole; None otherwise."""
-    found = load_entry(entry, key)
-    return found[0] if found is not None else None
-
-
-def load_entry(entry: Path, key: str) -> tuple[list[Topic], list[str] | None] | None:
+def load(entry: Path, key: str) -> tuple[list[Topic], list[str] | None] | None:
     """The topics and warnings (None: not looked for) kept in ``entry`` when it was made under ``key`` and reads
     back whole; None otherwise."""
     try:
