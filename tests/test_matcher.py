@@ -700,11 +700,11 @@ def test_lazy_matcher_compiles_once_on_first_match_and_matches_alike(monkeypatch
     builds = []
     real_init = engine.Matcher.__init__
 
-    def slow_init(self, *args, **kwargs):
+    def counting_init(self, *args, **kwargs):
         builds.append(threading.get_ident())
         real_init(self, *args, **kwargs)
 
-    monkeypatch.setattr(engine.Matcher, "__init__", slow_init)
+    monkeypatch.setattr(engine.Matcher, "__init__", counting_init)
     lazy = LazyMatcher(topics)
     assert not lazy.compiled and builds == []
     item = Item(source="s", id="1", title="Frontex and the smugglers", url="https://e.org/1")
