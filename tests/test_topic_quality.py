@@ -158,6 +158,23 @@ CASE_SETS = [
         " that round reached. Fiction about smugglers and cases named only by their circumstances stay wrong, as no"
         " rule for them was found that spares the other sets.",
     ),
+    CaseSet(
+        "topic-cases.blind17.toml",
+        {"smuggling": (0.99, 0.99), "borders": (0.93, 0.96), "migration": (0.98, 0.98), "policing": (0.99, 0.99)},
+        "blind17 was only measured for two rounds, then tuned on with blind18 (classes: boat organisers and"
+        " departures, drivers waiting for people who crossed, scam compounds and false job offers, visa appointments"
+        " sold, joint teams of two countries' police, access to data and decryption, passenger information units,"
+        " crossing attempts, hybrid attacks, multiple-entry visas, removals and exiles handed back); these floors"
+        " keep what that round reached. Borders precision stays low: border police acting alone against smugglers"
+        " and a forged-visa network are not borders here.",
+    ),
+    CaseSet(
+        "topic-cases.blind18.toml",
+        {"smuggling": (0.97, 0.97), "borders": (0.94, 0.97), "migration": (0.97, 0.98), "policing": (0.99, 0.99)},
+        "blind18 was only measured for two rounds, then tuned on with blind17; these floors keep what that round"
+        " reached. Fiction about smugglers and fake invitation letters stay wrong, and plant-health and speed checks"
+        " at a border still raise borders.",
+    ),
 ]
 
 
