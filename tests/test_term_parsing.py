@@ -1,5 +1,6 @@
 """Parsing terms quickly changes no answer: the short path ``parse_term`` takes for simple terms gives the pattern the
-full term-by-term parse gives, and ``Pattern.key`` tells two terms apart exactly as their words do."""
+full term-by-term parse gives, ``Pattern.key`` tells two terms apart exactly as their words do, and so do the keys
+``term_keys`` writes for a whole list at once."""
 
 from __future__ import annotations
 
@@ -9,8 +10,17 @@ import tomllib
 from pathlib import Path
 
 from watcher.matcher.folding import fold, fold_keep_case
-from watcher.matcher.rules import _WORD_STAR, _new_ascii_word, _parse_words, _simple_term, acronym_length, parse_term
-from watcher.matcher.terms import Word
+from watcher.matcher.rules import (
+    _KEY_CHARS,
+    _WORD_STAR,
+    _new_ascii_word,
+    _parse_words,
+    _simple_term,
+    acronym_length,
+    parse_term,
+    term_keys,
+)
+from watcher.matcher.terms import Word, key_text
 
 ROOT = Path(__file__).resolve().parent.parent
 # Words (short, long, capitals, stopwords), stars, separators, regex characters and characters folding changes.
@@ -71,6 +81,7 @@ def test_keys_are_equal_exactly_when_the_words_are():
     for a, b in pairs:
         assert (a.key == b.key) == ((a.parts or a.words) == (b.parts or b.words)), (a.source, b.source)
         assert a.key is a.key  # made once
+        assert (a.key == b.key) == (key_text(a) == key_text(b)), (a.source, b.source)
         same += a.key == b.key
     assert same > 20  # equal keys do occur among the pairs
 
@@ -104,3 +115,23 @@ def test_the_words_of_simple_terms_are_made_as_any_word_is():
         for star in ("", "*"):
             expected = Word(fold(written), star == "*", acronym_length(written))
             assert _new_ascii_word((written, star)) == expected, written
+
+
+def test_the_keys_of_a_list_are_the_keys_of_its_terms():
+    """``term_keys`` writes the keys of a whole list of valid terms at once (acronyms, stars, separators, '+' parts,
+    folded characters), or term by term when the list folds to other characters: the same keys either way."""
+    rng = random.Random(37)
+    pieces = PIECES + ["G7", "2EU", "A1s", "ABCDEs", "ABCDEFs", "ABCDEF", "Ss", "SS", "ASOPs", "ABCD*", "frontex*"]
+    pieces += [" + ", "+", "Frontex", "sIS", "2024/90", "\u2013", "\u00e9t\u00e9", "\uff0b"]
+    valid = [raw for raw in ("".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(60_000))]
+    valid = [raw for raw in valid if parse_term(raw)[0] is not None]
+    assert len(valid) > 5_000
+    lists = [valid[i : i + size] for size in (1, 3, 40) for i in range(0, len(valid), size)]
+    data = tomllib.loads((ROOT / "config" / "topics.toml").read_text(encoding="utf-8"))
+    for topic in data["topic"]:
+        lists += [topic["terms"], topic.get("exclude", [])] + [rule["terms"] for rule in topic.get("context", [])]
+    at_once = 0
+    for raws in lists:
+        assert term_keys(raws) == [key_text(parse_term(raw)[0]) for raw in raws], raws
+        at_once += _KEY_CHARS.fullmatch(fold_keep_case("\n".join(raws))) is not None
+    assert at_once > len(lists) // 2  # the whole-list way is taken, and so checked

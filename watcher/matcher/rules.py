@@ -27,12 +27,14 @@ import difflib
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import chain, compress
+from operator import ne
 
 from watcher.i18n import TRANSLATED
 from watcher.matcher.context import ContextRule, contexts_from_toml
 from watcher.matcher.folding import WORD_RE, fold, fold_keep_case
 from watcher.matcher.stopwords import STOPWORDS, common_language, too_common
-from watcher.matcher.terms import Pattern, TermParts, Word
+from watcher.matcher.terms import Pattern, TermParts, Word, key_text
 
 FIELDS = ("title", "summary", "body")
 KEYS = ("id", "label", "name", "terms", "exclude", "fields", "subjects", "doc_types", "yield_to", "context")
@@ -100,6 +102,63 @@ def plain_terms(values: object, kind: str) -> bool:
     return not any(
         all(common_language(word.lower()) for word in WORD_RE.findall(part)) for part in _plain("short").findall(folded)
     )
+
+
+# The keys of terms as strings (``key_text``), for the checks that compare a topic's terms (repeated, excluded, also
+# in yield_to or context): made for a whole list at once with string methods, without parsing its terms one by one.
+# Folded, a list that uses only these characters is ASCII words, separators, '*' and '+' (checked before folding
+# made a '+', as in plain_terms).
+_KEY_CHARS = re.compile(r"[A-Za-z0-9 \t'/.,:;&\"*+\n-]*")
+_SEPARATORS = str.maketrans(" \t'/.,:;&\"-", " " * 11)  # each separator of a term becomes a space
+# A word written as an acronym (``acronym_length``): a capital, maybe digits before it, in at most MAX_CAPS capitals
+# and digits, maybe a lower-case plural 's' after them; the whole word.
+_ACRONYM = re.compile(f"(?<![A-Za-z0-9])(?=[0-9]*[A-Z])([A-Z0-9]{{1,{MAX_CAPS}}})s?(?![A-Za-z0-9])")
+
+
+def _caps_mark(found: re.Match[str]) -> str:
+    """An acronym as ``key_text`` writes it, lower case then its capitals' count (``JITs``: ``jits^3``)."""
+    return f"{found.group().lower()}^{len(found.group(1))}"
+
+
+def term_keys(raws: list[str]) -> list[str]:
+    """``key_text`` of each term of ``raws``, every one of which is valid (``parse_term`` gives a pattern).
+
+    Made for the whole list at once when it folds to ASCII words, separators, '*' and '+': acronyms marked, then
+    lower case, separators as single spaces and no space around '+', each line one key. Otherwise from each term's
+    pattern. (tests/test_term_parsing.py checks both ways give the same keys.)"""
+    joined = "\n".join(raws)
+    folded = fold_keep_case(joined)
+    if (
+        joined.count("\n") != len(raws) - 1
+        or folded.count("+") != joined.count("+")
+        or _KEY_CHARS.fullmatch(folded) is None
+    ):
+        return [key_text(compile_term(raw)) for raw in raws]
+    text = folded.lower()
+    if text != folded:  # some capitals: mark the acronyms in the few lines that have some
+        lines, lowered = folded.split("\n"), text.split("\n")
+        for at in compress(range(len(lines)), map(ne, lines, lowered)):
+            lowered[at] = _ACRONYM.sub(_caps_mark, lines[at]).lower()
+        text = "\n".join(lowered)
+    text = text.translate(_SEPARATORS)
+    if "  " in text:
+        text = " ".join(filter(None, text.split(" ")))
+    text = text.replace(" +", "+").replace("+ ", "+").replace(" \n", "\n").replace("\n ", "\n").strip(" ")
+    keys = text.split("\n")
+    if len(keys) != len(raws):
+        return [key_text(compile_term(raw)) for raw in raws]
+    return keys
+
+
+_CAPS_MARK = re.compile(r"\^[0-9]")
+
+
+def loose_parts(keys: list[str]) -> list[str]:
+    """The parts of the terms of these keys, as loose keys (``key_text`` with ``caps=False``)."""
+    text = "\n".join(keys)
+    if "^" in text:
+        text = _CAPS_MARK.sub("", text)
+    return text.replace("+", "\n").split("\n") if text else []
 
 
 @dataclass(frozen=True)
@@ -292,11 +351,6 @@ def topics_from_toml(
     return topics, errors, notes
 
 
-def _compiled(raws: list[str] | None) -> list[Pattern]:
-    """The patterns of terms already checked valid (parse_term caches them)."""
-    return [compile_term(raw) for raw in raws or ()]
-
-
 def _entries(data: dict, filename: str, errors: list[str]) -> list:
     for key in data:
         if key != "topic":
@@ -372,17 +426,19 @@ class _EntryChecker:
         subjects = self._subjects()
         doc_types = self._strings("doc_types", example='["NOTE", "I/A ITEM NOTE"]')
         yields = self._yield_to(topic_id)
-        compiled = _compiled(terms) if self.full else []
+        # The keys of the terms (term_keys): two terms with the same key match the same texts.
+        keys = term_keys(terms) if self.full and terms else []
         # Each key of the topic's terms with the last term written with it (the checks name that one).
-        ordinary = {p.key: p.source for p in compiled}
-        contexts = self._contexts(ordinary)
+        ordinary = dict(zip(keys, terms or ()))
+        contexts, in_context = self._contexts(ordinary)
         if self.full:
+            yielding = [raw for _, group in yields for raw in group]
             self._cross_check(
-                compiled,
+                _keyed(terms or [], keys),
                 ordinary,
-                _compiled(exclude),
-                _compiled([raw for _, group in yields for raw in group]),
-                _compiled([raw for rule in contexts for raw in rule.terms]),
+                _keyed(exclude or []),
+                _keyed(yielding),
+                in_context,
             )
         if topic_id is None or label is None or terms is None:
             return None
@@ -399,29 +455,33 @@ class _EntryChecker:
             names=names,
         )
 
-    def _contexts(self, plain: dict[tuple, str]) -> list[ContextRule]:
-        """The context rules; in full checks, a warning for each context term also among the topic's terms (the
-        keys of ``plain``)."""
-        # A list found valid in one pass needs no term parsed: the checks below compile the rules' terms, and
-        # nothing compares near or unless terms.
+    def _contexts(self, plain: dict[str, str]) -> tuple[list[ContextRule], list[tuple[str, str]]]:
+        """The context rules and, in full checks, their terms each with its key (else no terms); in full checks, a
+        warning for each context term also among the topic's terms (the keys of ``plain``)."""
+        # A list found valid in one pass needs no term parsed: the checks below compare the rules' terms by their
+        # keys, and nothing compares near or unless terms. The lists of all tables are checked in that one pass
+        # first, each distinct term once; only if that pass is unsure is each list checked on its own.
+        tables = self.entry.get("context")
+        known = _plain_context_terms(tables)
         rules, errors = contexts_from_toml(
-            self.entry.get("context"),
+            tables,
             parse_term,
             f"{self.filename}: {self.name}",
-            lambda values: plain_terms(values, "context"),
+            lambda values: (
+                (type(values) is list and bool(values) and known.issuperset(values)) or plain_terms(values, "context")
+            ),
         )
         self.errors.extend(errors)
         if not self.full:
-            return rules
-        for rule in rules:
-            for raw in rule.terms:
-                pattern = compile_term(raw)
-                if pattern.key in plain:
-                    self.warn(
-                        f"context term {raw!r} is also listed in terms as {plain[pattern.key]!r}, so it "
-                        "counts without its context; remove it from terms"
-                    )
-        return rules
+            return rules, []
+        in_context = _keyed([raw for rule in rules for raw in rule.terms])
+        for raw, key in in_context:
+            if key in plain:
+                self.warn(
+                    f"context term {raw!r} is also listed in terms as {plain[key]!r}, so it "
+                    "counts without its context; remove it from terms"
+                )
+        return rules, in_context
 
     def _id(self, seen: set[str]) -> str | None:
         value = self.entry.get("id")
@@ -567,47 +627,72 @@ class _EntryChecker:
 
     def _cross_check(
         self,
-        terms: list[Pattern],
-        ordinary: dict[tuple, str],
-        exclude: list[Pattern],
-        yielding: list[Pattern],
-        in_context: list[Pattern],
+        terms: list[tuple[str, str]],
+        ordinary: dict[str, str],
+        exclude: list[tuple[str, str]],
+        yielding: list[tuple[str, str]],
+        in_context: list[tuple[str, str]],
     ) -> None:
         """Warn about repeated terms, terms also excluded, and exclusions that can veto none of the topic's terms
-        (plain, yield_to or context terms: an exclusion vetoes all three). ``ordinary``: each key of ``terms`` with
-        the last term written with it."""
+        (plain, yield_to or context terms: an exclusion vetoes all three). Each list holds (term, key) pairs
+        (``_keyed``); ``ordinary``: each key of ``terms`` with the last term written with it."""
         self._duplicates(terms, "term")
         self._duplicates(exclude, "exclusion")
-        for pattern in yielding:
-            if pattern.key in ordinary:
+        for raw, key in yielding:
+            if key in ordinary:
                 self.warn(
-                    f"yield_to term {pattern.source!r} is also listed in terms as "
-                    f"{ordinary[pattern.key]!r}, so it always counts; remove it from one list"
+                    f"yield_to term {raw!r} is also listed in terms as "
+                    f"{ordinary[key]!r}, so it always counts; remove it from one list"
                 )
         terms = terms + yielding + in_context
-        excluded = {p.key: p.source for p in exclude}
-        keys = set()
-        for pattern in terms:
-            key = pattern.key
-            keys.add(key)
-            if key in excluded:
+        excluded = {key: raw for raw, key in exclude}
+        keys = {key for _, key in terms}
+        if not keys.isdisjoint(excluded):
+            for raw, key in terms:
+                if key in excluded:
+                    self.warn(
+                        f"term {raw!r} is also listed in exclude as "
+                        f"{excluded[key]!r}, so it can never match; remove it from one list"
+                    )
+        parts = TermParts(loose_parts([key for _, key in terms]))
+        for raw, key in exclude:
+            if key not in keys and not parts.any_inside(_CAPS_MARK.sub("", key)):
                 self.warn(
-                    f"term {pattern.source!r} is also listed in exclude as "
-                    f"{excluded[key]!r}, so it can never match; remove it from one list"
-                )
-        parts = TermParts(terms)
-        for pattern in exclude:
-            if pattern.key not in keys and not parts.any_inside(pattern):
-                self.warn(
-                    f"exclusion {pattern.source!r} contains none of the topic's terms, so it never "
+                    f"exclusion {raw!r} contains none of the topic's terms, so it never "
                     "removes a hit; add the term it should veto to it, or remove it"
                 )
 
-    def _duplicates(self, patterns: list[Pattern], kind: str) -> None:
-        first: dict[tuple, str] = {}
-        for pattern in patterns:
-            key = pattern.key
+    def _duplicates(self, terms: list[tuple[str, str]], kind: str) -> None:
+        if len({key for _, key in terms}) == len(terms):
+            return  # no key twice (the common case, found in one set)
+        first: dict[str, str] = {}
+        for raw, key in terms:
             if key in first:
-                self.warn(f"{kind} {pattern.source!r} repeats {first[key]!r}; remove one")
+                self.warn(f"{kind} {raw!r} repeats {first[key]!r}; remove one")
             else:
-                first[key] = pattern.source
+                first[key] = raw
+
+
+def _plain_context_terms(tables: object) -> frozenset[str]:
+    """The terms of the context tables' lists (terms, near and unless) when ``plain_terms`` finds them all valid
+    context terms in one pass (each list then is: context lists are checked term by term, not as a whole); else
+    none."""
+    if not isinstance(tables, list):
+        return frozenset()
+    lists = [
+        value
+        for table in tables
+        if isinstance(table, dict)
+        for key in ("terms", "near", "unless")
+        if type(value := table.get(key)) is list
+    ]
+    try:
+        distinct = list(dict.fromkeys(chain.from_iterable(lists)))
+    except TypeError:
+        return frozenset()  # a term that is not a string (a table, a list)
+    return frozenset(distinct) if plain_terms(distinct, "context") else frozenset()
+
+
+def _keyed(raws: list[str], keys: list[str] | None = None) -> list[tuple[str, str]]:
+    """Each of ``raws`` (valid terms) with its key (``term_keys``, unless ``keys`` gives them)."""
+    return list(zip(raws, term_keys(raws) if keys is None else keys))
