@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import chain, compress
 from operator import ne
+from typing import NamedTuple
 
 from watcher.i18n import TRANSLATED
 from watcher.matcher.context import ContextRule, contexts_from_toml
@@ -51,7 +52,9 @@ _REGEX_HINTS = ("|", "\\", "^", "$", "?", "+", "{", "}", "[", "]", ".*", "(", ")
 # terms and exclusions) no part made only of stopwords and short words. Anything else is checked term by term.
 _ALNUM = "[A-Za-z0-9]"
 _SEP = "[ \t'/.,:;&\"-]"
-_TOKEN = f"{_ALNUM}++(?:(?<={_ALNUM}{{{MIN_PREFIX}}})\\*)?"
+# A word, with a '*' after it only if at least MIN_PREFIX letters come before: the '*' is matched first, so the
+# look-behind runs only at stars, not at the end of every word.
+_TOKEN = f"{_ALNUM}++(?:\\*(?<={_ALNUM}{{{MIN_PREFIX}}}\\*))?"
 _PART = f"{_SEP}*+{_TOKEN}(?:{_SEP}++{_TOKEN})*+{_SEP}*+"
 _PARTS_OVER = re.compile("[^\\n+]*".join(["\\+"] * MAX_PARTS))  # MAX_PARTS '+' in one line: too many parts
 # A word no longer than the longest stopword, without a star; a part made only of them may be too common.
@@ -193,7 +196,7 @@ def compile_term(raw: str) -> Pattern:
     return pattern
 
 
-@lru_cache(maxsize=16384)  # a term is parsed when topics.toml is checked and again when it is compiled
+@lru_cache(maxsize=16384)  # a term checked on its own in topics.toml is parsed again when it is compiled
 def parse_term(raw: str) -> tuple[Pattern | None, str]:
     """Compile one term: (pattern, "") or (None, what is wrong and how to fix it). Patterns are immutable, so the
     result is cached."""
@@ -433,13 +436,7 @@ class _EntryChecker:
         contexts, in_context = self._contexts(ordinary)
         if self.full:
             yielding = [raw for _, group in yields for raw in group]
-            self._cross_check(
-                _keyed(terms or [], keys),
-                ordinary,
-                _keyed(exclude or []),
-                _keyed(yielding),
-                in_context,
-            )
+            self._cross_check(_Keyed(terms or [], keys), ordinary, _keyed(exclude or []), _keyed(yielding), in_context)
         if topic_id is None or label is None or terms is None:
             return None
         return Topic(
@@ -455,7 +452,7 @@ class _EntryChecker:
             names=names,
         )
 
-    def _contexts(self, plain: dict[str, str]) -> tuple[list[ContextRule], list[tuple[str, str]]]:
+    def _contexts(self, plain: dict[str, str]) -> tuple[list[ContextRule], _Keyed]:
         """The context rules and, in full checks, their terms each with its key (else no terms); in full checks, a
         warning for each context term also among the topic's terms (the keys of ``plain``)."""
         # A list found valid in one pass needs no term parsed: the checks below compare the rules' terms by their
@@ -473,14 +470,15 @@ class _EntryChecker:
         )
         self.errors.extend(errors)
         if not self.full:
-            return rules, []
+            return rules, _Keyed([], [])
         in_context = _keyed([raw for rule in rules for raw in rule.terms])
-        for raw, key in in_context:
-            if key in plain:
-                self.warn(
-                    f"context term {raw!r} is also listed in terms as {plain[key]!r}, so it "
-                    "counts without its context; remove it from terms"
-                )
+        if not plain.keys().isdisjoint(in_context.keys):
+            for raw, key in zip(*in_context):
+                if key in plain:
+                    self.warn(
+                        f"context term {raw!r} is also listed in terms as {plain[key]!r}, so it "
+                        "counts without its context; remove it from terms"
+                    )
         return rules, in_context
 
     def _id(self, seen: set[str]) -> str | None:
@@ -626,51 +624,53 @@ class _EntryChecker:
         return tuple(v.strip() for v in value)
 
     def _cross_check(
-        self,
-        terms: list[tuple[str, str]],
-        ordinary: dict[str, str],
-        exclude: list[tuple[str, str]],
-        yielding: list[tuple[str, str]],
-        in_context: list[tuple[str, str]],
+        self, terms: _Keyed, ordinary: dict[str, str], exclude: _Keyed, yielding: _Keyed, in_context: _Keyed
     ) -> None:
         """Warn about repeated terms, terms also excluded, and exclusions that can veto none of the topic's terms
-        (plain, yield_to or context terms: an exclusion vetoes all three). Each list holds (term, key) pairs
-        (``_keyed``); ``ordinary``: each key of ``terms`` with the last term written with it."""
+        (plain, yield_to or context terms: an exclusion vetoes all three). ``ordinary``: each key of ``terms`` with
+        the last term written with it."""
         self._duplicates(terms, "term")
         self._duplicates(exclude, "exclusion")
-        for raw, key in yielding:
+        for raw, key in zip(*yielding):
             if key in ordinary:
                 self.warn(
                     f"yield_to term {raw!r} is also listed in terms as "
                     f"{ordinary[key]!r}, so it always counts; remove it from one list"
                 )
-        terms = terms + yielding + in_context
-        excluded = {key: raw for raw, key in exclude}
-        keys = {key for _, key in terms}
+        every = _Keyed(terms.raws + yielding.raws + in_context.raws, terms.keys + yielding.keys + in_context.keys)
+        excluded = dict(zip(exclude.keys, exclude.raws))
+        keys = set(every.keys)
         if not keys.isdisjoint(excluded):
-            for raw, key in terms:
+            for raw, key in zip(*every):
                 if key in excluded:
                     self.warn(
                         f"term {raw!r} is also listed in exclude as "
                         f"{excluded[key]!r}, so it can never match; remove it from one list"
                     )
-        parts = TermParts(loose_parts([key for _, key in terms]))
-        for raw, key in exclude:
+        parts = TermParts(loose_parts(every.keys))
+        for raw, key in zip(*exclude):
             if key not in keys and not parts.any_inside(_CAPS_MARK.sub("", key)):
                 self.warn(
                     f"exclusion {raw!r} contains none of the topic's terms, so it never "
                     "removes a hit; add the term it should veto to it, or remove it"
                 )
 
-    def _duplicates(self, terms: list[tuple[str, str]], kind: str) -> None:
-        if len({key for _, key in terms}) == len(terms):
+    def _duplicates(self, terms: _Keyed, kind: str) -> None:
+        if len(set(terms.keys)) == len(terms.keys):
             return  # no key twice (the common case, found in one set)
         first: dict[str, str] = {}
-        for raw, key in terms:
+        for raw, key in zip(*terms):
             if key in first:
                 self.warn(f"{kind} {raw!r} repeats {first[key]!r}; remove one")
             else:
                 first[key] = raw
+
+
+class _Keyed(NamedTuple):
+    """Valid terms as written and their keys (``term_keys``), in the same order."""
+
+    raws: list[str]
+    keys: list[str]
 
 
 def _plain_context_terms(tables: object) -> frozenset[str]:
@@ -693,6 +693,6 @@ def _plain_context_terms(tables: object) -> frozenset[str]:
     return frozenset(distinct) if plain_terms(distinct, "context") else frozenset()
 
 
-def _keyed(raws: list[str], keys: list[str] | None = None) -> list[tuple[str, str]]:
-    """Each of ``raws`` (valid terms) with its key (``term_keys``, unless ``keys`` gives them)."""
-    return list(zip(raws, term_keys(raws) if keys is None else keys))
+def _keyed(raws: list[str]) -> _Keyed:
+    """Valid terms with their keys."""
+    return _Keyed(raws, term_keys(raws))

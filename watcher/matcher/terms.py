@@ -21,8 +21,9 @@ class Word(NamedTuple):
     ``text`` is folded; ``prefix`` makes it match words starting with it;
     ``caps`` is how many leading letters must be capitals in the text (0: any case).
 
-    A named tuple, not a dataclass: thousands are made when topics.toml is first loaded, and the checks of the file
-    hash thousands of tuples of them (``Pattern.key``), which a tuple does in C.
+    A named tuple, not a dataclass: thousands are made when the topics are compiled, and a tuple is made, hashed and
+    compared in C. (Checking topics.toml compares terms by their keys written as strings, ``key_text``, made for a
+    whole list at once without making its words.)
     """
 
     text: str
