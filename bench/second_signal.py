@@ -1,12 +1,16 @@
-"""Would a statistical second signal lift recall on labelled cases the keyword packs were never tuned on?
+"""Does the relevance model (``watcher.matcher.model``) lift recall on labelled cases the keyword packs were never
+tuned on?
 
-An experiment, not a feature: nothing in ``watcher`` uses it. For each topic it trains a small logistic
-regression (one against the rest) on the labelled case files that are not held out, then scores the held-out
-files three ways:
+For each topic it trains the model (one logistic regression per topic, against the rest) on the labelled case
+files that are not held out, with the features and trainer the product uses, then scores the held-out files:
 
 - ``keywords``: the shipped topic packs alone (what ``bench/match_quality.py`` prints);
 - ``model >= t``: the model alone, counting a topic when its probability reaches ``t``;
-- ``keywords or model >= t``: a topic counts when the packs raise it or the model reaches ``t``.
+- ``keywords or model >= t``: a topic counts when the packs raise it or the model reaches ``t``;
+- ``pruned: ...``: the same with the weights pruned and rounded as ``watcher train-model`` writes them
+  (``prune_change`` is the largest difference this makes to any precision or recall);
+- ``matcher, model >= t``: the Matcher with the pruned model switched on, as the service runs it (a model hit is
+  dropped when an exclusion of that topic matches in the item).
 
 The thresholds are fixed (``--thresholds``) and every one is reported: none is picked on the held-out cases.
 Features are the folded words of a text, its word pairs, and the first five letters of each word of six or more
@@ -22,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import random
 import sys
 import tomllib
 from collections import Counter
@@ -34,50 +36,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from watcher.matcher import Matcher, load_topics  # noqa: E402
-from watcher.matcher.folding import tokens  # noqa: E402
+from watcher.matcher.model import Relevance, RelevanceModel, features, train  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from match_quality import case_item  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 TOPICS = ("smuggling", "borders", "migration", "policing")
-
-
-def features(text: str) -> list[str]:
-    """The features of one text: words, word pairs and five-letter stems of long words, each once."""
-    words = [word for word in tokens(text) if any(char.isalpha() for char in word)]
-    found = set(words)
-    found.update(f"{first} {second}" for first, second in zip(words, words[1:]))
-    found.update(f"{word[:5]}~" for word in words if len(word) >= 6)
-    return sorted(found)
-
-
-class Model:
-    """A logistic regression over sparse binary features, trained by SGD."""
-
-    def __init__(self) -> None:
-        self.weights: dict[str, float] = {}
-        self.bias = 0.0
-
-    def probability(self, feats: list[str]) -> float:
-        score = self.bias + sum(self.weights.get(feat, 0.0) for feat in feats)
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
-
-    def train(
-        self, rows: list[tuple[list[str], bool]], epochs: int, seed: int, rate: float = 0.2, l2: float = 1e-4
-    ) -> None:
-        order = list(range(len(rows)))
-        shuffle = random.Random(seed).shuffle
-        for epoch in range(epochs):
-            shuffle(order)
-            step = rate / (1 + epoch)
-            for index in order:
-                feats, wanted = rows[index]
-                gradient = self.probability(feats) - (1.0 if wanted else 0.0)
-                self.bias -= step * gradient
-                for feat in feats:
-                    weight = self.weights.get(feat, 0.0)
-                    self.weights[feat] = weight - step * (gradient + l2 * weight)
 
 
 def load_cases(name: str) -> list[dict]:
@@ -143,30 +108,43 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
 
-    train_rows = [features(case["text"]) for case in training]
-    models = {}
-    for topic in TOPICS:
-        model = Model()
-        model.train(
-            [(feats, topic in case.get("topics", [])) for feats, case in zip(train_rows, training)], epochs, args.seed
-        )
-        models[topic] = model
+    models = train([(case["text"], case.get("topics", [])) for case in training], TOPICS, epochs=epochs, seed=args.seed)
+    pruned = {topic: weights.pruned() for topic, weights in models.items()}
 
-    matcher = Matcher(load_topics(args.topics))
-    keyword_hits = [{m.topic for m in matcher.match(case_item(case, number))} for number, case in enumerate(held, 1)]
+    topics = load_topics(args.topics)
+    matcher = Matcher(topics)
+    items = [case_item(case, number) for number, case in enumerate(held, 1)]
+    keyword_hits = [{m.topic for m in matcher.match(item)} for item in items]
     held_rows = [features(case["text"]) for case in held]
-    probabilities = [{topic: models[topic].probability(feats) for topic in TOPICS} for feats in held_rows]
 
     results = {"keywords": scores(keyword_hits, held)}
+    for name, chosen in (("", models), ("pruned: ", pruned)):
+        probabilities = [{topic: chosen[topic].probability(feats) for topic in TOPICS} for feats in held_rows]
+        for threshold in args.thresholds:
+            model_hits = [{t for t, p in probs.items() if p >= threshold} for probs in probabilities]
+            results[f"{name}model>={threshold}"] = scores(model_hits, held)
+            results[f"{name}keywords|model>={threshold}"] = scores(
+                [k | m for k, m in zip(keyword_hits, model_hits)], held
+            )
+    # per threshold, the largest change pruning makes to a precision or recall of keywords or model
+    prune_change = {
+        str(threshold): max(
+            abs(results[f"pruned: keywords|model>={threshold}"][t][m] - results[f"keywords|model>={threshold}"][t][m])
+            for t in TOPICS
+            for m in ("precision", "recall")
+        )
+        for threshold in args.thresholds
+    }
     for threshold in args.thresholds:
-        model_hits = [{t for t, p in probs.items() if p >= threshold} for probs in probabilities]
-        results[f"model>={threshold}"] = scores(model_hits, held)
-        results[f"keywords|model>={threshold}"] = scores([k | m for k, m in zip(keyword_hits, model_hits)], held)
+        product = Matcher(topics, relevance=Relevance(RelevanceModel(pruned), threshold))
+        results[f"matcher, model>={threshold}"] = scores([{m.topic for m in product.match(i)} for i in items], held)
 
-    print(f"{'signal':<24}" + "".join(f"{topic:>18}" for topic in TOPICS))
+    print(f"{'signal':<32}" + "".join(f"{topic:>18}" for topic in TOPICS))
     for name, per_topic in results.items():
         cells = "".join(f"{per_topic[t]['precision']:>11.3f}/{per_topic[t]['recall']:.3f}" for t in TOPICS)
-        print(f"{name:<24}{cells}")
+        print(f"{name:<32}{cells}")
+    changes = ", ".join(f"{change:.3f} at {threshold}" for threshold, change in prune_change.items())
+    print(f"pruning changes a precision or recall of keywords|model by at most: {changes}")
     print(
         json.dumps(
             {
@@ -174,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                 "held_out_cases": len(held),
                 "held_out": args.held_out,
                 "epochs": epochs,
+                "prune_change": {key: round(value, 3) for key, value in prune_change.items()},
                 "results": results,
             }
         )

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from watcher import __version__
 from watcher.errors import ConfigError, StoreError
 from watcher.logs import redact, set_secret, setup_logging
-from watcher.settings import config_dir_from, settings_from_env
+from watcher.settings import config_dir_from, relevance_from, settings_from_env
 
 if TYPE_CHECKING:
     from watcher.config import Config
@@ -179,6 +179,23 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "directory with the shipped topics, and print the alert the second poll finds. "
         "Touches no configuration and nothing outside the temporary directory.",
     )
+    trainer = sub.add_parser(
+        "train-model",
+        help="train the relevance model on labelled cases and write its weights file",
+        description="Train the optional relevance model (one logistic regression per topic of topics.toml, on the "
+        "title and summary words of each case) on labelled case files ([[case]] tables with text and topics, as in "
+        "tests/data/topic-cases.*.toml) and write its weights file. The same cases give a byte-identical file. "
+        'The model is used only when WATCHER_RELEVANCE_MODEL=1; see the README, "The relevance model".',
+    )
+    trainer.add_argument("--cases", nargs="+", required=True, metavar="FILE", help="labelled case files (TOML)")
+    trainer.add_argument(
+        "--out", metavar="PATH", help="the weights file to write (default: relevance-model.json in --config)"
+    )
+    trainer.add_argument(
+        "--threshold", type=float, default=0.5, help="the probability a topic needs, recorded in the file (0.5)"
+    )
+    trainer.add_argument("--epochs", type=int, default=12, help="passes over the cases (12)")
+    trainer.add_argument("--seed", type=int, default=1, help="the seed of the order of the cases (1)")
     move = sub.add_parser(
         "migrate-db",
         help="copy the SQLite database into an empty PostgreSQL database",
@@ -288,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     # unchanged (the warnings are kept with them, and printed below either way)
     cache_dir = None if args.command == "check-config" else settings.cache_dir
     try:
-        config = load_config(config_dir_from(args.config), cache_dir)
+        config = load_config(config_dir_from(args.config), cache_dir, settings)
     except ConfigError as exc:
         return _config_failed(exc)
     for warning in config.warnings:
@@ -412,7 +429,14 @@ def cmd_match(args, settings) -> int:
 
     # Every error of check-config, none of its warnings (they never change what a text matches); from the cache
     # when topics.toml has not changed since it was last checked.
-    topics, problems = checked_topics(config_dir_from(args.config) / "topics.toml", settings.cache_dir)
+    directory = config_dir_from(args.config)
+    topics, problems = checked_topics(directory / "topics.toml", settings.cache_dir)
+    relevance = None
+    if not problems:
+        try:
+            relevance = relevance_from(settings, directory, [t.id for t in topics])  # None unless it is on
+        except ConfigError as exc:
+            problems = exc.problems
     if problems:
         _config_failed(ConfigError(problems))
         return 2  # not 1, which says "nothing matched" to a script
@@ -425,7 +449,8 @@ def cmd_match(args, settings) -> int:
     except OSError as exc:
         print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
-    matcher = Matcher(topics, for_text=text)  # only the terms this text can reach: the same matches, built faster
+    # only the terms this text can reach: the same matches, built faster
+    matcher = Matcher(topics, for_text=text, relevance=relevance)
     if args.each_line:
         matched = 0
         for line in text.splitlines():
@@ -467,7 +492,7 @@ def cmd_replay(args, config: Config, settings) -> int:
     if store is None:
         return 1
     try:
-        result = replay(store, Matcher(config.topics), args.since)
+        result = replay(store, Matcher(config.topics, relevance=config.relevance), args.since)
     finally:
         store.close()
     if args.json:
@@ -551,7 +576,7 @@ def cmd_parse(args, settings) -> int:
         detail = exc.detail if isinstance(exc, FetchError) else str(exc)
         print(f"{args.file}: does not parse as {args.kind}: {detail}", file=sys.stderr)
         return 1
-    matcher = _topics_matcher(args.config)
+    matcher = _topics_matcher(args.config, settings)
     matches = None
     if matcher is not None:
         matches = match_items(items, matcher)
@@ -560,18 +585,53 @@ def cmd_parse(args, settings) -> int:
     return 0
 
 
-def _topics_matcher(config_arg: str | None) -> Matcher | None:
-    """The configured topics, when topics.toml is there and valid; otherwise None (with a warning if invalid)."""
+def _topics_matcher(config_arg: str | None, settings) -> Matcher | None:
+    """The configured topics (and the relevance model when it is on), when topics.toml is there and valid;
+    otherwise None (with a warning if invalid)."""
     from watcher.matcher import Matcher, load_topics  # loaded late: as in cmd_parse, which calls this
 
     path = config_dir_from(config_arg) / "topics.toml"
     if not path.exists():
         return None
     try:
-        return Matcher(load_topics(path))
+        topics = load_topics(path)
+        return Matcher(topics, relevance=relevance_from(settings, path.parent, [t.id for t in topics]))
     except ConfigError as exc:
         print(f"warning: topics not matched, {path} has problems: {'; '.join(exc.problems)}", file=sys.stderr)
         return None
+
+
+def cmd_train_model(args, settings) -> int:
+    """Reads topics.toml for the topic ids, the case files, and writes the weights file."""
+    # loaded late: only this command trains, and it reads the topics afresh
+    from watcher.commands.train_model import train_model, write_model
+    from watcher.matcher import load_topics
+    from watcher.settings import MODEL_FILE
+
+    directory = config_dir_from(args.config)
+    if not 0 < args.threshold < 1 or args.epochs < 1:
+        print("error: --threshold must lie between 0 and 1 and --epochs be at least 1", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else directory / MODEL_FILE
+    try:
+        topics = load_topics(directory / "topics.toml")
+        model = train_model(
+            [Path(p) for p in args.cases],
+            [t.id for t in topics],
+            threshold=args.threshold,
+            epochs=args.epochs,
+            seed=args.seed,
+            say=lambda line: print(line, flush=True),
+        )
+        size = write_model(model, out)
+    except ConfigError as exc:
+        return _config_failed(exc)
+    except OSError as exc:
+        print(f"error: cannot write {out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    weights = sum(len(t.weights) for t in model.topics.values())
+    print(f"wrote {out}: {size} bytes, {weights} weights for {len(model.topics)} topics, threshold {model.threshold}")
+    return 0
 
 
 def cmd_test_notify(args, config: Config, settings) -> int:
@@ -656,6 +716,7 @@ NO_CONFIG_COMMANDS: dict[str, Callable[..., int]] = {
     "archive": cmd_archive,
     "ledger": cmd_ledger,
     "migrate-db": cmd_migrate_db,
+    "train-model": cmd_train_model,
 }
 COMMANDS: dict[str, Callable[..., int]] = {
     "run": cmd_run,

@@ -74,3 +74,26 @@ class Alert:
     summary: str = ""  # the item's summary, as the source gave it
     words: tuple[str, ...] = ()  # the matched words as the text writes them (empty for alerts queued before them)
     language: str = "en"  # the chat's language (what it chose with /language, else its user's Telegram language)
+
+
+# A topic raised by the relevance model (watcher.matcher.model) records one term that says so, whole:
+# "relevance model 0.83 on: smuggling, border crossing, frontex" (the probability, then the features that raised it
+# most). Stored, archived and posted to webhooks as it is; an alert shows it in the chat's language.
+MODEL_TERM = "relevance model "
+_MODEL_ON = " on: "
+
+
+def model_term(probability: float, words: tuple[str, ...] | list[str]) -> str:
+    """The term of a topic the relevance model raised, at ``probability`` on ``words``."""
+    return f"{MODEL_TERM}{probability:.2f}{_MODEL_ON}{', '.join(words)}" if words else f"{MODEL_TERM}{probability:.2f}"
+
+
+def model_reason(term: str) -> tuple[str, tuple[str, ...]] | None:
+    """(the probability as written, the features) of a relevance model's term; None for any other term."""
+    if not term.startswith(MODEL_TERM):
+        return None
+    rest = term[len(MODEL_TERM) :]
+    probability, _, words = rest.partition(_MODEL_ON)
+    if not (len(probability) == 4 and probability[1] == "." and probability.replace(".", "", 1).isdigit()):
+        return None
+    return probability, tuple(w for w in words.split(", ") if w)

@@ -12,12 +12,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from watcher.errors import ConfigError
 from watcher.flags import env_flag
 
+if TYPE_CHECKING:
+    from watcher.matcher.model import Relevance
+
 DEFAULT_API_URL = "https://api.telegram.org/bot"
+MODEL_FILE = "relevance-model.json"  # the relevance model's weights, in the configuration directory
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class Settings:
     web_token: str | None = None  # WATCHER_WEB_TOKEN: needed by the archive's pages on a non-loopback address
     database_url: str | None = None  # WATCHER_DATABASE_URL: postgresql://... instead of the SQLite file
     cache_dir: Path | None = None  # where the commands keep checked topics (watcher.topic_cache); None: no cache
+    relevance_model: bool = False  # WATCHER_RELEVANCE_MODEL: the relevance model may raise topics (README)
+    relevance_threshold: float | None = None  # WATCHER_RELEVANCE_THRESHOLD; None: the one the model was trained for
 
     @property
     def db_path(self) -> Path:
@@ -96,6 +102,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         )
         database_url = None
     cache_dir = cache_dir_from(env, problems)
+    relevance_model, relevance_threshold = _relevance(env, problems)
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -111,7 +118,45 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         web_token=env.get("WATCHER_WEB_TOKEN", "").strip() or None,
         database_url=database_url,
         cache_dir=cache_dir,
+        relevance_model=relevance_model,
+        relevance_threshold=relevance_threshold,
     )
+
+
+def _relevance(env: Mapping[str, str], problems: list[str]) -> tuple[bool, float | None]:
+    """WATCHER_RELEVANCE_MODEL (a flag, off by default) and WATCHER_RELEVANCE_THRESHOLD (a probability)."""
+    on = env_flag(env.get("WATCHER_RELEVANCE_MODEL"))
+    if on is None:
+        written = env.get("WATCHER_RELEVANCE_MODEL", "").strip()
+        problems.append(
+            f"WATCHER_RELEVANCE_MODEL: {written!r} is not understood; give 1 to let the relevance model in "
+            f"{MODEL_FILE} raise topics, or unset it (off)"
+        )
+    text = env.get("WATCHER_RELEVANCE_THRESHOLD", "").strip()
+    if not text:
+        return bool(on), None
+    try:
+        threshold = float(text)
+    except ValueError:
+        threshold = -1.0
+    if not 0 < threshold < 1:
+        problems.append(
+            f"WATCHER_RELEVANCE_THRESHOLD: {text!r} is not a probability; give a number between 0 and 1, e.g. 0.5, "
+            "or unset it for the threshold the model was trained for"
+        )
+        return bool(on), None
+    return bool(on), threshold
+
+
+def relevance_from(settings: Settings, directory: Path, topic_ids) -> Relevance | None:
+    """The relevance model of the configuration directory at the configured threshold when WATCHER_RELEVANCE_MODEL
+    is on, else None (and nothing is read). Raises ConfigError naming the file and the fix."""
+    if not settings.relevance_model:
+        return None
+    # loaded late: the model is off by default, and then `watcher match` reads no weights
+    from watcher.matcher.model import Relevance, load_model
+
+    return Relevance.of(load_model(Path(directory) / MODEL_FILE, topic_ids), settings.relevance_threshold)
 
 
 def _send_rate(text: str, problems: list[str]) -> float:

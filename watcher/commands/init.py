@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-STARTER_FILES = ("sources.toml", "topics.toml", "notifiers.toml.example")
+STARTER_FILES = ("sources.toml", "topics.toml", "notifiers.toml.example", "relevance-model.json")
 
 
 def starter_file(name: str) -> bytes:

@@ -1,0 +1,286 @@
+"""The relevance model: an optional second signal beside the keyword packs (README, "The relevance model").
+
+One logistic regression per topic over sparse binary features of an item's title and summary: its folded words,
+its word pairs, and the first five letters of each word of six or more letters (a crude stem that joins inflected
+forms). Only the first ``MAX_WORDS`` words are read, never the body, so a long text cannot pile up evidence.
+
+- :func:`features` turns a text into its features;
+- :func:`train` fits the weights by plain stochastic gradient descent with L2 regularisation, in a seeded order,
+  so the same cases always give the same weights;
+- :class:`RelevanceModel` scores a text: per topic the probability and the features that raised it most, and reads
+  and writes the JSON weights file (``config/relevance-model.json``, written by ``watcher train-model``).
+
+Pure Python and pure in the matcher's sense: ``load_model`` reads the one file it is given, nothing else does I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from watcher.errors import ConfigError
+from watcher.matcher.folding import tokens
+
+FORMAT = 1  # the weights file's format version; a file of another version must be retrained
+MAX_WORDS = 64  # words of title and summary the model reads; the labelled cases have at most 49
+MIN_WEIGHT = 0.1  # weights smaller than this (in absolute value) are left out of the file
+DIGITS = 2  # decimals kept of each weight and bias
+EPOCHS = 12
+SEED = 1
+RATE = 0.2
+L2 = 1e-4
+TOP = 3  # features named in an explanation
+STEM = 5  # letters of a stem feature
+STEM_FROM = 6  # words at least this long also give their stem
+RETRAIN = "retrain it with `watcher train-model --cases tests/data/topic-cases.*.toml --out {path}`"
+
+
+def words_of(text: str, limit: int = MAX_WORDS) -> list[str]:
+    """The folded words of ``text`` that have a letter, the first ``limit`` of them."""
+    return [word for word in tokens(text) if any(char.isalpha() for char in word)][:limit]
+
+
+def features(text: str, limit: int = MAX_WORDS) -> list[str]:
+    """The features of one text, each once, sorted: its words, its word pairs (``"border crossing"``) and the stems
+    of its long words (``"smugg~"``), from its first ``limit`` words."""
+    return _features(words_of(text, limit))
+
+
+def _features(words: Sequence[str]) -> list[str]:
+    found = set(words)
+    found.update(f"{first} {second}" for first, second in zip(words, words[1:]))
+    found.update(f"{word[:STEM]}~" for word in words if len(word) >= STEM_FROM)
+    return sorted(found)
+
+
+@dataclass
+class TopicWeights:
+    """One topic's logistic regression: a bias and a weight per feature (absent features weigh 0)."""
+
+    bias: float = 0.0
+    weights: dict[str, float] = field(default_factory=dict)
+
+    def score(self, feats: Iterable[str]) -> float:
+        return self.bias + sum(self.weights.get(feat, 0.0) for feat in feats)
+
+    def probability(self, feats: Iterable[str]) -> float:
+        return _sigmoid(self.score(feats))
+
+    def fit(self, rows: Sequence[tuple[Sequence[str], bool]], epochs: int, seed: int, rate: float, l2: float) -> None:
+        """Stochastic gradient descent over ``rows`` (features, wanted), in an order shuffled by ``seed``."""
+        import random  # loaded late: only training shuffles, and matching should not pay for the module
+
+        order = list(range(len(rows)))
+        shuffle = random.Random(seed).shuffle
+        for epoch in range(epochs):
+            shuffle(order)
+            step = rate / (1 + epoch)
+            for index in order:
+                feats, wanted = rows[index]
+                gradient = self.probability(feats) - (1.0 if wanted else 0.0)
+                self.bias -= step * gradient
+                for feat in feats:
+                    weight = self.weights.get(feat, 0.0)
+                    self.weights[feat] = weight - step * (gradient + l2 * weight)
+
+    def pruned(self, min_weight: float = MIN_WEIGHT, digits: int = DIGITS) -> TopicWeights:
+        """The same model with small weights left out and the rest rounded, as the weights file keeps it."""
+        kept = {feat: round(w, digits) for feat, w in sorted(self.weights.items()) if abs(w) >= min_weight}
+        return TopicWeights(round(self.bias, digits), kept)
+
+
+def _sigmoid(score: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
+
+
+@dataclass(frozen=True)
+class Score:
+    """What the model says of one topic for one text: the probability, and the features that raised it most
+    (as the text's folded words: a stem is shown as the first word of the text that has it)."""
+
+    probability: float
+    top: tuple[str, ...] = ()
+
+
+@dataclass
+class RelevanceModel:
+    """Per-topic weights, the probability threshold they were trained for, and where they came from."""
+
+    topics: dict[str, TopicWeights]
+    threshold: float = 0.5
+    max_words: int = MAX_WORDS
+    training: tuple[dict, ...] = ()  # one {"file": name, "sha256": hex, "cases": n} per case file
+    settings: dict = field(default_factory=dict)  # epochs, seed, rate, l2, min_weight, digits
+
+    def score(self, text: str, only: Iterable[str] | None = None) -> dict[str, Score]:
+        """Per topic (all, or those in ``only``), the probability for ``text`` and its ``TOP`` strongest features."""
+        words = words_of(text, self.max_words)
+        feats = _features(words)
+        wanted = self.topics if only is None else [t for t in only if t in self.topics]
+        return {topic: self._score(self.topics[topic], feats, words) for topic in wanted}
+
+    def _score(self, weights: TopicWeights, feats: list[str], words: list[str]) -> Score:
+        probability = weights.probability(feats)
+        raised = sorted(
+            ((weights.weights[f], f) for f in feats if weights.weights.get(f, 0.0) > 0), key=lambda p: (-p[0], p[1])
+        )
+        shown: list[str] = []
+        for _, feat in raised:
+            word = _shown(feat, words)
+            if word and not any(_overlaps(word, other) for other in shown):
+                shown.append(word)
+            if len(shown) == TOP:
+                break
+        return Score(probability, tuple(shown))
+
+    def to_json(self) -> str:
+        """The weights file's text: sorted keys, one line per topic's weights, the same bytes for the same model."""
+        head = {
+            "format": FORMAT,
+            "kind": "watcher relevance model: logistic regression per topic",
+            "threshold": self.threshold,
+            "max_words": self.max_words,
+            "features": f"folded words, word pairs, {STEM}-letter stems of words of {STEM_FROM}+ letters",
+            "training": list(self.training),
+            "settings": self.settings,
+            "topic_ids": list(self.topics),
+        }
+        lines = ["{"]
+        lines += [f"  {json.dumps(key)}: {json.dumps(value, sort_keys=True)}," for key, value in head.items()]
+        lines.append('  "topics": {')
+        for number, (topic, weights) in enumerate(self.topics.items()):
+            comma = "," if number < len(self.topics) - 1 else ""
+            body = json.dumps(
+                {"bias": weights.bias, "weights": weights.weights},
+                sort_keys=True,
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            lines.append(f"    {json.dumps(topic)}: {body}{comma}")
+        lines += ["  }", "}", ""]
+        return "\n".join(lines)
+
+
+def _shown(feat: str, words: list[str]) -> str:
+    """A feature as the reader sees it: a stem becomes the first word of the text that starts with it."""
+    if feat.endswith("~"):
+        stem = feat[:-1]
+        return next((w for w in words if len(w) >= STEM_FROM and w.startswith(stem)), "")
+    return feat
+
+
+def _overlaps(word: str, other: str) -> bool:
+    """True when one shown feature repeats the other: the same word, or a word of the other's pair."""
+    mine, theirs = word.split(), other.split()
+    return set(mine) <= set(theirs) or set(theirs) <= set(mine)
+
+
+def train(
+    cases: Sequence[tuple[str, Iterable[str]]],
+    topics: Sequence[str],
+    *,
+    epochs: int = EPOCHS,
+    seed: int = SEED,
+    rate: float = RATE,
+    l2: float = L2,
+    max_words: int = MAX_WORDS,
+    progress=None,
+) -> dict[str, TopicWeights]:
+    """Fit one model per topic on ``cases`` ((text, its topics)); ``progress(topic)`` is called before each."""
+    rows = [(features(text, max_words), set(labels)) for text, labels in cases]
+    fitted = {}
+    for topic in topics:
+        if progress is not None:
+            progress(topic)
+        weights = TopicWeights()
+        weights.fit([(feats, topic in labels) for feats, labels in rows], epochs, seed, rate, l2)
+        fitted[topic] = weights
+    return fitted
+
+
+def model_from_json(text: str, name: str, topic_ids: Iterable[str] | None = None) -> tuple[RelevanceModel | None, list]:
+    """The model in a weights file's text, or None and the problems, each naming the file and the fix. With
+    ``topic_ids`` (topics.toml's), a topic of the file that topics.toml does not have is a problem too."""
+    fix = RETRAIN.format(path=name)
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        return None, [f"{name}: not a relevance model file (not valid JSON: {exc}); {fix}"]
+    if not isinstance(data, dict):
+        return None, [f"{name}: not a relevance model file (no JSON object); {fix}"]
+    if data.get("format") != FORMAT:
+        return None, [f"{name}: format version {data.get('format')!r}, this watcher reads version {FORMAT}; {fix}"]
+    problems: list[str] = []
+    threshold = data.get("threshold")
+    if not _number(threshold) or not 0 < threshold < 1:
+        problems.append(f"{name}: threshold {threshold!r} is not a probability between 0 and 1; {fix}")
+        threshold = 0.5
+    max_words = data.get("max_words")
+    if not isinstance(max_words, int) or isinstance(max_words, bool) or max_words < 1:
+        problems.append(f"{name}: max_words {max_words!r} is not a positive whole number; {fix}")
+        max_words = MAX_WORDS
+    raw = data.get("topics")
+    if not isinstance(raw, dict) or not raw:
+        return None, problems + [f"{name}: no topics in the file; {fix}"]
+    topics: dict[str, TopicWeights] = {}
+    for topic, body in raw.items():
+        weights = body.get("weights") if isinstance(body, dict) else None
+        bias = body.get("bias") if isinstance(body, dict) else None
+        if not _number(bias) or not isinstance(weights, dict) or not all(map(_number, weights.values())):
+            problems.append(f"{name}: topic {topic!r} has no bias and weights as numbers; {fix}")
+            continue
+        topics[topic] = TopicWeights(float(bias), {str(k): float(v) for k, v in weights.items()})
+    if topic_ids is not None:
+        known = set(topic_ids)
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            problems.append(
+                f"{name}: topic {', '.join(map(repr, unknown))} is not in topics.toml; {fix} "
+                "(on cases labelled with topics.toml's ids)"
+            )
+    if problems:
+        return None, problems
+    training = tuple(t for t in data.get("training") or () if isinstance(t, dict))
+    settings = data.get("settings") if isinstance(data.get("settings"), dict) else {}
+    return RelevanceModel(topics, float(threshold), max_words, training, settings), []
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def load_model(path: str | Path, topic_ids: Iterable[str] | None = None) -> RelevanceModel:
+    """Read and check a weights file; raise ConfigError naming the file and the fix."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError([f"{path}: relevance model file not found; {RETRAIN.format(path=path)}"]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = f"{path}: cannot read the relevance model file ({exc}); {RETRAIN.format(path=path)}"
+        raise ConfigError([problem]) from exc
+    model, problems = model_from_json(text, str(path), topic_ids)
+    if model is None:
+        raise ConfigError(problems)
+    return model
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """The relevance model as the Matcher uses it: the model and the probability a topic needs to be raised."""
+
+    model: RelevanceModel
+    threshold: float
+
+    @classmethod
+    def of(cls, model: RelevanceModel, threshold: float | None = None) -> Relevance:
+        """The model at ``threshold``, or at the threshold it was trained for."""
+        return cls(model, model.threshold if threshold is None else threshold)
+
+    @staticmethod
+    def text_of(title: str, summary: str) -> str:
+        """What the model reads of an item: its title, then its summary (never its body)."""
+        return f"{title}\n{summary}" if title and summary else title or summary
