@@ -106,7 +106,7 @@ class Service:
         self.config = config
         self.settings = settings
         self.stdout = stdout
-        self.matcher = Matcher(config.topics)
+        self.matcher = Matcher(config.topics, relevance=config.relevance)
         self.personal = pipeline.PersonalTerms()  # every chat's own terms, shared by all polls
         self.store: Store | None = None
         self._db: AsyncStore | None = None  # holds the database thread while the service runs

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from watcher.errors import ConfigError
 from watcher.health import HealthRules, rules_from_toml
@@ -20,12 +21,16 @@ from watcher.settings import (
     Settings,
     config_dir_from,
     read_toml,
+    relevance_from,
     settings_from_env,
 )
 from watcher.sources.base import Source
 from watcher.sources.kinds import sources_from_toml
 from watcher.store.provenance import ArchiveOptions, archive_options_from_toml
 from watcher.topic_cache import checked_topics_and_warnings
+
+if TYPE_CHECKING:
+    from watcher.matcher.model import Relevance
 
 # Settings and the directory come from the environment and live in watcher.settings, which commands that read no
 # sources.toml can import alone; they are named here too, where most callers look for them.
@@ -57,6 +62,7 @@ class Config:
 
     notifiers: tuple[WebhookConfig | EmailConfig | AppriseConfig, ...] = ()  # from the optional notifiers.toml
     archive: ArchiveOptions = field(default_factory=ArchiveOptions)  # [archive]: whether PDFs are kept
+    relevance: Relevance | None = None  # the relevance model, when WATCHER_RELEVANCE_MODEL is on
 
     def source(self, name: str) -> Source:
         for src in self.sources:
@@ -65,11 +71,12 @@ class Config:
         raise KeyError(name)
 
 
-def load_config(directory: Path, cache_dir: Path | None = None) -> Config:
+def load_config(directory: Path, cache_dir: Path | None = None, settings: Settings | None = None) -> Config:
     """Read and validate ``sources.toml`` and ``topics.toml``. Raises ConfigError listing every problem.
 
     With ``cache_dir``, topics.toml's topics and warnings come from its entry in the topics cache while the file is
-    unchanged (``watcher.topic_cache``); check-config passes none and checks everything."""
+    unchanged (``watcher.topic_cache``); check-config passes none and checks everything. With ``settings`` that turn
+    the relevance model on, its weights file (``relevance-model.json``) is read and checked against the topics."""
     directory = Path(directory)
     problems: list[str] = []
     warnings: list[str] = []
@@ -92,6 +99,12 @@ def load_config(directory: Path, cache_dir: Path | None = None) -> Config:
     warnings += warns
     notifiers, errs = _notifiers(directory / "notifiers.toml", tuple(t.id for t in topics))
     problems += errs
+    relevance = None
+    if settings is not None and topics:
+        try:
+            relevance = relevance_from(settings, directory, [t.id for t in topics])
+        except ConfigError as exc:
+            problems += exc.problems
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -103,6 +116,7 @@ def load_config(directory: Path, cache_dir: Path | None = None) -> Config:
         health=health,
         notifiers=tuple(notifiers),
         archive=archive,
+        relevance=relevance,
     )
 
 

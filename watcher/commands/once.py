@@ -51,7 +51,7 @@ def failure_json(result: pipeline.PollResult) -> dict:
 
 
 async def run_once(config: Config, settings: Settings, sources, *, dry_run: bool, as_json: bool) -> int:
-    matcher = LazyMatcher(config.topics)  # compiled only if some source brings a new item
+    matcher = LazyMatcher(config.topics, config.relevance)  # compiled only if some source brings a new item
     recorded = recorded_sources(settings.store_target) if dry_run else None
     store = Store(":memory:" if dry_run else settings.store_target)
     # beside replicas on PostgreSQL, the sites and the bot are paced together with them

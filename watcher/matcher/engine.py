@@ -16,6 +16,10 @@ How it stays fast (linear in the text, independent of the number of terms):
    repeated words cost little.
 4. Hits of ``yield_to`` terms are dropped when the topic they give way to is
    raised by its own ordinary terms or subject codes.
+5. With a relevance model (``relevance``, off unless configured), a topic the terms did not raise is raised when
+   the model's probability for the title and summary reaches the threshold and none of the topic's exclusions
+   matches in the item; its one term says so (``relevance model 0.83 on: ...``). The exclusions are compiled
+   only when the model first proposes a topic.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from watcher.errors import ConfigError
 from watcher.matcher.context import MAX_SEEN, Places, decide
@@ -44,7 +48,10 @@ from watcher.matcher.scan import (
     words_of,
 )
 from watcher.matcher.snippet import make_snippet
-from watcher.models import Item, Match
+from watcher.models import Item, Match, model_term
+
+if TYPE_CHECKING:  # the relevance model is optional, and its module is loaded only by those who configure it
+    from watcher.matcher.model import Relevance
 
 TEXT_FIELD = "text"
 SUBJECT_FIELD = "subjects"
@@ -133,10 +140,14 @@ class Matcher:
     ``Matcher(topics, for_text=text)`` compiles only the terms that text can reach (see ``index.Reach``): much less
     work for one text, the same matches for it, and for any other text made of its words; a text with other words
     raises ValueError. A text with very many distinct words gets the whole index.
+
+    With ``relevance`` (see ``watcher.matcher.model``), the model may raise a topic the terms did not.
     """
 
-    def __init__(self, topics: Sequence[Topic], for_text: str | None = None):
+    def __init__(self, topics: Sequence[Topic], for_text: str | None = None, relevance: Relevance | None = None):
         started = time.perf_counter()
+        self.relevance = relevance
+        self._exclusions: RuleIndex | None = None  # each topic's exclusions as the terms of a pseudo-topic
         self._reach = Reach.of(for_text)
         self.topics: dict[str, Topic] = {}
         for topic in topics:
@@ -173,16 +184,27 @@ class Matcher:
         extra = item.extra or {}
         allowed = self._allowed_topics(extra.get("doc_type"))
         fields = [("title", item.title), ("summary", item.summary), ("body", item.body)]
-        return self._run(fields, allowed, _subject_codes(extra.get("subjects")))
+        found = self._run(fields, allowed, _subject_codes(extra.get("subjects")))
+        if self.relevance is None:
+            return found
+        return self._with_model(found, fields, self.relevance.text_of(item.title, item.summary), allowed)
 
     def match_text(self, text: str) -> list[Match]:
         """Topics raised by a bare text, treated as title plus summary."""
-        return self._run([(TEXT_FIELD, text)], self._allowed_topics(None), frozenset())
+        fields, allowed = [(TEXT_FIELD, text)], self._allowed_topics(None)
+        found = self._run(fields, allowed, frozenset())
+        return found if self.relevance is None else self._with_model(found, fields, text, allowed)
 
     def explain_text(self, text: str) -> tuple[list[Match], list[str]]:
-        """As ``match_text``, plus one line for each hit that an exclusion or a missing context removed."""
+        """As ``match_text``, plus one line for each hit that an exclusion or a missing context removed (and, with a
+        relevance model, for each topic it would have raised but an exclusion stopped)."""
         notes: list[str] = []
-        return self._run([(TEXT_FIELD, text)], self._allowed_topics(None), frozenset(), notes), notes
+        fields = [(TEXT_FIELD, text)]
+        allowed = self._allowed_topics(None)
+        found = self._run(fields, allowed, frozenset(), notes)
+        if self.relevance is not None:
+            found = self._with_model(found, fields, text, allowed, notes)
+        return found, notes
 
     def _allowed_topics(self, doc_type: object) -> frozenset[int]:
         if not self._typed:
@@ -214,6 +236,56 @@ class Matcher:
             self._build(index, found.get(index, []), subject_hits.get(index, []))
             for index in sorted(found.keys() | subject_hits.keys())
         ]
+
+    # ----------------------------------------------------------------- the relevance model
+
+    def _with_model(
+        self,
+        found: list[Match],
+        fields: Sequence[tuple[str, str | None]],
+        text: str,
+        allowed: frozenset[int],
+        notes: list[str] | None = None,
+    ) -> list[Match]:
+        """``found`` plus a Match for each allowed topic the model raises on ``text`` (title and summary) that the
+        terms did not, unless one of that topic's exclusions matches in one of its fields of the item."""
+        assert self.relevance is not None
+        raised = {m.topic for m in found}
+        order = {topic.id: number for number, topic in enumerate(self._list)}
+        wanted = [t.id for i, t in enumerate(self._list) if i in allowed and t.id not in raised]
+        if not wanted or not text.strip():
+            return found
+        added = []
+        for topic, score in self.relevance.model.score(text, wanted).items():
+            if score.probability < self.relevance.threshold:
+                continue
+            index = order[topic]
+            veto = self._excluded(index, fields)
+            if veto:
+                if notes is not None:
+                    notes.append(f"{topic}: relevance model {score.probability:.2f} removed by the exclusion {veto!r}")
+                continue
+            added.append(Match(topic=topic, terms=(model_term(score.probability, score.top),), field="model"))
+        return sorted(found + added, key=lambda m: order[m.topic]) if added else found
+
+    def _excluded(self, index: int, fields: Sequence[tuple[str, str | None]]) -> str:
+        """The first exclusion of topic ``index`` that matches in one of its fields of the item, else ""."""
+        topic = self._list[index]
+        if not topic.exclude:
+            return ""
+        if self._exclusions is None:
+            self._exclusions = RuleIndex(
+                [Topic(id=f"exclude-{t.id}", label="", terms=t.exclude) for t in self._list], self._reach
+            )
+        for order, (name, text) in enumerate(fields):
+            if not text or (name != TEXT_FIELD and name not in topic.fields):
+                continue
+            raw, flat = flatten(text)
+            places = self._places(self._exclusions, _Field(order, name, text, raw, flat), lambda r: r.topic == index)
+            for rule, hits in places.items():
+                if hits:
+                    return rule.source
+        return ""
 
     # ----------------------------------------------------------------- one field
 
@@ -484,8 +556,9 @@ class LazyMatcher:
     nothing new, and then never pays for compiling every topic (the largest part of its CPU after the imports).
     Safe to share between threads: the pipeline matches in a worker thread, and only one of them compiles."""
 
-    def __init__(self, topics: Sequence[Topic]):
+    def __init__(self, topics: Sequence[Topic], relevance: Relevance | None = None):
         self._topics = tuple(topics)
+        self._relevance = relevance
         self._compiled: Matcher | None = None
         self._lock = threading.Lock()
 
@@ -499,7 +572,7 @@ class LazyMatcher:
         if self._compiled is None:
             with self._lock:
                 if self._compiled is None:
-                    self._compiled = Matcher(self._topics)
+                    self._compiled = Matcher(self._topics, relevance=self._relevance)
         return self._compiled
 
     def match(self, item: Item) -> list[Match]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from watcher.i18n import N_, _, day, ngettext, speaking
-from watcher.models import Alert
+from watcher.models import Alert, model_reason
 from watcher.notifiers.fit import TELEGRAM_LIMIT, cut_plain, pack, shorten_html, utf16_len
 from watcher.sources.council.refs import DocRef, RefError, parse_ref
 
@@ -90,8 +90,13 @@ def matched_words(alert: Alert) -> tuple[list[str], list[str]]:
     """(words, subject codes): the matched words as the text writes them, else (alerts queued before the words
     were kept, follows) the terms as written; and the Council subject codes that raised a topic."""
     codes = [t.removeprefix("subject:") for t in alert.terms if t.startswith("subject:")]
-    words = list(alert.words) or [t for t in alert.terms if not t.startswith("subject:")]
+    words = list(alert.words) or [t for t in alert.terms if not t.startswith("subject:") and model_reason(t) is None]
     return words[:MAX_TERMS], codes[:MAX_TERMS]
+
+
+def model_reasons(alert: Alert) -> list[tuple[str, tuple[str, ...]]]:
+    """(probability, features) of each topic the relevance model raised (README, "The relevance model")."""
+    return [reason for t in alert.terms if (reason := model_reason(t)) is not None][:MAX_TERMS]
 
 
 def _matched_line(alert: Alert, quote) -> str:
@@ -101,6 +106,12 @@ def _matched_line(alert: Alert, quote) -> str:
         parts.append(
             ngettext("subject code {codes}", "subject codes {codes}", len(codes)).format(
                 codes=", ".join(quote(c) for c in codes)
+            )
+        )
+    for probability, features in model_reasons(alert):
+        parts.append(
+            _("relevance model {probability} on: {words}").format(
+                probability=quote(probability), words=", ".join(quote(_cut(f, 80)) for f in features[:MAX_TERMS])
             )
         )
     return " · ".join(parts)
