@@ -48,7 +48,7 @@ def test_init_force_replaces_and_the_result_passes_check_config(tmp_path):
     init_config(target)
     (target / "sources.toml").write_text("broken = [", encoding="utf-8")
     assert init_config(target).written == []
-    assert len(init_config(target, force=True).written) == 3
+    assert len(init_config(target, force=True).written) == len(STARTER_FILES)
     check = run_cli(["check-config", "--config", str(target)], tmp_path)
     assert check.returncode == 0, check.stderr
 

@@ -214,9 +214,10 @@ def model_from_json(text: str, name: str, topic_ids: Iterable[str] | None = None
     if data.get("format") != FORMAT:
         return None, [f"{name}: format version {data.get('format')!r}, this watcher reads version {FORMAT}; {fix}"]
     problems: list[str] = []
-    threshold = data.get("threshold")
-    if not _number(threshold) or not 0 < threshold < 1:
-        problems.append(f"{name}: threshold {threshold!r} is not a probability between 0 and 1; {fix}")
+    written = data.get("threshold")
+    threshold = _number(written)
+    if threshold is None or not 0 < threshold < 1:
+        problems.append(f"{name}: threshold {written!r} is not a probability between 0 and 1; {fix}")
         threshold = 0.5
     max_words = data.get("max_words")
     if not isinstance(max_words, int) or isinstance(max_words, bool) or max_words < 1:
@@ -228,11 +229,12 @@ def model_from_json(text: str, name: str, topic_ids: Iterable[str] | None = None
     topics: dict[str, TopicWeights] = {}
     for topic, body in raw.items():
         weights = body.get("weights") if isinstance(body, dict) else None
-        bias = body.get("bias") if isinstance(body, dict) else None
-        if not _number(bias) or not isinstance(weights, dict) or not all(map(_number, weights.values())):
+        bias = _number(body.get("bias")) if isinstance(body, dict) else None
+        numbers = {str(k): _number(v) for k, v in weights.items()} if isinstance(weights, dict) else {}
+        if bias is None or not isinstance(weights, dict) or None in numbers.values():
             problems.append(f"{name}: topic {topic!r} has no bias and weights as numbers; {fix}")
             continue
-        topics[topic] = TopicWeights(float(bias), {str(k): float(v) for k, v in weights.items()})
+        topics[topic] = TopicWeights(bias, {k: v for k, v in numbers.items() if v is not None})
     if topic_ids is not None:
         known = set(topic_ids)
         unknown = sorted(set(raw) - known)
@@ -244,12 +246,15 @@ def model_from_json(text: str, name: str, topic_ids: Iterable[str] | None = None
     if problems:
         return None, problems
     training = tuple(t for t in data.get("training") or () if isinstance(t, dict))
-    settings = data.get("settings") if isinstance(data.get("settings"), dict) else {}
-    return RelevanceModel(topics, float(threshold), max_words, training, settings), []
+    settings = data.get("settings")
+    return RelevanceModel(topics, threshold, max_words, training, settings if isinstance(settings, dict) else {}), []
 
 
-def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def _number(value: object) -> float | None:
+    """``value`` as a float when it is a finite JSON number, else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 def load_model(path: str | Path, topic_ids: Iterable[str] | None = None) -> RelevanceModel:
