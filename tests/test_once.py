@@ -76,9 +76,9 @@ def test_once_compiles_the_topics_only_when_something_is_new(tmp_path, feed_serv
     built = []
     real_init = engine.Matcher.__init__
 
-    def counting_init(self, topics, for_text=None):
+    def counting_init(self, topics, for_text=None, **options):
         built.append(len(topics))
-        real_init(self, topics, for_text)
+        real_init(self, topics, for_text, **options)
 
     monkeypatch.setattr(engine.Matcher, "__init__", counting_init)
     cfg = one_feed_config(tmp_path, feed_server, ONCE_ITEMS[:1])

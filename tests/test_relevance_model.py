@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_config, run_cli, source_toml
+from tests.fakes.feeds import rss
 from tests.test_startup_imports import loaded
 from watcher.matcher import Matcher, topics_from_toml
 from watcher.matcher.model import (
@@ -145,6 +146,23 @@ def test_an_exclusion_of_the_topic_blocks_a_model_hit(tmp_path):
     assert run_cli(["--config", str(cfg), "match", text], tmp_path, WATCHER_RELEVANCE_MODEL="1").returncode == 1
     explained = run_cli(["--config", str(cfg), "match", text], tmp_path, WATCHER_RELEVANCE_MODEL="1").stdout
     assert "removed: smuggling: relevance model 0." in explained and "'cigarette*'" in explained
+
+
+def test_a_model_hit_goes_through_the_store_to_the_alert(tmp_path, feed_server):
+    """`watcher once` with the model on: the first poll records, the second alerts on the console with the reason;
+    the same poll with the model off flags nothing."""
+    cfg = trained(tmp_path)
+    feed = feed_server.url("/feed.xml")
+    (cfg / "sources.toml").write_text('[http]\nper_host_interval = "0s"\n\n' + source_toml("feed", feed), "utf-8")
+    first = {"title": "Council adopts fisheries quotas", "link": "https://e.org/1", "guid": "1"}
+    feed_server.set("/feed.xml", rss([first]))
+    assert run_cli(["--config", str(cfg), "once"], tmp_path, WATCHER_RELEVANCE_MODEL="1").returncode == 0
+    feed_server.set("/feed.xml", rss([first, {"title": TEXT, "link": "https://e.org/2", "guid": "2"}]))
+    off = run_cli(["--config", str(cfg), "once", "--dry-run", "--json"], tmp_path)
+    assert off.stdout == ""
+    on = run_cli(["--config", str(cfg), "once"], tmp_path, WATCHER_RELEVANCE_MODEL="1")
+    assert "1 new, 1 flagged" in on.stdout, on.stdout + on.stderr
+    assert "=== ALERT ===" in on.stderr and "Matched: relevance model 0." in on.stderr
 
 
 def test_the_alert_shows_the_models_reason_escaped():
