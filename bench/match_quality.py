@@ -3,6 +3,7 @@
 Usage (from the repository root):
 
     python bench/match_quality.py [--cases FILE ...] [--topics config/topics.toml] [--errors]
+                                  [--relevance config/relevance-model.json [--threshold 0.5]]
 
 Prints one table per case file and a total, then, as the last line, one JSON
 object with the per-topic figures of the total.
@@ -99,8 +100,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--topics", type=Path, default=ROOT / "config/topics.toml")
     parser.add_argument("--errors", action="store_true", help="list false positives and negatives")
     parser.add_argument("--smoke", action="store_true", help="only the first default case file")
+    parser.add_argument(
+        "--relevance",
+        type=Path,
+        metavar="FILE",
+        help="also let this relevance model's weights file raise topics, as WATCHER_RELEVANCE_MODEL=1 does"
+        " (config/relevance-model.json); default: the keyword packs alone",
+    )
+    parser.add_argument("--threshold", type=float, help="with --relevance: the probability a topic needs")
     args = parser.parse_args(argv)
-    matcher = Matcher(load_topics(args.topics))
+    topics = load_topics(args.topics)
+    relevance = None
+    if args.relevance:
+        from watcher.matcher.model import Relevance, load_model
+
+        relevance = Relevance.of(load_model(args.relevance, [t.id for t in topics]), args.threshold)
+        print(f"with the relevance model {args.relevance} at {relevance.threshold}")
+    matcher = Matcher(topics, relevance=relevance)
     paths = args.cases or [p for p in DEFAULT_CASES if p.exists()]
     if args.smoke:
         paths = paths[:1]
