@@ -203,10 +203,32 @@ def test_every_field_is_kept():
         yield_to=(("b", ("y*",)),),
         context=(rule,),
         names=(("fr", "Un"),),
+        relevance=0.85,
     )
     assert [f for f in topic_cache.TOPIC_KEYS] == [f.name for f in topic_cache.fields(Topic)]
     assert [f for f in topic_cache.RULE_KEYS] == [f.name for f in topic_cache.fields(ContextRule)]
     assert topic_cache._topic(json.loads(json.dumps(topic_cache._plain(topic)))) == topic
+    assert topic_cache._topic(json.loads(json.dumps(topic_cache._plain(topic)))).relevance == 0.85
+
+
+def test_a_topics_relevance_threshold_comes_back_from_the_cache(tmp_path):
+    """An entry written by `watcher match` gives the next run each topic's relevance threshold, as the file does."""
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    (cfg / "topics.toml").write_text(
+        '[[topic]]\nid = "a"\nlabel = "A"\nrelevance = 0.7\nterms = ["frontex"]\n\n'
+        '[[topic]]\nid = "b"\nlabel = "B"\nterms = ["europol"]\n',
+        encoding="utf-8",
+    )
+    first, errors = topic_cache.checked_topics(cfg / "topics.toml", tmp_path / "cache")
+    assert errors == [] and [t.relevance for t in first] == [0.7, None]
+    kept = topic_cache.load(
+        topic_cache.entry_path(tmp_path / "cache", cfg / "topics.toml"),
+        topic_cache.cache_key((cfg / "topics.toml").read_bytes()),
+    )
+    assert kept is not None and [t.relevance for t in kept[0]] == [0.7, None]
+    again, _ = topic_cache.checked_topics(cfg / "topics.toml", tmp_path / "cache")
+    assert again == first
 
 
 def test_a_change_of_the_checking_code_makes_entries_stale(tmp_path):

@@ -38,7 +38,9 @@ from watcher.matcher.stopwords import STOPWORDS, common_language, too_common
 from watcher.matcher.terms import Pattern, TermParts, Word, key_text
 
 FIELDS = ("title", "summary", "body")
-KEYS = ("id", "label", "name", "terms", "exclude", "fields", "subjects", "doc_types", "yield_to", "context")
+KEYS = (
+    "id", "label", "name", "terms", "exclude", "fields", "subjects", "doc_types", "relevance", "yield_to", "context",
+)  # fmt: skip
 MIN_PREFIX = 4
 MAX_CAPS = 5
 MAX_PARTS = 4
@@ -182,6 +184,9 @@ class Topic:
     context: tuple[ContextRule, ...] = ()
     #: (language code, label in that language) for the bot's other languages (``name.fr = "…"``)
     names: tuple[tuple[str, str], ...] = ()
+    #: the probability the relevance model (``watcher.matcher.model``) must reach to raise the topic when its terms
+    #: did not; None: the model never raises it
+    relevance: float | None = None
 
     def label_in(self, language: str) -> str:
         """The label in that language, or the English ``label`` when the file gives none."""
@@ -428,6 +433,7 @@ class _EntryChecker:
         fields = self._fields()
         subjects = self._subjects()
         doc_types = self._strings("doc_types", example='["NOTE", "I/A ITEM NOTE"]')
+        relevance = self._relevance()
         yields = self._yield_to(topic_id)
         # The keys of the terms (term_keys): two terms with the same key match the same texts.
         keys = term_keys(terms) if self.full and terms else []
@@ -450,7 +456,21 @@ class _EntryChecker:
             yield_to=tuple((other, tuple(group)) for other, group in yields),
             context=tuple(contexts),
             names=names,
+            relevance=relevance,
         )
+
+    def _relevance(self) -> float | None:
+        """``relevance = 0.6``: the probability, strictly between 0 and 1, the relevance model needs for the topic."""
+        value = self.entry.get("relevance")
+        if value is None:
+            return None
+        if type(value) not in (int, float) or not 0 < value < 1:
+            self.error(
+                f"relevance {value!r} is not a probability between 0 and 1; write e.g. relevance = 0.6 (the "
+                "relevance model raises the topic from that probability on), or remove it so the model never does"
+            )
+            return None
+        return float(value)
 
     def _contexts(self, plain: dict[str, str]) -> tuple[list[ContextRule], _Keyed]:
         """The context rules and, in full checks, their terms each with its key (else no terms); in full checks, a
