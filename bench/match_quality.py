@@ -5,6 +5,10 @@ Usage (from the repository root):
     python bench/match_quality.py [--cases FILE ...] [--topics config/topics.toml] [--errors]
                                   [--relevance config/relevance-model.json [--threshold 0.5]]
 
+Without --relevance the packs are scored alone, whatever topics.toml's ``relevance`` thresholds say (this bench
+measures the packs). With it, the model raises topics at each topic's ``relevance`` threshold, as the service does,
+or with --threshold at that one probability for every topic (a way to try thresholds without editing the file).
+
 Prints one table per case file and a total, then, as the last line, one JSON
 object with the per-topic figures of the total.
 """
@@ -104,18 +108,25 @@ def main(argv: list[str] | None = None) -> int:
         "--relevance",
         type=Path,
         metavar="FILE",
-        help="also let this relevance model's weights file raise topics, as WATCHER_RELEVANCE_MODEL=1 does"
-        " (config/relevance-model.json); default: the keyword packs alone",
+        help="also let this relevance model's weights file raise topics, at each topic's relevance threshold, as"
+        " the service does (config/relevance-model.json); default: the keyword packs alone",
     )
-    parser.add_argument("--threshold", type=float, help="with --relevance: the probability a topic needs")
+    parser.add_argument(
+        "--threshold", type=float, help="with --relevance: the probability every topic needs, instead of topics.toml's"
+    )
     args = parser.parse_args(argv)
     topics = load_topics(args.topics)
     relevance = None
     if args.relevance:
+        from dataclasses import replace
+
         from watcher.matcher.model import Relevance, load_model
 
-        relevance = Relevance.of(load_model(args.relevance, [t.id for t in topics]), args.threshold)
-        print(f"with the relevance model {args.relevance} at {relevance.threshold}")
+        if args.threshold is not None:
+            topics = [replace(topic, relevance=args.threshold) for topic in topics]
+        relevance = Relevance.of(load_model(args.relevance, [t.id for t in topics]))
+        at = ", ".join(f"{t.id} {t.relevance}" for t in topics if t.relevance is not None) or "no topic"
+        print(f"with the relevance model {args.relevance}, thresholds: {at}")
     matcher = Matcher(topics, relevance=relevance)
     paths = args.cases or [p for p in DEFAULT_CASES if p.exists()]
     if args.smoke:

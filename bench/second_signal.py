@@ -10,7 +10,8 @@ files that are not held out, with the features and trainer the product uses, the
 - ``pruned: ...``: the same with the weights pruned and rounded as ``watcher train-model`` writes them
   (``prune_change`` is the largest difference this makes to any precision or recall);
 - ``matcher, model >= t``: the Matcher with the pruned model switched on, as the service runs it (a model hit is
-  dropped when an exclusion of that topic matches in the item).
+  dropped when an exclusion of that topic matches in the item), every topic at ``t``;
+- ``matcher, topics.toml``: the same at each topic's own ``relevance`` threshold of ``--topics``.
 
 The thresholds are fixed (``--thresholds``) and every one is reported: none is picked on the held-out cases.
 Features are the folded words of a text, its word pairs, and the first five letters of each word of six or more
@@ -19,6 +20,7 @@ regularisation, seeded, so two runs give the same figures.
 
 Run (from the repository root):
     python bench/second_signal.py [--held-out blind17 blind18] [--thresholds 0.5 0.7 0.9] [--epochs 12]
+                                  [--min-weight 0.2]
 The last line is one JSON object with every figure.
 """
 
@@ -29,6 +31,7 @@ import json
 import sys
 import tomllib
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from watcher.matcher import Matcher, load_topics  # noqa: E402
-from watcher.matcher.model import Relevance, RelevanceModel, features, train  # noqa: E402
+from watcher.matcher.model import MIN_WEIGHT, Relevance, RelevanceModel, features, train  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from match_quality import case_item  # noqa: E402
@@ -82,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--thresholds", nargs="+", type=float, default=[0.5, 0.7, 0.9])
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--min-weight", type=float, default=MIN_WEIGHT, help=f"weights pruned below this (the file's: {MIN_WEIGHT})"
+    )
     parser.add_argument("--topics", type=Path, default=ROOT / "config" / "topics.toml")
     parser.add_argument("--smoke", action="store_true", help="two epochs, for CI")
     args = parser.parse_args(argv)
@@ -109,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     models = train([(case["text"], case.get("topics", [])) for case in training], TOPICS, epochs=epochs, seed=args.seed)
-    pruned = {topic: weights.pruned() for topic, weights in models.items()}
+    pruned = {topic: weights.pruned(args.min_weight) for topic, weights in models.items()}
 
     topics = load_topics(args.topics)
     matcher = Matcher(topics)
@@ -135,9 +141,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         for threshold in args.thresholds
     }
+    relevance = Relevance.of(RelevanceModel(pruned))
     for threshold in args.thresholds:
-        product = Matcher(topics, relevance=Relevance(RelevanceModel(pruned), threshold))
+        product = Matcher([replace(t, relevance=threshold) for t in topics], relevance=relevance)
         results[f"matcher, model>={threshold}"] = scores([{m.topic for m in product.match(i)} for i in items], held)
+    product = Matcher(topics, relevance=relevance)
+    results["matcher, topics.toml"] = scores([{m.topic for m in product.match(i)} for i in items], held)
 
     print(f"{'signal':<32}" + "".join(f"{topic:>18}" for topic in TOPICS))
     for name, per_topic in results.items():
@@ -152,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
                 "held_out_cases": len(held),
                 "held_out": args.held_out,
                 "epochs": epochs,
+                "min_weight": args.min_weight,
+                "thresholds": {t.id: t.relevance for t in topics},
                 "prune_change": {key: round(value, 3) for key, value in prune_change.items()},
                 "results": results,
             }

@@ -185,14 +185,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Train the optional relevance model (one logistic regression per topic of topics.toml, on the "
         "title and summary words of each case) on labelled case files ([[case]] tables with text and topics, as in "
         "tests/data/topic-cases.*.toml) and write its weights file. The same cases give a byte-identical file. "
-        'The model is used only when WATCHER_RELEVANCE_MODEL=1; see the README, "The relevance model".',
+        "The model raises a topic only when topics.toml gives it a threshold (relevance = 0.6), unless "
+        'WATCHER_RELEVANCE_MODEL=0; see the README, "The relevance model".',
     )
     trainer.add_argument("--cases", nargs="+", required=True, metavar="FILE", help="labelled case files (TOML)")
     trainer.add_argument(
         "--out", metavar="PATH", help="the weights file to write (default: relevance-model.json in --config)"
-    )
-    trainer.add_argument(
-        "--threshold", type=float, default=0.5, help="the probability a topic needs, recorded in the file (0.5)"
     )
     trainer.add_argument("--epochs", type=int, default=12, help="passes over the cases (12)")
     trainer.add_argument("--seed", type=int, default=1, help="the seed of the order of the cases (1)")
@@ -305,7 +303,10 @@ def main(argv: list[str] | None = None) -> int:
     # unchanged (the warnings are kept with them, and printed below either way)
     cache_dir = None if args.command == "check-config" else settings.cache_dir
     try:
-        config = load_config(config_dir_from(args.config), cache_dir, settings)
+        # check-config and the service read the relevance model's weights now, the others at the first match
+        config = load_config(
+            config_dir_from(args.config), cache_dir, settings, read_model=args.command in ("check-config", "run")
+        )
     except ConfigError as exc:
         return _config_failed(exc)
     for warning in config.warnings:
@@ -434,7 +435,7 @@ def cmd_match(args, settings) -> int:
     relevance = None
     if not problems:
         try:
-            relevance = relevance_from(settings, directory, [t.id for t in topics])  # None unless it is on
+            relevance = relevance_from(settings, directory, topics)  # read when the text is matched
         except ConfigError as exc:
             problems = exc.problems
     if problems:
@@ -451,6 +452,14 @@ def cmd_match(args, settings) -> int:
         return 2
     # only the terms this text can reach: the same matches, built faster
     matcher = Matcher(topics, for_text=text, relevance=relevance)
+    try:
+        return _print_matches(matcher, text, args, match_json, match_lines)
+    except ConfigError as exc:  # the relevance model's weights, read at the first text matched, cannot be used
+        _config_failed(exc)
+        return 2
+
+
+def _print_matches(matcher, text: str, args, match_json, match_lines) -> int:
     if args.each_line:
         matched = 0
         for line in text.splitlines():
@@ -595,7 +604,7 @@ def _topics_matcher(config_arg: str | None, settings) -> Matcher | None:
         return None
     try:
         topics = load_topics(path)
-        return Matcher(topics, relevance=relevance_from(settings, path.parent, [t.id for t in topics]))
+        return Matcher(topics, relevance=relevance_from(settings, path.parent, topics))
     except ConfigError as exc:
         print(f"warning: topics not matched, {path} has problems: {'; '.join(exc.problems)}", file=sys.stderr)
         return None
@@ -609,8 +618,8 @@ def cmd_train_model(args, settings) -> int:
     from watcher.settings import MODEL_FILE
 
     directory = config_dir_from(args.config)
-    if not 0 < args.threshold < 1 or args.epochs < 1:
-        print("error: --threshold must lie between 0 and 1 and --epochs be at least 1", file=sys.stderr)
+    if args.epochs < 1:
+        print("error: --epochs must be at least 1", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else directory / MODEL_FILE
     try:
@@ -618,7 +627,6 @@ def cmd_train_model(args, settings) -> int:
         model = train_model(
             [Path(p) for p in args.cases],
             [t.id for t in topics],
-            threshold=args.threshold,
             epochs=args.epochs,
             seed=args.seed,
             say=lambda line: print(line, flush=True),
@@ -630,7 +638,7 @@ def cmd_train_model(args, settings) -> int:
         print(f"error: cannot write {out}: {exc.strerror}", file=sys.stderr)
         return 1
     weights = sum(len(t.weights) for t in model.topics.values())
-    print(f"wrote {out}: {size} bytes, {weights} weights for {len(model.topics)} topics, threshold {model.threshold}")
+    print(f"wrote {out}: {size} bytes, {weights} weights for {len(model.topics)} topics")
     return 0
 
 

@@ -62,7 +62,7 @@ class Config:
 
     notifiers: tuple[WebhookConfig | EmailConfig | AppriseConfig, ...] = ()  # from the optional notifiers.toml
     archive: ArchiveOptions = field(default_factory=ArchiveOptions)  # [archive]: whether PDFs are kept
-    relevance: Relevance | None = None  # the relevance model, when WATCHER_RELEVANCE_MODEL is on
+    relevance: Relevance | None = None  # the relevance model, unless it is off or no topic gives a threshold
 
     def source(self, name: str) -> Source:
         for src in self.sources:
@@ -71,12 +71,16 @@ class Config:
         raise KeyError(name)
 
 
-def load_config(directory: Path, cache_dir: Path | None = None, settings: Settings | None = None) -> Config:
+def load_config(
+    directory: Path, cache_dir: Path | None = None, settings: Settings | None = None, *, read_model: bool = False
+) -> Config:
     """Read and validate ``sources.toml`` and ``topics.toml``. Raises ConfigError listing every problem.
 
     With ``cache_dir``, topics.toml's topics and warnings come from its entry in the topics cache while the file is
-    unchanged (``watcher.topic_cache``); check-config passes none and checks everything. With ``settings`` that turn
-    the relevance model on, its weights file (``relevance-model.json``) is read and checked against the topics."""
+    unchanged (``watcher.topic_cache``); check-config passes none and checks everything. With ``settings`` (that do
+    not turn the relevance model off) and a topic that gives a ``relevance`` threshold, the weights file
+    (``relevance-model.json``) must be there; with ``read_model`` it is read and checked against the topics now
+    (check-config, the service's start-up), else when the first item is matched."""
     directory = Path(directory)
     problems: list[str] = []
     warnings: list[str] = []
@@ -102,7 +106,7 @@ def load_config(directory: Path, cache_dir: Path | None = None, settings: Settin
     relevance = None
     if settings is not None and topics:
         try:
-            relevance = relevance_from(settings, directory, [t.id for t in topics])
+            relevance = relevance_from(settings, directory, topics, now=read_model)
         except ConfigError as exc:
             problems += exc.problems
     if problems:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ from watcher.flags import env_flag
 
 if TYPE_CHECKING:
     from watcher.matcher.model import Relevance
+    from watcher.matcher.rules import Topic
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 MODEL_FILE = "relevance-model.json"  # the relevance model's weights, in the configuration directory
@@ -40,8 +41,7 @@ class Settings:
     web_token: str | None = None  # WATCHER_WEB_TOKEN: needed by the archive's pages on a non-loopback address
     database_url: str | None = None  # WATCHER_DATABASE_URL: postgresql://... instead of the SQLite file
     cache_dir: Path | None = None  # where the commands keep checked topics (watcher.topic_cache); None: no cache
-    relevance_model: bool = False  # WATCHER_RELEVANCE_MODEL: the relevance model may raise topics (README)
-    relevance_threshold: float | None = None  # WATCHER_RELEVANCE_THRESHOLD; None: the one the model was trained for
+    relevance_model: bool = True  # WATCHER_RELEVANCE_MODEL=0 keeps the relevance model from raising topics (README)
 
     @property
     def db_path(self) -> Path:
@@ -102,7 +102,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         )
         database_url = None
     cache_dir = cache_dir_from(env, problems)
-    relevance_model, relevance_threshold = _relevance(env, problems)
+    relevance_model = _relevance(env, problems)
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -119,44 +119,41 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         database_url=database_url,
         cache_dir=cache_dir,
         relevance_model=relevance_model,
-        relevance_threshold=relevance_threshold,
     )
 
 
-def _relevance(env: Mapping[str, str], problems: list[str]) -> tuple[bool, float | None]:
-    """WATCHER_RELEVANCE_MODEL (a flag, off by default) and WATCHER_RELEVANCE_THRESHOLD (a probability)."""
-    on = env_flag(env.get("WATCHER_RELEVANCE_MODEL"))
+def _relevance(env: Mapping[str, str], problems: list[str]) -> bool:
+    """WATCHER_RELEVANCE_MODEL: on when unset or empty, off with 0 (false, no, off)."""
+    written = env.get("WATCHER_RELEVANCE_MODEL", "").strip()
+    on = env_flag(written) if written else True
     if on is None:
-        written = env.get("WATCHER_RELEVANCE_MODEL", "").strip()
         problems.append(
-            f"WATCHER_RELEVANCE_MODEL: {written!r} is not understood; give 1 to let the relevance model in "
-            f"{MODEL_FILE} raise topics, or unset it (off)"
+            f"WATCHER_RELEVANCE_MODEL: {written!r} is not understood; give 0 to match with the terms alone, or unset "
+            f"it to let the relevance model in {MODEL_FILE} raise the topics that give a relevance threshold"
         )
-    text = env.get("WATCHER_RELEVANCE_THRESHOLD", "").strip()
-    if not text:
-        return bool(on), None
-    try:
-        threshold = float(text)
-    except ValueError:
-        threshold = -1.0
-    if not 0 < threshold < 1:
-        problems.append(
-            f"WATCHER_RELEVANCE_THRESHOLD: {text!r} is not a probability; give a number between 0 and 1, e.g. 0.5, "
-            "or unset it for the threshold the model was trained for"
-        )
-        return bool(on), None
-    return bool(on), threshold
+        return True
+    return on
 
 
-def relevance_from(settings: Settings, directory: Path, topic_ids) -> Relevance | None:
-    """The relevance model of the configuration directory at the configured threshold when WATCHER_RELEVANCE_MODEL
-    is on, else None (and nothing is read). Raises ConfigError naming the file and the fix."""
-    if not settings.relevance_model:
+def relevance_from(
+    settings: Settings, directory: Path, topics: Sequence[Topic], *, now: bool = False
+) -> Relevance | None:
+    """The relevance model of the configuration directory, or None when WATCHER_RELEVANCE_MODEL=0 or no topic gives
+    a ``relevance`` threshold. Read at once with ``now`` (check-config, the service's start-up), else when a text is
+    first scored; a missing file is an error either way. Raises ConfigError naming the file and the fix."""
+    needed = [topic.id for topic in topics if topic.relevance is not None]
+    if not settings.relevance_model or not needed:
         return None
-    # loaded late: the model is off by default, and then `watcher match` reads no weights
-    from watcher.matcher.model import Relevance, load_model
+    # loaded late: only when some topic asks for the model, and `watcher --help` never does
+    from watcher.matcher.model import Relevance, load_model, missing_file
 
-    return Relevance.of(load_model(Path(directory) / MODEL_FILE, topic_ids), settings.relevance_threshold)
+    path = Path(directory) / MODEL_FILE
+    ids = [topic.id for topic in topics]
+    if now:
+        return Relevance.of(load_model(path, ids, needed))
+    if not path.is_file():
+        raise ConfigError([missing_file(path)])
+    return Relevance.lazy(path, ids, needed)
 
 
 def _send_rate(text: str, problems: list[str]) -> float:

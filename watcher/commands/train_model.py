@@ -71,7 +71,6 @@ def train_model(
     paths: Sequence[Path],
     topic_ids: Sequence[str],
     *,
-    threshold: float = 0.5,
     epochs: int = EPOCHS,
     seed: int = SEED,
     say: Callable[[str], None] = print,
@@ -93,11 +92,15 @@ def train_model(
         topics,
         epochs=epochs,
         seed=seed,
-        progress=lambda topic: say(f"  {topic} ({topics.index(topic) + 1} of {len(topics)})"),
+        progress=lambda topic, epoch: say(
+            f"  {topic} ({topics.index(topic) + 1} of {len(topics)}): epoch {epoch} of {epochs}"
+        ),
     )
+    pruned = {topic: weights.pruned() for topic, weights in done.items()}
+    for topic, weights in pruned.items():
+        say(f"  {topic}: kept {len(weights.weights)} of {len(done[topic].weights)} weights (|w| >= {MIN_WEIGHT})")
     return RelevanceModel(
-        topics={topic: weights.pruned() for topic, weights in done.items()},
-        threshold=threshold,
+        topics=pruned,
         max_words=MAX_WORDS,
         training=tuple(records),
         settings={

@@ -16,10 +16,11 @@ How it stays fast (linear in the text, independent of the number of terms):
    repeated words cost little.
 4. Hits of ``yield_to`` terms are dropped when the topic they give way to is
    raised by its own ordinary terms or subject codes.
-5. With a relevance model (``relevance``, off unless configured), a topic the terms did not raise is raised when
-   the model's probability for the title and summary reaches the threshold and none of the topic's exclusions
-   matches in the item; its one term says so (``relevance model 0.83 on: ...``). The exclusions are compiled
-   only when the model first proposes a topic.
+5. With a relevance model (``relevance``), a topic the terms did not raise is raised when the model's probability
+   for the title and summary reaches the topic's own threshold (``relevance`` in topics.toml; a topic without one
+   is never raised by the model) and none of the topic's exclusions matches in the item; its one term says so
+   (``relevance model 0.83 on: ...``). The weights are read when a text first needs them, and the exclusions are
+   compiled only when the model first proposes a topic.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from watcher.matcher.scan import (
 from watcher.matcher.snippet import make_snippet
 from watcher.models import Item, Match, model_term
 
-if TYPE_CHECKING:  # the relevance model is optional, and its module is loaded only by those who configure it
+if TYPE_CHECKING:  # the relevance model's module is loaded only when a topic gives a relevance threshold
     from watcher.matcher.model import Relevance
 
 TEXT_FIELD = "text"
@@ -141,7 +142,8 @@ class Matcher:
     work for one text, the same matches for it, and for any other text made of its words; a text with other words
     raises ValueError. A text with very many distinct words gets the whole index.
 
-    With ``relevance`` (see ``watcher.matcher.model``), the model may raise a topic the terms did not.
+    With ``relevance`` (see ``watcher.matcher.model``), the model may raise a topic the terms did not, at the
+    topic's ``relevance`` threshold.
     """
 
     def __init__(self, topics: Sequence[Topic], for_text: str | None = None, relevance: Relevance | None = None):
@@ -156,6 +158,8 @@ class Matcher:
             self.topics[topic.id] = topic
         self._list = list(self.topics.values())
         self._all = frozenset(range(len(self._list)))
+        # the topics the relevance model may raise: those with a threshold, when there is a model
+        self._by_model = [] if relevance is None else [i for i, t in enumerate(self._list) if t.relevance is not None]
         self._index = RuleIndex(self._list, self._reach)
         # The near and unless terms of context rule g are pseudo-topics 2g and 2g + 1 of their own index.
         self._markers = RuleIndex(
@@ -185,7 +189,7 @@ class Matcher:
         allowed = self._allowed_topics(extra.get("doc_type"))
         fields = [("title", item.title), ("summary", item.summary), ("body", item.body)]
         found = self._run(fields, allowed, _subject_codes(extra.get("subjects")))
-        if self.relevance is None:
+        if self.relevance is None or not self._by_model:
             return found
         return self._with_model(found, fields, self.relevance.text_of(item.title, item.summary), allowed)
 
@@ -193,7 +197,7 @@ class Matcher:
         """Topics raised by a bare text, treated as title plus summary."""
         fields, allowed = [(TEXT_FIELD, text)], self._allowed_topics(None)
         found = self._run(fields, allowed, frozenset())
-        return found if self.relevance is None else self._with_model(found, fields, text, allowed)
+        return self._with_model(found, fields, text, allowed) if self._by_model else found
 
     def explain_text(self, text: str) -> tuple[list[Match], list[str]]:
         """As ``match_text``, plus one line for each hit that an exclusion or a missing context removed (and, with a
@@ -202,7 +206,7 @@ class Matcher:
         fields = [(TEXT_FIELD, text)]
         allowed = self._allowed_topics(None)
         found = self._run(fields, allowed, frozenset(), notes)
-        if self.relevance is not None:
+        if self._by_model:
             found = self._with_model(found, fields, text, allowed, notes)
         return found, notes
 
@@ -247,19 +251,21 @@ class Matcher:
         allowed: frozenset[int],
         notes: list[str] | None = None,
     ) -> list[Match]:
-        """``found`` plus a Match for each allowed topic the model raises on ``text`` (title and summary) that the
-        terms did not, unless one of that topic's exclusions matches in one of its fields of the item."""
+        """``found`` plus a Match for each allowed topic with a threshold that the model raises on ``text`` (title and
+        summary) and the terms did not, unless one of that topic's exclusions matches in one of its fields of the
+        item."""
         assert self.relevance is not None
         raised = {m.topic for m in found}
         order = {topic.id: number for number, topic in enumerate(self._list)}
-        wanted = [t.id for i, t in enumerate(self._list) if i in allowed and t.id not in raised]
+        wanted = [self._list[i].id for i in self._by_model if i in allowed and self._list[i].id not in raised]
         if not wanted or not text.strip():
             return found
         added = []
         for topic, score in self.relevance.model.score(text, wanted).items():
-            if score.probability < self.relevance.threshold:
-                continue
             index = order[topic]
+            threshold = self._list[index].relevance
+            if threshold is None or score.probability < threshold:
+                continue
             veto = self._excluded(index, fields)
             if veto:
                 if notes is not None:

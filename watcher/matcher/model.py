@@ -7,8 +7,17 @@ forms). Only the first ``MAX_WORDS`` words are read, never the body, so a long t
 - :func:`features` turns a text into its features;
 - :func:`train` fits the weights by plain stochastic gradient descent with L2 regularisation, in a seeded order,
   so the same cases always give the same weights;
-- :class:`RelevanceModel` scores a text: per topic the probability and the features that raised it most, and reads
-  and writes the JSON weights file (``config/relevance-model.json``, written by ``watcher train-model``).
+- :class:`RelevanceModel` scores a text: per topic the probability and the features that raised it most (never a
+  stopword of the eight languages, a short word or a number), and reads and writes the JSON weights file
+  (``config/relevance-model.json``, written by ``watcher train-model``);
+- :class:`Relevance` is the model as the Matcher holds it: read from its file the first time a text is scored.
+
+The probability a topic needs is not the model's: each topic of topics.toml gives its own (``relevance = 0.6``), and
+a topic without one is never raised by the model.
+
+The weights file keeps, per topic, a bias, the features as one newline-joined string and the weights as one JSON
+list in the same order, so reading it is ``json.loads``, one ``split`` and ``dict(zip(...))``, all in C, and its
+numbers are checked in bulk (same lengths, only ints and floats, all finite).
 
 Pure Python and pure in the matcher's sense: ``load_model`` reads the one file it is given, nothing else does I/O.
 """
@@ -17,14 +26,16 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from watcher.errors import ConfigError
 from watcher.matcher.folding import tokens
+from watcher.matcher.stopwords import common_language
 
-FORMAT = 1  # the weights file's format version; a file of another version must be retrained
+FORMAT = 2  # the weights file's format version; a file of another version must be retrained
 MAX_WORDS = 64  # words of title and summary the model reads; the labelled cases have at most 49
 MIN_WEIGHT = 0.1  # weights smaller than this (in absolute value) are left out of the file
 DIGITS = 2  # decimals kept of each weight and bias
@@ -69,13 +80,24 @@ class TopicWeights:
     def probability(self, feats: Iterable[str]) -> float:
         return _sigmoid(self.score(feats))
 
-    def fit(self, rows: Sequence[tuple[Sequence[str], bool]], epochs: int, seed: int, rate: float, l2: float) -> None:
-        """Stochastic gradient descent over ``rows`` (features, wanted), in an order shuffled by ``seed``."""
+    def fit(
+        self,
+        rows: Sequence[tuple[Sequence[str], bool]],
+        epochs: int,
+        seed: int,
+        rate: float,
+        l2: float,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Stochastic gradient descent over ``rows`` (features, wanted), in an order shuffled by ``seed``;
+        ``progress(epoch)`` is called before each epoch (from 1)."""
         import random  # loaded late: only training shuffles, and matching should not pay for the module
 
         order = list(range(len(rows)))
         shuffle = random.Random(seed).shuffle
         for epoch in range(epochs):
+            if progress is not None:
+                progress(epoch + 1)
             shuffle(order)
             step = rate / (1 + epoch)
             for index in order:
@@ -107,10 +129,9 @@ class Score:
 
 @dataclass
 class RelevanceModel:
-    """Per-topic weights, the probability threshold they were trained for, and where they came from."""
+    """Per-topic weights and where they came from. The probability a topic needs is topics.toml's (``relevance``)."""
 
     topics: dict[str, TopicWeights]
-    threshold: float = 0.5
     max_words: int = MAX_WORDS
     training: tuple[dict, ...] = ()  # one {"file": name, "sha256": hex, "cases": n} per case file
     settings: dict = field(default_factory=dict)  # epochs, seed, rate, l2, min_weight, digits
@@ -130,18 +151,18 @@ class RelevanceModel:
         shown: list[str] = []
         for _, feat in raised:
             word = _shown(feat, words)
-            if word and not any(_overlaps(word, other) for other in shown):
+            if word and readable(word) and not any(_overlaps(word, other) for other in shown):
                 shown.append(word)
             if len(shown) == TOP:
                 break
         return Score(probability, tuple(shown))
 
     def to_json(self) -> str:
-        """The weights file's text: sorted keys, one line per topic's weights, the same bytes for the same model."""
+        """The weights file's text: sorted keys, one line per topic (its bias, its features joined by newlines and
+        its weights in the same order), the same bytes for the same model."""
         head = {
             "format": FORMAT,
             "kind": "watcher relevance model: logistic regression per topic",
-            "threshold": self.threshold,
             "max_words": self.max_words,
             "features": f"folded words, word pairs, {STEM}-letter stems of words of {STEM_FROM}+ letters",
             "training": list(self.training),
@@ -153,15 +174,25 @@ class RelevanceModel:
         lines.append('  "topics": {')
         for number, (topic, weights) in enumerate(self.topics.items()):
             comma = "," if number < len(self.topics) - 1 else ""
+            ordered = sorted(weights.weights.items())
             body = json.dumps(
-                {"bias": weights.bias, "weights": weights.weights},
-                sort_keys=True,
+                {
+                    "bias": weights.bias,
+                    "features": "\n".join(feat for feat, _ in ordered),
+                    "weights": [weight for _, weight in ordered],
+                },
                 ensure_ascii=False,
                 separators=(",", ":"),
             )
             lines.append(f"    {json.dumps(topic)}: {body}{comma}")
         lines += ["  }", "}", ""]
         return "\n".join(lines)
+
+
+def readable(shown: str) -> bool:
+    """Whether a feature says something to a reader: a word that is no stopword of the eight languages, no word of
+    fewer than three letters and has no digit; a pair with at least one such word."""
+    return not all(common_language(word) or not word.isalpha() for word in shown.split())
 
 
 def _shown(feat: str, words: list[str]) -> str:
@@ -189,21 +220,24 @@ def train(
     max_words: int = MAX_WORDS,
     progress=None,
 ) -> dict[str, TopicWeights]:
-    """Fit one model per topic on ``cases`` ((text, its topics)); ``progress(topic)`` is called before each."""
+    """Fit one model per topic on ``cases`` ((text, its topics)); ``progress(topic, epoch)`` is called before each
+    epoch of each topic."""
     rows = [(features(text, max_words), set(labels)) for text, labels in cases]
     fitted = {}
     for topic in topics:
-        if progress is not None:
-            progress(topic)
         weights = TopicWeights()
-        weights.fit([(feats, topic in labels) for feats, labels in rows], epochs, seed, rate, l2)
+        told = None if progress is None else (lambda epoch, topic=topic: progress(topic, epoch))
+        weights.fit([(feats, topic in labels) for feats, labels in rows], epochs, seed, rate, l2, told)
         fitted[topic] = weights
     return fitted
 
 
-def model_from_json(text: str, name: str, topic_ids: Iterable[str] | None = None) -> tuple[RelevanceModel | None, list]:
+def model_from_json(
+    text: str, name: str, topic_ids: Iterable[str] | None = None, needed: Iterable[str] = ()
+) -> tuple[RelevanceModel | None, list]:
     """The model in a weights file's text, or None and the problems, each naming the file and the fix. With
-    ``topic_ids`` (topics.toml's), a topic of the file that topics.toml does not have is a problem too."""
+    ``topic_ids`` (topics.toml's), a topic of the file that topics.toml does not have is a problem too; each topic of
+    ``needed`` (those topics.toml gives a ``relevance``) must be in the file."""
     fix = RETRAIN.format(path=name)
     try:
         data = json.loads(text)
@@ -214,11 +248,6 @@ def model_from_json(text: str, name: str, topic_ids: Iterable[str] | None = None
     if data.get("format") != FORMAT:
         return None, [f"{name}: format version {data.get('format')!r}, this watcher reads version {FORMAT}; {fix}"]
     problems: list[str] = []
-    written = data.get("threshold")
-    threshold = _number(written)
-    if threshold is None or not 0 < threshold < 1:
-        problems.append(f"{name}: threshold {written!r} is not a probability between 0 and 1; {fix}")
-        threshold = 0.5
     max_words = data.get("max_words")
     if not isinstance(max_words, int) or isinstance(max_words, bool) or max_words < 1:
         problems.append(f"{name}: max_words {max_words!r} is not a positive whole number; {fix}")
@@ -228,62 +257,128 @@ def model_from_json(text: str, name: str, topic_ids: Iterable[str] | None = None
         return None, problems + [f"{name}: no topics in the file; {fix}"]
     topics: dict[str, TopicWeights] = {}
     for topic, body in raw.items():
-        weights = body.get("weights") if isinstance(body, dict) else None
-        bias = _number(body.get("bias")) if isinstance(body, dict) else None
-        numbers = {str(k): _number(v) for k, v in weights.items()} if isinstance(weights, dict) else {}
-        if bias is None or not isinstance(weights, dict) or None in numbers.values():
-            problems.append(f"{name}: topic {topic!r} has no bias and weights as numbers; {fix}")
+        weights = _weights(body)
+        if weights is None:
+            problems.append(
+                f"{name}: topic {topic!r} needs a bias, its features as one text and as many weights, all numbers; "
+                f"{fix}"
+            )
             continue
-        topics[topic] = TopicWeights(bias, {k: v for k, v in numbers.items() if v is not None})
+        topics[topic] = weights
     if topic_ids is not None:
-        known = set(topic_ids)
-        unknown = sorted(set(raw) - known)
+        unknown = sorted(set(raw) - set(topic_ids))
         if unknown:
             problems.append(
                 f"{name}: topic {', '.join(map(repr, unknown))} is not in topics.toml; {fix} "
                 "(on cases labelled with topics.toml's ids)"
             )
+    missing = [topic for topic in needed if topic not in raw]
+    if missing:
+        problems.append(
+            f"{name}: topics.toml gives topic {', '.join(map(repr, missing))} a relevance threshold, but the file has "
+            f"no weights for it; {fix}, or remove relevance from that topic"
+        )
     if problems:
         return None, problems
     training = tuple(t for t in data.get("training") or () if isinstance(t, dict))
     settings = data.get("settings")
-    return RelevanceModel(topics, threshold, max_words, training, settings if isinstance(settings, dict) else {}), []
+    return RelevanceModel(topics, max_words, training, settings if isinstance(settings, dict) else {}), []
 
 
-def _number(value: object) -> float | None:
-    """``value`` as a float when it is a finite JSON number, else None."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
+_NUMBERS = frozenset({int, float})
 
 
-def load_model(path: str | Path, topic_ids: Iterable[str] | None = None) -> RelevanceModel:
+def _weights(body: object) -> TopicWeights | None:
+    """One topic of the file: its bias, its features (a newline-joined text) and their weights (a list in the same
+    order), checked in bulk; None when it is not that."""
+    if not isinstance(body, dict):
+        return None
+    bias, names, weights = body.get("bias"), body.get("features"), body.get("weights")
+    if not isinstance(bias, (int, float)) or type(bias) is bool or not math.isfinite(bias):
+        return None
+    if type(names) is not str or type(weights) is not list:
+        return None
+    feats = names.split("\n") if names else []
+    if (
+        len(feats) != len(weights)
+        or not _NUMBERS.issuperset(map(type, weights))
+        or not all(map(math.isfinite, weights))
+    ):
+        return None
+    table = dict(zip(feats, weights))
+    if len(table) != len(feats):
+        return None  # a feature written twice
+    return TopicWeights(float(bias), table)
+
+
+def load_model(path: str | Path, topic_ids: Iterable[str] | None = None, needed: Iterable[str] = ()) -> RelevanceModel:
     """Read and check a weights file; raise ConfigError naming the file and the fix."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise ConfigError([f"{path}: relevance model file not found; {RETRAIN.format(path=path)}"]) from exc
+        raise ConfigError([missing_file(path)]) from exc
     except (OSError, UnicodeDecodeError) as exc:
         problem = f"{path}: cannot read the relevance model file ({exc}); {RETRAIN.format(path=path)}"
         raise ConfigError([problem]) from exc
-    model, problems = model_from_json(text, str(path), topic_ids)
+    model, problems = model_from_json(text, str(path), topic_ids, needed)
     if model is None:
         raise ConfigError(problems)
     return model
 
 
-@dataclass(frozen=True)
-class Relevance:
-    """The relevance model as the Matcher uses it: the model and the probability a topic needs to be raised."""
+def missing_file(path: Path) -> str:
+    """The error for a weights file that is not there while topics.toml asks for the model."""
+    return (
+        f"{path}: relevance model file not found, and topics.toml gives topics a relevance threshold; "
+        f"{RETRAIN.format(path=path)}, or set WATCHER_RELEVANCE_MODEL=0 to match with the terms alone"
+    )
 
-    model: RelevanceModel
-    threshold: float
+
+class Relevance:
+    """The relevance model as the Matcher uses it: the model itself (``of``), or its weights file, read and checked
+    the first time a text is scored (``lazy``), once however many threads ask. ``watcher once`` on feeds that bring
+    nothing new never reads it."""
+
+    def __init__(
+        self,
+        model: RelevanceModel | None = None,
+        path: Path | None = None,
+        topic_ids: Sequence[str] | None = None,
+        needed: Sequence[str] = (),
+    ):
+        if model is None and path is None:
+            raise ValueError("give the model or the path of its weights file")
+        self._model = model
+        self._path = path
+        self._topic_ids = topic_ids
+        self._needed = tuple(needed)
+        self._lock = threading.Lock()
 
     @classmethod
-    def of(cls, model: RelevanceModel, threshold: float | None = None) -> Relevance:
-        """The model at ``threshold``, or at the threshold it was trained for."""
-        return cls(model, model.threshold if threshold is None else threshold)
+    def of(cls, model: RelevanceModel) -> Relevance:
+        """A model already read."""
+        return cls(model)
+
+    @classmethod
+    def lazy(cls, path: Path, topic_ids: Sequence[str] | None = None, needed: Sequence[str] = ()) -> Relevance:
+        """The model of the weights file ``path``, read when first needed (``load_model``'s checks then)."""
+        return cls(path=Path(path), topic_ids=topic_ids, needed=needed)
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the weights have been read yet."""
+        return self._model is not None
+
+    @property
+    def model(self) -> RelevanceModel:
+        """The model, read from its file on the first call; raises ConfigError when the file cannot be used."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    assert self._path is not None
+                    self._model = load_model(self._path, self._topic_ids, self._needed)
+        return self._model
 
     @staticmethod
     def text_of(title: str, summary: str) -> str:
