@@ -51,7 +51,8 @@ def source_toml(name: str, url: str, every: str = "2s", kind: str = "rss", enabl
 
 
 def make_config(directory: Path, sources: str, topics: str | None = None) -> Path:
-    """A config directory with the given sources.toml text and the shipped (or given) topics.toml.
+    """A config directory with the given sources.toml text and the shipped (or given) topics.toml; with the shipped
+    one, the shipped relevance model's weights too, which its thresholds ask for.
 
     Every test source is on 127.0.0.1, so requests to it are not spaced apart unless the text sets
     ``per_host_interval`` itself."""
@@ -59,6 +60,7 @@ def make_config(directory: Path, sources: str, topics: str | None = None) -> Pat
     (directory / "sources.toml").write_text(unpaced(sources), encoding="utf-8")
     if topics is None:
         shutil.copy(SHIPPED_CONFIG / "topics.toml", directory / "topics.toml")
+        shutil.copy(SHIPPED_CONFIG / "relevance-model.json", directory / "relevance-model.json")
     else:
         (directory / "topics.toml").write_text(topics, encoding="utf-8")
     return directory

@@ -1,10 +1,16 @@
-"""The relevance model: trained deterministically by `watcher train-model`, off unless WATCHER_RELEVANCE_MODEL is on,
-then raising a topic the terms did not (never past an exclusion of that topic), with a reason every alert shows;
-check-config names a missing, damaged or mismatched weights file and the command that rebuilds it."""
+"""The relevance model: trained deterministically by `watcher train-model`, on by default for the topics that give a
+`relevance` threshold in topics.toml (each its own), off with WATCHER_RELEVANCE_MODEL=0, raising a topic the terms
+did not (never past an exclusion of that topic), with a reason every alert shows in words a reader can use;
+check-config names a bad threshold and a missing, damaged or mismatched weights file, with the fix; the weights load
+in bulk and the shipped file is what `watcher train-model` gives on the files it lists."""
 
 from __future__ import annotations
 
 import json
+import math
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,6 +27,7 @@ from watcher.matcher.model import (
     TopicWeights,
     features,
     load_model,
+    model_from_json,
 )
 from watcher.models import Alert, Item, model_reason, model_term
 from watcher.notifiers.format import alert_html, alert_text
@@ -29,6 +36,7 @@ TOPICS = """
 [[topic]]
 id = "smuggling"
 label = "Smuggling"
+relevance = 0.5
 terms = ["smuggl*"]
 exclude = ["cigarette*"]
 
@@ -69,13 +77,16 @@ def test_training_is_deterministic_and_records_its_cases(tmp_path):
     )
     assert again.returncode == 0
     assert "read 40 cases from cases.toml" in again.stdout and "smuggling (1 of 1)" in again.stdout
+    assert "smuggling (1 of 1): epoch 12 of 12" in again.stdout and "smuggling: kept " in again.stdout
     assert (tmp_path / "b").read_bytes() == first  # byte for byte
     data = json.loads(first)
-    assert data["format"] == FORMAT and data["threshold"] == 0.5 and data["topic_ids"] == ["smuggling"]
+    assert data["format"] == FORMAT and "threshold" not in data and data["topic_ids"] == ["smuggling"]
     [record] = data["training"]
     assert record["file"] == "cases.toml" and record["cases"] == 40 and len(record["sha256"]) == 64
-    weights = data["topics"]["smuggling"]["weights"]
-    assert weights and all(abs(w) >= 0.1 and round(w, 2) == w for w in weights.values())  # pruned and rounded
+    body = data["topics"]["smuggling"]
+    weights, names = body["weights"], body["features"].split("\n")
+    assert len(names) == len(weights) and names == sorted(names)  # one text of features, the weights in its order
+    assert weights and all(abs(w) >= 0.1 and round(w, 2) == w for w in weights)  # pruned and rounded
     help_text = run_cli(["train-model", "--help"], tmp_path).stdout
     assert "--cases" in help_text and "--out" in help_text
 
@@ -105,62 +116,151 @@ def test_the_model_reads_only_the_first_words_of_title_and_summary():
     assert model.score(item_text)["t"].probability < 0.5  # "lorry" is past the cap
     assert "lorry" not in features(" ".join(["word"] * MAX_WORDS) + " lorry")
     topics, errors, _ = topics_from_toml({"topic": [{"id": "t", "label": "T", "terms": ["frontex"]}]})
-    matcher = Matcher(topics, relevance=Relevance(model, 0.5))
+    matcher = Matcher([replace(t, relevance=0.5) for t in topics], relevance=Relevance.of(model))
     # The body is never read, however long: the same item without it gets the same answer.
     long_body = Item("s", "1", "Report", "u", body="lorry " * 5000)
     assert matcher.match(long_body) == []
     assert matcher.match(Item("s", "2", "Lorry report", "u"))[0].terms[0].startswith("relevance model 0.88 on: lorry")
 
 
-def test_off_by_default_on_with_the_setting(tmp_path):
+def test_on_by_default_off_with_the_setting(tmp_path):
     cfg = trained(tmp_path)
-    off = run_cli(["--config", str(cfg), "match", TEXT], tmp_path)
-    assert off.returncode == 1 and "no topic matched" in off.stdout
-    on = run_cli(["--config", str(cfg), "match", TEXT], tmp_path, WATCHER_RELEVANCE_MODEL="1")
+    on = run_cli(["--config", str(cfg), "match", TEXT], tmp_path)
     assert on.returncode == 0, on.stderr
     line = on.stdout.splitlines()[0]
     assert line.startswith("smuggling: relevance model 0.") and " on: " in line
-    as_json = run_cli(["--config", str(cfg), "match", "--json", TEXT], tmp_path, WATCHER_RELEVANCE_MODEL="1")
+    as_json = run_cli(["--config", str(cfg), "match", "--json", TEXT], tmp_path)
     [match] = json.loads(as_json.stdout)["matches"]
     assert match["topic"] == "smuggling" and match["field"] == "model"
     assert model_reason(match["terms"][0]) is not None
+    for value in ("0", "false", "no", "off"):
+        off = run_cli(["--config", str(cfg), "match", TEXT], tmp_path, WATCHER_RELEVANCE_MODEL=value)
+        assert off.returncode == 1 and "no topic matched" in off.stdout
+    assert run_cli(["--config", str(cfg), "match", TEXT], tmp_path, WATCHER_RELEVANCE_MODEL="1").returncode == 0
     # A threshold above what the model gives turns the hit off again.
-    high = run_cli(
-        ["--config", str(cfg), "match", TEXT],
-        tmp_path,
-        WATCHER_RELEVANCE_MODEL="1",
-        WATCHER_RELEVANCE_THRESHOLD="0.999",
+    topics = cfg / "topics.toml"
+    topics.write_text(topics.read_text(encoding="utf-8").replace("relevance = 0.5", "relevance = 0.999"), "utf-8")
+    assert run_cli(["--config", str(cfg), "match", TEXT], tmp_path).returncode == 1
+
+
+def lorry_model(**weights: float) -> RelevanceModel:
+    """A model that gives "lorry" a probability of about 0.73 (score 1) in every topic of ``weights``' names."""
+    return RelevanceModel({topic: TopicWeights(bias, {"lorry": 1.0 - bias}) for topic, bias in weights.items()})
+
+
+def test_a_topic_without_a_threshold_is_never_raised_by_the_model():
+    topics, errors, _ = topics_from_toml(
+        {
+            "topic": [
+                {"id": "a", "label": "A", "terms": ["frontex"], "relevance": 0.5},
+                {"id": "b", "label": "B", "terms": ["europol"]},
+            ]
+        }
     )
-    assert high.returncode == 1
+    assert errors == [] and [t.relevance for t in topics] == [0.5, None]
+    matcher = Matcher(topics, relevance=Relevance.of(lorry_model(a=-1.0, b=-1.0)))
+    assert [m.topic for m in matcher.match(Item("s", "1", "Lorry stopped", "u"))] == ["a"]
+    assert [m.topic for m in matcher.match_text("Lorry stopped")] == ["a"]
+    # No topic with a threshold: the weights are never read.
+    lazy = Relevance.lazy(Path("/nonexistent/relevance-model.json"))
+    assert Matcher([topics[1]], relevance=lazy).match_text("Lorry stopped") == [] and not lazy.loaded
+
+
+def test_each_topic_has_its_own_threshold():
+    topics, errors, _ = topics_from_toml(
+        {
+            "topic": [
+                {"id": "low", "label": "Low", "terms": ["frontex"], "relevance": 0.7},
+                {"id": "high", "label": "High", "terms": ["europol"], "relevance": 0.8},
+            ]
+        }
+    )
+    model = lorry_model(low=-1.0, high=-1.0)
+    assert {t: round(s.probability, 2) for t, s in model.score("lorry").items()} == {"low": 0.73, "high": 0.73}
+    matcher = Matcher(topics, relevance=Relevance.of(model))
+    [match] = matcher.match_text("Lorry stopped")
+    assert match.topic == "low" and match.terms == ("relevance model 0.73 on: lorry",)
+
+
+def test_the_weights_are_read_when_the_first_text_is_matched(tmp_path):
+    cfg = trained(tmp_path)
+    topics, errors, _ = topics_from_toml(
+        {"topic": [{"id": "smuggling", "label": "S", "terms": ["frontex"], "relevance": 0.5}]}
+    )
+    assert errors == []
+    lazy = Relevance.lazy(cfg / "relevance-model.json", ["smuggling"], ["smuggling"])
+    matcher = Matcher(topics, relevance=lazy)
+    assert not lazy.loaded
+    assert [m.topic for m in matcher.match_text(TEXT)] == ["smuggling"] and lazy.loaded
+
+
+def test_an_explanation_names_no_stopword_short_word_or_number():
+    weights = {"the": 5.0, "who": 4.5, "of the": 4.0, "eu": 3.5, "2024": 3.0, "die": 2.8, "who crossed": 2.0}
+    model = RelevanceModel({"t": TopicWeights(-2.0, {**weights, "lorry": 1.0, "crossed": 0.5})})
+    score = model.score("The lorry of the EU who crossed in 2024 die")["t"]
+    assert score.top == ("who crossed", "lorry")
+    assert model.score("the who of")["t"].top == ()
+
+
+def valid_file(**topic: object) -> str:
+    body = {"bias": -1.0, "features": "hidden\nlorry", "weights": [0.5, 1.25], **topic}
+    return json.dumps({"format": FORMAT, "max_words": MAX_WORDS, "topics": {"smuggling": body}})
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        {"weights": [0.5]},  # fewer weights than features
+        {"features": "hidden\nlorry\nvan"},  # more features than weights
+        {"weights": [0.5, "1.25"]},  # a weight that is not a number
+        {"weights": [0.5, True]},
+        {"weights": [0.5, None]},
+        {"weights": [0.5, math.inf]},
+        {"weights": [0.5, math.nan]},
+        {"bias": "1"},
+        {"features": ["hidden", "lorry"]},
+        {"features": "lorry\nlorry"},  # a feature written twice
+    ],
+)
+def test_the_loader_refuses_weights_that_do_not_fit_their_features(topic):
+    good, problems = model_from_json(valid_file(), "m.json")
+    assert problems == [] and good is not None and good.topics["smuggling"].weights == {"hidden": 0.5, "lorry": 1.25}
+    model, problems = model_from_json(valid_file(**topic), "m.json")
+    assert model is None
+    assert problems == [
+        "m.json: topic 'smuggling' needs a bias, its features as one text and as many weights, all numbers; "
+        "retrain it with `watcher train-model --cases tests/data/topic-cases.*.toml --out m.json`"
+    ]
 
 
 def test_a_topic_raised_by_its_terms_keeps_its_terms(tmp_path):
     cfg = trained(tmp_path)
-    done = run_cli(["--config", str(cfg), "match", TEXT + " smuggling"], tmp_path, WATCHER_RELEVANCE_MODEL="1")
+    done = run_cli(["--config", str(cfg), "match", TEXT + " smuggling"], tmp_path)
     assert done.stdout.splitlines()[0] == "smuggling: smuggl*"
 
 
 def test_an_exclusion_of_the_topic_blocks_a_model_hit(tmp_path):
     cfg = trained(tmp_path)
     text = TEXT + " with cigarettes"
-    assert run_cli(["--config", str(cfg), "match", text], tmp_path, WATCHER_RELEVANCE_MODEL="1").returncode == 1
-    explained = run_cli(["--config", str(cfg), "match", text], tmp_path, WATCHER_RELEVANCE_MODEL="1").stdout
+    explained = run_cli(["--config", str(cfg), "match", text], tmp_path)
+    assert explained.returncode == 1
+    explained = explained.stdout
     assert "removed: smuggling: relevance model 0." in explained and "'cigarette*'" in explained
 
 
 def test_a_model_hit_goes_through_the_store_to_the_alert(tmp_path, feed_server):
-    """`watcher once` with the model on: the first poll records, the second alerts on the console with the reason;
-    the same poll with the model off flags nothing."""
+    """`watcher once` (the model on by default): the first poll records, the second alerts on the console with the
+    reason; the same poll with the model off flags nothing."""
     cfg = trained(tmp_path)
     feed = feed_server.url("/feed.xml")
     (cfg / "sources.toml").write_text('[http]\nper_host_interval = "0s"\n\n' + source_toml("feed", feed), "utf-8")
     first = {"title": "Council adopts fisheries quotas", "link": "https://e.org/1", "guid": "1"}
     feed_server.set("/feed.xml", rss([first]))
-    assert run_cli(["--config", str(cfg), "once"], tmp_path, WATCHER_RELEVANCE_MODEL="1").returncode == 0
+    assert run_cli(["--config", str(cfg), "once"], tmp_path).returncode == 0
     feed_server.set("/feed.xml", rss([first, {"title": TEXT, "link": "https://e.org/2", "guid": "2"}]))
-    off = run_cli(["--config", str(cfg), "once", "--dry-run", "--json"], tmp_path)
+    off = run_cli(["--config", str(cfg), "once", "--dry-run", "--json"], tmp_path, WATCHER_RELEVANCE_MODEL="0")
     assert off.stdout == ""
-    on = run_cli(["--config", str(cfg), "once"], tmp_path, WATCHER_RELEVANCE_MODEL="1")
+    on = run_cli(["--config", str(cfg), "once"], tmp_path)
     assert "1 new, 1 flagged" in on.stdout, on.stdout + on.stderr
     assert "=== ALERT ===" in on.stderr and "Matched: relevance model 0." in on.stderr
 
@@ -185,9 +285,9 @@ def test_the_alert_shows_the_models_reason_escaped():
 @pytest.mark.parametrize(
     ("damage", "says"),
     [
-        (None, "relevance model file not found"),
+        (None, "relevance model file not found, and topics.toml gives topics a relevance threshold"),
         (lambda text: text[:100], "not a relevance model file (not valid JSON"),
-        (lambda text: text.replace('"format": 1', '"format": 99'), "format version 99, this watcher reads version 1"),
+        (lambda text: text.replace('"format": 2', '"format": 99'), "format version 99, this watcher reads version 2"),
         (lambda text: text.replace('"smuggling":', '"piracy":'), "topic 'piracy' is not in topics.toml"),
     ],
 )
@@ -198,19 +298,50 @@ def test_check_config_names_a_bad_model_file_and_the_fix(tmp_path, damage, says)
         path.unlink()
     else:
         path.write_text(damage(path.read_text(encoding="utf-8")), encoding="utf-8")
-    assert run_cli(["--config", str(cfg), "check-config"], tmp_path).returncode == 0  # off: the file is not read
-    done = run_cli(["--config", str(cfg), "check-config"], tmp_path, WATCHER_RELEVANCE_MODEL="1")
+    off = run_cli(["--config", str(cfg), "check-config"], tmp_path, WATCHER_RELEVANCE_MODEL="0")
+    assert off.returncode == 0  # off: the file is not read
+    done = run_cli(["--config", str(cfg), "check-config"], tmp_path)
     assert done.returncode == 1
     assert f"error: {path}: {says}" in done.stderr
     assert f"watcher train-model --cases tests/data/topic-cases.*.toml --out {path}" in done.stderr
-    match = run_cli(["--config", str(cfg), "match", TEXT], tmp_path, WATCHER_RELEVANCE_MODEL="1")
+    match = run_cli(["--config", str(cfg), "match", TEXT], tmp_path)
     assert match.returncode == 2 and says in match.stderr
+    if damage is None:  # a missing file stops `watcher once` before any poll too
+        once = run_cli(["--config", str(cfg), "once", "--dry-run"], tmp_path)
+        assert once.returncode == 1 and says in once.stderr
+
+
+def test_without_a_threshold_the_weights_file_is_not_needed(tmp_path):
+    cfg = trained(tmp_path)
+    (cfg / "relevance-model.json").unlink()
+    topics = cfg / "topics.toml"
+    topics.write_text(topics.read_text(encoding="utf-8").replace("relevance = 0.5\n", ""), "utf-8")
+    assert run_cli(["--config", str(cfg), "check-config"], tmp_path).returncode == 0
+    assert run_cli(["--config", str(cfg), "match", TEXT], tmp_path).returncode == 1
+
+
+@pytest.mark.parametrize("value", ['"high"', "1.5", "0", "1", "-0.2", "true", "nan"])
+def test_check_config_refuses_a_threshold_that_is_no_probability(tmp_path, value):
+    cfg = trained(tmp_path)
+    topics = cfg / "topics.toml"
+    topics.write_text(topics.read_text(encoding="utf-8").replace("relevance = 0.5", f"relevance = {value}"), "utf-8")
+    done = run_cli(["--config", str(cfg), "check-config"], tmp_path)
+    assert done.returncode == 1
+    assert "topics.toml: topic 'smuggling': relevance " in done.stderr
+    assert "is not a probability between 0 and 1; write e.g. relevance = 0.6" in done.stderr
+
+
+def test_check_config_refuses_a_threshold_for_a_topic_the_weights_lack(tmp_path):
+    cfg = trained(tmp_path)  # trained on smuggling cases only
+    topics = cfg / "topics.toml"
+    topics.write_text(topics.read_text(encoding="utf-8") + "relevance = 0.6\n", "utf-8")  # borders, the last topic
+    done = run_cli(["--config", str(cfg), "check-config"], tmp_path)
+    assert done.returncode == 1
+    assert "gives topic 'borders' a relevance threshold, but the file has no weights for it" in done.stderr
 
 
 def test_a_bad_setting_is_an_error_naming_the_variable(tmp_path):
     cfg = trained(tmp_path)
-    done = run_cli(["--config", str(cfg), "check-config"], tmp_path, WATCHER_RELEVANCE_THRESHOLD="1.5")
-    assert done.returncode == 1 and "WATCHER_RELEVANCE_THRESHOLD: '1.5' is not a probability" in done.stderr
     done = run_cli(["--config", str(cfg), "check-config"], tmp_path, WATCHER_RELEVANCE_MODEL="maybe")
     assert done.returncode == 1 and "WATCHER_RELEVANCE_MODEL: 'maybe' is not understood" in done.stderr
 
@@ -223,6 +354,28 @@ def test_the_shipped_model_fits_the_shipped_topics():
     assert names == {path.name for path in (root / "tests" / "data").glob("topic-cases.*.toml")}
 
 
-def test_match_loads_no_model_code_when_it_is_off(tmp_path):
-    code, modules = loaded(tmp_path, "match", "migrant smuggling networks")
+def test_the_shipped_model_is_what_training_on_its_files_gives(tmp_path):
+    """The shipped weights are an artefact: `watcher train-model` on the case files they list, by name, gives the same
+    bytes (and the starter copy is the same file)."""
+    root = Path(__file__).resolve().parent.parent
+    shipped = root / "config" / "relevance-model.json"
+    listed = [root / "tests" / "data" / record["file"] for record in json.loads(shipped.read_bytes())["training"]]
+    out = tmp_path / "again.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "watcher", "--config", str(root / "config"), "train-model", "--out", str(out)]
+        + ["--cases", *map(str, listed)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == shipped.read_bytes()
+    assert (root / "watcher" / "starter" / "relevance-model.json").read_bytes() == shipped.read_bytes()
+
+
+def test_match_loads_no_model_code_when_no_topic_has_a_threshold(tmp_path):
+    without = TOPICS.replace("relevance = 0.5\n", "")
+    cfg = make_config(tmp_path / "cfg", source_toml("feed", "http://127.0.0.1:9/feed.xml"), without)
+    code, modules = loaded(tmp_path, "match", "migrant smuggling networks", config=cfg)
     assert code == 0 and "watcher.matcher.model" not in modules
