@@ -291,7 +291,7 @@ def test_the_alert_shows_the_models_reason_escaped():
         (lambda text: text.replace('"smuggling":', '"piracy":'), "topic 'piracy' is not in topics.toml"),
     ],
 )
-def test_check_config_names_a_bad_model_file_and_the_fix(tmp_path, damage, says):
+def test_check_config_names_a_bad_model_file_and_the_fix(tmp_path, feed_server, damage, says):
     cfg = trained(tmp_path)
     path = cfg / "relevance-model.json"
     if damage is None:
@@ -306,9 +306,11 @@ def test_check_config_names_a_bad_model_file_and_the_fix(tmp_path, damage, says)
     assert f"watcher train-model --cases tests/data/topic-cases.*.toml --out {path}" in done.stderr
     match = run_cli(["--config", str(cfg), "match", TEXT], tmp_path)
     assert match.returncode == 2 and says in match.stderr
-    if damage is None:  # a missing file stops `watcher once` before any poll too
-        once = run_cli(["--config", str(cfg), "once", "--dry-run"], tmp_path)
-        assert once.returncode == 1 and says in once.stderr
+    # `watcher once` stops before any poll on a missing file, at the first item matched on a damaged one
+    feed_server.set("/feed.xml", rss([{"title": TEXT, "link": "https://e.org/2", "guid": "2"}]))
+    (cfg / "sources.toml").write_text(source_toml("feed", feed_server.url("/feed.xml")), "utf-8")
+    once = run_cli(["--config", str(cfg), "once", "--dry-run"], tmp_path)
+    assert once.returncode == 1 and says in once.stderr and "Traceback" not in once.stderr
 
 
 def test_without_a_threshold_the_weights_file_is_not_needed(tmp_path):

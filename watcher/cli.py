@@ -316,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args, config, settings)
     except KeyboardInterrupt:
         return 130
+    except ConfigError as exc:  # the relevance model's weights, read at the first item matched, cannot be used
+        return _config_failed(exc)
     except StoreError as exc:  # the database cannot be used: one line, and nothing was started
         print(f"error: {exc}", file=sys.stderr)
         return STORE_FAILED
