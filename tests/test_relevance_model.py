@@ -84,9 +84,10 @@ def test_training_is_deterministic_and_records_its_cases(tmp_path):
     [record] = data["training"]
     assert record["file"] == "cases.toml" and record["cases"] == 40 and len(record["sha256"]) == 64
     body = data["topics"]["smuggling"]
-    weights, names = body["weights"], body["features"].split("\n")
-    assert len(names) == len(weights) and names == sorted(names)  # one text of features, the weights in its order
-    assert weights and all(abs(w) >= 0.1 and round(w, 2) == w for w in weights)  # pruned and rounded
+    names = body["features"].split("|")
+    assert len(body["weights"]) == 4 * len(names) and names == sorted(names)  # the weights in the features' order
+    weights = load_model(cfg / "relevance-model.json").topics["smuggling"].weights
+    assert weights and all(abs(w) >= 0.1 and round(w, 2) == w for w in weights.values())  # pruned and rounded
     help_text = run_cli(["train-model", "--help"], tmp_path).stdout
     assert "--cases" in help_text and "--out" in help_text
 
@@ -203,23 +204,25 @@ def test_an_explanation_names_no_stopword_short_word_or_number():
 
 
 def valid_file(**topic: object) -> str:
-    body = {"bias": -1.0, "features": "hidden\nlorry", "weights": [0.5, 1.25], **topic}
+    body = {"bias": -1.0, "features": "hidden|lorry", "weights": "0032007d", **topic}  # 50 and 125 hundredths
     return json.dumps({"format": FORMAT, "max_words": MAX_WORDS, "topics": {"smuggling": body}})
 
 
 @pytest.mark.parametrize(
     "topic",
     [
-        {"weights": [0.5]},  # fewer weights than features
-        {"features": "hidden\nlorry\nvan"},  # more features than weights
-        {"weights": [0.5, "1.25"]},  # a weight that is not a number
-        {"weights": [0.5, True]},
-        {"weights": [0.5, None]},
-        {"weights": [0.5, math.inf]},
-        {"weights": [0.5, math.nan]},
+        {"weights": "0032"},  # fewer weights than features
+        {"features": "hidden|lorry|van"},  # more features than weights
+        {"weights": "0032007"},  # half a weight
+        {"weights": "0032007g"},  # not a hexadecimal digit
+        {"weights": "00 32007d"[:8]},  # a space, which fromhex would skip
+        {"weights": [50, 125]},  # not the file's text of digits
+        {"weights": None},
         {"bias": "1"},
+        {"bias": True},
+        {"bias": math.nan},
         {"features": ["hidden", "lorry"]},
-        {"features": "lorry\nlorry"},  # a feature written twice
+        {"features": "lorry|hidden"},  # out of order
     ],
 )
 def test_the_loader_refuses_weights_that_do_not_fit_their_features(topic):
@@ -228,9 +231,29 @@ def test_the_loader_refuses_weights_that_do_not_fit_their_features(topic):
     model, problems = model_from_json(valid_file(**topic), "m.json")
     assert model is None
     assert problems == [
-        "m.json: topic 'smuggling' needs a bias, its features as one text and as many weights, all numbers; "
-        "retrain it with `watcher train-model --cases tests/data/topic-cases.*.toml --out m.json`"
+        "m.json: topic 'smuggling' needs a bias, its features in order as one text and as many weights (4 "
+        "hexadecimal digits each); retrain it with `watcher train-model --cases tests/data/topic-cases.*.toml --out "
+        "m.json`"
     ]
+
+
+def test_a_loaded_model_scores_alike_by_bisecting_and_by_its_dictionary():
+    """The first text is scored by bisecting the file's sorted features, the later ones through a dictionary; both
+    give the same probabilities and explanations as the weights before they were written."""
+    weights = TopicWeights(-1.5, {"hidden": 0.75, "lorry": 1.25, "lorry driver": 0.5, "passe~": 0.25, "the": 3.0})
+    weights.weights["border"] = -2.5  # negative weights are written in two's complement
+    written = RelevanceModel({"t": weights})
+    loaded, problems = model_from_json(written.to_json(), "m.json")
+    assert problems == [] and loaded is not None
+    texts = [
+        "The lorry driver hid passengers",
+        "hidden in a lorry",
+        "a border lorry",
+        "The lorry driver hid passengers",
+    ]
+    for text in texts:
+        assert loaded.score(text) == written.score(text)
+    assert loaded.score(texts[0])["t"].top == ("lorry", "passengers")  # not "the", and "lorry driver" repeats lorry
 
 
 def test_a_topic_raised_by_its_terms_keeps_its_terms(tmp_path):

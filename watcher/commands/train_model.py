@@ -21,7 +21,9 @@ from watcher.matcher.model import (
     MIN_WEIGHT,
     RATE,
     SEED,
+    PackedWeights,
     RelevanceModel,
+    TopicWeights,
     train,
 )
 
@@ -96,9 +98,10 @@ def train_model(
             f"  {topic} ({topics.index(topic) + 1} of {len(topics)}): epoch {epoch} of {epochs}"
         ),
     )
-    pruned = {topic: weights.pruned() for topic, weights in done.items()}
-    for topic, weights in pruned.items():
-        say(f"  {topic}: kept {len(weights.weights)} of {len(done[topic].weights)} weights (|w| >= {MIN_WEIGHT})")
+    pruned: dict[str, TopicWeights | PackedWeights] = {}
+    for topic, weights in done.items():
+        pruned[topic] = kept = weights.pruned()
+        say(f"  {topic}: kept {len(kept.weights)} of {len(weights.weights)} weights (|w| >= {MIN_WEIGHT})")
     return RelevanceModel(
         topics=pruned,
         max_words=MAX_WORDS,
