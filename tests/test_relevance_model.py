@@ -371,12 +371,22 @@ def test_a_bad_setting_is_an_error_naming_the_variable(tmp_path):
     assert done.returncode == 1 and "WATCHER_RELEVANCE_MODEL: 'maybe' is not understood" in done.stderr
 
 
+# Case files the shipped model was not trained on, and why. Every other case file must be in its training list.
+MODEL_HELD_OUT = {
+    "topic-cases.blind19.toml": "chose the per-topic thresholds (the relevance keys) on cases the model had not seen",
+    "topic-cases.blind20.toml": "chose the per-topic thresholds with blind19",
+    "topic-cases.blind21.toml": "measures the packs and the model together, never learnt from",
+    "topic-cases.blind22.toml": "measures the packs and the model together with blind21",
+}
+
+
 def test_the_shipped_model_fits_the_shipped_topics():
     root = Path(__file__).resolve().parent.parent
     model = load_model(root / "config" / "relevance-model.json", ["smuggling", "borders", "migration", "policing"])
     assert list(model.topics) == ["smuggling", "borders", "migration", "policing"]
     names = {record["file"] for record in model.training}
-    assert names == {path.name for path in (root / "tests" / "data").glob("topic-cases.*.toml")}
+    every = {path.name for path in (root / "tests" / "data").glob("topic-cases.*.toml")}
+    assert names == every - set(MODEL_HELD_OUT)
 
 
 def test_the_shipped_model_is_what_training_on_its_files_gives(tmp_path):
