@@ -22,6 +22,7 @@ from watcher.matcher import Matcher, topics_from_toml
 from watcher.matcher.model import (
     FORMAT,
     MAX_WORDS,
+    RETRAIN,
     Relevance,
     RelevanceModel,
     TopicWeights,
@@ -232,8 +233,7 @@ def test_the_loader_refuses_weights_that_do_not_fit_their_features(topic):
     assert model is None
     assert problems == [
         "m.json: topic 'smuggling' needs a bias, its features in order as one text and as many weights (4 "
-        "hexadecimal digits each); retrain it with `watcher train-model --cases tests/data/topic-cases.*.toml --out "
-        "m.json`"
+        "hexadecimal digits each); " + RETRAIN.format(path="m.json")
     ]
 
 
@@ -326,7 +326,7 @@ def test_check_config_names_a_bad_model_file_and_the_fix(tmp_path, feed_server, 
     done = run_cli(["--config", str(cfg), "check-config"], tmp_path)
     assert done.returncode == 1
     assert f"error: {path}: {says}" in done.stderr
-    assert f"watcher train-model --cases tests/data/topic-cases.*.toml --out {path}" in done.stderr
+    assert f"watcher train-model --cases <labelled case files> --out {path}" in done.stderr
     match = run_cli(["--config", str(cfg), "match", TEXT], tmp_path)
     assert match.returncode == 2 and says in match.stderr
     # `watcher once` stops before any poll on a missing file, at the first item matched on a damaged one

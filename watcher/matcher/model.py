@@ -57,7 +57,10 @@ LARGEST = 2**15 - 1  # the largest weight the file can hold, in 1/PER
 SEPARATOR = "|"  # joins a topic's features in the file; no feature has it (words are \w+, pairs add a space, stems ~)
 STEM = 5  # letters of a stem feature
 STEM_FROM = 6  # words at least this long also give their stem
-RETRAIN = "retrain it with `watcher train-model --cases tests/data/topic-cases.*.toml --out {path}`"
+RETRAIN = (
+    "put back the shipped file (`watcher init NEWDIR` writes it there, with the other starter files) or retrain it"
+    ' with `watcher train-model --cases <labelled case files> --out {path}` (README, "The relevance model")'
+)
 
 
 def words_of(text: str, limit: int = MAX_WORDS) -> list[str]:
