@@ -65,7 +65,11 @@ def one_run(sources: int, subscribers: int, seconds: float) -> dict:
             config = work / "config"
             config.mkdir()
             (config / "sources.toml").write_text("\n".join(lines))
-            shutil.copy(ROOT / "config" / "topics.toml", config / "topics.toml")
+            for name in (
+                "topics.toml",
+                "relevance-model.json",
+            ):  # the topics and the weights their `relevance` keys use
+                shutil.copy(ROOT / "config" / name, config / name)
             store = Store(work / "data" / "watcher.db")
             topics = ["smuggling", "borders", "migration", "policing"]
             with store.tx():

@@ -54,9 +54,11 @@ def serve_feeds(server: FeedServer, count: int) -> list[str]:
 
 
 def watcher_config(directory: Path, urls: list[str]) -> Path:
-    """A config directory: the shipped topics.toml and one rss source per URL, polled without pacing."""
+    """A config directory: the shipped topics (with the relevance model) and one rss source per URL, polled without
+    pacing."""
     directory.mkdir(parents=True)
-    shutil.copy(ROOT / "config" / "topics.toml", directory / "topics.toml")
+    for name in ("topics.toml", "relevance-model.json"):  # the topics and the weights their `relevance` keys use
+        shutil.copy(ROOT / "config" / name, directory / name)
     sources = ['[http]\nper_host_interval = "0s"\nper_host_concurrency = 4\n']
     for n, url in enumerate(urls):
         sources.append(f'[[source]]\nname = "feed-{n}"\nkind = "rss"\nurl = "{url}"\nevery = "15m"\n')

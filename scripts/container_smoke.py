@@ -90,7 +90,8 @@ def main(tag: str) -> int:
         (config / "sources.toml").write_text(
             f'[[source]]\nname = "smoke-feed"\nkind = "rss"\nurl = "{feeds.url("/feed.xml")}"\nevery = "2s"\n'
         )
-        shutil.copy(ROOT / "config" / "topics.toml", config / "topics.toml")
+        for name in ("topics.toml", "relevance-model.json"):  # the topics and the weights their `relevance` keys use
+            shutil.copy(ROOT / "config" / name, config / name)
         for f in config.iterdir():
             f.chmod(0o644)
         step(f"feed server {feeds.base_url}, fake Bot API {api.url}, health port {port}")
