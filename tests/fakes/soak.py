@@ -128,12 +128,13 @@ def service_env(api: FakeBotAPI, **settings: str) -> dict[str, str]:
 
 def write_setup(work: Path, sources: str, database: str | Path, chats: list[int]) -> None:
     """What the service reads at start: ``work/config`` with ``sources`` (the text of its sources.toml) and the
-    shipped topics, and ``chats`` subscribed to the smuggling topic in ``database`` (a SQLite file or a PostgreSQL
-    URL)."""
+    shipped topics (with the relevance model's weights), and ``chats`` subscribed to the smuggling topic in
+    ``database`` (a SQLite file or a PostgreSQL URL)."""
     config = work / "config"
     config.mkdir(parents=True)
     (config / "sources.toml").write_text(sources, encoding="utf-8")
-    shutil.copy(ROOT / "config" / "topics.toml", config / "topics.toml")
+    for name in ("topics.toml", "relevance-model.json"):  # the topics and the weights their `relevance` keys use
+        shutil.copy(ROOT / "config" / name, config / name)
     store = Store(database)
     try:
         for chat in chats:
