@@ -603,6 +603,14 @@ def test_warnings_for_duplicates_self_exclusion_and_dead_exclusions():
     assert len(warnings) == 3
 
 
+def test_an_exclusion_of_a_topic_the_relevance_model_raises_is_not_called_dead():
+    """With ``relevance``, an exclusion also stops the model's hits, which need none of the topic's terms."""
+    text = '[[topic]]\nid = "x"\nlabel = "X"\nrelevance = 0.6\nterms = ["border"]\nexclude = ["tobacco"]\n'
+    topics, errors, warnings = parse(text)
+    assert errors == [] and topics[0].relevance == 0.6
+    assert warnings == []
+
+
 def test_matcher_refuses_invalid_topics_built_in_code():
     """Building a Matcher from bad Topic objects raises ConfigError, not a silent dead rule."""
     with pytest.raises(ConfigError, match="prefix shorter"):

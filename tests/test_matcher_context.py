@@ -92,6 +92,7 @@ def test_exclusions_still_veto_context_terms():
         ({"terms": ["re*"], "near": ["migrant*"]}, "terms 're*' is a prefix"),
         ({"terms": ["return*"], "near": ["a + b"]}, "joins parts with '+'"),
         ({"terms": ["return*"], "near": "migrant*"}, "must be a list of terms"),
+        ({"terms": [["return*"]], "near": ["migrant*"]}, "must be a list of terms"),  # a list in the list
     ],
 )
 def test_check_config_names_what_is_wrong(context, message):

@@ -485,7 +485,13 @@ class _EntryChecker:
             parse_term,
             f"{self.filename}: {self.name}",
             lambda values: (
-                (type(values) is list and bool(values) and known.issuperset(values)) or plain_terms(values, "context")
+                (
+                    type(values) is list
+                    and bool(values)
+                    and all(type(v) is str for v in values)
+                    and known.issuperset(values)
+                )
+                or plain_terms(values, "context")
             ),
         )
         self.errors.extend(errors)
@@ -667,6 +673,8 @@ class _EntryChecker:
                         f"term {raw!r} is also listed in exclude as "
                         f"{excluded[key]!r}, so it can never match; remove it from one list"
                     )
+        if self.entry.get("relevance") is not None:
+            return  # its exclusions also stop the relevance model's hits, which need none of its terms
         parts = TermParts(loose_parts(every.keys))
         for raw, key in zip(*exclude):
             if key not in keys and not parts.any_inside(_CAPS_MARK.sub("", key)):
