@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.threshold is not None:
             topics = [replace(topic, relevance=args.threshold) for topic in topics]
-        relevance = Relevance.of(load_model(args.relevance, [t.id for t in topics]))
+        relevance = Relevance.of(load_model(args.relevance))
         at = ", ".join(f"{t.id} {t.relevance}" for t in topics if t.relevance is not None) or "no topic"
         print(f"with the relevance model {args.relevance}, thresholds: {at}")
     matcher = Matcher(topics, relevance=relevance)

@@ -30,7 +30,7 @@ from watcher.matcher.model import (
     load_model,
     model_from_json,
 )
-from watcher.models import Alert, Item, model_reason, model_term
+from watcher.models import Alert, Item, Match, model_reason, model_term
 from watcher.notifiers.format import alert_html, alert_text
 
 TOPICS = """
@@ -103,7 +103,7 @@ def test_a_case_labelled_with_an_unknown_topic_is_refused(tmp_path):
 
 
 def test_inference_names_the_features_that_raised_the_topic(tmp_path):
-    model = load_model(trained(tmp_path) / "relevance-model.json", ["smuggling", "borders"])
+    model = load_model(trained(tmp_path) / "relevance-model.json")
     score = model.score(TEXT)["smuggling"]
     assert score.probability >= 0.5
     assert 1 <= len(score.top) <= 3
@@ -122,7 +122,7 @@ def test_the_model_reads_only_the_first_words_of_title_and_summary():
     # The body is never read, however long: the same item without it gets the same answer.
     long_body = Item("s", "1", "Report", "u", body="lorry " * 5000)
     assert matcher.match(long_body) == []
-    assert matcher.match(Item("s", "2", "Lorry report", "u"))[0].terms[0].startswith("relevance model 0.88 on: lorry")
+    assert matcher.match(Item("s", "2", "Lorry report", "u"))[0].terms[0].startswith("relevance model t 0.88 on: lorry")
 
 
 def test_on_by_default_off_with_the_setting(tmp_path):
@@ -130,7 +130,7 @@ def test_on_by_default_off_with_the_setting(tmp_path):
     on = run_cli(["--config", str(cfg), "match", TEXT], tmp_path)
     assert on.returncode == 0, on.stderr
     line = on.stdout.splitlines()[0]
-    assert line.startswith("smuggling: relevance model 0.") and " on: " in line
+    assert line.startswith("smuggling: relevance model smuggling 0.") and " on: " in line
     as_json = run_cli(["--config", str(cfg), "match", "--json", TEXT], tmp_path)
     [match] = json.loads(as_json.stdout)["matches"]
     assert match["topic"] == "smuggling" and match["field"] == "model"
@@ -181,7 +181,7 @@ def test_each_topic_has_its_own_threshold():
     assert {t: round(s.probability, 2) for t, s in model.score("lorry").items()} == {"low": 0.73, "high": 0.73}
     matcher = Matcher(topics, relevance=Relevance.of(model))
     [match] = matcher.match_text("Lorry stopped")
-    assert match.topic == "low" and match.terms == ("relevance model 0.73 on: lorry",)
+    assert match.topic == "low" and match.terms == ("relevance model low 0.73 on: lorry",)
 
 
 def test_the_weights_are_read_when_the_first_text_is_matched(tmp_path):
@@ -190,7 +190,7 @@ def test_the_weights_are_read_when_the_first_text_is_matched(tmp_path):
         {"topic": [{"id": "smuggling", "label": "S", "terms": ["frontex"], "relevance": 0.5}]}
     )
     assert errors == []
-    lazy = Relevance.lazy(cfg / "relevance-model.json", ["smuggling"], ["smuggling"])
+    lazy = Relevance.lazy(cfg / "relevance-model.json", ["smuggling"])
     matcher = Matcher(topics, relevance=lazy)
     assert not lazy.loaded
     assert [m.topic for m in matcher.match_text(TEXT)] == ["smuggling"] and lazy.loaded
@@ -285,24 +285,56 @@ def test_a_model_hit_goes_through_the_store_to_the_alert(tmp_path, feed_server):
     assert off.stdout == ""
     on = run_cli(["--config", str(cfg), "once"], tmp_path)
     assert "1 new, 1 flagged" in on.stdout, on.stdout + on.stderr
-    assert "=== ALERT ===" in on.stderr and "Matched: relevance model 0." in on.stderr
+    assert "=== ALERT ===" in on.stderr and "Matched: relevance model for Smuggling 0." in on.stderr
 
 
 def test_the_alert_shows_the_models_reason_escaped():
-    term = model_term(0.834, ("<b>hidden</b> & passengers", "lorry"))
-    assert term == "relevance model 0.83 on: <b>hidden</b> & passengers, lorry"
+    term = model_term("smuggling", 0.834, ("<b>hidden</b> & passengers", "lorry"))
+    assert term == "relevance model smuggling 0.83 on: <b>hidden</b> & passengers, lorry"
+    assert model_reason(term) == ("smuggling", "0.83", ("<b>hidden</b> & passengers", "lorry"))
     alert = Alert(
         1, 1, "telegram", "1", "s", "x", "Lorry found", "https://e.org", None, ("smuggling", "borders"),
         ("frontex", term), words=("Frontex",),
     )  # fmt: skip
-    html_text = alert_html(alert, {"smuggling": "Smuggling"})
-    assert "Matched: “Frontex” · relevance model 0.83 on: &lt;b&gt;hidden&lt;/b&gt; &amp; passengers, lorry" in (
-        html_text
+    html_text = alert_html(alert, {"smuggling": "Smuggling & co"})
+    assert (
+        "Matched: “Frontex” · relevance model for Smuggling &amp; co 0.83 on: &lt;b&gt;hidden&lt;/b&gt; &amp; "
+        "passengers, lorry" in html_text
     )
     assert "<b>hidden</b>" not in html_text
-    assert "relevance model 0.83 on: <b>hidden</b> & passengers, lorry" in alert_text(alert, {})
-    french = alert_html(Alert(**{**alert.__dict__, "language": "fr", "words": ()}), {})
-    assert "modèle de pertinence 0.83 sur : &lt;b&gt;" in french and "“frontex”" in french
+    assert "relevance model for smuggling 0.83 on: <b>hidden</b> & passengers, lorry" in alert_text(alert, {})
+    french = alert_html(Alert(**{**alert.__dict__, "language": "fr", "words": ()}), {"smuggling": "Trafic"})
+    assert "modèle de pertinence pour Trafic 0.83 sur : &lt;b&gt;" in french and "“frontex”" in french
+    german = alert_text(Alert(**{**alert.__dict__, "language": "de"}), {"smuggling": "Schleusung"})
+    assert "Relevanzmodell für Schleusung 0.83 wegen: <b>hidden</b>" in german
+
+
+def test_an_alert_for_two_model_topics_names_each_topic(tmp_path):
+    """The store joins the terms of the topics an alert is for, each once: with the topic in the model's term, two
+    topics raised at the same probability on the same words stay two reasons, each with its topic's label."""
+    from watcher.store.sqlite import Store
+
+    borders, smuggling = model_term("borders", 0.8, ("lorry",)), model_term("smuggling", 0.8, ("lorry",))
+    assert borders != smuggling
+    item = Item("s", "1", "Lorry stopped", "https://e.org/1")
+    found = [Match("borders", (borders,), field="model"), Match("smuggling", (smuggling,), field="model")]
+    store = Store(tmp_path / "w.db")
+    store.subscribe("telegram", "1", ["borders", "smuggling"])
+    store.record_poll("s", [Item("s", "0", "Earlier", "https://e.org/0")], {})  # a source's first poll never alerts
+    store.record_poll("s", [item], {item.key: found})
+    [alert] = store.due_alerts(["telegram"])
+    store.close()
+    assert alert.terms == (borders, smuggling)
+    line = alert_text(alert, {"borders": "Borders", "smuggling": "Smuggling"})
+    assert "relevance model for Borders 0.80 on: lorry · relevance model for Smuggling 0.80 on: lorry" in line
+
+
+def test_an_alert_queued_before_the_terms_named_their_topic_still_reads():
+    old = "relevance model 0.83 on: hidden, lorry"
+    assert model_reason(old) == ("", "0.83", ("hidden", "lorry"))
+    alert = Alert(1, 1, "telegram", "1", "s", "x", "Lorry", "https://e.org", None, ("smuggling",), (old,))
+    assert "Matched: relevance model 0.83 on: hidden, lorry" in alert_text(alert, {"smuggling": "Smuggling"})
+    assert model_reason("relevance model two words 0.83 on: x") is None and model_reason("frontex") is None
 
 
 @pytest.mark.parametrize(
@@ -311,7 +343,10 @@ def test_the_alert_shows_the_models_reason_escaped():
         (None, "relevance model file not found, and topics.toml gives topics a relevance threshold"),
         (lambda text: text[:100], "not a relevance model file (not valid JSON"),
         (lambda text: text.replace('"format": 2', '"format": 99'), "format version 99, this watcher reads version 2"),
-        (lambda text: text.replace('"smuggling":', '"piracy":'), "topic 'piracy' is not in topics.toml"),
+        (
+            lambda text: text.replace('"smuggling":', '"piracy":'),
+            "topics.toml gives topic 'smuggling' a relevance threshold, but the file has no weights for it",
+        ),
     ],
 )
 def test_check_config_names_a_bad_model_file_and_the_fix(tmp_path, feed_server, damage, says):
@@ -382,7 +417,9 @@ MODEL_HELD_OUT = {
 
 def test_the_shipped_model_fits_the_shipped_topics():
     root = Path(__file__).resolve().parent.parent
-    model = load_model(root / "config" / "relevance-model.json", ["smuggling", "borders", "migration", "policing"])
+    model = load_model(
+        root / "config" / "relevance-model.json", needed=["smuggling", "borders", "migration", "policing"]
+    )
     assert list(model.topics) == ["smuggling", "borders", "migration", "policing"]
     names = {record["file"] for record in model.training}
     every = {path.name for path in (root / "tests" / "data").glob("topic-cases.*.toml")}
@@ -414,3 +451,183 @@ def test_match_loads_no_model_code_when_no_topic_has_a_threshold(tmp_path):
     cfg = make_config(tmp_path / "cfg", source_toml("feed", "http://127.0.0.1:9/feed.xml"), without)
     code, modules = loaded(tmp_path, "match", "migrant smuggling networks", config=cfg)
     assert code == 0 and "watcher.matcher.model" not in modules
+
+
+# --- what a weights file that no longer fits topics.toml stops, and what it does not --------------------------------
+
+
+def test_a_topic_of_the_file_that_topics_toml_lacks_is_only_a_warning(tmp_path):
+    """A maintainer removes or renames a topic: its weights are never scored, so check-config and the commands go on
+    (check-config warns), and the topics that do give a threshold still use the model."""
+    cfg = trained(tmp_path)
+    path = cfg / "relevance-model.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["topics"]["piracy"] = data["topics"]["smuggling"]  # a topic topics.toml does not define
+    path.write_text(json.dumps(data), encoding="utf-8")
+    done = run_cli(["--config", str(cfg), "check-config"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"warning: {path}: the relevance model has weights for 'piracy', which topics.toml does not define" in (
+        done.stderr
+    )
+    match = run_cli(["--config", str(cfg), "match", TEXT], tmp_path)
+    assert match.returncode == 0 and match.stdout.startswith("smuggling: relevance model smuggling 0.")
+
+
+def test_with_errors_in_topics_toml_the_model_is_not_checked(tmp_path):
+    """The topics that survive an error in topics.toml are not all of its topics: the model checks would call the
+    weights of the others strangers, or say a valid topic is missing. Only topics.toml's own error is reported."""
+    cfg = trained(tmp_path)
+    topics = cfg / "topics.toml"
+    topics.write_text(topics.read_text(encoding="utf-8").replace('id = "borders"', 'id = "Borders!"'), "utf-8")
+    (cfg / "relevance-model.json").write_text("{damaged", encoding="utf-8")
+    done = run_cli(["--config", str(cfg), "check-config"], tmp_path)
+    assert done.returncode == 1 and "topics.toml" in done.stderr
+    assert "relevance-model.json" not in done.stderr and "1 problem(s)" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        None,  # missing
+        lambda text: text[:100],  # not JSON
+        lambda text: text.replace('"format": 2', '"format": 99'),
+        lambda text: text.replace('"smuggling":', '"piracy":'),  # a topic with a threshold has no weights
+    ],
+)
+def test_every_model_error_names_the_way_out_without_retraining(tmp_path, damage):
+    """A deployment has no labelled cases to retrain on: every error says the switch that matches with the terms
+    alone, and that removing a topic's relevance key stops the model for that topic."""
+    cfg = trained(tmp_path)
+    path = cfg / "relevance-model.json"
+    if damage is None:
+        path.unlink()
+    else:
+        path.write_text(damage(path.read_text(encoding="utf-8")), encoding="utf-8")
+    done = run_cli(["--config", str(cfg), "check-config"], tmp_path)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert done.returncode == 1 and errors
+    for line in errors:
+        assert "WATCHER_RELEVANCE_MODEL=0 matches with the terms alone" in line
+        assert "removing a topic's `relevance` key stops the model for that topic" in line
+        assert "a deployment has none" in line
+
+
+@pytest.mark.parametrize(
+    ("body", "max_words"),
+    [
+        ({"bias": 10**400}, MAX_WORDS),  # math.isfinite cannot take it: OverflowError
+        ({"bias": -(10**400)}, MAX_WORDS),
+        ({}, 0),
+        ({}, 1001),
+        ({}, 10**400),
+    ],
+)
+def test_the_loader_reports_huge_numbers_as_problems(body, max_words):
+    text = json.dumps({"format": FORMAT, "max_words": max_words, "topics": {"smuggling": {**json.loads(
+        valid_file())["topics"]["smuggling"], **body}}})  # fmt: skip
+    model, problems = model_from_json(text, "m.json")
+    assert model is None and problems and all(line.startswith("m.json: ") for line in problems)
+    if max_words != MAX_WORDS:
+        assert problems[0].startswith("m.json: max_words ") and "is not a whole number from 1 to 1000" in problems[0]
+        assert len(problems[0]) < 1000  # a huge number is not printed
+    model, problems = model_from_json(text.replace(f'"max_words": {max_words}', '"max_words": 1000'), "m.json")
+    assert (model is None) == bool(body)
+
+
+def test_parse_reports_a_damaged_weights_file_without_a_traceback(tmp_path):
+    cfg = trained(tmp_path)
+    (cfg / "relevance-model.json").write_text("{damaged", encoding="utf-8")
+    feed = tmp_path / "feed.xml"
+    feed.write_text(rss([{"title": TEXT, "link": "https://e.org/1", "guid": "1"}]), encoding="utf-8")
+    done = run_cli(["--config", str(cfg), "parse", "--kind", "rss", str(feed)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "warning: topics not matched" in done.stderr and "not a relevance model file" in done.stderr
+    assert "1 items from" in done.stderr
+
+
+# --- the model reads only what the topic's fields allow ------------------------------------------------------------
+
+
+def fields_matcher(fields: list[str], exclude: tuple[str, ...] = ()) -> Matcher:
+    topics, errors, _ = topics_from_toml(
+        {"topic": [{"id": "t", "label": "T", "terms": ["frontex"], "fields": fields, "exclude": list(exclude)}]}
+    )
+    assert errors == []
+    return Matcher([replace(t, relevance=0.5) for t in topics], relevance=Relevance.of(lorry_model(t=-1.0)))
+
+
+def test_the_model_reads_only_the_fields_the_topic_allows():
+    in_title = Item("s", "1", "Lorry stopped", "u", summary="A report")
+    in_summary = Item("s", "2", "A report", "u", summary="Lorry stopped")
+    assert [m.topic for m in fields_matcher(["title", "summary", "body"]).match(in_title)] == ["t"]
+    assert fields_matcher(["summary"]).match(in_title) == []
+    assert [m.topic for m in fields_matcher(["summary"]).match(in_summary)] == ["t"]
+    assert fields_matcher(["title"]).match(in_summary) == []
+    only_body = fields_matcher(["body"])
+    assert only_body.match(in_title) == [] and only_body.match(Item("s", "3", "x", "u", body="lorry")) == []
+
+
+def test_an_exclusion_vetoes_a_model_hit_only_in_the_text_the_model_read():
+    matcher = fields_matcher(["title", "summary", "body"], exclude=("Médecins Sans Frontières",))
+    body = "A long report. " * 200 + "Médecins Sans Frontières helped. " + "More text. " * 200
+    [match] = matcher.match(Item("s", "1", "Lorry stopped at the border", "u", body=body))
+    assert match.topic == "t" and match.field == "model"
+    assert matcher.match(Item("s", "2", "Lorry stopped", "u", summary="Médecins Sans Frontières helped")) == []
+    # a field the topic does not search vetoes nothing either
+    title_only = fields_matcher(["title"], exclude=("Médecins Sans Frontières",))
+    assert title_only.match(Item("s", "3", "Lorry stopped", "u", summary="Médecins Sans Frontières")) != []
+
+
+def test_check_config_refuses_a_threshold_on_a_topic_the_model_cannot_read(tmp_path):
+    cfg = trained(tmp_path)
+    topics = cfg / "topics.toml"
+    topics.write_text(
+        topics.read_text(encoding="utf-8").replace("relevance = 0.5", 'relevance = 0.5\nfields = ["body"]')
+    )
+    done = run_cli(["--config", str(cfg), "check-config"], tmp_path)
+    assert done.returncode == 1
+    assert (
+        "topic 'smuggling': relevance 0.5 is set, but its fields (body) hold neither title nor summary" in done.stderr
+    )
+    assert 'add "title" or "summary" to its fields, or remove its relevance key' in done.stderr
+    assert run_cli(["--config", str(cfg), "check-config"], tmp_path, WATCHER_RELEVANCE_MODEL="0").returncode == 0
+    assert run_cli(["--config", str(cfg), "match", TEXT], tmp_path).returncode == 2
+
+
+# --- what matching with the model costs ----------------------------------------------------------------------------
+
+
+def test_a_huge_summary_is_tokenised_only_as_far_as_the_words_the_model_reads(monkeypatch):
+    from watcher.matcher import model as module
+
+    text = "Lorry " + "word, " * 200_000
+    seen: list[int] = []
+    real = module.tokens
+    monkeypatch.setattr(module, "tokens", lambda piece: seen.append(len(piece)) or real(piece))
+    assert module.words_of(text) == ["lorry"] + ["word"] * (MAX_WORDS - 1)
+    assert max(seen) <= 40 * (MAX_WORDS + 1)
+    # a prefix with too few words is widened until it has them, so the words are the whole text's
+    sparse = "1234567890 " * 2000 + "lorry " + "x " * 100
+    assert module.words_of(sparse) == [w for w in real(sparse) if w.isalpha()][:MAX_WORDS]
+    for sample in ("", "one", "Lorry " * 64, "Lorry " * 65, "a" * 5000 + " lorry"):
+        assert module.words_of(sample) == [w for w in real(sample) if any(c.isalpha() for c in w)][:MAX_WORDS]
+
+
+def test_an_items_fields_are_flattened_once_for_the_exclusions_of_every_proposed_topic(monkeypatch):
+    from watcher.matcher import engine
+
+    ids = [f"t{n}" for n in range(6)]
+    topics, errors, _ = topics_from_toml(
+        {"topic": [{"id": i, "label": i, "terms": ["frontex"], "exclude": ["fisheries"]} for i in ids]}
+    )
+    assert errors == []
+    matcher = Matcher(
+        [replace(t, relevance=0.5) for t in topics], relevance=Relevance.of(lorry_model(**dict.fromkeys(ids, -1.0)))
+    )
+    calls: list[str] = []
+    real = engine.flatten
+    monkeypatch.setattr(engine, "flatten", lambda text: calls.append(text) or real(text))
+    found = matcher.match(Item("s", "1", "Lorry stopped", "u", summary="On the road"))
+    assert [m.topic for m in found] == ids
+    assert [m.terms[0] for m in found][:1] == ["relevance model t0 0.73 on: lorry"]
+    assert sorted(calls) == sorted(["Lorry stopped", "On the road"] * 2)  # once to match the terms, once to veto

@@ -606,7 +606,8 @@ def _topics_matcher(config_arg: str | None, settings) -> Matcher | None:
         return None
     try:
         topics = load_topics(path)
-        return Matcher(topics, relevance=relevance_from(settings, path.parent, topics))
+        # the weights are read and checked here, where their errors are reported, not at the first item matched
+        return Matcher(topics, relevance=relevance_from(settings, path.parent, topics, now=True))
     except ConfigError as exc:
         print(f"warning: topics not matched, {path} has problems: {'; '.join(exc.problems)}", file=sys.stderr)
         return None

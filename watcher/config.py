@@ -98,15 +98,17 @@ def load_config(
         problems += errs
         archive, errs = archive_options_from_toml(src_data.get("archive"), str(src_path))
         problems += errs
-    topics, errs, warns = checked_topics_and_warnings(topic_path, cache_dir)
-    problems += errs
+    topics, topic_errors, warns = checked_topics_and_warnings(topic_path, cache_dir)
+    problems += topic_errors
     warnings += warns
     notifiers, errs = _notifiers(directory / "notifiers.toml", tuple(t.id for t in topics))
     problems += errs
     relevance = None
-    if settings is not None and topics:
+    # the model is checked against topics.toml only when topics.toml itself is sound: with errors, the topics that
+    # survive are not all the file's, and the weights of the others would look like strangers
+    if settings is not None and topics and not topic_errors:
         try:
-            relevance = relevance_from(settings, directory, topics, now=read_model)
+            relevance = relevance_from(settings, directory, topics, now=read_model, warnings=warnings)
         except ConfigError as exc:
             problems += exc.problems
     if problems:

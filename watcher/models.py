@@ -77,23 +77,30 @@ class Alert:
 
 
 # A topic raised by the relevance model (watcher.matcher.model) records one term that says so, whole:
-# "relevance model 0.83 on: smuggling, border crossing, frontex" (the probability, then the features that raised it
-# most). Stored, archived and posted to webhooks as it is; an alert shows it in the chat's language.
+# "relevance model borders 0.83 on: frontier, guards, frontex" (the topic, the probability, then the features that
+# raised it most). The topic is in the term since an alert for several topics joins their terms, and the store keeps
+# identical terms once. Stored, archived and posted to webhooks as it is; an alert shows it in the chat's language,
+# with the topic's label. Terms stored before the topic was named ("relevance model 0.83 on: ...") are still read.
 MODEL_TERM = "relevance model "
 _MODEL_ON = " on: "
 
 
-def model_term(probability: float, words: tuple[str, ...] | list[str]) -> str:
-    """The term of a topic the relevance model raised, at ``probability`` on ``words``."""
-    return f"{MODEL_TERM}{probability:.2f}{_MODEL_ON}{', '.join(words)}" if words else f"{MODEL_TERM}{probability:.2f}"
+def model_term(topic: str, probability: float, words: tuple[str, ...] | list[str]) -> str:
+    """The term of ``topic`` raised by the relevance model at ``probability`` on ``words``."""
+    head = f"{MODEL_TERM}{topic} {probability:.2f}"
+    return f"{head}{_MODEL_ON}{', '.join(words)}" if words else head
 
 
-def model_reason(term: str) -> tuple[str, tuple[str, ...]] | None:
-    """(the probability as written, the features) of a relevance model's term; None for any other term."""
+def model_reason(term: str) -> tuple[str, str, tuple[str, ...]] | None:
+    """(the topic, "" for a term stored before terms named it; the probability as written; the features) of a
+    relevance model's term; None for any other term."""
     if not term.startswith(MODEL_TERM):
         return None
     rest = term[len(MODEL_TERM) :]
-    probability, _, words = rest.partition(_MODEL_ON)
-    if not (len(probability) == 4 and probability[1] == "." and probability.replace(".", "", 1).isdigit()):
+    head, _, words = rest.partition(_MODEL_ON)
+    topic, _, probability = head.rpartition(" ")
+    if " " in topic or not (
+        len(probability) == 4 and probability[1] == "." and probability.replace(".", "", 1).isdigit()
+    ):
         return None
-    return probability, tuple(w for w in words.split(", ") if w)
+    return topic, probability, tuple(w for w in words.split(", ") if w)

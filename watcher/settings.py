@@ -136,24 +136,41 @@ def _relevance(env: Mapping[str, str], problems: list[str]) -> bool:
 
 
 def relevance_from(
-    settings: Settings, directory: Path, topics: Sequence[Topic], *, now: bool = False
+    settings: Settings,
+    directory: Path,
+    topics: Sequence[Topic],
+    *,
+    now: bool = False,
+    warnings: list[str] | None = None,
 ) -> Relevance | None:
     """The relevance model of the configuration directory, or None when WATCHER_RELEVANCE_MODEL=0 or no topic gives
-    a ``relevance`` threshold. Read at once with ``now`` (check-config, the service's start-up), else when a text is
-    first scored; a missing file is an error either way. Raises ConfigError naming the file and the fix."""
+    a ``relevance`` threshold. Read at once with ``now`` (check-config, the service's start-up, parse), else when a
+    text is first scored; a missing file is an error either way, and so is a threshold on a topic whose ``fields``
+    leave the model nothing to read. Read now, the weights of topics that topics.toml lacks go to ``warnings``.
+    Raises ConfigError naming the file and the fix."""
     needed = [topic.id for topic in topics if topic.relevance is not None]
     if not settings.relevance_model or not needed:
         return None
     # loaded late: only when some topic asks for the model, and `watcher --help` never does
-    from watcher.matcher.model import Relevance, load_model, missing_file
+    from watcher.matcher.model import Relevance, load_model, missing_file, unknown_topics, unreadable_topics
 
     path = Path(directory) / MODEL_FILE
-    ids = [topic.id for topic in topics]
-    if now:
-        return Relevance.of(load_model(path, ids, needed))
+    problems = unreadable_topics(topics)
     if not path.is_file():
-        raise ConfigError([missing_file(path)])
-    return Relevance.lazy(path, ids, needed)
+        raise ConfigError(problems + [missing_file(path)])
+    if not now:
+        if problems:
+            raise ConfigError(problems)
+        return Relevance.lazy(path, needed)
+    try:
+        model = load_model(path, needed=needed)
+    except ConfigError as exc:
+        raise ConfigError(problems + exc.problems) from exc
+    if problems:
+        raise ConfigError(problems)
+    if warnings is not None:
+        warnings += unknown_topics(model, [topic.id for topic in topics], path)
+    return Relevance.of(model)
 
 
 def _send_rate(text: str, problems: list[str]) -> float:

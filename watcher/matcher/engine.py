@@ -17,10 +17,12 @@ How it stays fast (linear in the text, independent of the number of terms):
 4. Hits of ``yield_to`` terms are dropped when the topic they give way to is
    raised by its own ordinary terms or subject codes.
 5. With a relevance model (``relevance``), a topic the terms did not raise is raised when the model's probability
-   for the title and summary reaches the topic's own threshold (``relevance`` in topics.toml; a topic without one
-   is never raised by the model) and none of the topic's exclusions matches in the item; its one term says so
-   (``relevance model 0.83 on: ...``). The weights are read when a text first needs them, and the exclusions are
-   compiled only when the model first proposes a topic.
+   for the title and summary (those of them the topic's ``fields`` allow) reaches the topic's own threshold
+   (``relevance`` in topics.toml; a topic without one is never raised by the model) and none of the topic's
+   exclusions matches in that same text (never the body); its one term says so (``relevance model borders 0.83 on:
+   ...``). The weights are read when the command loads its configuration (check-config, run, parse) or when a text
+   first needs them (once, match), and the exclusions are compiled only when the model first proposes a topic; an
+   item's title and summary are flattened once for the exclusions of every topic the model proposes.
 """
 
 from __future__ import annotations
@@ -158,8 +160,15 @@ class Matcher:
             self.topics[topic.id] = topic
         self._list = list(self.topics.values())
         self._all = frozenset(range(len(self._list)))
-        # the topics the relevance model may raise: those with a threshold, when there is a model
-        self._by_model = [] if relevance is None else [i for i, t in enumerate(self._list) if t.relevance is not None]
+        # the topics the relevance model may raise: those with a threshold whose fields hold the title or the summary
+        # (the only fields it reads), when there is a model
+        self._by_model = (
+            []
+            if relevance is None
+            else [
+                i for i, t in enumerate(self._list) if t.relevance is not None and {"title", "summary"} & set(t.fields)
+            ]
+        )
         self._index = RuleIndex(self._list, self._reach)
         # The near and unless terms of context rule g are pseudo-topics 2g and 2g + 1 of their own index.
         self._markers = RuleIndex(
@@ -191,13 +200,13 @@ class Matcher:
         found = self._run(fields, allowed, _subject_codes(extra.get("subjects")))
         if self.relevance is None or not self._by_model:
             return found
-        return self._with_model(found, fields, self.relevance.text_of(item.title, item.summary), allowed)
+        return self._with_model(found, fields[:2], allowed)  # the model never reads the body
 
     def match_text(self, text: str) -> list[Match]:
         """Topics raised by a bare text, treated as title plus summary."""
         fields, allowed = [(TEXT_FIELD, text)], self._allowed_topics(None)
         found = self._run(fields, allowed, frozenset())
-        return self._with_model(found, fields, text, allowed) if self._by_model else found
+        return self._with_model(found, fields, allowed) if self._by_model else found
 
     def explain_text(self, text: str) -> tuple[list[Match], list[str]]:
         """As ``match_text``, plus one line for each hit that an exclusion or a missing context removed (and, with a
@@ -207,7 +216,7 @@ class Matcher:
         allowed = self._allowed_topics(None)
         found = self._run(fields, allowed, frozenset(), notes)
         if self._by_model:
-            found = self._with_model(found, fields, text, allowed, notes)
+            found = self._with_model(found, fields, allowed, notes)
         return found, notes
 
     def _allowed_topics(self, doc_type: object) -> frozenset[int]:
@@ -247,51 +256,71 @@ class Matcher:
         self,
         found: list[Match],
         fields: Sequence[tuple[str, str | None]],
-        text: str,
         allowed: frozenset[int],
         notes: list[str] | None = None,
     ) -> list[Match]:
-        """``found`` plus a Match for each allowed topic with a threshold that the model raises on ``text`` (title and
-        summary) and the terms did not, unless one of that topic's exclusions matches in one of its fields of the
-        item."""
+        """``found`` plus a Match for each allowed topic with a threshold that the model raises and the terms did not.
+        The model reads, per topic, only the title and summary that the topic's ``fields`` allow (of ``fields``: the
+        item's title and summary, or a bare text), and the topic's exclusions veto only in that same text."""
         assert self.relevance is not None
         raised = {m.topic for m in found}
-        order = {topic.id: number for number, topic in enumerate(self._list)}
-        wanted = [self._list[i].id for i in self._by_model if i in allowed and self._list[i].id not in raised]
-        if not wanted or not text.strip():
+        wanted = [i for i in self._by_model if i in allowed and self._list[i].id not in raised]
+        if not wanted:
             return found
+        given = [(name, text) for name, text in fields if text and text.strip()]
+        # the topics that read the same fields are scored together: one set of features for all of them
+        groups: dict[tuple[tuple[str, str], ...], list[int]] = {}
+        for index in wanted:
+            fields_of = self._list[index].fields
+            read = tuple((name, text) for name, text in given if name == TEXT_FIELD or name in fields_of)
+            if read:
+                groups.setdefault(read, []).append(index)
+        if not groups:  # no text the model may read: its weights are not needed
+            return found
+        model = self.relevance.model
+        proposed: list[tuple[int, float, tuple[str, ...], tuple[tuple[str, str], ...]]] = []
+        for read, indexes in groups.items():
+            text = read[0][1] if len(read) == 1 else self.relevance.text_of(read[0][1], read[1][1])
+            scores = model.score(text, [self._list[i].id for i in indexes])
+            for index in indexes:
+                score = scores.get(self._list[index].id)
+                threshold = self._list[index].relevance
+                if score is not None and threshold is not None and score.probability >= threshold:
+                    proposed.append((index, score.probability, score.top, read))
+        if not proposed:
+            return found
+        vetoes = self._excluded({index for index, *_ in proposed if self._list[index].exclude}, given)
         added = []
-        for topic, score in self.relevance.model.score(text, wanted).items():
-            index = order[topic]
-            threshold = self._list[index].relevance
-            if threshold is None or score.probability < threshold:
-                continue
-            veto = self._excluded(index, fields)
+        for index, probability, top, read in sorted(proposed):
+            topic = self._list[index].id
+            veto = next((source for name, source in vetoes.get(index, ()) if name in dict(read)), "")
             if veto:
                 if notes is not None:
-                    notes.append(f"{topic}: relevance model {score.probability:.2f} removed by the exclusion {veto!r}")
+                    notes.append(f"{topic}: relevance model {probability:.2f} removed by the exclusion {veto!r}")
                 continue
-            added.append(Match(topic=topic, terms=(model_term(score.probability, score.top),), field="model"))
-        return sorted(found + added, key=lambda m: order[m.topic]) if added else found
+            added.append(Match(topic=topic, terms=(model_term(topic, probability, top),), field="model"))
+        if not added:
+            return found
+        order = {topic.id: number for number, topic in enumerate(self._list)}
+        return sorted(found + added, key=lambda m: order[m.topic])
 
-    def _excluded(self, index: int, fields: Sequence[tuple[str, str | None]]) -> str:
-        """The first exclusion of topic ``index`` that matches in one of its fields of the item, else ""."""
-        topic = self._list[index]
-        if not topic.exclude:
-            return ""
+    def _excluded(self, indexes: set[int], fields: Sequence[tuple[str, str]]) -> dict[int, list[tuple[str, str]]]:
+        """Per topic of ``indexes``, the (field, exclusion) pairs of its exclusions that match in ``fields``, in the
+        order of the fields. Each field is flattened and its exclusions found once, for all those topics."""
+        if not indexes:
+            return {}
         if self._exclusions is None:
             self._exclusions = RuleIndex(
                 [Topic(id=f"exclude-{t.id}", label="", terms=t.exclude) for t in self._list], self._reach
             )
+        found: dict[int, list[tuple[str, str]]] = {}
         for order, (name, text) in enumerate(fields):
-            if not text or (name != TEXT_FIELD and name not in topic.fields):
-                continue
             raw, flat = flatten(text)
-            places = self._places(self._exclusions, _Field(order, name, text, raw, flat), lambda r: r.topic == index)
+            places = self._places(self._exclusions, _Field(order, name, text, raw, flat), lambda r: r.topic in indexes)
             for rule, hits in places.items():
                 if hits:
-                    return rule.source
-        return ""
+                    found.setdefault(rule.topic, []).append((name, rule.source))
+        return found
 
     # ----------------------------------------------------------------- one field
 

@@ -8,9 +8,10 @@ forms). Only the first ``MAX_WORDS`` words are read, never the body, so a long t
 - :func:`train` fits the weights by plain stochastic gradient descent with L2 regularisation, in a seeded order,
   so the same cases always give the same weights;
 - :class:`RelevanceModel` scores a text: per topic the probability and the features that raised it most (never a
-  stopword of the eight languages, a short word or a number), and reads and writes the JSON weights file
+  word of the matcher's stopword lists, a short word or a number), and reads and writes the JSON weights file
   (``config/relevance-model.json``, written by ``watcher train-model``);
-- :class:`Relevance` is the model as the Matcher holds it: read from its file the first time a text is scored.
+- :class:`Relevance` is the model as the Matcher holds it: read already, or from its file the first time a text is
+  scored.
 
 The probability a topic needs is not the model's: each topic of topics.toml gives its own (``relevance = 0.6``), and
 a topic without one is never raised by the model.
@@ -57,15 +58,32 @@ LARGEST = 2**15 - 1  # the largest weight the file can hold, in 1/PER
 SEPARATOR = "|"  # joins a topic's features in the file; no feature has it (words are \w+, pairs add a space, stems ~)
 STEM = 5  # letters of a stem feature
 STEM_FROM = 6  # words at least this long also give their stem
+MAX_WORDS_CAP = 1000  # the most words a weights file may ask the model to read
+CHARS_PER_WORD = 40  # characters read per word wanted before the text is tokenised (more only when too few words)
 RETRAIN = (
-    "put back the shipped file (`watcher init NEWDIR` writes it there, with the other starter files) or retrain it"
-    ' with `watcher train-model --cases <labelled case files> --out {path}` (README, "The relevance model")'
+    "put back the shipped file (`watcher init NEWDIR` writes it there, with the other starter files), or retrain it"
+    " with `watcher train-model --cases <labelled case files> --out {path}` where the labelled cases are (the"
+    " source tree's tests/data; a deployment has none); until then, WATCHER_RELEVANCE_MODEL=0 matches with the terms"
+    " alone, and removing a topic's `relevance` key stops the model for that topic only"
+    ' (README, "The relevance model")'
 )
+MODEL_FIELDS = ("title", "summary")  # the only fields of an item the model reads
 
 
 def words_of(text: str, limit: int = MAX_WORDS) -> list[str]:
-    """The folded words of ``text`` that have a letter, the first ``limit`` of them."""
-    return [word for word in tokens(text) if any(char.isalpha() for char in word)][:limit]
+    """The folded words of ``text`` that have a letter, the first ``limit`` of them.
+
+    Only a prefix of the text is folded and tokenised: ``CHARS_PER_WORD`` characters per word wanted, four times more
+    each time that prefix holds too few words, so a huge summary costs no more than its first words. Once the prefix
+    has more than ``limit`` words, its first ``limit`` are whole (only its last word can be cut) and the same as the
+    whole text's."""
+    size = CHARS_PER_WORD * (limit + 1)
+    while True:
+        piece = text[:size]
+        words = [word for word in tokens(piece) if any(char.isalpha() for char in word)]
+        if len(words) > limit or len(piece) == len(text):
+            return words[:limit]
+        size *= 4
 
 
 def features(text: str, limit: int = MAX_WORDS) -> list[str]:
@@ -258,8 +276,8 @@ class RelevanceModel:
 
 
 def readable(shown: str) -> bool:
-    """Whether a feature says something to a reader: a word that is no stopword of the eight languages, no word of
-    fewer than three letters and has no digit; a pair with at least one such word."""
+    """Whether a feature says something to a reader: a word in none of the matcher's stopword lists
+    (``watcher.matcher.stopwords``), of three letters or more and with no digit; a pair with at least one such word."""
     return not all(common_language(word) or not word.isalpha() for word in shown.split())
 
 
@@ -300,12 +318,10 @@ def train(
     return fitted
 
 
-def model_from_json(
-    text: str, name: str, topic_ids: Iterable[str] | None = None, needed: Iterable[str] = ()
-) -> tuple[RelevanceModel | None, list]:
-    """The model in a weights file's text, or None and the problems, each naming the file and the fix. With
-    ``topic_ids`` (topics.toml's), a topic of the file that topics.toml does not have is a problem too; each topic of
-    ``needed`` (those topics.toml gives a ``relevance``) must be in the file."""
+def model_from_json(text: str, name: str, *, needed: Iterable[str] = ()) -> tuple[RelevanceModel | None, list]:
+    """The model in a weights file's text, or None and the problems, each naming the file and the fix. Each topic of
+    ``needed`` (those topics.toml gives a ``relevance``) must be in the file; a topic of the file that topics.toml
+    lacks is no problem (only the topics asked for are scored; see ``unknown_topics``)."""
     fix = RETRAIN.format(path=name)
     try:
         data = json.loads(text)
@@ -317,8 +333,9 @@ def model_from_json(
         return None, [f"{name}: format version {data.get('format')!r}, this watcher reads version {FORMAT}; {fix}"]
     problems: list[str] = []
     max_words = data.get("max_words")
-    if not isinstance(max_words, int) or isinstance(max_words, bool) or max_words < 1:
-        problems.append(f"{name}: max_words {max_words!r} is not a positive whole number; {fix}")
+    if not isinstance(max_words, int) or isinstance(max_words, bool) or not 1 <= max_words <= MAX_WORDS_CAP:
+        shown = repr(max_words) if not isinstance(max_words, int) or abs(max_words) < 10**12 else "(a huge number)"
+        problems.append(f"{name}: max_words {shown} is not a whole number from 1 to {MAX_WORDS_CAP}; {fix}")
         max_words = MAX_WORDS
     raw = data.get("topics")
     if not isinstance(raw, dict) or not raw:
@@ -333,18 +350,11 @@ def model_from_json(
             )
             continue
         topics[topic] = weights
-    if topic_ids is not None:
-        unknown = sorted(set(raw) - set(topic_ids))
-        if unknown:
-            problems.append(
-                f"{name}: topic {', '.join(map(repr, unknown))} is not in topics.toml; {fix} "
-                "(on cases labelled with topics.toml's ids)"
-            )
     missing = [topic for topic in needed if topic not in raw]
     if missing:
         problems.append(
             f"{name}: topics.toml gives topic {', '.join(map(repr, missing))} a relevance threshold, but the file has "
-            f"no weights for it; {fix}, or remove relevance from that topic"
+            f"no weights for it; {fix}"
         )
     if problems:
         return None, problems
@@ -359,7 +369,12 @@ def _weights(body: object) -> PackedWeights | None:
     if not isinstance(body, dict):
         return None
     bias, names, weights = body.get("bias"), body.get("features"), body.get("weights")
-    if not isinstance(bias, (int, float)) or type(bias) is bool or not math.isfinite(bias):
+    if not isinstance(bias, (int, float)) or type(bias) is bool:
+        return None
+    try:
+        if not math.isfinite(bias):
+            return None
+    except OverflowError:  # a whole number too large for a float
         return None
     if type(names) is not str or type(weights) is not str:
         return None
@@ -377,7 +392,19 @@ def _weights(body: object) -> PackedWeights | None:
     return PackedWeights(float(bias), feats, packed)
 
 
-def load_model(path: str | Path, topic_ids: Iterable[str] | None = None, needed: Iterable[str] = ()) -> RelevanceModel:
+def unknown_topics(model: RelevanceModel, topic_ids: Iterable[str], name: str | Path) -> list[str]:
+    """A warning for the topics of the weights file that topics.toml lacks (a topic removed or renamed): they are
+    never scored, so they stop nothing."""
+    unknown = sorted(set(model.topics) - set(topic_ids))
+    if not unknown:
+        return []
+    return [
+        f"{name}: the relevance model has weights for {', '.join(map(repr, unknown))}, which topics.toml does not "
+        "define; they are never used (retrain the file on topics.toml's ids to drop them)"
+    ]
+
+
+def load_model(path: str | Path, *, needed: Iterable[str] = ()) -> RelevanceModel:
     """Read and check a weights file; raise ConfigError naming the file and the fix."""
     path = Path(path)
     try:
@@ -387,7 +414,7 @@ def load_model(path: str | Path, topic_ids: Iterable[str] | None = None, needed:
     except (OSError, UnicodeDecodeError) as exc:
         problem = f"{path}: cannot read the relevance model file ({exc}); {RETRAIN.format(path=path)}"
         raise ConfigError([problem]) from exc
-    model, problems = model_from_json(text, str(path), topic_ids, needed)
+    model, problems = model_from_json(text, str(path), needed=needed)
     if model is None:
         raise ConfigError(problems)
     return model
@@ -397,8 +424,21 @@ def missing_file(path: Path) -> str:
     """The error for a weights file that is not there while topics.toml asks for the model."""
     return (
         f"{path}: relevance model file not found, and topics.toml gives topics a relevance threshold; "
-        f"{RETRAIN.format(path=path)}, or set WATCHER_RELEVANCE_MODEL=0 to match with the terms alone"
+        f"{RETRAIN.format(path=path)}"
     )
+
+
+def unreadable_topics(topics: Iterable) -> list[str]:
+    """An error for each topic that gives a ``relevance`` threshold while its ``fields`` hold neither title nor
+    summary: the model reads only those, so it could never raise the topic."""
+    return [
+        f"topics.toml: topic {topic.id!r}: relevance {topic.relevance} is set, but its fields "
+        f"({', '.join(topic.fields)}) hold neither title nor summary, the only fields the relevance model reads; add "
+        f'"title" or "summary" to its fields, or remove its relevance key (or set WATCHER_RELEVANCE_MODEL=0 to match '
+        "every topic with the terms alone)"
+        for topic in topics
+        if topic.relevance is not None and not set(topic.fields) & set(MODEL_FIELDS)
+    ]
 
 
 class Relevance:
@@ -410,14 +450,12 @@ class Relevance:
         self,
         model: RelevanceModel | None = None,
         path: Path | None = None,
-        topic_ids: Sequence[str] | None = None,
         needed: Sequence[str] = (),
     ):
         if model is None and path is None:
             raise ValueError("give the model or the path of its weights file")
         self._model = model
         self._path = path
-        self._topic_ids = topic_ids
         self._needed = tuple(needed)
         self._lock = threading.Lock()
 
@@ -427,9 +465,9 @@ class Relevance:
         return cls(model)
 
     @classmethod
-    def lazy(cls, path: Path, topic_ids: Sequence[str] | None = None, needed: Sequence[str] = ()) -> Relevance:
+    def lazy(cls, path: Path, needed: Sequence[str] = ()) -> Relevance:
         """The model of the weights file ``path``, read when first needed (``load_model``'s checks then)."""
-        return cls(path=Path(path), topic_ids=topic_ids, needed=needed)
+        return cls(path=Path(path), needed=needed)
 
     @property
     def loaded(self) -> bool:
@@ -443,10 +481,11 @@ class Relevance:
             with self._lock:
                 if self._model is None:
                     assert self._path is not None
-                    self._model = load_model(self._path, self._topic_ids, self._needed)
+                    self._model = load_model(self._path, needed=self._needed)
         return self._model
 
     @staticmethod
     def text_of(title: str, summary: str) -> str:
-        """What the model reads of an item: its title, then its summary (never its body)."""
+        """What the model reads of an item: its title, then its summary (never its body); give "" for a field the
+        topic's ``fields`` leave out."""
         return f"{title}\n{summary}" if title and summary else title or summary

@@ -94,12 +94,13 @@ def matched_words(alert: Alert) -> tuple[list[str], list[str]]:
     return words[:MAX_TERMS], codes[:MAX_TERMS]
 
 
-def model_reasons(alert: Alert) -> list[tuple[str, tuple[str, ...]]]:
-    """(probability, features) of each topic the relevance model raised (README, "The relevance model")."""
+def model_reasons(alert: Alert) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(topic, probability, features) of each topic the relevance model raised (README, "The relevance model"); the
+    topic is "" in a term stored before terms named it."""
     return [reason for t in alert.terms if (reason := model_reason(t)) is not None][:MAX_TERMS]
 
 
-def _matched_line(alert: Alert, quote) -> str:
+def _matched_line(alert: Alert, quote, labels: Mapping[str, str]) -> str:
     words, codes = matched_words(alert)
     parts = [", ".join(f"“{quote(_cut(w, 80))}”" for w in words)] if words else []
     if codes:
@@ -108,12 +109,18 @@ def _matched_line(alert: Alert, quote) -> str:
                 codes=", ".join(quote(c) for c in codes)
             )
         )
-    for probability, features in model_reasons(alert):
-        parts.append(
-            _("relevance model {probability} on: {words}").format(
-                probability=quote(probability), words=", ".join(quote(_cut(f, 80)) for f in features[:MAX_TERMS])
+    for topic, probability, features in model_reasons(alert):
+        shown = ", ".join(quote(_cut(f, 80)) for f in features[:MAX_TERMS])
+        if topic:
+            parts.append(
+                _("relevance model for {topic} {probability} on: {words}").format(
+                    topic=quote(_cut(labels.get(topic) or topic, 80)), probability=quote(probability), words=shown
+                )
             )
-        )
+        else:
+            parts.append(
+                _("relevance model {probability} on: {words}").format(probability=quote(probability), words=shown)
+            )
     return " · ".join(parts)
 
 
@@ -222,7 +229,7 @@ def _html_parts(alert: Alert, labels: Mapping[str, str]) -> tuple[str, str, str,
     url = safe_url(alert.url)
     heading = f'<a href="{e(url, quote=True)}">{title}</a>' if url else title
     topics = ", ".join(e(labels.get(t, t)) for t in alert.topics)
-    return heading, topics, _matched_line(alert, e), e(_heading(alert.event))
+    return heading, topics, _matched_line(alert, e, labels), e(_heading(alert.event))
 
 
 def personal_line(alert: Alert) -> str:
@@ -303,7 +310,7 @@ def _alert_text(alert: Alert, labels: Mapping[str, str], sources: Mapping[str, s
     lines += [
         _("Link: {url}").format(url=alert.url or _("(none)")),
         _("Source: {source}").format(source=source) if facts else _source_dated(source, _date(alert)),
-        *(_why(topics, _matched_line(alert, str)) if alert.topics else []),
+        *(_why(topics, _matched_line(alert, str, labels)) if alert.topics else []),
         *([personal_line(alert)] if alert.personal else []),
     ]
     if alert.snippet:
@@ -325,7 +332,7 @@ def digest_entry_text(alert: Alert, labels: Mapping[str, str], sources: Mapping[
     topics = ", ".join(labels.get(t, t) for t in alert.topics)
     event = _heading(alert.event)
     prefix = "" if alert.event == "new" else f"{event}: "
-    why = [topics, _matched_line(alert, str)] if alert.topics else []
+    why = [topics, _matched_line(alert, str, labels)] if alert.topics else []
     why += [personal_line(alert)] if alert.personal else []
     link = alert.url or _("(no link)")
     return (
