@@ -1,0 +1,87 @@
+"""What the relevance model adds to matching: CPU per item with the model on against the packs alone, on the titles
+and summaries of the labelled cases (short texts, where the model's share is largest), and the CPU of reading the
+weights file.
+
+Both sides match the same items in the same process, alternating, and the figures are medians over the runs; the
+ratio (model on / off) is what to compare between machines.
+Run:
+    .venv/bin/python bench/relevance_cost.py [--runs 5] [--smoke]
+The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from watcher.matcher import Matcher, load_topics  # noqa: E402
+from watcher.matcher.model import Relevance, load_model  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from match_quality import case_item  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true", help="one case file, one run")
+    parser.add_argument("--topics", type=Path, default=ROOT / "config" / "topics.toml")
+    parser.add_argument("--weights", type=Path, default=ROOT / "config" / "relevance-model.json")
+    args = parser.parse_args(argv)
+    runs = 1 if args.smoke else max(1, args.runs)
+    files = sorted((ROOT / "tests" / "data").glob("topic-cases.*.toml"))[: 1 if args.smoke else None]
+    cases = [case for path in files for case in tomllib.loads(path.read_text(encoding="utf-8")).get("case", [])]
+    items = [case_item(case, number) for number, case in enumerate(cases, 1)]
+    if not items:
+        print("measured nothing: no case was found", file=sys.stderr)
+        return 1
+    topics = load_topics(args.topics)
+    loads = []
+    for _ in range(runs):
+        started = time.process_time()
+        model = load_model(args.weights, needed=[t.id for t in topics if t.relevance is not None])
+        loads.append(time.process_time() - started)
+    sides = {"off": Matcher(topics), "on": Matcher(topics, relevance=Relevance.of(model))}
+    for matcher in sides.values():  # first pass fills the caches of both sides alike
+        for item in items:
+            matcher.match(item)
+    times: dict[str, list[float]] = {"off": [], "on": []}
+    raised = {name: 0 for name in sides}
+    for _ in range(runs):
+        for name, matcher in sides.items():
+            started = time.process_time()
+            raised[name] = sum(len(matcher.match(item)) for item in items)
+            times[name].append((time.process_time() - started) / len(items))
+    off_us, on_us = (statistics.median(times[name]) * 1e6 for name in ("off", "on"))
+    print(f"{len(items)} items from {len(files)} case files, {runs} runs (cpu, medians)")
+    print(f"match per item: packs alone {off_us:.1f} us, with the model {on_us:.1f} us ({on_us / off_us:.2f}x)")
+    print(f"topics raised: {raised['off']} alone, {raised['on']} with the model")
+    print(f"reading the weights file: {statistics.median(loads) * 1000:.1f} ms")
+    print(
+        json.dumps(
+            {
+                "items": len(items),
+                "runs": runs,
+                "off_us_per_item": round(off_us, 1),
+                "on_us_per_item": round(on_us, 1),
+                "on_vs_off": round(on_us / off_us, 2),
+                "raised_off": raised["off"],
+                "raised_on": raised["on"],
+                "load_weights_ms": round(statistics.median(loads) * 1000, 2),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
