@@ -337,6 +337,17 @@ def test_an_alert_queued_before_the_terms_named_their_topic_still_reads():
     assert model_reason("relevance model two words 0.83 on: x") is None and model_reason("frontex") is None
 
 
+def damaged_model(tmp_path, damage) -> tuple[Path, Path]:
+    """A trained config directory whose weights file ``damage`` rewrites (None: deletes it); the directory and file."""
+    cfg = trained(tmp_path)
+    path = cfg / "relevance-model.json"
+    if damage is None:
+        path.unlink()
+    else:
+        path.write_text(damage(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return cfg, path
+
+
 @pytest.mark.parametrize(
     ("damage", "says"),
     [
@@ -350,12 +361,7 @@ def test_an_alert_queued_before_the_terms_named_their_topic_still_reads():
     ],
 )
 def test_check_config_names_a_bad_model_file_and_the_fix(tmp_path, feed_server, damage, says):
-    cfg = trained(tmp_path)
-    path = cfg / "relevance-model.json"
-    if damage is None:
-        path.unlink()
-    else:
-        path.write_text(damage(path.read_text(encoding="utf-8")), encoding="utf-8")
+    cfg, path = damaged_model(tmp_path, damage)
     off = run_cli(["--config", str(cfg), "check-config"], tmp_path, WATCHER_RELEVANCE_MODEL="0")
     assert off.returncode == 0  # off: the file is not read
     done = run_cli(["--config", str(cfg), "check-config"], tmp_path)
@@ -497,12 +503,7 @@ def test_with_errors_in_topics_toml_the_model_is_not_checked(tmp_path):
 def test_every_model_error_names_the_way_out_without_retraining(tmp_path, damage):
     """A deployment has no labelled cases to retrain on: every error says the switch that matches with the terms
     alone, and that removing a topic's relevance key stops the model for that topic."""
-    cfg = trained(tmp_path)
-    path = cfg / "relevance-model.json"
-    if damage is None:
-        path.unlink()
-    else:
-        path.write_text(damage(path.read_text(encoding="utf-8")), encoding="utf-8")
+    cfg, _ = damaged_model(tmp_path, damage)
     done = run_cli(["--config", str(cfg), "check-config"], tmp_path)
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert done.returncode == 1 and errors
