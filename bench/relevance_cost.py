@@ -16,7 +16,6 @@ import json
 import statistics
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +26,7 @@ from watcher.matcher import Matcher, load_topics  # noqa: E402
 from watcher.matcher.model import Relevance, load_model  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from match_quality import case_item  # noqa: E402
+from match_quality import case_item, load_cases  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     runs = 1 if args.smoke else max(1, args.runs)
     files = sorted((ROOT / "tests" / "data").glob("topic-cases.*.toml"))[: 1 if args.smoke else None]
-    cases = [case for path in files for case in tomllib.loads(path.read_text(encoding="utf-8")).get("case", [])]
+    cases = [case for path in files for case in load_cases(path)]
     items = [case_item(case, number) for number, case in enumerate(cases, 1)]
     if not items:
         print("measured nothing: no case was found", file=sys.stderr)

@@ -29,8 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tomllib
-from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -42,33 +40,33 @@ from watcher.matcher import Matcher, load_topics  # noqa: E402
 from watcher.matcher.model import MIN_WEIGHT, Relevance, RelevanceModel, features, train  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from match_quality import case_item  # noqa: E402
+from match_quality import Score, case_item  # noqa: E402
+from match_quality import load_cases as load_case_file  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 TOPICS = ("smuggling", "borders", "migration", "policing")
 
 
 def load_cases(name: str) -> list[dict]:
-    with (DATA / f"topic-cases.{name}.toml").open("rb") as handle:
-        return tomllib.load(handle).get("case", [])
+    return load_case_file(DATA / f"topic-cases.{name}.toml")
 
 
 def scores(hits: list[set[str]], cases: list[dict]) -> dict[str, dict[str, float]]:
     """Precision and recall per topic of ``hits`` (a set of topics per case) against the labels."""
     out = {}
     for topic in TOPICS:
-        count = Counter()
+        score = Score()
         for found, case in zip(hits, cases):
-            wanted = topic in case.get("topics", [])
-            count["tp" if topic in found and wanted else "fp" if topic in found else "fn" if wanted else "tn"] += 1
-        precision = count["tp"] / (count["tp"] + count["fp"]) if count["tp"] + count["fp"] else 1.0
-        recall = count["tp"] / (count["tp"] + count["fn"]) if count["tp"] + count["fn"] else 1.0
+            hit, wanted = topic in found, topic in case.get("topics", [])
+            score.tp += hit and wanted
+            score.fp += hit and not wanted
+            score.fn += wanted and not hit
         out[topic] = {
-            "precision": round(precision, 3),
-            "recall": round(recall, 3),
-            "tp": count["tp"],
-            "fp": count["fp"],
-            "fn": count["fn"],
+            "precision": round(score.precision, 3),
+            "recall": round(score.recall, 3),
+            "tp": score.tp,
+            "fp": score.fp,
+            "fn": score.fn,
         }
     return out
 
