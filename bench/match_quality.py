@@ -3,11 +3,14 @@
 Usage (from the repository root):
 
     python bench/match_quality.py [--cases FILE ...] [--topics config/topics.toml] [--errors]
-                                  [--relevance config/relevance-model.json [--threshold 0.5]]
+                                  [--relevance config/relevance-model.json [--threshold 0.5]
+                                   [--irrelevant-below 0.02]]
 
-Without --relevance the packs are scored alone, whatever topics.toml's ``relevance`` thresholds say (this bench
-measures the packs). With it, the model raises topics at each topic's ``relevance`` threshold, as the service does,
-or with --threshold at that one probability for every topic (a way to try thresholds without editing the file).
+Without --relevance the packs are scored alone, whatever topics.toml's ``relevance`` and ``irrelevant_below``
+thresholds say (this bench measures the packs). With it, the model raises topics at each topic's ``relevance``
+threshold and drops hits below its ``irrelevant_below``, as the service does, or with --threshold and
+--irrelevant-below at those probabilities for every topic (a way to try values without editing the file;
+--irrelevant-below 0 drops nothing).
 
 Prints one table per case file and a total, then, as the last line, one JSON
 object with the per-topic figures of the total.
@@ -114,6 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--threshold", type=float, help="with --relevance: the probability every topic needs, instead of topics.toml's"
     )
+    parser.add_argument(
+        "--irrelevant-below",
+        type=float,
+        metavar="P",
+        help="with --relevance: drop every topic's hits in title and summary under this probability, instead of"
+        " topics.toml's irrelevant_below (0: drop none)",
+    )
     args = parser.parse_args(argv)
     topics = load_topics(args.topics)
     relevance = None
@@ -124,9 +134,12 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.threshold is not None:
             topics = [replace(topic, relevance=args.threshold) for topic in topics]
+        if args.irrelevant_below is not None:
+            topics = [replace(topic, irrelevant_below=args.irrelevant_below or None) for topic in topics]
         relevance = Relevance.of(load_model(args.relevance))
         at = ", ".join(f"{t.id} {t.relevance}" for t in topics if t.relevance is not None) or "no topic"
-        print(f"with the relevance model {args.relevance}, thresholds: {at}")
+        below = ", ".join(f"{t.id} {t.irrelevant_below}" for t in topics if t.irrelevant_below is not None) or "none"
+        print(f"with the relevance model {args.relevance}, thresholds: {at}; irrelevant below: {below}")
     matcher = Matcher(topics, relevance=relevance)
     paths = args.cases or [p for p in DEFAULT_CASES if p.exists()]
     if args.smoke:

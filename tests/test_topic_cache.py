@@ -204,11 +204,13 @@ def test_every_field_is_kept():
         context=(rule,),
         names=(("fr", "Un"),),
         relevance=0.85,
+        irrelevant_below=0.02,
     )
     assert [f for f in topic_cache.TOPIC_KEYS] == [f.name for f in topic_cache.fields(Topic)]
     assert [f for f in topic_cache.RULE_KEYS] == [f.name for f in topic_cache.fields(ContextRule)]
     assert topic_cache._topic(json.loads(json.dumps(topic_cache._plain(topic)))) == topic
     assert topic_cache._topic(json.loads(json.dumps(topic_cache._plain(topic)))).relevance == 0.85
+    assert topic_cache._topic(json.loads(json.dumps(topic_cache._plain(topic)))).irrelevant_below == 0.02
 
 
 def test_a_topics_relevance_threshold_comes_back_from_the_cache(tmp_path):
@@ -216,7 +218,7 @@ def test_a_topics_relevance_threshold_comes_back_from_the_cache(tmp_path):
     cfg = tmp_path / "cfg"
     cfg.mkdir()
     (cfg / "topics.toml").write_text(
-        '[[topic]]\nid = "a"\nlabel = "A"\nrelevance = 0.7\nterms = ["frontex"]\n\n'
+        '[[topic]]\nid = "a"\nlabel = "A"\nrelevance = 0.7\nirrelevant_below = 0.1\nterms = ["frontex"]\n\n'
         '[[topic]]\nid = "b"\nlabel = "B"\nterms = ["europol"]\n',
         encoding="utf-8",
     )
@@ -227,6 +229,7 @@ def test_a_topics_relevance_threshold_comes_back_from_the_cache(tmp_path):
         topic_cache.cache_key((cfg / "topics.toml").read_bytes()),
     )
     assert kept is not None and [t.relevance for t in kept[0]] == [0.7, None]
+    assert [t.irrelevant_below for t in kept[0]] == [0.1, None]
     again, _ = topic_cache.checked_topics(cfg / "topics.toml", tmp_path / "cache")
     assert again == first
 

@@ -144,11 +144,11 @@ def relevance_from(
     warnings: list[str] | None = None,
 ) -> Relevance | None:
     """The relevance model of the configuration directory, or None when WATCHER_RELEVANCE_MODEL=0 or no topic gives
-    a ``relevance`` threshold. Read at once with ``now`` (check-config, the service's start-up, parse), else when a
-    text is first scored; a missing file is an error either way, and so is a threshold on a topic whose ``fields``
-    leave the model nothing to read. Read now, the weights of topics that topics.toml lacks go to ``warnings``.
-    Raises ConfigError naming the file and the fix."""
-    needed = [topic.id for topic in topics if topic.relevance is not None]
+    a ``relevance`` or ``irrelevant_below`` threshold. Read at once with ``now`` (check-config, the service's
+    start-up, parse), else when a text is first scored; a missing file is an error either way, and so is a threshold
+    on a topic whose ``fields`` leave the model nothing to read. Read now, the weights of topics that topics.toml
+    lacks go to ``warnings``. Raises ConfigError naming the file and the fix."""
+    needed = [topic.id for topic in topics if topic.relevance is not None or topic.irrelevant_below is not None]
     if not settings.relevance_model or not needed:
         return None
     # loaded late: only when some topic asks for the model, and `watcher --help` never does

@@ -23,6 +23,9 @@ How it stays fast (linear in the text, independent of the number of terms):
    ...``). The weights are read when the command loads its configuration (check-config, run, parse) or when a text
    first needs them (once, match), and the exclusions are compiled only when the model first proposes a topic; an
    item's title and summary are flattened once for the exclusions of every topic the model proposes.
+6. A topic with ``irrelevant_below`` that its terms raised in the title and summary alone (no hit in the body, no
+   subject code) is dropped when the model gives it, on the text it reads, a probability below that value. Hits in
+   the body are never dropped: the model does not read it.
 """
 
 from __future__ import annotations
@@ -162,13 +165,15 @@ class Matcher:
         self._all = frozenset(range(len(self._list)))
         # the topics the relevance model may raise: those with a threshold whose fields hold the title or the summary
         # (the only fields it reads), when there is a model
-        self._by_model = (
-            []
+        readable = [i for i, t in enumerate(self._list) if {"title", "summary"} & set(t.fields)]
+        self._by_model = [] if relevance is None else [i for i in readable if self._list[i].relevance is not None]
+        # the topics whose hits in the title and summary alone the model may drop
+        self._droppable = (
+            frozenset()
             if relevance is None
-            else [
-                i for i, t in enumerate(self._list) if t.relevance is not None and {"title", "summary"} & set(t.fields)
-            ]
+            else frozenset(i for i in readable if self._list[i].irrelevant_below is not None)
         )
+        self._uses_model = bool(self._by_model or self._droppable)
         self._index = RuleIndex(self._list, self._reach)
         # The near and unless terms of context rule g are pseudo-topics 2g and 2g + 1 of their own index.
         self._markers = RuleIndex(
@@ -197,26 +202,31 @@ class Matcher:
         extra = item.extra or {}
         allowed = self._allowed_topics(extra.get("doc_type"))
         fields = [("title", item.title), ("summary", item.summary), ("body", item.body)]
-        found = self._run(fields, allowed, _subject_codes(extra.get("subjects")))
-        if self.relevance is None or not self._by_model:
-            return found
-        return self._with_model(found, fields[:2], allowed)  # the model never reads the body
+        if not self._uses_model:
+            return self._run(fields, allowed, _subject_codes(extra.get("subjects")))
+        in_text: set[int] = set()
+        found = self._run(fields, allowed, _subject_codes(extra.get("subjects")), in_text=in_text)
+        return self._with_model(found, fields[:2], allowed, in_text)  # the model never reads the body
 
     def match_text(self, text: str) -> list[Match]:
         """Topics raised by a bare text, treated as title plus summary."""
         fields, allowed = [(TEXT_FIELD, text)], self._allowed_topics(None)
-        found = self._run(fields, allowed, frozenset())
-        return self._with_model(found, fields, allowed) if self._by_model else found
+        if not self._uses_model:
+            return self._run(fields, allowed, frozenset())
+        in_text: set[int] = set()
+        found = self._run(fields, allowed, frozenset(), in_text=in_text)
+        return self._with_model(found, fields, allowed, in_text)
 
     def explain_text(self, text: str) -> tuple[list[Match], list[str]]:
         """As ``match_text``, plus one line for each hit that an exclusion or a missing context removed (and, with a
-        relevance model, for each topic it would have raised but an exclusion stopped)."""
+        relevance model, for each topic it would have raised but an exclusion stopped, and each it dropped)."""
         notes: list[str] = []
         fields = [(TEXT_FIELD, text)]
         allowed = self._allowed_topics(None)
-        found = self._run(fields, allowed, frozenset(), notes)
-        if self._by_model:
-            found = self._with_model(found, fields, allowed, notes)
+        in_text: set[int] = set()
+        found = self._run(fields, allowed, frozenset(), notes, in_text)
+        if self._uses_model:
+            found = self._with_model(found, fields, allowed, in_text, notes)
         return found, notes
 
     def _allowed_topics(self, doc_type: object) -> frozenset[int]:
@@ -231,7 +241,10 @@ class Matcher:
         allowed: frozenset[int],
         codes: frozenset[str],
         notes: list[str] | None = None,
+        in_text: set[int] | None = None,
     ) -> list[Match]:
+        """The matches of the terms and subject codes; ``in_text`` receives the topics among those the model may drop
+        whose hits are all in the title, summary or bare text (none in the body, no subject code)."""
         found: dict[int, list[tuple[_Field, _Hit]]] = {}
         for order, (name, text) in enumerate(fields):
             if text and self._reach is not None and not self._reach.covers(text):
@@ -245,6 +258,15 @@ class Matcher:
                 found.setdefault(hit.topic, []).append((field, hit))
         subject_hits = self._subject_hits(codes, allowed)
         _give_way(found, subject_hits)
+        if in_text is not None and self._droppable:
+            in_text.update(
+                index
+                for index, hits in found.items()
+                if index in self._droppable
+                and hits
+                and index not in subject_hits
+                and all(field.name != "body" for field, _ in hits)
+            )
         return [
             self._build(index, found.get(index, []), subject_hits.get(index, []))
             for index in sorted(found.keys() | subject_hits.keys())
@@ -257,14 +279,18 @@ class Matcher:
         found: list[Match],
         fields: Sequence[tuple[str, str | None]],
         allowed: frozenset[int],
+        in_text: set[int],
         notes: list[str] | None = None,
     ) -> list[Match]:
-        """``found`` plus a Match for each allowed topic with a threshold that the model raises and the terms did not.
-        The model reads, per topic, only the title and summary that the topic's ``fields`` allow (of ``fields``: the
-        item's title and summary, or a bare text), and the topic's exclusions veto only in that same text."""
+        """``found`` plus a Match for each allowed topic with a threshold that the model raises and the terms did not,
+        less the matches of ``in_text`` (topics with ``irrelevant_below`` raised in the title and summary alone) that
+        the model finds irrelevant. The model reads, per topic, only the title and summary that the topic's
+        ``fields`` allow (of ``fields``: the item's title and summary, or a bare text), and the topic's exclusions
+        veto only in that same text."""
         assert self.relevance is not None
         raised = {m.topic for m in found}
         wanted = [i for i in self._by_model if i in allowed and self._list[i].id not in raised]
+        wanted += sorted(in_text)
         if not wanted:
             return found
         given = [(name, text) for name, text in fields if text and text.strip()]
@@ -279,14 +305,32 @@ class Matcher:
             return found
         model = self.relevance.model
         proposed: list[tuple[int, float, tuple[str, ...], tuple[tuple[str, str], ...]]] = []
+        dropped: dict[str, float] = {}
         for read, indexes in groups.items():
             text = read[0][1] if len(read) == 1 else self.relevance.text_of(read[0][1], read[1][1])
             scores = model.score(text, [self._list[i].id for i in indexes])
             for index in indexes:
-                score = scores.get(self._list[index].id)
-                threshold = self._list[index].relevance
-                if score is not None and threshold is not None and score.probability >= threshold:
+                this = self._list[index]
+                score = scores.get(this.id)
+                if score is None:
+                    continue
+                if index in in_text:
+                    if this.irrelevant_below is not None and score.probability < this.irrelevant_below:
+                        dropped[this.id] = score.probability
+                elif this.relevance is not None and score.probability >= this.relevance:
                     proposed.append((index, score.probability, score.top, read))
+        if dropped:
+            kept = []
+            for match in found:
+                if match.topic not in dropped:
+                    kept.append(match)
+                elif notes is not None:
+                    below = self.topics[match.topic].irrelevant_below
+                    notes.append(
+                        f"{match.topic}: {', '.join(repr(term) for term in match.terms)} removed by the relevance "
+                        f"model: {dropped[match.topic]:.3f} is below irrelevant_below = {below}"
+                    )
+            found = kept
         if not proposed:
             return found
         vetoes = self._excluded({index for index, *_ in proposed if self._list[index].exclude}, given)

@@ -429,16 +429,23 @@ def missing_file(path: Path) -> str:
 
 
 def unreadable_topics(topics: Iterable) -> list[str]:
-    """An error for each topic that gives a ``relevance`` threshold while its ``fields`` hold neither title nor
-    summary: the model reads only those, so it could never raise the topic."""
-    return [
-        f"topics.toml: topic {topic.id!r}: relevance {topic.relevance} is set, but its fields "
-        f"({', '.join(topic.fields)}) hold neither title nor summary, the only fields the relevance model reads; add "
-        f'"title" or "summary" to its fields, or remove its relevance key (or set WATCHER_RELEVANCE_MODEL=0 to match '
-        "every topic with the terms alone)"
-        for topic in topics
-        if topic.relevance is not None and not set(topic.fields) & set(MODEL_FIELDS)
-    ]
+    """An error for each topic that gives a ``relevance`` or ``irrelevant_below`` threshold while its ``fields``
+    hold neither title nor summary: the model reads only those, so it could never raise or drop a hit of the
+    topic."""
+    problems = []
+    for topic in topics:
+        if set(topic.fields) & set(MODEL_FIELDS):
+            continue
+        for key in ("relevance", "irrelevant_below"):
+            value = getattr(topic, key)
+            if value is not None:
+                problems.append(
+                    f"topics.toml: topic {topic.id!r}: {key} {value} is set, but its fields "
+                    f"({', '.join(topic.fields)}) hold neither title nor summary, the only fields the relevance model "
+                    f'reads; add "title" or "summary" to its fields, or remove its {key} key (or set '
+                    "WATCHER_RELEVANCE_MODEL=0 to match every topic with the terms alone)"
+                )
+    return problems
 
 
 class Relevance:

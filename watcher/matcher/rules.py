@@ -39,7 +39,8 @@ from watcher.matcher.terms import Pattern, TermParts, Word, key_text
 
 FIELDS = ("title", "summary", "body")
 KEYS = (
-    "id", "label", "name", "terms", "exclude", "fields", "subjects", "doc_types", "relevance", "yield_to", "context",
+    "id", "label", "name", "terms", "exclude", "fields", "subjects", "doc_types", "relevance", "irrelevant_below",
+    "yield_to", "context",
 )  # fmt: skip
 MIN_PREFIX = 4
 MAX_CAPS = 5
@@ -187,6 +188,9 @@ class Topic:
     #: the probability the relevance model (``watcher.matcher.model``) must reach to raise the topic when its terms
     #: did not; None: the model never raises it
     relevance: float | None = None
+    #: a hit of the topic's terms found only in the title and summary is dropped when the relevance model gives the
+    #: topic a probability below this; None: the model never drops one
+    irrelevant_below: float | None = None
 
     def label_in(self, language: str) -> str:
         """The label in that language, or the English ``label`` when the file gives none."""
@@ -434,6 +438,7 @@ class _EntryChecker:
         subjects = self._subjects()
         doc_types = self._strings("doc_types", example='["NOTE", "I/A ITEM NOTE"]')
         relevance = self._relevance()
+        irrelevant_below = self._irrelevant_below(relevance)
         yields = self._yield_to(topic_id)
         # The keys of the terms (term_keys): two terms with the same key match the same texts.
         keys = term_keys(terms) if self.full and terms else []
@@ -457,6 +462,7 @@ class _EntryChecker:
             context=tuple(contexts),
             names=names,
             relevance=relevance,
+            irrelevant_below=irrelevant_below,
         )
 
     def _relevance(self) -> float | None:
@@ -468,6 +474,27 @@ class _EntryChecker:
             self.error(
                 f"relevance {value!r} is not a probability between 0 and 1; write e.g. relevance = 0.6 (the "
                 "relevance model raises the topic from that probability on), or remove it so the model never does"
+            )
+            return None
+        return float(value)
+
+    def _irrelevant_below(self, relevance: float | None) -> float | None:
+        """``irrelevant_below = 0.02``: a probability, strictly between 0 and 1 and below the topic's ``relevance``,
+        under which the relevance model drops a hit the terms found in the title and summary alone."""
+        value = self.entry.get("irrelevant_below")
+        if value is None:
+            return None
+        if type(value) not in (int, float) or not 0 < value < 1:
+            self.error(
+                f"irrelevant_below {value!r} is not a probability between 0 and 1; write e.g. irrelevant_below = 0.02 "
+                "(a hit of the terms in the title or summary alone is dropped when the relevance model gives the "
+                "topic less), or remove it so the model never drops one"
+            )
+            return None
+        if relevance is not None and value >= relevance:
+            self.error(
+                f"irrelevant_below {value!r} is not below relevance {relevance!r}; the model cannot both raise and "
+                "drop the topic at one probability: lower irrelevant_below (e.g. 0.02) or raise relevance"
             )
             return None
         return float(value)
