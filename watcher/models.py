@@ -80,7 +80,7 @@ class Alert:
 # "relevance model borders 0.83 on: frontier, guards, frontex" (the topic, the probability, then the features that
 # raised it most). The topic is in the term since an alert for several topics joins their terms, and the store keeps
 # identical terms once. Stored, archived and posted to webhooks as it is; an alert shows it in the chat's language,
-# with the topic's label. Terms stored before the topic was named ("relevance model 0.83 on: ...") are still read.
+# with the topic's label.
 MODEL_TERM = "relevance model "
 _MODEL_ON = " on: "
 
@@ -92,15 +92,17 @@ def model_term(topic: str, probability: float, words: tuple[str, ...] | list[str
 
 
 def model_reason(term: str) -> tuple[str, str, tuple[str, ...]] | None:
-    """(the topic, "" for a term stored before terms named it; the probability as written; the features) of a
-    relevance model's term; None for any other term."""
+    """(the topic, the probability as written, the features) of a relevance model's term; None for any other term,
+    and for one that names no topic."""
     if not term.startswith(MODEL_TERM):
         return None
     rest = term[len(MODEL_TERM) :]
     head, _, words = rest.partition(_MODEL_ON)
     topic, _, probability = head.rpartition(" ")
-    if " " in topic or not (
-        len(probability) == 4 and probability[1] == "." and probability.replace(".", "", 1).isdigit()
+    if (
+        not topic
+        or " " in topic
+        or not (len(probability) == 4 and probability[1] == "." and probability.replace(".", "", 1).isdigit())
     ):
         return None
     return topic, probability, tuple(w for w in words.split(", ") if w)

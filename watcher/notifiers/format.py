@@ -95,8 +95,7 @@ def matched_words(alert: Alert) -> tuple[list[str], list[str]]:
 
 
 def model_reasons(alert: Alert) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(topic, probability, features) of each topic the relevance model raised (README, "The relevance model"); the
-    topic is "" in a term stored before terms named it."""
+    """(topic, probability, features) of each topic the relevance model raised (README, "The relevance model")."""
     return [reason for t in alert.terms if (reason := model_reason(t)) is not None][:MAX_TERMS]
 
 
@@ -111,16 +110,11 @@ def _matched_line(alert: Alert, quote, labels: Mapping[str, str]) -> str:
         )
     for topic, probability, features in model_reasons(alert):
         shown = ", ".join(quote(_cut(f, 80)) for f in features[:MAX_TERMS])
-        if topic:
-            parts.append(
-                _("relevance model for {topic} {probability} on: {words}").format(
-                    topic=quote(_cut(labels.get(topic) or topic, 80)), probability=quote(probability), words=shown
-                )
+        parts.append(
+            _("relevance model for {topic} {probability} on: {words}").format(
+                topic=quote(_cut(labels.get(topic) or topic, 80)), probability=quote(probability), words=shown
             )
-        else:
-            parts.append(
-                _("relevance model {probability} on: {words}").format(probability=quote(probability), words=shown)
-            )
+        )
     return " · ".join(parts)
 
 
