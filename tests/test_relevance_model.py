@@ -378,6 +378,24 @@ def test_check_config_names_a_bad_model_file_and_the_fix(tmp_path, feed_server, 
     assert once.returncode == 1 and says in once.stderr and "Traceback" not in once.stderr
 
 
+def test_the_commands_that_match_nothing_do_not_need_the_weights_file(tmp_path):
+    """`watcher status` and `watcher test-notify` load the configuration but never match an item: a missing weights
+    file stops neither (check-config, run, once, match and parse still report it, above)."""
+    from tests.fakes.hooks import HookServer  # loaded late: only this test sends an alert
+
+    cfg, path = damaged_model(tmp_path, None)
+    assert not path.exists()
+    status = run_cli(["--config", str(cfg), "status"], tmp_path)
+    assert status.returncode == 0, status.stderr
+    assert "relevance model" not in status.stderr
+    with HookServer() as hooks:
+        (cfg / "notifiers.toml").write_text(f'[[webhook]]\nname = "team"\nurl = "{hooks.url()}"\n', "utf-8")
+        sent = run_cli(["--config", str(cfg), "test-notify", "webhook:team"], tmp_path)
+        assert sent.returncode == 0, sent.stderr
+        assert "webhook:team: sample alert accepted" in sent.stdout and len(hooks.posts) == 1
+    assert run_cli(["--config", str(cfg), "check-config"], tmp_path).returncode == 1
+
+
 def test_without_a_threshold_the_weights_file_is_not_needed(tmp_path):
     cfg = trained(tmp_path)
     (cfg / "relevance-model.json").unlink()

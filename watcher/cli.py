@@ -302,10 +302,12 @@ def main(argv: list[str] | None = None) -> int:
     # check-config checks topics.toml from scratch; the others take its checked topics from the cache while it is
     # unchanged (the warnings are kept with them, and printed below either way)
     cache_dir = None if args.command == "check-config" else settings.cache_dir
+    # check-config and the service read the relevance model's weights now, the others at the first match; the
+    # commands that never match an item are given no settings, so they neither build the model nor need its file
+    model_settings = None if args.command in NEVER_MATCH else settings
     try:
-        # check-config and the service read the relevance model's weights now, the others at the first match
         config = load_config(
-            config_dir_from(args.config), cache_dir, settings, read_model=args.command in ("check-config", "run")
+            config_dir_from(args.config), cache_dir, model_settings, read_model=args.command in ("check-config", "run")
         )
     except ConfigError as exc:
         return _config_failed(exc)
@@ -729,6 +731,8 @@ NO_CONFIG_COMMANDS: dict[str, Callable[..., int]] = {
     "migrate-db": cmd_migrate_db,
     "train-model": cmd_train_model,
 }
+# commands that load the configuration but match no item: the relevance model and its weights file are not theirs
+NEVER_MATCH = frozenset({"status", "test-notify"})
 COMMANDS: dict[str, Callable[..., int]] = {
     "run": cmd_run,
     "once": cmd_once,
