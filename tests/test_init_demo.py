@@ -84,7 +84,35 @@ def test_demo_shows_an_alert_from_the_sample_feed(tmp_path):
     assert "New: Council agrees its position on new rules against migrant smuggling" in done.stderr
     assert "Link: http://127.0.0.1:" in done.stderr
     assert "1 alert delivered" in done.stdout
+    assert "demo: the shipped relevance model (relevance-model.json) can also raise smuggling" in done.stdout
     assert not (tmp_path / "data").exists()  # the demo wrote nothing outside its temporary directory
+    off = run_cli(["demo"], tmp_path, WATCHER_RELEVANCE_MODEL="0")
+    assert off.returncode == 0 and "demo: the relevance model is off (WATCHER_RELEVANCE_MODEL=0)" in off.stdout
+
+
+def test_demo_matches_with_the_relevance_model_the_service_would_use(tmp_path):
+    """The demo's configuration holds the shipped relevance model, read as `watcher run` reads a configuration
+    written by `watcher init`: a text the terms miss gets the same model hit from both; WATCHER_RELEVANCE_MODEL=0
+    turns it off in the demo as in the service."""
+    from watcher.commands.demo import demo_config  # loaded late: as cli.cmd_demo loads it
+    from watcher.config import Settings, load_config
+    from watcher.matcher import Matcher
+    from watcher.models import Item
+
+    item = Item(
+        "demo-feed", "1", "Guards stop a group crossing the forest at night near the frontier", "https://e.org/1"
+    )
+    (tmp_path / "demo").mkdir()
+    demo = demo_config(tmp_path / "demo", "http://127.0.0.1:9/feed.xml", Settings(data_dir=tmp_path))
+    assert demo.relevance is not None
+    init_config(tmp_path / "cfg")
+    service = load_config(tmp_path / "cfg", settings=Settings(data_dir=tmp_path), read_model=True)
+    found = Matcher(demo.topics, relevance=demo.relevance).match(item)
+    assert found == Matcher(service.topics, relevance=service.relevance).match(item)
+    assert [(m.topic, m.field) for m in found] == [("borders", "model")]
+    assert found[0].terms[0].startswith("relevance model borders 0.")
+    off = Settings(data_dir=tmp_path, relevance_model=False)
+    assert demo_config(tmp_path / "demo", "http://127.0.0.1:9/feed.xml", off).relevance is None
 
 
 def test_wheel_contains_the_starter_config(tmp_path):

@@ -679,7 +679,10 @@ def cmd_init(args, settings) -> int:
 def cmd_demo(args, settings) -> int:
     from watcher.commands.demo import run_demo  # loaded late: it pulls in the service's delivery set-up
 
-    return run_demo()
+    try:
+        return run_demo(relevance_model=settings.relevance_model)
+    except ConfigError as exc:  # the shipped weights of a damaged installation
+        return _config_failed(exc)
 
 
 def cmd_ledger(args, settings) -> int:

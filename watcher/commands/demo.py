@@ -1,7 +1,8 @@
 """``watcher demo``: the whole chain on a sample feed, before any configuration is touched.
 
 A bundled RSS feed is served on 127.0.0.1 (a free port), and ``watcher once`` is run twice against it in a
-temporary data directory with the shipped topics: the first poll records what is there without alerting, then one
+temporary data directory with the shipped topics and relevance model (as the service reads them, unless
+WATCHER_RELEVANCE_MODEL=0): the first poll records what is there without alerting, then one
 matching item is added to the feed and the second poll finds it, matches it and prints its alert on the console.
 Nothing outside the temporary directory is written and nothing leaves the machine.
 """
@@ -24,6 +25,7 @@ from watcher.commands.once import run_once
 from watcher.config import Config, Settings
 from watcher.errors import ConfigError
 from watcher.matcher import topics_from_toml
+from watcher.settings import MODEL_FILE, relevance_from
 from watcher.sources.rss import RssSource
 from watcher.store.sqlite import Store
 
@@ -79,28 +81,38 @@ class DemoFeed:
             thread.join(5)
 
 
-def demo_config(directory: Path, url: str) -> Config:
-    """One RSS source at ``url`` and the shipped topics."""
+def demo_config(directory: Path, url: str, settings: Settings) -> Config:
+    """One RSS source at ``url``, the shipped topics and the shipped relevance model, whose weights file is written
+    into ``directory`` and read as the service reads its own (none when ``settings`` turn the model off)."""
     data = tomllib.loads(starter_file("topics.toml").decode("utf-8"))
     topics, errors, _ = topics_from_toml(data, "topics.toml", warnings=False)  # its warnings are not shown
     if errors:
         raise ConfigError(errors)
+    if settings.relevance_model:
+        (directory / MODEL_FILE).write_bytes(starter_file(MODEL_FILE))
+    relevance = relevance_from(settings, directory, topics, now=True)
     source = RssSource(name="demo-feed", url=url, every=60.0)
-    return Config(directory=directory, sources=(source,), topics=tuple(topics))
+    return Config(directory=directory, sources=(source,), topics=tuple(topics), relevance=relevance)
 
 
-def run_demo(out: TextIO | None = None) -> int:
-    """Serve the sample feed, poll it twice in a temporary data directory, and return 0 when an alert was sent."""
+def run_demo(out: TextIO | None = None, *, relevance_model: bool = True) -> int:
+    """Serve the sample feed, poll it twice in a temporary data directory, and return 0 when an alert was sent; the
+    relevance model is on unless ``relevance_model`` is False (WATCHER_RELEVANCE_MODEL=0)."""
     out = out or sys.stdout
     with tempfile.TemporaryDirectory(prefix="watcher-demo-") as tmp, DemoFeed().running() as feed:
         data = Path(tmp)
-        config = demo_config(data, feed.url)
-        settings = Settings(data_dir=data)  # no token: alerts go to the console
+        settings = Settings(data_dir=data, relevance_model=relevance_model)  # no token: alerts go to the console
+        config = demo_config(data, feed.url, settings)
         say = lambda text: (out.write(text + "\n"), out.flush())
         say(f"demo: a sample feed is served at {feed.url}; data in {data} (removed afterwards)")
         say(
             f"demo: {len(config.topics)} topics from the shipped topics.toml: " + ", ".join(t.id for t in config.topics)
         )
+        if config.relevance is None:
+            say("demo: the relevance model is off (WATCHER_RELEVANCE_MODEL=0): topics are matched by their terms alone")
+        else:
+            modelled = ", ".join(t.id for t in config.topics if t.relevance is not None)
+            say(f"demo: the shipped relevance model ({MODEL_FILE}) can also raise {modelled}")
         say("demo: poll 1: the first poll of a source records what is there and alerts nobody")
         first = asyncio.run(run_once(config, settings, config.sources, dry_run=False, as_json=False))
         feed.add_item()
