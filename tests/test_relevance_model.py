@@ -19,6 +19,7 @@ from tests.conftest import make_config, run_cli, source_toml
 from tests.fakes.feeds import rss
 from tests.test_startup_imports import loaded
 from watcher.matcher import Matcher, topics_from_toml
+from watcher.matcher.folding import tokens
 from watcher.matcher.model import (
     FORMAT,
     MAX_WORDS,
@@ -30,6 +31,7 @@ from watcher.matcher.model import (
     load_model,
     model_from_json,
 )
+from watcher.matcher.stopwords import FUNCTION_WORDS, MIN_LETTERS, common_language
 from watcher.models import Alert, Item, Match, model_reason, model_term
 from watcher.notifiers.format import alert_html, alert_text
 
@@ -202,6 +204,51 @@ def test_an_explanation_names_no_stopword_short_word_or_number():
     score = model.score("The lorry of the EU who crossed in 2024 die")["t"]
     assert score.top == ("who crossed", "lorry")
     assert model.score("the who of")["t"].top == ()
+
+
+def test_an_explanation_names_no_function_word_and_the_probability_stays():
+    """Words that carry no topic ("through", "they", "uit", "depuis") are left out of the explanation even when
+    they weigh most, as is a pair made only of them; the probability is that of every feature, those words included.
+    The matcher's term checks do not know these words: a term "through" is as valid as before."""
+    weights = {"through": 5.0, "they": 4.0, "depuis": 3.5, "uit": 3.0, "through the": 2.5, "lorry": 1.0, "calais": 0.5}
+    model = RelevanceModel({"t": TopicWeights(-9.0, weights)})
+    text = "They came through the port depuis Calais uit Gent in a lorry"
+    found = TopicWeights(-9.0, weights).found(features(text))
+    assert max(found, key=lambda pair: pair[1]) == ("through", 5.0)  # the feature that raised it most
+    score = model.score(text)["t"]
+    assert score.top == ("lorry", "calais")
+    assert score.probability == TopicWeights(-9.0, weights).probability(features(text))
+    assert score.probability == pytest.approx(1 / (1 + math.exp(-(-9.0 + 5 + 4 + 3.5 + 3 + 2.5 + 1 + 0.5))))
+    assert model.score("they came through the port depuis")["t"].top == ()  # only words that say nothing weigh
+    _, errors, _ = topics_from_toml({"topic": [{"id": "t", "label": "T", "terms": ["through", "depuis"]}]})
+    assert errors == []
+
+
+def test_the_function_words_are_folded_words_of_no_stopword_list():
+    """Each function word is written as folding gives it (or it would never meet a text's word), has the letters a
+    stopword check would not already refuse, and is in none of the matcher's lists: those decide what a term may be,
+    these only what an explanation shows."""
+    assert set(FUNCTION_WORDS) == {"English", "French", "German", "Spanish", "Italian", "Dutch", "Portuguese", "Polish"}
+    wrong = [
+        (language, word)
+        for language, words in FUNCTION_WORDS.items()
+        for word in words
+        if tokens(word) != [word] or not word.isalpha() or len(word) < MIN_LETTERS or common_language(word)
+    ]
+    assert wrong == []
+
+
+def test_the_shipped_model_explains_without_the_function_word_that_weighs_most():
+    """With the shipped weights, "wegen" ("because of") raises smuggling most in this German text; the explanation
+    names the words that say what it is about instead, at the same probability."""
+    root = Path(__file__).resolve().parent.parent
+    model = load_model(root / "config" / "relevance-model.json")
+    text = "Landgericht Passau verurteilt einen Fahrer wegen Einschleusens von Ausländern"
+    packed = model.topics["smuggling"]
+    assert max(packed.found(features(text)), key=lambda pair: pair[1])[0] == "wegen"
+    score = model.score(text)["smuggling"]
+    assert score.probability == TopicWeights(packed.bias, packed.weights).probability(features(text)) > 0.9
+    assert score.top and "wegen" not in score.top and score.top[0] == "einschleusens"
 
 
 def valid_file(**topic: object) -> str:

@@ -8,8 +8,8 @@ forms). Only the first ``MAX_WORDS`` words are read, never the body, so a long t
 - :func:`train` fits the weights by plain stochastic gradient descent with L2 regularisation, in a seeded order,
   so the same cases always give the same weights;
 - :class:`RelevanceModel` scores a text: per topic the probability and the features that raised it most (never a
-  word of the matcher's stopword lists, a short word or a number), and reads and writes the JSON weights file
-  (``config/relevance-model.json``, written by ``watcher train-model``);
+  stopword, a function word such as "through" or "depuis", a short word or a number), and reads and writes the
+  JSON weights file (``config/relevance-model.json``, written by ``watcher train-model``);
 - :class:`Relevance` is the model as the Matcher holds it: read already, or from its file the first time a text is
   scored.
 
@@ -41,7 +41,7 @@ from pathlib import Path
 
 from watcher.errors import ConfigError
 from watcher.matcher.folding import tokens
-from watcher.matcher.stopwords import common_language
+from watcher.matcher.stopwords import says_nothing
 
 FORMAT = 2  # the weights file's format version; a file of another version must be retrained
 MAX_WORDS = 64  # words of title and summary the model reads; the labelled cases have at most 49
@@ -276,9 +276,10 @@ class RelevanceModel:
 
 
 def readable(shown: str) -> bool:
-    """Whether a feature says something to a reader: a word in none of the matcher's stopword lists
-    (``watcher.matcher.stopwords``), of three letters or more and with no digit; a pair with at least one such word."""
-    return not all(common_language(word) or not word.isalpha() for word in shown.split())
+    """Whether a feature says something to a reader: a word of three letters or more, with no digit, in none of the
+    matcher's stopword lists and none of the function words kept for explanations (``watcher.matcher.stopwords``:
+    ``says_nothing``); a pair with at least one such word. Only what is shown depends on it, never a probability."""
+    return not all(says_nothing(word) or not word.isalpha() for word in shown.split())
 
 
 def _shown(feat: str, words: list[str]) -> str:
