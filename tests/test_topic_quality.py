@@ -226,7 +226,8 @@ CASE_SETS = [
         {"smuggling": (0.98, 1.0), "borders": (0.93, 0.93), "migration": (0.93, 0.92), "policing": (0.95, 0.98)},
         "blind24 (mostly Council register titles) was measured once with blind23, with the packs and the model of"
         " 7532d5b, and nothing had learnt from it; these floors began as that measurement."
-        " Smuggling and borders were then tuned on it (classes: goods senses, visas, skippers, workers, permits).",
+        " Smuggling and borders were then tuned on it (classes: goods senses, visas, skippers, workers, permits)."
+        " Migration was then tuned on it with blind23 (a trade in sold residence permits excluded).",
     ),
     CaseSet(
         "topic-cases.blind25.toml",
