@@ -3,8 +3,8 @@ against the code of a git revision as the baseline, on the same file and in the 
 
 Each round starts one fresh process per side, baseline first: it times its first load (cold caches: what
 ``watcher check-config`` pays; ``bench/startup.py``'s ``first_load_cpu_ms``) and the median of five more (term
-caches filled: startup's ``later_load_cpu_ms``), and the TOML parse alone (``tomllib``, the part no matcher code
-can change). Medians over the rounds, and the ratio of this checkout to the baseline. Both sides must give the
+caches filled: startup's ``later_load_cpu_ms``), and the TOML parse alone with the parser that side's code
+imported (``tomli`` or the standard library's ``tomllib``), the part no rule checking can change. Medians over the rounds, and the ratio of this checkout to the baseline. Both sides must give the
 same topics, errors and warnings, or the bench fails.
 Run:
     .venv/bin/python bench/topics_load.py [--against REV] [--rounds 7] [--topics config/topics.toml] [--smoke]
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Run with PYTHONPATH set to the side's root; prints one JSON object.
 CHILD = """
-import hashlib, json, statistics, sys, time, tomllib
+import hashlib, importlib, json, statistics, sys, time
 from pathlib import Path
 from watcher.matcher import load_topics, topics_from_toml
 path = Path(sys.argv[1])
@@ -41,12 +41,15 @@ for _ in range(5):
     started = clock()
     again = load_topics(path)
     warm.append(clock() - started)
+parser_name = "tomli" if "tomli" in sys.modules else "tomllib"
+parser = importlib.import_module(parser_name)
+text = path.read_text(encoding="utf-8")
 started = clock()
-data = tomllib.loads(path.read_text(encoding="utf-8"))
+data = parser.loads(text)
 toml = clock() - started
 _, errors, warnings = topics_from_toml(data, path.name)
 digest = hashlib.sha256(repr((topics, errors, warnings)).encode()).hexdigest()
-print(json.dumps({"cold": cold * 1000, "warm": statistics.median(warm) * 1000, "toml": toml * 1000,
+print(json.dumps({"cold": cold * 1000, "warm": statistics.median(warm) * 1000, "toml": toml * 1000, "parser": parser_name,
                   "same": again == topics, "digest": digest, "topics": len(topics), "warnings": len(warnings)}))
 """
 
@@ -96,6 +99,7 @@ def main() -> int:
             f"{what}_cpu_ms": round(statistics.median(run[what] for run in side), 1)
             for what in ("cold", "warm", "toml")
         }
+        figures[name]["parser"] = side[0]["parser"]
     if not all(figures[name]["cold_cpu_ms"] and figures[name]["warm_cpu_ms"] for name in sides):
         print("nothing was measured", file=sys.stderr)
         return 1
@@ -105,7 +109,7 @@ def main() -> int:
         got = figures[name]
         print(
             f"{name:9} first load {got['cold_cpu_ms']:6.1f} ms   later loads {got['warm_cpu_ms']:6.1f} ms   "
-            f"of which TOML parse {got['toml_cpu_ms']:5.1f} ms (cpu, medians of {rounds})"
+            f"of which TOML parse {got['toml_cpu_ms']:5.1f} ms ({got['parser']}) (cpu, medians of {rounds})"
         )
     print(f"this checkout / {args.against}: first load {figures['cold_ratio']}x, later loads {figures['warm_ratio']}x")
     print(json.dumps(figures, sort_keys=True))

@@ -240,7 +240,7 @@ def read_bytes(path: Path) -> tuple[bytes | None, list[str]]:
 
 def parse_toml(path: Path, raw: bytes) -> tuple[dict[str, Any] | None, list[str]]:
     """The TOML document in ``raw`` (the bytes of ``path``); text that is not UTF-8 or not TOML becomes a problem."""
-    import tomllib  # loaded late: `watcher match` reads its topics from the cache when topics.toml has not changed
+    import tomli  # loaded late: `watcher match` reads its topics from the cache when topics.toml has not changed
 
     try:
         text = raw.decode("utf-8")
@@ -248,8 +248,8 @@ def parse_toml(path: Path, raw: bytes) -> tuple[dict[str, Any] | None, list[str]
         line = raw.count(b"\n", 0, exc.start) + 1
         return None, [f"{path}: line {line} is not UTF-8 text; save the file as UTF-8"]
     try:
-        return tomllib.loads(text), []
-    except tomllib.TOMLDecodeError as exc:
+        return tomli.loads(text), []
+    except tomli.TOMLDecodeError as exc:
         return None, [f"{path}: TOML syntax error: {exc}; {single_bracket_hint(path) or 'fix the syntax at that line'}"]
 
 

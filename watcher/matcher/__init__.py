@@ -45,15 +45,15 @@ def load_topics(path: str | Path) -> list[Topic]:
 
     Warnings are logged, not raised.
     """
-    import tomllib  # loaded late: `watcher match` may load its topics from the cache and parse no TOML
+    import tomli  # loaded late: `watcher match` may load its topics from the cache and parse no TOML
 
     path = Path(path)
     try:
         with path.open("rb") as handle:
-            data = tomllib.load(handle)
+            data = tomli.load(handle)
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read the topics file ({exc.strerror}); check the path"]) from exc
-    except tomllib.TOMLDecodeError as exc:
+    except tomli.TOMLDecodeError as exc:
         raise ConfigError([f"{path.name}: not valid TOML ({exc}); fix the syntax at that place"]) from exc
     topics, errors, warnings = topics_from_toml(data, path.name)
     for warning in warnings:
