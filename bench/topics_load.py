@@ -4,8 +4,9 @@ against the code of a git revision as the baseline, on the same file and in the 
 Each round starts one fresh process per side, baseline first: it times its first load (cold caches: what
 ``watcher check-config`` pays; ``bench/startup.py``'s ``first_load_cpu_ms``) and the median of five more (term
 caches filled: startup's ``later_load_cpu_ms``), and the TOML parse alone with the parser that side's code
-imported (``tomli`` or the standard library's ``tomllib``), the part no rule checking can change. Medians over the rounds, and the ratio of this checkout to the baseline. Both sides must give the
-same topics, errors and warnings, or the bench fails.
+imported (``tomli`` or the standard library's ``tomllib``), the part no rule checking can change. Medians over
+the rounds, and the ratio of this checkout to the baseline. Both sides must give the same topics, errors and
+warnings, or the bench fails.
 Run:
     .venv/bin/python bench/topics_load.py [--against REV] [--rounds 7] [--topics config/topics.toml] [--smoke]
 The last line is one JSON object.
@@ -49,8 +50,9 @@ data = parser.loads(text)
 toml = clock() - started
 _, errors, warnings = topics_from_toml(data, path.name)
 digest = hashlib.sha256(repr((topics, errors, warnings)).encode()).hexdigest()
-print(json.dumps({"cold": cold * 1000, "warm": statistics.median(warm) * 1000, "toml": toml * 1000, "parser": parser_name,
-                  "same": again == topics, "digest": digest, "topics": len(topics), "warnings": len(warnings)}))
+print(json.dumps({"cold": cold * 1000, "warm": statistics.median(warm) * 1000, "toml": toml * 1000,
+                  "parser": parser_name, "same": again == topics, "digest": digest, "topics": len(topics),
+                  "warnings": len(warnings)}))
 """
 
 

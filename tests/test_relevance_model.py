@@ -482,8 +482,8 @@ def test_a_bad_setting_is_an_error_naming_the_variable(tmp_path):
 MODEL_HELD_OUT: dict[str, str] = {
     "topic-cases.blind23.toml": "measured the packs and model once (with blind24); then the packs were tuned on it",
     "topic-cases.blind24.toml": "measured the packs and model once (with blind23); then the packs were tuned on it",
-    "topic-cases.blind25.toml": "measured the packs once (with blind26) after tuning on blind23/24; nothing learnt",
-    "topic-cases.blind26.toml": "measured the packs once (with blind25) after tuning on blind23/24; nothing learnt",
+    "topic-cases.blind25.toml": "measured the packs once (with blind26); then chose smuggling and borders thresholds",
+    "topic-cases.blind26.toml": "measured the packs once (with blind25); then chose smuggling and borders thresholds",
 }
 
 

@@ -233,13 +233,14 @@ CASE_SETS = [
         "topic-cases.blind25.toml",
         {"smuggling": (0.97, 0.94), "borders": (0.97, 0.92), "migration": (0.92, 0.89), "policing": (0.98, 0.98)},
         "blind25 (mostly feed items) was measured once with blind26, after the packs were tuned on blind23 and"
-        " blind24, and nothing has learnt from it; these floors are that measurement.",
+        " blind24; these floors are that measurement. Then smuggling and borders were tuned on it (the model's"
+        " thresholds for both, and sense markers: fuel and vehicles smuggled, kitchen strainers, long-stay visas).",
     ),
     CaseSet(
         "topic-cases.blind26.toml",
         {"smuggling": (0.96, 0.88), "borders": (0.91, 0.96), "migration": (0.94, 0.97), "policing": (0.97, 0.98)},
         "blind26 (mostly summaries) was measured once with blind25, after the packs were tuned on blind23 and"
-        " blind24, and nothing has learnt from it; these floors are that measurement.",
+        " blind24; these floors are that measurement. Then smuggling and borders were tuned on it with blind25.",
     ),
 ]
 
