@@ -130,16 +130,29 @@ def shot(driver, name: str) -> Path:
 
 def journey(base: str, width: int) -> dict:
     """Search, follow the first result, open its topic's feed; returns what the test checks."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
+
+    def gone(element) -> bool:
+        """Whether ``element``'s page has been replaced. Chromium reports a node of the page it is leaving either as
+        stale or, while the next page is being built, as a node that "does not belong to the document"."""
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in (exc.msg or ""):
+                return True
+            raise
+        return False
 
     def left(element) -> None:
         """Wait until the page that held ``element`` has been replaced by the next one and that one has loaded:
         reading elements before would read the old page, or elements it drops while it goes."""
         wait = WebDriverWait(driver, 30)
-        wait.until(expected_conditions.staleness_of(element))
+        wait.until(lambda _: gone(element))
         wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     driver, profile = browser(width)

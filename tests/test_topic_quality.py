@@ -245,21 +245,28 @@ CASE_SETS = [
     CaseSet(
         "topic-cases.blind27.toml",
         {"smuggling": (0.92, 0.55), "borders": (0.88, 0.92), "migration": (0.91, 0.91), "policing": (0.97, 0.97)},
-        "blind27 (emphasis on smuggling) was measured once with blind28 and blind30, after the smuggling and borders"
+        "blind27 (emphasis on smuggling) was measured once with blind28 to blind30, after the smuggling and borders"
         " thresholds and sense markers were chosen on blind21 to blind26, and nothing has learnt from it; these"
         " floors are that measurement.",
     ),
     CaseSet(
         "topic-cases.blind28.toml",
         {"smuggling": (0.95, 0.8), "borders": (0.89, 0.74), "migration": (0.89, 0.8), "policing": (0.81, 0.86)},
-        "blind28 (emphasis on borders) was measured once with blind27 and blind30, after the smuggling and borders"
+        "blind28 (emphasis on borders) was measured once with blind27, blind29 and blind30, after the smuggling and borders"
         " thresholds and sense markers were chosen on blind21 to blind26, and nothing has learnt from it; these"
         " floors are that measurement.",
     ),
     CaseSet(
+        "topic-cases.blind29.toml",
+        {"smuggling": (1.0, 0.83), "borders": (0.96, 0.93), "migration": (0.96, 0.88), "policing": (0.94, 0.94)},
+        "blind29 (emphasis on migration) was measured once with blind27, blind28 and blind30, after the smuggling and"
+        " borders thresholds and sense markers were chosen on blind21 to blind26, and nothing has learnt from it;"
+        " these floors are that measurement.",
+    ),
+    CaseSet(
         "topic-cases.blind30.toml",
         {"smuggling": (0.94, 0.64), "borders": (0.9, 0.85), "migration": (0.9, 0.84), "policing": (0.94, 0.71)},
-        "blind30 (emphasis on policing) was measured once with blind27 and blind28, after the smuggling and borders"
+        "blind30 (emphasis on policing) was measured once with blind27 to blind29, after the smuggling and borders"
         " thresholds and sense markers were chosen on blind21 to blind26, and nothing has learnt from it; these"
         " floors are that measurement.",
     ),
