@@ -252,9 +252,9 @@ CASE_SETS = [
     CaseSet(
         "topic-cases.blind28.toml",
         {"smuggling": (0.95, 0.8), "borders": (0.89, 0.74), "migration": (0.89, 0.8), "policing": (0.81, 0.86)},
-        "blind28 (emphasis on borders) was measured once with blind27, blind29 and blind30, after the smuggling and borders"
-        " thresholds and sense markers were chosen on blind21 to blind26, and nothing has learnt from it; these"
-        " floors are that measurement.",
+        "blind28 (emphasis on borders) was measured once with blind27, blind29 and blind30, after the smuggling and"
+        " borders thresholds and sense markers were chosen on blind21 to blind26, and nothing has learnt from it;"
+        " these floors are that measurement.",
     ),
     CaseSet(
         "topic-cases.blind29.toml",
