@@ -244,31 +244,75 @@ CASE_SETS = [
     ),
     CaseSet(
         "topic-cases.blind27.toml",
-        {"smuggling": (0.92, 0.55), "borders": (0.88, 0.92), "migration": (0.91, 0.91), "policing": (0.97, 0.97)},
-        "blind27 (emphasis on smuggling) was measured once with blind28 to blind30, after the smuggling and borders"
-        " thresholds and sense markers were chosen on blind21 to blind26, and nothing has learnt from it; these"
-        " floors are that measurement.",
+        {"smuggling": (0.97, 0.76), "borders": (0.95, 0.95), "migration": (0.93, 0.91), "policing": (1.0, 1.0)},
+        "blind27 (emphasis on smuggling) was measured once with blind28 to blind30, and nothing had learnt from"
+        " it. Then the packs were tuned on the four sets (classes: trafficking through its forms (forced begging"
+        " and pickpocketing, scam compounds, debt bondage, wages and papers taken, sham addresses), facilitation"
+        " by its price or its organiser, long-stay national visas kept out of borders, border surveillance and"
+        " EES, ETIAS and API described, ECRIS and ECRIS-TCN, Interpol's stolen-document checks and red notices"
+        " kept out of policing) and the model was trained on them; these floors keep what that round reached with"
+        " the packs alone.",
     ),
     CaseSet(
         "topic-cases.blind28.toml",
-        {"smuggling": (0.95, 0.8), "borders": (0.89, 0.74), "migration": (0.89, 0.8), "policing": (0.81, 0.86)},
-        "blind28 (emphasis on borders) was measured once with blind27, blind29 and blind30, after the smuggling and"
-        " borders thresholds and sense markers were chosen on blind21 to blind26, and nothing has learnt from it;"
-        " these floors are that measurement.",
+        {"smuggling": (0.96, 0.92), "borders": (0.98, 0.89), "migration": (0.91, 0.78), "policing": (0.94, 0.94)},
+        "blind28 (emphasis on borders) was measured once with blind27, blind29 and blind30, and nothing had"
+        " learnt from it. Then the packs were tuned on the four sets (classes: trafficking through its forms"
+        " (forced begging and pickpocketing, scam compounds, debt bondage, wages and papers taken, sham"
+        " addresses), facilitation by its price or its organiser, long-stay national visas kept out of borders,"
+        " border surveillance and EES, ETIAS and API described, ECRIS and ECRIS-TCN, Interpol's stolen-document"
+        " checks and red notices kept out of policing) and the model was trained on them; these floors keep what"
+        " that round reached with the packs alone.",
     ),
     CaseSet(
         "topic-cases.blind29.toml",
-        {"smuggling": (1.0, 0.83), "borders": (0.96, 0.93), "migration": (0.96, 0.88), "policing": (0.94, 0.94)},
-        "blind29 (emphasis on migration) was measured once with blind27, blind28 and blind30, after the smuggling and"
-        " borders thresholds and sense markers were chosen on blind21 to blind26, and nothing has learnt from it;"
-        " these floors are that measurement.",
+        {"smuggling": (1.0, 0.93), "borders": (1.0, 0.96), "migration": (0.98, 0.91), "policing": (0.97, 0.97)},
+        "blind29 (emphasis on migration) was measured once with blind27, blind28 and blind30, and nothing had"
+        " learnt from it. Then the packs were tuned on the four sets (classes: trafficking through its forms"
+        " (forced begging and pickpocketing, scam compounds, debt bondage, wages and papers taken, sham"
+        " addresses), facilitation by its price or its organiser, long-stay national visas kept out of borders,"
+        " border surveillance and EES, ETIAS and API described, ECRIS and ECRIS-TCN, Interpol's stolen-document"
+        " checks and red notices kept out of policing) and the model was trained on them; these floors keep what"
+        " that round reached with the packs alone.",
     ),
     CaseSet(
         "topic-cases.blind30.toml",
-        {"smuggling": (0.94, 0.64), "borders": (0.9, 0.85), "migration": (0.9, 0.84), "policing": (0.94, 0.71)},
-        "blind30 (emphasis on policing) was measured once with blind27 to blind29, after the smuggling and borders"
-        " thresholds and sense markers were chosen on blind21 to blind26, and nothing has learnt from it; these"
-        " floors are that measurement.",
+        {"smuggling": (1.0, 0.85), "borders": (0.96, 0.88), "migration": (0.92, 0.84), "policing": (0.95, 0.83)},
+        "blind30 (emphasis on policing) was measured once with blind27 to blind29, and nothing had learnt from"
+        " it. Then the packs were tuned on the four sets (classes: trafficking through its forms (forced begging"
+        " and pickpocketing, scam compounds, debt bondage, wages and papers taken, sham addresses), facilitation"
+        " by its price or its organiser, long-stay national visas kept out of borders, border surveillance and"
+        " EES, ETIAS and API described, ECRIS and ECRIS-TCN, Interpol's stolen-document checks and red notices"
+        " kept out of policing) and the model was trained on them; these floors keep what that round reached with"
+        " the packs alone.",
+    ),
+    CaseSet(
+        "topic-cases.blind31.toml",
+        {"smuggling": (0.96, 0.43), "borders": (0.93, 0.88), "migration": (0.78, 0.9), "policing": (0.96, 0.94)},
+        "blind31 (emphasis on smuggling: trafficking through its forms, facilitation described) was measured once"
+        " with blind32 to blind34, after the packs were tuned and the model trained on blind27 to blind30, and"
+        " nothing has learnt from it; these floors are that measurement.",
+    ),
+    CaseSet(
+        "topic-cases.blind32.toml",
+        {"smuggling": (1.0, 0.8), "borders": (0.86, 0.67), "migration": (0.78, 0.84), "policing": (1.0, 0.8)},
+        "blind32 (emphasis on borders: surveillance and border systems described) was measured once with blind31,"
+        " blind33 and blind34, after the packs were tuned and the model trained on blind27 to blind30, and nothing"
+        " has learnt from it; these floors are that measurement.",
+    ),
+    CaseSet(
+        "topic-cases.blind33.toml",
+        {"smuggling": (0.95, 0.74), "borders": (0.9, 0.83), "migration": (0.89, 0.84), "policing": (1.0, 1.0)},
+        "blind33 (emphasis on migration: asylum, reception and return named indirectly) was measured once with"
+        " blind31, blind32 and blind34, after the packs were tuned and the model trained on blind27 to blind30,"
+        " and nothing has learnt from it; these floors are that measurement.",
+    ),
+    CaseSet(
+        "topic-cases.blind34.toml",
+        {"smuggling": (0.95, 0.75), "borders": (1.0, 0.93), "migration": (0.92, 0.9), "policing": (0.92, 0.73)},
+        "blind34 (emphasis on policing: EU cooperation named indirectly) was measured once with blind31 to"
+        " blind33, after the packs were tuned and the model trained on blind27 to blind30, and nothing has learnt"
+        " from it; these floors are that measurement.",
     ),
 ]
 
@@ -400,6 +444,42 @@ def test_ambiguous_words_count_only_with_their_context(matcher, text, expected):
 def test_shipped_packs_follow_the_labelling_conventions(matcher, text, expected):
     """A smuggling story that only mentions migrants, a route or criminal networks raises smuggling, not
     migration or policing; the same words still count in other items."""
+    assert {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))} == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # trafficking named by its forms
+        ("Two women were jailed for making children from Moldova beg outside churches in Turin", {"smuggling"}),
+        ("Workers recruited in Nepal were forced to run online investment scams from a compound", {"smuggling"}),
+        ("Fourteen couriers worked without pay for a parcel firm that kept their residence cards", {"smuggling"}),
+        # facilitation by its price or its organiser
+        ("Police in Brindisi arrested the organiser of the crossing after 40 migrants landed", {"smuggling"}),
+        # Interpol: its joint operations are policing, a red notice for one fugitive and a passport found in its
+        # stolen-document list at a border are not
+        ("Interpol red notice issued for a former bank manager accused of embezzlement", set()),
+        (
+            "Guards at Terespol refused entry to a man whose passport was on Interpol's stolen and lost travel"
+            " documents list",
+            {"borders"},
+        ),
+        ("Interpol and Europol coordinate a week of action against firearms trafficking in 30 countries", {"policing"}),
+        # the criminal records systems, by name and described
+        ("Member states complete the upload of their data to ECRIS-TCN", {"policing"}),
+        # long-stay national visas are migration, not border policy
+        ("Spain will issue long-stay national visas to carers hired in Peru", {"migration"}),
+        # border surveillance described, not military drones
+        (
+            "Drones of the EU agency send live images of the sea south of Crete to the national coordination centre",
+            {"borders"},
+        ),
+        ("Two Russian drones entered Polish airspace overnight and were tracked by radar, the army said", set()),
+    ],
+)
+def test_forms_and_descriptions_learnt_from_blind27_to_blind30(matcher, text, expected):
+    """Classes of error of blind27 to blind30 (the forms of trafficking, facilitation by its organiser, Interpol,
+    ECRIS-TCN, national visas, border surveillance described) stay fixed, with their near misses."""
     assert {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))} == expected
 
 
