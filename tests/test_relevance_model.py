@@ -484,10 +484,10 @@ MODEL_HELD_OUT: dict[str, str] = {
     "topic-cases.blind24.toml": "measured the packs and model once (with blind23); then the packs were tuned on it",
     "topic-cases.blind25.toml": "measured the packs once (with blind26); then chose smuggling and borders thresholds",
     "topic-cases.blind26.toml": "measured the packs once (with blind25); then chose smuggling and borders thresholds",
-    "topic-cases.blind31.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
-    "topic-cases.blind32.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
-    "topic-cases.blind33.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
-    "topic-cases.blind34.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
+    "topic-cases.blind35.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
+    "topic-cases.blind36.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
+    "topic-cases.blind37.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
+    "topic-cases.blind38.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
 }
 
 

@@ -288,31 +288,87 @@ CASE_SETS = [
     ),
     CaseSet(
         "topic-cases.blind31.toml",
-        {"smuggling": (0.96, 0.43), "borders": (0.93, 0.88), "migration": (0.78, 0.9), "policing": (0.96, 0.94)},
+        {"smuggling": (0.96, 0.48), "borders": (0.93, 0.88), "migration": (0.82, 0.93), "policing": (0.97, 0.97)},
         "blind31 (emphasis on smuggling: trafficking through its forms, facilitation described) was measured once"
         " with blind32 to blind34, after the packs were tuned and the model trained on blind27 to blind30, and"
-        " nothing has learnt from it; these floors are that measurement.",
+        " nothing had learnt from it. Then it chose thresholds with blind23 to blind26 (smuggling relevance 0.7;"
+        " irrelevant_below 0.05 for borders, 0.1 for migration), the packs were tuned on the four sets (classes:"
+        " Frontex by its seat, drones and cameras by fences and patrols, SIRENE bureaux, the border-free area,"
+        " unannounced evaluation visits, joint patrolling; national visas, Dutch protection requests, the Polish"
+        " UKR status, looted art; the European arrest warrant's other names and the gangs it targets, criminal"
+        " records registers, COSI by name, Interpol's fugitives; begging and pickpocketing under threat, children"
+        " forced to deal drugs, people hidden among boxes, borrowed passports, couples who never met) and the"
+        " model was trained on them; these floors keep what that round reached with the packs alone.",
     ),
     CaseSet(
         "topic-cases.blind32.toml",
-        {"smuggling": (1.0, 0.8), "borders": (0.86, 0.67), "migration": (0.78, 0.84), "policing": (1.0, 0.8)},
+        {"smuggling": (1.0, 0.8), "borders": (0.91, 0.79), "migration": (0.79, 0.89), "policing": (1.0, 0.83)},
         "blind32 (emphasis on borders: surveillance and border systems described) was measured once with blind31,"
         " blind33 and blind34, after the packs were tuned and the model trained on blind27 to blind30, and nothing"
-        " has learnt from it; these floors are that measurement.",
+        " had learnt from it. Then it chose thresholds with blind23 to blind26 (smuggling relevance 0.7;"
+        " irrelevant_below 0.05 for borders, 0.1 for migration), the packs were tuned on the four sets (classes:"
+        " Frontex by its seat, drones and cameras by fences and patrols, SIRENE bureaux, the border-free area,"
+        " unannounced evaluation visits, joint patrolling; national visas, Dutch protection requests, the Polish"
+        " UKR status, looted art; the European arrest warrant's other names and the gangs it targets, criminal"
+        " records registers, COSI by name, Interpol's fugitives; begging and pickpocketing under threat, children"
+        " forced to deal drugs, people hidden among boxes, borrowed passports, couples who never met) and the"
+        " model was trained on them; these floors keep what that round reached with the packs alone.",
     ),
     CaseSet(
         "topic-cases.blind33.toml",
-        {"smuggling": (0.95, 0.74), "borders": (0.9, 0.83), "migration": (0.89, 0.84), "policing": (1.0, 1.0)},
+        {"smuggling": (0.95, 0.74), "borders": (0.9, 0.83), "migration": (0.89, 0.86), "policing": (1.0, 1.0)},
         "blind33 (emphasis on migration: asylum, reception and return named indirectly) was measured once with"
         " blind31, blind32 and blind34, after the packs were tuned and the model trained on blind27 to blind30,"
-        " and nothing has learnt from it; these floors are that measurement.",
+        " and nothing had learnt from it. Then it chose thresholds with blind23 to blind26 (smuggling relevance"
+        " 0.7; irrelevant_below 0.05 for borders, 0.1 for migration), the packs were tuned on the four sets"
+        " (classes: Frontex by its seat, drones and cameras by fences and patrols, SIRENE bureaux, the border-free"
+        " area, unannounced evaluation visits, joint patrolling; national visas, Dutch protection requests, the"
+        " Polish UKR status, looted art; the European arrest warrant's other names and the gangs it targets,"
+        " criminal records registers, COSI by name, Interpol's fugitives; begging and pickpocketing under threat,"
+        " children forced to deal drugs, people hidden among boxes, borrowed passports, couples who never met) and"
+        " the model was trained on them; these floors keep what that round reached with the packs alone.",
     ),
     CaseSet(
         "topic-cases.blind34.toml",
-        {"smuggling": (0.95, 0.75), "borders": (1.0, 0.93), "migration": (0.92, 0.9), "policing": (0.92, 0.73)},
+        {"smuggling": (0.95, 0.78), "borders": (1.0, 0.96), "migration": (0.92, 0.9), "policing": (0.98, 0.87)},
         "blind34 (emphasis on policing: EU cooperation named indirectly) was measured once with blind31 to"
-        " blind33, after the packs were tuned and the model trained on blind27 to blind30, and nothing has learnt"
+        " blind33, after the packs were tuned and the model trained on blind27 to blind30, and nothing had learnt"
+        " from it. Then it chose thresholds with blind23 to blind26 (smuggling relevance 0.7; irrelevant_below"
+        " 0.05 for borders, 0.1 for migration), the packs were tuned on the four sets (classes: Frontex by its"
+        " seat, drones and cameras by fences and patrols, SIRENE bureaux, the border-free area, unannounced"
+        " evaluation visits, joint patrolling; national visas, Dutch protection requests, the Polish UKR status,"
+        " looted art; the European arrest warrant's other names and the gangs it targets, criminal records"
+        " registers, COSI by name, Interpol's fugitives; begging and pickpocketing under threat, children forced"
+        " to deal drugs, people hidden among boxes, borrowed passports, couples who never met) and the model was"
+        " trained on them; these floors keep what that round reached with the packs alone.",
+    ),
+    CaseSet(
+        "topic-cases.blind35.toml",
+        {"smuggling": (0.92, 0.55), "borders": (0.81, 0.85), "migration": (0.91, 0.84), "policing": (0.94, 0.92)},
+        "blind35 (smuggling and policing together, described without their words) was measured once with blind36"
+        " to blind38, after the packs were tuned and the model trained on blind31 to blind34, and nothing has"
+        " learnt from it; these floors are that measurement.",
+    ),
+    CaseSet(
+        "topic-cases.blind36.toml",
+        {"smuggling": (0.92, 0.8), "borders": (0.97, 0.9), "migration": (0.92, 0.8), "policing": (1.0, 0.96)},
+        "blind36 (borders and migration together, in national-news wording) was measured once with blind35,"
+        " blind37 and blind38, after the packs were tuned and the model trained on blind31 to blind34, and nothing"
+        " has learnt from it; these floors are that measurement.",
+    ),
+    CaseSet(
+        "topic-cases.blind37.toml",
+        {"smuggling": (1.0, 0.9), "borders": (0.91, 0.87), "migration": (0.92, 0.94), "policing": (0.89, 0.91)},
+        "blind37 (mostly Council register titles and press releases) was measured once with blind35, blind36 and"
+        " blind38, after the packs were tuned and the model trained on blind31 to blind34, and nothing has learnt"
         " from it; these floors are that measurement.",
+    ),
+    CaseSet(
+        "topic-cases.blind38.toml",
+        {"smuggling": (0.95, 0.61), "borders": (0.88, 0.84), "migration": (0.88, 0.77), "policing": (0.93, 0.93)},
+        "blind38 (mostly local news feed items) was measured once with blind35 to blind37, after the packs were"
+        " tuned and the model trained on blind31 to blind34, and nothing has learnt from it; these floors are that"
+        " measurement.",
     ),
 ]
 
@@ -480,6 +536,23 @@ def test_shipped_packs_follow_the_labelling_conventions(matcher, text, expected)
 def test_forms_and_descriptions_learnt_from_blind27_to_blind30(matcher, text, expected):
     """Classes of error of blind27 to blind30 (the forms of trafficking, facilitation by its organiser, Interpol,
     ECRIS-TCN, national visas, border surveillance described) stay fixed, with their near misses."""
+    assert {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))} == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("The Warsaw-based EU agency will lease two more surveillance aircraft for the Aegean", {"borders"}),
+        ("Una euroorden permitió entregar a Francia al jefe de un clan que traficaba con cocaína", {"policing"}),
+        ("Voortvluchtige oplichter via Interpol opgepakt in Spanje", set()),
+        ("A Syrian teenager was handed a borrowed passport to enter the country, police said", {"smuggling"}),
+        ("Nederland legde vorig jaar 7.000 beschermingsverzoeken vast", {"migration"}),
+        ("Die Bundesregierung vereinbart die Rückführung von Kulturgütern und Bronzen aus Museen", set()),
+    ],
+)
+def test_forms_and_descriptions_learnt_from_blind31_to_blind34(matcher, text, expected):
+    """Classes of error of blind31 to blind34 (Frontex by its seat, the arrest warrant's other names, fugitives found
+    through Interpol, borrowed passports, Dutch protection requests, art returned) stay fixed."""
     assert {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))} == expected
 
 
