@@ -22,7 +22,8 @@ regularisation, seeded, so two runs give the same figures.
 
 Run (from the repository root):
     python bench/second_signal.py [--held-out blind17 blind18] [--leave-out blind23 blind24]
-                                  [--thresholds 0.5 0.7 0.9] [--epochs 12] [--min-weight 0.2]
+                                  [--thresholds 0.5 0.7 0.9] [--epochs 12] [--rate 0.2] [--l2 1e-4]
+                                  [--min-weight 0.2]
 (``--leave-out``: sets neither trained on nor scored, e.g. newer sets that must not teach the model.)
 The last line is one JSON object with every figure.
 """
@@ -40,7 +41,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from watcher.matcher import Matcher, load_topics  # noqa: E402
-from watcher.matcher.model import MIN_WEIGHT, Relevance, RelevanceModel, features, train  # noqa: E402
+from watcher.matcher.model import L2, MIN_WEIGHT, RATE, Relevance, RelevanceModel, features, train  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from match_quality import Score, case_item  # noqa: E402
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--thresholds", nargs="+", type=float, default=[0.5, 0.7, 0.9])
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rate", type=float, default=RATE, help=f"the trainer's learning rate (the file's: {RATE})")
+    parser.add_argument("--l2", type=float, default=L2, help=f"the trainer's L2 regularisation (the file's: {L2})")
     parser.add_argument(
         "--min-weight", type=float, default=MIN_WEIGHT, help=f"weights pruned below this (the file's: {MIN_WEIGHT})"
     )
@@ -119,7 +122,14 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
 
-    models = train([(case["text"], case.get("topics", [])) for case in training], TOPICS, epochs=epochs, seed=args.seed)
+    models = train(
+        [(case["text"], case.get("topics", [])) for case in training],
+        TOPICS,
+        epochs=epochs,
+        seed=args.seed,
+        rate=args.rate,
+        l2=args.l2,
+    )
     pruned = {topic: weights.pruned(args.min_weight) for topic, weights in models.items()}
 
     topics = load_topics(args.topics)
@@ -169,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
                 "held_out": args.held_out,
                 "left_out": args.leave_out,
                 "epochs": epochs,
+                "rate": args.rate,
+                "l2": args.l2,
                 "min_weight": args.min_weight,
                 "thresholds": {t.id: t.relevance for t in topics},
                 "prune_change": {key: round(value, 3) for key, value in prune_change.items()},

@@ -344,31 +344,82 @@ CASE_SETS = [
     ),
     CaseSet(
         "topic-cases.blind35.toml",
-        {"smuggling": (0.92, 0.55), "borders": (0.81, 0.85), "migration": (0.91, 0.84), "policing": (0.94, 0.92)},
+        {"smuggling": (0.96, 0.65), "borders": (0.86, 0.91), "migration": (0.91, 0.84), "policing": (0.94, 0.92)},
         "blind35 (smuggling and policing together, described without their words) was measured once with blind36"
-        " to blind38, after the packs were tuned and the model trained on blind31 to blind34, and nothing has"
-        " learnt from it; these floors are that measurement.",
+        " to blind38, after the packs were tuned and the model trained on blind31 to blind34, and nothing had"
+        " learnt from it. Then the packs were tuned on the four sets (classes: joint patrols for fans and holiday"
+        " traffic kept out, the return border procedure and European integrated border management by name,"
+        " Interpol's stolen-document list, the API regulation and refusal of leave to land; hikers' rescues kept"
+        " out, the EUAA and the Opportunity Card in each language, removal detention and expulsion; carers' pay"
+        " and papers kept, debts worked off, women forced to see clients, flat brothels, timber and puppies kept"
+        " out of smuggling) and the model was trained on them; these floors keep what that round reached with the"
+        " packs alone.",
     ),
     CaseSet(
         "topic-cases.blind36.toml",
-        {"smuggling": (0.92, 0.8), "borders": (0.97, 0.9), "migration": (0.92, 0.8), "policing": (1.0, 0.96)},
+        {"smuggling": (0.96, 0.8), "borders": (0.97, 0.92), "migration": (0.94, 0.83), "policing": (1.0, 0.96)},
         "blind36 (borders and migration together, in national-news wording) was measured once with blind35,"
         " blind37 and blind38, after the packs were tuned and the model trained on blind31 to blind34, and nothing"
-        " has learnt from it; these floors are that measurement.",
+        " had learnt from it. Then the packs were tuned on the four sets (classes: joint patrols for fans and"
+        " holiday traffic kept out, the return border procedure and European integrated border management by name,"
+        " Interpol's stolen-document list, the API regulation and refusal of leave to land; hikers' rescues kept"
+        " out, the EUAA and the Opportunity Card in each language, removal detention and expulsion; carers' pay"
+        " and papers kept, debts worked off, women forced to see clients, flat brothels, timber and puppies kept"
+        " out of smuggling) and the model was trained on them; these floors keep what that round reached with the"
+        " packs alone.",
     ),
     CaseSet(
         "topic-cases.blind37.toml",
-        {"smuggling": (1.0, 0.9), "borders": (0.91, 0.87), "migration": (0.92, 0.94), "policing": (0.89, 0.91)},
+        {"smuggling": (1.0, 0.9), "borders": (0.91, 0.91), "migration": (0.92, 0.96), "policing": (0.89, 0.91)},
         "blind37 (mostly Council register titles and press releases) was measured once with blind35, blind36 and"
-        " blind38, after the packs were tuned and the model trained on blind31 to blind34, and nothing has learnt"
-        " from it; these floors are that measurement.",
+        " blind38, after the packs were tuned and the model trained on blind31 to blind34, and nothing had learnt"
+        " from it. Then the packs were tuned on the four sets (classes: joint patrols for fans and holiday traffic"
+        " kept out, the return border procedure and European integrated border management by name, Interpol's"
+        " stolen-document list, the API regulation and refusal of leave to land; hikers' rescues kept out, the"
+        " EUAA and the Opportunity Card in each language, removal detention and expulsion; carers' pay and papers"
+        " kept, debts worked off, women forced to see clients, flat brothels, timber and puppies kept out of"
+        " smuggling) and the model was trained on them; these floors keep what that round reached with the packs"
+        " alone.",
     ),
     CaseSet(
         "topic-cases.blind38.toml",
-        {"smuggling": (0.95, 0.61), "borders": (0.88, 0.84), "migration": (0.88, 0.77), "policing": (0.93, 0.93)},
+        {"smuggling": (0.95, 0.61), "borders": (0.89, 0.89), "migration": (0.88, 0.81), "policing": (0.93, 0.93)},
         "blind38 (mostly local news feed items) was measured once with blind35 to blind37, after the packs were"
-        " tuned and the model trained on blind31 to blind34, and nothing has learnt from it; these floors are that"
-        " measurement.",
+        " tuned and the model trained on blind31 to blind34, and nothing had learnt from it. Then the packs were"
+        " tuned on the four sets (classes: joint patrols for fans and holiday traffic kept out, the return border"
+        " procedure and European integrated border management by name, Interpol's stolen-document list, the API"
+        " regulation and refusal of leave to land; hikers' rescues kept out, the EUAA and the Opportunity Card in"
+        " each language, removal detention and expulsion; carers' pay and papers kept, debts worked off, women"
+        " forced to see clients, flat brothels, timber and puppies kept out of smuggling) and the model was"
+        " trained on them; these floors keep what that round reached with the packs alone.",
+    ),
+    CaseSet(
+        "topic-cases.blind39.toml",
+        {"smuggling": (0.92, 0.72), "borders": (0.86, 0.75), "migration": (0.92, 0.8), "policing": (0.96, 0.86)},
+        "blind39 (emphasis on borders: near misses sharing border words) was measured once with blind40 to"
+        " blind42, after the packs were tuned and the model trained on blind35 to blind38, and nothing has learnt"
+        " from it; these floors are that measurement.",
+    ),
+    CaseSet(
+        "topic-cases.blind40.toml",
+        {"smuggling": (0.96, 0.42), "borders": (0.86, 0.78), "migration": (0.85, 0.73), "policing": (0.96, 0.96)},
+        "blind40 (emphasis on smuggling described through what happened) was measured once with blind39, blind41"
+        " and blind42, after the packs were tuned and the model trained on blind35 to blind38, and nothing has"
+        " learnt from it; these floors are that measurement.",
+    ),
+    CaseSet(
+        "topic-cases.blind41.toml",
+        {"smuggling": (0.96, 0.78), "borders": (0.88, 0.9), "migration": (0.87, 0.85), "policing": (1.0, 0.97)},
+        "blind41 (EU institutional sources, all four topics) was measured once with blind39, blind40 and blind42,"
+        " after the packs were tuned and the model trained on blind35 to blind38, and nothing has learnt from it;"
+        " these floors are that measurement.",
+    ),
+    CaseSet(
+        "topic-cases.blind42.toml",
+        {"smuggling": (0.93, 0.8), "borders": (0.86, 0.92), "migration": (0.89, 0.83), "policing": (0.94, 0.91)},
+        "blind42 (press-agency wires, all four topics) was measured once with blind39 to blind41, after the packs"
+        " were tuned and the model trained on blind35 to blind38, and nothing has learnt from it; these floors are"
+        " that measurement.",
     ),
 ]
 
@@ -554,6 +605,33 @@ def test_forms_and_descriptions_learnt_from_blind31_to_blind34(matcher, text, ex
     """Classes of error of blind31 to blind34 (Frontex by its seat, the arrest warrant's other names, fugitives found
     through Interpol, borrowed passports, Dutch protection requests, art returned) stay fixed."""
     assert {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))} == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "Proposal for a Regulation establishing a return border procedure: Presidency compromise",
+            {"borders", "migration"},
+        ),
+        (
+            "Forty women were freed from flat brothels after being forced to see clients to pay off their travel",
+            {"smuggling"},
+        ),
+        ("Rescue helicopter and patrol boat save two hikers trapped below the cliffs", set()),
+    ],
+)
+def test_forms_and_descriptions_learnt_from_blind35_to_blind38(matcher, text, expected):
+    """Classes of error of blind35 to blind38 (joint patrols for fans, the return border procedure by name, women
+    forced to see clients, hikers rescued) stay fixed."""
+    assert {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))} == expected
+
+
+def test_joint_patrols_for_football_fans_are_not_border_work(matcher):
+    """Mixed patrols next to fans or holiday traffic raise no border topic (the police cooperation rule, which reads
+    only four words either side, may still raise policing)."""
+    text = "Pattuglie miste italo-francesi a Ventimiglia per i tifosi della finale di coppa"
+    assert "borders" not in {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))}
 
 
 def test_case_sets_give_floors_for_every_topic():
