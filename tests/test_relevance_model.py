@@ -238,17 +238,42 @@ def test_the_function_words_are_folded_words_of_no_stopword_list():
     assert wrong == []
 
 
+# Texts in which a function word ("wegen", "seit", "naar", "non") weighed most for a topic with some shipped model.
+FUNCTION_WORD_TEXTS = [
+    ("smuggling", "Landgericht Passau verurteilt einen Fahrer wegen Einschleusens von Ausländern"),
+    (
+        "migration",
+        "Geduldete, die seit fünf Jahren im Land leben und einen Arbeitsplatz haben, sollen ein Bleiberecht erhalten.",
+    ),
+    (
+        "smuggling",
+        "Via nepvacatures naar Myanmar gelokt: Belgische jongeren in oplichtingscentra gedwongen tot online fraude.",
+    ),
+    (
+        "migration",
+        "Fermo amministrativo di 20 giorni per la nave di una ONG a Crotone: non ha rispettato il porto assegnato",
+    ),
+]
+
+
 def test_the_shipped_model_explains_without_the_function_word_that_weighs_most():
-    """With the shipped weights, "wegen" ("because of") raises smuggling most in this German text; the explanation
-    names the words that say what it is about instead, at the same probability."""
+    """With the shipped weights, a function word ("seit", "since") raises a topic most in at least one of these texts;
+    the explanation names the words that say what the text is about instead, at the same probability. (A retrained
+    model that ranks no function word first in any of them fails here: add such a text.)"""
     root = Path(__file__).resolve().parent.parent
     model = load_model(root / "config" / "relevance-model.json")
-    text = "Landgericht Passau verurteilt einen Fahrer wegen Einschleusens von Ausländern"
-    packed = model.topics["smuggling"]
-    assert max(packed.found(features(text)), key=lambda pair: pair[1])[0] == "wegen"
-    score = model.score(text)["smuggling"]
-    assert score.probability == TopicWeights(packed.bias, packed.weights).probability(features(text)) > 0.9
-    assert score.top and "wegen" not in score.top and "einschleusens" in score.top
+    function_words = {word for words in FUNCTION_WORDS.values() for word in words}
+    checked = 0
+    for topic, text in FUNCTION_WORD_TEXTS:
+        packed = model.topics[topic]
+        found = sorted(packed.found(features(text)), key=lambda pair: -pair[1])
+        if not found or found[0][0] not in function_words:
+            continue
+        checked += 1
+        score = model.score(text)[topic]
+        assert score.probability == TopicWeights(packed.bias, packed.weights).probability(features(text)) > 0.9
+        assert score.top and not set(score.top) & function_words, (text, score.top)
+    assert checked, "no text of FUNCTION_WORD_TEXTS has a function word as its heaviest feature any more"
 
 
 def valid_file(**topic: object) -> str:
@@ -484,10 +509,10 @@ MODEL_HELD_OUT: dict[str, str] = {
     "topic-cases.blind24.toml": "measured the packs and model once (with blind23); then the packs were tuned on it",
     "topic-cases.blind25.toml": "measured the packs once (with blind26); then chose smuggling and borders thresholds",
     "topic-cases.blind26.toml": "measured the packs once (with blind25); then chose smuggling and borders thresholds",
-    "topic-cases.blind39.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
-    "topic-cases.blind40.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
-    "topic-cases.blind41.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
-    "topic-cases.blind42.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
+    "topic-cases.blind43.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
+    "topic-cases.blind44.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
+    "topic-cases.blind45.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
+    "topic-cases.blind46.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
 }
 
 

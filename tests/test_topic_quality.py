@@ -395,31 +395,70 @@ CASE_SETS = [
     ),
     CaseSet(
         "topic-cases.blind39.toml",
-        {"smuggling": (0.92, 0.72), "borders": (0.86, 0.75), "migration": (0.92, 0.8), "policing": (0.96, 0.86)},
+        {"smuggling": (0.92, 0.72), "borders": (0.91, 0.75), "migration": (0.92, 0.8), "policing": (0.96, 0.86)},
         "blind39 (emphasis on borders: near misses sharing border words) was measured once with blind40 to"
-        " blind42, after the packs were tuned and the model trained on blind35 to blind38, and nothing has learnt"
-        " from it; these floors are that measurement.",
+        " blind42, after the packs were tuned and the model trained on blind35 to blind38, and nothing had learnt"
+        " from it. Then, with blind35 to blind38, it tried the model's learning rate (kept at 0.2), the border"
+        " packs were tuned on the four sets (wildlife, hikers, pollution and fisheries next to a border or its"
+        " guards; 'visto como') and the model was trained on them; these floors keep what that round reached with"
+        " the packs alone.",
     ),
     CaseSet(
         "topic-cases.blind40.toml",
-        {"smuggling": (0.96, 0.42), "borders": (0.86, 0.78), "migration": (0.85, 0.73), "policing": (0.96, 0.96)},
+        {"smuggling": (0.96, 0.42), "borders": (0.89, 0.78), "migration": (0.85, 0.73), "policing": (0.96, 0.96)},
         "blind40 (emphasis on smuggling described through what happened) was measured once with blind39, blind41"
-        " and blind42, after the packs were tuned and the model trained on blind35 to blind38, and nothing has"
-        " learnt from it; these floors are that measurement.",
+        " and blind42, after the packs were tuned and the model trained on blind35 to blind38, and nothing had"
+        " learnt from it. Then, with blind35 to blind38, it tried the model's learning rate (kept at 0.2), the"
+        " border packs were tuned on the four sets (wildlife, hikers, pollution and fisheries next to a border or"
+        " its guards; 'visto como') and the model was trained on them; these floors keep what that round reached"
+        " with the packs alone.",
     ),
     CaseSet(
         "topic-cases.blind41.toml",
         {"smuggling": (0.96, 0.78), "borders": (0.88, 0.9), "migration": (0.87, 0.85), "policing": (1.0, 0.97)},
         "blind41 (EU institutional sources, all four topics) was measured once with blind39, blind40 and blind42,"
-        " after the packs were tuned and the model trained on blind35 to blind38, and nothing has learnt from it;"
-        " these floors are that measurement.",
+        " after the packs were tuned and the model trained on blind35 to blind38, and nothing had learnt from it."
+        " Then, with blind35 to blind38, it tried the model's learning rate (kept at 0.2), the border packs were"
+        " tuned on the four sets (wildlife, hikers, pollution and fisheries next to a border or its guards; 'visto"
+        " como') and the model was trained on them; these floors keep what that round reached with the packs"
+        " alone.",
     ),
     CaseSet(
         "topic-cases.blind42.toml",
-        {"smuggling": (0.93, 0.8), "borders": (0.86, 0.92), "migration": (0.89, 0.83), "policing": (0.94, 0.91)},
+        {"smuggling": (0.93, 0.8), "borders": (0.88, 0.92), "migration": (0.89, 0.83), "policing": (0.94, 0.91)},
         "blind42 (press-agency wires, all four topics) was measured once with blind39 to blind41, after the packs"
-        " were tuned and the model trained on blind35 to blind38, and nothing has learnt from it; these floors are"
-        " that measurement.",
+        " were tuned and the model trained on blind35 to blind38, and nothing had learnt from it. Then, with"
+        " blind35 to blind38, it tried the model's learning rate (kept at 0.2), the border packs were tuned on the"
+        " four sets (wildlife, hikers, pollution and fisheries next to a border or its guards; 'visto como') and"
+        " the model was trained on them; these floors keep what that round reached with the packs alone.",
+    ),
+    CaseSet(
+        "topic-cases.blind43.toml",
+        {"smuggling": (1.0, 0.86), "borders": (0.93, 0.9), "migration": (0.85, 0.91), "policing": (0.95, 0.91)},
+        "blind43 (borders and policing together) was measured once with blind44 to blind46, after the packs were"
+        " tuned and the model trained on blind39 to blind42, and nothing has learnt from it; these floors are that"
+        " measurement.",
+    ),
+    CaseSet(
+        "topic-cases.blind44.toml",
+        {"smuggling": (1.0, 0.62), "borders": (0.92, 0.9), "migration": (0.86, 0.77), "policing": (0.96, 0.96)},
+        "blind44 (smuggling and migration together, as NGOs, courts and local reporters tell them) was measured"
+        " once with blind43, blind45 and blind46, after the packs were tuned and the model trained on blind39 to"
+        " blind42, and nothing has learnt from it; these floors are that measurement.",
+    ),
+    CaseSet(
+        "topic-cases.blind45.toml",
+        {"smuggling": (0.96, 0.72), "borders": (0.95, 0.93), "migration": (0.85, 0.92), "policing": (0.97, 0.93)},
+        "blind45 (Council documents and press releases, all four topics) was measured once with blind43, blind44"
+        " and blind46, after the packs were tuned and the model trained on blind39 to blind42, and nothing has"
+        " learnt from it; these floors are that measurement.",
+    ),
+    CaseSet(
+        "topic-cases.blind46.toml",
+        {"smuggling": (0.96, 0.77), "borders": (0.97, 0.93), "migration": (0.88, 0.76), "policing": (0.97, 0.92)},
+        "blind46 (headlines and one-line feed items, all four topics) was measured once with blind43 to blind45,"
+        " after the packs were tuned and the model trained on blind39 to blind42, and nothing has learnt from it;"
+        " these floors are that measurement.",
     ),
 ]
 
@@ -632,6 +671,21 @@ def test_joint_patrols_for_football_fans_are_not_border_work(matcher):
     only four words either side, may still raise policing)."""
     text = "Pattuglie miste italo-francesi a Ventimiglia per i tifosi della finale di coppa"
     assert "borders" not in {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("A Finnish Border Guard patrol photographed a lynx with two cubs near the eastern frontier", set()),
+        ("Finnish border guards turned back 40 people who tried to cross from Russia at Salla", {"borders"}),
+        ("Visto como favorito, o clube perdeu na fronteira com Espanha", set()),
+    ],
+)
+def test_forms_and_descriptions_learnt_from_blind39_to_blind42(matcher, text, expected):
+    """Classes of error of blind39 to blind42 (border guards filming wildlife, "visto como") stay fixed, and border
+    guards at work still count."""
+    topics = {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))}
+    assert topics & {"borders"} == expected
 
 
 def test_case_sets_give_floors_for_every_topic():
