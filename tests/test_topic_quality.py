@@ -29,6 +29,47 @@ class CaseSet(NamedTuple):
         return self.file.split(".")[1]
 
 
+# What each round learnt from the four sets it was measured on, after their one measurement (the notes below).
+ROUND_27_30 = (
+    "the packs were tuned on the four sets (classes: trafficking through its forms (forced begging and"
+    " pickpocketing, scam compounds, debt bondage, wages and papers taken, sham addresses), facilitation by its price"
+    " or its organiser, long-stay national visas kept out of borders, border surveillance and EES, ETIAS and API"
+    " described, ECRIS and ECRIS-TCN, Interpol's stolen-document checks and red notices kept out of policing) and"
+    " the model was trained on them"
+)
+ROUND_31_34 = (
+    "they chose thresholds with blind23 to blind26 (smuggling relevance 0.7; irrelevant_below 0.05 for borders, 0.1"
+    " for migration), the packs were tuned on them (classes: Frontex by its seat, drones and cameras by fences and"
+    " patrols, SIRENE bureaux, the border-free area, unannounced evaluation visits, joint patrolling; national visas,"
+    " Dutch protection requests, the Polish UKR status, looted art; the European arrest warrant's other names and the"
+    " gangs it targets, criminal records registers, COSI by name, Interpol's fugitives; begging and pickpocketing"
+    " under threat, children forced to deal drugs, people hidden among boxes, borrowed passports, couples who never"
+    " met) and the model was trained on them"
+)
+ROUND_35_38 = (
+    "the packs were tuned on them (classes: joint patrols for fans and holiday traffic kept out, the return border"
+    " procedure and European integrated border management by name, Interpol's stolen-document list, the API"
+    " regulation and refusal of leave to land; hikers' rescues kept out, the EUAA and the Opportunity Card in each"
+    " language, removal detention and expulsion; carers' pay and papers kept, debts worked off, women forced to see"
+    " clients, flat brothels, timber and puppies kept out of smuggling) and the model was trained on them"
+)
+ROUND_39_42 = (
+    "they tried the model's learning rate with blind35 to blind38 (kept at 0.2), the border packs were tuned on them"
+    " (wildlife, hikers, pollution and fisheries next to a border or its guards; 'visto como') and the model was"
+    " trained on them"
+)
+
+
+def measured(name: str, emphasis: str, alongside: str, before: str | None = None, then: str | None = None) -> str:
+    """The note of a set measured once alongside others (after the round that tuned on ``before``), and of what was
+    then learnt from it (``then``), if anything."""
+    after = f", after the packs were tuned and the model trained on {before}" if before else ""
+    note = f"{name} ({emphasis}) was measured once with {alongside}{after}, and nothing "
+    if then is None:
+        return note + "has learnt from it; these floors are that measurement."
+    return note + f"had learnt from it. Then {then}; these floors keep what that round reached with the packs alone."
+
+
 # Adding a case set is one row here: every topic of TOPICS needs its floors.
 CASE_SETS = [
     CaseSet(
@@ -245,220 +286,189 @@ CASE_SETS = [
     CaseSet(
         "topic-cases.blind27.toml",
         {"smuggling": (0.97, 0.76), "borders": (0.95, 0.95), "migration": (0.93, 0.91), "policing": (1.0, 1.0)},
-        "blind27 (emphasis on smuggling) was measured once with blind28 to blind30, and nothing had learnt from"
-        " it. Then the packs were tuned on the four sets (classes: trafficking through its forms (forced begging"
-        " and pickpocketing, scam compounds, debt bondage, wages and papers taken, sham addresses), facilitation"
-        " by its price or its organiser, long-stay national visas kept out of borders, border surveillance and"
-        " EES, ETIAS and API described, ECRIS and ECRIS-TCN, Interpol's stolen-document checks and red notices"
-        " kept out of policing) and the model was trained on them; these floors keep what that round reached with"
-        " the packs alone.",
+        measured("blind27", "emphasis on smuggling", "blind28 to blind30", then=ROUND_27_30),
     ),
     CaseSet(
         "topic-cases.blind28.toml",
         {"smuggling": (0.96, 0.92), "borders": (0.98, 0.89), "migration": (0.91, 0.78), "policing": (0.94, 0.94)},
-        "blind28 (emphasis on borders) was measured once with blind27, blind29 and blind30, and nothing had"
-        " learnt from it. Then the packs were tuned on the four sets (classes: trafficking through its forms"
-        " (forced begging and pickpocketing, scam compounds, debt bondage, wages and papers taken, sham"
-        " addresses), facilitation by its price or its organiser, long-stay national visas kept out of borders,"
-        " border surveillance and EES, ETIAS and API described, ECRIS and ECRIS-TCN, Interpol's stolen-document"
-        " checks and red notices kept out of policing) and the model was trained on them; these floors keep what"
-        " that round reached with the packs alone.",
+        measured("blind28", "emphasis on borders", "blind27, blind29 and blind30", then=ROUND_27_30),
     ),
     CaseSet(
         "topic-cases.blind29.toml",
         {"smuggling": (1.0, 0.93), "borders": (1.0, 0.96), "migration": (0.98, 0.91), "policing": (0.97, 0.97)},
-        "blind29 (emphasis on migration) was measured once with blind27, blind28 and blind30, and nothing had"
-        " learnt from it. Then the packs were tuned on the four sets (classes: trafficking through its forms"
-        " (forced begging and pickpocketing, scam compounds, debt bondage, wages and papers taken, sham"
-        " addresses), facilitation by its price or its organiser, long-stay national visas kept out of borders,"
-        " border surveillance and EES, ETIAS and API described, ECRIS and ECRIS-TCN, Interpol's stolen-document"
-        " checks and red notices kept out of policing) and the model was trained on them; these floors keep what"
-        " that round reached with the packs alone.",
+        measured("blind29", "emphasis on migration", "blind27, blind28 and blind30", then=ROUND_27_30),
     ),
     CaseSet(
         "topic-cases.blind30.toml",
         {"smuggling": (1.0, 0.85), "borders": (0.96, 0.88), "migration": (0.92, 0.84), "policing": (0.95, 0.83)},
-        "blind30 (emphasis on policing) was measured once with blind27 to blind29, and nothing had learnt from"
-        " it. Then the packs were tuned on the four sets (classes: trafficking through its forms (forced begging"
-        " and pickpocketing, scam compounds, debt bondage, wages and papers taken, sham addresses), facilitation"
-        " by its price or its organiser, long-stay national visas kept out of borders, border surveillance and"
-        " EES, ETIAS and API described, ECRIS and ECRIS-TCN, Interpol's stolen-document checks and red notices"
-        " kept out of policing) and the model was trained on them; these floors keep what that round reached with"
-        " the packs alone.",
+        measured("blind30", "emphasis on policing", "blind27 to blind29", then=ROUND_27_30),
     ),
     CaseSet(
         "topic-cases.blind31.toml",
         {"smuggling": (0.96, 0.48), "borders": (0.93, 0.88), "migration": (0.82, 0.93), "policing": (0.97, 0.97)},
-        "blind31 (emphasis on smuggling: trafficking through its forms, facilitation described) was measured once"
-        " with blind32 to blind34, after the packs were tuned and the model trained on blind27 to blind30, and"
-        " nothing had learnt from it. Then it chose thresholds with blind23 to blind26 (smuggling relevance 0.7;"
-        " irrelevant_below 0.05 for borders, 0.1 for migration), the packs were tuned on the four sets (classes:"
-        " Frontex by its seat, drones and cameras by fences and patrols, SIRENE bureaux, the border-free area,"
-        " unannounced evaluation visits, joint patrolling; national visas, Dutch protection requests, the Polish"
-        " UKR status, looted art; the European arrest warrant's other names and the gangs it targets, criminal"
-        " records registers, COSI by name, Interpol's fugitives; begging and pickpocketing under threat, children"
-        " forced to deal drugs, people hidden among boxes, borrowed passports, couples who never met) and the"
-        " model was trained on them; these floors keep what that round reached with the packs alone.",
+        measured(
+            "blind31",
+            "emphasis on smuggling: trafficking through its forms, facilitation described",
+            "blind32 to blind34",
+            before="blind27 to blind30",
+            then=ROUND_31_34,
+        ),
     ),
     CaseSet(
         "topic-cases.blind32.toml",
         {"smuggling": (1.0, 0.8), "borders": (0.91, 0.79), "migration": (0.79, 0.89), "policing": (1.0, 0.83)},
-        "blind32 (emphasis on borders: surveillance and border systems described) was measured once with blind31,"
-        " blind33 and blind34, after the packs were tuned and the model trained on blind27 to blind30, and nothing"
-        " had learnt from it. Then it chose thresholds with blind23 to blind26 (smuggling relevance 0.7;"
-        " irrelevant_below 0.05 for borders, 0.1 for migration), the packs were tuned on the four sets (classes:"
-        " Frontex by its seat, drones and cameras by fences and patrols, SIRENE bureaux, the border-free area,"
-        " unannounced evaluation visits, joint patrolling; national visas, Dutch protection requests, the Polish"
-        " UKR status, looted art; the European arrest warrant's other names and the gangs it targets, criminal"
-        " records registers, COSI by name, Interpol's fugitives; begging and pickpocketing under threat, children"
-        " forced to deal drugs, people hidden among boxes, borrowed passports, couples who never met) and the"
-        " model was trained on them; these floors keep what that round reached with the packs alone.",
+        measured(
+            "blind32",
+            "emphasis on borders: surveillance and border systems described",
+            "blind31, blind33 and blind34",
+            before="blind27 to blind30",
+            then=ROUND_31_34,
+        ),
     ),
     CaseSet(
         "topic-cases.blind33.toml",
         {"smuggling": (0.95, 0.74), "borders": (0.9, 0.83), "migration": (0.89, 0.86), "policing": (1.0, 1.0)},
-        "blind33 (emphasis on migration: asylum, reception and return named indirectly) was measured once with"
-        " blind31, blind32 and blind34, after the packs were tuned and the model trained on blind27 to blind30,"
-        " and nothing had learnt from it. Then it chose thresholds with blind23 to blind26 (smuggling relevance"
-        " 0.7; irrelevant_below 0.05 for borders, 0.1 for migration), the packs were tuned on the four sets"
-        " (classes: Frontex by its seat, drones and cameras by fences and patrols, SIRENE bureaux, the border-free"
-        " area, unannounced evaluation visits, joint patrolling; national visas, Dutch protection requests, the"
-        " Polish UKR status, looted art; the European arrest warrant's other names and the gangs it targets,"
-        " criminal records registers, COSI by name, Interpol's fugitives; begging and pickpocketing under threat,"
-        " children forced to deal drugs, people hidden among boxes, borrowed passports, couples who never met) and"
-        " the model was trained on them; these floors keep what that round reached with the packs alone.",
+        measured(
+            "blind33",
+            "emphasis on migration: asylum, reception and return named indirectly",
+            "blind31, blind32 and blind34",
+            before="blind27 to blind30",
+            then=ROUND_31_34,
+        ),
     ),
     CaseSet(
         "topic-cases.blind34.toml",
         {"smuggling": (0.95, 0.78), "borders": (1.0, 0.96), "migration": (0.92, 0.9), "policing": (0.98, 0.87)},
-        "blind34 (emphasis on policing: EU cooperation named indirectly) was measured once with blind31 to"
-        " blind33, after the packs were tuned and the model trained on blind27 to blind30, and nothing had learnt"
-        " from it. Then it chose thresholds with blind23 to blind26 (smuggling relevance 0.7; irrelevant_below"
-        " 0.05 for borders, 0.1 for migration), the packs were tuned on the four sets (classes: Frontex by its"
-        " seat, drones and cameras by fences and patrols, SIRENE bureaux, the border-free area, unannounced"
-        " evaluation visits, joint patrolling; national visas, Dutch protection requests, the Polish UKR status,"
-        " looted art; the European arrest warrant's other names and the gangs it targets, criminal records"
-        " registers, COSI by name, Interpol's fugitives; begging and pickpocketing under threat, children forced"
-        " to deal drugs, people hidden among boxes, borrowed passports, couples who never met) and the model was"
-        " trained on them; these floors keep what that round reached with the packs alone.",
+        measured(
+            "blind34",
+            "emphasis on policing: EU cooperation named indirectly",
+            "blind31 to blind33",
+            before="blind27 to blind30",
+            then=ROUND_31_34,
+        ),
     ),
     CaseSet(
         "topic-cases.blind35.toml",
         {"smuggling": (0.96, 0.65), "borders": (0.86, 0.91), "migration": (0.91, 0.84), "policing": (0.94, 0.92)},
-        "blind35 (smuggling and policing together, described without their words) was measured once with blind36"
-        " to blind38, after the packs were tuned and the model trained on blind31 to blind34, and nothing had"
-        " learnt from it. Then the packs were tuned on the four sets (classes: joint patrols for fans and holiday"
-        " traffic kept out, the return border procedure and European integrated border management by name,"
-        " Interpol's stolen-document list, the API regulation and refusal of leave to land; hikers' rescues kept"
-        " out, the EUAA and the Opportunity Card in each language, removal detention and expulsion; carers' pay"
-        " and papers kept, debts worked off, women forced to see clients, flat brothels, timber and puppies kept"
-        " out of smuggling) and the model was trained on them; these floors keep what that round reached with the"
-        " packs alone.",
+        measured(
+            "blind35",
+            "smuggling and policing together, described without their words",
+            "blind36 to blind38",
+            before="blind31 to blind34",
+            then=ROUND_35_38,
+        ),
     ),
     CaseSet(
         "topic-cases.blind36.toml",
         {"smuggling": (0.96, 0.8), "borders": (0.97, 0.92), "migration": (0.94, 0.83), "policing": (1.0, 0.96)},
-        "blind36 (borders and migration together, in national-news wording) was measured once with blind35,"
-        " blind37 and blind38, after the packs were tuned and the model trained on blind31 to blind34, and nothing"
-        " had learnt from it. Then the packs were tuned on the four sets (classes: joint patrols for fans and"
-        " holiday traffic kept out, the return border procedure and European integrated border management by name,"
-        " Interpol's stolen-document list, the API regulation and refusal of leave to land; hikers' rescues kept"
-        " out, the EUAA and the Opportunity Card in each language, removal detention and expulsion; carers' pay"
-        " and papers kept, debts worked off, women forced to see clients, flat brothels, timber and puppies kept"
-        " out of smuggling) and the model was trained on them; these floors keep what that round reached with the"
-        " packs alone.",
+        measured(
+            "blind36",
+            "borders and migration together, in national-news wording",
+            "blind35, blind37 and blind38",
+            before="blind31 to blind34",
+            then=ROUND_35_38,
+        ),
     ),
     CaseSet(
         "topic-cases.blind37.toml",
         {"smuggling": (1.0, 0.9), "borders": (0.91, 0.91), "migration": (0.92, 0.96), "policing": (0.89, 0.91)},
-        "blind37 (mostly Council register titles and press releases) was measured once with blind35, blind36 and"
-        " blind38, after the packs were tuned and the model trained on blind31 to blind34, and nothing had learnt"
-        " from it. Then the packs were tuned on the four sets (classes: joint patrols for fans and holiday traffic"
-        " kept out, the return border procedure and European integrated border management by name, Interpol's"
-        " stolen-document list, the API regulation and refusal of leave to land; hikers' rescues kept out, the"
-        " EUAA and the Opportunity Card in each language, removal detention and expulsion; carers' pay and papers"
-        " kept, debts worked off, women forced to see clients, flat brothels, timber and puppies kept out of"
-        " smuggling) and the model was trained on them; these floors keep what that round reached with the packs"
-        " alone.",
+        measured(
+            "blind37",
+            "mostly Council register titles and press releases",
+            "blind35, blind36 and blind38",
+            before="blind31 to blind34",
+            then=ROUND_35_38,
+        ),
     ),
     CaseSet(
         "topic-cases.blind38.toml",
         {"smuggling": (0.95, 0.61), "borders": (0.89, 0.89), "migration": (0.88, 0.81), "policing": (0.93, 0.93)},
-        "blind38 (mostly local news feed items) was measured once with blind35 to blind37, after the packs were"
-        " tuned and the model trained on blind31 to blind34, and nothing had learnt from it. Then the packs were"
-        " tuned on the four sets (classes: joint patrols for fans and holiday traffic kept out, the return border"
-        " procedure and European integrated border management by name, Interpol's stolen-document list, the API"
-        " regulation and refusal of leave to land; hikers' rescues kept out, the EUAA and the Opportunity Card in"
-        " each language, removal detention and expulsion; carers' pay and papers kept, debts worked off, women"
-        " forced to see clients, flat brothels, timber and puppies kept out of smuggling) and the model was"
-        " trained on them; these floors keep what that round reached with the packs alone.",
+        measured(
+            "blind38",
+            "mostly local news feed items",
+            "blind35 to blind37",
+            before="blind31 to blind34",
+            then=ROUND_35_38,
+        ),
     ),
     CaseSet(
         "topic-cases.blind39.toml",
         {"smuggling": (0.92, 0.72), "borders": (0.91, 0.75), "migration": (0.92, 0.8), "policing": (0.96, 0.86)},
-        "blind39 (emphasis on borders: near misses sharing border words) was measured once with blind40 to"
-        " blind42, after the packs were tuned and the model trained on blind35 to blind38, and nothing had learnt"
-        " from it. Then, with blind35 to blind38, it tried the model's learning rate (kept at 0.2), the border"
-        " packs were tuned on the four sets (wildlife, hikers, pollution and fisheries next to a border or its"
-        " guards; 'visto como') and the model was trained on them; these floors keep what that round reached with"
-        " the packs alone.",
+        measured(
+            "blind39",
+            "emphasis on borders: near misses sharing border words",
+            "blind40 to blind42",
+            before="blind35 to blind38",
+            then=ROUND_39_42,
+        ),
     ),
     CaseSet(
         "topic-cases.blind40.toml",
         {"smuggling": (0.96, 0.42), "borders": (0.89, 0.78), "migration": (0.85, 0.73), "policing": (0.96, 0.96)},
-        "blind40 (emphasis on smuggling described through what happened) was measured once with blind39, blind41"
-        " and blind42, after the packs were tuned and the model trained on blind35 to blind38, and nothing had"
-        " learnt from it. Then, with blind35 to blind38, it tried the model's learning rate (kept at 0.2), the"
-        " border packs were tuned on the four sets (wildlife, hikers, pollution and fisheries next to a border or"
-        " its guards; 'visto como') and the model was trained on them; these floors keep what that round reached"
-        " with the packs alone.",
+        measured(
+            "blind40",
+            "emphasis on smuggling described through what happened",
+            "blind39, blind41 and blind42",
+            before="blind35 to blind38",
+            then=ROUND_39_42,
+        ),
     ),
     CaseSet(
         "topic-cases.blind41.toml",
         {"smuggling": (0.96, 0.78), "borders": (0.88, 0.9), "migration": (0.87, 0.85), "policing": (1.0, 0.97)},
-        "blind41 (EU institutional sources, all four topics) was measured once with blind39, blind40 and blind42,"
-        " after the packs were tuned and the model trained on blind35 to blind38, and nothing had learnt from it."
-        " Then, with blind35 to blind38, it tried the model's learning rate (kept at 0.2), the border packs were"
-        " tuned on the four sets (wildlife, hikers, pollution and fisheries next to a border or its guards; 'visto"
-        " como') and the model was trained on them; these floors keep what that round reached with the packs"
-        " alone.",
+        measured(
+            "blind41",
+            "EU institutional sources, all four topics",
+            "blind39, blind40 and blind42",
+            before="blind35 to blind38",
+            then=ROUND_39_42,
+        ),
     ),
     CaseSet(
         "topic-cases.blind42.toml",
         {"smuggling": (0.93, 0.8), "borders": (0.88, 0.92), "migration": (0.89, 0.83), "policing": (0.94, 0.91)},
-        "blind42 (press-agency wires, all four topics) was measured once with blind39 to blind41, after the packs"
-        " were tuned and the model trained on blind35 to blind38, and nothing had learnt from it. Then, with"
-        " blind35 to blind38, it tried the model's learning rate (kept at 0.2), the border packs were tuned on the"
-        " four sets (wildlife, hikers, pollution and fisheries next to a border or its guards; 'visto como') and"
-        " the model was trained on them; these floors keep what that round reached with the packs alone.",
+        measured(
+            "blind42",
+            "press-agency wires, all four topics",
+            "blind39 to blind41",
+            before="blind35 to blind38",
+            then=ROUND_39_42,
+        ),
     ),
     CaseSet(
         "topic-cases.blind43.toml",
         {"smuggling": (1.0, 0.86), "borders": (0.93, 0.9), "migration": (0.85, 0.91), "policing": (0.95, 0.91)},
-        "blind43 (borders and policing together) was measured once with blind44 to blind46, after the packs were"
-        " tuned and the model trained on blind39 to blind42, and nothing has learnt from it; these floors are that"
-        " measurement.",
+        measured("blind43", "borders and policing together", "blind44 to blind46", before="blind39 to blind42"),
     ),
     CaseSet(
         "topic-cases.blind44.toml",
         {"smuggling": (1.0, 0.62), "borders": (0.92, 0.9), "migration": (0.86, 0.77), "policing": (0.96, 0.96)},
-        "blind44 (smuggling and migration together, as NGOs, courts and local reporters tell them) was measured"
-        " once with blind43, blind45 and blind46, after the packs were tuned and the model trained on blind39 to"
-        " blind42, and nothing has learnt from it; these floors are that measurement.",
+        measured(
+            "blind44",
+            "smuggling and migration together, as NGOs, courts and local reporters tell them",
+            "blind43, blind45 and blind46",
+            before="blind39 to blind42",
+        ),
     ),
     CaseSet(
         "topic-cases.blind45.toml",
         {"smuggling": (0.96, 0.72), "borders": (0.95, 0.93), "migration": (0.85, 0.92), "policing": (0.97, 0.93)},
-        "blind45 (Council documents and press releases, all four topics) was measured once with blind43, blind44"
-        " and blind46, after the packs were tuned and the model trained on blind39 to blind42, and nothing has"
-        " learnt from it; these floors are that measurement.",
+        measured(
+            "blind45",
+            "Council documents and press releases, all four topics",
+            "blind43, blind44 and blind46",
+            before="blind39 to blind42",
+        ),
     ),
     CaseSet(
         "topic-cases.blind46.toml",
         {"smuggling": (0.96, 0.77), "borders": (0.97, 0.93), "migration": (0.88, 0.76), "policing": (0.97, 0.92)},
-        "blind46 (headlines and one-line feed items, all four topics) was measured once with blind43 to blind45,"
-        " after the packs were tuned and the model trained on blind39 to blind42, and nothing has learnt from it;"
-        " these floors are that measurement.",
+        measured(
+            "blind46",
+            "headlines and one-line feed items, all four topics",
+            "blind43 to blind45",
+            before="blind39 to blind42",
+        ),
     ),
 ]
 
@@ -621,34 +631,14 @@ def test_shipped_packs_follow_the_labelling_conventions(matcher, text, expected)
             {"borders"},
         ),
         ("Two Russian drones entered Polish airspace overnight and were tracked by radar, the army said", set()),
-    ],
-)
-def test_forms_and_descriptions_learnt_from_blind27_to_blind30(matcher, text, expected):
-    """Classes of error of blind27 to blind30 (the forms of trafficking, facilitation by its organiser, Interpol,
-    ECRIS-TCN, national visas, border surveillance described) stay fixed, with their near misses."""
-    assert {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))} == expected
-
-
-@pytest.mark.parametrize(
-    "text, expected",
-    [
+        # blind31 to blind34
         ("The Warsaw-based EU agency will lease two more surveillance aircraft for the Aegean", {"borders"}),
         ("Una euroorden permitió entregar a Francia al jefe de un clan que traficaba con cocaína", {"policing"}),
         ("Voortvluchtige oplichter via Interpol opgepakt in Spanje", set()),
         ("A Syrian teenager was handed a borrowed passport to enter the country, police said", {"smuggling"}),
         ("Nederland legde vorig jaar 7.000 beschermingsverzoeken vast", {"migration"}),
         ("Die Bundesregierung vereinbart die Rückführung von Kulturgütern und Bronzen aus Museen", set()),
-    ],
-)
-def test_forms_and_descriptions_learnt_from_blind31_to_blind34(matcher, text, expected):
-    """Classes of error of blind31 to blind34 (Frontex by its seat, the arrest warrant's other names, fugitives found
-    through Interpol, borrowed passports, Dutch protection requests, art returned) stay fixed."""
-    assert {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))} == expected
-
-
-@pytest.mark.parametrize(
-    "text, expected",
-    [
+        # blind35 to blind38
         (
             "Proposal for a Regulation establishing a return border procedure: Presidency compromise",
             {"borders", "migration"},
@@ -660,9 +650,11 @@ def test_forms_and_descriptions_learnt_from_blind31_to_blind34(matcher, text, ex
         ("Rescue helicopter and patrol boat save two hikers trapped below the cliffs", set()),
     ],
 )
-def test_forms_and_descriptions_learnt_from_blind35_to_blind38(matcher, text, expected):
-    """Classes of error of blind35 to blind38 (joint patrols for fans, the return border procedure by name, women
-    forced to see clients, hikers rescued) stay fixed."""
+def test_forms_and_descriptions_learnt_from_blind27_to_blind38(matcher, text, expected):
+    """Classes of error of blind27 to blind38 (the forms of trafficking, facilitation by its organiser, Interpol,
+    ECRIS-TCN, national visas, border surveillance described; Frontex by its seat, the arrest warrant's other names,
+    borrowed passports, Dutch protection requests, art returned; the return border procedure by name, women forced to
+    see clients, hikers rescued) stay fixed, with fresh wordings and their near misses."""
     assert {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))} == expected
 
 
