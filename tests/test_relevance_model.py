@@ -509,10 +509,10 @@ MODEL_HELD_OUT: dict[str, str] = {
     "topic-cases.blind24.toml": "measured the packs and model once (with blind23); then the packs were tuned on it",
     "topic-cases.blind25.toml": "measured the packs once (with blind26); then chose smuggling and borders thresholds",
     "topic-cases.blind26.toml": "measured the packs once (with blind25); then chose smuggling and borders thresholds",
-    "topic-cases.blind43.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
-    "topic-cases.blind44.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
-    "topic-cases.blind45.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
-    "topic-cases.blind46.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
+    "topic-cases.blind47.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
+    "topic-cases.blind48.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
+    "topic-cases.blind49.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
+    "topic-cases.blind50.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
 }
 
 

@@ -58,6 +58,11 @@ ROUND_39_42 = (
     " (wildlife, hikers, pollution and fisheries next to a border or its guards; 'visto como') and the model was"
     " trained on them"
 )
+ROUND_43_46 = (
+    "they chose migration's irrelevant_below again with blind23 to blind26 (0.02, was 0.1), the migration pack was"
+    " tuned on them (humanitarian corridors by their organisers, Grupa Granica; sailors rescued, foreign investors"
+    " returning, timber taken out, payment systems migrated kept out) and the model was trained on them"
+)
 
 
 def measured(name: str, emphasis: str, alongside: str, before: str | None = None, then: str | None = None) -> str:
@@ -438,36 +443,85 @@ CASE_SETS = [
     CaseSet(
         "topic-cases.blind43.toml",
         {"smuggling": (1.0, 0.86), "borders": (0.93, 0.9), "migration": (0.85, 0.91), "policing": (0.95, 0.91)},
-        measured("blind43", "borders and policing together", "blind44 to blind46", before="blind39 to blind42"),
+        measured(
+            "blind43",
+            "borders and policing together",
+            "blind44 to blind46",
+            before="blind39 to blind42",
+            then=ROUND_43_46,
+        ),
     ),
     CaseSet(
         "topic-cases.blind44.toml",
-        {"smuggling": (1.0, 0.62), "borders": (0.92, 0.9), "migration": (0.86, 0.77), "policing": (0.96, 0.96)},
+        {"smuggling": (1.0, 0.62), "borders": (0.92, 0.9), "migration": (0.9, 0.8), "policing": (0.96, 0.96)},
         measured(
             "blind44",
             "smuggling and migration together, as NGOs, courts and local reporters tell them",
             "blind43, blind45 and blind46",
             before="blind39 to blind42",
+            then=ROUND_43_46,
         ),
     ),
     CaseSet(
         "topic-cases.blind45.toml",
-        {"smuggling": (0.96, 0.72), "borders": (0.95, 0.93), "migration": (0.85, 0.92), "policing": (0.97, 0.93)},
+        {"smuggling": (0.96, 0.72), "borders": (0.95, 0.93), "migration": (0.88, 0.92), "policing": (0.97, 0.93)},
         measured(
             "blind45",
             "Council documents and press releases, all four topics",
             "blind43, blind44 and blind46",
             before="blind39 to blind42",
+            then=ROUND_43_46,
         ),
     ),
     CaseSet(
         "topic-cases.blind46.toml",
-        {"smuggling": (0.96, 0.77), "borders": (0.97, 0.93), "migration": (0.88, 0.76), "policing": (0.97, 0.92)},
+        {"smuggling": (0.96, 0.77), "borders": (0.97, 0.93), "migration": (0.9, 0.76), "policing": (0.97, 0.92)},
         measured(
             "blind46",
             "headlines and one-line feed items, all four topics",
             "blind43 to blind45",
             before="blind39 to blind42",
+            then=ROUND_43_46,
+        ),
+    ),
+    CaseSet(
+        "topic-cases.blind47.toml",
+        {"smuggling": (0.95, 0.67), "borders": (0.96, 0.93), "migration": (1.0, 0.76), "policing": (0.96, 0.96)},
+        measured(
+            "blind47",
+            "emphasis on migration in national news, NGOs and courts",
+            "blind48 to blind50",
+            before="blind43 to blind46",
+        ),
+    ),
+    CaseSet(
+        "topic-cases.blind48.toml",
+        {"smuggling": (1.0, 0.69), "borders": (0.9, 0.86), "migration": (0.95, 0.75), "policing": (0.92, 1.0)},
+        measured(
+            "blind48",
+            "summaries of reports and studies, all four topics",
+            "blind47, blind49 and blind50",
+            before="blind43 to blind46",
+        ),
+    ),
+    CaseSet(
+        "topic-cases.blind49.toml",
+        {"smuggling": (1.0, 0.72), "borders": (0.95, 0.86), "migration": (0.91, 0.8), "policing": (1.0, 0.94)},
+        measured(
+            "blind49",
+            "regional and local feed items, all four topics",
+            "blind47, blind48 and blind50",
+            before="blind43 to blind46",
+        ),
+    ),
+    CaseSet(
+        "topic-cases.blind50.toml",
+        {"smuggling": (0.96, 0.8), "borders": (0.95, 0.97), "migration": (0.97, 0.9), "policing": (0.95, 0.95)},
+        measured(
+            "blind50",
+            "Council register titles, agendas and press releases and EUR-Lex titles",
+            "blind47 to blind49",
+            before="blind43 to blind46",
         ),
     ),
 ]
@@ -638,6 +692,10 @@ def test_shipped_packs_follow_the_labelling_conventions(matcher, text, expected)
         ("A Syrian teenager was handed a borrowed passport to enter the country, police said", {"smuggling"}),
         ("Nederland legde vorig jaar 7.000 beschermingsverzoeken vast", {"migration"}),
         ("Die Bundesregierung vereinbart die Rückführung von Kulturgütern und Bronzen aus Museen", set()),
+        # blind43 to blind46
+        ("Sant'Egidio brings 40 Syrians from Lebanon to Rome through its corridors", {"migration"}),
+        ("Kustwacht redt drie zeilers van een gekapseisde catamaran bij Terschelling", set()),
+        ("Bourse : le retour des investisseurs etrangers soutient le CAC 40", set()),
         # blind35 to blind38
         (
             "Proposal for a Regulation establishing a return border procedure: Presidency compromise",
@@ -650,11 +708,12 @@ def test_shipped_packs_follow_the_labelling_conventions(matcher, text, expected)
         ("Rescue helicopter and patrol boat save two hikers trapped below the cliffs", set()),
     ],
 )
-def test_forms_and_descriptions_learnt_from_blind27_to_blind38(matcher, text, expected):
-    """Classes of error of blind27 to blind38 (the forms of trafficking, facilitation by its organiser, Interpol,
+def test_forms_and_descriptions_learnt_from_blind27_to_blind46(matcher, text, expected):
+    """Classes of error of blind27 to blind46 (the forms of trafficking, facilitation by its organiser, Interpol,
     ECRIS-TCN, national visas, border surveillance described; Frontex by its seat, the arrest warrant's other names,
     borrowed passports, Dutch protection requests, art returned; the return border procedure by name, women forced to
-    see clients, hikers rescued) stay fixed, with fresh wordings and their near misses."""
+    see clients, hikers rescued; humanitarian corridors, sailors rescued, foreign investors) stay fixed, with fresh
+    wordings and their near misses."""
     assert {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))} == expected
 
 
