@@ -98,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--topics", type=Path, default=ROOT / "config" / "topics.toml")
     parser.add_argument("--smoke", action="store_true", help="two epochs, for CI")
     args = parser.parse_args(argv)
+    if not args.rate > 0:
+        parser.error(f"--rate {args.rate}: the learning rate must be above 0 (the file's: {RATE})")
+    if not args.l2 >= 0:
+        parser.error(f"--l2 {args.l2}: the L2 regularisation must be 0 or more (the file's: {L2})")
     epochs = 2 if args.smoke else args.epochs
 
     every = sorted(path.name.split(".")[1] for path in DATA.glob("topic-cases.*.toml"))
@@ -118,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(
         f"training on {len(training)} cases from {len(every) - len(unused)} sets;"
-        f" scoring {len(held)} held-out cases ({' '.join(args.held_out)}); {epochs} epochs",
+        f" scoring {len(held)} held-out cases ({' '.join(args.held_out)}); {epochs} epochs, rate {args.rate},"
+        f" l2 {args.l2}",
         flush=True,
     )
 

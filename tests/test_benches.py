@@ -26,3 +26,14 @@ def test_script_offers_smoke(script: Path):
     out = subprocess.run([sys.executable, str(script), "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "--smoke" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "option, said",
+    [(["--rate", "0"], "--rate 0.0: the learning rate must be above 0"), (["--l2", "-1"], "--l2 -1.0: the L2")],
+)
+def test_second_signal_refuses_training_settings_that_mean_nothing(option: list[str], said: str):
+    """A learning rate of 0 or below, or a negative L2, is refused before anything is trained."""
+    script = ROOT / "bench" / "second_signal.py"
+    out = subprocess.run([sys.executable, str(script), *option], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and said in out.stderr, out.stderr

@@ -238,6 +238,19 @@ def test_the_function_words_are_folded_words_of_no_stopword_list():
     assert wrong == []
 
 
+def test_the_readme_example_of_a_dropped_hit_is_dropped_by_the_shipped_model(tmp_path):
+    """README, "The relevance model": the example of irrelevant_below is what `watcher match` prints with the
+    shipped configuration and weights."""
+    root = Path(__file__).resolve().parent.parent
+    text = "Transumanza: le greggi attraversano il confine con la Slovenia"
+    done = run_cli(["--config", str(root / "config"), "match", text], tmp_path)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "removed: borders: 'confine con + attravers*' removed by the relevance model: 0.021 is below" in out
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "0.021 is below irrelevant_below = 0.05" in readme and "Transumanza: le greggi attraversano il" in readme
+
+
 # Texts in which a function word ("wegen", "seit", "naar", "non") weighed most for a topic with some shipped model.
 FUNCTION_WORD_TEXTS = [
     ("smuggling", "Landgericht Passau verurteilt einen Fahrer wegen Einschleusens von Ausländern"),
@@ -258,8 +271,8 @@ FUNCTION_WORD_TEXTS = [
 
 def test_the_shipped_model_explains_without_the_function_word_that_weighs_most():
     """With the shipped weights, a function word ("seit", "since") raises a topic most in at least one of these texts;
-    the explanation names the words that say what the text is about instead, at the same probability. (A retrained
-    model that ranks no function word first in any of them fails here: add such a text.)"""
+    the explanation names no function word, at the same probability. (A retrained model that ranks no function word
+    first in any of them fails here: add such a text.)"""
     root = Path(__file__).resolve().parent.parent
     model = load_model(root / "config" / "relevance-model.json")
     function_words = {word for words in FUNCTION_WORDS.values() for word in words}

@@ -661,7 +661,7 @@ def test_shipped_packs_follow_the_labelling_conventions(matcher, text, expected)
     "text, expected",
     [
         # trafficking named by its forms
-        ("Two women were jailed for making children from Moldova beg outside churches in Turin", {"smuggling"}),
+        ("Two women were jailed for forcing children from Moldova to beg outside churches in Turin", {"smuggling"}),
         ("Workers recruited in Nepal were forced to run online investment scams from a compound", {"smuggling"}),
         ("Fourteen couriers worked without pay for a parcel firm that kept their residence cards", {"smuggling"}),
         # facilitation by its price or its organiser
@@ -681,7 +681,7 @@ def test_shipped_packs_follow_the_labelling_conventions(matcher, text, expected)
         ("Spain will issue long-stay national visas to carers hired in Peru", {"migration"}),
         # border surveillance described, not military drones
         (
-            "Drones of the EU agency send live images of the sea south of Crete to the national coordination centre",
+            "Drones send live images of boats south of Crete to the national coordination centre",
             {"borders"},
         ),
         ("Two Russian drones entered Polish airspace overnight and were tracked by radar, the army said", set()),
@@ -693,7 +693,7 @@ def test_shipped_packs_follow_the_labelling_conventions(matcher, text, expected)
         ("Nederland legde vorig jaar 7.000 beschermingsverzoeken vast", {"migration"}),
         ("Die Bundesregierung vereinbart die Rückführung von Kulturgütern und Bronzen aus Museen", set()),
         # blind43 to blind46
-        ("Sant'Egidio brings 40 Syrians from Lebanon to Rome through its corridors", {"migration"}),
+        ("Sant'Egidio brings 40 Syrians from Lebanon to Rome through its humanitarian corridors", {"migration"}),
         ("Kustwacht redt drie zeilers van een gekapseisde catamaran bij Terschelling", set()),
         ("Bourse : le retour des investisseurs etrangers soutient le CAC 40", set()),
         # blind35 to blind38
@@ -705,7 +705,7 @@ def test_shipped_packs_follow_the_labelling_conventions(matcher, text, expected)
             "Forty women were freed from flat brothels after being forced to see clients to pay off their travel",
             {"smuggling"},
         ),
-        ("Rescue helicopter and patrol boat save two hikers trapped below the cliffs", set()),
+        ("A patrol boat rescued two hikers stranded below the cliffs near the port", set()),
     ],
 )
 def test_forms_and_descriptions_learnt_from_blind27_to_blind46(matcher, text, expected):
