@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         metavar="SET",
         help="case sets to score (blind17 for tests/data/topic-cases.blind17.toml); the rest train;"
-        " default: the two newest blind sets",
+        " default: the four newest blind sets (each round of tuning is measured on four)",
     )
     parser.add_argument(
         "--leave-out", nargs="+", metavar="SET", default=[], help="case sets neither trained on nor scored"
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             (name for name in every if name.removeprefix("blind").isdigit()),
             key=lambda name: int(name.removeprefix("blind")),
         )
-        args.held_out = blind[-2:]
+        args.held_out = blind[-4:]
     missing = [name for name in args.held_out + args.leave_out if name not in every]
     if missing:
         parser.error(f"no case file for {', '.join(missing)}; the sets are: {', '.join(every)}")
