@@ -65,14 +65,27 @@ ROUND_43_46 = (
 )
 
 
-def measured(name: str, emphasis: str, alongside: str, before: str | None = None, then: str | None = None) -> str:
-    """The note of a set measured once alongside others (after the round that tuned on ``before``), and of what was
-    then learnt from it (``then``), if anything."""
-    after = f", after the packs were tuned and the model trained on {before}" if before else ""
-    note = f"{name} ({emphasis}) was measured once with {alongside}{after}, and nothing "
-    if then is None:
+# The rounds above, by the first set of the four they were measured on.
+ROUNDS = {27: ROUND_27_30, 31: ROUND_31_34, 35: ROUND_35_38, 39: ROUND_39_42, 43: ROUND_43_46}
+
+
+def measured(number: int, emphasis: str) -> str:
+    """The note of blind<number>, measured once with the three other sets of its round (four from blind27 on), after
+    the round before it, and of what its own round then learnt from it (ROUNDS), if anything yet."""
+    first = 27 + 4 * ((number - 27) // 4)
+    others = [n for n in range(first, first + 4) if n != number]
+    if others == list(range(others[0], others[0] + 3)):
+        alongside = f"blind{others[0]} to blind{others[-1]}"
+    else:
+        alongside = f"blind{others[0]}, blind{others[1]} and blind{others[2]}"
+    after = f", after the packs were tuned and the model trained on blind{first - 4} to blind{first - 1}"
+    note = f"blind{number} ({emphasis}) was measured once with {alongside}{after if first > 27 else ''}, and nothing "
+    if first not in ROUNDS:
         return note + "has learnt from it; these floors are that measurement."
-    return note + f"had learnt from it. Then {then}; these floors keep what that round reached with the packs alone."
+    return (
+        note
+        + f"had learnt from it. Then {ROUNDS[first]}; these floors keep what that round reached with the packs alone."
+    )
 
 
 # Adding a case set is one row here: every topic of TOPICS needs its floors.
@@ -291,238 +304,122 @@ CASE_SETS = [
     CaseSet(
         "topic-cases.blind27.toml",
         {"smuggling": (0.97, 0.76), "borders": (0.95, 0.95), "migration": (0.93, 0.91), "policing": (1.0, 1.0)},
-        measured("blind27", "emphasis on smuggling", "blind28 to blind30", then=ROUND_27_30),
+        measured(27, "emphasis on smuggling"),
     ),
     CaseSet(
         "topic-cases.blind28.toml",
         {"smuggling": (0.96, 0.92), "borders": (0.98, 0.89), "migration": (0.91, 0.78), "policing": (0.94, 0.94)},
-        measured("blind28", "emphasis on borders", "blind27, blind29 and blind30", then=ROUND_27_30),
+        measured(28, "emphasis on borders"),
     ),
     CaseSet(
         "topic-cases.blind29.toml",
         {"smuggling": (1.0, 0.93), "borders": (1.0, 0.96), "migration": (0.98, 0.91), "policing": (0.97, 0.97)},
-        measured("blind29", "emphasis on migration", "blind27, blind28 and blind30", then=ROUND_27_30),
+        measured(29, "emphasis on migration"),
     ),
     CaseSet(
         "topic-cases.blind30.toml",
         {"smuggling": (1.0, 0.85), "borders": (0.96, 0.88), "migration": (0.92, 0.84), "policing": (0.95, 0.83)},
-        measured("blind30", "emphasis on policing", "blind27 to blind29", then=ROUND_27_30),
+        measured(30, "emphasis on policing"),
     ),
     CaseSet(
         "topic-cases.blind31.toml",
         {"smuggling": (0.96, 0.48), "borders": (0.93, 0.88), "migration": (0.82, 0.93), "policing": (0.97, 0.97)},
-        measured(
-            "blind31",
-            "emphasis on smuggling: trafficking through its forms, facilitation described",
-            "blind32 to blind34",
-            before="blind27 to blind30",
-            then=ROUND_31_34,
-        ),
+        measured(31, "emphasis on smuggling: trafficking through its forms, facilitation described"),
     ),
     CaseSet(
         "topic-cases.blind32.toml",
         {"smuggling": (1.0, 0.8), "borders": (0.91, 0.79), "migration": (0.79, 0.89), "policing": (1.0, 0.83)},
-        measured(
-            "blind32",
-            "emphasis on borders: surveillance and border systems described",
-            "blind31, blind33 and blind34",
-            before="blind27 to blind30",
-            then=ROUND_31_34,
-        ),
+        measured(32, "emphasis on borders: surveillance and border systems described"),
     ),
     CaseSet(
         "topic-cases.blind33.toml",
         {"smuggling": (0.95, 0.74), "borders": (0.9, 0.83), "migration": (0.89, 0.86), "policing": (1.0, 1.0)},
-        measured(
-            "blind33",
-            "emphasis on migration: asylum, reception and return named indirectly",
-            "blind31, blind32 and blind34",
-            before="blind27 to blind30",
-            then=ROUND_31_34,
-        ),
+        measured(33, "emphasis on migration: asylum, reception and return named indirectly"),
     ),
     CaseSet(
         "topic-cases.blind34.toml",
         {"smuggling": (0.95, 0.78), "borders": (1.0, 0.96), "migration": (0.92, 0.9), "policing": (0.98, 0.87)},
-        measured(
-            "blind34",
-            "emphasis on policing: EU cooperation named indirectly",
-            "blind31 to blind33",
-            before="blind27 to blind30",
-            then=ROUND_31_34,
-        ),
+        measured(34, "emphasis on policing: EU cooperation named indirectly"),
     ),
     CaseSet(
         "topic-cases.blind35.toml",
         {"smuggling": (0.96, 0.65), "borders": (0.86, 0.91), "migration": (0.91, 0.84), "policing": (0.94, 0.92)},
-        measured(
-            "blind35",
-            "smuggling and policing together, described without their words",
-            "blind36 to blind38",
-            before="blind31 to blind34",
-            then=ROUND_35_38,
-        ),
+        measured(35, "smuggling and policing together, described without their words"),
     ),
     CaseSet(
         "topic-cases.blind36.toml",
         {"smuggling": (0.96, 0.8), "borders": (0.97, 0.92), "migration": (0.94, 0.83), "policing": (1.0, 0.96)},
-        measured(
-            "blind36",
-            "borders and migration together, in national-news wording",
-            "blind35, blind37 and blind38",
-            before="blind31 to blind34",
-            then=ROUND_35_38,
-        ),
+        measured(36, "borders and migration together, in national-news wording"),
     ),
     CaseSet(
         "topic-cases.blind37.toml",
         {"smuggling": (1.0, 0.9), "borders": (0.91, 0.91), "migration": (0.92, 0.96), "policing": (0.89, 0.91)},
-        measured(
-            "blind37",
-            "mostly Council register titles and press releases",
-            "blind35, blind36 and blind38",
-            before="blind31 to blind34",
-            then=ROUND_35_38,
-        ),
+        measured(37, "mostly Council register titles and press releases"),
     ),
     CaseSet(
         "topic-cases.blind38.toml",
         {"smuggling": (0.95, 0.61), "borders": (0.89, 0.89), "migration": (0.88, 0.81), "policing": (0.93, 0.93)},
-        measured(
-            "blind38",
-            "mostly local news feed items",
-            "blind35 to blind37",
-            before="blind31 to blind34",
-            then=ROUND_35_38,
-        ),
+        measured(38, "mostly local news feed items"),
     ),
     CaseSet(
         "topic-cases.blind39.toml",
         {"smuggling": (0.92, 0.72), "borders": (0.91, 0.75), "migration": (0.92, 0.8), "policing": (0.96, 0.86)},
-        measured(
-            "blind39",
-            "emphasis on borders: near misses sharing border words",
-            "blind40 to blind42",
-            before="blind35 to blind38",
-            then=ROUND_39_42,
-        ),
+        measured(39, "emphasis on borders: near misses sharing border words"),
     ),
     CaseSet(
         "topic-cases.blind40.toml",
         {"smuggling": (0.96, 0.42), "borders": (0.89, 0.78), "migration": (0.85, 0.73), "policing": (0.96, 0.96)},
-        measured(
-            "blind40",
-            "emphasis on smuggling described through what happened",
-            "blind39, blind41 and blind42",
-            before="blind35 to blind38",
-            then=ROUND_39_42,
-        ),
+        measured(40, "emphasis on smuggling described through what happened"),
     ),
     CaseSet(
         "topic-cases.blind41.toml",
         {"smuggling": (0.96, 0.78), "borders": (0.88, 0.9), "migration": (0.87, 0.85), "policing": (1.0, 0.97)},
-        measured(
-            "blind41",
-            "EU institutional sources, all four topics",
-            "blind39, blind40 and blind42",
-            before="blind35 to blind38",
-            then=ROUND_39_42,
-        ),
+        measured(41, "EU institutional sources, all four topics"),
     ),
     CaseSet(
         "topic-cases.blind42.toml",
         {"smuggling": (0.93, 0.8), "borders": (0.88, 0.92), "migration": (0.89, 0.83), "policing": (0.94, 0.91)},
-        measured(
-            "blind42",
-            "press-agency wires, all four topics",
-            "blind39 to blind41",
-            before="blind35 to blind38",
-            then=ROUND_39_42,
-        ),
+        measured(42, "press-agency wires, all four topics"),
     ),
     CaseSet(
         "topic-cases.blind43.toml",
         {"smuggling": (1.0, 0.86), "borders": (0.93, 0.9), "migration": (0.85, 0.91), "policing": (0.95, 0.91)},
-        measured(
-            "blind43",
-            "borders and policing together",
-            "blind44 to blind46",
-            before="blind39 to blind42",
-            then=ROUND_43_46,
-        ),
+        measured(43, "borders and policing together"),
     ),
     CaseSet(
         "topic-cases.blind44.toml",
         {"smuggling": (1.0, 0.62), "borders": (0.92, 0.9), "migration": (0.9, 0.8), "policing": (0.96, 0.96)},
-        measured(
-            "blind44",
-            "smuggling and migration together, as NGOs, courts and local reporters tell them",
-            "blind43, blind45 and blind46",
-            before="blind39 to blind42",
-            then=ROUND_43_46,
-        ),
+        measured(44, "smuggling and migration together, as NGOs, courts and local reporters tell them"),
     ),
     CaseSet(
         "topic-cases.blind45.toml",
         {"smuggling": (0.96, 0.72), "borders": (0.95, 0.93), "migration": (0.88, 0.92), "policing": (0.97, 0.93)},
-        measured(
-            "blind45",
-            "Council documents and press releases, all four topics",
-            "blind43, blind44 and blind46",
-            before="blind39 to blind42",
-            then=ROUND_43_46,
-        ),
+        measured(45, "Council documents and press releases, all four topics"),
     ),
     CaseSet(
         "topic-cases.blind46.toml",
         {"smuggling": (0.96, 0.77), "borders": (0.97, 0.93), "migration": (0.9, 0.76), "policing": (0.97, 0.92)},
-        measured(
-            "blind46",
-            "headlines and one-line feed items, all four topics",
-            "blind43 to blind45",
-            before="blind39 to blind42",
-            then=ROUND_43_46,
-        ),
+        measured(46, "headlines and one-line feed items, all four topics"),
     ),
     CaseSet(
         "topic-cases.blind47.toml",
         {"smuggling": (0.95, 0.67), "borders": (0.96, 0.93), "migration": (1.0, 0.76), "policing": (0.96, 0.96)},
-        measured(
-            "blind47",
-            "emphasis on migration in national news, NGOs and courts",
-            "blind48 to blind50",
-            before="blind43 to blind46",
-        ),
+        measured(47, "emphasis on migration in national news, NGOs and courts"),
     ),
     CaseSet(
         "topic-cases.blind48.toml",
         {"smuggling": (1.0, 0.69), "borders": (0.9, 0.86), "migration": (0.95, 0.75), "policing": (0.92, 1.0)},
-        measured(
-            "blind48",
-            "summaries of reports and studies, all four topics",
-            "blind47, blind49 and blind50",
-            before="blind43 to blind46",
-        ),
+        measured(48, "summaries of reports and studies, all four topics"),
     ),
     CaseSet(
         "topic-cases.blind49.toml",
         {"smuggling": (1.0, 0.72), "borders": (0.95, 0.86), "migration": (0.91, 0.8), "policing": (1.0, 0.94)},
-        measured(
-            "blind49",
-            "regional and local feed items, all four topics",
-            "blind47, blind48 and blind50",
-            before="blind43 to blind46",
-        ),
+        measured(49, "regional and local feed items, all four topics"),
     ),
     CaseSet(
         "topic-cases.blind50.toml",
         {"smuggling": (0.96, 0.8), "borders": (0.95, 0.97), "migration": (0.97, 0.9), "policing": (0.95, 0.95)},
-        measured(
-            "blind50",
-            "Council register titles, agendas and press releases and EUR-Lex titles",
-            "blind47 to blind49",
-            before="blind43 to blind46",
-        ),
+        measured(50, "Council register titles, agendas and press releases and EUR-Lex titles"),
     ),
 ]
 
