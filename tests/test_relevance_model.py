@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import tomli
 
 from tests.conftest import make_config, run_cli, source_toml
 from tests.fakes.feeds import rss
@@ -311,15 +312,79 @@ def valid_file(**topic: object) -> str:
         {"features": "lorry|hidden"},  # out of order
     ],
 )
-def test_the_loader_refuses_weights_that_do_not_fit_their_features(topic):
-    good, problems = model_from_json(valid_file(), "m.json")
+@pytest.mark.parametrize("check_order", [True, False])
+def test_the_loader_refuses_weights_that_do_not_fit_their_features(topic, check_order):
+    """Every check holds for a model read for its first text too (check_order=False), but the order, which needs
+    the features split."""
+    good, problems = model_from_json(valid_file(), "m.json", check_order=check_order)
     assert problems == [] and good is not None and good.topics["smuggling"].weights == {"hidden": 0.5, "lorry": 1.25}
-    model, problems = model_from_json(valid_file(**topic), "m.json")
+    model, problems = model_from_json(valid_file(**topic), "m.json", check_order=check_order)
+    if not check_order and topic == {"features": "lorry|hidden"}:
+        assert problems == [] and model is not None  # check-config and the service's start-up refuse it
+        return
     assert model is None
     assert problems == [
         "m.json: topic 'smuggling' needs a bias, its features in order as one text and as many weights (4 "
         "hexadecimal digits each); " + RETRAIN.format(path="m.json")
     ]
+
+
+def test_the_shipped_model_scores_alike_read_with_and_without_the_order_check():
+    """``watcher match`` reads the shipped weights without splitting them; each text of the development set gets the
+    same probabilities and explanations as from the model check-config reads."""
+    root = Path(__file__).resolve().parent.parent
+    path = root / "config" / "relevance-model.json"
+    checked = load_model(path)
+    texts = [
+        case["text"] for case in tomli.loads((root / "tests/data/topic-cases.dev.toml").read_text("utf-8"))["case"]
+    ]
+    assert len(texts) > 50
+    for text in texts:
+        fast = load_model(path, check_order=False)  # read anew: every text is its first
+        assert fast.score(text) == checked.score(text), text
+        for weights in checked.topics.values():
+            weights._scored = 0  # keep bisecting the checked model's list too
+
+
+def test_a_model_read_for_its_first_text_finds_each_feature_through_its_index():
+    """Read without the order check, the first text's features are found in the joined features through an index
+    of stretches of CHUNK characters: every feature of a model of many stretches is found with its weight, at a
+    stretch's start and end too, features before the first, after the last and between two are not, and a feature
+    written twice across a cut keeps its first weight, as the split list and the dictionary give it."""
+    names = sorted({f"w{n:05d}" for n in range(3000)} | {"a pair", "stem~", "zz"})
+    at = len(names) // 2
+    names.insert(at, names[at])  # the same feature twice in a row
+    numbers = [(n * 37) % 2000 - 1000 for n in range(len(names))]
+    body = {
+        "bias": -1.0,
+        "features": "|".join(names),
+        "weights": b"".join(n.to_bytes(2, "big", signed=True) for n in numbers).hex(),
+    }
+    text = json.dumps({"format": FORMAT, "max_words": MAX_WORDS, "topics": {"t": body}})
+    wanted = {name: numbers[names.index(name)] / 100 for name in names}  # the first place of each
+    asked = [*names, "", "a", "w00000a", "w1", "zzz", "~"]
+    joined = f"|{body['features']}|"
+    between = joined.index(f"|{names[at]}|") + len(names[at]) + 1  # the separator between the two
+    on_a_cut = 0
+    # the first stretch ends between the two copies; then other cuts, between other features
+    for chunk in [between, *range(17, 700, 17)]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("watcher.matcher.model.CHUNK", chunk)
+            fast, problems = model_from_json(text, "m.json", check_order=False)
+        assert problems == [] and fast is not None
+        weights = fast.topics["t"]
+        assert len(weights._cuts.firsts) > (1 if chunk == between else 10)  # many stretches, but for the first
+        found = {}
+        for feat in asked:
+            weights._scored = 0  # each feature as a first text: through the index, never the dictionary
+            found.update(weights.found([feat]))
+        assert weights._table is None and found == wanted
+        on_a_cut += names[at] in weights._cuts.firsts[1:]
+    assert on_a_cut  # the repeated feature started a stretch (and ended the one before) at least once
+    slow, problems = model_from_json(text, "m.json")
+    assert problems == [] and slow is not None
+    assert dict(slow.topics["t"].found(asked)) == wanted  # the split list, bisected
+    assert dict(slow.topics["t"].found(asked)) == wanted  # the dictionary
 
 
 def test_a_loaded_model_scores_alike_by_bisecting_and_by_its_dictionary():

@@ -18,11 +18,13 @@ a topic without one is never raised by the model.
 
 The weights file keeps, per topic, a bias, the features sorted and joined by ``|`` into one string (a character no
 feature has and JSON need not escape) and the weights in the same order as one string of hexadecimal digits, four
-per weight (a signed 16-bit whole number of hundredths), so reading it is ``json.loads`` of a few long strings, one
-``split`` and one ``bytes.fromhex``, all in C, and it is checked in bulk (as many weights as features, only
-hexadecimal digits, features in order). The first text is scored by bisecting the sorted features; a second one
-builds the dictionary a long-running process then looks features up in. (A JSON list of numbers took more than
-twice as long to read, which ``watcher match`` pays on every run.)
+per weight (a signed 16-bit whole number of hundredths), so reading it is ``json.loads`` of a few long strings and
+one ``bytes.fromhex``, all in C, and it is checked in bulk (as many weights as features, only hexadecimal digits,
+features in order). The first text is scored without splitting the features into a list: each feature is found in
+the joined string through a small index of it (``PackedWeights``); a second text builds the dictionary a
+long-running process then looks features up in. Splitting 80 000 features into strings was half of reading the file,
+which ``watcher match`` pays on every run, so a model read for its first text skips the one check that needs the
+split (the order; ``load_model``). (A JSON list of numbers took more than twice as long to read again.)
 
 Pure Python and pure in the matcher's sense: ``load_model`` reads the one file it is given, nothing else does I/O.
 """
@@ -152,17 +154,41 @@ class TopicWeights:
 
 
 class PackedWeights:
-    """A topic's weights as the file keeps them: a bias, the sorted features, and their weights in whole 1/PER as
-    signed 16-bit big-endian numbers in one bytes object. Read without building anything: the first text scored
-    bisects the features; from the second on, a dictionary is built once and used (a long-running process scores
-    many texts)."""
+    """A topic's weights as the file keeps them: a bias, the sorted features joined by SEPARATOR in one string, and
+    their weights in whole 1/PER as signed 16-bit big-endian numbers in one bytes object.
 
-    def __init__(self, bias: float, names: list[str], packed: bytes):
+    Read without building anything per feature. The first text scored looks its features up in the joined string
+    itself: an index of every ``CHUNK`` characters (the first feature after each cut, found with ``str.find``) is
+    bisected to the one stretch a feature can be in, that stretch is searched for ``|feature|``, and the separators
+    before the hit give the feature's place among the weights. From the second text on, the features are split and
+    a dictionary is built once and used (a long-running process scores many texts). The loader gives either
+    ``names``, the split list, when it has split it to check the order (the first text then bisects it), or
+    ``cuts``, the index, which counted the features for it."""
+
+    def __init__(
+        self,
+        bias: float,
+        text: str,
+        count: int,
+        packed: bytes,
+        names: list[str] | None = None,
+        cuts: Cuts | None = None,
+    ):
         self.bias = bias
-        self.names = names
+        self.count = count  # how many features (and weights)
         self.packed = packed
+        self._text = text  # the features joined, with a separator before the first and after the last
+        self._names = names
+        self._cuts = cuts
         self._table: dict[str, int] | None = None
         self._scored = 0
+
+    @property
+    def names(self) -> list[str]:
+        """The features, in the file's order."""
+        if self._names is None:
+            self._names = self._text[1:-1].split(SEPARATOR) if self.count else []
+        return self._names
 
     def values(self) -> list[int]:
         """The weights in whole 1/PER, in the order of the features."""
@@ -182,16 +208,75 @@ class PackedWeights:
         if table is None:
             self._scored += 1
             if self._scored > 1:
-                # reversed, so that a feature written twice keeps its first weight, as bisecting finds it
+                # reversed, so that a feature written twice keeps its first weight, as the first text finds it
                 table = self._table = dict(zip(reversed(self.names), reversed(self.values())))
         if table is not None:
             return [(feat, table[feat] / PER) for feat in feats if feat in table]
-        names, packed, out = self.names, self.packed, []
+        packed, out = self.packed, []
+        names = self._names
         for feat in feats:
-            at = bisect_left(names, feat)
-            if at < len(names) and names[at] == feat:
+            if names is not None:  # split already: bisect them
+                at = bisect_left(names, feat)
+                at = at if at < len(names) and names[at] == feat else -1
+            else:
+                at = self._place(feat)
+            if at >= 0:
                 out.append((feat, int.from_bytes(packed[2 * at : 2 * at + 2], "big", signed=True) / PER))
         return out
+
+    def _place(self, feat: str) -> int:
+        """Where ``feat`` is among the features (its first place if written twice), or -1."""
+        if not self.count:
+            return -1
+        if self._cuts is None:
+            self._cuts = Cuts.of(self._text)
+        firsts, starts, ends, before = self._cuts.firsts, self._cuts.starts, self._cuts.ends, self._cuts.before
+        text, wanted = self._text, f"{SEPARATOR}{feat}{SEPARATOR}"
+        cut = bisect_left(firsts, feat)
+        # the stretch before the first cut whose first feature is not smaller; then that cut's own stretch, when
+        # its first feature is this one (a feature written twice can end one stretch and start the next)
+        for piece in (cut - 1, cut) if cut < len(firsts) and firsts[cut] == feat else (cut - 1,):
+            if piece < 0:
+                continue
+            at = text.find(wanted, starts[piece], ends[piece] + 1)
+            if at >= 0:
+                return before[piece] + text.count(SEPARATOR, starts[piece], at)
+        return -1
+
+
+CHUNK = 2048  # characters of the joined features per stretch of the first text's index (PackedWeights._place)
+
+
+@dataclass(frozen=True)
+class Cuts:
+    """The index of a topic's joined features ``|a|b|...|z|``: a cut at the first separator at least CHUNK
+    characters after the last cut. Per stretch between two cuts: its first feature, where it starts and ends (at
+    separators) and how many features come before it; and how many features there are in all."""
+
+    firsts: list[str]
+    starts: list[int]
+    ends: list[int]
+    before: list[int]
+    count: int
+
+    @classmethod
+    def of(cls, text: str) -> Cuts:
+        firsts: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        before: list[int] = []
+        last, start, seen = len(text) - 1, 0, 0
+        while start < last:
+            end = text.find(SEPARATOR, start + CHUNK) if start + CHUNK < last else -1
+            if end < 0:
+                end = last
+            firsts.append(text[start + 1 : text.index(SEPARATOR, start + 1)])
+            starts.append(start)
+            ends.append(end)
+            before.append(seen)
+            seen += text.count(SEPARATOR, start, end)
+            start = end
+        return cls(firsts, starts, ends, before, seen)
 
 
 def _sigmoid(score: float) -> float:
@@ -319,7 +404,9 @@ def train(
     return fitted
 
 
-def model_from_json(text: str, name: str, *, needed: Iterable[str] = ()) -> tuple[RelevanceModel | None, list]:
+def model_from_json(
+    text: str, name: str, *, needed: Iterable[str] = (), check_order: bool = True
+) -> tuple[RelevanceModel | None, list]:
     """The model in a weights file's text, or None and the problems, each naming the file and the fix. Each topic of
     ``needed`` (those topics.toml gives a ``relevance``) must be in the file; a topic of the file that topics.toml
     lacks is no problem (only the topics asked for are scored; see ``unknown_topics``)."""
@@ -343,7 +430,7 @@ def model_from_json(text: str, name: str, *, needed: Iterable[str] = ()) -> tupl
         return None, problems + [f"{name}: no topics in the file; {fix}"]
     topics: dict[str, TopicWeights | PackedWeights] = {}
     for topic, body in raw.items():
-        weights = _weights(body)
+        weights = _weights(body, check_order)
         if weights is None:
             problems.append(
                 f"{name}: topic {topic!r} needs a bias, its features in order as one text and as many weights "
@@ -364,12 +451,13 @@ def model_from_json(text: str, name: str, *, needed: Iterable[str] = ()) -> tupl
     return RelevanceModel(topics, max_words, training, settings if isinstance(settings, dict) else {}), []
 
 
-def _weights(body: object) -> PackedWeights | None:
+def _weights(body: object, check_order: bool = True) -> PackedWeights | None:
     """One topic of the file: its bias, its features (sorted, joined by SEPARATOR) and their weights (HEX hexadecimal
-    digits each, in the same order), checked in bulk; None when it is not that."""
+    digits each, in the same order), checked in bulk; None when it is not that. ``check_order=False`` leaves out the
+    one check that needs the features split, that they are in order (see ``load_model``)."""
     if not isinstance(body, dict):
         return None
-    bias, names, weights = body.get("bias"), body.get("features"), body.get("weights")
+    bias, joined, weights = body.get("bias"), body.get("features"), body.get("weights")
     if not isinstance(bias, (int, float)) or type(bias) is bool:
         return None
     try:
@@ -377,10 +465,19 @@ def _weights(body: object) -> PackedWeights | None:
             return None
     except OverflowError:  # a whole number too large for a float
         return None
-    if type(names) is not str or type(weights) is not str:
+    if type(joined) is not str or type(weights) is not str:
         return None
-    feats = names.split(SEPARATOR) if names else []
-    if len(weights) != HEX * len(feats):
+    text = f"{SEPARATOR}{joined}{SEPARATOR}" if joined else ""
+    names, cuts = None, None
+    if check_order:
+        names = joined.split(SEPARATOR) if joined else []
+        if names != sorted(names):
+            return None  # out of order: the first text's lookups would miss features
+        count = len(names)
+    else:
+        cuts = Cuts.of(text)  # counts the features on the way
+        count = cuts.count
+    if len(weights) != HEX * count:
         return None
     try:
         packed = bytes.fromhex(weights)
@@ -388,9 +485,7 @@ def _weights(body: object) -> PackedWeights | None:
         return None
     if len(packed) * 2 != len(weights):  # fromhex skips spaces
         return None
-    if feats != sorted(feats):
-        return None  # out of order: bisecting would miss features
-    return PackedWeights(float(bias), feats, packed)
+    return PackedWeights(float(bias), text, count, packed, names, cuts)
 
 
 def unknown_topics(model: RelevanceModel, topic_ids: Iterable[str], name: str | Path) -> list[str]:
@@ -405,8 +500,13 @@ def unknown_topics(model: RelevanceModel, topic_ids: Iterable[str], name: str | 
     ]
 
 
-def load_model(path: str | Path, *, needed: Iterable[str] = ()) -> RelevanceModel:
-    """Read and check a weights file; raise ConfigError naming the file and the fix."""
+def load_model(path: str | Path, *, needed: Iterable[str] = (), check_order: bool = True) -> RelevanceModel:
+    """Read and check a weights file; raise ConfigError naming the file and the fix.
+
+    ``check_order=False`` (a model read when its first text is scored: ``watcher match``, ``watcher once``) leaves
+    out the check that each topic's features are in order, the only one that needs them split, which is most of the
+    reading time; every other check is made. check-config and the service's start-up read with the check, so a file
+    out of order (never written by ``watcher train-model``; edited by hand) is refused there."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -415,7 +515,7 @@ def load_model(path: str | Path, *, needed: Iterable[str] = ()) -> RelevanceMode
     except (OSError, UnicodeDecodeError) as exc:
         problem = f"{path}: cannot read the relevance model file ({exc}); {RETRAIN.format(path=path)}"
         raise ConfigError([problem]) from exc
-    model, problems = model_from_json(text, str(path), needed=needed)
+    model, problems = model_from_json(text, str(path), needed=needed, check_order=check_order)
     if model is None:
         raise ConfigError(problems)
     return model
@@ -489,7 +589,7 @@ class Relevance:
             with self._lock:
                 if self._model is None:
                     assert self._path is not None
-                    self._model = load_model(self._path, needed=self._needed)
+                    self._model = load_model(self._path, needed=self._needed, check_order=False)
         return self._model
 
     @staticmethod
