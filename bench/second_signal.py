@@ -22,8 +22,8 @@ regularisation, seeded, so two runs give the same figures.
 
 Run (from the repository root):
     python bench/second_signal.py [--held-out blind17 blind18] [--leave-out blind23 blind24]
-                                  [--thresholds 0.5 0.7 0.9] [--epochs 12] [--rate 0.2] [--l2 1e-4]
-                                  [--min-weight 0.2]
+                                  [--thresholds 0.5 0.7 0.9] [--epochs 12] [--rate 0.2]
+                                  [--rate-for smuggling=0.3 | none] [--l2 1e-4] [--min-weight 0.2]
 (``--leave-out``: sets neither trained on nor scored, e.g. newer sets that must not teach the model.)
 The last line is one JSON object with every figure.
 """
@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from watcher.matcher import Matcher, load_topics  # noqa: E402
-from watcher.matcher.model import L2, MIN_WEIGHT, RATE, Relevance, RelevanceModel, features, train  # noqa: E402
+from watcher.matcher.model import L2, MIN_WEIGHT, RATE, RATES, Relevance, RelevanceModel, features, train  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from match_quality import Score, case_item  # noqa: E402
@@ -90,7 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--thresholds", nargs="+", type=float, default=[0.5, 0.7, 0.9])
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--rate", type=float, default=RATE, help=f"the trainer's learning rate (the file's: {RATE})")
+    parser.add_argument(
+        "--rate", type=float, default=RATE, help=f"the learning rate of topics not in --rate-for (the file's: {RATE})"
+    )
+    own = " ".join(f"{topic}={rate}" for topic, rate in RATES.items())
+    parser.add_argument(
+        "--rate-for",
+        nargs="+",
+        metavar="TOPIC=RATE",
+        default=[f"{topic}={rate}" for topic, rate in RATES.items()],
+        help=f"topics trained at a rate of their own (the file's: {own or 'none'}); --rate-for none trains every topic"
+        " at --rate",
+    )
     parser.add_argument("--l2", type=float, default=L2, help=f"the trainer's L2 regularisation (the file's: {L2})")
     parser.add_argument(
         "--min-weight", type=float, default=MIN_WEIGHT, help=f"weights pruned below this (the file's: {MIN_WEIGHT})"
@@ -100,6 +111,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.rate > 0:
         parser.error(f"--rate {args.rate}: the learning rate must be above 0 (the file's: {RATE})")
+    rates = {}
+    for given in [] if args.rate_for == ["none"] else args.rate_for:
+        topic, _, value = given.partition("=")
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = 0.0
+        if topic not in TOPICS or not rate > 0:
+            parser.error(
+                f"--rate-for {given}: give a topic ({', '.join(TOPICS)}), '=' and a learning rate above 0, e.g."
+                " smuggling=0.3, or 'none'"
+            )
+        rates[topic] = rate
     if not args.l2 >= 0:
         parser.error(f"--l2 {args.l2}: the L2 regularisation must be 0 or more (the file's: {L2})")
     epochs = 2 if args.smoke else args.epochs
@@ -122,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(
         f"training on {len(training)} cases from {len(every) - len(unused)} sets;"
-        f" scoring {len(held)} held-out cases ({' '.join(args.held_out)}); {epochs} epochs, rate {args.rate},"
+        f" scoring {len(held)} held-out cases ({' '.join(args.held_out)}); {epochs} epochs, rate {args.rate} {rates},"
         f" l2 {args.l2}",
         flush=True,
     )
@@ -133,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         epochs=epochs,
         seed=args.seed,
         rate=args.rate,
+        rates=rates,
         l2=args.l2,
     )
     pruned = {topic: weights.pruned(args.min_weight) for topic, weights in models.items()}
@@ -185,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                 "left_out": args.leave_out,
                 "epochs": epochs,
                 "rate": args.rate,
+                "rates": rates,
                 "l2": args.l2,
                 "min_weight": args.min_weight,
                 "thresholds": {t.id: t.relevance for t in topics},

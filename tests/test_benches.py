@@ -30,10 +30,17 @@ def test_script_offers_smoke(script: Path):
 
 @pytest.mark.parametrize(
     "option, said",
-    [(["--rate", "0"], "--rate 0.0: the learning rate must be above 0"), (["--l2", "-1"], "--l2 -1.0: the L2")],
+    [
+        (["--rate", "0"], "--rate 0.0: the learning rate must be above 0"),
+        (["--l2", "-1"], "--l2 -1.0: the L2"),
+        (["--rate-for", "smuggling=0"], "--rate-for smuggling=0: give a topic"),
+        (["--rate-for", "smugling=0.3"], "--rate-for smugling=0.3: give a topic"),
+        (["--rate-for", "smuggling"], "--rate-for smuggling: give a topic"),
+    ],
 )
 def test_second_signal_refuses_training_settings_that_mean_nothing(option: list[str], said: str):
-    """A learning rate of 0 or below, or a negative L2, is refused before anything is trained."""
+    """A learning rate of 0 or below (for all topics or one), a topic that does not exist or a negative L2 is refused
+    before anything is trained."""
     script = ROOT / "bench" / "second_signal.py"
     out = subprocess.run([sys.executable, str(script), *option], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and said in out.stderr, out.stderr

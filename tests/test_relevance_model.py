@@ -31,6 +31,7 @@ from watcher.matcher.model import (
     features,
     load_model,
     model_from_json,
+    train,
 )
 from watcher.matcher.stopwords import FUNCTION_WORDS, MIN_LETTERS, common_language
 from watcher.models import Alert, Item, Match, model_reason, model_term
@@ -247,9 +248,9 @@ def test_the_readme_example_of_a_dropped_hit_is_dropped_by_the_shipped_model(tmp
     done = run_cli(["--config", str(root / "config"), "match", text], tmp_path)
     out = done.stdout + done.stderr
     assert done.returncode == 1, out
-    assert "removed: borders: 'confine con + attravers*' removed by the relevance model: 0.021 is below" in out
+    assert "removed: borders: 'confine con + attravers*' removed by the relevance model: 0.022 is below" in out
     readme = (root / "README.md").read_text(encoding="utf-8")
-    assert "0.021 is below irrelevant_below = 0.05" in readme and "Transumanza: le greggi attraversano il" in readme
+    assert "0.022 is below irrelevant_below = 0.05" in readme and "Transumanza: le greggi attraversano il" in readme
 
 
 # Texts in which a function word ("wegen", "seit", "naar", "non") weighed most for a topic with some shipped model.
@@ -327,6 +328,22 @@ def test_the_loader_refuses_weights_that_do_not_fit_their_features(topic, check_
         "m.json: topic 'smuggling' needs a bias, its features in order as one text and as many weights (4 "
         "hexadecimal digits each); " + RETRAIN.format(path="m.json")
     ]
+
+
+def test_a_topic_of_rates_trains_at_its_own_learning_rate():
+    """A topic named in ``rates`` is trained at its rate and the others at ``rate``: each comes out as if every topic
+    were trained at its rate, and the shipped settings say which (RATES)."""
+    cases = [(f"Police find passengers hidden in a lorry near {p}", ["smuggling"]) for p in PLACES] + [
+        (f"New tram line opens in {p}", ["borders"]) for p in PLACES
+    ]
+    mixed = train(cases, ["smuggling", "borders"], epochs=2, rate=0.2, rates={"smuggling": 0.3})
+    fast = train(cases, ["smuggling", "borders"], epochs=2, rate=0.3, rates={})
+    slow = train(cases, ["smuggling", "borders"], epochs=2, rate=0.2, rates={})
+    assert mixed["smuggling"].weights == fast["smuggling"].weights != slow["smuggling"].weights
+    assert mixed["borders"].weights == slow["borders"].weights != fast["borders"].weights
+    root = Path(__file__).resolve().parent.parent
+    settings = json.loads((root / "config" / "relevance-model.json").read_text("utf-8"))["settings"]
+    assert settings["rate"] == 0.2 and settings["rates"] == {"smuggling": 0.3}
 
 
 def test_the_shipped_model_scores_alike_read_with_and_without_the_order_check():
@@ -587,10 +604,10 @@ MODEL_HELD_OUT: dict[str, str] = {
     "topic-cases.blind24.toml": "measured the packs and model once (with blind23); then the packs were tuned on it",
     "topic-cases.blind25.toml": "measured the packs once (with blind26); then chose smuggling and borders thresholds",
     "topic-cases.blind26.toml": "measured the packs once (with blind25); then chose smuggling and borders thresholds",
-    "topic-cases.blind47.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
-    "topic-cases.blind48.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
-    "topic-cases.blind49.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
-    "topic-cases.blind50.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
+    "topic-cases.blind51.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
+    "topic-cases.blind52.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
+    "topic-cases.blind53.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
+    "topic-cases.blind54.toml": "measured the packs and the model once (with the three other new sets); nothing learnt",
 }
 
 

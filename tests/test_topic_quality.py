@@ -63,10 +63,29 @@ ROUND_43_46 = (
     " tuned on them (humanitarian corridors by their organisers, Grupa Granica; sailors rescued, foreign investors"
     " returning, timber taken out, payment systems migrated kept out) and the model was trained on them"
 )
+ROUND_47_50 = (
+    "they chose smuggling's learning rate with blind35 to blind42 and blind23 to blind26 (0.3; the other topics stay"
+    " at 0.2), the packs were tuned on them (classes: crossings offered online and taken down by Europol's referral"
+    " unit, the organiser of the journey, people made or forced to work in Dutch and Polish wordings, trade in"
+    " women, fictitious invitations, borrowed passports at a border check, passports handed over, servitude in a"
+    " household, debts worked off in brothels, a fee to hide people in lorries, drivers in Italian and French but"
+    " not foreign drivers speeding; asylum claims waiting for the Home Office, joint removal flights, the returns"
+    " legislation, care worker visas, the right to apply suspended, people turned back to the border line; the API"
+    " regulation in German, readmission by the Polish Border Guard, salmon nets; IXIM and the information exchange"
+    " directive by their Spanish, French and German names, airline booking data, Interpol at a passport check kept"
+    " out of policing) and the model was trained on them"
+)
 
 
 # The rounds above, by the first set of the four they were measured on.
-ROUNDS = {27: ROUND_27_30, 31: ROUND_31_34, 35: ROUND_35_38, 39: ROUND_39_42, 43: ROUND_43_46}
+ROUNDS = {
+    27: ROUND_27_30,
+    31: ROUND_31_34,
+    35: ROUND_35_38,
+    39: ROUND_39_42,
+    43: ROUND_43_46,
+    47: ROUND_47_50,
+}
 
 
 def measured(number: int, emphasis: str) -> str:
@@ -403,23 +422,43 @@ CASE_SETS = [
     ),
     CaseSet(
         "topic-cases.blind47.toml",
-        {"smuggling": (0.95, 0.67), "borders": (0.96, 0.93), "migration": (1.0, 0.76), "policing": (0.96, 0.96)},
+        {"smuggling": (0.96, 0.77), "borders": (0.96, 0.93), "migration": (1.0, 0.81), "policing": (0.96, 0.96)},
         measured(47, "emphasis on migration in national news, NGOs and courts"),
     ),
     CaseSet(
         "topic-cases.blind48.toml",
-        {"smuggling": (1.0, 0.69), "borders": (0.9, 0.86), "migration": (0.95, 0.75), "policing": (0.92, 1.0)},
+        {"smuggling": (1.0, 0.84), "borders": (0.9, 0.9), "migration": (0.95, 0.8), "policing": (0.94, 1.0)},
         measured(48, "summaries of reports and studies, all four topics"),
     ),
     CaseSet(
         "topic-cases.blind49.toml",
-        {"smuggling": (1.0, 0.72), "borders": (0.95, 0.86), "migration": (0.91, 0.8), "policing": (1.0, 0.94)},
+        {"smuggling": (1.0, 0.87), "borders": (0.97, 0.88), "migration": (0.93, 0.86), "policing": (1.0, 0.97)},
         measured(49, "regional and local feed items, all four topics"),
     ),
     CaseSet(
         "topic-cases.blind50.toml",
-        {"smuggling": (0.96, 0.8), "borders": (0.95, 0.97), "migration": (0.97, 0.9), "policing": (0.95, 0.95)},
+        {"smuggling": (0.96, 0.91), "borders": (0.95, 0.97), "migration": (1.0, 0.9), "policing": (0.95, 0.97)},
         measured(50, "Council register titles, agendas and press releases and EUR-Lex titles"),
+    ),
+    CaseSet(
+        "topic-cases.blind51.toml",
+        {"smuggling": (1.0, 0.63), "borders": (0.91, 0.71), "migration": (0.85, 0.82), "policing": (0.93, 0.96)},
+        measured(51, "emphasis on borders in ordinary words"),
+    ),
+    CaseSet(
+        "topic-cases.blind52.toml",
+        {"smuggling": (1.0, 0.61), "borders": (0.84, 0.96), "migration": (0.77, 0.89), "policing": (0.97, 0.95)},
+        measured(52, "emphasis on facilitation and trafficking described indirectly"),
+    ),
+    CaseSet(
+        "topic-cases.blind53.toml",
+        {"smuggling": (1.0, 0.79), "borders": (0.91, 0.93), "migration": (0.93, 0.88), "policing": (0.9, 0.97)},
+        measured(53, "European Parliament items and EU agency press releases, all four topics"),
+    ),
+    CaseSet(
+        "topic-cases.blind54.toml",
+        {"smuggling": (0.9, 0.9), "borders": (0.97, 0.84), "migration": (0.87, 0.79), "policing": (1.0, 0.82)},
+        measured(54, "summaries of judgments and legislative proposals, all four topics"),
     ),
 ]
 
@@ -634,6 +673,67 @@ def test_forms_and_descriptions_learnt_from_blind39_to_blind42(matcher, text, ex
     guards at work still count."""
     topics = {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))}
     assert topics & {"borders"} == expected
+
+
+@pytest.mark.parametrize(
+    "text, topic, expected",
+    [
+        # crossings offered online and taken down; propaganda is not
+        (
+            "Europol's internet referral unit had 600 posts advertising boat crossings to Britain taken offline",
+            "smuggling",
+            True,
+        ),
+        (
+            "Europol's internet referral unit flagged 2 000 pieces of jihadist propaganda about journeys to Syria",
+            "smuggling",
+            False,
+        ),
+        # made or forced to work, in Dutch and Polish; works ordered and shops made to open are not
+        ("Bende die Roemeense vrouwen achter de ramen in Gent liet werken opgerold", "smuggling", True),
+        ("De provincie liet werken aan de brug uitvoeren", "smuggling", False),
+        ("Sąd skazał gang, który zmuszał Ukraińców do pracy na budowach", "smuggling", True),
+        ("Nowe przepisy zmuszają sklepy do pracy w niedziele", "smuggling", False),
+        # the organiser of a journey of people who came by boat; not of a pilgrimage
+        ("Polícia deteve o organizador da viagem depois de 30 migrantes desembarcarem em Tavira", "smuggling", True),
+        ("O organizador da viagem a Fátima foi detido por burla", "smuggling", False),
+        ("Konsulat wydawał wizy na podstawie fikcyjnych zaproszeń od firm", "smuggling", True),
+        # labour and sexual exploitation: passports handed over, servitude in a household, debts worked off in
+        # flat brothels, a fee to hide people in a lorry; not tax debts, money hidden, speeding or ride-hailing
+        ("Die Erntehelfer mussten ihre Pässe abgeben und für 3 Euro pro Stunde arbeiten", "smuggling", True),
+        ("Un couple condamné pour avoir réduit une employée de maison en servitude", "smuggling", True),
+        ("Frauen in Wohnungsbordellen mussten Schulden von 30.000 Euro abarbeiten", "smuggling", True),
+        ("Brothel owner jailed over tax debts of 200,000 euros", "smuggling", False),
+        ("Un hombre cobraba 1.500 euros por ocultar a jóvenes en los bajos de un camión", "smuggling", True),
+        ("Cobraba comisiones por esconder el dinero de sus clientes en Andorra", "smuggling", False),
+        ("La France poursuit les excès de vitesse des conducteurs étrangers", "smuggling", False),
+        ("Fee-based networks move people from Agadez to the Libyan coast", "smuggling", True),
+        ("Ride-hailing apps move people across the city for a fee", "smuggling", False),
+        # asylum claims and removals described; insurance claims and charter flights for fans are not
+        ("Hotels housing people waiting for a Home Office decision on their claims will close", "migration", True),
+        ("Flood victims in Yorkshire still wait for a decision on their claims from insurers", "migration", False),
+        ("Un vol groupé a reconduit 40 ressortissants albanais à Tirana", "migration", True),
+        ("Vol groupé pour les supporters lyonnais vers Madrid", "migration", False),
+        ("Ministers debate the returns legislation before the summer", "migration", True),
+        ("Changes to tax returns legislation for the self-employed", "migration", False),
+        ("Warschau setzt das Recht auf Antragstellung an der Grenze zu Belarus aus", "migration", True),
+        ("Health and care worker visa holders will no longer bring dependants", "migration", True),
+        ("Protection of migratory waterbirds along the East Atlantic flyway", "migration", False),
+        # border work: readmission by the Polish Border Guard, API in German; salmon nets are not
+        ("Straż Graniczna przekazała Ukrainie 8 osób na podstawie umowy o readmisji", "borders", True),
+        ("Die Verordnung über vorab übermittelte Fluggastdaten tritt in Kraft", "borders", True),
+        ("Finnish Border Guard officers checked salmon nets on the Tornio", "borders", False),
+        # policing: IXIM by its Spanish name, airline booking data; Interpol at a passport check is border work
+        ("Grupo «Intercambio de Información en materia de JAI»: orden del día", "policing", True),
+        ("LIBE asks whether airline booking data kept for five years is proportionate", "policing", True),
+        ("A traveller found in Interpol's database at passport control in Faro was refused entry", "policing", False),
+    ],
+)
+def test_forms_and_descriptions_learnt_from_blind47_to_blind50(matcher, text, topic, expected):
+    """Classes of error of blind47 to blind50 stay fixed with the packs alone, in fresh wordings, and their near
+    misses raise nothing of the topic."""
+    topics = {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))}
+    assert (topic in topics) is expected
 
 
 def test_case_sets_give_floors_for_every_topic():

@@ -20,6 +20,7 @@ from watcher.matcher.model import (
     MAX_WORDS,
     MIN_WEIGHT,
     RATE,
+    RATES,
     SEED,
     PackedWeights,
     RelevanceModel,
@@ -88,7 +89,11 @@ def train_model(
             say(f"skipped topic {topic}: no case is labelled with it")
     if not topics:
         raise ConfigError(["no case is labelled with a topic of topics.toml; nothing to train"])
-    say(f"training {len(topics)} topics on {len(cases)} cases, {epochs} epochs, seed {seed}")
+    own = ", ".join(f"{topic} {rate}" for topic, rate in RATES.items() if topic in topics)
+    say(
+        f"training {len(topics)} topics on {len(cases)} cases, {epochs} epochs, seed {seed}, learning rate {RATE}"
+        + (f" ({own})" if own else "")
+    )
     done = train(
         cases,
         topics,
@@ -110,6 +115,7 @@ def train_model(
             "epochs": epochs,
             "seed": seed,
             "rate": RATE,
+            "rates": dict(RATES),
             "l2": L2,
             "min_weight": MIN_WEIGHT,
             "digits": DIGITS,
