@@ -5,13 +5,14 @@ match` says what it removed; check-config refuses a value that is no probability
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_cli
 from tests.test_relevance_model import TEXT, lorry_model, trained
-from watcher.matcher import Matcher, topics_from_toml
-from watcher.matcher.model import Relevance, RelevanceModel, TopicWeights
+from watcher.matcher import Matcher, load_topics, topics_from_toml
+from watcher.matcher.model import Relevance, RelevanceModel, TopicWeights, load_model
 from watcher.models import Item
 
 
@@ -122,3 +123,67 @@ def test_check_config_refuses_irrelevant_below_on_a_topic_the_model_cannot_read(
     done = run_cli(["--config", str(cfg), "check-config"], tmp_path)
     assert done.returncode == 1
     assert "topic 'smuggling': irrelevant_below 0.1 is set, but its fields (body) hold neither" in done.stderr
+
+
+def test_a_never_dropped_term_keeps_its_hit_where_the_model_would_drop_it():
+    """A hit of a term the topic lists in ``never_dropped`` stays whatever the model gives; a hit of another term of
+    the same topic is still dropped, and so is the listed term's hit when the list is taken away."""
+    kept = veto_matcher(0.01, terms=["border*", "eurosur"], never_dropped=["eurosur"])
+    assert [m.topic for m in kept.match_text("Cigarettes spotted by Eurosur")] == ["t"]
+    assert kept.match_text("Cigarettes seized at the border") == []
+    plain = veto_matcher(0.01, terms=["border*", "eurosur"])
+    assert plain.match_text("Cigarettes spotted by Eurosur") == []
+
+
+def test_a_never_dropped_context_term_keeps_its_hit():
+    """A context term's hit is shown with its context ("schengen* (near border*)"); listed as written, it stays."""
+    context = [{"terms": ["schengen*"], "near": ["border*"]}]
+    kept = veto_matcher(0.01, terms=["frontex"], context=context, never_dropped=["schengen*"])
+    [match] = kept.match_text("Cigarettes at the Schengen border")
+    assert match.terms == ("schengen* (near border*)",)
+    assert veto_matcher(0.01, terms=["frontex"], context=context).match_text("Cigarettes at the Schengen border") == []
+
+
+def test_the_shipped_border_names_are_never_dropped():
+    """The screening regulation's Italian name, which the shipped model drops, stays a borders hit."""
+    root = Path(__file__).resolve().parent.parent
+    topics = load_topics(root / "config" / "topics.toml")
+    relevance = Relevance.of(load_model(root / "config" / "relevance-model.json"))
+    text = "Regolamento sugli accertamenti: le prime verifiche a Lampedusa"
+    shipped = Matcher(topics, relevance=relevance)
+    assert "borders" in {m.topic for m in shipped.match_text(text)}
+    bare = Matcher([replace(t, never_dropped=()) for t in topics], relevance=relevance)
+    assert "borders" not in {m.topic for m in bare.match_text(text)}  # the model would drop it
+
+
+@pytest.mark.parametrize(
+    "entry, says",
+    [
+        (
+            'never_dropped = ["eurosurr"]',
+            "never_dropped 'eurosurr' is none of the topic's terms (terms, yield_to or context terms); write it "
+            "exactly as the term is written there, or remove it",
+        ),
+        ('never_dropped = "eurosur"', "'never_dropped' must be a list of non-empty strings"),
+    ],
+)
+def test_check_config_refuses_a_never_dropped_term_the_topic_does_not_have(tmp_path, entry, says):
+    cfg = trained(tmp_path)
+    topics = cfg / "topics.toml"
+    text = topics.read_text(encoding="utf-8").replace(
+        "relevance = 0.5", f"relevance = 0.5\nirrelevant_below = 0.1\n{entry}"
+    )
+    topics.write_text(text, encoding="utf-8")
+    done = run_cli(["--config", str(cfg), "check-config"], tmp_path)
+    assert done.returncode == 1
+    assert f"topics.toml: topic 'smuggling': {says}" in done.stderr
+
+
+def test_check_config_warns_of_never_dropped_without_irrelevant_below(tmp_path):
+    cfg = trained(tmp_path)
+    topics = cfg / "topics.toml"
+    text = topics.read_text(encoding="utf-8").replace("relevance = 0.5", 'relevance = 0.5\nnever_dropped = ["smuggl*"]')
+    topics.write_text(text, encoding="utf-8")
+    done = run_cli(["--config", str(cfg), "check-config"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "topic 'smuggling': never_dropped does nothing without irrelevant_below" in done.stdout + done.stderr

@@ -75,7 +75,24 @@ ROUND_47_50 = (
     " directive by their Spanish, French and German names, airline booking data, Interpol at a passport check kept"
     " out of policing) and the model was trained on them"
 )
+ROUND_51_54 = (
+    "the packs were tuned on them (classes: travellers refused entry for their papers, their means or a database entry"
+    " kept out of migration, national D visas, closed family units and the EUAA in Dutch, storks and court files"
+    " migrated kept out; payments of families and hawala for the journeys, the offence described as helping people"
+    " enter or stay, crossings organised with their suspects, wages confiscated, forced marriage by a clan, sham"
+    " weddings in Spanish, false job offers in German, art smuggled and contraband in a lorry kept out; IXIM by"
+    " name, passenger information units in Spanish, a hit during a passport check kept out of policing, hikers"
+    " helped by the Polish Border Guard kept out), the border systems' and the screening regulation's names and"
+    " the numbers of the acts against smuggling were made never_dropped, and the model was trained on them"
+)
 
+
+# Why two policing precision floors went down in the round of blind51 to blind54.
+IXIM_LOWERED = (
+    " Its policing precision floor went down from {was} in the round of blind51 to blind54: IXIM by its name counts"
+    " for policing now (28 of the 31 IXIM items of the case sets are labelled so), and this set labels one IXIM note"
+    " borders alone."
+)
 
 # The rounds above, by the first set of the four they were measured on.
 ROUNDS = {
@@ -85,6 +102,7 @@ ROUNDS = {
     39: ROUND_39_42,
     43: ROUND_43_46,
     47: ROUND_47_50,
+    51: ROUND_51_54,
 }
 
 
@@ -382,8 +400,8 @@ CASE_SETS = [
     ),
     CaseSet(
         "topic-cases.blind39.toml",
-        {"smuggling": (0.92, 0.72), "borders": (0.91, 0.75), "migration": (0.92, 0.8), "policing": (0.96, 0.86)},
-        measured(39, "emphasis on borders: near misses sharing border words"),
+        {"smuggling": (0.92, 0.72), "borders": (0.91, 0.75), "migration": (0.92, 0.8), "policing": (0.94, 0.86)},
+        measured(39, "emphasis on borders: near misses sharing border words") + IXIM_LOWERED.format(was=0.96),
     ),
     CaseSet(
         "topic-cases.blind40.toml",
@@ -412,8 +430,8 @@ CASE_SETS = [
     ),
     CaseSet(
         "topic-cases.blind45.toml",
-        {"smuggling": (0.96, 0.72), "borders": (0.95, 0.93), "migration": (0.88, 0.92), "policing": (0.97, 0.93)},
-        measured(45, "Council documents and press releases, all four topics"),
+        {"smuggling": (0.96, 0.72), "borders": (0.95, 0.93), "migration": (0.88, 0.92), "policing": (0.95, 0.93)},
+        measured(45, "Council documents and press releases, all four topics") + IXIM_LOWERED.format(was=0.97),
     ),
     CaseSet(
         "topic-cases.blind46.toml",
@@ -442,23 +460,43 @@ CASE_SETS = [
     ),
     CaseSet(
         "topic-cases.blind51.toml",
-        {"smuggling": (1.0, 0.63), "borders": (0.91, 0.71), "migration": (0.85, 0.82), "policing": (0.93, 0.96)},
+        {"smuggling": (1.0, 0.86), "borders": (0.93, 0.71), "migration": (0.91, 0.88), "policing": (1.0, 0.96)},
         measured(51, "emphasis on borders in ordinary words"),
     ),
     CaseSet(
         "topic-cases.blind52.toml",
-        {"smuggling": (1.0, 0.61), "borders": (0.84, 0.96), "migration": (0.77, 0.89), "policing": (0.97, 0.95)},
+        {"smuggling": (1.0, 0.79), "borders": (0.84, 0.96), "migration": (0.82, 0.89), "policing": (1.0, 1.0)},
         measured(52, "emphasis on facilitation and trafficking described indirectly"),
     ),
     CaseSet(
         "topic-cases.blind53.toml",
-        {"smuggling": (1.0, 0.79), "borders": (0.91, 0.93), "migration": (0.93, 0.88), "policing": (0.9, 0.97)},
+        {"smuggling": (1.0, 0.91), "borders": (0.91, 0.93), "migration": (0.95, 0.88), "policing": (0.92, 1.0)},
         measured(53, "European Parliament items and EU agency press releases, all four topics"),
     ),
     CaseSet(
         "topic-cases.blind54.toml",
-        {"smuggling": (0.9, 0.9), "borders": (0.97, 0.84), "migration": (0.87, 0.79), "policing": (1.0, 0.82)},
+        {"smuggling": (0.96, 0.9), "borders": (0.97, 0.84), "migration": (0.9, 0.81), "policing": (1.0, 0.84)},
         measured(54, "summaries of judgments and legislative proposals, all four topics"),
+    ),
+    CaseSet(
+        "topic-cases.blind55.toml",
+        {"smuggling": (1.0, 0.83), "borders": (1.0, 0.97), "migration": (0.92, 0.92), "policing": (0.97, 0.94)},
+        measured(55, "emphasis on migration's near misses: mobility, statistics, other migrations"),
+    ),
+    CaseSet(
+        "topic-cases.blind56.toml",
+        {"smuggling": (1.0, 0.65), "borders": (0.9, 0.62), "migration": (0.91, 0.71), "policing": (0.96, 0.91)},
+        measured(56, "emphasis on borders' near misses: border regions, customs, maps"),
+    ),
+    CaseSet(
+        "topic-cases.blind57.toml",
+        {"smuggling": (1.0, 0.85), "borders": (0.85, 0.9), "migration": (0.88, 0.86), "policing": (0.97, 0.92)},
+        measured(57, "news-agency wires, all four topics"),
+    ),
+    CaseSet(
+        "topic-cases.blind58.toml",
+        {"smuggling": (0.96, 0.78), "borders": (1.0, 0.88), "migration": (0.94, 0.88), "policing": (1.0, 0.97)},
+        measured(58, "watchdogs', NGOs' and rights bodies' reports, all four topics"),
     ),
 ]
 
@@ -731,6 +769,44 @@ def test_forms_and_descriptions_learnt_from_blind39_to_blind42(matcher, text, ex
 )
 def test_forms_and_descriptions_learnt_from_blind47_to_blind50(matcher, text, topic, expected):
     """Classes of error of blind47 to blind50 stay fixed with the packs alone, in fresh wordings, and their near
+    misses raise nothing of the topic."""
+    topics = {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))}
+    assert (topic in topics) is expected
+
+
+@pytest.mark.parametrize(
+    "text, topic, expected",
+    [
+        # entry refusals: travellers turned away for their papers or means are border checks, not migration
+        (
+            "Airport police refused entry to 40 travellers without proof of accommodation or sufficient means",
+            "migration",
+            False,
+        ),
+        ("Menton : 400 exilés ont fait l'objet d'un refus d'entrée cette semaine", "migration", True),
+        ("Germany issues national D visas to electricians from India", "migration", True),
+        ("Het Asielagentschap van de EU stuurt extra medewerkers naar Griekenland", "migration", True),
+        ("Storks on their migration route rest in the Ebro delta", "migration", False),
+        ("A migração dos processos judiciais para o novo sistema de gestão terminou", "migration", False),
+        ("Ogłoszono relokację centrum usług koncernu do Indii", "migration", False),
+        # money for the journeys, the offence described, wages confiscated, forced marriage by a clan
+        ("Gangs collected payments from families for the journeys of their sons to Lampedusa", "smuggling", True),
+        ("Hawala brokers moved the money for the crossings to the organisers in Libya", "smuggling", True),
+        ("Hawala networks financed the terror cell", "smuggling", False),
+        ("The reform punishes those who help people enter or stay without authorisation for profit", "smuggling", True),
+        ("MEPs want to help people enter the EU legally for work", "smuggling", False),
+        ("Ermittler: Das Netzwerk konfiszierte ihren Lohn und ihre Pässe", "smuggling", True),
+        ("A clan bought girls for forced marriages from their families", "smuggling", True),
+        ("The directive on violence against women criminalises forced marriage", "smuggling", False),
+        ("Italian court returns Etruscan vases smuggled out in the 1970s", "smuggling", False),
+        # IXIM is policing; a hit at a passport check is border work; hikers helped are neither
+        ("Werkgroep IXIM: stand van zaken Prüm II", "policing", True),
+        ("Au poste-frontière de Roissy, une consultation du SIS a permis d'interpeller un voyageur", "policing", False),
+        ("Un patrol Straży Granicznej pomógł turystce zejść ze szlaku w Tatrach", "borders", False),
+    ],
+)
+def test_forms_and_descriptions_learnt_from_blind51_to_blind54(matcher, text, topic, expected):
+    """Classes of error of blind51 to blind54 stay fixed with the packs alone, in fresh wordings, and their near
     misses raise nothing of the topic."""
     topics = {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))}
     assert (topic in topics) is expected

@@ -39,14 +39,14 @@ from watcher.matcher import Topic, topics_from_toml
 from watcher.matcher.context import MAX_WITHIN, ContextRule
 from watcher.settings import parse_toml, read_bytes
 
-FORMAT = 4  # raise it when the entry's layout changes
+FORMAT = 5  # raise it when the entry's layout changes
 _HERE = Path(__file__).parent
 #: The code whose answer the cache keeps: the matcher's term syntax and checks, the languages a topic may name, the
 #: TOML reading, and this module.
 CODE = (_HERE / "matcher", _HERE / "i18n.py", _HERE / "settings.py", Path(__file__))
 TOPIC_KEYS = (
     "id", "label", "terms", "exclude", "fields", "subjects", "doc_types", "yield_to", "context", "names", "relevance",
-    "irrelevant_below",
+    "irrelevant_below", "never_dropped",
 )  # fmt: skip
 RULE_KEYS = ("terms", "near", "unless", "within", "yield_to")
 _TEXT = frozenset({str})
@@ -211,6 +211,7 @@ def _topic(value: object) -> Topic:
         names=tuple((_text(code), _text(name)) for code, name in _pairs(found["names"])),
         relevance=_probability(found["relevance"]),
         irrelevant_below=_probability(found["irrelevant_below"]),
+        never_dropped=_texts(found["never_dropped"]),
     )
 
 

@@ -24,8 +24,9 @@ How it stays fast (linear in the text, independent of the number of terms):
    first needs them (once, match), and the exclusions are compiled only when the model first proposes a topic; an
    item's title and summary are flattened once for the exclusions of every topic the model proposes.
 6. A topic with ``irrelevant_below`` that its terms raised in the title and summary alone (no hit in the body, no
-   subject code) is dropped when the model gives it, on the text it reads, a probability below that value. Hits in
-   the body are never dropped: the model does not read it.
+   subject code) is dropped when the model gives it, on the text it reads, a probability below that value, unless a
+   hit is one of the topic's ``never_dropped`` terms (names such as a regulation's, which mean the topic wherever
+   they occur). Hits in the body are never dropped: the model does not read it.
 """
 
 from __future__ import annotations
@@ -229,6 +230,12 @@ class Matcher:
             found = self._with_model(found, fields, allowed, in_text, notes)
         return found, notes
 
+    def _never_dropped(self, match: Match) -> bool:
+        """Whether a term of ``match`` is one of its topic's ``never_dropped`` terms (a context term's hit is shown
+        with its context: "sis (near interoperab*)")."""
+        names = self.topics[match.topic].never_dropped
+        return bool(names) and any(term.split(" (near ", 1)[0] in names for term in match.terms)
+
     def _allowed_topics(self, doc_type: object) -> frozenset[int]:
         if not self._typed:
             return self._all
@@ -322,7 +329,7 @@ class Matcher:
         if dropped:
             kept = []
             for match in found:
-                if match.topic not in dropped:
+                if match.topic not in dropped or self._never_dropped(match):
                     kept.append(match)
                 elif notes is not None:
                     below = self.topics[match.topic].irrelevant_below

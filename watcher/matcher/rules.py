@@ -40,7 +40,7 @@ from watcher.matcher.terms import Pattern, TermParts, Word, key_text
 FIELDS = ("title", "summary", "body")
 KEYS = (
     "id", "label", "name", "terms", "exclude", "fields", "subjects", "doc_types", "relevance", "irrelevant_below",
-    "yield_to", "context",
+    "never_dropped", "yield_to", "context",
 )  # fmt: skip
 MIN_PREFIX = 4
 MAX_CAPS = 5
@@ -191,6 +191,9 @@ class Topic:
     #: a hit of the topic's terms found only in the title and summary is dropped when the relevance model gives the
     #: topic a probability below this; None: the model never drops one
     irrelevant_below: float | None = None
+    #: terms of the topic (plain, yield_to or context terms, as written) whose hits ``irrelevant_below`` never drops:
+    #: names that mean the topic wherever they occur (a regulation, a system), which the model may not know
+    never_dropped: tuple[str, ...] = ()
 
     def label_in(self, language: str) -> str:
         """The label in that language, or the English ``label`` when the file gives none."""
@@ -445,6 +448,7 @@ class _EntryChecker:
         # Each key of the topic's terms with the last term written with it (the checks name that one).
         ordinary = dict(zip(keys, terms or ()))
         contexts, in_context = self._contexts(ordinary)
+        never_dropped = self._never_dropped(terms or [], yields, contexts, irrelevant_below)
         if self.full:
             yielding = [raw for _, group in yields for raw in group]
             self._cross_check(_Keyed(terms or [], keys), ordinary, _keyed(exclude or []), _keyed(yielding), in_context)
@@ -463,7 +467,33 @@ class _EntryChecker:
             names=names,
             relevance=relevance,
             irrelevant_below=irrelevant_below,
+            never_dropped=never_dropped,
         )
+
+    def _never_dropped(
+        self,
+        terms: list[str],
+        yields: list[tuple[str, list[str]]],
+        contexts: list[ContextRule],
+        irrelevant_below: float | None,
+    ) -> tuple[str, ...]:
+        """``never_dropped = ["eurosur"]``: terms of the topic, written as in its terms, yield_to or context terms,
+        whose hits the relevance model's ``irrelevant_below`` never drops."""
+        listed = self._strings("never_dropped", example='["eurosur", "entry/exit system"]')
+        if not listed:
+            return ()
+        written = {raw.strip() for raw in terms}
+        written.update(raw.strip() for _, group in yields for raw in group)
+        written.update(raw.strip() for rule in contexts for raw in rule.terms)
+        for raw in listed:
+            if raw not in written:
+                self.error(
+                    f"never_dropped {raw!r} is none of the topic's terms (terms, yield_to or context terms); write it "
+                    "exactly as the term is written there, or remove it"
+                )
+        if irrelevant_below is None:
+            self.warn("never_dropped does nothing without irrelevant_below (the model drops no hit); remove it")
+        return listed
 
     def _relevance(self) -> float | None:
         """``relevance = 0.6``: the probability, strictly between 0 and 1, the relevance model needs for the topic."""
