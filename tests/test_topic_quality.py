@@ -85,6 +85,16 @@ ROUND_51_54 = (
     " helped by the Polish Border Guard kept out), the border systems' and the screening regulation's names and"
     " the numbers of the acts against smuggling were made never_dropped, and the model was trained on them"
 )
+ROUND_55_58 = (
+    "the packs were tuned on them (classes: passports and documents checked at a crossing in plain words, the travel"
+    " authorisation described as an online form before a trip to European countries, people handed back to the"
+    " Slovenian authorities, immediate returns at Ceuta, cameras and sensors of the Polish Border Guard, the zone"
+    " d'attente of an airport; the annual solidarity pool, unaccompanied youths in Portuguese, the asylum and"
+    " border acts by their numbers (never_dropped too); joint patrols of two nations' officers in the plural;"
+    " SIS and Interpol hits at an entry or boarding check kept out of policing; a club's ID checks at a stadium,"
+    " mushroom pickers found by border guards, cruise passengers in Venice and business relocation kept out) and"
+    " the model was trained on them"
+)
 
 
 # Why two policing precision floors went down in the round of blind51 to blind54.
@@ -103,6 +113,7 @@ ROUNDS = {
     43: ROUND_43_46,
     47: ROUND_47_50,
     51: ROUND_51_54,
+    55: ROUND_55_58,
 }
 
 
@@ -480,23 +491,43 @@ CASE_SETS = [
     ),
     CaseSet(
         "topic-cases.blind55.toml",
-        {"smuggling": (1.0, 0.83), "borders": (1.0, 0.97), "migration": (0.92, 0.92), "policing": (0.97, 0.94)},
+        {"smuggling": (1.0, 0.83), "borders": (1.0, 0.97), "migration": (0.92, 0.94), "policing": (1.0, 0.97)},
         measured(55, "emphasis on migration's near misses: mobility, statistics, other migrations"),
     ),
     CaseSet(
         "topic-cases.blind56.toml",
-        {"smuggling": (1.0, 0.65), "borders": (0.9, 0.62), "migration": (0.91, 0.71), "policing": (0.96, 0.91)},
+        {"smuggling": (1.0, 0.65), "borders": (0.92, 0.78), "migration": (0.97, 0.73), "policing": (1.0, 0.91)},
         measured(56, "emphasis on borders' near misses: border regions, customs, maps"),
     ),
     CaseSet(
         "topic-cases.blind57.toml",
-        {"smuggling": (1.0, 0.85), "borders": (0.85, 0.9), "migration": (0.88, 0.86), "policing": (0.97, 0.92)},
+        {"smuggling": (1.0, 0.85), "borders": (0.86, 0.92), "migration": (0.88, 0.88), "policing": (1.0, 0.92)},
         measured(57, "news-agency wires, all four topics"),
     ),
     CaseSet(
         "topic-cases.blind58.toml",
-        {"smuggling": (0.96, 0.78), "borders": (1.0, 0.88), "migration": (0.94, 0.88), "policing": (1.0, 0.97)},
+        {"smuggling": (0.96, 0.78), "borders": (1.0, 0.93), "migration": (0.96, 0.88), "policing": (1.0, 0.97)},
         measured(58, "watchdogs', NGOs' and rights bodies' reports, all four topics"),
+    ),
+    CaseSet(
+        "topic-cases.blind59.toml",
+        {"smuggling": (1.0, 0.76), "borders": (0.94, 0.8), "migration": (0.84, 0.84), "policing": (0.96, 0.92)},
+        measured(59, "emphasis on borders as national and regional news report it"),
+    ),
+    CaseSet(
+        "topic-cases.blind60.toml",
+        {"smuggling": (0.95, 0.75), "borders": (0.91, 0.91), "migration": (0.97, 0.77), "policing": (0.94, 0.91)},
+        measured(60, "borders and migration together in Council, EUR-Lex and Commission texts"),
+    ),
+    CaseSet(
+        "topic-cases.blind61.toml",
+        {"smuggling": (1.0, 0.67), "borders": (0.88, 0.82), "migration": (0.88, 0.79), "policing": (0.97, 0.9)},
+        measured(61, "think tanks, NGOs, watchdogs and EU agencies, all four topics"),
+    ),
+    CaseSet(
+        "topic-cases.blind62.toml",
+        {"smuggling": (1.0, 0.77), "borders": (0.87, 0.92), "migration": (0.9, 0.9), "policing": (0.94, 1.0)},
+        measured(62, "national and local news, all four topics"),
     ),
 ]
 
@@ -807,6 +838,44 @@ def test_forms_and_descriptions_learnt_from_blind47_to_blind50(matcher, text, to
 )
 def test_forms_and_descriptions_learnt_from_blind51_to_blind54(matcher, text, topic, expected):
     """Classes of error of blind51 to blind54 stay fixed with the packs alone, in fresh wordings, and their near
+    misses raise nothing of the topic."""
+    topics = {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))}
+    assert (topic in topics) is expected
+
+
+@pytest.mark.parametrize(
+    "text, topic, expected",
+    [
+        # border checks, the travel authorisation and hand-backs in plain words
+        ("Officers checked every passport at the Terespol crossing, with queues of six hours", "borders", True),
+        ("Die Bundespolizei prüft die Ausweise aller Reisenden im Zug aus Salzburg", "borders", True),
+        (
+            "Da ottobre i turisti americani dovranno compilare un modulo online e pagare prima di viaggiare nei paesi"
+            " europei",
+            "borders",
+            True,
+        ),
+        ("Visitors will have to fill in an online form before travelling to Schengen countries", "borders", True),
+        ("Un migrante fermato sul Carso è stato riconsegnato alle autorità slovene", "borders", True),
+        ("Straż Graniczna montuje nowe kamery i czujniki na odcinku przy Białorusi", "borders", True),
+        ("Der Verein führt Ausweiskontrollen am Stadioneinlass ein", "borders", False),
+        ("Strażnicy graniczni z placówki odnaleźli grzybiarzy, którzy zgubili się w lesie", "borders", False),
+        # the solidarity pool in French, the screening regulation by its number; cruise passengers are not
+        ("Réserve annuelle de solidarité : 30 000 relocalisations promises", "migration", True),
+        ("Regolamento (UE) 2024/1356: relazione della Commissione", "migration", True),
+        ("Venezia: meno sbarchi dalle grandi navi da crociera quest'estate", "migration", False),
+        # joint patrols of two nations' officers; a hit at an entry check is border work
+        ("Agentes españoles y franceses realizarán patrullas mixtas en Irún", "policing", True),
+        (
+            "Bei der Einreisekontrolle in München schlug das Schengener Informationssystem an: ein gesuchter Betrüger"
+            " wurde festgenommen",
+            "policing",
+            False,
+        ),
+    ],
+)
+def test_forms_and_descriptions_learnt_from_blind55_to_blind58(matcher, text, topic, expected):
+    """Classes of error of blind55 to blind58 stay fixed with the packs alone, in fresh wordings, and their near
     misses raise nothing of the topic."""
     topics = {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))}
     assert (topic in topics) is expected
