@@ -23,7 +23,7 @@ regularisation, seeded, so two runs give the same figures.
 Run (from the repository root):
     python bench/second_signal.py [--held-out blind17 blind18] [--leave-out blind23 blind24]
                                   [--thresholds 0.5 0.7 0.9] [--epochs 12] [--rate 0.2]
-                                  [--rate-for smuggling=0.3 | none] [--l2 1e-4] [--min-weight 0.2]
+                                  [--rate-for smuggling=0.3 | none] [--l2 1e-4] [--min-weight 0.1]
 (``--leave-out``: sets neither trained on nor scored, e.g. newer sets that must not teach the model.)
 The last line is one JSON object with every figure.
 """
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--topics", type=Path, default=ROOT / "config" / "topics.toml")
     parser.add_argument("--smoke", action="store_true", help="two epochs, for CI")
     args = parser.parse_args(argv)
-    if not args.rate > 0:
+    if not (args.rate > 0 and math.isfinite(args.rate)):
         parser.error(f"--rate {args.rate}: the learning rate must be above 0 (the file's: {RATE})")
     rates = {}
     for given in [] if args.rate_for == ["none"] else args.rate_for:
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             rate = float(value)
         except ValueError:
             rate = 0.0
-        if topic not in TOPICS or not rate > 0:
+        if topic not in TOPICS or not (rate > 0 and math.isfinite(rate)):
             parser.error(
                 f"--rate-for {given}: give a topic ({', '.join(TOPICS)}), '=' and a learning rate above 0, e.g."
                 " smuggling=0.3, or 'none'"
@@ -144,10 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     if not training or not held:
         print("nothing to train on or nothing to score", file=sys.stderr)
         return 1
+    own_rates = "".join(f", {topic} {rate}" for topic, rate in rates.items())
     print(
         f"training on {len(training)} cases from {len(every) - len(unused)} sets;"
-        f" scoring {len(held)} held-out cases ({' '.join(args.held_out)}); {epochs} epochs, rate {args.rate} {rates},"
-        f" l2 {args.l2}",
+        f" scoring {len(held)} held-out cases ({' '.join(args.held_out)}); {epochs} epochs,"
+        f" rate {args.rate}{own_rates}, l2 {args.l2}",
         flush=True,
     )
 

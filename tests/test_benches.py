@@ -36,6 +36,8 @@ def test_script_offers_smoke(script: Path):
         (["--rate-for", "smuggling=0"], "--rate-for smuggling=0: give a topic"),
         (["--rate-for", "smugling=0.3"], "--rate-for smugling=0.3: give a topic"),
         (["--rate-for", "smuggling"], "--rate-for smuggling: give a topic"),
+        (["--rate-for", "smuggling=inf"], "--rate-for smuggling=inf: give a topic"),
+        (["--rate", "inf"], "--rate inf: the learning rate must be above 0"),
     ],
 )
 def test_second_signal_refuses_training_settings_that_mean_nothing(option: list[str], said: str):

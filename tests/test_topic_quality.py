@@ -95,6 +95,12 @@ ROUND_55_58 = (
     " mushroom pickers found by border guards, cruise passengers in Venice and business relocation kept out) and"
     " the model was trained on them"
 )
+ROUND_59_62 = (
+    "the border pack was tuned on them (classes: the short-stay visa by its names in each language, made"
+    " never_dropped with the return border procedure's and the screening regulation's other names; Interpol's"
+    " database queried at the passport check; people taken back by force after crossing a border; an oil slick,"
+    " and border checks on plants, kept out) and the model was trained on them"
+)
 
 
 # Why two policing precision floors went down in the round of blind51 to blind54.
@@ -114,6 +120,7 @@ ROUNDS = {
     47: ROUND_47_50,
     51: ROUND_51_54,
     55: ROUND_55_58,
+    59: ROUND_59_62,
 }
 
 
@@ -511,23 +518,43 @@ CASE_SETS = [
     ),
     CaseSet(
         "topic-cases.blind59.toml",
-        {"smuggling": (1.0, 0.76), "borders": (0.94, 0.8), "migration": (0.84, 0.84), "policing": (0.96, 0.92)},
+        {"smuggling": (1.0, 0.76), "borders": (0.96, 0.83), "migration": (0.84, 0.84), "policing": (0.96, 0.92)},
         measured(59, "emphasis on borders as national and regional news report it"),
     ),
     CaseSet(
         "topic-cases.blind60.toml",
-        {"smuggling": (0.95, 0.75), "borders": (0.91, 0.91), "migration": (0.97, 0.77), "policing": (0.94, 0.91)},
+        {"smuggling": (0.95, 0.75), "borders": (0.93, 0.91), "migration": (0.97, 0.77), "policing": (0.94, 0.91)},
         measured(60, "borders and migration together in Council, EUR-Lex and Commission texts"),
     ),
     CaseSet(
         "topic-cases.blind61.toml",
-        {"smuggling": (1.0, 0.67), "borders": (0.88, 0.82), "migration": (0.88, 0.79), "policing": (0.97, 0.9)},
+        {"smuggling": (1.0, 0.67), "borders": (0.89, 0.87), "migration": (0.88, 0.79), "policing": (0.97, 0.9)},
         measured(61, "think tanks, NGOs, watchdogs and EU agencies, all four topics"),
     ),
     CaseSet(
         "topic-cases.blind62.toml",
-        {"smuggling": (1.0, 0.77), "borders": (0.87, 0.92), "migration": (0.9, 0.9), "policing": (0.94, 1.0)},
+        {"smuggling": (1.0, 0.77), "borders": (0.88, 0.94), "migration": (0.9, 0.9), "policing": (0.94, 1.0)},
         measured(62, "national and local news, all four topics"),
+    ),
+    CaseSet(
+        "topic-cases.blind63.toml",
+        {"smuggling": (1.0, 0.87), "borders": (0.89, 0.95), "migration": (0.9, 0.96), "policing": (0.97, 0.94)},
+        measured(63, "Council register titles, agendas, outcomes and press releases, all four topics"),
+    ),
+    CaseSet(
+        "topic-cases.blind64.toml",
+        {"smuggling": (1.0, 0.83), "borders": (1.0, 0.92), "migration": (0.97, 0.85), "policing": (0.95, 0.97)},
+        measured(64, "headlines and one-line feed items, all four topics"),
+    ),
+    CaseSet(
+        "topic-cases.blind65.toml",
+        {"smuggling": (1.0, 0.75), "borders": (0.94, 0.64), "migration": (0.91, 0.79), "policing": (1.0, 0.71)},
+        measured(65, "borders and policing in ordinary words"),
+    ),
+    CaseSet(
+        "topic-cases.blind66.toml",
+        {"smuggling": (0.96, 0.69), "borders": (0.9, 0.87), "migration": (0.96, 0.85), "policing": (1.0, 1.0)},
+        measured(66, "smuggling and migration as courts, NGOs and local reporters tell them"),
     ),
 ]
 
@@ -879,6 +906,29 @@ def test_forms_and_descriptions_learnt_from_blind55_to_blind58(matcher, text, to
     misses raise nothing of the topic."""
     topics = {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))}
     assert (topic in topics) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Ihr Besuchervisum wurde vom Konsulat in Lagos abgelehnt", True),
+        ("Il consolato ha respinto la richiesta di visto di breve durata di un regista senegalese", True),
+        ("Konsulat ogranicza terminy na krótkoterminowe wizy dla Białorusinów", True),
+        (
+            "Un réseau d'ONG recense 500 personnes reconduites de force vers la Serbie après avoir franchi la"
+            " frontière hongroise",
+            True,
+        ),
+        ("A Fiumicino un latitante ricercato dall'Interpol è stato fermato al controllo passaporti", True),
+        ("Finland's Border Guard sent patrol vessels to contain an oil slick near Hanko", False),
+        ("Reglamento por el que se establecen normas sobre los controles fronterizos de determinados vegetales", False),
+    ],
+)
+def test_forms_and_descriptions_learnt_from_blind59_to_blind62(matcher, text, expected):
+    """Classes of error of blind59 to blind62 (short-stay visas by name, Interpol at the passport check, people
+    taken back by force; an oil slick and plant checks kept out) stay fixed with the packs alone."""
+    topics = {m.topic for m in matcher.match(as_item({"kind": "feed-item", "text": text}, 0))}
+    assert ("borders" in topics) is expected
 
 
 def test_case_sets_give_floors_for_every_topic():

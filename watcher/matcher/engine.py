@@ -234,7 +234,7 @@ class Matcher:
         """Whether a term of ``match`` is one of its topic's ``never_dropped`` terms (a context term's hit is shown
         with its context: "sis (near interoperab*)")."""
         names = self.topics[match.topic].never_dropped
-        return bool(names) and any(term.split(" (near ", 1)[0] in names for term in match.terms)
+        return bool(names) and any(term.split(" (near ", 1)[0].strip() in names for term in match.terms)
 
     def _allowed_topics(self, doc_type: object) -> frozenset[int]:
         if not self._typed:

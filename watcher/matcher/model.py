@@ -20,11 +20,13 @@ The weights file keeps, per topic, a bias, the features sorted and joined by ``|
 feature has and JSON need not escape) and the weights in the same order as one string of hexadecimal digits, four
 per weight (a signed 16-bit whole number of hundredths), so reading it is ``json.loads`` of a few long strings and
 one ``bytes.fromhex``, all in C, and it is checked in bulk (as many weights as features, only hexadecimal digits,
-features in order). The first text is scored without splitting the features into a list: each feature is found in
-the joined string through a small index of it (``PackedWeights``); a second text builds the dictionary a
-long-running process then looks features up in. Splitting 80 000 features into strings was half of reading the file,
-which ``watcher match`` pays on every run, so a model read for its first text skips the one check that needs the
-split (the order; ``load_model``). (A JSON list of numbers took more than twice as long to read again.)
+features in order). A model read without the order check (for its first text, by ``watcher match`` and ``watcher
+once``) scores that text without splitting the features into a list: each feature is found in the joined string
+through a small index of it (``PackedWeights``); one read with it (check-config, the service's start-up) bisects the
+split list. A second text builds the dictionary a long-running process then looks features up in. Splitting 80 000
+features into strings was half of reading the file, which ``watcher match`` pays on every run, so a model read for
+its first text skips the one check that needs the split (the full order; only the index's stretches are checked to
+be in order, ``load_model``). (A JSON list of numbers took more than twice as long to read again.)
 
 Pure Python and pure in the matcher's sense: ``load_model`` reads the one file it is given, nothing else does I/O.
 """
@@ -482,6 +484,8 @@ def _weights(body: object, check_order: bool = True) -> PackedWeights | None:
         count = len(names)
     else:
         cuts = Cuts.of(text)  # counts the features on the way
+        if cuts.firsts != sorted(cuts.firsts):
+            return None  # out of order between stretches: at least this much of the order is checked
         count = cuts.count
     if len(weights) != HEX * count:
         return None
@@ -557,7 +561,8 @@ def unreadable_topics(topics: Iterable) -> list[str]:
 
 class Relevance:
     """The relevance model as the Matcher uses it: the model itself (``of``), or its weights file, read and checked
-    the first time a text is scored (``lazy``), once however many threads ask. ``watcher once`` on feeds that bring
+    (every check but the full order of the features, see ``load_model``) the first time a text is scored (``lazy``),
+    once however many threads ask. ``watcher once`` on feeds that bring
     nothing new never reads it."""
 
     def __init__(
@@ -580,7 +585,8 @@ class Relevance:
 
     @classmethod
     def lazy(cls, path: Path, needed: Sequence[str] = ()) -> Relevance:
-        """The model of the weights file ``path``, read when first needed (``load_model``'s checks then)."""
+        """The model of the weights file ``path``, read when first needed (``load_model``'s checks then, without the
+        full order check)."""
         return cls(path=Path(path), needed=needed)
 
     @property

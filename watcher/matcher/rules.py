@@ -485,12 +485,21 @@ class _EntryChecker:
         written = {raw.strip() for raw in terms}
         written.update(raw.strip() for _, group in yields for raw in group)
         written.update(raw.strip() for rule in contexts for raw in rule.terms)
+        by_case = {term.lower(): term for term in written}
+        seen: set[str] = set()
         for raw in listed:
-            if raw not in written:
-                self.error(
-                    f"never_dropped {raw!r} is none of the topic's terms (terms, yield_to or context terms); write it "
-                    "exactly as the term is written there, or remove it"
-                )
+            if raw in seen:
+                self.warn(f"never_dropped {raw!r} is listed twice; remove one")
+            seen.add(raw)
+            if raw in written:
+                continue
+            if " (near " in raw:
+                hint = "list the context term alone, without its '(near …)' part as watcher match shows it"
+            elif raw.lower() in by_case:
+                hint = f"the term is written {by_case[raw.lower()]!r}; write it the same way"
+            else:
+                hint = "write it exactly as the term is written there, or remove it"
+            self.error(f"never_dropped {raw!r} is none of the topic's terms (terms, yield_to or context terms); {hint}")
         if irrelevant_below is None:
             self.warn("never_dropped does nothing without irrelevant_below (the model drops no hit); remove it")
         return listed
