@@ -4,6 +4,7 @@ match` says what it removed; check-config refuses a value that is no probability
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.test_relevance_model import TEXT, lorry_model, trained
 from watcher.matcher import Matcher, load_topics, topics_from_toml
+from watcher.matcher.engine import KEPT
 from watcher.matcher.model import Relevance, RelevanceModel, TopicWeights, load_model
 from watcher.models import Item
 
@@ -209,3 +211,27 @@ def test_a_never_dropped_term_written_with_spaces_still_keeps_its_hit():
     """A term written with spaces around it (" eurosur ") is the same term for never_dropped."""
     kept = veto_matcher(0.01, terms=["border*", " eurosur "], never_dropped=["eurosur"])
     assert [m.topic for m in kept.match_text("Cigarettes spotted by Eurosur")] == ["t"]
+
+
+def test_explain_lists_a_hit_kept_by_never_dropped():
+    """explain_text says which hit a never_dropped term kept from the drop, as a line of its own (KEPT first)."""
+    kept = veto_matcher(0.01, terms=["border*", "eurosur"], never_dropped=["eurosur"])
+    found, notes = kept.explain_text("Cigarettes spotted by Eurosur")
+    assert [m.topic for m in found] == ["t"]
+    assert notes == [
+        f"{KEPT}t: 'eurosur' kept although the relevance model gives 0.007, below irrelevant_below = 0.01: a term of "
+        "never_dropped"
+    ]
+
+
+def test_match_prints_a_hit_kept_by_never_dropped(tmp_path):
+    """`watcher match` prints the kept hit as "kept:" (never as "removed:"), and --json gives it under "kept"."""
+    root = Path(__file__).resolve().parent.parent
+    text = "Ihr Besuchervisum wurde vom Konsulat in Lagos abgelehnt"
+    done = run_cli(["--config", str(root / "config"), "match", text], tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "kept: borders: 'besuchervisum' kept although the relevance model gives" in done.stdout
+    assert "removed: borders" not in done.stdout
+    done = run_cli(["--config", str(root / "config"), "match", "--json", text], tmp_path)
+    body = json.loads(done.stdout)
+    assert body["removed"] == [] and body["kept"][0].startswith("borders: 'besuchervisum' kept although")

@@ -92,7 +92,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "match",
         help="show which topics and terms match a text",
         description="Run the configured topics over a text: the arguments, a file, or standard "
-        "input. Lists the hits that an exclusion or a missing context removed. "
+        "input. Lists the hits that an exclusion or a missing context removed, and those that a never_dropped "
+        "term kept from the relevance model's drop. "
         "Reads only topics.toml, and stops on any error in it (check-config also lists its warnings). "
         "Exits 0 when a topic matched and 1 when none did, so scripts can test it; "
         "2 when the text or topics.toml cannot be read.",
@@ -472,11 +473,17 @@ def _print_matches(matcher, text: str, args, match_json, match_lines) -> int:
                 matched += bool(found)
                 print(json.dumps({"text": line, **match_json(found)}, ensure_ascii=False))
         return 0 if matched else 1
+    # loaded late: the matcher's engine is the match command's, and `watcher --help` never needs it
+    from watcher.matcher.engine import KEPT
+
     found, notes = matcher.explain_text(text)
+    kept = [note.removeprefix(KEPT) for note in notes if note.startswith(KEPT)]
+    removed = [note for note in notes if not note.startswith(KEPT)]
     if args.json:
-        print(json.dumps({**match_json(found), "removed": notes}, ensure_ascii=False))
+        print(json.dumps({**match_json(found), "removed": removed, "kept": kept}, ensure_ascii=False))
     else:
-        print("\n".join(match_lines(found) + [f"removed: {note}" for note in notes]))
+        lines = match_lines(found) + [f"removed: {note}" for note in removed] + [f"kept: {note}" for note in kept]
+        print("\n".join(lines))
     return 0 if found else 1
 
 

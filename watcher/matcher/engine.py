@@ -64,6 +64,9 @@ TEXT_FIELD = "text"
 SUBJECT_FIELD = "subjects"
 _CODE_RE = re.compile(r"[A-Za-z]+")
 
+#: The start of a note of ``explain_text`` on a hit kept, not removed (a term of the topic's never_dropped kept it).
+KEPT = "kept: "
+
 
 class _Hit(NamedTuple):
     """One place where a term matched: its topic, first and last word, the term as written,
@@ -220,7 +223,8 @@ class Matcher:
 
     def explain_text(self, text: str) -> tuple[list[Match], list[str]]:
         """As ``match_text``, plus one line for each hit that an exclusion or a missing context removed (and, with a
-        relevance model, for each topic it would have raised but an exclusion stopped, and each it dropped)."""
+        relevance model, for each topic it would have raised but an exclusion stopped, each it dropped, and each hit it
+        would have dropped but a never_dropped term kept: those lines start with ``KEPT``)."""
         notes: list[str] = []
         fields = [(TEXT_FIELD, text)]
         allowed = self._allowed_topics(None)
@@ -329,8 +333,17 @@ class Matcher:
         if dropped:
             kept = []
             for match in found:
-                if match.topic not in dropped or self._never_dropped(match):
+                if match.topic not in dropped:
                     kept.append(match)
+                elif self._never_dropped(match):
+                    kept.append(match)
+                    if notes is not None:
+                        below = self.topics[match.topic].irrelevant_below
+                        notes.append(
+                            f"{KEPT}{match.topic}: {', '.join(repr(term) for term in match.terms)} kept although the "
+                            f"relevance model gives {dropped[match.topic]:.3f}, below irrelevant_below = {below}: a "
+                            "term of never_dropped"
+                        )
                 elif notes is not None:
                     below = self.topics[match.topic].irrelevant_below
                     notes.append(
